@@ -1,0 +1,390 @@
+//! The consistency checker.
+//!
+//! It walks everything a meta reaches and verifies (docs/design.md, invariants 1-4):
+//! - every tree: page kinds by level (uniform depth), header page numbers, checksums, keys
+//!   strictly increasing, every key inside the range its parents' separators allow, branch
+//!   pages with at least two children, overflow runs well-formed, and the tree descriptor's
+//!   counts (entries, branch, leaf and overflow pages) exact;
+//! - the catalog, and through it every named database;
+//! - the freelist chain and its entries;
+//! - that every page from 2 to the last page is used by exactly one tree, or is free, exactly
+//!   once: nothing leaked, nothing shared.
+//!
+//! It reports every problem it finds (up to [`PROBLEMS_MAX`]) instead of stopping at the first.
+
+use std::fmt;
+
+use super::node::{Node, StoredValue};
+use super::{overflow, PageSource, DEPTH_MAX};
+use crate::page::freelist;
+use crate::page::header::{self, PageKind};
+use crate::page::meta::{Meta, TreeInfo};
+use crate::page::PageId;
+
+/// The most problems a report lists; the count goes on beyond it.
+pub const PROBLEMS_MAX: usize = 1000;
+
+/// What the checker found.
+#[derive(Debug, Clone, Default)]
+pub struct CheckReport {
+    /// Each problem, in words (at most [`PROBLEMS_MAX`]).
+    pub problems: Vec<String>,
+    /// How many problems were found in all.
+    pub problem_count: usize,
+    /// Pages in the file (including the two meta pages).
+    pub pages_total: u64,
+    /// Pages used by trees (branch, leaf and overflow pages).
+    pub pages_in_trees: u64,
+    /// Pages on the freelist, including the freelist's own chain pages.
+    pub pages_free: u64,
+    /// Trees walked: the unnamed database, the catalog and each named database.
+    pub trees_checked: usize,
+}
+
+impl CheckReport {
+    /// Whether no problem was found.
+    pub fn is_ok(&self) -> bool {
+        self.problem_count == 0
+    }
+}
+
+impl fmt::Display for CheckReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "{} pages: {} in {} trees, {} free; {} problems",
+            self.pages_total,
+            self.pages_in_trees,
+            self.trees_checked,
+            self.pages_free,
+            self.problem_count
+        )?;
+        for problem in &self.problems {
+            writeln!(f, "  {problem}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Checks the snapshot `meta` describes, reading pages from `source`.
+pub(crate) fn check<S: PageSource + ?Sized>(source: &S, meta: &Meta) -> CheckReport {
+    let mut checker = Checker {
+        source,
+        page_count: meta.page_count,
+        used: vec![false; meta.page_count as usize],
+        report: CheckReport {
+            pages_total: meta.page_count,
+            ..CheckReport::default()
+        },
+    };
+    checker
+        .used
+        .iter_mut()
+        .take(2)
+        .for_each(|used| *used = true);
+
+    checker.tree("the unnamed database", &meta.main);
+    let named = checker.tree("the catalog", &meta.catalog);
+    for (name, value) in named {
+        match TreeInfo::decode(&value) {
+            Some(tree) => {
+                let label = format!("database {:?}", String::from_utf8_lossy(&name));
+                checker.tree(&label, &tree);
+            }
+            None => checker.problem(format!(
+                "catalog entry {:?} is not a tree descriptor",
+                String::from_utf8_lossy(&name)
+            )),
+        }
+    }
+    checker.freelist(meta);
+
+    let leaked: Vec<PageId> = (2..meta.page_count)
+        .filter(|&page| !checker.used[page as usize])
+        .collect();
+    for page in leaked {
+        checker.problem(format!(
+            "page {page} is neither in a tree nor free (leaked)"
+        ));
+    }
+    checker.report
+}
+
+struct Checker<'s, S: PageSource + ?Sized> {
+    source: &'s S,
+    page_count: u64,
+    used: Vec<bool>,
+    report: CheckReport,
+}
+
+/// Counts gathered while walking one tree.
+#[derive(Default)]
+struct Counts {
+    branch_pages: u64,
+    leaf_pages: u64,
+    overflow_pages: u64,
+    entries: u64,
+}
+
+/// A page to visit, with the key range its parents allow: `lower <= key < upper`.
+struct Visit {
+    id: PageId,
+    level: u32,
+    lower: Option<Vec<u8>>,
+    upper: Option<Vec<u8>>,
+}
+
+impl<S: PageSource + ?Sized> Checker<'_, S> {
+    fn problem(&mut self, problem: String) {
+        self.report.problem_count += 1;
+        if self.report.problems.len() < PROBLEMS_MAX {
+            self.report.problems.push(problem);
+        }
+    }
+
+    /// Marks `pages` pages from `id` as used; false (with a problem) if any is out of range or
+    /// used already.
+    fn claim(&mut self, id: PageId, pages: u64, owner: &str) -> bool {
+        if id < 2
+            || id
+                .checked_add(pages)
+                .is_none_or(|end| end > self.page_count)
+        {
+            self.problem(format!(
+                "{owner}: page {id} (+{pages}) is outside the file ({} pages)",
+                self.page_count
+            ));
+            return false;
+        }
+        for page in id..id + pages {
+            if self.used[page as usize] {
+                self.problem(format!("{owner}: page {page} is used twice"));
+                return false;
+            }
+        }
+        for page in id..id + pages {
+            self.used[page as usize] = true;
+        }
+        true
+    }
+
+    /// Walks a tree; returns the entries of its leaves when it is the catalog (for the
+    /// named databases), else nothing useful.
+    fn tree(&mut self, label: &str, tree: &TreeInfo) -> Vec<(Vec<u8>, Vec<u8>)> {
+        self.report.trees_checked += 1;
+        let mut entries = Vec::new();
+        if (tree.root == 0) != (tree.depth == 0) || tree.depth > DEPTH_MAX {
+            self.problem(format!(
+                "{label}: root {} with depth {}",
+                tree.root, tree.depth
+            ));
+            return entries;
+        }
+        let mut counts = Counts::default();
+        let mut to_visit = Vec::new();
+        if tree.root != 0 {
+            to_visit.push(Visit {
+                id: tree.root,
+                level: 0,
+                lower: None,
+                upper: None,
+            });
+        }
+        let keep_entries = label == "the catalog";
+        while let Some(visit) = to_visit.pop() {
+            self.node(
+                label,
+                tree,
+                visit,
+                &mut counts,
+                &mut to_visit,
+                keep_entries.then_some(&mut entries),
+            );
+        }
+        let expected = (
+            tree.branch_pages,
+            tree.leaf_pages,
+            tree.overflow_pages,
+            tree.entries,
+        );
+        let found = (
+            counts.branch_pages,
+            counts.leaf_pages,
+            counts.overflow_pages,
+            counts.entries,
+        );
+        if expected != found {
+            self.problem(format!(
+                "{label}: descriptor says (branch, leaf, overflow pages, entries) = {expected:?}, the tree has {found:?}"
+            ));
+        }
+        self.report.pages_in_trees +=
+            counts.branch_pages + counts.leaf_pages + counts.overflow_pages;
+        entries
+    }
+
+    fn node(
+        &mut self,
+        label: &str,
+        tree: &TreeInfo,
+        visit: Visit,
+        counts: &mut Counts,
+        to_visit: &mut Vec<Visit>,
+        mut entries: Option<&mut Vec<(Vec<u8>, Vec<u8>)>>,
+    ) {
+        let id = visit.id;
+        if !self.claim(id, 1, label) {
+            return;
+        }
+        let source = self.source;
+        let page = match source.read(id, 1) {
+            Ok(page) => page,
+            Err(error) => return self.problem(format!("{label}: {error}")),
+        };
+        if !header::checksum_matches(page) {
+            self.problem(format!("{label}: page {id} fails its checksum"));
+        }
+        let is_leaf = visit.level + 1 == tree.depth;
+        let node = match Node::open(page, id, is_leaf) {
+            Ok(node) => node,
+            Err(error) => return self.problem(format!("{label}: level {}: {error}", visit.level)),
+        };
+        if is_leaf {
+            counts.leaf_pages += 1;
+        } else {
+            counts.branch_pages += 1;
+            if node.count() < 2 {
+                self.problem(format!(
+                    "{label}: branch page {id} has {} child",
+                    node.count()
+                ));
+            }
+        }
+        let mut previous: Option<&[u8]> = None;
+        let first_key_index = if is_leaf { 0 } else { 1 };
+        for index in 0..node.count() {
+            let key = match node.key(index) {
+                Ok(key) => key,
+                Err(error) => return self.problem(format!("{label}: {error}")),
+            };
+            if index >= first_key_index {
+                if previous.is_some_and(|previous| previous >= key) {
+                    self.problem(format!(
+                        "{label}: page {id}: key {index} is not above the key before it"
+                    ));
+                }
+                let below_lower = visit
+                    .lower
+                    .as_deref()
+                    .is_some_and(|lower| key < lower || (!is_leaf && key == lower));
+                if below_lower || visit.upper.as_deref().is_some_and(|upper| key >= upper) {
+                    self.problem(format!(
+                        "{label}: page {id}: key {index} is outside the range its parent allows"
+                    ));
+                }
+                previous = Some(key);
+            }
+            if is_leaf {
+                self.leaf_entry(label, &node, index, counts, entries.as_deref_mut());
+            } else {
+                let child = match node.child(index) {
+                    Ok(child) => child,
+                    Err(error) => return self.problem(format!("{label}: {error}")),
+                };
+                let lower = if index == 0 {
+                    visit.lower.clone()
+                } else {
+                    Some(key.to_vec())
+                };
+                let upper = if index + 1 < node.count() {
+                    node.key(index + 1).ok().map(<[u8]>::to_vec)
+                } else {
+                    visit.upper.clone()
+                };
+                to_visit.push(Visit {
+                    id: child,
+                    level: visit.level + 1,
+                    lower,
+                    upper,
+                });
+            }
+        }
+    }
+
+    fn leaf_entry(
+        &mut self,
+        label: &str,
+        node: &Node<'_>,
+        index: usize,
+        counts: &mut Counts,
+        entries: Option<&mut Vec<(Vec<u8>, Vec<u8>)>>,
+    ) {
+        counts.entries += 1;
+        let (key, value) = match node.entry(index) {
+            Ok(entry) => entry,
+            Err(error) => return self.problem(format!("{label}: {error}")),
+        };
+        let bytes = match value {
+            StoredValue::Inline(bytes) => Some(bytes),
+            StoredValue::Overflow { page, len } => {
+                let pages = overflow::pages_for(len, self.source.page_size()) as u64;
+                counts.overflow_pages += pages;
+                if !self.claim(page, pages, label) {
+                    return;
+                }
+                let source = self.source;
+                match source.read(page, pages as usize) {
+                    Ok(run) if !header::checksum_matches(run) => {
+                        self.problem(format!(
+                            "{label}: overflow run at page {page} fails its checksum"
+                        ));
+                        None
+                    }
+                    Ok(_) => match overflow::read(source, page, len) {
+                        Ok(bytes) => Some(bytes),
+                        Err(error) => {
+                            self.problem(format!("{label}: {error}"));
+                            None
+                        }
+                    },
+                    Err(error) => {
+                        self.problem(format!("{label}: {error}"));
+                        None
+                    }
+                }
+            }
+        };
+        if let (Some(entries), Some(bytes)) = (entries, bytes) {
+            entries.push((key.to_vec(), bytes.to_vec()));
+        }
+    }
+
+    fn freelist(&mut self, meta: &Meta) {
+        let source = self.source;
+        let page_size = source.page_size();
+        let chain = freelist::read_chain(meta.freelist, meta.page_count, page_size, |id| {
+            let page = source.read(id, 1)?;
+            if header::kind(page) == Some(PageKind::Freelist) && !header::checksum_matches(page) {
+                return Err(crate::Error::corrupted(
+                    id,
+                    "freelist page fails its checksum",
+                ));
+            }
+            Ok(page)
+        });
+        let (list, chain) = match chain {
+            Ok(found) => found,
+            Err(error) => return self.problem(format!("the freelist: {error}")),
+        };
+        for page in chain {
+            if self.claim(page, 1, "the freelist chain") {
+                self.report.pages_free += 1;
+            }
+        }
+        for page in list.pages() {
+            if self.claim(page, 1, "the freelist") {
+                self.report.pages_free += 1;
+            }
+        }
+    }
+}

@@ -1,0 +1,255 @@
+//! Reading a tree: point lookups and a cursor that walks entries in either direction.
+//!
+//! Every descent checks that it takes exactly `depth` steps from the root, that branch pages
+//! sit above leaf pages, and that every page number is in range, so a corrupt file yields
+//! [`Error::Corrupted`](crate::Error::Corrupted) and never an endless walk.
+
+use super::node::{Node, StoredValue};
+use super::{overflow, PageSource, DEPTH_MAX};
+use crate::error::{Error, Result};
+use crate::page::meta::TreeInfo;
+
+/// Resolves a stored value to its bytes.
+#[inline]
+pub(crate) fn value_bytes<'s, S: PageSource + ?Sized>(
+    source: &'s S,
+    value: StoredValue<'s>,
+) -> Result<&'s [u8]> {
+    match value {
+        StoredValue::Inline(bytes) => Ok(bytes),
+        StoredValue::Overflow { page, len } => overflow::read(source, page, len),
+    }
+}
+
+/// Checks a tree descriptor's shape before walking it.
+pub(crate) fn check_shape(tree: &TreeInfo) -> Result<()> {
+    if (tree.root == 0) != (tree.depth == 0) || tree.depth > DEPTH_MAX {
+        return Err(Error::corrupted(
+            tree.root,
+            format!("tree root {} with depth {}", tree.root, tree.depth),
+        ));
+    }
+    Ok(())
+}
+
+/// Opens the node of page `id` at `level` (0 = root) of `tree`.
+#[inline]
+pub(crate) fn open_node<'s, S: PageSource + ?Sized>(
+    source: &'s S,
+    tree: &TreeInfo,
+    level: u32,
+    id: u64,
+) -> Result<Node<'s>> {
+    Node::open(source.read(id, 1)?, id, level + 1 == tree.depth)
+}
+
+/// Looks `key` up in `tree`.
+pub(crate) fn get<'s, S: PageSource + ?Sized>(
+    source: &'s S,
+    tree: &TreeInfo,
+    key: &[u8],
+) -> Result<Option<&'s [u8]>> {
+    check_shape(tree)?;
+    if tree.root == 0 {
+        return Ok(None);
+    }
+    let mut id = tree.root;
+    for level in 0..tree.depth - 1 {
+        let node = open_node(source, tree, level, id)?;
+        id = node.child(node.search_branch(key)?)?;
+    }
+    let leaf = open_node(source, tree, tree.depth - 1, id)?;
+    match leaf.search_leaf(key)? {
+        Ok(index) => Ok(Some(value_bytes(source, leaf.entry(index)?.1)?)),
+        Err(_) => Ok(None),
+    }
+}
+
+/// A position in a tree: one node and index per level, root first.
+///
+/// A cursor is either positioned on an entry or exhausted (its stack is empty).
+pub(crate) struct Cursor<'s, S: PageSource + ?Sized> {
+    source: &'s S,
+    tree: TreeInfo,
+    stack: Vec<(Node<'s>, usize)>,
+}
+
+impl<'s, S: PageSource + ?Sized> Cursor<'s, S> {
+    /// An exhausted cursor over `tree`; position it with a `seek_*` method.
+    pub(crate) fn new(source: &'s S, tree: TreeInfo) -> Result<Self> {
+        check_shape(&tree)?;
+        Ok(Cursor {
+            source,
+            tree,
+            stack: Vec::with_capacity(tree.depth as usize),
+        })
+    }
+
+    /// Descends from the node on top of the stack to a leaf, along the first (or last) child.
+    fn descend(&mut self, to_last: bool) -> Result<()> {
+        while let Some(&(node, index)) = self.stack.last() {
+            if node.is_leaf() {
+                break;
+            }
+            let level = self.stack.len() as u32;
+            let child = open_node(self.source, &self.tree, level, node.child(index)?)?;
+            let start = if to_last {
+                child.count().saturating_sub(1)
+            } else {
+                0
+            };
+            self.stack.push((child, start));
+        }
+        Ok(())
+    }
+
+    fn start_at_root(&mut self, to_last: bool) -> Result<bool> {
+        self.stack.clear();
+        if self.tree.root == 0 {
+            return Ok(false);
+        }
+        let root = open_node(self.source, &self.tree, 0, self.tree.root)?;
+        let start = if to_last {
+            root.count().saturating_sub(1)
+        } else {
+            0
+        };
+        self.stack.push((root, start));
+        Ok(true)
+    }
+
+    /// Moves to the first entry.
+    pub(crate) fn seek_first(&mut self) -> Result<()> {
+        if self.start_at_root(false)? {
+            self.descend(false)?;
+            self.settle_forward()?;
+        }
+        Ok(())
+    }
+
+    /// Moves to the last entry.
+    pub(crate) fn seek_last(&mut self) -> Result<()> {
+        if self.start_at_root(true)? {
+            self.descend(true)?;
+            self.settle_backward()?;
+        }
+        Ok(())
+    }
+
+    /// Moves to the first entry whose key is `>= key` (or `> key` when `inclusive` is false).
+    pub(crate) fn seek_after(&mut self, key: &[u8], inclusive: bool) -> Result<()> {
+        if !self.start_at_root(false)? {
+            return Ok(());
+        }
+        loop {
+            let (node, _) = *self.stack.last().expect("started at the root");
+            if node.is_leaf() {
+                let index = match node.search_leaf(key)? {
+                    Ok(found) if inclusive => found,
+                    Ok(found) => found + 1,
+                    Err(insert_at) => insert_at,
+                };
+                self.stack.last_mut().expect("non-empty").1 = index;
+                return self.settle_forward();
+            }
+            let index = node.search_branch(key)?;
+            self.stack.last_mut().expect("non-empty").1 = index;
+            let level = self.stack.len() as u32;
+            let child = open_node(self.source, &self.tree, level, node.child(index)?)?;
+            self.stack.push((child, 0));
+        }
+    }
+
+    /// Moves to the last entry whose key is `<= key` (or `< key` when `inclusive` is false).
+    pub(crate) fn seek_before(&mut self, key: &[u8], inclusive: bool) -> Result<()> {
+        self.seek_after(key, !inclusive)?;
+        if self.stack.is_empty() {
+            return self.seek_last();
+        }
+        self.prev()
+    }
+
+    /// If the leaf index is past the end, moves to the first entry of the next leaf.
+    fn settle_forward(&mut self) -> Result<()> {
+        loop {
+            let Some(&(node, index)) = self.stack.last() else {
+                return Ok(());
+            };
+            if index < node.count() {
+                return Ok(());
+            }
+            // Climb to the first ancestor with a next child, then take its leftmost leaf.
+            self.stack.pop();
+            loop {
+                let Some(top) = self.stack.last_mut() else {
+                    return Ok(());
+                };
+                top.1 += 1;
+                if top.1 < top.0.count() {
+                    break;
+                }
+                self.stack.pop();
+            }
+            self.descend(false)?;
+        }
+    }
+
+    /// If the leaf is empty (only in a corrupt file), moves back to an entry.
+    fn settle_backward(&mut self) -> Result<()> {
+        loop {
+            let Some(&(node, index)) = self.stack.last() else {
+                return Ok(());
+            };
+            if index < node.count() {
+                return Ok(());
+            }
+            self.stack.last_mut().expect("non-empty").1 = 0;
+            self.prev()?;
+        }
+    }
+
+    /// The entry under the cursor, or `None` when exhausted.
+    #[inline]
+    pub(crate) fn current(&self) -> Result<Option<(&'s [u8], &'s [u8])>> {
+        let Some(&(node, index)) = self.stack.last() else {
+            return Ok(None);
+        };
+        let (key, value) = node.entry(index)?;
+        Ok(Some((key, value_bytes(self.source, value)?)))
+    }
+
+    /// Moves to the next entry (or becomes exhausted).
+    #[inline]
+    pub(crate) fn next(&mut self) -> Result<()> {
+        if let Some(top) = self.stack.last_mut() {
+            top.1 += 1;
+            self.settle_forward()?;
+        }
+        Ok(())
+    }
+
+    /// Moves to the previous entry (or becomes exhausted).
+    pub(crate) fn prev(&mut self) -> Result<()> {
+        loop {
+            let Some(top) = self.stack.last_mut() else {
+                return Ok(());
+            };
+            if top.1 > 0 {
+                top.1 -= 1;
+                let depth = self.stack.len();
+                if self.stack[depth - 1].0.is_leaf() {
+                    return Ok(());
+                }
+                self.descend(true)?;
+                let &(leaf, index) = self.stack.last().expect("descended");
+                if index < leaf.count() {
+                    return Ok(());
+                }
+                // An empty leaf (corrupt file): keep moving back from it.
+                self.stack.last_mut().expect("non-empty").1 = 0;
+                continue;
+            }
+            self.stack.pop();
+        }
+    }
+}

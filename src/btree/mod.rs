@@ -1,0 +1,27 @@
+//! Layer 3, `btree`: the copy-on-write B+tree.
+//!
+//! Pages come from a [`PageSource`] (a transaction: the map plus, for a write transaction,
+//! its dirty pages). Reads ([`cursor`]) never change anything; writes ([`mutate`]) go through
+//! the write transaction's [`PageStore`](crate::page::store::PageStore), which copies every
+//! committed page before it is changed.
+
+pub(crate) mod check;
+pub(crate) mod cursor;
+pub(crate) mod mutate;
+pub(crate) mod node;
+pub(crate) mod overflow;
+
+use crate::error::Result;
+use crate::page::PageId;
+
+/// The deepest tree arbordb reads. A tree deeper than this in a file is corruption: with at
+/// least four cells per page, 32 levels would hold more pages than a 64-bit file can.
+pub(crate) const DEPTH_MAX: u32 = 32;
+
+/// Where tree pages are read from.
+pub(crate) trait PageSource {
+    /// The page size in bytes.
+    fn page_size(&self) -> usize;
+    /// The bytes of `pages` consecutive pages starting at `id`, bounds-checked.
+    fn read(&self, id: PageId, pages: usize) -> Result<&[u8]>;
+}

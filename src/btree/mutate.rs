@@ -1,0 +1,570 @@
+//! Changing a tree: insert, delete, clear, with splits, merges and borrowing.
+//!
+//! Every change first copies the root-to-leaf path ([`Writer::touch_path`]), so no page a
+//! committed meta can reach is written (invariant 2). A page that overflows splits in two and
+//! pushes a separator to its parent (splitting it in turn, up to a new root). A page that falls
+//! below a quarter full after a delete merges with a sibling when both fit in one page, and
+//! otherwise borrows one cell from it; a root branch with one child is replaced by the child.
+//!
+//! The tree descriptor's counters (pages by kind, entries) are kept exact here; the checker
+//! verifies them.
+
+use super::cursor::{check_shape, open_node};
+use super::node::{self, Node, StoredValue};
+use super::{overflow, PageSource};
+use crate::error::{Error, Result};
+use crate::page::meta::TreeInfo;
+use crate::page::store::PageStore;
+use crate::page::PageId;
+
+/// How a put treats an existing key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PutMode {
+    /// Replace the value.
+    Overwrite,
+    /// Fail with [`Error::KeyExist`] and change nothing.
+    NoOverwrite,
+    /// The key must sort after every key in the tree, else [`Error::KeyExist`]; pages filled
+    /// this way are split at the end, so a sorted load packs them full.
+    Append,
+}
+
+/// A write transaction's view for changing trees: the map for committed pages and the page
+/// store for everything else.
+pub(crate) struct Writer<'w> {
+    pub(crate) map: &'w [u8],
+    pub(crate) store: &'w mut PageStore,
+}
+
+impl PageSource for Writer<'_> {
+    fn page_size(&self) -> usize {
+        self.store.page_size()
+    }
+
+    fn read(&self, id: PageId, pages: usize) -> Result<&[u8]> {
+        self.store.read(self.map, id, pages)
+    }
+}
+
+/// The path from the root to a leaf: per branch level, the page and the child index taken.
+type Path = Vec<(PageId, usize)>;
+
+impl Writer<'_> {
+    fn descend(&self, tree: &TreeInfo, key: &[u8]) -> Result<(Path, PageId)> {
+        check_shape(tree)?;
+        let mut path = Vec::with_capacity(tree.depth as usize);
+        let mut id = tree.root;
+        for level in 0..tree.depth - 1 {
+            let node = open_node(self, tree, level, id)?;
+            let index = node.search_branch(key)?;
+            path.push((id, index));
+            id = node.child(index)?;
+        }
+        Ok((path, id))
+    }
+
+    fn leaf(&self, id: PageId) -> Result<Node<'_>> {
+        Node::open(self.read(id, 1)?, id, true)
+    }
+
+    fn branch(&self, id: PageId) -> Result<Node<'_>> {
+        Node::open(self.read(id, 1)?, id, false)
+    }
+
+    /// Copies every page on the path (and the leaf) that is still committed, fixing the child
+    /// links and the root. Returns the leaf's (possibly new) number.
+    fn touch_path(&mut self, tree: &mut TreeInfo, path: &mut Path, leaf: PageId) -> Result<PageId> {
+        let mut parent: Option<(PageId, usize)> = None;
+        for entry in path.iter_mut() {
+            entry.0 = self.touch_linked(tree, parent, entry.0)?;
+            parent = Some(*entry);
+        }
+        self.touch_linked(tree, parent, leaf)
+    }
+
+    /// Touches `id` and points its parent (or the root) at the copy.
+    fn touch_linked(
+        &mut self,
+        tree: &mut TreeInfo,
+        parent: Option<(PageId, usize)>,
+        id: PageId,
+    ) -> Result<PageId> {
+        let new_id = self.store.touch(self.map, id)?;
+        if new_id != id {
+            match parent {
+                None => tree.root = new_id,
+                Some((parent_id, index)) => {
+                    node::set_child(self.store.page_mut(parent_id), index, new_id)
+                }
+            }
+        }
+        Ok(new_id)
+    }
+
+    /// Frees the overflow run a stored value uses, if any.
+    fn free_value(&mut self, tree: &mut TreeInfo, value: StoredValue<'_>) {
+        if let StoredValue::Overflow { page, len } = value {
+            let pages = overflow::pages_for(len, self.store.page_size());
+            self.store.free(page, pages);
+            tree.overflow_pages -= pages as u64;
+        }
+    }
+
+    /// Inserts or replaces `key`. Returns whether the key existed before.
+    pub(crate) fn put(
+        &mut self,
+        tree: &mut TreeInfo,
+        key: &[u8],
+        value: &[u8],
+        mode: PutMode,
+    ) -> Result<bool> {
+        let page_size = self.store.page_size();
+        if tree.root == 0 {
+            let id = self.store.allocate(1)?;
+            node::init(self.store.page_mut(id), id, true);
+            *tree = TreeInfo {
+                root: id,
+                depth: 1,
+                leaf_pages: 1,
+                ..TreeInfo::default()
+            };
+        }
+        let (mut path, leaf_id) = self.descend(tree, key)?;
+        let (position, old_cell_size) = {
+            let leaf = self.leaf(leaf_id)?;
+            let position = leaf.search_leaf(key)?;
+            match (position, mode) {
+                (Ok(_), PutMode::NoOverwrite) => return Err(Error::KeyExist),
+                (Ok(_), PutMode::Append) => return Err(Error::KeyExist),
+                (Err(index), PutMode::Append)
+                    if index != leaf.count()
+                        || path.iter().any(|&(id, index)| {
+                            self.branch(id)
+                                .map(|branch| index + 1 != branch.count())
+                                .unwrap_or(true)
+                        }) =>
+                {
+                    return Err(Error::KeyExist)
+                }
+                _ => {}
+            }
+            let old = match position {
+                Ok(index) => Some(leaf.cell(index)?.len()),
+                Err(_) => None,
+            };
+            (position, old)
+        };
+        let leaf_id = self.touch_path(tree, &mut path, leaf_id)?;
+
+        // Store the value inline when the whole cell stays small, else in an overflow run.
+        let inline_size = node::leaf_cell_size(key.len(), &StoredValue::Inline(value));
+        let stored = if inline_size <= node::cell_size_max(page_size) {
+            StoredValue::Inline(value)
+        } else {
+            let page = overflow::write(self.store, value)?;
+            tree.overflow_pages += overflow::pages_for(value.len(), page_size) as u64;
+            StoredValue::Overflow {
+                page,
+                len: value.len(),
+            }
+        };
+        let cell_size = node::leaf_cell_size(key.len(), &stored);
+
+        let index = match position {
+            Ok(index) => {
+                let old_stored = {
+                    let (_, old) = self.leaf(leaf_id)?.entry(index)?;
+                    match old {
+                        StoredValue::Inline(_) => None,
+                        StoredValue::Overflow { page, len } => Some((page, len)),
+                    }
+                };
+                if let Some((page, len)) = old_stored {
+                    self.free_value(tree, StoredValue::Overflow { page, len });
+                }
+                let old_size = old_cell_size.expect("the key exists");
+                let page = self.store.page_mut(leaf_id);
+                if old_size == cell_size {
+                    node::overwrite_cell(page, index, cell_size, |out| {
+                        node::write_leaf_cell(out, key, &stored)
+                    });
+                    return Ok(true);
+                }
+                node::remove_cell(page, index, old_size);
+                index
+            }
+            Err(index) => {
+                tree.entries += 1;
+                index
+            }
+        };
+        let page = self.store.page_mut(leaf_id);
+        if !node::insert_cell_with(page, index, cell_size, |out| {
+            node::write_leaf_cell(out, key, &stored)
+        }) {
+            let mut cell = vec![0u8; cell_size];
+            node::write_leaf_cell(&mut cell, key, &stored);
+            self.split_insert(tree, &mut path, leaf_id, true, index, &cell)?;
+        }
+        Ok(position.is_ok())
+    }
+
+    /// Inserts `cell` at `index` of the full dirty page `id` by splitting it; pushes the new
+    /// separator into the parent, splitting upwards as needed.
+    fn split_insert(
+        &mut self,
+        tree: &mut TreeInfo,
+        path: &mut Path,
+        id: PageId,
+        is_leaf: bool,
+        index: usize,
+        cell: &[u8],
+    ) -> Result<()> {
+        let old_page = self.store.page_mut(id).to_vec();
+        let old = Node::open(&old_page, id, is_leaf)?;
+        let mut cells: Vec<&[u8]> = Vec::with_capacity(old.count() + 1);
+        for position in 0..old.count() {
+            cells.push(old.cell(position)?);
+        }
+        cells.insert(index, cell);
+
+        // Appending at the end of a page (sorted loads) leaves the old page full; anywhere
+        // else, split by bytes into two halves.
+        let split_at = if index == old.count() {
+            // A branch keeps two cells on the right: a branch needs at least two children.
+            if is_leaf {
+                cells.len() - 1
+            } else {
+                cells.len() - 2
+            }
+        } else {
+            let total: usize = cells.iter().map(|cell| cell.len() + 2).sum();
+            let mut left = 0;
+            let mut split_at = 0;
+            while split_at < cells.len() - 1 && left + cells[split_at].len() + 2 <= total / 2 {
+                left += cells[split_at].len() + 2;
+                split_at += 1;
+            }
+            split_at.clamp(1, cells.len() - 1)
+        };
+
+        let right_id = self.store.allocate(1)?;
+        let separator: Vec<u8>;
+        if is_leaf {
+            let last_left = node::cell_key(cells[split_at - 1], true);
+            let first_right = node::cell_key(cells[split_at], true);
+            separator = node::shortest_separator(last_left, first_right).to_vec();
+            node::fill(
+                self.store.page_mut(right_id),
+                right_id,
+                true,
+                &cells[split_at..],
+            );
+            tree.leaf_pages += 1;
+        } else {
+            // The first right cell's key moves up; its child becomes the right page's cell 0.
+            separator = node::cell_key(cells[split_at], false).to_vec();
+            let first = node::branch_cell(node::cell_child(cells[split_at]), b"");
+            let mut right_cells: Vec<&[u8]> = vec![&first];
+            right_cells.extend_from_slice(&cells[split_at + 1..]);
+            node::fill(self.store.page_mut(right_id), right_id, false, &right_cells);
+            tree.branch_pages += 1;
+        }
+        node::fill(self.store.page_mut(id), id, is_leaf, &cells[..split_at]);
+        self.insert_separator(tree, path, id, right_id, &separator)
+    }
+
+    /// After `left_id` split off `right_id`, adds the separator to the parent (the last path
+    /// entry), or grows a new root.
+    fn insert_separator(
+        &mut self,
+        tree: &mut TreeInfo,
+        path: &mut Path,
+        left_id: PageId,
+        right_id: PageId,
+        separator: &[u8],
+    ) -> Result<()> {
+        let cell = node::branch_cell(right_id, separator);
+        match path.pop() {
+            None => {
+                let root = self.store.allocate(1)?;
+                let first = node::branch_cell(left_id, b"");
+                node::fill(self.store.page_mut(root), root, false, &[&first, &cell]);
+                tree.root = root;
+                tree.depth += 1;
+                tree.branch_pages += 1;
+                Ok(())
+            }
+            Some((parent, index)) => {
+                if node::insert_cell(self.store.page_mut(parent), index + 1, &cell) {
+                    Ok(())
+                } else {
+                    self.split_insert(tree, path, parent, false, index + 1, &cell)
+                }
+            }
+        }
+    }
+
+    /// Deletes `key`. Returns whether it existed.
+    pub(crate) fn delete(&mut self, tree: &mut TreeInfo, key: &[u8]) -> Result<bool> {
+        if tree.root == 0 {
+            return Ok(false);
+        }
+        let (mut path, leaf_id) = self.descend(tree, key)?;
+        let index = match self.leaf(leaf_id)?.search_leaf(key)? {
+            Ok(index) => index,
+            Err(_) => return Ok(false),
+        };
+        let leaf_id = self.touch_path(tree, &mut path, leaf_id)?;
+        let (size, stored) = {
+            let leaf = self.leaf(leaf_id)?;
+            let (_, value) = leaf.entry(index)?;
+            let stored = match value {
+                StoredValue::Inline(_) => None,
+                StoredValue::Overflow { page, len } => Some((page, len)),
+            };
+            (leaf.cell(index)?.len(), stored)
+        };
+        if let Some((page, len)) = stored {
+            self.free_value(tree, StoredValue::Overflow { page, len });
+        }
+        node::remove_cell(self.store.page_mut(leaf_id), index, size);
+        tree.entries -= 1;
+        self.rebalance(tree, &mut path, leaf_id, true)?;
+        Ok(true)
+    }
+
+    /// Restores the fill invariant after a removal from the dirty page `id`.
+    fn rebalance(
+        &mut self,
+        tree: &mut TreeInfo,
+        path: &mut Path,
+        mut id: PageId,
+        mut is_leaf: bool,
+    ) -> Result<()> {
+        let page_size = self.store.page_size();
+        let usable = node::usable_bytes(page_size);
+        loop {
+            let (count, used) = {
+                let this = Node::open(self.read(id, 1)?, id, is_leaf)?;
+                (this.count(), this.used_bytes())
+            };
+            let Some(&(parent_id, index)) = path.last() else {
+                return self.shrink_root(tree, id, is_leaf, count);
+            };
+            let minimum_count = if is_leaf { 1 } else { 2 };
+            if used * 4 >= usable && count >= minimum_count {
+                return Ok(());
+            }
+            let parent_count = self.branch(parent_id)?.count();
+            if parent_count < 2 {
+                // No sibling to work with (only in an odd but valid shape); let the parent
+                // level deal with it.
+                path.pop();
+                id = parent_id;
+                is_leaf = false;
+                continue;
+            }
+            let (left_index, right_index) = if index > 0 {
+                (index - 1, index)
+            } else {
+                (0, 1)
+            };
+            let sibling_index = if index > 0 { left_index } else { right_index };
+            let sibling_old = self.branch(parent_id)?.child(sibling_index)?;
+            let sibling = self.touch_linked(tree, Some((parent_id, sibling_index)), sibling_old)?;
+            let (left_id, right_id) = if index > 0 {
+                (sibling, id)
+            } else {
+                (id, sibling)
+            };
+            let separator = self.branch(parent_id)?.key(right_index)?.to_vec();
+
+            if self.try_merge(tree, left_id, right_id, is_leaf, &separator)? {
+                let parent = self.branch(parent_id)?;
+                let size = parent.cell(right_index)?.len();
+                node::remove_cell(self.store.page_mut(parent_id), right_index, size);
+                self.store.free(right_id, 1);
+                path.pop();
+                id = parent_id;
+                is_leaf = false;
+                continue;
+            }
+            let new_separator = self.borrow(left_id, right_id, is_leaf, index == 0, &separator)?;
+            // Replace the parent's separator for the right page; it may have grown.
+            let parent = self.branch(parent_id)?;
+            let size = parent.cell(right_index)?.len();
+            node::remove_cell(self.store.page_mut(parent_id), right_index, size);
+            let cell = node::branch_cell(right_id, &new_separator);
+            path.pop();
+            if !node::insert_cell(self.store.page_mut(parent_id), right_index, &cell) {
+                self.split_insert(tree, path, parent_id, false, right_index, &cell)?;
+            }
+            return Ok(());
+        }
+    }
+
+    /// An empty root leaf empties the tree; a root branch with one child hands the root down.
+    fn shrink_root(
+        &mut self,
+        tree: &mut TreeInfo,
+        id: PageId,
+        is_leaf: bool,
+        count: usize,
+    ) -> Result<()> {
+        if is_leaf && count == 0 {
+            self.store.free(id, 1);
+            debug_assert_eq!(tree.overflow_pages, 0, "an empty tree has no overflow runs");
+            *tree = TreeInfo::default();
+        } else if !is_leaf && count == 1 {
+            let child = self.branch(id)?.child(0)?;
+            self.store.free(id, 1);
+            tree.root = child;
+            tree.depth -= 1;
+            tree.branch_pages -= 1;
+        }
+        Ok(())
+    }
+
+    /// Moves every cell of `right_id` into `left_id` when they fit in one page.
+    fn try_merge(
+        &mut self,
+        tree: &mut TreeInfo,
+        left_id: PageId,
+        right_id: PageId,
+        is_leaf: bool,
+        separator: &[u8],
+    ) -> Result<bool> {
+        let usable = node::usable_bytes(self.store.page_size());
+        let (left_page, right_page) = (
+            self.read(left_id, 1)?.to_vec(),
+            self.read(right_id, 1)?.to_vec(),
+        );
+        let left = Node::open(&left_page, left_id, is_leaf)?;
+        let right = Node::open(&right_page, right_id, is_leaf)?;
+        // A branch's cell 0 has an empty key; merged, it needs the parent's separator.
+        let extra = if is_leaf { 0 } else { separator.len() };
+        if left.used_bytes() + right.used_bytes() + extra > usable {
+            return Ok(false);
+        }
+        let mut cells: Vec<Vec<u8>> = Vec::with_capacity(left.count() + right.count());
+        for position in 0..left.count() {
+            cells.push(left.cell(position)?.to_vec());
+        }
+        for position in 0..right.count() {
+            if !is_leaf && position == 0 {
+                cells.push(node::branch_cell(right.child(0)?, separator));
+            } else {
+                cells.push(right.cell(position)?.to_vec());
+            }
+        }
+        let slices: Vec<&[u8]> = cells.iter().map(Vec::as_slice).collect();
+        node::fill(self.store.page_mut(left_id), left_id, is_leaf, &slices);
+        if is_leaf {
+            tree.leaf_pages -= 1;
+        } else {
+            tree.branch_pages -= 1;
+        }
+        Ok(true)
+    }
+
+    /// Moves one cell between siblings toward the underfull one (`left_is_underfull` says
+    /// which). Returns the new separator between them.
+    fn borrow(
+        &mut self,
+        left_id: PageId,
+        right_id: PageId,
+        is_leaf: bool,
+        left_is_underfull: bool,
+        separator: &[u8],
+    ) -> Result<Vec<u8>> {
+        let (left_page, right_page) = (
+            self.read(left_id, 1)?.to_vec(),
+            self.read(right_id, 1)?.to_vec(),
+        );
+        let left = Node::open(&left_page, left_id, is_leaf)?;
+        let right = Node::open(&right_page, right_id, is_leaf)?;
+        let mut left_cells: Vec<Vec<u8>> = (0..left.count())
+            .map(|i| left.cell(i).map(<[u8]>::to_vec))
+            .collect::<Result<_>>()?;
+        let mut right_cells: Vec<Vec<u8>> = (0..right.count())
+            .map(|i| right.cell(i).map(<[u8]>::to_vec))
+            .collect::<Result<_>>()?;
+        let new_separator = if is_leaf {
+            if left_is_underfull {
+                left_cells.push(right_cells.remove(0));
+            } else {
+                right_cells.insert(0, left_cells.pop().expect("the donor has cells"));
+            }
+            let last_left = node::cell_key(left_cells.last().expect("left has cells"), true);
+            let first_right = node::cell_key(&right_cells[0], true);
+            node::shortest_separator(last_left, first_right).to_vec()
+        } else if left_is_underfull {
+            // The right page's first child moves left under the old separator; the right
+            // page's second separator moves up.
+            let moved = right_cells.remove(0);
+            left_cells.push(node::branch_cell(node::cell_child(&moved), separator));
+            let new_first = right_cells.remove(0);
+            let up = node::cell_key(&new_first, false).to_vec();
+            right_cells.insert(0, node::branch_cell(node::cell_child(&new_first), b""));
+            up
+        } else {
+            // The left page's last child moves right as its new cell 0; its separator moves up
+            // and the old separator goes down onto the right page's former cell 0.
+            let moved = left_cells.pop().expect("the donor has cells");
+            let old_first = right_cells.remove(0);
+            right_cells.insert(
+                0,
+                node::branch_cell(node::cell_child(&old_first), separator),
+            );
+            right_cells.insert(0, node::branch_cell(node::cell_child(&moved), b""));
+            node::cell_key(&moved, false).to_vec()
+        };
+        let left_slices: Vec<&[u8]> = left_cells.iter().map(Vec::as_slice).collect();
+        let right_slices: Vec<&[u8]> = right_cells.iter().map(Vec::as_slice).collect();
+        node::fill(self.store.page_mut(left_id), left_id, is_leaf, &left_slices);
+        node::fill(
+            self.store.page_mut(right_id),
+            right_id,
+            is_leaf,
+            &right_slices,
+        );
+        Ok(new_separator)
+    }
+
+    /// Frees every page of `tree` and empties it.
+    pub(crate) fn clear(&mut self, tree: &mut TreeInfo) -> Result<()> {
+        check_shape(tree)?;
+        if tree.root == 0 {
+            return Ok(());
+        }
+        let page_size = self.store.page_size();
+        let mut to_visit = vec![(tree.root, 0u32)];
+        let mut to_free: Vec<(PageId, usize)> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        while let Some((id, level)) = to_visit.pop() {
+            if !seen.insert(id) {
+                return Err(Error::corrupted(
+                    id,
+                    "a page is reachable twice in one tree",
+                ));
+            }
+            let node = open_node(self, tree, level, id)?;
+            for index in 0..node.count() {
+                if node.is_leaf() {
+                    if let StoredValue::Overflow { page, len } = node.entry(index)?.1 {
+                        to_free.push((page, overflow::pages_for(len, page_size)));
+                    }
+                } else {
+                    to_visit.push((node.child(index)?, level + 1));
+                }
+            }
+            to_free.push((id, 1));
+        }
+        for (id, pages) in to_free {
+            self.store.free(id, pages);
+        }
+        *tree = TreeInfo::default();
+        Ok(())
+    }
+}

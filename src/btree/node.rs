@@ -1,0 +1,496 @@
+//! Branch and leaf pages: the slotted node layout, reading it safely, and changing it.
+//!
+//! ```text
+//! offset            field
+//!  0                page header (kind 1 branch / 2 leaf, count, aux = upper)
+//! 24                slot array: count x u16 cell offsets, in key order
+//! 24 + 2*count      free space
+//! upper             cells, packed towards the end of the page
+//! ```
+//!
+//! A leaf cell is `u8 flags, u16 key_len, u32 value_len, key, value` where, with flag bit 0
+//! (overflow), the value is replaced by the u64 number of the first page of its overflow run.
+//! A branch cell is `u64 child, u16 key_len, key`; cell 0 of a branch has an empty key and
+//! stands for "everything below the next separator". Child `i` holds the keys `k` with
+//! `separator(i) <= k < separator(i + 1)`.
+//!
+//! Cells are kept packed: removing one moves the cells below it up, so free space is always
+//! the gap between the slot array and `upper`.
+//!
+//! Every read of a page validates the offsets and lengths it follows and returns
+//! [`Error::Corrupted`] instead of indexing out of bounds.
+
+use std::cmp::Ordering;
+
+use crate::error::{Error, Result};
+use crate::page::header::{self, PageKind, PAGE_HEADER_SIZE};
+use crate::page::id::{read_u16, read_u32, read_u64, write_u16, write_u32, write_u64};
+use crate::page::PageId;
+
+/// Where the slot array starts.
+pub(crate) const SLOTS_OFFSET: usize = PAGE_HEADER_SIZE;
+/// Bytes before the key in a leaf cell: flags, key length, value length.
+pub(crate) const LEAF_CELL_HEADER: usize = 7;
+/// Bytes before the key in a branch cell: child page, key length.
+pub(crate) const BRANCH_CELL_HEADER: usize = 10;
+/// Bytes of a reference to an overflow run inside a leaf cell.
+pub(crate) const OVERFLOW_REFERENCE_SIZE: usize = 8;
+/// Leaf cell flag: the value lives in an overflow run.
+const FLAG_OVERFLOW: u8 = 1;
+/// Bytes of one slot.
+const SLOT_SIZE: usize = 2;
+
+/// Bytes available for slots and cells in a page.
+pub(crate) fn usable_bytes(page_size: usize) -> usize {
+    page_size - SLOTS_OFFSET
+}
+
+/// The largest cell (without its slot) a page takes: a quarter of the usable space, so any
+/// page holds at least four cells and a split always leaves both halves non-empty.
+pub(crate) fn cell_size_max(page_size: usize) -> usize {
+    usable_bytes(page_size) / 4 - SLOT_SIZE
+}
+
+/// The longest key a page of this size takes: one that still fits a leaf cell whose value is
+/// moved to an overflow run, and a branch cell.
+pub(crate) fn key_size_max(page_size: usize) -> usize {
+    cell_size_max(page_size) - LEAF_CELL_HEADER - OVERFLOW_REFERENCE_SIZE
+}
+
+const _: () = assert!(BRANCH_CELL_HEADER <= LEAF_CELL_HEADER + OVERFLOW_REFERENCE_SIZE);
+
+/// How a leaf cell stores its value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StoredValue<'a> {
+    /// The value's bytes, in the cell.
+    Inline(&'a [u8]),
+    /// The value lives in an overflow run starting at `page`; it is `len` bytes long.
+    Overflow {
+        /// First page of the run.
+        page: PageId,
+        /// Value length in bytes.
+        len: usize,
+    },
+}
+
+/// The size of a leaf cell holding `key` and a value stored as `value`.
+pub(crate) fn leaf_cell_size(key_len: usize, value: &StoredValue<'_>) -> usize {
+    LEAF_CELL_HEADER
+        + key_len
+        + match value {
+            StoredValue::Inline(bytes) => bytes.len(),
+            StoredValue::Overflow { .. } => OVERFLOW_REFERENCE_SIZE,
+        }
+}
+
+/// The size of a branch cell with a `key_len`-byte separator.
+pub(crate) fn branch_cell_size(key_len: usize) -> usize {
+    BRANCH_CELL_HEADER + key_len
+}
+
+/// Writes a leaf cell into `out` (exactly [`leaf_cell_size`] bytes).
+pub(crate) fn write_leaf_cell(out: &mut [u8], key: &[u8], value: &StoredValue<'_>) {
+    write_u16(out, 1, key.len() as u16);
+    out[LEAF_CELL_HEADER..LEAF_CELL_HEADER + key.len()].copy_from_slice(key);
+    let rest = LEAF_CELL_HEADER + key.len();
+    match value {
+        StoredValue::Inline(bytes) => {
+            out[0] = 0;
+            write_u32(out, 3, bytes.len() as u32);
+            out[rest..rest + bytes.len()].copy_from_slice(bytes);
+        }
+        StoredValue::Overflow { page, len } => {
+            out[0] = FLAG_OVERFLOW;
+            write_u32(out, 3, *len as u32);
+            write_u64(out, rest, *page);
+        }
+    }
+}
+
+/// Writes a branch cell into `out` (exactly [`branch_cell_size`] bytes).
+pub(crate) fn write_branch_cell(out: &mut [u8], child: PageId, key: &[u8]) {
+    write_u64(out, 0, child);
+    write_u16(out, 8, key.len() as u16);
+    out[BRANCH_CELL_HEADER..BRANCH_CELL_HEADER + key.len()].copy_from_slice(key);
+}
+
+/// A branch cell as an owned byte vector.
+pub(crate) fn branch_cell(child: PageId, key: &[u8]) -> Vec<u8> {
+    let mut cell = vec![0u8; branch_cell_size(key.len())];
+    write_branch_cell(&mut cell, child, key);
+    cell
+}
+
+/// The key of a raw cell taken from a node of the given kind.
+pub(crate) fn cell_key(cell: &[u8], is_leaf: bool) -> &[u8] {
+    if is_leaf {
+        let len = read_u16(cell, 1) as usize;
+        &cell[LEAF_CELL_HEADER..LEAF_CELL_HEADER + len]
+    } else {
+        let len = read_u16(cell, 8) as usize;
+        &cell[BRANCH_CELL_HEADER..BRANCH_CELL_HEADER + len]
+    }
+}
+
+/// The child of a raw branch cell.
+pub(crate) fn cell_child(cell: &[u8]) -> PageId {
+    read_u64(cell, 0)
+}
+
+/// A validated, read-only view of a branch or leaf page.
+#[derive(Clone, Copy)]
+pub(crate) struct Node<'a> {
+    page: &'a [u8],
+    id: PageId,
+    count: usize,
+    upper: usize,
+    is_leaf: bool,
+}
+
+impl<'a> Node<'a> {
+    /// Validates the header of page `id` and returns a view of it. `leaf` says which kind the
+    /// tree's shape requires at this level.
+    #[inline]
+    pub(crate) fn open(page: &'a [u8], id: PageId, leaf: bool) -> Result<Node<'a>> {
+        let is_leaf = match header::kind(page) {
+            Some(PageKind::Leaf) => true,
+            Some(PageKind::Branch) => false,
+            _ => return Err(Error::corrupted(id, "expected a branch or leaf page")),
+        };
+        if is_leaf != leaf {
+            return Err(Error::corrupted(
+                id,
+                "a tree level mixes branch and leaf pages",
+            ));
+        }
+        if header::page_id(page) != id {
+            return Err(Error::corrupted(id, "the page header names another page"));
+        }
+        let count = header::count(page);
+        let upper = header::aux(page) as usize;
+        if SLOTS_OFFSET + SLOT_SIZE * count > upper || upper > page.len() {
+            return Err(Error::corrupted(id, "the slot array overlaps the cells"));
+        }
+        if !is_leaf && count == 0 {
+            return Err(Error::corrupted(id, "a branch page without children"));
+        }
+        Ok(Node {
+            page,
+            id,
+            count,
+            upper,
+            is_leaf,
+        })
+    }
+
+    /// How many cells the node holds.
+    #[inline]
+    pub(crate) fn count(&self) -> usize {
+        self.count
+    }
+
+    /// Whether this is a leaf.
+    pub(crate) fn is_leaf(&self) -> bool {
+        self.is_leaf
+    }
+
+    /// Bytes used by slots and cells.
+    pub(crate) fn used_bytes(&self) -> usize {
+        self.page.len() - self.upper + SLOT_SIZE * self.count
+    }
+
+    /// The raw bytes of cell `index`, validated against the page bounds.
+    #[inline]
+    pub(crate) fn cell(&self, index: usize) -> Result<&'a [u8]> {
+        debug_assert!(index < self.count);
+        let offset = read_u16(self.page, SLOTS_OFFSET + SLOT_SIZE * index) as usize;
+        let header_len = if self.is_leaf {
+            LEAF_CELL_HEADER
+        } else {
+            BRANCH_CELL_HEADER
+        };
+        if offset < self.upper || offset + header_len > self.page.len() {
+            return Err(Error::corrupted(
+                self.id,
+                "a cell offset points outside the cell area",
+            ));
+        }
+        let size = if self.is_leaf {
+            let key_len = read_u16(self.page, offset + 1) as usize;
+            let value_len = if self.page[offset] & FLAG_OVERFLOW != 0 {
+                OVERFLOW_REFERENCE_SIZE
+            } else {
+                read_u32(self.page, offset + 3) as usize
+            };
+            header_len + key_len + value_len
+        } else {
+            header_len + read_u16(self.page, offset + 8) as usize
+        };
+        if offset + size > self.page.len() {
+            return Err(Error::corrupted(
+                self.id,
+                "a cell runs past the end of its page",
+            ));
+        }
+        Ok(&self.page[offset..offset + size])
+    }
+
+    /// The key of cell `index` (empty for cell 0 of a branch).
+    #[inline]
+    pub(crate) fn key(&self, index: usize) -> Result<&'a [u8]> {
+        Ok(cell_key(self.cell(index)?, self.is_leaf))
+    }
+
+    /// The child page of branch cell `index`.
+    #[inline]
+    pub(crate) fn child(&self, index: usize) -> Result<PageId> {
+        Ok(cell_child(self.cell(index)?))
+    }
+
+    /// The key and stored value of leaf cell `index`.
+    #[inline]
+    pub(crate) fn entry(&self, index: usize) -> Result<(&'a [u8], StoredValue<'a>)> {
+        let cell = self.cell(index)?;
+        let key_len = read_u16(cell, 1) as usize;
+        let key = &cell[LEAF_CELL_HEADER..LEAF_CELL_HEADER + key_len];
+        let rest = &cell[LEAF_CELL_HEADER + key_len..];
+        let value = if cell[0] & FLAG_OVERFLOW != 0 {
+            StoredValue::Overflow {
+                page: read_u64(rest, 0),
+                len: read_u32(cell, 3) as usize,
+            }
+        } else {
+            StoredValue::Inline(rest)
+        };
+        Ok((key, value))
+    }
+
+    /// In a leaf: `Ok(index)` of `key`, or `Err(index)` where it would be inserted.
+    #[inline]
+    pub(crate) fn search_leaf(&self, key: &[u8]) -> Result<Result<usize, usize>> {
+        let (mut low, mut high) = (0, self.count);
+        while low < high {
+            let middle = low + (high - low) / 2;
+            match self.key(middle)?.cmp(key) {
+                Ordering::Less => low = middle + 1,
+                Ordering::Greater => high = middle,
+                Ordering::Equal => return Ok(Ok(middle)),
+            }
+        }
+        Ok(Err(low))
+    }
+
+    /// In a branch: the index of the child whose range holds `key`.
+    #[inline]
+    pub(crate) fn search_branch(&self, key: &[u8]) -> Result<usize> {
+        // The last index whose separator is <= key; separator 0 is minus infinity.
+        let (mut low, mut high) = (1, self.count);
+        while low < high {
+            let middle = low + (high - low) / 2;
+            if self.key(middle)? <= key {
+                low = middle + 1;
+            } else {
+                high = middle;
+            }
+        }
+        Ok(low - 1)
+    }
+}
+
+/// Makes `page` an empty branch or leaf page numbered `id`.
+pub(crate) fn init(page: &mut [u8], id: PageId, is_leaf: bool) {
+    header::init(
+        page,
+        if is_leaf {
+            PageKind::Leaf
+        } else {
+            PageKind::Branch
+        },
+        id,
+    );
+    header::set_aux(page, page.len() as u32);
+}
+
+fn upper(page: &[u8]) -> usize {
+    header::aux(page) as usize
+}
+
+fn slot(page: &[u8], index: usize) -> usize {
+    read_u16(page, SLOTS_OFFSET + SLOT_SIZE * index) as usize
+}
+
+/// Free bytes between the slot array and the cells.
+pub(crate) fn free_bytes(page: &[u8]) -> usize {
+    upper(page) - SLOTS_OFFSET - SLOT_SIZE * header::count(page)
+}
+
+/// Inserts a `size`-byte cell at `index`, letting `fill` write its bytes. Returns false (and
+/// changes nothing) when the page lacks room.
+pub(crate) fn insert_cell_with(
+    page: &mut [u8],
+    index: usize,
+    size: usize,
+    fill: impl FnOnce(&mut [u8]),
+) -> bool {
+    if free_bytes(page) < size + SLOT_SIZE {
+        return false;
+    }
+    let count = header::count(page);
+    debug_assert!(index <= count);
+    let offset = upper(page) - size;
+    fill(&mut page[offset..offset + size]);
+    let slot_at = SLOTS_OFFSET + SLOT_SIZE * index;
+    let slots_end = SLOTS_OFFSET + SLOT_SIZE * count;
+    page.copy_within(slot_at..slots_end, slot_at + SLOT_SIZE);
+    write_u16(page, slot_at, offset as u16);
+    header::set_count(page, count + 1);
+    header::set_aux(page, offset as u32);
+    true
+}
+
+/// Inserts the raw `cell` at `index`; false when the page lacks room.
+pub(crate) fn insert_cell(page: &mut [u8], index: usize, cell: &[u8]) -> bool {
+    insert_cell_with(page, index, cell.len(), |out| out.copy_from_slice(cell))
+}
+
+/// Removes cell `index` of a page of the given kind, keeping the cells packed.
+pub(crate) fn remove_cell(page: &mut [u8], index: usize, cell_size: usize) {
+    let count = header::count(page);
+    let offset = slot(page, index);
+    let low = upper(page);
+    page.copy_within(low..offset, low + cell_size);
+    for other in 0..count {
+        let other_offset = slot(page, other);
+        if other_offset < offset {
+            write_u16(
+                page,
+                SLOTS_OFFSET + SLOT_SIZE * other,
+                (other_offset + cell_size) as u16,
+            );
+        }
+    }
+    let slot_at = SLOTS_OFFSET + SLOT_SIZE * index;
+    let slots_end = SLOTS_OFFSET + SLOT_SIZE * count;
+    page.copy_within(slot_at + SLOT_SIZE..slots_end, slot_at);
+    header::set_count(page, count - 1);
+    header::set_aux(page, (low + cell_size) as u32);
+}
+
+/// Overwrites the bytes of cell `index` with a cell of the same size.
+pub(crate) fn overwrite_cell(
+    page: &mut [u8],
+    index: usize,
+    cell_size: usize,
+    fill: impl FnOnce(&mut [u8]),
+) {
+    let offset = slot(page, index);
+    fill(&mut page[offset..offset + cell_size]);
+}
+
+/// Points branch cell `index` at `child`.
+pub(crate) fn set_child(page: &mut [u8], index: usize, child: PageId) {
+    let offset = slot(page, index);
+    write_u64(page, offset, child);
+}
+
+/// Refills an empty page with `cells` in order. The caller has checked that they fit.
+pub(crate) fn fill(page: &mut [u8], id: PageId, is_leaf: bool, cells: &[&[u8]]) {
+    init(page, id, is_leaf);
+    for (index, cell) in cells.iter().enumerate() {
+        let inserted = insert_cell(page, index, cell);
+        assert!(inserted, "cells chosen to fit page {id} do not fit");
+    }
+}
+
+/// The shortest key `s` with `left < s <= right`: a separator for a split between them.
+pub(crate) fn shortest_separator<'k>(left: &[u8], right: &'k [u8]) -> &'k [u8] {
+    debug_assert!(left < right);
+    let common = left.iter().zip(right).take_while(|(a, b)| a == b).count();
+    &right[..(common + 1).min(right.len())]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn leaf_with(keys: &[&[u8]]) -> Vec<u8> {
+        let mut page = vec![0u8; 512];
+        init(&mut page, 5, true);
+        for (index, key) in keys.iter().enumerate() {
+            let value = StoredValue::Inline(b"value");
+            let size = leaf_cell_size(key.len(), &value);
+            assert!(insert_cell_with(&mut page, index, size, |out| {
+                write_leaf_cell(out, key, &value)
+            }));
+        }
+        page
+    }
+
+    #[test]
+    fn insert_search_and_remove_keep_the_page_consistent() {
+        let mut page = leaf_with(&[b"a", b"c", b"e"]);
+        let node = Node::open(&page, 5, true).unwrap();
+        assert_eq!(node.search_leaf(b"c").unwrap(), Ok(1));
+        assert_eq!(node.search_leaf(b"d").unwrap(), Err(2));
+        let free_before = free_bytes(&page);
+        let size = node.cell(1).unwrap().len();
+        remove_cell(&mut page, 1, size);
+        assert_eq!(free_bytes(&page), free_before + size + SLOT_SIZE);
+        let node = Node::open(&page, 5, true).unwrap();
+        assert_eq!(node.count(), 2);
+        assert_eq!(node.key(0).unwrap(), b"a");
+        assert_eq!(node.key(1).unwrap(), b"e");
+        assert_eq!(node.entry(1).unwrap().1, StoredValue::Inline(b"value"));
+    }
+
+    #[test]
+    fn branch_search_finds_the_covering_child() {
+        let mut page = vec![0u8; 512];
+        init(&mut page, 3, false);
+        for (index, (child, key)) in [(10u64, &b""[..]), (11, b"m"), (12, b"t")]
+            .iter()
+            .enumerate()
+        {
+            assert!(insert_cell(&mut page, index, &branch_cell(*child, key)));
+        }
+        let node = Node::open(&page, 3, false).unwrap();
+        assert_eq!(node.search_branch(b"").unwrap(), 0);
+        assert_eq!(node.search_branch(b"l").unwrap(), 0);
+        assert_eq!(node.search_branch(b"m").unwrap(), 1);
+        assert_eq!(node.search_branch(b"s").unwrap(), 1);
+        assert_eq!(node.search_branch(b"zz").unwrap(), 2);
+        assert_eq!(node.child(2).unwrap(), 12);
+    }
+
+    #[test]
+    fn corrupt_offsets_are_errors_not_panics() {
+        let mut page = leaf_with(&[b"a", b"b"]);
+        write_u16(&mut page, SLOTS_OFFSET, 600);
+        let node = Node::open(&page, 5, true).unwrap();
+        assert!(node.key(0).is_err());
+        let mut page = leaf_with(&[b"a"]);
+        header::set_count(&mut page, 300);
+        assert!(Node::open(&page, 5, true).is_err());
+        let page = leaf_with(&[b"a"]);
+        assert!(Node::open(&page, 6, true).is_err(), "wrong page id");
+        assert!(Node::open(&page, 5, false).is_err(), "wrong kind");
+    }
+
+    #[test]
+    fn shortest_separator_splits_correctly() {
+        assert_eq!(shortest_separator(b"abc", b"abd"), b"abd");
+        assert_eq!(shortest_separator(b"abc", b"b"), b"b");
+        assert_eq!(shortest_separator(b"ab", b"abzz"), b"abz");
+        assert_eq!(shortest_separator(b"", b"\x00"), b"\x00");
+    }
+
+    #[test]
+    fn limits_leave_room_for_four_cells() {
+        for page_size in [512usize, 4096, 65536] {
+            let max = cell_size_max(page_size);
+            assert!(4 * (max + SLOT_SIZE) <= usable_bytes(page_size));
+            assert!(branch_cell_size(key_size_max(page_size)) <= max);
+        }
+        assert!(key_size_max(4096) >= 511);
+    }
+}

@@ -1,0 +1,325 @@
+//! [`Database`]: a typed handle on one database, with heed's methods.
+
+use std::borrow::Cow;
+use std::marker::PhantomData;
+use std::ops::{Bound, RangeBounds};
+
+use super::codec::{BytesDecode, BytesEncode};
+use super::iter::{Direction, RawIter, RoIter, RoRange, RoRevIter, RoRevRange};
+use crate::btree::mutate::PutMode;
+use crate::error::{Error, Result};
+use crate::flags::PutFlags;
+use crate::page::meta::TreeInfo;
+use crate::txn::{RoTxn, RwTxn};
+
+/// A typed handle on one database of an environment, from
+/// [`Env::create_database`](crate::Env::create_database) or
+/// [`Env::open_database`](crate::Env::open_database). It is `Copy`; the codecs `KC` and `DC`
+/// encode and decode keys and values.
+///
+/// Keys are ordered byte-wise (lexicographically, shorter first on a shared prefix).
+///
+/// ```
+/// use arbordb::types::{Str, Bytes};
+/// # fn main() -> Result<(), arbordb::Error> {
+/// # let dir = tempfile::tempdir().unwrap();
+/// let env = unsafe { arbordb::EnvOpenOptions::new().open(dir.path())? };
+/// let mut wtxn = env.write_txn()?;
+/// let db = env.create_database::<Str, Bytes>(&mut wtxn, Some("fruits"))?;
+/// db.put(&mut wtxn, "apple", b"red")?;
+/// wtxn.commit()?;
+///
+/// let rtxn = env.read_txn()?;
+/// assert_eq!(db.get(&rtxn, "apple")?, Some(&b"red"[..]));
+/// # Ok(()) }
+/// ```
+pub struct Database<KC, DC> {
+    env_id: u64,
+    dbi: u32,
+    marker: PhantomData<fn() -> (KC, DC)>,
+}
+
+impl<KC, DC> Clone for Database<KC, DC> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<KC, DC> Copy for Database<KC, DC> {}
+
+impl<KC, DC> std::fmt::Debug for Database<KC, DC> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Database")
+            .field("dbi", &self.dbi)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Statistics of one database's tree, as LMDB's `MDB_stat`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DatabaseStat {
+    /// Size of a page in bytes.
+    pub page_size: u32,
+    /// Levels of the tree (0 when empty).
+    pub depth: u32,
+    /// Interior pages.
+    pub branch_pages: usize,
+    /// Leaf pages.
+    pub leaf_pages: usize,
+    /// Pages of overflow runs (large values).
+    pub overflow_pages: usize,
+    /// Entries.
+    pub entries: usize,
+}
+
+impl DatabaseStat {
+    pub(crate) fn of(tree: &TreeInfo, page_size: usize) -> DatabaseStat {
+        DatabaseStat {
+            page_size: page_size as u32,
+            depth: tree.depth,
+            branch_pages: tree.branch_pages as usize,
+            leaf_pages: tree.leaf_pages as usize,
+            overflow_pages: tree.overflow_pages as usize,
+            entries: tree.entries as usize,
+        }
+    }
+}
+
+fn encode<'a, C: BytesEncode<'a>>(item: &'a C::EItem) -> Result<Cow<'a, [u8]>> {
+    C::bytes_encode(item).map_err(Error::Encoding)
+}
+
+fn encode_bound<'a, C: BytesEncode<'a>>(bound: Bound<&'a C::EItem>) -> Result<Bound<Vec<u8>>> {
+    Ok(match bound {
+        Bound::Included(item) => Bound::Included(encode::<C>(item)?.into_owned()),
+        Bound::Excluded(item) => Bound::Excluded(encode::<C>(item)?.into_owned()),
+        Bound::Unbounded => Bound::Unbounded,
+    })
+}
+
+impl<KC, DC> Database<KC, DC> {
+    pub(crate) fn new(env_id: u64, dbi: u32) -> Self {
+        Database {
+            env_id,
+            dbi,
+            marker: PhantomData,
+        }
+    }
+
+    fn tree(&self, txn: &RoTxn<'_>) -> Result<TreeInfo> {
+        txn.check_env(self.env_id)?;
+        txn.tree(self.dbi)
+    }
+
+    /// The value of `key`, or `None`. The value borrows from the transaction.
+    pub fn get<'a, 'txn>(
+        &self,
+        txn: &'txn RoTxn<'_>,
+        key: &'a KC::EItem,
+    ) -> Result<Option<DC::DItem>>
+    where
+        KC: BytesEncode<'a>,
+        DC: BytesDecode<'txn>,
+    {
+        txn.check_env(self.env_id)?;
+        let key = encode::<KC>(key)?;
+        match txn.get(self.dbi, &key)? {
+            Some(bytes) => Ok(Some(DC::bytes_decode(bytes).map_err(Error::Decoding)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Stores `data` under `key`, replacing any value.
+    pub fn put<'a>(
+        &self,
+        txn: &mut RwTxn<'_>,
+        key: &'a KC::EItem,
+        data: &'a DC::EItem,
+    ) -> Result<()>
+    where
+        KC: BytesEncode<'a>,
+        DC: BytesEncode<'a>,
+    {
+        self.put_with_flags(txn, PutFlags::empty(), key, data)
+    }
+
+    /// Stores `data` under `key` as `flags` say: with [`PutFlags::NO_OVERWRITE`] an existing
+    /// key is [`Error::KeyExist`] (and is left unchanged); with [`PutFlags::APPEND`] the key
+    /// must sort after every key of the database, else [`Error::KeyExist`].
+    pub fn put_with_flags<'a>(
+        &self,
+        txn: &mut RwTxn<'_>,
+        flags: PutFlags,
+        key: &'a KC::EItem,
+        data: &'a DC::EItem,
+    ) -> Result<()>
+    where
+        KC: BytesEncode<'a>,
+        DC: BytesEncode<'a>,
+    {
+        txn.check_env(self.env_id)?;
+        let key = encode::<KC>(key)?;
+        let data = encode::<DC>(data)?;
+        let mode = if flags.contains(PutFlags::APPEND) {
+            PutMode::Append
+        } else if flags.contains(PutFlags::NO_OVERWRITE) {
+            PutMode::NoOverwrite
+        } else {
+            PutMode::Overwrite
+        };
+        txn.put(self.dbi, &key, &data, mode).map(|_existed| ())
+    }
+
+    /// Deletes `key`. Returns whether it existed.
+    pub fn delete<'a>(&self, txn: &mut RwTxn<'_>, key: &'a KC::EItem) -> Result<bool>
+    where
+        KC: BytesEncode<'a>,
+    {
+        txn.check_env(self.env_id)?;
+        let key = encode::<KC>(key)?;
+        txn.delete(self.dbi, &key)
+    }
+
+    /// Deletes every entry, freeing the database's pages.
+    pub fn clear(&self, txn: &mut RwTxn<'_>) -> Result<()> {
+        txn.check_env(self.env_id)?;
+        txn.clear(self.dbi)
+    }
+
+    /// The number of entries (kept in the tree descriptor: no scan).
+    pub fn len(&self, txn: &RoTxn<'_>) -> Result<u64> {
+        Ok(self.tree(txn)?.entries)
+    }
+
+    /// Whether the database has no entry.
+    pub fn is_empty(&self, txn: &RoTxn<'_>) -> Result<bool> {
+        Ok(self.len(txn)? == 0)
+    }
+
+    /// Statistics of the database's tree.
+    pub fn stat(&self, txn: &RoTxn<'_>) -> Result<DatabaseStat> {
+        Ok(DatabaseStat::of(&self.tree(txn)?, txn.env.page_size))
+    }
+
+    fn raw_iter<'txn>(
+        &self,
+        txn: &'txn RoTxn<'_>,
+        start: Bound<&[u8]>,
+        end: Bound<Vec<u8>>,
+        direction: Direction,
+    ) -> Result<RawIter<'txn>> {
+        txn.check_env(self.env_id)?;
+        let mut cursor = txn.cursor(self.dbi)?;
+        match (direction, start) {
+            (Direction::Forward, Bound::Unbounded) => cursor.seek_first()?,
+            (Direction::Forward, Bound::Included(key)) => cursor.seek_after(key, true)?,
+            (Direction::Forward, Bound::Excluded(key)) => cursor.seek_after(key, false)?,
+            (Direction::Backward, Bound::Unbounded) => cursor.seek_last()?,
+            (Direction::Backward, Bound::Included(key)) => cursor.seek_before(key, true)?,
+            (Direction::Backward, Bound::Excluded(key)) => cursor.seek_before(key, false)?,
+        }
+        Ok(RawIter::new(cursor, direction, end))
+    }
+
+    /// The first entry in key order.
+    pub fn first<'txn>(&self, txn: &'txn RoTxn<'_>) -> Result<Option<(KC::DItem, DC::DItem)>>
+    where
+        KC: BytesDecode<'txn>,
+        DC: BytesDecode<'txn>,
+    {
+        self.iter(txn)?.next().transpose()
+    }
+
+    /// The last entry in key order.
+    pub fn last<'txn>(&self, txn: &'txn RoTxn<'_>) -> Result<Option<(KC::DItem, DC::DItem)>>
+    where
+        KC: BytesDecode<'txn>,
+        DC: BytesDecode<'txn>,
+    {
+        self.rev_iter(txn)?.next().transpose()
+    }
+
+    /// Every entry in key order.
+    pub fn iter<'txn>(&self, txn: &'txn RoTxn<'_>) -> Result<RoIter<'txn, KC, DC>> {
+        Ok(RoIter::new(self.raw_iter(
+            txn,
+            Bound::Unbounded,
+            Bound::Unbounded,
+            Direction::Forward,
+        )?))
+    }
+
+    /// Every entry in reverse key order.
+    pub fn rev_iter<'txn>(&self, txn: &'txn RoTxn<'_>) -> Result<RoRevIter<'txn, KC, DC>> {
+        Ok(RoRevIter::new(self.raw_iter(
+            txn,
+            Bound::Unbounded,
+            Bound::Unbounded,
+            Direction::Backward,
+        )?))
+    }
+
+    /// The entries whose keys lie in `range`, in key order. An empty or inverted range yields
+    /// nothing.
+    pub fn range<'a, 'txn, R>(
+        &self,
+        txn: &'txn RoTxn<'_>,
+        range: &'a R,
+    ) -> Result<RoRange<'txn, KC, DC>>
+    where
+        KC: BytesEncode<'a>,
+        R: RangeBounds<KC::EItem>,
+    {
+        let start = encode_bound::<KC>(range.start_bound())?;
+        let end = encode_bound::<KC>(range.end_bound())?;
+        Ok(RoRange::new(self.raw_iter(
+            txn,
+            as_ref(&start),
+            end,
+            Direction::Forward,
+        )?))
+    }
+
+    /// The entries whose keys lie in `range`, in reverse key order.
+    pub fn rev_range<'a, 'txn, R>(
+        &self,
+        txn: &'txn RoTxn<'_>,
+        range: &'a R,
+    ) -> Result<RoRevRange<'txn, KC, DC>>
+    where
+        KC: BytesEncode<'a>,
+        R: RangeBounds<KC::EItem>,
+    {
+        let start = encode_bound::<KC>(range.start_bound())?;
+        let end = encode_bound::<KC>(range.end_bound())?;
+        Ok(RoRevRange::new(self.raw_iter(
+            txn,
+            as_ref(&end),
+            start,
+            Direction::Backward,
+        )?))
+    }
+
+    /// The same database with other codecs.
+    pub fn remap_types<KC2, DC2>(&self) -> Database<KC2, DC2> {
+        Database::new(self.env_id, self.dbi)
+    }
+
+    /// The same database with another key codec.
+    pub fn remap_key_type<KC2>(&self) -> Database<KC2, DC> {
+        self.remap_types()
+    }
+
+    /// The same database with another data codec.
+    pub fn remap_data_type<DC2>(&self) -> Database<KC, DC2> {
+        self.remap_types()
+    }
+}
+
+fn as_ref(bound: &Bound<Vec<u8>>) -> Bound<&[u8]> {
+    match bound {
+        Bound::Included(key) => Bound::Included(key.as_slice()),
+        Bound::Excluded(key) => Bound::Excluded(key.as_slice()),
+        Bound::Unbounded => Bound::Unbounded,
+    }
+}

@@ -1,0 +1,13 @@
+//! Layer 5, `db`: typed databases over the byte-level transactions.
+//!
+//! A [`Database<KC, DC>`] is a cheap, copyable handle naming one database of an environment;
+//! its key and data codecs (`KC`, `DC`) turn typed items into bytes and back, in heed's shape.
+
+mod codec;
+mod database;
+mod iter;
+pub mod types;
+
+pub use codec::{BytesDecode, BytesEncode};
+pub use database::{Database, DatabaseStat};
+pub use iter::{RoIter, RoRange, RoRevIter, RoRevRange};

@@ -1,0 +1,282 @@
+//! Layer 4, `env`: the environment, the shared state of every transaction on one file.
+//!
+//! An [`Env`] owns the data file, its memory map, the current meta (the newest commit), the
+//! reader table, the writer lock and the writer's cached freelist. Transactions
+//! ([`RoTxn`](crate::RoTxn), [`RwTxn`](crate::RwTxn)) borrow it.
+
+mod options;
+mod registry;
+mod writer_lock;
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use parking_lot::{Mutex, RwLock};
+
+pub use options::EnvOpenOptions;
+pub(crate) use writer_lock::{WriterGuard, WriterLock};
+
+use crate::btree::check::CheckReport;
+use crate::btree::node;
+use crate::db::{Database, DatabaseStat};
+use crate::error::{Error, Result};
+use crate::flags::EnvFlags;
+use crate::os::{LockFile, Map, PageIo};
+use crate::page::freelist::FreeList;
+use crate::page::meta::Meta;
+use crate::page::readers::ReaderTable;
+use crate::page::{PageId, TxnId};
+use crate::txn::{RoTxn, RwTxn};
+
+/// An open environment: one data file holding the unnamed database and any number of named
+/// databases, shared by every transaction. Cloning is cheap; clones share everything.
+#[derive(Clone)]
+pub struct Env {
+    pub(crate) inner: Arc<EnvInner>,
+}
+
+/// The freelist as of one commit, kept so the next write transaction need not re-read it.
+#[derive(Clone)]
+pub(crate) struct CachedFreeList {
+    /// The commit this freelist belongs to.
+    pub(crate) txn_id: TxnId,
+    pub(crate) list: FreeList,
+    /// The pages of the persisted chain (freed by the next commit, which writes a new one).
+    pub(crate) chain: Vec<PageId>,
+}
+
+/// State only the writer touches.
+pub(crate) struct WriterState {
+    pub(crate) freelist: Option<CachedFreeList>,
+    /// The data file's length as last set.
+    pub(crate) file_len_bytes: u64,
+    /// Set when a sync failed: writes are refused until the environment is reopened.
+    pub(crate) poisoned: bool,
+}
+
+pub(crate) struct EnvInner {
+    /// Unique per opened environment; database handles carry it.
+    pub(crate) id: u64,
+    pub(crate) path: PathBuf,
+    pub(crate) registry_path: PathBuf,
+    pub(crate) flags: EnvFlags,
+    pub(crate) page_size: usize,
+    pub(crate) max_dbs: u32,
+    pub(crate) io: Box<dyn PageIo>,
+    pub(crate) file: File,
+    pub(crate) map: RwLock<Arc<Map>>,
+    /// The newest committed meta; readers copy it.
+    pub(crate) current: RwLock<Meta>,
+    /// `current.txn_id`, readable without a lock for the reader handshake.
+    pub(crate) current_txn_id: AtomicU64,
+    pub(crate) readers: ReaderTable,
+    pub(crate) writer_lock: WriterLock,
+    pub(crate) writer: Mutex<WriterState>,
+    /// Names of the named databases handed out so far; database index `i + 1` is `names[i]`.
+    pub(crate) database_names: RwLock<Vec<String>>,
+    _lock_file: Option<LockFile>,
+}
+
+impl Drop for EnvInner {
+    fn drop(&mut self) {
+        registry::forget(&self.registry_path);
+    }
+}
+
+/// Information about an environment, as heed's `EnvInfo`.
+#[derive(Debug, Clone, Copy)]
+pub struct EnvInfo {
+    /// Always 0: arbordb never maps at a fixed address. (heed has a raw pointer here; a
+    /// number keeps `EnvInfo` `Send` without `unsafe`.)
+    pub map_addr: usize,
+    /// Size of the memory map in bytes.
+    pub map_size: usize,
+    /// Number of the last page in use.
+    pub last_page_number: usize,
+    /// Id of the last committed transaction.
+    pub last_txn_id: usize,
+    /// Maximum number of reader slots.
+    pub maximum_number_of_readers: u32,
+    /// Reader slots in use now.
+    pub number_of_readers: u32,
+}
+
+impl Env {
+    /// Begins a read transaction: a snapshot of the newest commit that never changes, never
+    /// blocks and is never blocked by the writer.
+    ///
+    /// Returns [`Error::ReadersFull`] when every reader slot is taken.
+    pub fn read_txn(&self) -> Result<RoTxn<'_>> {
+        RoTxn::begin(&self.inner)
+    }
+
+    /// Begins the write transaction, waiting while another one is live.
+    pub fn write_txn(&self) -> Result<RwTxn<'_>> {
+        RwTxn::begin(&self.inner, true)?
+            .ok_or_else(|| unreachable!("a blocking begin always begins"))
+    }
+
+    /// Begins the write transaction if none is live; `Ok(None)` otherwise.
+    pub fn try_write_txn(&self) -> Result<Option<RwTxn<'_>>> {
+        RwTxn::begin(&self.inner, false)
+    }
+
+    /// Opens the database `name` (`None`: the unnamed one), creating it in `wtxn` if missing.
+    ///
+    /// The new name is visible to other transactions once `wtxn` commits. Returns
+    /// [`Error::DbsFull`] when the environment already handles `max_dbs` named databases.
+    pub fn create_database<KC: 'static, DC: 'static>(
+        &self,
+        wtxn: &mut RwTxn<'_>,
+        name: Option<&str>,
+    ) -> Result<Database<KC, DC>> {
+        self.check_txn_env(wtxn.env_id())?;
+        let dbi = wtxn.create_tree(name)?;
+        Ok(Database::new(self.inner.id, dbi))
+    }
+
+    /// Opens the database `name` (`None`: the unnamed one) as it exists in `rtxn`'s snapshot;
+    /// `Ok(None)` when it does not exist there.
+    pub fn open_database<KC: 'static, DC: 'static>(
+        &self,
+        rtxn: &RoTxn<'_>,
+        name: Option<&str>,
+    ) -> Result<Option<Database<KC, DC>>> {
+        self.check_txn_env(rtxn.env_id())?;
+        Ok(rtxn
+            .open_tree(name)?
+            .map(|dbi| Database::new(self.inner.id, dbi)))
+    }
+
+    fn check_txn_env(&self, env_id: u64) -> Result<()> {
+        if env_id != self.inner.id {
+            return Err(Error::DatabaseFromAnotherEnv);
+        }
+        Ok(())
+    }
+
+    /// The database index of `name`, registering it if new.
+    pub(crate) fn database_index(inner: &EnvInner, name: &str) -> Result<u32> {
+        if let Some(position) = inner
+            .database_names
+            .read()
+            .iter()
+            .position(|known| known == name)
+        {
+            return Ok(position as u32 + 1);
+        }
+        let mut names = inner.database_names.write();
+        if let Some(position) = names.iter().position(|known| known == name) {
+            return Ok(position as u32 + 1);
+        }
+        if names.len() >= inner.max_dbs as usize {
+            return Err(Error::DbsFull {
+                max_dbs: inner.max_dbs,
+            });
+        }
+        names.push(name.to_owned());
+        Ok(names.len() as u32)
+    }
+
+    /// Information about the environment.
+    pub fn info(&self) -> EnvInfo {
+        let meta = *self.inner.current.read();
+        EnvInfo {
+            map_addr: 0,
+            map_size: self.inner.map.read().len(),
+            last_page_number: meta.page_count as usize - 1,
+            last_txn_id: meta.txn_id as usize,
+            maximum_number_of_readers: self.inner.readers.capacity() as u32,
+            number_of_readers: self.inner.readers.count() as u32,
+        }
+    }
+
+    /// Statistics of the unnamed database, as LMDB's `mdb_env_stat`.
+    pub fn stat(&self) -> DatabaseStat {
+        DatabaseStat::of(&self.inner.current.read().main, self.inner.page_size)
+    }
+
+    /// The data file's size on disk in bytes.
+    pub fn real_disk_size(&self) -> Result<u64> {
+        Ok(self.inner.io.len()?)
+    }
+
+    /// Flushes the data file to disk (useful after commits under `NO_SYNC` / `NO_META_SYNC`).
+    pub fn force_sync(&self) -> Result<()> {
+        let _writer = self.inner.writer_lock.acquire();
+        self.inner.io.sync_all().map_err(|error| {
+            self.inner.writer.lock().poisoned = true;
+            Error::Io(error)
+        })
+    }
+
+    /// The path the environment was opened with.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// The longest key this environment accepts, in bytes (1001 with 4096-byte pages).
+    pub fn max_key_size(&self) -> usize {
+        node::key_size_max(self.inner.page_size)
+    }
+
+    /// The page size of the data file in bytes.
+    pub fn page_size(&self) -> usize {
+        self.inner.page_size
+    }
+
+    /// Reclaims the slots of readers whose process died. Readers of this process are always
+    /// alive while their slot is taken, so this returns 0 until the reader table is shared
+    /// between processes.
+    pub fn clear_stale_readers(&self) -> Result<usize> {
+        Ok(0)
+    }
+
+    /// Changes the map size to `new_size` bytes (rounded up to whole pages).
+    ///
+    /// Waits for the live write transaction, if any, to end. Live read transactions keep the
+    /// old map until they end, so they stay valid.
+    ///
+    /// # Safety
+    ///
+    /// The same contract as [`EnvOpenOptions::open`]; resizing itself adds nothing to it. It is
+    /// `unsafe` to keep heed's signature.
+    pub unsafe fn resize(&self, new_size: usize) -> Result<()> {
+        let _writer = self.inner.writer_lock.acquire();
+        let page_size = self.inner.page_size;
+        let new_size = new_size.div_ceil(page_size) * page_size;
+        let in_use = self.inner.current.read().page_count as usize * page_size;
+        if new_size < in_use {
+            return Err(Error::InvalidOption {
+                reason: format!("map size {new_size} is below the {in_use} bytes in use"),
+            });
+        }
+        let map = Map::new(&self.inner.file, new_size)?;
+        *self.inner.map.write() = Arc::new(map);
+        Ok(())
+    }
+
+    /// Runs the consistency checker on the newest commit: both metas, every tree (key order,
+    /// separators, depth, counts, checksums, overflow runs) and that every page is used by
+    /// exactly one tree or is free. Problems are listed in the report, not returned as errors.
+    pub fn check(&self) -> Result<CheckReport> {
+        let rtxn = self.read_txn()?;
+        rtxn.check()
+    }
+
+    /// An id unique to this environment among those open in the process.
+    pub(crate) fn next_id() -> u64 {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    }
+}
+
+impl std::fmt::Debug for Env {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Env")
+            .field("path", &self.inner.path)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,365 @@
+//! Opening an environment: [`EnvOpenOptions`], creating a fresh file, and choosing the meta.
+
+use std::fs::{self, File, OpenOptions};
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+
+use parking_lot::{Mutex, RwLock};
+
+use super::{registry, Env, EnvInner, WriterLock, WriterState};
+use crate::error::{Error, Result};
+use crate::flags::EnvFlags;
+use crate::os::{os_page_size, LockFile, Map, OsFile, PageIo};
+use crate::page::meta::{
+    is_valid_page_size, Meta, MetaSlot, MAGIC, META_SIZE, PAGE_SIZE_MAX, PAGE_SIZE_MIN,
+};
+use crate::page::readers::ReaderTable;
+
+/// The default map size: 64 GiB of address space (not of disk; the file grows as needed).
+pub const DEFAULT_MAP_SIZE_BYTES: usize = if cfg!(target_pointer_width = "64") {
+    64 << 30
+} else {
+    1 << 30
+};
+/// The default number of reader slots (LMDB's default).
+pub const DEFAULT_MAX_READERS: u32 = 126;
+/// The default number of named databases.
+pub const DEFAULT_MAX_DBS: u32 = 64;
+/// The most reader slots an environment may have.
+pub const MAX_READERS_LIMIT: u32 = 1 << 16;
+/// The data file's name inside an environment directory.
+pub const DATA_FILE_NAME: &str = "data.arbordb";
+/// The lock file's name inside an environment directory.
+pub const LOCK_FILE_NAME: &str = "lock.arbordb";
+
+/// Options for opening an environment, in heed's shape.
+///
+/// ```
+/// # fn main() -> Result<(), arbordb::Error> {
+/// let dir = tempfile::tempdir().unwrap();
+/// let env = unsafe { arbordb::EnvOpenOptions::new().map_size(1 << 30).max_dbs(4).open(dir.path())? };
+/// # drop(env); Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct EnvOpenOptions {
+    map_size: Option<usize>,
+    max_readers: Option<u32>,
+    max_dbs: Option<u32>,
+    page_size: Option<usize>,
+    flags: EnvFlags,
+}
+
+impl Default for EnvOpenOptions {
+    fn default() -> Self {
+        EnvOpenOptions::new()
+    }
+}
+
+impl EnvOpenOptions {
+    /// Default options: a 64 GiB map, 126 readers, 64 named databases, OS page size.
+    pub fn new() -> EnvOpenOptions {
+        EnvOpenOptions {
+            map_size: None,
+            max_readers: None,
+            max_dbs: None,
+            page_size: None,
+            flags: EnvFlags::empty(),
+        }
+    }
+
+    /// The map size in bytes: the largest the data file may grow to. It reserves address
+    /// space, not disk, so it may be generous; grow it later with [`Env::resize`].
+    pub fn map_size(&mut self, size: usize) -> &mut Self {
+        self.map_size = Some(size);
+        self
+    }
+
+    /// The number of read transactions that may be live at once.
+    pub fn max_readers(&mut self, readers: u32) -> &mut Self {
+        self.max_readers = Some(readers);
+        self
+    }
+
+    /// The number of named databases the environment may open.
+    pub fn max_dbs(&mut self, dbs: u32) -> &mut Self {
+        self.max_dbs = Some(dbs);
+        self
+    }
+
+    /// The page size of a new data file in bytes (a power of two from 512 to 65536); the
+    /// default is the operating system's page size. An existing file keeps its own page size;
+    /// asking for another one is [`Error::PageSizeMismatch`]. (An arbordb extension.)
+    pub fn page_size(&mut self, bytes: usize) -> &mut Self {
+        self.page_size = Some(bytes);
+        self
+    }
+
+    /// Sets the environment flags.
+    ///
+    /// # Safety
+    ///
+    /// `NO_SYNC` trades durability, and after an operating-system crash possibly the file's
+    /// integrity, for speed (see [`EnvFlags`]). The caller accepts that.
+    pub unsafe fn flags(&mut self, flags: EnvFlags) -> &mut Self {
+        self.flags = flags;
+        self
+    }
+
+    /// Opens (creating if needed) the environment at `path`: a directory holding
+    /// `data.arbordb` and `lock.arbordb`, or with [`EnvFlags::NO_SUB_DIR`] the data file itself
+    /// (lock file: the path plus `-lock`). A missing directory is created unless read-only.
+    ///
+    /// Opening a path that is already open in this process returns the same environment
+    /// (sharing all state) when the flags agree, and [`Error::EnvAlreadyOpened`] otherwise.
+    ///
+    /// # Safety
+    ///
+    /// The data file is memory-mapped, and reads hand out slices of the map. While the
+    /// environment is open, nothing outside arbordb may truncate or write the data file (for
+    /// example another program, or a second copy of arbordb opening it by another path such as
+    /// a hard link). A truncated file makes reads fault (SIGBUS); a rewritten one changes bytes
+    /// under live `&[u8]` borrows.
+    pub unsafe fn open<P: AsRef<Path>>(&self, path: P) -> Result<Env> {
+        let path = path.as_ref();
+        let (data_path, lock_path) = self.file_paths(path)?;
+        let (inner, existed) =
+            registry::lookup_or_open(&data_path, || self.open_new(path, &data_path, &lock_path))?;
+        if existed && inner.flags != self.flags {
+            return Err(Error::EnvAlreadyOpened);
+        }
+        Ok(Env { inner })
+    }
+
+    /// The canonical data file path and the lock file path.
+    fn file_paths(&self, path: &Path) -> Result<(PathBuf, PathBuf)> {
+        let read_only = self.flags.contains(EnvFlags::READ_ONLY);
+        if self.flags.contains(EnvFlags::NO_SUB_DIR) {
+            let parent = match path.parent() {
+                Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+                _ => PathBuf::from("."),
+            };
+            let name = path.file_name().ok_or_else(|| Error::InvalidOption {
+                reason: format!("{} does not name a file", path.display()),
+            })?;
+            let data = parent.canonicalize()?.join(name);
+            let mut lock = data.clone().into_os_string();
+            lock.push("-lock");
+            Ok((data, PathBuf::from(lock)))
+        } else {
+            if !read_only {
+                fs::create_dir_all(path)?;
+            }
+            let directory = path.canonicalize()?;
+            Ok((
+                directory.join(DATA_FILE_NAME),
+                directory.join(LOCK_FILE_NAME),
+            ))
+        }
+    }
+
+    fn open_new(&self, path: &Path, data_path: &Path, lock_path: &Path) -> Result<Arc<EnvInner>> {
+        let read_only = self.flags.contains(EnvFlags::READ_ONLY);
+        let max_readers = self.max_readers.unwrap_or(DEFAULT_MAX_READERS);
+        if max_readers == 0 || max_readers > MAX_READERS_LIMIT {
+            return Err(Error::InvalidOption {
+                reason: format!(
+                    "max_readers must be from 1 to {MAX_READERS_LIMIT}, not {max_readers}"
+                ),
+            });
+        }
+        if let Some(size) = self.page_size {
+            if !is_valid_page_size(size) {
+                return Err(Error::InvalidOption {
+                    reason: format!("page size {size} is not a power of two from {PAGE_SIZE_MIN} to {PAGE_SIZE_MAX}"),
+                });
+            }
+        }
+        let lock_file = match LockFile::acquire(lock_path, !read_only) {
+            Ok(Some(lock)) => Some(lock),
+            Ok(None) => {
+                return Err(Error::Io(io::Error::new(
+                    io::ErrorKind::WouldBlock,
+                    format!("{} is locked by another process", lock_path.display()),
+                )))
+            }
+            // A read-only open of a directory we cannot write still reads.
+            Err(error) if read_only && error.kind() != io::ErrorKind::WouldBlock => None,
+            Err(error) => return Err(error.into()),
+        };
+        let file = OpenOptions::new()
+            .read(true)
+            .write(!read_only)
+            .create(!read_only)
+            .truncate(false)
+            .open(data_path)?;
+        let mut file_len = file.metadata()?.len();
+        if file_len == 0 {
+            if read_only {
+                return Err(Error::NotAnArbordbFile {
+                    path: data_path.to_path_buf(),
+                });
+            }
+            let page_size = self.page_size.unwrap_or_else(os_page_size);
+            let page_size = if is_valid_page_size(page_size) {
+                page_size
+            } else {
+                4096
+            };
+            create_file(&file, data_path, page_size)?;
+            file_len = 2 * page_size as u64;
+        }
+        let meta = choose_meta(&file, data_path, file_len)?;
+        let page_size = meta.page_size as usize;
+        if let Some(requested) = self.page_size {
+            if requested != page_size {
+                return Err(Error::PageSizeMismatch {
+                    file: meta.page_size,
+                    requested: requested as u32,
+                });
+            }
+        }
+        let needed = meta.page_count as usize * page_size;
+        let map_size = self
+            .map_size
+            .unwrap_or(DEFAULT_MAP_SIZE_BYTES)
+            .max(needed)
+            .max(file_len as usize);
+        let map_size = map_size.div_ceil(page_size) * page_size;
+        let map = Map::new(&file, map_size)?;
+        let io_file = file.try_clone()?;
+        Ok(Arc::new(EnvInner {
+            id: Env::next_id(),
+            path: path.to_path_buf(),
+            registry_path: data_path.to_path_buf(),
+            flags: self.flags,
+            page_size,
+            max_dbs: self.max_dbs.unwrap_or(DEFAULT_MAX_DBS),
+            io: Box::new(OsFile::new(io_file)) as Box<dyn PageIo>,
+            file,
+            map: RwLock::new(Arc::new(map)),
+            current: RwLock::new(meta),
+            current_txn_id: AtomicU64::new(meta.txn_id),
+            readers: ReaderTable::new(max_readers as usize),
+            writer_lock: WriterLock::default(),
+            writer: Mutex::new(WriterState {
+                freelist: None,
+                file_len_bytes: file_len,
+                poisoned: false,
+            }),
+            database_names: RwLock::new(Vec::new()),
+            _lock_file: lock_file,
+        }))
+    }
+}
+
+/// Writes the two metas of an empty environment and makes the new file durable.
+fn create_file(file: &File, path: &Path, page_size: usize) -> Result<()> {
+    let mut pages = vec![0u8; 2 * page_size];
+    let meta = Meta::empty(page_size as u32, 0).encode();
+    pages[..META_SIZE].copy_from_slice(&meta);
+    pages[page_size..page_size + META_SIZE].copy_from_slice(&meta);
+    file.write_all_at(&pages, 0)?;
+    file.sync_all()?;
+    // The new directory entry must be durable too.
+    if let Some(parent) = path.parent() {
+        File::open(parent)?.sync_all()?;
+    }
+    Ok(())
+}
+
+/// Reads both metas and returns the newest valid one, or the error that best describes why
+/// there is none (docs/format.md, "Opening a file").
+pub(crate) fn choose_meta(file: &File, path: &Path, file_len: u64) -> Result<Meta> {
+    let read_slot = |offset: u64| -> io::Result<Option<Vec<u8>>> {
+        if offset + META_SIZE as u64 > file_len {
+            return Ok(None);
+        }
+        let mut bytes = vec![0u8; META_SIZE];
+        file.read_exact_at(&mut bytes, offset)?;
+        Ok(Some(bytes))
+    };
+    let Some(first) = read_slot(0)? else {
+        let mut start = vec![0u8; file_len as usize];
+        file.read_exact_at(&mut start, 0)?;
+        return Err(
+            if MAGIC.starts_with(&start[..start.len().min(MAGIC.len())]) {
+                Error::FileTruncated {
+                    len_bytes: file_len,
+                    needed_bytes: 2 * PAGE_SIZE_MIN as u64,
+                }
+            } else {
+                Error::NotAnArbordbFile {
+                    path: path.to_path_buf(),
+                }
+            },
+        );
+    };
+    let mut slots = vec![Meta::decode(&first)];
+    // Slot 1 sits one page in; if slot 0 cannot tell the page size, try every size.
+    let candidates: Vec<usize> = match slots[0] {
+        MetaSlot::Valid(meta) => vec![meta.page_size as usize],
+        _ => (9..=16).map(|shift| 1usize << shift).collect(),
+    };
+    for page_size in candidates {
+        if let Some(bytes) = read_slot(page_size as u64)? {
+            let slot = Meta::decode(&bytes);
+            let found =
+                matches!(slot, MetaSlot::Valid(meta) if meta.page_size as usize == page_size);
+            if slot != MetaSlot::NotArbordb {
+                slots.push(slot);
+            }
+            if found {
+                break;
+            }
+        }
+    }
+    let newest = slots
+        .iter()
+        .filter_map(|slot| match slot {
+            MetaSlot::Valid(meta) => Some(*meta),
+            _ => None,
+        })
+        .max_by_key(|meta| meta.txn_id);
+    let Some(meta) = newest else {
+        return Err(no_meta_error(&slots, path));
+    };
+    let needed_bytes = meta.page_count.saturating_mul(meta.page_size as u64);
+    if meta.page_count < 2 {
+        return Err(Error::corrupted(
+            0,
+            "the meta counts fewer pages than the two meta pages",
+        ));
+    }
+    if needed_bytes > file_len {
+        return Err(Error::FileTruncated {
+            len_bytes: file_len,
+            needed_bytes,
+        });
+    }
+    Ok(meta)
+}
+
+fn no_meta_error(slots: &[MetaSlot], path: &Path) -> Error {
+    for slot in slots {
+        if let MetaSlot::OtherVersion(found) = slot {
+            return Error::UnsupportedFormatVersion {
+                found: *found,
+                supported: crate::page::meta::FORMAT_VERSION,
+            };
+        }
+    }
+    for slot in slots {
+        if let MetaSlot::BadPageSize(found) = slot {
+            return Error::InvalidPageSize { found: *found };
+        }
+    }
+    if slots.iter().all(|slot| *slot == MetaSlot::NotArbordb) {
+        return Error::NotAnArbordbFile {
+            path: path.to_path_buf(),
+        };
+    }
+    Error::NoValidMeta
+}

@@ -1,0 +1,229 @@
+//! The one error type of the crate.
+//!
+//! Every layer returns [`Error`]. Bytes read from the file that break the format give
+//! [`Error::Corrupted`]; a broken invariant of our own code panics instead (see
+//! docs/design.md, "Errors").
+
+use std::fmt;
+use std::io;
+use std::path::PathBuf;
+
+/// The error type of codecs: any error, boxed.
+pub type BoxedError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// The result type of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in arbordb.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// Returned when the operating system reports an I/O error.
+    Io(io::Error),
+    /// Returned when bytes read from the data file break the format: a page number out of
+    /// range, a count or offset past the end of a page, a wrong page kind, a cycle.
+    Corrupted {
+        /// The page where the problem was found (0 when it concerns no single page).
+        page: u64,
+        /// What is wrong, in words.
+        reason: String,
+    },
+    /// Returned when the file does not start with arbordb's magic bytes: it is not an
+    /// arbordb data file.
+    NotAnArbordbFile {
+        /// The path that was opened.
+        path: PathBuf,
+    },
+    /// Returned when the file was written with a format version this build cannot read.
+    UnsupportedFormatVersion {
+        /// The version recorded in the file.
+        found: u32,
+        /// The version this build reads and writes.
+        supported: u32,
+    },
+    /// Returned when the page size recorded in the file is not one arbordb supports
+    /// (a power of two from 512 to 65536 bytes).
+    InvalidPageSize {
+        /// The page size recorded in the file.
+        found: u32,
+    },
+    /// Returned when [`EnvOpenOptions::page_size`](crate::EnvOpenOptions::page_size) asked
+    /// for a page size other than the one the existing file uses.
+    PageSizeMismatch {
+        /// The page size recorded in the file.
+        file: u32,
+        /// The page size that was asked for.
+        requested: u32,
+    },
+    /// Returned when the file is shorter than its meta page says it must be.
+    FileTruncated {
+        /// The file's length in bytes.
+        len_bytes: u64,
+        /// The length the newest valid meta page requires.
+        needed_bytes: u64,
+    },
+    /// Returned when the file has arbordb's magic but neither meta page passes its checksum.
+    NoValidMeta,
+    /// Returned when a write needs more pages than the map holds. The write transaction is
+    /// unusable afterwards; every earlier commit is intact. Grow the map with
+    /// [`Env::resize`](crate::Env::resize).
+    MapFull {
+        /// The map size in bytes.
+        map_size_bytes: usize,
+    },
+    /// Returned when every reader slot is taken by a live read transaction.
+    ReadersFull {
+        /// The configured maximum number of readers.
+        max_readers: u32,
+    },
+    /// Returned when opening or creating one more named database would exceed `max_dbs`.
+    DbsFull {
+        /// The configured maximum number of named databases.
+        max_dbs: u32,
+    },
+    /// Returned when a key is longer than [`Env::max_key_size`](crate::Env::max_key_size).
+    KeyTooLarge {
+        /// The key's length in bytes.
+        len: usize,
+        /// The largest key length this environment accepts.
+        max: usize,
+    },
+    /// Returned when a value is longer than arbordb can store (u32::MAX bytes).
+    ValueTooLarge {
+        /// The value's length in bytes.
+        len: usize,
+        /// The largest value length arbordb accepts.
+        max: usize,
+    },
+    /// Returned by a put with [`PutFlags::NO_OVERWRITE`](crate::PutFlags::NO_OVERWRITE) when
+    /// the key exists. Nothing was changed and the transaction stays usable.
+    KeyExist,
+    /// Returned when a database handle refers to a named database that does not exist in
+    /// this transaction's snapshot (it was created in an aborted transaction, or dropped).
+    DatabaseNotFound {
+        /// The database's name.
+        name: String,
+    },
+    /// Returned when a database handle from one environment is used with a transaction of
+    /// another.
+    DatabaseFromAnotherEnv,
+    /// Returned when a write transaction is used after one of its operations failed with an
+    /// I/O error, `MapFull` or corruption; abort it and start a new one.
+    TxnFailed,
+    /// Returned when a sync of the data file failed. The kernel may have dropped the dirty
+    /// pages, so retrying cannot be trusted: the environment refuses writes until reopened.
+    EnvPoisoned,
+    /// Returned when a write is attempted on an environment opened with
+    /// [`EnvFlags::READ_ONLY`](crate::EnvFlags::READ_ONLY).
+    ReadOnly,
+    /// Returned when the same path is opened twice in one process with different flags.
+    EnvAlreadyOpened,
+    /// Returned when an option or argument is out of range.
+    InvalidOption {
+        /// What is wrong, in words.
+        reason: String,
+    },
+    /// Returned when a codec fails to encode an item.
+    Encoding(BoxedError),
+    /// Returned when a codec fails to decode bytes from the database.
+    Decoding(BoxedError),
+}
+
+impl Error {
+    pub(crate) fn corrupted(page: u64, reason: impl Into<String>) -> Error {
+        Error::Corrupted {
+            page,
+            reason: reason.into(),
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Io(error) => write!(f, "I/O error: {error}"),
+            Error::Corrupted { page, reason } => {
+                write!(f, "the data file is corrupted at page {page}: {reason}")
+            }
+            Error::NotAnArbordbFile { path } => {
+                write!(f, "{} is not an arbordb data file (wrong magic bytes)", path.display())
+            }
+            Error::UnsupportedFormatVersion { found, supported } => write!(
+                f,
+                "the data file has format version {found}; this build reads version {supported}"
+            ),
+            Error::InvalidPageSize { found } => write!(
+                f,
+                "the data file records page size {found}, which is not a power of two from 512 to 65536"
+            ),
+            Error::PageSizeMismatch { file, requested } => write!(
+                f,
+                "the data file uses {file}-byte pages but {requested}-byte pages were requested"
+            ),
+            Error::FileTruncated { len_bytes, needed_bytes } => write!(
+                f,
+                "the data file is truncated: it is {len_bytes} bytes but its meta page needs {needed_bytes}"
+            ),
+            Error::NoValidMeta => {
+                write!(f, "neither meta page of the data file passes its checksum")
+            }
+            Error::MapFull { map_size_bytes } => write!(
+                f,
+                "the map is full ({map_size_bytes} bytes); the transaction was not committed, grow the map with Env::resize"
+            ),
+            Error::ReadersFull { max_readers } => write!(
+                f,
+                "all {max_readers} reader slots are in use; end a read transaction or raise max_readers"
+            ),
+            Error::DbsFull { max_dbs } => write!(
+                f,
+                "the environment already has {max_dbs} named databases open; raise max_dbs"
+            ),
+            Error::KeyTooLarge { len, max } => {
+                write!(f, "the key is {len} bytes; the largest this environment takes is {max}")
+            }
+            Error::ValueTooLarge { len, max } => {
+                write!(f, "the value is {len} bytes; the largest arbordb stores is {max}")
+            }
+            Error::KeyExist => write!(f, "the key already exists"),
+            Error::DatabaseNotFound { name } => {
+                write!(f, "the database {name:?} does not exist in this transaction")
+            }
+            Error::DatabaseFromAnotherEnv => {
+                write!(f, "the database handle belongs to another environment")
+            }
+            Error::TxnFailed => write!(
+                f,
+                "an earlier operation of this write transaction failed; abort it and start a new one"
+            ),
+            Error::EnvPoisoned => write!(
+                f,
+                "a sync of the data file failed earlier; the environment refuses writes until it is reopened"
+            ),
+            Error::ReadOnly => write!(f, "the environment was opened read-only"),
+            Error::EnvAlreadyOpened => write!(
+                f,
+                "this path is already open in this process with different flags"
+            ),
+            Error::InvalidOption { reason } => write!(f, "invalid option: {reason}"),
+            Error::Encoding(error) => write!(f, "error while encoding: {error}"),
+            Error::Decoding(error) => write!(f, "error while decoding: {error}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Io(error) => Some(error),
+            Error::Encoding(error) | Error::Decoding(error) => Some(error.as_ref()),
+            _ => None,
+        }
+    }
+}
+
+impl From<io::Error> for Error {
+    fn from(error: io::Error) -> Error {
+        Error::Io(error)
+    }
+}

@@ -1,0 +1,115 @@
+//! Flag sets in heed's shape: [`EnvFlags`], [`PutFlags`], [`DatabaseFlags`].
+
+use std::fmt;
+use std::ops::{BitOr, BitOrAssign};
+
+macro_rules! flag_set {
+    ($(#[$doc:meta])* $name:ident { $($(#[$flag_doc:meta])* $flag:ident = $bit:expr;)* }) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+        pub struct $name(u32);
+
+        impl $name {
+            $($(#[$flag_doc])* pub const $flag: $name = $name($bit);)*
+
+            /// No flag set.
+            pub const fn empty() -> $name {
+                $name(0)
+            }
+
+            /// Whether every flag of `other` is set in `self`.
+            pub const fn contains(self, other: $name) -> bool {
+                self.0 & other.0 == other.0
+            }
+
+            /// Whether no flag is set.
+            pub const fn is_empty(self) -> bool {
+                self.0 == 0
+            }
+
+            /// The raw bits.
+            pub const fn bits(self) -> u32 {
+                self.0
+            }
+        }
+
+        impl BitOr for $name {
+            type Output = $name;
+            fn bitor(self, other: $name) -> $name {
+                $name(self.0 | other.0)
+            }
+        }
+
+        impl BitOrAssign for $name {
+            fn bitor_assign(&mut self, other: $name) {
+                self.0 |= other.0;
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                let names: Vec<&str> = [$((stringify!($flag), $name::$flag)),*]
+                    .iter()
+                    .filter(|(_, flag)| self.contains(*flag))
+                    .map(|(name, _)| *name)
+                    .collect();
+                write!(f, "{}({})", stringify!($name), names.join(" | "))
+            }
+        }
+    };
+}
+
+flag_set! {
+    /// Options of an environment, set with
+    /// [`EnvOpenOptions::flags`](crate::EnvOpenOptions::flags).
+    EnvFlags {
+        /// Do not sync at commit at all. A process crash loses nothing (the kernel still has
+        /// the writes), but an operating-system crash or power loss may lose recent commits
+        /// and may leave the file corrupt, because the kernel may write the meta page before
+        /// the pages it points to.
+        NO_SYNC = 1;
+        /// Sync the data pages but not the meta page at commit. An operating-system crash or
+        /// power loss may lose the last commits (a torn meta is ignored thanks to its
+        /// checksum), but never corrupts the file: the pages of every durable meta are synced
+        /// before a newer meta is written.
+        NO_META_SYNC = 2;
+        /// Open read-only: write transactions return [`Error::ReadOnly`](crate::Error::ReadOnly).
+        READ_ONLY = 4;
+        /// The path names the data file itself rather than a directory; the lock file is the
+        /// path with `-lock` appended.
+        NO_SUB_DIR = 8;
+    }
+}
+
+flag_set! {
+    /// Options of one put, for [`Database::put_with_flags`](crate::Database::put_with_flags).
+    PutFlags {
+        /// Fail with [`Error::KeyExist`](crate::Error::KeyExist) if the key exists.
+        NO_OVERWRITE = 1;
+        /// The key sorts after every key in the database (else
+        /// [`Error::KeyExist`](crate::Error::KeyExist)); pages are filled completely, so a
+        /// sorted bulk load is faster and smaller.
+        APPEND = 2;
+    }
+}
+
+flag_set! {
+    /// Options of a database. arbordb supports byte-wise ordered unique keys only; the type
+    /// exists so heed code that names it compiles.
+    DatabaseFlags {
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_combine_and_print() {
+        let flags = EnvFlags::NO_SYNC | EnvFlags::NO_SUB_DIR;
+        assert!(flags.contains(EnvFlags::NO_SYNC));
+        assert!(!flags.contains(EnvFlags::READ_ONLY));
+        assert_eq!(format!("{flags:?}"), "EnvFlags(NO_SYNC | NO_SUB_DIR)");
+        assert!(EnvFlags::empty().is_empty());
+    }
+}

@@ -1,0 +1,65 @@
+//! # arbordb
+//!
+//! A pure-Rust embedded key-value store with LMDB's semantics and no C code: a copy-on-write
+//! B+tree read straight from a memory-mapped file, two checksummed meta pages that alternate
+//! per commit, a freelist that reuses pages once no reader sees them, one writer and any number
+//! of MVCC readers, named databases, and a typed API in the shape of
+//! [heed](https://docs.rs/heed).
+//!
+//! ```
+//! use arbordb::types::{Bytes, Str};
+//! use arbordb::EnvOpenOptions;
+//!
+//! # fn main() -> Result<(), arbordb::Error> {
+//! let dir = tempfile::tempdir().unwrap();
+//! // SAFETY: nothing else modifies the file while it is open (see `EnvOpenOptions::open`).
+//! let env = unsafe { EnvOpenOptions::new().map_size(1 << 30).max_dbs(8).open(dir.path())? };
+//!
+//! let mut wtxn = env.write_txn()?;
+//! let users = env.create_database::<Str, Bytes>(&mut wtxn, Some("users"))?;
+//! users.put(&mut wtxn, "alice", b"admin")?;
+//! wtxn.commit()?;
+//!
+//! let rtxn = env.read_txn()?;
+//! assert_eq!(users.get(&rtxn, "alice")?, Some(&b"admin"[..]));
+//! # Ok(()) }
+//! ```
+//!
+//! ## Layers
+//!
+//! Data flows down one layer at a time; no layer imports one above it.
+//!
+//! ```text
+//! os        file I/O, the memory map, file locks                 (the only unsafe code)
+//! page      page ids, page header, meta pages, freelist, reader table, page store
+//! btree     node layout, search, cursor, copy-on-write insert/delete/split/merge, checker
+//! env/txn   Env and its options, RoTxn, RwTxn, commit, the catalog of named databases
+//! db        typed Database<KC, DC>, codecs, iterators
+//! ```
+//!
+//! docs/design.md lists the invariants the code and tests cite; docs/format.md the byte
+//! layout.
+
+#![warn(missing_docs)]
+
+mod btree;
+mod db;
+mod env;
+mod error;
+mod flags;
+mod os;
+mod page;
+mod txn;
+
+pub use btree::check::CheckReport;
+pub use db::{
+    types, BytesDecode, BytesEncode, Database, DatabaseStat, RoIter, RoRange, RoRevIter, RoRevRange,
+};
+pub use env::{Env, EnvInfo, EnvOpenOptions};
+pub use error::{BoxedError, Error, Result};
+pub use flags::{DatabaseFlags, EnvFlags, PutFlags};
+pub use page::meta::FORMAT_VERSION;
+pub use txn::{RoTxn, RwTxn};
+
+/// Statistics of the unnamed database, as heed's `EnvStat`.
+pub type EnvStat = DatabaseStat;

@@ -1,0 +1,110 @@
+//! The header every non-meta page starts with.
+//!
+//! ```text
+//! offset size field
+//!  0     4    checksum   CRC32 of the page (or overflow run) from byte 4 to its end
+//!  4     1    kind       1 branch, 2 leaf, 3 overflow, 4 freelist
+//!  5     1    reserved   0
+//!  6     2    count      entries of a branch or leaf page; 0 otherwise
+//!  8     8    page_id    the page's own number, to catch misdirected writes
+//! 16     4    aux        branch/leaf: start of the cell area; overflow: pages in the run;
+//!                        freelist: payload bytes in this page
+//! 20     4    reserved   0
+//! ```
+//!
+//! The checksum is written when a commit writes the page and verified by the checker.
+
+use super::id::{read_u16, read_u32, read_u64, write_u16, write_u32, write_u64, PageId};
+
+/// Bytes of the page header.
+pub(crate) const PAGE_HEADER_SIZE: usize = 24;
+
+const CHECKSUM_OFFSET: usize = 0;
+const KIND_OFFSET: usize = 4;
+const COUNT_OFFSET: usize = 6;
+const PAGE_ID_OFFSET: usize = 8;
+const AUX_OFFSET: usize = 16;
+
+/// What a page holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PageKind {
+    /// A B-tree interior page: separators and child page numbers.
+    Branch = 1,
+    /// A B-tree leaf page: keys and values.
+    Leaf = 2,
+    /// The first page of a run holding one large value.
+    Overflow = 3,
+    /// A page of the persisted freelist chain.
+    Freelist = 4,
+}
+
+impl PageKind {
+    fn from_byte(byte: u8) -> Option<PageKind> {
+        match byte {
+            1 => Some(PageKind::Branch),
+            2 => Some(PageKind::Leaf),
+            3 => Some(PageKind::Overflow),
+            4 => Some(PageKind::Freelist),
+            _ => None,
+        }
+    }
+}
+
+/// Fills in a fresh header. The checksum is set later, by [`seal`].
+pub(crate) fn init(page: &mut [u8], kind: PageKind, id: PageId) {
+    page[..PAGE_HEADER_SIZE].fill(0);
+    page[KIND_OFFSET] = kind as u8;
+    write_u64(page, PAGE_ID_OFFSET, id);
+}
+
+/// The page's kind, or `None` for a byte that names no kind.
+#[inline]
+pub(crate) fn kind(page: &[u8]) -> Option<PageKind> {
+    PageKind::from_byte(page[KIND_OFFSET])
+}
+
+/// The page number recorded in the header.
+#[inline]
+pub(crate) fn page_id(page: &[u8]) -> PageId {
+    read_u64(page, PAGE_ID_OFFSET)
+}
+
+/// The entry count of a branch or leaf page.
+#[inline]
+pub(crate) fn count(page: &[u8]) -> usize {
+    read_u16(page, COUNT_OFFSET) as usize
+}
+
+/// Sets the entry count.
+#[inline]
+pub(crate) fn set_count(page: &mut [u8], count: usize) {
+    write_u16(page, COUNT_OFFSET, count as u16);
+}
+
+/// The kind-specific `aux` field.
+#[inline]
+pub(crate) fn aux(page: &[u8]) -> u32 {
+    read_u32(page, AUX_OFFSET)
+}
+
+/// Sets the kind-specific `aux` field.
+#[inline]
+pub(crate) fn set_aux(page: &mut [u8], value: u32) {
+    write_u32(page, AUX_OFFSET, value);
+}
+
+/// The checksum of a page or run as it should be recorded: CRC32 of bytes 4.. .
+pub(crate) fn compute_checksum(page: &[u8]) -> u32 {
+    crc32fast::hash(&page[CHECKSUM_OFFSET + 4..])
+}
+
+/// Records the checksum of a page (or a whole overflow run) just before it is written.
+pub(crate) fn seal(page: &mut [u8]) {
+    let checksum = compute_checksum(page);
+    write_u32(page, CHECKSUM_OFFSET, checksum);
+}
+
+/// Whether the recorded checksum matches the bytes.
+pub(crate) fn checksum_matches(page: &[u8]) -> bool {
+    read_u32(page, CHECKSUM_OFFSET) == compute_checksum(page)
+}

@@ -1,0 +1,296 @@
+//! The page store of a write transaction: dirty pages, allocation and freeing.
+//!
+//! Copy-on-write lives here. A page reachable from a committed meta is never written again
+//! (invariant 2): [`PageStore::touch`] copies it to a newly allocated page and records the old
+//! number as freed by this transaction. New pages come first from the pool of pages every
+//! reader has released, then from the end of the file, up to the map's limit.
+//!
+//! Dirty pages stay in memory until commit, which seals (checksums) and writes them in page
+//! order through [`PageIo`].
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use super::header::{self, PAGE_HEADER_SIZE};
+use super::id::{PageId, TxnId, META_PAGE_COUNT};
+use crate::error::{Error, Result};
+use crate::os::PageIo;
+
+/// A hasher for page numbers: they are already well spread, so one multiply suffices.
+#[derive(Default)]
+pub(crate) struct PageIdHasher(u64);
+
+impl Hasher for PageIdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 = (self.0.rotate_left(5) ^ byte as u64).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        self.0 = value.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
+type PageMap<V> = HashMap<PageId, V, BuildHasherDefault<PageIdHasher>>;
+
+/// Largest batch of contiguous pages written with one call.
+const WRITE_BATCH_BYTES_MAX: usize = 4 << 20;
+
+/// The pages a write transaction has allocated, changed and freed.
+pub(crate) struct PageStore {
+    page_size: usize,
+    txn_id: TxnId,
+    dirty: PageMap<Box<[u8]>>,
+    page_count: u64,
+    page_limit: u64,
+    map_size_bytes: usize,
+    /// Reusable page numbers, sorted ascending.
+    pool: Vec<PageId>,
+    /// Pages reachable in the previous snapshot that this transaction no longer uses.
+    freed: Vec<PageId>,
+}
+
+impl PageStore {
+    /// A store for txn `txn_id` over a file of `page_count` pages, a map of `map_size_bytes`,
+    /// and `pool` (sorted) reusable pages.
+    pub(crate) fn new(
+        page_size: usize,
+        txn_id: TxnId,
+        page_count: u64,
+        map_size_bytes: usize,
+        pool: Vec<PageId>,
+    ) -> PageStore {
+        debug_assert!(
+            pool.windows(2).all(|pair| pair[0] < pair[1]),
+            "pool is sorted and unique"
+        );
+        PageStore {
+            page_size,
+            txn_id,
+            dirty: PageMap::default(),
+            page_count,
+            page_limit: (map_size_bytes / page_size) as u64,
+            map_size_bytes,
+            pool,
+            freed: Vec::new(),
+        }
+    }
+
+    /// The page size in bytes.
+    #[inline]
+    pub(crate) fn page_size(&self) -> usize {
+        self.page_size
+    }
+
+    /// The transaction this store belongs to.
+    pub(crate) fn txn_id(&self) -> TxnId {
+        self.txn_id
+    }
+
+    /// Every page number is below this.
+    #[inline]
+    pub(crate) fn page_count(&self) -> u64 {
+        self.page_count
+    }
+
+    /// Reads `pages` pages starting at `id`: the dirty copy if there is one, else the map.
+    #[inline]
+    pub(crate) fn read<'a>(&'a self, map: &'a [u8], id: PageId, pages: usize) -> Result<&'a [u8]> {
+        if let Some(buffer) = self.dirty.get(&id) {
+            if buffer.len() < pages * self.page_size {
+                return Err(Error::corrupted(
+                    id,
+                    "run is longer than the pages written for it",
+                ));
+            }
+            return Ok(&buffer[..pages * self.page_size]);
+        }
+        read_committed(map, self.page_size, self.page_count, id, pages)
+    }
+
+    /// The writable bytes of a dirty page or run.
+    ///
+    /// # Panics
+    /// If `id` is not dirty: callers [`touch`](Self::touch) a page before changing it.
+    #[inline]
+    pub(crate) fn page_mut(&mut self, id: PageId) -> &mut [u8] {
+        self.dirty
+            .get_mut(&id)
+            .unwrap_or_else(|| panic!("page {id} changed without touch"))
+    }
+
+    /// Allocates `pages` contiguous zeroed pages and returns the first number.
+    pub(crate) fn allocate(&mut self, pages: usize) -> Result<PageId> {
+        let id = match self.take_from_pool(pages) {
+            Some(id) => id,
+            None => {
+                let id = self.page_count;
+                if id + pages as u64 > self.page_limit {
+                    return Err(Error::MapFull {
+                        map_size_bytes: self.map_size_bytes,
+                    });
+                }
+                self.page_count += pages as u64;
+                id
+            }
+        };
+        let previous = self
+            .dirty
+            .insert(id, vec![0u8; pages * self.page_size].into_boxed_slice());
+        assert!(previous.is_none(), "page {id} allocated twice");
+        Ok(id)
+    }
+
+    fn take_from_pool(&mut self, pages: usize) -> Option<PageId> {
+        if pages == 1 {
+            return self.pool.pop();
+        }
+        let start = self
+            .pool
+            .windows(pages)
+            .position(|window| window[pages - 1] - window[0] == pages as u64 - 1)?;
+        let id = self.pool[start];
+        self.pool.drain(start..start + pages);
+        Some(id)
+    }
+
+    /// Makes `id` writable: a dirty page is returned as is; a committed page is copied to a
+    /// new page, which is returned, and the old number is freed.
+    pub(crate) fn touch(&mut self, map: &[u8], id: PageId) -> Result<PageId> {
+        if self.dirty.contains_key(&id) {
+            return Ok(id);
+        }
+        let mut copy = read_committed(map, self.page_size, self.page_count, id, 1)?.to_vec();
+        let new_id = self.allocate(1)?;
+        copy[8..16].copy_from_slice(&new_id.to_le_bytes());
+        self.page_mut(new_id).copy_from_slice(&copy);
+        self.free(id, 1);
+        Ok(new_id)
+    }
+
+    /// Gives back `pages` pages starting at `id`. A page this transaction allocated goes
+    /// straight back to the pool (no snapshot ever saw it); a committed one is recorded as
+    /// freed by this transaction.
+    pub(crate) fn free(&mut self, id: PageId, pages: usize) {
+        let run = id..id + pages as u64;
+        if self.dirty.remove(&id).is_some() {
+            for page in run {
+                let position = self
+                    .pool
+                    .binary_search(&page)
+                    .expect_err("page freed twice");
+                self.pool.insert(position, page);
+            }
+        } else {
+            self.freed.extend(run);
+        }
+    }
+
+    /// Pages freed by this transaction that a snapshot may still use.
+    pub(crate) fn freed(&self) -> &[PageId] {
+        &self.freed
+    }
+
+    /// Pages free right now and not used by this transaction.
+    pub(crate) fn pool(&self) -> &[PageId] {
+        &self.pool
+    }
+
+    /// Seals and writes every dirty page in page order, batching contiguous pages.
+    pub(crate) fn write_dirty(&mut self, io: &dyn PageIo) -> std::io::Result<()> {
+        let mut ids: Vec<PageId> = self.dirty.keys().copied().collect();
+        ids.sort_unstable();
+        let mut batch: Vec<u8> = Vec::new();
+        let mut batch_start = 0u64;
+        let mut batch_end = 0u64;
+        for id in ids {
+            let buffer = self.dirty.get_mut(&id).expect("listed above");
+            debug_assert!(buffer.len() >= PAGE_HEADER_SIZE);
+            header::seal(buffer);
+            if !batch.is_empty() && (id != batch_end || batch.len() >= WRITE_BATCH_BYTES_MAX) {
+                io.write_at(batch_start * self.page_size as u64, &batch)?;
+                batch.clear();
+            }
+            if batch.is_empty() {
+                batch_start = id;
+            }
+            batch.extend_from_slice(buffer);
+            batch_end = id + (buffer.len() / self.page_size) as u64;
+        }
+        if !batch.is_empty() {
+            io.write_at(batch_start * self.page_size as u64, &batch)?;
+        }
+        Ok(())
+    }
+}
+
+/// Reads committed pages from the map, checking the numbers against the snapshot.
+#[inline]
+pub(crate) fn read_committed(
+    map: &[u8],
+    page_size: usize,
+    page_count: u64,
+    id: PageId,
+    pages: usize,
+) -> Result<&[u8]> {
+    let end = id.checked_add(pages as u64);
+    if id < META_PAGE_COUNT || end.is_none_or(|end| end > page_count) {
+        return Err(Error::corrupted(
+            id,
+            format!("page number out of range (file has {page_count} pages)"),
+        ));
+    }
+    let start = id as usize * page_size;
+    Ok(&map[start..start + pages * page_size])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn touch_copies_committed_pages_once_and_frees_the_original() {
+        let page_size = 512;
+        let mut map = vec![0u8; page_size * 4];
+        map[3 * page_size + 100] = 7;
+        let mut store = PageStore::new(page_size, 9, 4, 1 << 20, Vec::new());
+        let copy = store.touch(&map, 3).unwrap();
+        assert_eq!(copy, 4);
+        assert_eq!(store.read(&map, copy, 1).unwrap()[100], 7);
+        assert_eq!(store.touch(&map, copy).unwrap(), copy);
+        assert_eq!(store.freed(), &[3]);
+    }
+
+    #[test]
+    fn freeing_a_dirty_page_returns_it_to_the_pool() {
+        let mut store = PageStore::new(512, 1, 2, 1 << 20, vec![]);
+        let run = store.allocate(3).unwrap();
+        store.free(run, 3);
+        assert_eq!(store.pool(), &[2, 3, 4]);
+        assert_eq!(store.allocate(2).unwrap(), 2);
+        assert_eq!(store.allocate(1).unwrap(), 4);
+        assert!(store.freed().is_empty());
+    }
+
+    #[test]
+    fn allocation_past_the_map_is_map_full() {
+        let mut store = PageStore::new(512, 1, 2, 512 * 4, vec![]);
+        store.allocate(2).unwrap();
+        assert!(matches!(store.allocate(1), Err(Error::MapFull { .. })));
+    }
+
+    #[test]
+    fn out_of_range_reads_are_corruption() {
+        let map = vec![0u8; 512 * 4];
+        assert!(read_committed(&map, 512, 4, 4, 1).is_err());
+        assert!(read_committed(&map, 512, 4, 1, 1).is_err());
+        assert!(read_committed(&map, 512, 4, 3, 2).is_err());
+        assert!(read_committed(&map, 512, 4, u64::MAX, 2).is_err());
+        assert!(read_committed(&map, 512, 4, 3, 1).is_ok());
+    }
+}

@@ -1,0 +1,176 @@
+//! Commit: the protocol that makes a write transaction durable and visible atomically.
+//!
+//! 1. Record every changed named database in the catalog; the unnamed one goes in the meta.
+//! 2. Write the new freelist: the previous chain is freed, fresh chain pages are allocated,
+//!    and the list of every free page (including this transaction's) is written into them.
+//! 3. Grow the file if the new pages reach past its end.
+//! 4. Write every dirty page (sealed with its checksum), in page order.
+//! 5. Sync (fsync when the file grew, so its new length is durable; else fdatasync).
+//! 6. Write the new meta into the slot of the older meta (`txn_id % 2`).
+//! 7. Sync again.
+//! 8. Publish the meta to new readers.
+//!
+//! A crash before 6 leaves the previous commit; after 7, the new one; in between, the new meta
+//! is either whole (new commit) or torn and ignored thanks to its checksum (previous commit).
+//! A failed sync poisons the environment: the kernel may have dropped the dirty pages, so a
+//! retry could report success for data that is not on disk (docs/design.md, invariant 7).
+
+use std::sync::atomic::Ordering;
+
+use super::read::RoTxn;
+use super::write::RwTxn;
+use crate::btree::mutate::{PutMode, Writer};
+use crate::env::CachedFreeList;
+use crate::error::{Error, Result};
+use crate::flags::EnvFlags;
+use crate::page::freelist::{self, FreeList};
+use crate::page::store::PageStore;
+
+/// Grow the file by this fraction of its needed length beyond what a commit needs, so that a
+/// run of small commits does not resize it every time.
+const GROWTH_FRACTION: u64 = 64;
+/// The most a single growth adds beyond what is needed.
+const GROWTH_EXTRA_MAX_BYTES: u64 = 8 << 20;
+
+impl RwTxn<'_> {
+    /// Makes every change of this transaction durable (per the environment's sync flags) and
+    /// visible to transactions that begin afterwards.
+    ///
+    /// On error nothing of this transaction is visible and earlier commits are intact. If the
+    /// error came from a failed sync, the environment refuses further writes
+    /// ([`Error::EnvPoisoned`]) until reopened.
+    pub fn commit(mut self) -> Result<()> {
+        let env = self.txn.env;
+        let page_size = env.page_size;
+        let RoTxn {
+            map,
+            write,
+            meta,
+            trees,
+            ..
+        } = &mut self.txn;
+        let state = write.as_mut().expect("a write transaction has write state");
+        if state.failed {
+            return Err(Error::TxnFailed);
+        }
+        let mut writer = Writer {
+            map: map.bytes(),
+            store: &mut state.store,
+        };
+
+        // 1. The catalog.
+        let names = env.database_names.read().clone();
+        for (dbi, slot) in trees.get_mut().iter().enumerate() {
+            let Some(slot) = slot.filter(|slot| slot.changed) else {
+                continue;
+            };
+            if dbi == 0 {
+                meta.main = slot.info;
+            } else {
+                writer.put(
+                    &mut meta.catalog,
+                    names[dbi - 1].as_bytes(),
+                    &slot.info.encode(),
+                    PutMode::Overwrite,
+                )?;
+            }
+        }
+
+        // 2. The freelist.
+        for &page in &state.old_chain {
+            state.store.free(page, 1);
+        }
+        let mut freed = state.store.freed().to_vec();
+        freed.sort_unstable();
+        if let Some(pair) = freed.windows(2).find(|pair| pair[0] == pair[1]) {
+            return Err(Error::corrupted(
+                pair[0],
+                "a page is reachable twice (freed twice in one transaction)",
+            ));
+        }
+        let txn_id = state.store.txn_id();
+        let build = |store: &PageStore, pending: &FreeList| {
+            let mut list = pending.clone();
+            list.add(0, store.pool());
+            list.add(txn_id, store.freed());
+            list
+        };
+        let capacity = freelist::payload_capacity(page_size);
+        let first_draft = build(&state.store, &state.pending);
+        let chain_len = if first_draft.page_total() == 0 {
+            0
+        } else {
+            first_draft.encoded_len().div_ceil(capacity)
+        };
+        let mut chain = Vec::with_capacity(chain_len);
+        for _ in 0..chain_len {
+            chain.push(state.store.allocate(1)?);
+        }
+        // Taking chain pages from the pool only shortens the list, so it still fits.
+        let list = build(&state.store, &state.pending);
+        let stream = list.encode();
+        assert!(
+            chain_len == 0 || stream.len() <= chain_len * capacity,
+            "the freelist outgrew its chain"
+        );
+        for (index, &id) in chain.iter().enumerate() {
+            let start = (index * capacity).min(stream.len());
+            let end = ((index + 1) * capacity).min(stream.len());
+            let next = chain.get(index + 1).copied().unwrap_or(0);
+            freelist::write_chain_page(state.store.page_mut(id), id, next, &stream[start..end]);
+        }
+        meta.freelist = chain.first().copied().unwrap_or(0);
+        meta.txn_id = txn_id;
+        meta.page_count = state.store.page_count();
+        meta.map_size = map.len() as u64;
+
+        let mut writer_state = env.writer.lock();
+        // 3. Grow the file.
+        let needed = meta.page_count * page_size as u64;
+        let grew = writer_state.file_len_bytes < needed;
+        if grew {
+            let extra = (needed / GROWTH_FRACTION).min(GROWTH_EXTRA_MAX_BYTES);
+            let target = (needed + extra).div_ceil(page_size as u64) * page_size as u64;
+            let target = target.min(map.len() as u64).max(needed);
+            env.io.set_len(target)?;
+            writer_state.file_len_bytes = target;
+        }
+        // 4. Write the pages.
+        state.store.write_dirty(&*env.io)?;
+        let sync_pages = !env.flags.contains(EnvFlags::NO_SYNC);
+        let sync_meta = sync_pages && !env.flags.contains(EnvFlags::NO_META_SYNC);
+        let poison = |error: std::io::Error, writer_state: &mut crate::env::WriterState| {
+            writer_state.poisoned = true;
+            Error::Io(error)
+        };
+        // 5. Sync the pages (and the new length).
+        if sync_pages {
+            let synced = if grew {
+                env.io.sync_all()
+            } else {
+                env.io.sync_data()
+            };
+            synced.map_err(|error| poison(error, &mut writer_state))?;
+        }
+        // 6. Write the meta into the older slot.
+        let slot_offset = (txn_id % 2) * page_size as u64;
+        env.io
+            .write_at(slot_offset, &meta.encode())
+            .map_err(|error| poison(error, &mut writer_state))?;
+        // 7. Sync the meta.
+        if sync_meta {
+            env.io
+                .sync_data()
+                .map_err(|error| poison(error, &mut writer_state))?;
+        }
+        // 8. Publish.
+        writer_state.freelist = Some(CachedFreeList {
+            txn_id,
+            list,
+            chain,
+        });
+        *env.current.write() = *meta;
+        env.current_txn_id.store(txn_id, Ordering::SeqCst);
+        Ok(())
+    }
+}

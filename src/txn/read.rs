@@ -1,0 +1,186 @@
+//! Read transactions: stable snapshots of one commit.
+
+use std::cell::RefCell;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use super::write::WriteState;
+use crate::btree::check::{self, CheckReport};
+use crate::btree::cursor::{self, Cursor};
+use crate::btree::PageSource;
+use crate::env::EnvInner;
+use crate::error::{Error, Result};
+use crate::os::Map;
+use crate::page::meta::{Meta, TreeInfo};
+use crate::page::readers::BeginRead;
+use crate::page::store::read_committed;
+use crate::page::PageId;
+
+/// A tree as this transaction sees it, and whether this transaction changed it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TreeSlot {
+    pub(crate) info: TreeInfo,
+    pub(crate) changed: bool,
+}
+
+/// A read-only transaction: a snapshot of the newest commit at the time it began.
+///
+/// Its view never changes, whatever writers commit meanwhile, and holding it never blocks a
+/// writer (but keeps the pages it sees from reuse, so do not hold one for hours). It is
+/// `Send`, and a thread may hold several. Values read through it borrow from it: they are
+/// slices of the memory map, not copies.
+pub struct RoTxn<'e> {
+    pub(crate) env: &'e EnvInner,
+    pub(crate) map: Arc<Map>,
+    /// The snapshot's meta; in a write transaction, the meta being built.
+    pub(crate) meta: Meta,
+    slot: Option<usize>,
+    /// Trees by database index, loaded on first use.
+    pub(crate) trees: RefCell<Vec<Option<TreeSlot>>>,
+    pub(crate) write: Option<WriteState<'e>>,
+}
+
+impl<'e> RoTxn<'e> {
+    pub(crate) fn begin(env: &'e EnvInner) -> Result<RoTxn<'e>> {
+        let begin = env.readers.begin(
+            || {
+                let meta = *env.current.read();
+                (meta.txn_id, meta)
+            },
+            || env.current_txn_id.load(Ordering::SeqCst),
+        );
+        match begin {
+            BeginRead::Full => Err(Error::ReadersFull {
+                max_readers: env.readers.capacity() as u32,
+            }),
+            BeginRead::Started { slot, snapshot } => Ok(RoTxn {
+                env,
+                map: env.map.read().clone(),
+                meta: snapshot,
+                slot: Some(slot),
+                trees: RefCell::new(Vec::new()),
+                write: None,
+            }),
+        }
+    }
+
+    /// A transaction for the writer: no reader slot (the writer lock protects its snapshot).
+    pub(crate) fn for_writer(
+        env: &'e EnvInner,
+        meta: Meta,
+        map: Arc<Map>,
+        write: WriteState<'e>,
+    ) -> RoTxn<'e> {
+        RoTxn {
+            env,
+            map,
+            meta,
+            slot: None,
+            trees: RefCell::new(Vec::new()),
+            write: Some(write),
+        }
+    }
+
+    /// The id of the commit this transaction reads (for a write transaction: the id it will
+    /// commit as).
+    pub fn id(&self) -> u64 {
+        match &self.write {
+            Some(write) => write.store.txn_id(),
+            None => self.meta.txn_id,
+        }
+    }
+
+    /// Ends the transaction. Read transactions have nothing to commit; this exists for heed
+    /// compatibility and is the same as dropping it.
+    pub fn commit(self) -> Result<()> {
+        Ok(())
+    }
+
+    /// Ends the transaction; the same as dropping it.
+    pub fn abort(self) {}
+
+    pub(crate) fn env_id(&self) -> u64 {
+        self.env.id
+    }
+
+    /// Checks that a database handle belongs to this transaction's environment.
+    pub(crate) fn check_env(&self, env_id: u64) -> Result<()> {
+        if env_id != self.env.id {
+            return Err(Error::DatabaseFromAnotherEnv);
+        }
+        Ok(())
+    }
+
+    /// The tree of database `dbi` as this transaction sees it.
+    #[inline]
+    pub(crate) fn tree(&self, dbi: u32) -> Result<TreeInfo> {
+        if let Some(Some(slot)) = self.trees.borrow().get(dbi as usize) {
+            return Ok(slot.info);
+        }
+        let info = self.load_tree(dbi)?;
+        let mut trees = self.trees.borrow_mut();
+        if trees.len() <= dbi as usize {
+            trees.resize(dbi as usize + 1, None);
+        }
+        trees[dbi as usize] = Some(TreeSlot {
+            info,
+            changed: false,
+        });
+        Ok(info)
+    }
+
+    /// Looks `key` up in database `dbi`.
+    #[inline]
+    pub(crate) fn get(&self, dbi: u32, key: &[u8]) -> Result<Option<&[u8]>> {
+        let tree = self.tree(dbi)?;
+        cursor::get(self, &tree, key)
+    }
+
+    /// A cursor over database `dbi`, not yet positioned.
+    pub(crate) fn cursor<'t>(&'t self, dbi: u32) -> Result<Cursor<'t, dyn PageSource + 't>> {
+        let tree = self.tree(dbi)?;
+        Cursor::new(self as &(dyn PageSource + 't), tree)
+    }
+
+    /// Runs the checker on this transaction's snapshot.
+    pub fn check(&self) -> Result<CheckReport> {
+        Ok(check::check(self, &self.meta))
+    }
+}
+
+impl PageSource for RoTxn<'_> {
+    #[inline]
+    fn page_size(&self) -> usize {
+        self.env.page_size
+    }
+
+    #[inline]
+    fn read(&self, id: PageId, pages: usize) -> Result<&[u8]> {
+        match &self.write {
+            Some(write) => write.store.read(self.map.bytes(), id, pages),
+            None => read_committed(
+                self.map.bytes(),
+                self.env.page_size,
+                self.meta.page_count,
+                id,
+                pages,
+            ),
+        }
+    }
+}
+
+impl Drop for RoTxn<'_> {
+    fn drop(&mut self) {
+        if let Some(slot) = self.slot {
+            self.env.readers.end(slot);
+        }
+    }
+}
+
+impl std::fmt::Debug for RoTxn<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RoTxn")
+            .field("id", &self.id())
+            .finish_non_exhaustive()
+    }
+}

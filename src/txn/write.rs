@@ -1,0 +1,217 @@
+//! The write transaction: changes to any database, made visible atomically by commit.
+
+use std::ops::Deref;
+
+use super::read::{RoTxn, TreeSlot};
+use crate::btree::mutate::{PutMode, Writer};
+use crate::btree::node;
+use crate::env::{CachedFreeList, EnvInner, WriterGuard};
+use crate::error::{Error, Result};
+use crate::flags::EnvFlags;
+use crate::page::freelist::{self, FreeList};
+use crate::page::header::PAGE_HEADER_SIZE;
+use crate::page::meta::TreeInfo;
+use crate::page::store::{read_committed, PageStore};
+
+/// The largest value arbordb stores, in bytes.
+pub const VALUE_SIZE_MAX: usize = u32::MAX as usize - PAGE_HEADER_SIZE;
+
+/// What a write transaction adds to a read transaction.
+pub(crate) struct WriteState<'e> {
+    pub(crate) store: PageStore,
+    /// Free pages not yet reusable (freed by recent commits), carried to the next freelist.
+    pub(crate) pending: FreeList,
+    /// The chain pages of the freelist this transaction started from.
+    pub(crate) old_chain: Vec<u64>,
+    /// Set when an operation failed midway: the transaction can only be aborted.
+    pub(crate) failed: bool,
+    pub(crate) _guard: WriterGuard<'e>,
+}
+
+/// The read-write transaction. There is at most one per environment at a time; a second
+/// [`Env::write_txn`](crate::Env::write_txn) waits for it to end.
+///
+/// Nothing it does is visible to others until [`commit`](RwTxn::commit); dropping it (or
+/// [`abort`](RwTxn::abort)) discards everything. It derefs to [`RoTxn`], so every read method
+/// takes it too, and reads see its own uncommitted changes.
+///
+/// An expected outcome (a missing key, [`Error::KeyExist`] under `NO_OVERWRITE`, a too-long
+/// key) leaves it usable. A real failure (I/O, [`Error::MapFull`], corruption) leaves it
+/// unusable: later operations return [`Error::TxnFailed`] and it can only be aborted. The
+/// environment stays usable either way.
+pub struct RwTxn<'e> {
+    pub(crate) txn: RoTxn<'e>,
+}
+
+impl<'e> Deref for RwTxn<'e> {
+    type Target = RoTxn<'e>;
+
+    fn deref(&self) -> &RoTxn<'e> {
+        &self.txn
+    }
+}
+
+impl<'e> RwTxn<'e> {
+    /// Takes the writer lock (waiting for it when `wait`) and starts from the newest commit.
+    pub(crate) fn begin(env: &'e EnvInner, wait: bool) -> Result<Option<RwTxn<'e>>> {
+        if env.flags.contains(EnvFlags::READ_ONLY) {
+            return Err(Error::ReadOnly);
+        }
+        let guard = if wait {
+            env.writer_lock.acquire()
+        } else {
+            match env.writer_lock.try_acquire() {
+                Some(guard) => guard,
+                None => return Ok(None),
+            }
+        };
+        let mut writer = env.writer.lock();
+        if writer.poisoned {
+            return Err(Error::EnvPoisoned);
+        }
+        let meta = *env.current.read();
+        let map = env.map.read().clone();
+        if writer
+            .freelist
+            .as_ref()
+            .is_none_or(|cached| cached.txn_id != meta.txn_id)
+        {
+            let (list, chain) =
+                freelist::read_chain(meta.freelist, meta.page_count, env.page_size, |id| {
+                    read_committed(map.bytes(), env.page_size, meta.page_count, id, 1)
+                })?;
+            writer.freelist = Some(CachedFreeList {
+                txn_id: meta.txn_id,
+                list,
+                chain,
+            });
+        }
+        let cached = writer.freelist.as_ref().expect("loaded above");
+        let mut pending = cached.list.clone();
+        let old_chain = cached.chain.clone();
+        drop(writer);
+
+        // Pages freed by txn T are reusable once every reader's snapshot is at least T and the
+        // older meta (txn id - 1) no longer needs them (invariant 3).
+        let older_meta = meta.txn_id.saturating_sub(1);
+        let reuse_limit = env
+            .readers
+            .oldest()
+            .map_or(older_meta, |oldest| oldest.min(older_meta));
+        let pool = pending.take_reusable(reuse_limit);
+        let store = PageStore::new(
+            env.page_size,
+            meta.txn_id + 1,
+            meta.page_count,
+            map.len(),
+            pool,
+        );
+        let state = WriteState {
+            store,
+            pending,
+            old_chain,
+            failed: false,
+            _guard: guard,
+        };
+        Ok(Some(RwTxn {
+            txn: RoTxn::for_writer(env, meta, map, state),
+        }))
+    }
+
+    fn state(&mut self) -> &mut WriteState<'e> {
+        self.txn
+            .write
+            .as_mut()
+            .expect("a write transaction has write state")
+    }
+
+    /// Runs `change` on database `dbi`'s tree, recording the new tree, or marking the
+    /// transaction failed if the change failed midway.
+    fn change_tree<T>(
+        &mut self,
+        dbi: u32,
+        change: impl FnOnce(&mut Writer<'_>, &mut TreeInfo) -> Result<T>,
+    ) -> Result<T> {
+        if self.state().failed {
+            return Err(Error::TxnFailed);
+        }
+        let mut tree = self.txn.tree(dbi)?;
+        let before = tree;
+        let RoTxn {
+            map, write, trees, ..
+        } = &mut self.txn;
+        let state = write.as_mut().expect("a write transaction has write state");
+        let mut writer = Writer {
+            map: map.bytes(),
+            store: &mut state.store,
+        };
+        let result = change(&mut writer, &mut tree);
+        match &result {
+            Ok(_) => {
+                if tree != before {
+                    trees.get_mut()[dbi as usize] = Some(TreeSlot {
+                        info: tree,
+                        changed: true,
+                    });
+                }
+            }
+            // Checked before anything was touched: nothing changed.
+            Err(Error::KeyExist) => {}
+            Err(_) => state.failed = true,
+        }
+        result
+    }
+
+    fn check_key(&self, key: &[u8]) -> Result<()> {
+        let max = node::key_size_max(self.txn.env.page_size);
+        if key.len() > max {
+            return Err(Error::KeyTooLarge {
+                len: key.len(),
+                max,
+            });
+        }
+        Ok(())
+    }
+
+    /// Stores `value` under `key` in database `dbi`. Returns whether the key existed.
+    pub(crate) fn put(
+        &mut self,
+        dbi: u32,
+        key: &[u8],
+        value: &[u8],
+        mode: PutMode,
+    ) -> Result<bool> {
+        self.check_key(key)?;
+        if value.len() > VALUE_SIZE_MAX {
+            return Err(Error::ValueTooLarge {
+                len: value.len(),
+                max: VALUE_SIZE_MAX,
+            });
+        }
+        self.change_tree(dbi, |writer, tree| writer.put(tree, key, value, mode))
+    }
+
+    /// Deletes `key` from database `dbi`. Returns whether it existed.
+    pub(crate) fn delete(&mut self, dbi: u32, key: &[u8]) -> Result<bool> {
+        if self.check_key(key).is_err() {
+            return Ok(false);
+        }
+        self.change_tree(dbi, |writer, tree| writer.delete(tree, key))
+    }
+
+    /// Empties database `dbi`, freeing its pages.
+    pub(crate) fn clear(&mut self, dbi: u32) -> Result<()> {
+        self.change_tree(dbi, |writer, tree| writer.clear(tree))
+    }
+
+    /// Discards every change; the same as dropping the transaction.
+    pub fn abort(self) {}
+}
+
+impl std::fmt::Debug for RwTxn<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RwTxn")
+            .field("id", &self.txn.id())
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,237 @@
+//! Creating and opening environments, and every way a file can fail to open.
+
+mod common;
+
+use std::fs::{self, OpenOptions};
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+
+use arbordb::types::Str;
+use arbordb::{EnvFlags, EnvOpenOptions, Error, FORMAT_VERSION};
+use common::{assert_sound, open};
+
+const DATA_FILE: &str = "data.arbordb";
+
+fn try_open(dir: &Path) -> arbordb::Result<arbordb::Env> {
+    unsafe { EnvOpenOptions::new().map_size(1 << 30).open(dir) }
+}
+
+/// Writes two commits ("first", then "second") and closes the environment.
+fn two_commits(dir: &Path) {
+    let env = open(dir);
+    let mut wtxn = env.write_txn().unwrap();
+    let db = env.create_database::<Str, Str>(&mut wtxn, None).unwrap();
+    db.put(&mut wtxn, "first", "1").unwrap();
+    wtxn.commit().unwrap();
+    let mut wtxn = env.write_txn().unwrap();
+    db.put(&mut wtxn, "second", "2").unwrap();
+    wtxn.commit().unwrap();
+}
+
+fn patch(dir: &Path, offset: u64, bytes: &[u8]) {
+    let file = OpenOptions::new().write(true).open(dir.join(DATA_FILE)).unwrap();
+    file.write_all_at(bytes, offset).unwrap();
+}
+
+fn read_at(dir: &Path, offset: u64, len: usize) -> Vec<u8> {
+    let file = OpenOptions::new().read(true).open(dir.join(DATA_FILE)).unwrap();
+    let mut bytes = vec![0; len];
+    file.read_exact_at(&mut bytes, offset).unwrap();
+    bytes
+}
+
+#[test]
+fn reopening_sees_every_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    two_commits(dir.path());
+    let env = open(dir.path());
+    let rtxn = env.read_txn().unwrap();
+    let db = env.open_database::<Str, Str>(&rtxn, None).unwrap().unwrap();
+    assert_eq!(db.get(&rtxn, "first").unwrap(), Some("1"));
+    assert_eq!(db.get(&rtxn, "second").unwrap(), Some("2"));
+    assert_eq!(env.info().last_txn_id, 2);
+    assert!(dir.path().join("lock.arbordb").exists());
+}
+
+#[test]
+fn no_sub_dir_uses_the_path_as_the_data_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("single.db");
+    {
+        let env = unsafe { EnvOpenOptions::new().flags(EnvFlags::NO_SUB_DIR).open(&path).unwrap() };
+        let mut wtxn = env.write_txn().unwrap();
+        let db = env.create_database::<Str, Str>(&mut wtxn, None).unwrap();
+        db.put(&mut wtxn, "k", "v").unwrap();
+        wtxn.commit().unwrap();
+    }
+    assert!(path.is_file());
+    assert!(dir.path().join("single.db-lock").is_file());
+    let env = unsafe { EnvOpenOptions::new().flags(EnvFlags::NO_SUB_DIR).open(&path).unwrap() };
+    let rtxn = env.read_txn().unwrap();
+    let db = env.open_database::<Str, Str>(&rtxn, None).unwrap().unwrap();
+    assert_eq!(db.get(&rtxn, "k").unwrap(), Some("v"));
+}
+
+#[test]
+fn the_page_size_is_recorded_in_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(unsafe { EnvOpenOptions::new().page_size(8192).open(dir.path()).unwrap() });
+    let env = try_open(dir.path()).unwrap();
+    assert_eq!(env.page_size(), 8192);
+    drop(env);
+    match unsafe { EnvOpenOptions::new().page_size(4096).open(dir.path()) } {
+        Err(Error::PageSizeMismatch { file: 8192, requested: 4096 }) => {}
+        other => panic!("expected PageSizeMismatch, got {other:?}"),
+    }
+    assert!(matches!(
+        unsafe { EnvOpenOptions::new().page_size(3000).open(tempfile::tempdir().unwrap().path()) },
+        Err(Error::InvalidOption { .. })
+    ));
+}
+
+#[test]
+fn the_default_page_size_is_the_operating_systems() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = try_open(dir.path()).unwrap();
+    let os_page_size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize;
+    assert_eq!(env.page_size(), os_page_size);
+}
+
+#[test]
+fn a_foreign_file_is_not_an_arbordb_file() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join(DATA_FILE), b"SQLite format 3\0".repeat(1000)).unwrap();
+    assert!(matches!(try_open(dir.path()), Err(Error::NotAnArbordbFile { .. })));
+    fs::write(dir.path().join(DATA_FILE), vec![0u8; 3 * 4096]).unwrap();
+    assert!(matches!(try_open(dir.path()), Err(Error::NotAnArbordbFile { .. })));
+}
+
+#[test]
+fn a_newer_format_version_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    two_commits(dir.path());
+    let newer = (FORMAT_VERSION + 1).to_le_bytes();
+    patch(dir.path(), 8, &newer);
+    patch(dir.path(), 4096 + 8, &newer);
+    match try_open(dir.path()) {
+        Err(Error::UnsupportedFormatVersion { found, supported }) => {
+            assert_eq!((found, supported), (FORMAT_VERSION + 1, FORMAT_VERSION));
+        }
+        other => panic!("expected UnsupportedFormatVersion, got {other:?}"),
+    }
+}
+
+#[test]
+fn an_unsupported_page_size_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    two_commits(dir.path());
+    for slot in [0u64, 4096] {
+        let mut meta = read_at(dir.path(), slot, 148);
+        meta[12..16].copy_from_slice(&3000u32.to_le_bytes());
+        let checksum = crc32fast::hash(&meta[..144]);
+        meta[144..148].copy_from_slice(&checksum.to_le_bytes());
+        patch(dir.path(), slot, &meta);
+    }
+    assert!(matches!(try_open(dir.path()), Err(Error::InvalidPageSize { found: 3000 })));
+}
+
+#[test]
+fn a_truncated_file_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    two_commits(dir.path());
+    let path = dir.path().join(DATA_FILE);
+    let file = OpenOptions::new().write(true).open(&path).unwrap();
+    file.set_len(3 * 4096).unwrap();
+    assert!(matches!(try_open(dir.path()), Err(Error::FileTruncated { .. })));
+    file.set_len(10).unwrap();
+    assert!(matches!(try_open(dir.path()), Err(Error::FileTruncated { .. })));
+}
+
+#[test]
+fn no_valid_meta_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    two_commits(dir.path());
+    patch(dir.path(), 144, &[0xde, 0xad, 0xbe, 0xef]);
+    patch(dir.path(), 4096 + 144, &[0xde, 0xad, 0xbe, 0xef]);
+    assert!(matches!(try_open(dir.path()), Err(Error::NoValidMeta)));
+}
+
+#[test]
+fn a_meta_with_a_bad_checksum_is_ignored_and_the_other_is_used() {
+    let dir = tempfile::tempdir().unwrap();
+    two_commits(dir.path());
+    // Commit 2 wrote slot 0 (txn id 2 % 2); damage its txn id so the checksum fails.
+    patch(dir.path(), 20, &[0x55]);
+    {
+        let env = try_open(dir.path()).unwrap();
+        assert_eq!(env.info().last_txn_id, 1);
+        let rtxn = env.read_txn().unwrap();
+        let db = env.open_database::<Str, Str>(&rtxn, None).unwrap().unwrap();
+        assert_eq!(db.get(&rtxn, "first").unwrap(), Some("1"));
+        assert_eq!(db.get(&rtxn, "second").unwrap(), None);
+        drop(rtxn);
+        assert_sound(&env);
+        // Writing goes on from there, and replaces the damaged meta.
+        let mut wtxn = env.write_txn().unwrap();
+        db.put(&mut wtxn, "third", "3").unwrap();
+        wtxn.commit().unwrap();
+    }
+    let env = try_open(dir.path()).unwrap();
+    let rtxn = env.read_txn().unwrap();
+    let db = env.open_database::<Str, Str>(&rtxn, None).unwrap().unwrap();
+    assert_eq!(db.get(&rtxn, "third").unwrap(), Some("3"));
+    assert_sound(&env);
+}
+
+#[test]
+fn a_torn_slot_zero_is_survived_with_slot_one() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let env = open(dir.path());
+        let mut wtxn = env.write_txn().unwrap();
+        let db = env.create_database::<Str, Str>(&mut wtxn, None).unwrap();
+        db.put(&mut wtxn, "only", "commit").unwrap();
+        wtxn.commit().unwrap(); // txn 1, written to slot 1
+    }
+    // Slot 0 (the fresh file's meta) loses even its magic.
+    patch(dir.path(), 0, &[0u8; 148]);
+    let env = try_open(dir.path()).unwrap();
+    let rtxn = env.read_txn().unwrap();
+    let db = env.open_database::<Str, Str>(&rtxn, None).unwrap().unwrap();
+    assert_eq!(db.get(&rtxn, "only").unwrap(), Some("commit"));
+}
+
+#[test]
+fn opening_an_open_path_again_returns_the_same_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = open(dir.path());
+    let second = open(dir.path());
+    let mut wtxn = first.write_txn().unwrap();
+    let db = first.create_database::<Str, Str>(&mut wtxn, None).unwrap();
+    db.put(&mut wtxn, "shared", "yes").unwrap();
+    // The writer lock is shared: the second handle cannot start a writer now.
+    assert!(second.try_write_txn().unwrap().is_none());
+    wtxn.commit().unwrap();
+    let rtxn = second.read_txn().unwrap();
+    assert_eq!(db.get(&rtxn, "shared").unwrap(), Some("yes"));
+    drop(rtxn);
+    let different = unsafe { EnvOpenOptions::new().flags(EnvFlags::NO_SYNC).open(dir.path()) };
+    assert!(matches!(different, Err(Error::EnvAlreadyOpened)));
+    // Once every handle is closed the path can be opened with other flags.
+    drop((first, second));
+    assert!(unsafe { EnvOpenOptions::new().flags(EnvFlags::NO_SYNC).open(dir.path()) }.is_ok());
+}
+
+#[test]
+fn read_only_environments_refuse_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    two_commits(dir.path());
+    let env = unsafe { EnvOpenOptions::new().flags(EnvFlags::READ_ONLY).open(dir.path()).unwrap() };
+    assert!(matches!(env.write_txn(), Err(Error::ReadOnly)));
+    let rtxn = env.read_txn().unwrap();
+    let db = env.open_database::<Str, Str>(&rtxn, None).unwrap().unwrap();
+    assert_eq!(db.get(&rtxn, "second").unwrap(), Some("2"));
+    let missing = tempfile::tempdir().unwrap();
+    let result = unsafe { EnvOpenOptions::new().flags(EnvFlags::READ_ONLY).open(missing.path().join("absent")) };
+    assert!(result.is_err());
+}

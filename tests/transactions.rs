@@ -1,0 +1,198 @@
+//! Transactions: one writer at a time, stable snapshots, abort, failure handling, sync modes.
+
+mod common;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread;
+use std::time::Duration;
+
+use arbordb::types::{Bytes, Str};
+use arbordb::{EnvFlags, EnvOpenOptions, Error, PutFlags, RoTxn};
+use common::{assert_sound, open};
+
+#[test]
+fn a_second_writer_waits_for_the_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = open(dir.path());
+    let first = env.write_txn().unwrap();
+    let committed = Arc::new(AtomicBool::new(false));
+    let waiter = {
+        let (env, committed) = (env.clone(), committed.clone());
+        thread::spawn(move || {
+            let wtxn = env.write_txn().unwrap();
+            let saw_commit = committed.load(Ordering::SeqCst);
+            drop(wtxn);
+            saw_commit
+        })
+    };
+    thread::sleep(Duration::from_millis(200));
+    assert!(env.try_write_txn().unwrap().is_none(), "the lock is held");
+    committed.store(true, Ordering::SeqCst);
+    first.commit().unwrap();
+    assert!(waiter.join().unwrap(), "the second writer began only after the first ended");
+}
+
+#[test]
+fn a_snapshot_never_changes_while_writers_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = open(dir.path());
+    let mut wtxn = env.write_txn().unwrap();
+    let db = env.create_database::<Str, Bytes>(&mut wtxn, None).unwrap();
+    for n in 0..1000 {
+        db.put(&mut wtxn, &format!("key{n}"), &[0u8; 100]).unwrap();
+    }
+    wtxn.commit().unwrap();
+    let rtxn = env.read_txn().unwrap();
+    let writer = {
+        let env = env.clone();
+        thread::spawn(move || {
+            for round in 1..=50u8 {
+                let mut wtxn = env.write_txn().unwrap();
+                for n in 0..1000 {
+                    db.put(&mut wtxn, &format!("key{n}"), &[round; 100]).unwrap();
+                }
+                db.delete(&mut wtxn, &format!("key{round}")).unwrap();
+                wtxn.commit().unwrap();
+            }
+        })
+    };
+    for _ in 0..20 {
+        assert_eq!(db.len(&rtxn).unwrap(), 1000);
+        for entry in db.iter(&rtxn).unwrap() {
+            assert_eq!(entry.unwrap().1, &[0u8; 100][..]);
+        }
+    }
+    writer.join().unwrap();
+    assert!(db.iter(&rtxn).unwrap().all(|entry| entry.unwrap().1 == [0u8; 100]));
+    drop(rtxn);
+    assert_sound(&env);
+    let latest = env.read_txn().unwrap();
+    assert_eq!(db.get(&latest, "key0").unwrap(), Some(&[50u8; 100][..]));
+    // Each round re-inserts every key and then deletes its own: only round 50's stays deleted.
+    assert_eq!(db.len(&latest).unwrap(), 999);
+    assert_eq!(db.get(&latest, "key50").unwrap(), None);
+}
+
+#[test]
+fn read_transactions_are_send_and_a_thread_may_hold_several() {
+    fn assert_send<T: Send>() {}
+    assert_send::<RoTxn<'static>>();
+
+    let dir = tempfile::tempdir().unwrap();
+    let env = open(dir.path());
+    let mut wtxn = env.write_txn().unwrap();
+    let db = env.create_database::<Str, Str>(&mut wtxn, None).unwrap();
+    db.put(&mut wtxn, "version", "1").unwrap();
+    wtxn.commit().unwrap();
+    let one = env.read_txn().unwrap();
+    let mut wtxn = env.write_txn().unwrap();
+    db.put(&mut wtxn, "version", "2").unwrap();
+    wtxn.commit().unwrap();
+    let two = env.read_txn().unwrap();
+    assert_eq!(db.get(&one, "version").unwrap(), Some("1"));
+    assert_eq!(db.get(&two, "version").unwrap(), Some("2"));
+    assert_eq!(env.info().number_of_readers, 2);
+    thread::scope(|scope| {
+        scope.spawn(move || assert_eq!(db.get(&one, "version").unwrap(), Some("1")));
+    });
+    drop(two);
+    assert_eq!(env.info().number_of_readers, 0);
+}
+
+#[test]
+fn abort_and_drop_discard_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = open(dir.path());
+    let mut wtxn = env.write_txn().unwrap();
+    let db = env.create_database::<Str, Str>(&mut wtxn, None).unwrap();
+    db.put(&mut wtxn, "kept", "yes").unwrap();
+    wtxn.commit().unwrap();
+    let pages_before = env.info().last_page_number;
+
+    let mut wtxn = env.write_txn().unwrap();
+    db.put(&mut wtxn, "aborted", "no").unwrap();
+    db.delete(&mut wtxn, "kept").unwrap();
+    wtxn.abort();
+    {
+        let mut wtxn = env.write_txn().unwrap();
+        db.put(&mut wtxn, "dropped", "no").unwrap();
+    }
+    let rtxn = env.read_txn().unwrap();
+    assert_eq!(db.get(&rtxn, "kept").unwrap(), Some("yes"));
+    assert_eq!(db.get(&rtxn, "aborted").unwrap(), None);
+    assert_eq!(db.get(&rtxn, "dropped").unwrap(), None);
+    assert_eq!(env.info().last_page_number, pages_before);
+    drop(rtxn);
+    assert_sound(&env);
+}
+
+#[test]
+fn an_existing_key_under_no_overwrite_leaves_the_transaction_usable() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = open(dir.path());
+    let mut wtxn = env.write_txn().unwrap();
+    let db = env.create_database::<Str, Str>(&mut wtxn, None).unwrap();
+    db.put(&mut wtxn, "key", "original").unwrap();
+    let result = db.put_with_flags(&mut wtxn, PutFlags::NO_OVERWRITE, "key", "replacement");
+    assert!(matches!(result, Err(Error::KeyExist)), "{result:?}");
+    assert_eq!(db.get(&wtxn, "key").unwrap(), Some("original"));
+    db.put_with_flags(&mut wtxn, PutFlags::NO_OVERWRITE, "other", "new").unwrap();
+    assert!(!db.delete(&mut wtxn, "missing").unwrap());
+    wtxn.commit().unwrap();
+    let rtxn = env.read_txn().unwrap();
+    assert_eq!(db.get(&rtxn, "key").unwrap(), Some("original"));
+    assert_eq!(db.get(&rtxn, "other").unwrap(), Some("new"));
+}
+
+#[test]
+fn readers_full_names_the_limit_and_clears_when_a_reader_ends() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = unsafe { EnvOpenOptions::new().max_readers(2).open(dir.path()).unwrap() };
+    let first = env.read_txn().unwrap();
+    let _second = env.read_txn().unwrap();
+    match env.read_txn() {
+        Err(Error::ReadersFull { max_readers: 2 }) => {}
+        other => panic!("expected ReadersFull, got {other:?}"),
+    }
+    drop(first);
+    env.read_txn().unwrap();
+    assert_eq!(env.info().maximum_number_of_readers, 2);
+}
+
+#[test]
+fn sync_modes_commit_and_reopen() {
+    for flags in [EnvFlags::NO_SYNC, EnvFlags::NO_META_SYNC, EnvFlags::empty()] {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let env = unsafe { EnvOpenOptions::new().flags(flags).open(dir.path()).unwrap() };
+            let mut wtxn = env.write_txn().unwrap();
+            let db = env.create_database::<Str, Str>(&mut wtxn, None).unwrap();
+            db.put(&mut wtxn, "mode", "kept").unwrap();
+            wtxn.commit().unwrap();
+            env.force_sync().unwrap();
+        }
+        let env = open(dir.path());
+        let rtxn = env.read_txn().unwrap();
+        let db = env.open_database::<Str, Str>(&rtxn, None).unwrap().unwrap();
+        assert_eq!(db.get(&rtxn, "mode").unwrap(), Some("kept"), "{flags:?}");
+    }
+}
+
+#[test]
+fn values_borrow_from_the_transaction_without_copying() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = open(dir.path());
+    let mut wtxn = env.write_txn().unwrap();
+    let db = env.create_database::<Bytes, Bytes>(&mut wtxn, None).unwrap();
+    db.put(&mut wtxn, b"a", b"first").unwrap();
+    db.put(&mut wtxn, b"b", &vec![9u8; 100_000]).unwrap();
+    wtxn.commit().unwrap();
+    let rtxn = env.read_txn().unwrap();
+    let first = db.get(&rtxn, b"a").unwrap().unwrap();
+    let second = db.get(&rtxn, b"a").unwrap().unwrap();
+    // Both reads return the same bytes of the map, not two copies.
+    assert_eq!(first.as_ptr(), second.as_ptr());
+    let big = db.get(&rtxn, b"b").unwrap().unwrap();
+    assert_eq!(big.as_ptr(), db.get(&rtxn, b"b").unwrap().unwrap().as_ptr());
+}

@@ -22,12 +22,17 @@ fn long_keys_build_deep_trees_that_shrink_back_to_empty() {
         .collect();
     rng.shuffle(&mut keys);
     let mut wtxn = env.write_txn().unwrap();
-    let db = env.create_database::<Bytes, Bytes>(&mut wtxn, None).unwrap();
+    let db = env
+        .create_database::<Bytes, Bytes>(&mut wtxn, None)
+        .unwrap();
     for key in &keys {
         db.put(&mut wtxn, key, b"v").unwrap();
     }
     let deep = db.stat(&wtxn).unwrap();
-    assert!(deep.depth >= 4, "long keys should make a deep tree: {deep:?}");
+    assert!(
+        deep.depth >= 4,
+        "long keys should make a deep tree: {deep:?}"
+    );
     wtxn.commit().unwrap();
     assert_sound(&env);
 
@@ -44,7 +49,15 @@ fn long_keys_build_deep_trees_that_shrink_back_to_empty() {
         }
     }
     let empty = db.stat(&wtxn).unwrap();
-    assert_eq!((empty.depth, empty.branch_pages, empty.leaf_pages, empty.entries), (0, 0, 0, 0));
+    assert_eq!(
+        (
+            empty.depth,
+            empty.branch_pages,
+            empty.leaf_pages,
+            empty.entries
+        ),
+        (0, 0, 0, 0)
+    );
     wtxn.commit().unwrap();
     assert_sound(&env);
 }
@@ -54,13 +67,22 @@ fn keys_sort_bytewise_with_shorter_prefixes_first() {
     let dir = tempfile::tempdir().unwrap();
     let env = open(dir.path());
     let mut wtxn = env.write_txn().unwrap();
-    let db = env.create_database::<Bytes, Bytes>(&mut wtxn, None).unwrap();
+    let db = env
+        .create_database::<Bytes, Bytes>(&mut wtxn, None)
+        .unwrap();
     let keys: [&[u8]; 7] = [b"b", b"", b"a", b"\xff", b"ab", b"a\x00", b"\x00"];
     for key in keys {
         db.put(&mut wtxn, key, key).unwrap();
     }
-    let order: Vec<&[u8]> = db.iter(&wtxn).unwrap().map(|entry| entry.unwrap().0).collect();
-    assert_eq!(order, vec![&b""[..], b"\x00", b"a", b"a\x00", b"ab", b"b", b"\xff"]);
+    let order: Vec<&[u8]> = db
+        .iter(&wtxn)
+        .unwrap()
+        .map(|entry| entry.unwrap().0)
+        .collect();
+    assert_eq!(
+        order,
+        vec![&b""[..], b"\x00", b"a", b"a\x00", b"ab", b"b", b"\xff"]
+    );
 }
 
 #[test]
@@ -68,7 +90,9 @@ fn empty_keys_and_empty_values_are_stored() {
     let dir = tempfile::tempdir().unwrap();
     let env = open(dir.path());
     let mut wtxn = env.write_txn().unwrap();
-    let db = env.create_database::<Bytes, Bytes>(&mut wtxn, None).unwrap();
+    let db = env
+        .create_database::<Bytes, Bytes>(&mut wtxn, None)
+        .unwrap();
     db.put(&mut wtxn, b"", b"empty key").unwrap();
     db.put(&mut wtxn, b"empty value", b"").unwrap();
     wtxn.commit().unwrap();
@@ -85,7 +109,9 @@ fn keys_up_to_the_maximum_work_and_longer_ones_are_refused() {
     let max = env.max_key_size();
     assert!(max >= 511, "at least LMDB's limit, got {max}");
     let mut wtxn = env.write_txn().unwrap();
-    let db = env.create_database::<Bytes, Bytes>(&mut wtxn, None).unwrap();
+    let db = env
+        .create_database::<Bytes, Bytes>(&mut wtxn, None)
+        .unwrap();
     let longest = vec![7u8; max];
     db.put(&mut wtxn, &longest, &vec![1u8; 10_000]).unwrap();
     let too_long = vec![7u8; max + 1];
@@ -97,7 +123,10 @@ fn keys_up_to_the_maximum_work_and_longer_ones_are_refused() {
     db.put(&mut wtxn, b"after", b"ok").unwrap();
     wtxn.commit().unwrap();
     let rtxn = env.read_txn().unwrap();
-    assert_eq!(db.get(&rtxn, &longest).unwrap().map(<[u8]>::len), Some(10_000));
+    assert_eq!(
+        db.get(&rtxn, &longest).unwrap().map(<[u8]>::len),
+        Some(10_000)
+    );
     assert_eq!(db.get(&rtxn, &too_long).unwrap(), None);
     assert_sound(&env);
 }
@@ -108,7 +137,9 @@ fn a_64_mib_value_round_trips_and_its_pages_are_freed() {
     let env = open(dir.path());
     let big: Vec<u8> = (0..64usize << 20).map(|i| (i % 251) as u8).collect();
     let mut wtxn = env.write_txn().unwrap();
-    let db = env.create_database::<Bytes, Bytes>(&mut wtxn, None).unwrap();
+    let db = env
+        .create_database::<Bytes, Bytes>(&mut wtxn, None)
+        .unwrap();
     db.put(&mut wtxn, b"big", &big).unwrap();
     db.put(&mut wtxn, b"small", b"s").unwrap();
     wtxn.commit().unwrap();
@@ -134,7 +165,9 @@ fn overwriting_with_values_of_every_size_keeps_the_tree_sound() {
     let env = open_with_page_size(dir.path(), 1024);
     let mut rng = Rng(7);
     let mut wtxn = env.write_txn().unwrap();
-    let db = env.create_database::<Bytes, Bytes>(&mut wtxn, None).unwrap();
+    let db = env
+        .create_database::<Bytes, Bytes>(&mut wtxn, None)
+        .unwrap();
     let mut model = std::collections::BTreeMap::new();
     for round in 0..3000 {
         let key = format!("key{:03}", rng.below(200)).into_bytes();
@@ -153,7 +186,11 @@ fn overwriting_with_values_of_every_size_keeps_the_tree_sound() {
             wtxn = env.write_txn().unwrap();
         }
     }
-    let found: Vec<(Vec<u8>, Vec<u8>)> = db.iter(&wtxn).unwrap().map(|e| e.map(|(k, v)| (k.to_vec(), v.to_vec())).unwrap()).collect();
+    let found: Vec<(Vec<u8>, Vec<u8>)> = db
+        .iter(&wtxn)
+        .unwrap()
+        .map(|e| e.map(|(k, v)| (k.to_vec(), v.to_vec())).unwrap())
+        .collect();
     assert!(found.into_iter().eq(model.into_iter()));
 }
 
@@ -162,11 +199,17 @@ fn sorted_appends_fill_pages_and_out_of_order_appends_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let env = open(dir.path());
     let mut wtxn = env.write_txn().unwrap();
-    let appended = env.create_database::<Bytes, Bytes>(&mut wtxn, Some("appended")).unwrap();
-    let random = env.create_database::<Bytes, Bytes>(&mut wtxn, Some("random")).unwrap();
+    let appended = env
+        .create_database::<Bytes, Bytes>(&mut wtxn, Some("appended"))
+        .unwrap();
+    let random = env
+        .create_database::<Bytes, Bytes>(&mut wtxn, Some("random"))
+        .unwrap();
     let mut keys: Vec<[u8; 8]> = (0..50_000u64).map(|n| n.to_be_bytes()).collect();
     for key in &keys {
-        appended.put_with_flags(&mut wtxn, arbordb::PutFlags::APPEND, key, &[0u8; 50]).unwrap();
+        appended
+            .put_with_flags(&mut wtxn, arbordb::PutFlags::APPEND, key, &[0u8; 50])
+            .unwrap();
     }
     Rng(3).shuffle(&mut keys);
     for key in &keys {
@@ -174,8 +217,16 @@ fn sorted_appends_fill_pages_and_out_of_order_appends_are_refused() {
     }
     let packed = appended.stat(&wtxn).unwrap().leaf_pages;
     let loose = random.stat(&wtxn).unwrap().leaf_pages;
-    assert!(packed * 10 < loose * 8, "appending should pack leaves: {packed} vs {loose}");
-    let result = appended.put_with_flags(&mut wtxn, arbordb::PutFlags::APPEND, &5u64.to_be_bytes(), b"late");
+    assert!(
+        packed * 10 < loose * 8,
+        "appending should pack leaves: {packed} vs {loose}"
+    );
+    let result = appended.put_with_flags(
+        &mut wtxn,
+        arbordb::PutFlags::APPEND,
+        &5u64.to_be_bytes(),
+        b"late",
+    );
     assert!(matches!(result, Err(Error::KeyExist)), "{result:?}");
     wtxn.commit().unwrap();
     assert_sound(&env);

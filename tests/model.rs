@@ -21,9 +21,20 @@ const NAMES: [Option<&str>; DATABASES] = [None, Some("alpha"), Some("beta"), Som
 
 #[derive(Debug, Clone)]
 enum Op {
-    Put { db: usize, key: Vec<u8>, value_len: usize, fill: u8, no_overwrite: bool },
-    Delete { db: usize, key: Vec<u8> },
-    Clear { db: usize },
+    Put {
+        db: usize,
+        key: Vec<u8>,
+        value_len: usize,
+        fill: u8,
+        no_overwrite: bool,
+    },
+    Delete {
+        db: usize,
+        key: Vec<u8>,
+    },
+    Clear {
+        db: usize,
+    },
     Commit,
     Abort,
     Reopen,
@@ -43,7 +54,8 @@ fn key_strategy(max_key: usize) -> impl Strategy<Value = Vec<u8>> {
 }
 
 fn op_strategy(max_key: usize, page_size: usize) -> impl Strategy<Value = Op> {
-    let value_len = prop_oneof![6 => 0usize..64, 2 => 64usize..page_size, 1 => page_size..=3 * page_size];
+    let value_len =
+        prop_oneof![6 => 0usize..64, 2 => 64usize..page_size, 1 => page_size..=3 * page_size];
     prop_oneof![
         40 => (0..DATABASES, key_strategy(max_key), value_len, any::<u8>(), prop::bool::weighted(0.1))
             .prop_map(|(db, key, value_len, fill, no_overwrite)| Op::Put { db, key, value_len, fill, no_overwrite }),
@@ -63,55 +75,115 @@ fn value(len: usize, fill: u8) -> Vec<u8> {
 }
 
 fn open(dir: &std::path::Path, page_size: usize) -> Env {
-    unsafe { EnvOpenOptions::new().map_size(1 << 30).max_dbs(8).page_size(page_size).open(dir).unwrap() }
+    unsafe {
+        EnvOpenOptions::new()
+            .map_size(1 << 30)
+            .max_dbs(8)
+            .page_size(page_size)
+            .open(dir)
+            .unwrap()
+    }
 }
 
 fn databases(env: &Env) -> Vec<Database<Bytes, Bytes>> {
     let mut wtxn = env.write_txn().unwrap();
-    let dbs = NAMES.iter().map(|name| env.create_database(&mut wtxn, *name).unwrap()).collect();
+    let dbs = NAMES
+        .iter()
+        .map(|name| env.create_database(&mut wtxn, *name).unwrap())
+        .collect();
     wtxn.commit().unwrap();
     dbs
 }
 
 fn assert_matches(txn: &RoTxn<'_>, dbs: &[Database<Bytes, Bytes>], model: &Model, context: &str) {
     for (index, db) in dbs.iter().enumerate() {
-        let found: Vec<(Vec<u8>, Vec<u8>)> =
-            db.iter(txn).unwrap().map(|entry| entry.map(|(k, v)| (k.to_vec(), v.to_vec())).unwrap()).collect();
-        let expected: Vec<(Vec<u8>, Vec<u8>)> = model[index].iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-        assert_eq!(found.len(), expected.len(), "{context}: database {index} length");
-        assert!(found == expected, "{context}: database {index} contents differ");
-        assert_eq!(db.len(txn).unwrap(), expected.len() as u64, "{context}: database {index} len()");
-        let reversed: Vec<Vec<u8>> = db.rev_iter(txn).unwrap().map(|entry| entry.unwrap().0.to_vec()).collect();
-        assert!(reversed.iter().rev().eq(expected.iter().map(|(k, _)| k)), "{context}: database {index} reverse");
+        let found: Vec<(Vec<u8>, Vec<u8>)> = db
+            .iter(txn)
+            .unwrap()
+            .map(|entry| entry.map(|(k, v)| (k.to_vec(), v.to_vec())).unwrap())
+            .collect();
+        let expected: Vec<(Vec<u8>, Vec<u8>)> = model[index]
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        assert_eq!(
+            found.len(),
+            expected.len(),
+            "{context}: database {index} length"
+        );
+        assert!(
+            found == expected,
+            "{context}: database {index} contents differ"
+        );
+        assert_eq!(
+            db.len(txn).unwrap(),
+            expected.len() as u64,
+            "{context}: database {index} len()"
+        );
+        let reversed: Vec<Vec<u8>> = db
+            .rev_iter(txn)
+            .unwrap()
+            .map(|entry| entry.unwrap().0.to_vec())
+            .collect();
+        assert!(
+            reversed.iter().rev().eq(expected.iter().map(|(k, _)| k)),
+            "{context}: database {index} reverse"
+        );
     }
 }
 
 fn assert_checker_passes(env: &Env, context: &str) {
     let report = env.check().unwrap();
-    assert!(report.is_ok(), "{context}: checker found problems:\n{report}");
+    assert!(
+        report.is_ok(),
+        "{context}: checker found problems:\n{report}"
+    );
 }
 
 /// Runs `ops` from `start`; returns where it stopped (at a Reopen) or `ops.len()`.
-fn run_epoch(env: &Env, dbs: &[Database<Bytes, Bytes>], ops: &[Op], start: usize, committed: &mut Model) -> usize {
+fn run_epoch(
+    env: &Env,
+    dbs: &[Database<Bytes, Bytes>],
+    ops: &[Op],
+    start: usize,
+    committed: &mut Model,
+) -> usize {
     let mut working = committed.clone();
     let mut wtxn = Some(env.write_txn().unwrap());
     let mut reader: Option<(RoTxn<'_>, Model)> = None;
     for (position, op) in ops.iter().enumerate().skip(start) {
         let context = format!("op {position} {op:?}");
         match op {
-            Op::Put { db, key, value_len, fill, no_overwrite } => {
+            Op::Put {
+                db,
+                key,
+                value_len,
+                fill,
+                no_overwrite,
+            } => {
                 let txn = wtxn.as_mut().unwrap();
                 let value = value(*value_len, *fill);
-                let flags = if *no_overwrite { PutFlags::NO_OVERWRITE } else { PutFlags::empty() };
+                let flags = if *no_overwrite {
+                    PutFlags::NO_OVERWRITE
+                } else {
+                    PutFlags::empty()
+                };
                 let result = dbs[*db].put_with_flags(txn, flags, key, &value);
                 if *no_overwrite && working[*db].contains_key(key) {
-                    assert!(matches!(result, Err(Error::KeyExist)), "{context}: {result:?}");
+                    assert!(
+                        matches!(result, Err(Error::KeyExist)),
+                        "{context}: {result:?}"
+                    );
                 } else {
                     result.unwrap();
                     working[*db].insert(key.clone(), value.clone());
                 }
                 let stored = dbs[*db].get(txn, key).unwrap().map(<[u8]>::to_vec);
-                assert_eq!(stored.as_ref(), working[*db].get(key), "{context}: read own write");
+                assert_eq!(
+                    stored.as_ref(),
+                    working[*db].get(key),
+                    "{context}: read own write"
+                );
             }
             Op::Delete { db, key } => {
                 let existed = dbs[*db].delete(wtxn.as_mut().unwrap(), key).unwrap();

@@ -29,12 +29,18 @@ fn two_commits(dir: &Path) {
 }
 
 fn patch(dir: &Path, offset: u64, bytes: &[u8]) {
-    let file = OpenOptions::new().write(true).open(dir.join(DATA_FILE)).unwrap();
+    let file = OpenOptions::new()
+        .write(true)
+        .open(dir.join(DATA_FILE))
+        .unwrap();
     file.write_all_at(bytes, offset).unwrap();
 }
 
 fn read_at(dir: &Path, offset: u64, len: usize) -> Vec<u8> {
-    let file = OpenOptions::new().read(true).open(dir.join(DATA_FILE)).unwrap();
+    let file = OpenOptions::new()
+        .read(true)
+        .open(dir.join(DATA_FILE))
+        .unwrap();
     let mut bytes = vec![0; len];
     file.read_exact_at(&mut bytes, offset).unwrap();
     bytes
@@ -58,7 +64,12 @@ fn no_sub_dir_uses_the_path_as_the_data_file() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("single.db");
     {
-        let env = unsafe { EnvOpenOptions::new().flags(EnvFlags::NO_SUB_DIR).open(&path).unwrap() };
+        let env = unsafe {
+            EnvOpenOptions::new()
+                .flags(EnvFlags::NO_SUB_DIR)
+                .open(&path)
+                .unwrap()
+        };
         let mut wtxn = env.write_txn().unwrap();
         let db = env.create_database::<Str, Str>(&mut wtxn, None).unwrap();
         db.put(&mut wtxn, "k", "v").unwrap();
@@ -66,7 +77,12 @@ fn no_sub_dir_uses_the_path_as_the_data_file() {
     }
     assert!(path.is_file());
     assert!(dir.path().join("single.db-lock").is_file());
-    let env = unsafe { EnvOpenOptions::new().flags(EnvFlags::NO_SUB_DIR).open(&path).unwrap() };
+    let env = unsafe {
+        EnvOpenOptions::new()
+            .flags(EnvFlags::NO_SUB_DIR)
+            .open(&path)
+            .unwrap()
+    };
     let rtxn = env.read_txn().unwrap();
     let db = env.open_database::<Str, Str>(&rtxn, None).unwrap().unwrap();
     assert_eq!(db.get(&rtxn, "k").unwrap(), Some("v"));
@@ -75,16 +91,28 @@ fn no_sub_dir_uses_the_path_as_the_data_file() {
 #[test]
 fn the_page_size_is_recorded_in_the_file() {
     let dir = tempfile::tempdir().unwrap();
-    drop(unsafe { EnvOpenOptions::new().page_size(8192).open(dir.path()).unwrap() });
+    drop(unsafe {
+        EnvOpenOptions::new()
+            .page_size(8192)
+            .open(dir.path())
+            .unwrap()
+    });
     let env = try_open(dir.path()).unwrap();
     assert_eq!(env.page_size(), 8192);
     drop(env);
     match unsafe { EnvOpenOptions::new().page_size(4096).open(dir.path()) } {
-        Err(Error::PageSizeMismatch { file: 8192, requested: 4096 }) => {}
+        Err(Error::PageSizeMismatch {
+            file: 8192,
+            requested: 4096,
+        }) => {}
         other => panic!("expected PageSizeMismatch, got {other:?}"),
     }
     assert!(matches!(
-        unsafe { EnvOpenOptions::new().page_size(3000).open(tempfile::tempdir().unwrap().path()) },
+        unsafe {
+            EnvOpenOptions::new()
+                .page_size(3000)
+                .open(tempfile::tempdir().unwrap().path())
+        },
         Err(Error::InvalidOption { .. })
     ));
 }
@@ -100,10 +128,20 @@ fn the_default_page_size_is_the_operating_systems() {
 #[test]
 fn a_foreign_file_is_not_an_arbordb_file() {
     let dir = tempfile::tempdir().unwrap();
-    fs::write(dir.path().join(DATA_FILE), b"SQLite format 3\0".repeat(1000)).unwrap();
-    assert!(matches!(try_open(dir.path()), Err(Error::NotAnArbordbFile { .. })));
+    fs::write(
+        dir.path().join(DATA_FILE),
+        b"SQLite format 3\0".repeat(1000),
+    )
+    .unwrap();
+    assert!(matches!(
+        try_open(dir.path()),
+        Err(Error::NotAnArbordbFile { .. })
+    ));
     fs::write(dir.path().join(DATA_FILE), vec![0u8; 3 * 4096]).unwrap();
-    assert!(matches!(try_open(dir.path()), Err(Error::NotAnArbordbFile { .. })));
+    assert!(matches!(
+        try_open(dir.path()),
+        Err(Error::NotAnArbordbFile { .. })
+    ));
 }
 
 #[test]
@@ -132,7 +170,10 @@ fn an_unsupported_page_size_is_refused() {
         meta[144..148].copy_from_slice(&checksum.to_le_bytes());
         patch(dir.path(), slot, &meta);
     }
-    assert!(matches!(try_open(dir.path()), Err(Error::InvalidPageSize { found: 3000 })));
+    assert!(matches!(
+        try_open(dir.path()),
+        Err(Error::InvalidPageSize { found: 3000 })
+    ));
 }
 
 #[test]
@@ -142,9 +183,15 @@ fn a_truncated_file_is_reported() {
     let path = dir.path().join(DATA_FILE);
     let file = OpenOptions::new().write(true).open(&path).unwrap();
     file.set_len(3 * 4096).unwrap();
-    assert!(matches!(try_open(dir.path()), Err(Error::FileTruncated { .. })));
+    assert!(matches!(
+        try_open(dir.path()),
+        Err(Error::FileTruncated { .. })
+    ));
     file.set_len(10).unwrap();
-    assert!(matches!(try_open(dir.path()), Err(Error::FileTruncated { .. })));
+    assert!(matches!(
+        try_open(dir.path()),
+        Err(Error::FileTruncated { .. })
+    ));
 }
 
 #[test]
@@ -215,23 +262,41 @@ fn opening_an_open_path_again_returns_the_same_environment() {
     let rtxn = second.read_txn().unwrap();
     assert_eq!(db.get(&rtxn, "shared").unwrap(), Some("yes"));
     drop(rtxn);
-    let different = unsafe { EnvOpenOptions::new().flags(EnvFlags::NO_SYNC).open(dir.path()) };
+    let different = unsafe {
+        EnvOpenOptions::new()
+            .flags(EnvFlags::NO_SYNC)
+            .open(dir.path())
+    };
     assert!(matches!(different, Err(Error::EnvAlreadyOpened)));
     // Once every handle is closed the path can be opened with other flags.
     drop((first, second));
-    assert!(unsafe { EnvOpenOptions::new().flags(EnvFlags::NO_SYNC).open(dir.path()) }.is_ok());
+    assert!(unsafe {
+        EnvOpenOptions::new()
+            .flags(EnvFlags::NO_SYNC)
+            .open(dir.path())
+    }
+    .is_ok());
 }
 
 #[test]
 fn read_only_environments_refuse_writes() {
     let dir = tempfile::tempdir().unwrap();
     two_commits(dir.path());
-    let env = unsafe { EnvOpenOptions::new().flags(EnvFlags::READ_ONLY).open(dir.path()).unwrap() };
+    let env = unsafe {
+        EnvOpenOptions::new()
+            .flags(EnvFlags::READ_ONLY)
+            .open(dir.path())
+            .unwrap()
+    };
     assert!(matches!(env.write_txn(), Err(Error::ReadOnly)));
     let rtxn = env.read_txn().unwrap();
     let db = env.open_database::<Str, Str>(&rtxn, None).unwrap().unwrap();
     assert_eq!(db.get(&rtxn, "second").unwrap(), Some("2"));
     let missing = tempfile::tempdir().unwrap();
-    let result = unsafe { EnvOpenOptions::new().flags(EnvFlags::READ_ONLY).open(missing.path().join("absent")) };
+    let result = unsafe {
+        EnvOpenOptions::new()
+            .flags(EnvFlags::READ_ONLY)
+            .open(missing.path().join("absent"))
+    };
     assert!(result.is_err());
 }

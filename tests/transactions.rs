@@ -30,7 +30,10 @@ fn a_second_writer_waits_for_the_first() {
     assert!(env.try_write_txn().unwrap().is_none(), "the lock is held");
     committed.store(true, Ordering::SeqCst);
     first.commit().unwrap();
-    assert!(waiter.join().unwrap(), "the second writer began only after the first ended");
+    assert!(
+        waiter.join().unwrap(),
+        "the second writer began only after the first ended"
+    );
 }
 
 #[test]
@@ -50,7 +53,8 @@ fn a_snapshot_never_changes_while_writers_commit() {
             for round in 1..=50u8 {
                 let mut wtxn = env.write_txn().unwrap();
                 for n in 0..1000 {
-                    db.put(&mut wtxn, &format!("key{n}"), &[round; 100]).unwrap();
+                    db.put(&mut wtxn, &format!("key{n}"), &[round; 100])
+                        .unwrap();
                 }
                 db.delete(&mut wtxn, &format!("key{round}")).unwrap();
                 wtxn.commit().unwrap();
@@ -64,7 +68,10 @@ fn a_snapshot_never_changes_while_writers_commit() {
         }
     }
     writer.join().unwrap();
-    assert!(db.iter(&rtxn).unwrap().all(|entry| entry.unwrap().1 == [0u8; 100]));
+    assert!(db
+        .iter(&rtxn)
+        .unwrap()
+        .all(|entry| entry.unwrap().1 == [0u8; 100]));
     drop(rtxn);
     assert_sound(&env);
     let latest = env.read_txn().unwrap();
@@ -137,7 +144,8 @@ fn an_existing_key_under_no_overwrite_leaves_the_transaction_usable() {
     let result = db.put_with_flags(&mut wtxn, PutFlags::NO_OVERWRITE, "key", "replacement");
     assert!(matches!(result, Err(Error::KeyExist)), "{result:?}");
     assert_eq!(db.get(&wtxn, "key").unwrap(), Some("original"));
-    db.put_with_flags(&mut wtxn, PutFlags::NO_OVERWRITE, "other", "new").unwrap();
+    db.put_with_flags(&mut wtxn, PutFlags::NO_OVERWRITE, "other", "new")
+        .unwrap();
     assert!(!db.delete(&mut wtxn, "missing").unwrap());
     wtxn.commit().unwrap();
     let rtxn = env.read_txn().unwrap();
@@ -148,7 +156,12 @@ fn an_existing_key_under_no_overwrite_leaves_the_transaction_usable() {
 #[test]
 fn readers_full_names_the_limit_and_clears_when_a_reader_ends() {
     let dir = tempfile::tempdir().unwrap();
-    let env = unsafe { EnvOpenOptions::new().max_readers(2).open(dir.path()).unwrap() };
+    let env = unsafe {
+        EnvOpenOptions::new()
+            .max_readers(2)
+            .open(dir.path())
+            .unwrap()
+    };
     let first = env.read_txn().unwrap();
     let _second = env.read_txn().unwrap();
     match env.read_txn() {
@@ -184,7 +197,9 @@ fn values_borrow_from_the_transaction_without_copying() {
     let dir = tempfile::tempdir().unwrap();
     let env = open(dir.path());
     let mut wtxn = env.write_txn().unwrap();
-    let db = env.create_database::<Bytes, Bytes>(&mut wtxn, None).unwrap();
+    let db = env
+        .create_database::<Bytes, Bytes>(&mut wtxn, None)
+        .unwrap();
     db.put(&mut wtxn, b"a", b"first").unwrap();
     db.put(&mut wtxn, b"b", &vec![9u8; 100_000]).unwrap();
     wtxn.commit().unwrap();

@@ -52,6 +52,10 @@ pub(crate) struct WriterState {
     pub(crate) freelist: Option<CachedFreeList>,
     /// The data file's length as last set.
     pub(crate) file_len_bytes: u64,
+    /// The newest commit whose meta is known to be on stable storage. Its tree must survive
+    /// any crash, so pages it reaches are never reused; pages freed by it or before it may be
+    /// (invariant 3).
+    pub(crate) durable_txn_id: TxnId,
     /// Set when a sync failed: writes are refused until the environment is reopened.
     pub(crate) poisoned: bool,
 }
@@ -206,10 +210,17 @@ impl Env {
     /// Flushes the data file to disk (useful after commits under `NO_SYNC` / `NO_META_SYNC`).
     pub fn force_sync(&self) -> Result<()> {
         let _writer = self.inner.writer_lock.acquire();
-        self.inner.io.sync_all().map_err(|error| {
-            self.inner.writer.lock().poisoned = true;
-            Error::Io(error)
-        })
+        let mut writer = self.inner.writer.lock();
+        match self.inner.io.sync_all() {
+            Ok(()) => {
+                writer.durable_txn_id = self.inner.current_txn_id.load(Ordering::SeqCst);
+                Ok(())
+            }
+            Err(error) => {
+                writer.poisoned = true;
+                Err(Error::Io(error))
+            }
+        }
     }
 
     /// The path the environment was opened with.

@@ -247,6 +247,9 @@ impl EnvOpenOptions {
             writer: Mutex::new(WriterState {
                 freelist: None,
                 file_len_bytes: file_len,
+                // The newest meta may still sit in the page cache only (a previous process ran
+                // with NO_META_SYNC): count only the one before it as durable.
+                durable_txn_id: meta.txn_id.saturating_sub(1),
                 poisoned: false,
             }),
             database_names: RwLock::new(Vec::new()),

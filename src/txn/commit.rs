@@ -163,7 +163,11 @@ impl RwTxn<'_> {
                 .sync_data()
                 .map_err(|error| poison(error, &mut writer_state))?;
         }
-        // 8. Publish.
+        // 8. Publish. With the meta synced this commit is durable; with only the pages synced,
+        // that sync made the previous meta durable. Without syncs, only a process crash is
+        // survived (the page cache keeps the writes), so keep one commit of margin.
+        let durable_now = if sync_meta { txn_id } else { txn_id - 1 };
+        writer_state.durable_txn_id = writer_state.durable_txn_id.max(durable_now);
         writer_state.freelist = Some(CachedFreeList {
             txn_id,
             list,

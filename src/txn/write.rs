@@ -89,15 +89,16 @@ impl<'e> RwTxn<'e> {
         let cached = writer.freelist.as_ref().expect("loaded above");
         let mut pending = cached.list.clone();
         let old_chain = cached.chain.clone();
+        let durable = writer.durable_txn_id;
         drop(writer);
 
-        // Pages freed by txn T are reusable once every reader's snapshot is at least T and the
-        // older meta (txn id - 1) no longer needs them (invariant 3).
-        let older_meta = meta.txn_id.saturating_sub(1);
+        // Pages freed by txn T were reachable in snapshot T - 1 and nowhere later. They are
+        // reusable once every reader's snapshot is at least T, and T is no newer than the
+        // newest durable meta, whose tree a crash must never damage (invariant 3).
         let reuse_limit = env
             .readers
             .oldest()
-            .map_or(older_meta, |oldest| oldest.min(older_meta));
+            .map_or(durable, |oldest| oldest.min(durable));
         let pool = pending.take_reusable(reuse_limit);
         let store = PageStore::new(
             env.page_size,

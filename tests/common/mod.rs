@@ -7,12 +7,25 @@ use arbordb::{Env, EnvOpenOptions};
 
 /// Opens (creating) an environment in `dir` with a 1 GiB map.
 pub fn open(dir: &Path) -> Env {
-    unsafe { EnvOpenOptions::new().map_size(1 << 30).max_dbs(16).open(dir).unwrap() }
+    unsafe {
+        EnvOpenOptions::new()
+            .map_size(1 << 30)
+            .max_dbs(16)
+            .open(dir)
+            .unwrap()
+    }
 }
 
 /// Opens with a given page size.
 pub fn open_with_page_size(dir: &Path, page_size: usize) -> Env {
-    unsafe { EnvOpenOptions::new().map_size(1 << 30).max_dbs(16).page_size(page_size).open(dir).unwrap() }
+    unsafe {
+        EnvOpenOptions::new()
+            .map_size(1 << 30)
+            .max_dbs(16)
+            .page_size(page_size)
+            .open(dir)
+            .unwrap()
+    }
 }
 
 /// Asserts that the checker finds nothing wrong.

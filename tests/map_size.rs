@@ -1,0 +1,105 @@
+//! The map: the file grows into it in chunks, a write past it is MapFull and fails cleanly,
+//! and after a resize writing continues.
+
+mod common;
+
+use arbordb::types::Bytes;
+use arbordb::{Database, Env, EnvOpenOptions, Error, RwTxn};
+use common::assert_sound;
+
+const MAP_SIZE: usize = 2 << 20;
+
+fn fill_until_map_full(env: &Env, db: Database<Bytes, Bytes>, start: u32) -> (u32, Error) {
+    let mut n = start;
+    loop {
+        let mut wtxn: RwTxn<'_> = env.write_txn().unwrap();
+        for _ in 0..100 {
+            if let Err(error) = db.put(&mut wtxn, &n.to_be_bytes(), &[5u8; 200]) {
+                // The transaction is unusable now, but only it.
+                assert!(matches!(db.put(&mut wtxn, b"more", b"x"), Err(Error::TxnFailed)));
+                assert!(matches!(wtxn.commit(), Err(Error::TxnFailed)));
+                return (n, error);
+            }
+            n += 1;
+        }
+        if let Err(error) = wtxn.commit() {
+            return (n, error);
+        }
+    }
+}
+
+#[test]
+fn map_full_fails_the_transaction_and_keeps_every_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = unsafe { EnvOpenOptions::new().map_size(MAP_SIZE).open(dir.path()).unwrap() };
+    let mut wtxn = env.write_txn().unwrap();
+    let db = env.create_database::<Bytes, Bytes>(&mut wtxn, None).unwrap();
+    wtxn.commit().unwrap();
+    let (reached, error) = fill_until_map_full(&env, db, 0);
+    match error {
+        Error::MapFull { map_size_bytes } => assert_eq!(map_size_bytes, MAP_SIZE),
+        other => panic!("expected MapFull, got {other:?}"),
+    }
+    assert!(env.real_disk_size().unwrap() <= MAP_SIZE as u64);
+    let committed = {
+        let rtxn = env.read_txn().unwrap();
+        let committed = db.len(&rtxn).unwrap();
+        assert!(committed > 1000 && committed <= reached as u64, "{committed} of {reached}");
+        for (index, entry) in db.iter(&rtxn).unwrap().enumerate() {
+            assert_eq!(entry.unwrap().0, (index as u32).to_be_bytes());
+        }
+        committed
+    };
+    assert_sound(&env);
+
+    // Grow the map; writing continues where it stopped.
+    unsafe { env.resize(4 * MAP_SIZE).unwrap() };
+    assert_eq!(env.info().map_size, 4 * MAP_SIZE);
+    let mut wtxn = env.write_txn().unwrap();
+    for n in committed as u32..committed as u32 + 5000 {
+        db.put(&mut wtxn, &n.to_be_bytes(), &[6u8; 200]).unwrap();
+    }
+    wtxn.commit().unwrap();
+    assert_sound(&env);
+    drop(env);
+
+    // The larger size sticks: the file needs it.
+    let env = unsafe { EnvOpenOptions::new().map_size(MAP_SIZE).open(dir.path()).unwrap() };
+    let rtxn = env.read_txn().unwrap();
+    assert_eq!(db_len(&env, &rtxn), committed + 5000);
+}
+
+fn db_len(env: &Env, rtxn: &arbordb::RoTxn<'_>) -> u64 {
+    env.open_database::<Bytes, Bytes>(rtxn, None).unwrap().unwrap().len(rtxn).unwrap()
+}
+
+#[test]
+fn resizing_keeps_live_readers_valid_and_refuses_shrinking_below_the_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = unsafe { EnvOpenOptions::new().map_size(MAP_SIZE).open(dir.path()).unwrap() };
+    let mut wtxn = env.write_txn().unwrap();
+    let db = env.create_database::<Bytes, Bytes>(&mut wtxn, None).unwrap();
+    for n in 0..3000u32 {
+        db.put(&mut wtxn, &n.to_be_bytes(), &[1u8; 200]).unwrap();
+    }
+    wtxn.commit().unwrap();
+    let rtxn = env.read_txn().unwrap();
+    let value = db.get(&rtxn, &7u32.to_be_bytes()).unwrap().unwrap();
+    unsafe { env.resize(8 * MAP_SIZE).unwrap() };
+    // The reader still reads through the old map.
+    assert_eq!(value, &[1u8; 200][..]);
+    assert_eq!(db.iter(&rtxn).unwrap().count(), 3000);
+    assert!(matches!(unsafe { env.resize(4096) }, Err(Error::InvalidOption { .. })));
+}
+
+#[test]
+fn the_file_grows_in_chunks_not_to_the_map_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = unsafe { EnvOpenOptions::new().map_size(1 << 40).open(dir.path()).unwrap() };
+    assert_eq!(env.info().map_size, 1 << 40);
+    let mut wtxn = env.write_txn().unwrap();
+    let db = env.create_database::<Bytes, Bytes>(&mut wtxn, None).unwrap();
+    db.put(&mut wtxn, b"k", b"v").unwrap();
+    wtxn.commit().unwrap();
+    assert!(env.real_disk_size().unwrap() < 1 << 20);
+}

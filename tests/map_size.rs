@@ -16,7 +16,10 @@ fn fill_until_map_full(env: &Env, db: Database<Bytes, Bytes>, start: u32) -> (u3
         for _ in 0..100 {
             if let Err(error) = db.put(&mut wtxn, &n.to_be_bytes(), &[5u8; 200]) {
                 // The transaction is unusable now, but only it.
-                assert!(matches!(db.put(&mut wtxn, b"more", b"x"), Err(Error::TxnFailed)));
+                assert!(matches!(
+                    db.put(&mut wtxn, b"more", b"x"),
+                    Err(Error::TxnFailed)
+                ));
                 assert!(matches!(wtxn.commit(), Err(Error::TxnFailed)));
                 return (n, error);
             }
@@ -31,9 +34,16 @@ fn fill_until_map_full(env: &Env, db: Database<Bytes, Bytes>, start: u32) -> (u3
 #[test]
 fn map_full_fails_the_transaction_and_keeps_every_commit() {
     let dir = tempfile::tempdir().unwrap();
-    let env = unsafe { EnvOpenOptions::new().map_size(MAP_SIZE).open(dir.path()).unwrap() };
+    let env = unsafe {
+        EnvOpenOptions::new()
+            .map_size(MAP_SIZE)
+            .open(dir.path())
+            .unwrap()
+    };
     let mut wtxn = env.write_txn().unwrap();
-    let db = env.create_database::<Bytes, Bytes>(&mut wtxn, None).unwrap();
+    let db = env
+        .create_database::<Bytes, Bytes>(&mut wtxn, None)
+        .unwrap();
     wtxn.commit().unwrap();
     let (reached, error) = fill_until_map_full(&env, db, 0);
     match error {
@@ -44,7 +54,10 @@ fn map_full_fails_the_transaction_and_keeps_every_commit() {
     let committed = {
         let rtxn = env.read_txn().unwrap();
         let committed = db.len(&rtxn).unwrap();
-        assert!(committed > 1000 && committed <= reached as u64, "{committed} of {reached}");
+        assert!(
+            committed > 1000 && committed <= reached as u64,
+            "{committed} of {reached}"
+        );
         for (index, entry) in db.iter(&rtxn).unwrap().enumerate() {
             assert_eq!(entry.unwrap().0, (index as u32).to_be_bytes());
         }
@@ -64,21 +77,37 @@ fn map_full_fails_the_transaction_and_keeps_every_commit() {
     drop(env);
 
     // The larger size sticks: the file needs it.
-    let env = unsafe { EnvOpenOptions::new().map_size(MAP_SIZE).open(dir.path()).unwrap() };
+    let env = unsafe {
+        EnvOpenOptions::new()
+            .map_size(MAP_SIZE)
+            .open(dir.path())
+            .unwrap()
+    };
     let rtxn = env.read_txn().unwrap();
     assert_eq!(db_len(&env, &rtxn), committed + 5000);
 }
 
 fn db_len(env: &Env, rtxn: &arbordb::RoTxn<'_>) -> u64 {
-    env.open_database::<Bytes, Bytes>(rtxn, None).unwrap().unwrap().len(rtxn).unwrap()
+    env.open_database::<Bytes, Bytes>(rtxn, None)
+        .unwrap()
+        .unwrap()
+        .len(rtxn)
+        .unwrap()
 }
 
 #[test]
 fn resizing_keeps_live_readers_valid_and_refuses_shrinking_below_the_data() {
     let dir = tempfile::tempdir().unwrap();
-    let env = unsafe { EnvOpenOptions::new().map_size(MAP_SIZE).open(dir.path()).unwrap() };
+    let env = unsafe {
+        EnvOpenOptions::new()
+            .map_size(MAP_SIZE)
+            .open(dir.path())
+            .unwrap()
+    };
     let mut wtxn = env.write_txn().unwrap();
-    let db = env.create_database::<Bytes, Bytes>(&mut wtxn, None).unwrap();
+    let db = env
+        .create_database::<Bytes, Bytes>(&mut wtxn, None)
+        .unwrap();
     for n in 0..3000u32 {
         db.put(&mut wtxn, &n.to_be_bytes(), &[1u8; 200]).unwrap();
     }
@@ -89,16 +118,26 @@ fn resizing_keeps_live_readers_valid_and_refuses_shrinking_below_the_data() {
     // The reader still reads through the old map.
     assert_eq!(value, &[1u8; 200][..]);
     assert_eq!(db.iter(&rtxn).unwrap().count(), 3000);
-    assert!(matches!(unsafe { env.resize(4096) }, Err(Error::InvalidOption { .. })));
+    assert!(matches!(
+        unsafe { env.resize(4096) },
+        Err(Error::InvalidOption { .. })
+    ));
 }
 
 #[test]
 fn the_file_grows_in_chunks_not_to_the_map_size() {
     let dir = tempfile::tempdir().unwrap();
-    let env = unsafe { EnvOpenOptions::new().map_size(1 << 40).open(dir.path()).unwrap() };
+    let env = unsafe {
+        EnvOpenOptions::new()
+            .map_size(1 << 40)
+            .open(dir.path())
+            .unwrap()
+    };
     assert_eq!(env.info().map_size, 1 << 40);
     let mut wtxn = env.write_txn().unwrap();
-    let db = env.create_database::<Bytes, Bytes>(&mut wtxn, None).unwrap();
+    let db = env
+        .create_database::<Bytes, Bytes>(&mut wtxn, None)
+        .unwrap();
     db.put(&mut wtxn, b"k", b"v").unwrap();
     wtxn.commit().unwrap();
     assert!(env.real_disk_size().unwrap() < 1 << 20);

@@ -1,0 +1,144 @@
+//! The checker finds damage: it is a test oracle only if it can fail.
+
+mod common;
+
+use std::fs::OpenOptions;
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+
+use arbordb::types::Bytes;
+use arbordb::{Env, EnvOpenOptions};
+use common::{assert_sound, open};
+
+const DATA_FILE: &str = "data.arbordb";
+const PAGE: u64 = 4096;
+
+/// Builds an environment with a few hundred pages, some free, and closes it.
+fn build(dir: &Path) {
+    let env = open(dir);
+    let mut wtxn = env.write_txn().unwrap();
+    let db = env
+        .create_database::<Bytes, Bytes>(&mut wtxn, None)
+        .unwrap();
+    let named = env
+        .create_database::<Bytes, Bytes>(&mut wtxn, Some("named"))
+        .unwrap();
+    for n in 0..5000u32 {
+        db.put(&mut wtxn, &n.to_be_bytes(), &[1u8; 100]).unwrap();
+        named.put(&mut wtxn, &n.to_be_bytes(), &[2u8; 10]).unwrap();
+    }
+    db.put(&mut wtxn, b"big", &vec![3u8; 20_000]).unwrap();
+    wtxn.commit().unwrap();
+    let mut wtxn = env.write_txn().unwrap();
+    for n in 0..2000u32 {
+        db.delete(&mut wtxn, &n.to_be_bytes()).unwrap();
+    }
+    wtxn.commit().unwrap();
+    assert_sound(&env);
+}
+
+fn reopen(dir: &Path) -> Env {
+    unsafe { EnvOpenOptions::new().open(dir).unwrap() }
+}
+
+fn file(dir: &Path) -> std::fs::File {
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(dir.join(DATA_FILE))
+        .unwrap()
+}
+
+/// The newest meta's slot offset and bytes.
+fn newest_meta(dir: &Path) -> (u64, Vec<u8>) {
+    let file = file(dir);
+    let mut best = (0, Vec::new(), 0u64);
+    for slot in [0, PAGE] {
+        let mut meta = vec![0u8; 148];
+        file.read_exact_at(&mut meta, slot).unwrap();
+        let txn = u64::from_le_bytes(meta[16..24].try_into().unwrap());
+        if best.1.is_empty() || txn > best.2 {
+            best = (slot, meta, txn);
+        }
+    }
+    (best.0, best.1)
+}
+
+fn rewrite_meta(dir: &Path, slot: u64, mut meta: Vec<u8>) {
+    let checksum = crc32fast::hash(&meta[..144]);
+    meta[144..148].copy_from_slice(&checksum.to_le_bytes());
+    file(dir).write_all_at(&meta, slot).unwrap();
+}
+
+#[test]
+fn a_flipped_byte_in_a_tree_page_fails_its_checksum() {
+    let dir = tempfile::tempdir().unwrap();
+    build(dir.path());
+    let (_, meta) = newest_meta(dir.path());
+    let main_root = u64::from_le_bytes(meta[48..56].try_into().unwrap());
+    // Flip a byte deep in the root page's cell area (not the header).
+    let offset = main_root * PAGE + PAGE - 10;
+    let file = file(dir.path());
+    let mut byte = [0u8];
+    file.read_exact_at(&mut byte, offset).unwrap();
+    file.write_all_at(&[byte[0] ^ 0x01], offset).unwrap();
+    let report = reopen(dir.path()).check().unwrap();
+    assert!(!report.is_ok());
+    assert!(
+        report.problems.iter().any(|p| p.contains("checksum")),
+        "{report}"
+    );
+}
+
+#[test]
+fn a_lost_freelist_shows_as_leaked_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    build(dir.path());
+    let (slot, mut meta) = newest_meta(dir.path());
+    meta[40..48].copy_from_slice(&0u64.to_le_bytes());
+    rewrite_meta(dir.path(), slot, meta);
+    let report = reopen(dir.path()).check().unwrap();
+    assert!(
+        report.problems.iter().any(|p| p.contains("leaked")),
+        "{report}"
+    );
+}
+
+#[test]
+fn a_page_in_two_trees_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    build(dir.path());
+    let (slot, mut meta) = newest_meta(dir.path());
+    // Make the catalog's root the unnamed database's root.
+    let main_root = meta[48..56].to_vec();
+    meta[96..104].copy_from_slice(&main_root);
+    rewrite_meta(dir.path(), slot, meta);
+    let report = reopen(dir.path()).check().unwrap();
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.contains("used twice") || p.contains("descriptor")),
+        "{report}"
+    );
+}
+
+#[test]
+fn wrong_counts_in_a_descriptor_are_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    build(dir.path());
+    let (slot, mut meta) = newest_meta(dir.path());
+    let entries = u64::from_le_bytes(meta[88..96].try_into().unwrap());
+    meta[88..96].copy_from_slice(&(entries + 1).to_le_bytes());
+    rewrite_meta(dir.path(), slot, meta);
+    let env = reopen(dir.path());
+    let report = env.check().unwrap();
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.contains("descriptor says")),
+        "{report}"
+    );
+    assert_eq!(report.problem_count, 1, "{report}");
+}

@@ -7,7 +7,8 @@
 //! otherwise borrows one cell from it; a root branch with one child is replaced by the child.
 //!
 //! The tree descriptor's counters (pages by kind, entries) are kept exact here; the checker
-//! verifies them.
+//! verifies them. They saturate rather than overflow: in a corrupt file they may disagree with
+//! the tree, which the checker reports, and that must not become a panic.
 
 use super::cursor::{check_shape, open_node};
 use super::node::{self, Node, StoredValue};
@@ -106,7 +107,7 @@ impl Writer<'_> {
         if let StoredValue::Overflow { page, len } = value {
             let pages = overflow::pages_for(len, self.store.page_size());
             self.store.free(page, pages);
-            tree.overflow_pages -= pages as u64;
+            tree.overflow_pages = tree.overflow_pages.saturating_sub(pages as u64);
         }
     }
 
@@ -162,7 +163,9 @@ impl Writer<'_> {
             StoredValue::Inline(value)
         } else {
             let page = overflow::write(self.store, value)?;
-            tree.overflow_pages += overflow::pages_for(value.len(), page_size) as u64;
+            tree.overflow_pages = tree
+                .overflow_pages
+                .saturating_add(overflow::pages_for(value.len(), page_size) as u64);
             StoredValue::Overflow {
                 page,
                 len: value.len(),
@@ -194,7 +197,7 @@ impl Writer<'_> {
                 index
             }
             Err(index) => {
-                tree.entries += 1;
+                tree.entries = tree.entries.saturating_add(1);
                 index
             }
         };
@@ -253,24 +256,24 @@ impl Writer<'_> {
         if is_leaf {
             let last_left = node::cell_key(cells[split_at - 1], true);
             let first_right = node::cell_key(cells[split_at], true);
-            separator = node::shortest_separator(last_left, first_right).to_vec();
+            separator = node::shortest_separator(id, last_left, first_right)?.to_vec();
             node::fill(
                 self.store.page_mut(right_id),
                 right_id,
                 true,
                 &cells[split_at..],
-            );
-            tree.leaf_pages += 1;
+            )?;
+            tree.leaf_pages = tree.leaf_pages.saturating_add(1);
         } else {
             // The first right cell's key moves up; its child becomes the right page's cell 0.
             separator = node::cell_key(cells[split_at], false).to_vec();
             let first = node::branch_cell(node::cell_child(cells[split_at]), b"");
             let mut right_cells: Vec<&[u8]> = vec![&first];
             right_cells.extend_from_slice(&cells[split_at + 1..]);
-            node::fill(self.store.page_mut(right_id), right_id, false, &right_cells);
-            tree.branch_pages += 1;
+            node::fill(self.store.page_mut(right_id), right_id, false, &right_cells)?;
+            tree.branch_pages = tree.branch_pages.saturating_add(1);
         }
-        node::fill(self.store.page_mut(id), id, is_leaf, &cells[..split_at]);
+        node::fill(self.store.page_mut(id), id, is_leaf, &cells[..split_at])?;
         self.insert_separator(tree, path, id, right_id, &separator)
     }
 
@@ -289,10 +292,10 @@ impl Writer<'_> {
             None => {
                 let root = self.store.allocate(1)?;
                 let first = node::branch_cell(left_id, b"");
-                node::fill(self.store.page_mut(root), root, false, &[&first, &cell]);
+                node::fill(self.store.page_mut(root), root, false, &[&first, &cell])?;
                 tree.root = root;
                 tree.depth += 1;
-                tree.branch_pages += 1;
+                tree.branch_pages = tree.branch_pages.saturating_add(1);
                 Ok(())
             }
             Some((parent, index)) => {
@@ -329,7 +332,7 @@ impl Writer<'_> {
             self.free_value(tree, StoredValue::Overflow { page, len });
         }
         node::remove_cell(self.store.page_mut(leaf_id), index, size);
-        tree.entries -= 1;
+        tree.entries = tree.entries.saturating_sub(1);
         self.rebalance(tree, &mut path, leaf_id, true)?;
         Ok(true)
     }
@@ -421,7 +424,7 @@ impl Writer<'_> {
             self.store.free(id, 1);
             tree.root = child;
             tree.depth -= 1;
-            tree.branch_pages -= 1;
+            tree.branch_pages = tree.branch_pages.saturating_sub(1);
         }
         Ok(())
     }
@@ -459,11 +462,11 @@ impl Writer<'_> {
             }
         }
         let slices: Vec<&[u8]> = cells.iter().map(Vec::as_slice).collect();
-        node::fill(self.store.page_mut(left_id), left_id, is_leaf, &slices);
+        node::fill(self.store.page_mut(left_id), left_id, is_leaf, &slices)?;
         if is_leaf {
-            tree.leaf_pages -= 1;
+            tree.leaf_pages = tree.leaf_pages.saturating_sub(1);
         } else {
-            tree.branch_pages -= 1;
+            tree.branch_pages = tree.branch_pages.saturating_sub(1);
         }
         Ok(true)
     }
@@ -498,7 +501,7 @@ impl Writer<'_> {
             }
             let last_left = node::cell_key(left_cells.last().expect("left has cells"), true);
             let first_right = node::cell_key(&right_cells[0], true);
-            node::shortest_separator(last_left, first_right).to_vec()
+            node::shortest_separator(left_id, last_left, first_right)?.to_vec()
         } else if left_is_underfull {
             // The right page's first child moves left under the old separator; the right
             // page's second separator moves up.
@@ -522,13 +525,13 @@ impl Writer<'_> {
         };
         let left_slices: Vec<&[u8]> = left_cells.iter().map(Vec::as_slice).collect();
         let right_slices: Vec<&[u8]> = right_cells.iter().map(Vec::as_slice).collect();
-        node::fill(self.store.page_mut(left_id), left_id, is_leaf, &left_slices);
+        node::fill(self.store.page_mut(left_id), left_id, is_leaf, &left_slices)?;
         node::fill(
             self.store.page_mut(right_id),
             right_id,
             is_leaf,
             &right_slices,
-        );
+        )?;
         Ok(new_separator)
     }
 

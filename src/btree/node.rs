@@ -226,10 +226,12 @@ impl<'a> Node<'a> {
         } else {
             header_len + read_u16(self.page, offset + 8) as usize
         };
-        if offset + size > self.page.len() {
+        // Cells we write never exceed a quarter page; a larger one is corrupt, and letting it
+        // through could make a split produce halves that do not fit.
+        if offset + size > self.page.len() || size > cell_size_max(self.page.len()) {
             return Err(Error::corrupted(
                 self.id,
-                "a cell runs past the end of its page",
+                "a cell runs past the end of its page or exceeds the cell size limit",
             ));
         }
         Ok(&self.page[offset..offset + size])
@@ -393,20 +395,36 @@ pub(crate) fn set_child(page: &mut [u8], index: usize, child: PageId) {
     write_u64(page, offset, child);
 }
 
-/// Refills an empty page with `cells` in order. The caller has checked that they fit.
-pub(crate) fn fill(page: &mut [u8], id: PageId, is_leaf: bool, cells: &[&[u8]]) {
+/// Refills page `id` with `cells` in order.
+///
+/// Callers choose cells that fit by the sizes the pages report; they can only fail to fit if
+/// the source pages were corrupt (for example two slots naming one cell), which is
+/// [`Error::Corrupted`].
+pub(crate) fn fill(page: &mut [u8], id: PageId, is_leaf: bool, cells: &[&[u8]]) -> Result<()> {
     init(page, id, is_leaf);
     for (index, cell) in cells.iter().enumerate() {
-        let inserted = insert_cell(page, index, cell);
-        assert!(inserted, "cells chosen to fit page {id} do not fit");
+        if !insert_cell(page, index, cell) {
+            return Err(Error::corrupted(
+                id,
+                "cells overlap: they do not fit when repacked",
+            ));
+        }
     }
+    Ok(())
 }
 
 /// The shortest key `s` with `left < s <= right`: a separator for a split between them.
-pub(crate) fn shortest_separator<'k>(left: &[u8], right: &'k [u8]) -> &'k [u8] {
-    debug_assert!(left < right);
+/// Keys out of order (only in a corrupt page) are [`Error::Corrupted`].
+pub(crate) fn shortest_separator<'k>(
+    page: PageId,
+    left: &[u8],
+    right: &'k [u8],
+) -> Result<&'k [u8]> {
+    if left >= right {
+        return Err(Error::corrupted(page, "keys are out of order"));
+    }
     let common = left.iter().zip(right).take_while(|(a, b)| a == b).count();
-    &right[..(common + 1).min(right.len())]
+    Ok(&right[..(common + 1).min(right.len())])
 }
 
 #[cfg(test)]
@@ -477,11 +495,23 @@ mod tests {
     }
 
     #[test]
+    fn an_oversized_cell_is_corruption() {
+        let mut page = leaf_with(&[b"a"]);
+        // Claim a 400-byte inline value: it fits in the page but no cell may be that large.
+        let offset = slot(&page, 0);
+        write_u32(&mut page, offset + 3, 400);
+        let node = Node::open(&page, 5, true).unwrap();
+        assert!(node.cell(0).is_err());
+    }
+
+    #[test]
     fn shortest_separator_splits_correctly() {
-        assert_eq!(shortest_separator(b"abc", b"abd"), b"abd");
-        assert_eq!(shortest_separator(b"abc", b"b"), b"b");
-        assert_eq!(shortest_separator(b"ab", b"abzz"), b"abz");
-        assert_eq!(shortest_separator(b"", b"\x00"), b"\x00");
+        assert_eq!(shortest_separator(1, b"abc", b"abd").unwrap(), b"abd");
+        assert_eq!(shortest_separator(1, b"abc", b"b").unwrap(), b"b");
+        assert_eq!(shortest_separator(1, b"ab", b"abzz").unwrap(), b"abz");
+        assert_eq!(shortest_separator(1, b"", b"\x00").unwrap(), b"\x00");
+        assert!(shortest_separator(1, b"b", b"a").is_err());
+        assert!(shortest_separator(1, b"a", b"a").is_err());
     }
 
     #[test]

@@ -17,8 +17,13 @@ use common::Rng;
 
 const NAMES: [Option<&str>; 3] = [None, Some("one"), Some("two")];
 
-fn build(dir: &Path) {
-    let env = unsafe { EnvOpenOptions::new().page_size(512).open(dir).unwrap() };
+fn build(dir: &Path, page_size: usize) {
+    let env = unsafe {
+        EnvOpenOptions::new()
+            .page_size(page_size)
+            .open(dir)
+            .unwrap()
+    };
     let mut wtxn = env.write_txn().unwrap();
     let mut rng = Rng(5);
     for name in NAMES {
@@ -89,16 +94,16 @@ fn exercise(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-#[test]
-fn flipped_bytes_never_panic() {
+/// Damages copies of a valid file with `damage` and exercises each; panics name the seed.
+fn run_cases(page_size: usize, default_cases: u64, damage: impl Fn(&mut Rng, &mut Vec<u8>)) {
     let pristine_dir = tempfile::tempdir().unwrap();
-    build(pristine_dir.path());
+    build(pristine_dir.path(), page_size);
     let pristine = std::fs::read(pristine_dir.path().join("data.arbordb")).unwrap();
     let seeds: Vec<u64> = match std::env::var("ARBORDB_CORRUPTION_SEED") {
         Ok(seed) => vec![seed.parse().expect("a number")],
         Err(_) => {
             let cases = std::env::var("ARBORDB_CORRUPTION_CASES")
-                .map_or(400, |cases| cases.parse().expect("a number"));
+                .map_or(default_cases, |cases| cases.parse().expect("a number"));
             (0..cases).collect()
         }
     };
@@ -106,10 +111,7 @@ fn flipped_bytes_never_panic() {
     for seed in seeds {
         let mut rng = Rng(seed);
         let mut bytes = pristine.clone();
-        for _ in 0..1 + rng.below(8) {
-            let at = rng.below(bytes.len() as u64) as usize;
-            bytes[at] ^= 1 << rng.below(8);
-        }
+        damage(&mut rng, &mut bytes);
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("data.arbordb"), &bytes).unwrap();
         match catch_unwind(AssertUnwindSafe(|| exercise(dir.path()))) {
@@ -122,4 +124,26 @@ fn flipped_bytes_never_panic() {
         "{} exercised without error, {} with a typed error",
         outcomes[0], outcomes[1]
     );
+}
+
+#[test]
+fn flipped_bits_never_panic() {
+    run_cases(512, 400, |rng, bytes| {
+        for _ in 0..1 + rng.below(8) {
+            let at = rng.below(bytes.len() as u64) as usize;
+            bytes[at] ^= 1 << rng.below(8);
+        }
+    });
+}
+
+#[test]
+fn overwritten_runs_of_bytes_never_panic() {
+    run_cases(4096, 200, |rng, bytes| {
+        for _ in 0..1 + rng.below(4) {
+            let at = rng.below(bytes.len() as u64) as usize;
+            let len = (1 + rng.below(32) as usize).min(bytes.len() - at);
+            let noise = rng.bytes(len);
+            bytes[at..at + len].copy_from_slice(&noise);
+        }
+    });
 }

@@ -240,7 +240,26 @@ impl<'a> Node<'a> {
     /// The key of cell `index` (empty for cell 0 of a branch).
     #[inline]
     pub(crate) fn key(&self, index: usize) -> Result<&'a [u8]> {
-        Ok(cell_key(self.cell(index)?, self.is_leaf))
+        // The search hot path: validate only what the key needs (the full cell is validated by
+        // `cell` when an entry or child is taken).
+        debug_assert!(index < self.count);
+        let offset = read_u16(self.page, SLOTS_OFFSET + SLOT_SIZE * index) as usize;
+        let (header_len, length_at) = if self.is_leaf {
+            (LEAF_CELL_HEADER, 1)
+        } else {
+            (BRANCH_CELL_HEADER, 8)
+        };
+        if offset < self.upper || offset + header_len > self.page.len() {
+            return Err(Error::corrupted(
+                self.id,
+                "a cell offset points outside the cell area",
+            ));
+        }
+        let key_len = read_u16(self.page, offset + length_at) as usize;
+        let start = offset + header_len;
+        self.page
+            .get(start..start + key_len)
+            .ok_or_else(|| Error::corrupted(self.id, "a key runs past the end of its page"))
     }
 
     /// The child page of branch cell `index`.

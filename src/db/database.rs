@@ -97,6 +97,16 @@ fn encode_bound<'a, C: BytesEncode<'a>>(bound: Bound<&'a C::EItem>) -> Result<Bo
     })
 }
 
+/// Encodes both bounds of a range.
+fn encode_range<'a, C: BytesEncode<'a>, R: RangeBounds<C::EItem>>(
+    range: &'a R,
+) -> Result<(Bound<Vec<u8>>, Bound<Vec<u8>>)> {
+    Ok((
+        encode_bound::<C>(range.start_bound())?,
+        encode_bound::<C>(range.end_bound())?,
+    ))
+}
+
 impl<KC, DC> Database<KC, DC> {
     pub(crate) fn new(env_id: u64, dbi: u32) -> Self {
         Database {
@@ -270,8 +280,7 @@ impl<KC, DC> Database<KC, DC> {
         KC: BytesEncode<'a>,
         R: RangeBounds<KC::EItem>,
     {
-        let start = encode_bound::<KC>(range.start_bound())?;
-        let end = encode_bound::<KC>(range.end_bound())?;
+        let (start, end) = encode_range::<KC, R>(range)?;
         Ok(RoRange::new(self.raw_iter(
             txn,
             as_ref(&start),
@@ -290,8 +299,7 @@ impl<KC, DC> Database<KC, DC> {
         KC: BytesEncode<'a>,
         R: RangeBounds<KC::EItem>,
     {
-        let start = encode_bound::<KC>(range.start_bound())?;
-        let end = encode_bound::<KC>(range.end_bound())?;
+        let (start, end) = encode_range::<KC, R>(range)?;
         Ok(RoRevRange::new(self.raw_iter(
             txn,
             as_ref(&end),

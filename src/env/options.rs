@@ -12,7 +12,7 @@ use parking_lot::{Mutex, RwLock};
 use super::{registry, Env, EnvInner, WriterLock, WriterState};
 use crate::error::{Error, Result};
 use crate::flags::EnvFlags;
-use crate::os::{os_page_size, LockFile, Map, OsFile, PageIo};
+use crate::os::{os_page_size, LockFile, Map, OsFile, PageIo, PageIoFactory};
 use crate::page::meta::{
     is_valid_page_size, Meta, MetaSlot, MAGIC, META_SIZE, PAGE_SIZE_MAX, PAGE_SIZE_MIN,
 };
@@ -43,13 +43,26 @@ pub const LOCK_FILE_NAME: &str = "lock.arbordb";
 /// let env = unsafe { arbordb::EnvOpenOptions::new().map_size(1 << 30).max_dbs(4).open(dir.path())? };
 /// # drop(env); Ok(()) }
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct EnvOpenOptions {
     map_size: Option<usize>,
     max_readers: Option<u32>,
     max_dbs: Option<u32>,
     page_size: Option<usize>,
     flags: EnvFlags,
+    page_io: Option<PageIoFactory>,
+}
+
+impl std::fmt::Debug for EnvOpenOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EnvOpenOptions")
+            .field("map_size", &self.map_size)
+            .field("max_readers", &self.max_readers)
+            .field("max_dbs", &self.max_dbs)
+            .field("page_size", &self.page_size)
+            .field("flags", &self.flags)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for EnvOpenOptions {
@@ -67,6 +80,7 @@ impl EnvOpenOptions {
             max_dbs: None,
             page_size: None,
             flags: EnvFlags::empty(),
+            page_io: None,
         }
     }
 
@@ -94,6 +108,15 @@ impl EnvOpenOptions {
     /// asking for another one is [`Error::PageSizeMismatch`]. (An arbordb extension.)
     pub fn page_size(&mut self, bytes: usize) -> &mut Self {
         self.page_size = Some(bytes);
+        self
+    }
+
+    /// Puts `factory`'s [`PageIo`] between the environment and its data file (test support:
+    /// a simulated disk that can crash or fail).
+    #[cfg(any(test, feature = "test-support"))]
+    #[doc(hidden)]
+    pub fn page_io(&mut self, factory: PageIoFactory) -> &mut Self {
+        self.page_io = Some(factory);
         self
     }
 
@@ -230,6 +253,10 @@ impl EnvOpenOptions {
         let map_size = map_size.div_ceil(page_size) * page_size;
         let map = Map::new(&file, map_size)?;
         let io_file = file.try_clone()?;
+        let io = match &self.page_io {
+            Some(factory) => factory(io_file)?,
+            None => Box::new(OsFile::new(io_file)) as Box<dyn PageIo>,
+        };
         Ok(Arc::new(EnvInner {
             id: Env::next_id(),
             path: path.to_path_buf(),
@@ -237,7 +264,7 @@ impl EnvOpenOptions {
             flags: self.flags,
             page_size,
             max_dbs: self.max_dbs.unwrap_or(DEFAULT_MAX_DBS),
-            io: Box::new(OsFile::new(io_file)) as Box<dyn PageIo>,
+            io,
             file,
             map: RwLock::new(Arc::new(map)),
             current: RwLock::new(meta),

@@ -9,7 +9,10 @@ use std::io;
 use std::os::unix::fs::FileExt;
 
 /// The operations the page store performs on the data file, and nothing else.
-pub(crate) trait PageIo: Send + Sync {
+///
+/// Public only with the `test-support` feature (through `arbordb::testing`), so that tests
+/// can put a simulated disk under an environment.
+pub trait PageIo: Send + Sync {
     /// Writes all of `bytes` at `offset`.
     fn write_at(&self, offset: u64, bytes: &[u8]) -> io::Result<()>;
     /// Flushes written data to stable storage (fdatasync).
@@ -21,6 +24,9 @@ pub(crate) trait PageIo: Send + Sync {
     /// The file's current length in bytes.
     fn len(&self) -> io::Result<u64>;
 }
+
+/// A function that wraps the data file in a [`PageIo`] (tests use it to simulate a disk).
+pub type PageIoFactory = std::sync::Arc<dyn Fn(File) -> io::Result<Box<dyn PageIo>> + Send + Sync>;
 
 /// [`PageIo`] on a real file.
 pub(crate) struct OsFile {

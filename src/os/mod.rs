@@ -7,8 +7,11 @@
 mod file;
 mod lock;
 mod mmap;
+#[cfg(any(test, feature = "test-support"))]
+pub(crate) mod simulated;
 
-pub(crate) use file::{OsFile, PageIo};
+pub(crate) use file::OsFile;
+pub use file::{PageIo, PageIoFactory};
 pub(crate) use lock::LockFile;
 pub(crate) use mmap::Map;
 

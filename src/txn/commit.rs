@@ -12,8 +12,14 @@
 //!
 //! A crash before 6 leaves the previous commit; after 7, the new one; in between, the new meta
 //! is either whole (new commit) or torn and ignored thanks to its checksum (previous commit).
-//! A failed sync poisons the environment: the kernel may have dropped the dirty pages, so a
-//! retry could report success for data that is not on disk (docs/design.md, invariant 7).
+//!
+//! Failures (docs/design.md, invariant 7): before 5 (a full disk, a write error) the commit
+//! fails and the environment goes on. A failed sync at 5 drops only this transaction's pages
+//! when every earlier commit was synced, so with full syncs the environment goes on too. A
+//! failure at 6 or 7 leaves the new meta's fate unknown (it may reach the disk later, naming
+//! pages the next transaction would reuse), and a failed sync under `NO_META_SYNC` may have
+//! dropped the previous meta: both poison the environment, which refuses writes until it is
+//! reopened. A failed sync is never retried and trusted.
 
 use std::sync::atomic::Ordering;
 
@@ -150,7 +156,17 @@ impl RwTxn<'_> {
             } else {
                 env.io.sync_data()
             };
-            synced.map_err(|error| poison(error, &mut writer_state))?;
+            if let Err(error) = synced {
+                // With full syncs every earlier commit is already on disk, so the pages this
+                // failed sync may have dropped are only this transaction's, which no meta names:
+                // the environment can go on. With NO_META_SYNC the previous meta may have been
+                // dropped too, so what is durable is no longer known.
+                return Err(if sync_meta {
+                    Error::Io(error)
+                } else {
+                    poison(error, &mut writer_state)
+                });
+            }
         }
         // 6. Write the meta into the older slot.
         let slot_offset = (txn_id % 2) * page_size as u64;

@@ -142,3 +142,50 @@ fn wrong_counts_in_a_descriptor_are_reported() {
     );
     assert_eq!(report.problem_count, 1, "{report}");
 }
+
+/// The slot offset and bytes of the older meta.
+fn older_meta(dir: &Path) -> (u64, Vec<u8>) {
+    let (newest, _) = newest_meta(dir);
+    let slot = if newest == 0 { PAGE } else { 0 };
+    let mut meta = vec![0u8; 148];
+    file(dir).read_exact_at(&mut meta, slot).unwrap();
+    (slot, meta)
+}
+
+#[test]
+fn a_torn_older_meta_is_a_warning_not_a_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    build(dir.path());
+    let (slot, _) = older_meta(dir.path());
+    file(dir.path())
+        .write_all_at(&[0xAB; 64], slot + 64)
+        .unwrap();
+    let report = reopen(dir.path()).check().unwrap();
+    assert!(report.is_ok(), "{report}");
+    assert!(
+        report.warnings.iter().any(|w| w.contains("torn")),
+        "{report}"
+    );
+}
+
+#[test]
+fn an_older_meta_that_disagrees_with_the_newest_is_a_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    build(dir.path());
+    let (slot, mut meta) = older_meta(dir.path());
+    meta[12..16].copy_from_slice(&8192u32.to_le_bytes());
+    meta[24..32].copy_from_slice(&u64::MAX.to_le_bytes());
+    rewrite_meta(dir.path(), slot, meta);
+    let report = reopen(dir.path()).check().unwrap();
+    assert!(
+        report.problems.iter().any(|p| p.contains("page size 8192")),
+        "{report}"
+    );
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.contains("more pages than the file")),
+        "{report}"
+    );
+}

@@ -18,7 +18,7 @@ use super::node::{Node, StoredValue};
 use super::{overflow, PageSource, DEPTH_MAX};
 use crate::page::freelist;
 use crate::page::header::{self, PageKind};
-use crate::page::meta::{Meta, TreeInfo};
+use crate::page::meta::{Meta, MetaSlot, TreeInfo};
 use crate::page::PageId;
 
 /// The most problems a report lists; the count goes on beyond it.
@@ -39,12 +39,22 @@ pub struct CheckReport {
     pub pages_free: u64,
     /// Trees walked: the unnamed database, the catalog and each named database.
     pub trees_checked: usize,
+    /// Things worth knowing that are not damage, such as the older meta slot torn by a crash
+    /// (the next commit rewrites it).
+    pub warnings: Vec<String>,
 }
 
 impl CheckReport {
     /// Whether no problem was found.
     pub fn is_ok(&self) -> bool {
         self.problem_count == 0
+    }
+
+    fn add_problem(&mut self, problem: String) {
+        self.problem_count += 1;
+        if self.problems.len() < PROBLEMS_MAX {
+            self.problems.push(problem);
+        }
     }
 }
 
@@ -60,7 +70,10 @@ impl fmt::Display for CheckReport {
             self.problem_count
         )?;
         for problem in &self.problems {
-            writeln!(f, "  {problem}")?;
+            writeln!(f, "  problem: {problem}")?;
+        }
+        for warning in &self.warnings {
+            writeln!(f, "  warning: {warning}")?;
         }
         Ok(())
     }
@@ -110,6 +123,58 @@ pub(crate) fn check<S: PageSource + ?Sized>(source: &S, meta: &Meta) -> CheckRep
     checker.report
 }
 
+/// Checks the two meta slots as read from the file against `current`, the meta in use.
+///
+/// The slot `current` came from must hold it. The other slot must hold an older commit of
+/// the same page size and the right parity, or be damaged: a meta torn by a crash is expected
+/// there (the commit that tore it never returned) and is a warning, not a problem.
+pub(crate) fn check_metas(
+    report: &mut CheckReport,
+    slots: [&[u8]; 2],
+    current: &Meta,
+    file_len_bytes: u64,
+) {
+    let problem = |report: &mut CheckReport, text: String| report.add_problem(text);
+    let mut current_found = false;
+    for (index, bytes) in slots.iter().enumerate() {
+        match Meta::decode(bytes) {
+            MetaSlot::Valid(meta) if meta == *current => current_found = true,
+            MetaSlot::Valid(meta) => {
+                if meta.txn_id >= current.txn_id {
+                    problem(report, format!("meta slot {index} holds txn {} but txn {} is in use", meta.txn_id, current.txn_id));
+                }
+                if meta.txn_id != 0 && meta.txn_id % 2 != index as u64 {
+                    problem(report, format!("meta slot {index} holds txn {}, which belongs in the other slot", meta.txn_id));
+                }
+                if meta.page_size != current.page_size {
+                    problem(report, format!("meta slot {index} records page size {}", meta.page_size));
+                }
+                if meta.page_count.saturating_mul(meta.page_size as u64) > file_len_bytes {
+                    problem(report, format!("meta slot {index} counts more pages than the file holds"));
+                }
+            }
+            other => report.warnings.push(format!(
+                "meta slot {index} is not a valid meta ({other:?}): a write torn by a crash; the next commit rewrites it"
+            )),
+        }
+    }
+    if !current_found {
+        problem(
+            report,
+            format!(
+                "neither meta slot holds the meta in use (txn {})",
+                current.txn_id
+            ),
+        );
+    }
+    if current.page_count.saturating_mul(current.page_size as u64) > file_len_bytes {
+        problem(
+            report,
+            "the meta in use counts more pages than the file holds".to_string(),
+        );
+    }
+}
+
 struct Checker<'s, S: PageSource + ?Sized> {
     source: &'s S,
     page_count: u64,
@@ -136,10 +201,7 @@ struct Visit {
 
 impl<S: PageSource + ?Sized> Checker<'_, S> {
     fn problem(&mut self, problem: String) {
-        self.report.problem_count += 1;
-        if self.report.problems.len() < PROBLEMS_MAX {
-            self.report.problems.push(problem);
-        }
+        self.report.add_problem(problem);
     }
 
     /// Marks `pages` pages from `id` as used; false (with a problem) if any is out of range or

@@ -103,12 +103,13 @@ impl Writer<'_> {
     }
 
     /// Frees the overflow run a stored value uses, if any.
-    fn free_value(&mut self, tree: &mut TreeInfo, value: StoredValue<'_>) {
+    fn free_value(&mut self, tree: &mut TreeInfo, value: StoredValue<'_>) -> Result<()> {
         if let StoredValue::Overflow { page, len } = value {
-            let pages = overflow::pages_for(len, self.store.page_size());
+            let pages = overflow::check_run(self, page, len)?;
             self.store.free(page, pages);
             tree.overflow_pages = tree.overflow_pages.saturating_sub(pages as u64);
         }
+        Ok(())
     }
 
     /// Inserts or replaces `key`. Returns whether the key existed before.
@@ -183,7 +184,7 @@ impl Writer<'_> {
                     }
                 };
                 if let Some((page, len)) = old_stored {
-                    self.free_value(tree, StoredValue::Overflow { page, len });
+                    self.free_value(tree, StoredValue::Overflow { page, len })?;
                 }
                 let old_size = old_cell_size.expect("the key exists");
                 let page = self.store.page_mut(leaf_id);
@@ -329,7 +330,7 @@ impl Writer<'_> {
             (leaf.cell(index)?.len(), stored)
         };
         if let Some((page, len)) = stored {
-            self.free_value(tree, StoredValue::Overflow { page, len });
+            self.free_value(tree, StoredValue::Overflow { page, len })?;
         }
         node::remove_cell(self.store.page_mut(leaf_id), index, size);
         tree.entries = tree.entries.saturating_sub(1);
@@ -541,7 +542,6 @@ impl Writer<'_> {
         if tree.root == 0 {
             return Ok(());
         }
-        let page_size = self.store.page_size();
         let mut to_visit = vec![(tree.root, 0u32)];
         let mut to_free: Vec<(PageId, usize)> = Vec::new();
         let mut seen = std::collections::HashSet::new();
@@ -556,7 +556,7 @@ impl Writer<'_> {
             for index in 0..node.count() {
                 if node.is_leaf() {
                     if let StoredValue::Overflow { page, len } = node.entry(index)?.1 {
-                        to_free.push((page, overflow::pages_for(len, page_size)));
+                        to_free.push((page, overflow::check_run(self, page, len)?));
                     }
                 } else {
                     to_visit.push((node.child(index)?, level + 1));

@@ -25,8 +25,15 @@ pub(crate) fn write(store: &mut PageStore, value: &[u8]) -> Result<PageId> {
     Ok(id)
 }
 
-/// Reads the `len`-byte value stored in the run at `id`.
-pub(crate) fn read<S: PageSource + ?Sized>(source: &S, id: PageId, len: usize) -> Result<&[u8]> {
+/// Checks that `id` starts the run of a `len`-byte value; returns the run's page count.
+///
+/// Called before a run is read, and before it is freed: freeing a page that a corrupt
+/// reference names but that is not a run would put a live page on the freelist.
+pub(crate) fn check_run<S: PageSource + ?Sized>(
+    source: &S,
+    id: PageId,
+    len: usize,
+) -> Result<usize> {
     let pages = pages_for(len, source.page_size());
     let first = source.read(id, 1)?;
     if header::kind(first) != Some(PageKind::Overflow) || header::page_id(first) != id {
@@ -41,6 +48,12 @@ pub(crate) fn read<S: PageSource + ?Sized>(source: &S, id: PageId, len: usize) -
             "overflow run length does not match its value",
         ));
     }
+    Ok(pages)
+}
+
+/// Reads the `len`-byte value stored in the run at `id`.
+pub(crate) fn read<S: PageSource + ?Sized>(source: &S, id: PageId, len: usize) -> Result<&[u8]> {
+    let pages = check_run(source, id, len)?;
     let run = source.read(id, pages)?;
     Ok(&run[PAGE_HEADER_SIZE..PAGE_HEADER_SIZE + len])
 }

@@ -9,6 +9,7 @@ mod registry;
 mod writer_lock;
 
 use std::fs::File;
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -18,14 +19,14 @@ use parking_lot::{Mutex, RwLock};
 pub use options::EnvOpenOptions;
 pub(crate) use writer_lock::{WriterGuard, WriterLock};
 
-use crate::btree::check::CheckReport;
+use crate::btree::check::{self, CheckReport};
 use crate::btree::node;
 use crate::db::{Database, DatabaseStat};
 use crate::error::{Error, Result};
 use crate::flags::EnvFlags;
 use crate::os::{LockFile, Map, PageIo};
 use crate::page::freelist::FreeList;
-use crate::page::meta::Meta;
+use crate::page::meta::{Meta, META_SIZE};
 use crate::page::readers::ReaderTable;
 use crate::page::{PageId, TxnId};
 use crate::txn::{RoTxn, RwTxn};
@@ -273,8 +274,21 @@ impl Env {
     /// separators, depth, counts, checksums, overflow runs) and that every page is used by
     /// exactly one tree or is free. Problems are listed in the report, not returned as errors.
     pub fn check(&self) -> Result<CheckReport> {
-        let rtxn = self.read_txn()?;
-        rtxn.check()
+        // Read the meta slots and begin the snapshot with no commit in between.
+        let (rtxn, slots, file_len) = {
+            let _writer = self.inner.writer_lock.acquire();
+            let rtxn = self.read_txn()?;
+            let mut slots = [[0u8; META_SIZE]; 2];
+            for (index, slot) in slots.iter_mut().enumerate() {
+                self.inner
+                    .file
+                    .read_exact_at(slot, (index * self.inner.page_size) as u64)?;
+            }
+            (rtxn, slots, self.inner.io.len()?)
+        };
+        let mut report = rtxn.check()?;
+        check::check_metas(&mut report, [&slots[0], &slots[1]], &rtxn.meta, file_len);
+        Ok(report)
     }
 
     /// An id unique to this environment among those open in the process.

@@ -97,10 +97,13 @@ fn encode_bound<'a, C: BytesEncode<'a>>(bound: Bound<&'a C::EItem>) -> Result<Bo
     })
 }
 
+/// Both bounds of a range, encoded.
+type EncodedRange = (Bound<Vec<u8>>, Bound<Vec<u8>>);
+
 /// Encodes both bounds of a range.
 fn encode_range<'a, C: BytesEncode<'a>, R: RangeBounds<C::EItem>>(
     range: &'a R,
-) -> Result<(Bound<Vec<u8>>, Bound<Vec<u8>>)> {
+) -> Result<EncodedRange> {
     Ok((
         encode_bound::<C>(range.start_bound())?,
         encode_bound::<C>(range.end_bound())?,

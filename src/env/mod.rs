@@ -205,7 +205,7 @@ impl Env {
 
     /// The data file's size on disk in bytes.
     pub fn real_disk_size(&self) -> Result<u64> {
-        Ok(self.inner.io.len()?)
+        Ok(self.inner.io.file_len()?)
     }
 
     /// Flushes the data file to disk (useful after commits under `NO_SYNC` / `NO_META_SYNC`).
@@ -284,7 +284,7 @@ impl Env {
                     .file
                     .read_exact_at(slot, (index * self.inner.page_size) as u64)?;
             }
-            (rtxn, slots, self.inner.io.len()?)
+            (rtxn, slots, self.inner.io.file_len()?)
         };
         let mut report = rtxn.check()?;
         check::check_metas(&mut report, [&slots[0], &slots[1]], &rtxn.meta, file_len);

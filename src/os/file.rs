@@ -22,7 +22,7 @@ pub trait PageIo: Send + Sync {
     /// Sets the file's length (used only to grow it).
     fn set_len(&self, len: u64) -> io::Result<()>;
     /// The file's current length in bytes.
-    fn len(&self) -> io::Result<u64>;
+    fn file_len(&self) -> io::Result<u64>;
 }
 
 /// A function that wraps the data file in a [`PageIo`] (tests use it to simulate a disk).
@@ -56,7 +56,7 @@ impl PageIo for OsFile {
         self.file.set_len(len)
     }
 
-    fn len(&self) -> io::Result<u64> {
+    fn file_len(&self) -> io::Result<u64> {
         Ok(self.file.metadata()?.len())
     }
 }

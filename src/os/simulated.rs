@@ -230,8 +230,8 @@ impl PageIo for SimulatedFile {
         self.real.set_len(len)
     }
 
-    fn len(&self) -> io::Result<u64> {
-        self.real.len()
+    fn file_len(&self) -> io::Result<u64> {
+        self.real.file_len()
     }
 }
 

@@ -204,9 +204,7 @@ fn crash_case(seed: u64, flags: EnvFlags, kind: CrashKind) {
         returned
     };
     let found = read_model(&env);
-    let matches_committed = execution.states[oldest..]
-        .iter()
-        .any(|state| *state == found);
+    let matches_committed = execution.states[oldest..].contains(&found);
     let matches_in_flight = execution.in_flight.as_ref() == Some(&found);
     assert!(
         matches_committed || matches_in_flight,

@@ -72,9 +72,26 @@ pub(crate) struct Cursor<'s, S: PageSource + ?Sized> {
     source: &'s S,
     tree: TreeInfo,
     stack: Vec<(Node<'s>, usize)>,
+    /// Pages opened since the last seek. A walk opens each page of a sound tree at most once,
+    /// so more than the file has pages means pages are shared (corruption); without this
+    /// bound a corrupt tree whose branches all point at one subtree would take exponential
+    /// time to walk.
+    opened: u64,
 }
 
 impl<'s, S: PageSource + ?Sized> Cursor<'s, S> {
+    /// Opens the page `id` at `level`, counting it against the walk's budget.
+    fn open(&mut self, level: u32, id: u64) -> Result<Node<'s>> {
+        self.opened += 1;
+        if self.opened > self.source.page_count() {
+            return Err(Error::corrupted(
+                id,
+                "the tree reaches some pages more than once",
+            ));
+        }
+        open_node(self.source, &self.tree, level, id)
+    }
+
     /// An exhausted cursor over `tree`; position it with a `seek_*` method.
     pub(crate) fn new(source: &'s S, tree: TreeInfo) -> Result<Self> {
         check_shape(&tree)?;
@@ -82,6 +99,7 @@ impl<'s, S: PageSource + ?Sized> Cursor<'s, S> {
             source,
             tree,
             stack: Vec::with_capacity(tree.depth as usize),
+            opened: 0,
         })
     }
 
@@ -92,7 +110,7 @@ impl<'s, S: PageSource + ?Sized> Cursor<'s, S> {
                 break;
             }
             let level = self.stack.len() as u32;
-            let child = open_node(self.source, &self.tree, level, node.child(index)?)?;
+            let child = self.open(level, node.child(index)?)?;
             let start = if to_last {
                 child.count().saturating_sub(1)
             } else {
@@ -105,10 +123,11 @@ impl<'s, S: PageSource + ?Sized> Cursor<'s, S> {
 
     fn start_at_root(&mut self, to_last: bool) -> Result<bool> {
         self.stack.clear();
+        self.opened = 0;
         if self.tree.root == 0 {
             return Ok(false);
         }
-        let root = open_node(self.source, &self.tree, 0, self.tree.root)?;
+        let root = self.open(0, self.tree.root)?;
         let start = if to_last {
             root.count().saturating_sub(1)
         } else {
@@ -155,7 +174,7 @@ impl<'s, S: PageSource + ?Sized> Cursor<'s, S> {
             let index = node.search_branch(key)?;
             self.stack.last_mut().expect("non-empty").1 = index;
             let level = self.stack.len() as u32;
-            let child = open_node(self.source, &self.tree, level, node.child(index)?)?;
+            let child = self.open(level, node.child(index)?)?;
             self.stack.push((child, 0));
         }
     }
@@ -251,5 +270,85 @@ impl<'s, S: PageSource + ?Sized> Cursor<'s, S> {
             }
             self.stack.pop();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::btree::node;
+    use crate::page::PageId;
+
+    /// Pages in a vector, numbered from 0.
+    struct Pages {
+        bytes: Vec<u8>,
+        page_size: usize,
+    }
+
+    impl PageSource for Pages {
+        fn page_size(&self) -> usize {
+            self.page_size
+        }
+
+        fn read(&self, id: PageId, pages: usize) -> Result<&[u8]> {
+            let start = id as usize * self.page_size;
+            self.bytes
+                .get(start..start + pages * self.page_size)
+                .ok_or_else(|| Error::corrupted(id, "out of range"))
+        }
+
+        fn page_count(&self) -> u64 {
+            (self.bytes.len() / self.page_size) as u64
+        }
+    }
+
+    #[test]
+    fn a_tree_whose_branches_share_one_child_is_refused_not_walked_forever() {
+        // Pages 2..=21 are branches whose two children are both the next page; page 22 is a
+        // leaf. Walking it naively would visit 2^20 leaves.
+        let page_size = 512;
+        let depth = 21u32;
+        let mut bytes = vec![0u8; page_size * (depth as usize + 2)];
+        for level in 0..depth as u64 {
+            let id = 2 + level;
+            let page = &mut bytes[id as usize * page_size..(id as usize + 1) * page_size];
+            if level + 1 == depth as u64 {
+                node::init(page, id, true);
+                let value = node::StoredValue::Inline(b"v");
+                let size = node::leaf_cell_size(1, &value);
+                assert!(node::insert_cell_with(page, 0, size, |out| {
+                    node::write_leaf_cell(out, b"k", &value)
+                }));
+            } else {
+                node::init(page, id, false);
+                assert!(node::insert_cell(page, 0, &node::branch_cell(id + 1, b"")));
+                assert!(node::insert_cell(page, 1, &node::branch_cell(id + 1, b"m")));
+            }
+        }
+        let pages = Pages { bytes, page_size };
+        let tree = TreeInfo {
+            root: 2,
+            depth,
+            ..TreeInfo::default()
+        };
+        let mut cursor = Cursor::new(&pages, tree).unwrap();
+        cursor.seek_first().unwrap();
+        let mut steps = 0;
+        let outcome = loop {
+            match cursor.current() {
+                Ok(None) => break Ok(()),
+                Err(error) => break Err(error),
+                Ok(Some(_)) => {}
+            }
+            steps += 1;
+            if let Err(error) = cursor.next() {
+                break Err(error);
+            }
+        };
+        assert!(
+            matches!(outcome, Err(Error::Corrupted { .. })),
+            "{outcome:?}"
+        );
+        assert!(steps < 100, "stopped after {steps} entries");
     }
 }

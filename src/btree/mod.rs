@@ -24,4 +24,6 @@ pub(crate) trait PageSource {
     fn page_size(&self) -> usize;
     /// The bytes of `pages` consecutive pages starting at `id`, bounds-checked.
     fn read(&self, id: PageId, pages: usize) -> Result<&[u8]>;
+    /// Every page number is below this.
+    fn page_count(&self) -> u64;
 }

@@ -42,6 +42,10 @@ impl PageSource for Writer<'_> {
         self.store.page_size()
     }
 
+    fn page_count(&self) -> u64 {
+        self.store.page_count()
+    }
+
     fn read(&self, id: PageId, pages: usize) -> Result<&[u8]> {
         self.store.read(self.map, id, pages)
     }

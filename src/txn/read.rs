@@ -154,6 +154,13 @@ impl PageSource for RoTxn<'_> {
         self.env.page_size
     }
 
+    fn page_count(&self) -> u64 {
+        match &self.write {
+            Some(write) => write.store.page_count(),
+            None => self.meta.page_count,
+        }
+    }
+
     #[inline]
     fn read(&self, id: PageId, pages: usize) -> Result<&[u8]> {
         match &self.write {

@@ -61,14 +61,9 @@ pub use flags::{DatabaseFlags, EnvFlags, PutFlags};
 pub use page::meta::FORMAT_VERSION;
 pub use txn::{RoTxn, RwTxn};
 
-/// Test support: a simulated disk for crash tests and the fuzz targets' entry points. Only
-/// with the `test-support` feature; not part of the stable API.
 #[cfg(feature = "test-support")]
 #[doc(hidden)]
-pub mod testing {
-    pub use crate::os::simulated::{Fault, SimulatedDisk};
-    pub use crate::os::{PageIo, PageIoFactory};
-}
+pub mod testing;
 
 /// Statistics of the unnamed database, as heed's `EnvStat`.
 pub type EnvStat = DatabaseStat;

@@ -17,6 +17,7 @@ use std::sync::Arc;
 use parking_lot::{Mutex, RwLock};
 
 pub use options::EnvOpenOptions;
+pub(crate) use options::DATA_FILE_NAME;
 pub(crate) use writer_lock::{WriterGuard, WriterLock};
 
 use crate::btree::check::{self, CheckReport};

@@ -6,8 +6,9 @@
 
 use super::read::{RoTxn, TreeSlot};
 use super::write::RwTxn;
-use crate::btree::cursor;
+use crate::btree::cursor::{self, Cursor};
 use crate::btree::node;
+use crate::btree::PageSource;
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::page::meta::TreeInfo;
@@ -37,6 +38,21 @@ impl RoTxn<'_> {
                 )
             }),
         }
+    }
+
+    /// The names of the named databases in this snapshot, in byte order. Names that are not
+    /// UTF-8 (only in a corrupt file) are skipped.
+    pub(crate) fn catalog_names(&self) -> Result<Vec<String>> {
+        let mut cursor = Cursor::new(self as &dyn PageSource, self.meta.catalog)?;
+        cursor.seek_first()?;
+        let mut names = Vec::new();
+        while let Some((name, _)) = cursor.current()? {
+            if let Ok(name) = std::str::from_utf8(name) {
+                names.push(name.to_owned());
+            }
+            cursor.next()?;
+        }
+        Ok(names)
     }
 
     /// The index of database `name` if it exists in this transaction.

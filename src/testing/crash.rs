@@ -1,0 +1,226 @@
+//! One crash case: run transactions on a simulated disk that crashes at a chosen operation,
+//! reboot from the image the disk leaves, and check every guarantee of docs/design.md.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use super::{Fault, SimulatedDisk, TempDir};
+use crate::types::Bytes;
+use crate::{Env, EnvFlags, EnvOpenOptions};
+
+/// The databases a crash case writes: the unnamed one and three named ones.
+pub const DATABASE_NAMES: [Option<&str>; 4] = [None, Some("alpha"), Some("beta"), Some("gamma")];
+
+/// The expected contents of every database in [`DATABASE_NAMES`].
+pub type Model = Vec<BTreeMap<Vec<u8>, Vec<u8>>>;
+
+/// One change inside a transaction.
+#[derive(Debug, Clone)]
+pub enum Op {
+    /// Put `value` under `key` in database `db` (an index into [`DATABASE_NAMES`]).
+    Put {
+        /// Database index.
+        db: usize,
+        /// The key.
+        key: Vec<u8>,
+        /// The value.
+        value: Vec<u8>,
+    },
+    /// Delete `key` from database `db`.
+    Delete {
+        /// Database index.
+        db: usize,
+        /// The key.
+        key: Vec<u8>,
+    },
+    /// Empty database `db`.
+    Clear {
+        /// Database index.
+        db: usize,
+    },
+}
+
+/// What a reboot finds.
+#[derive(Debug, Clone, Copy)]
+pub enum CrashKind {
+    /// The machine lost power: unsynced writes are kept, lost or torn at random.
+    PowerLoss,
+    /// Only the process died: the page cache keeps every completed write.
+    ProcessCrash,
+}
+
+/// A workload and how to crash it.
+#[derive(Debug, Clone)]
+pub struct CrashCase<'a> {
+    /// Transactions, each committed at its end.
+    pub transactions: &'a [Vec<Op>],
+    /// Environment flags (the sync mode).
+    pub flags: EnvFlags,
+    /// Page size of the file.
+    pub page_size: usize,
+    /// What a reboot finds.
+    pub kind: CrashKind,
+    /// Chooses which unsynced writes survive.
+    pub seed: u64,
+}
+
+struct Execution {
+    /// `states[i]`: the model after `i` commits returned.
+    states: Vec<Model>,
+    /// The model of the transaction whose commit failed, if one did.
+    in_flight: Option<Model>,
+    disk: Arc<SimulatedDisk>,
+}
+
+fn options(case: &CrashCase<'_>) -> EnvOpenOptions {
+    let mut options = EnvOpenOptions::new();
+    options
+        .page_size(case.page_size)
+        .map_size(256 << 20)
+        .max_dbs(8);
+    // SAFETY: the flags only choose what a crash may lose, which this runner checks.
+    unsafe { options.flags(case.flags) };
+    options
+}
+
+fn execute(dir: &Path, case: &CrashCase<'_>, fault: Fault) -> Result<Execution, String> {
+    let disk = SimulatedDisk::new(fault);
+    let failed = |what: &str, error: crate::Error| format!("{what}: {error}");
+    // SAFETY: the directory is private to this case.
+    let env = unsafe { options(case).page_io(disk.factory()).open(dir) }
+        .map_err(|e| failed("open", e))?;
+    let mut states: Vec<Model> = vec![vec![BTreeMap::new(); DATABASE_NAMES.len()]];
+    let mut in_flight = None;
+    for ops in case.transactions {
+        let mut working = states.last().expect("never empty").clone();
+        let mut wtxn = env.write_txn().map_err(|e| failed("write_txn", e))?;
+        let mut dbs = Vec::new();
+        for name in DATABASE_NAMES {
+            dbs.push(
+                env.create_database::<Bytes, Bytes>(&mut wtxn, name)
+                    .map_err(|e| failed("create_database", e))?,
+            );
+        }
+        for op in ops {
+            let result = match op {
+                Op::Put { db, key, value } => {
+                    working[*db].insert(key.clone(), value.clone());
+                    dbs[*db].put(&mut wtxn, key, value)
+                }
+                Op::Delete { db, key } => {
+                    working[*db].remove(key);
+                    dbs[*db].delete(&mut wtxn, key).map(|_| ())
+                }
+                Op::Clear { db } => {
+                    working[*db].clear();
+                    dbs[*db].clear(&mut wtxn)
+                }
+            };
+            result.map_err(|e| failed(&format!("{op:?}"), e))?;
+        }
+        match wtxn.commit() {
+            Ok(()) => states.push(working),
+            Err(_) => {
+                in_flight = Some(working);
+                break;
+            }
+        }
+    }
+    Ok(Execution {
+        states,
+        in_flight,
+        disk,
+    })
+}
+
+/// The operations (writes, resizes, syncs) the workload performs without a crash.
+pub fn count_operations(case: &CrashCase<'_>) -> Result<u64, String> {
+    let dir = TempDir::new().map_err(|e| e.to_string())?;
+    Ok(execute(dir.path(), case, Fault::Never)?.disk.operations())
+}
+
+/// Reads every database of [`DATABASE_NAMES`].
+pub fn read_model(env: &Env) -> crate::Result<Model> {
+    let rtxn = env.read_txn()?;
+    let mut model = Vec::new();
+    for name in DATABASE_NAMES {
+        let mut contents = BTreeMap::new();
+        if let Some(db) = env.open_database::<Bytes, Bytes>(&rtxn, name)? {
+            for entry in db.iter(&rtxn)? {
+                let (key, value) = entry?;
+                contents.insert(key.to_vec(), value.to_vec());
+            }
+        }
+        model.push(contents);
+    }
+    Ok(model)
+}
+
+/// Runs `case`, crashing at operation `crash_at` (or not at all), reboots, and checks: the
+/// file opens, the checker passes, the data equals the model after a commit no older than the
+/// last one that returned (one older under `NO_META_SYNC`) or the one in flight, and the
+/// environment takes a new commit. Returns what went wrong, in words.
+pub fn run_crash_case(case: &CrashCase<'_>, crash_at: Option<u64>) -> Result<(), String> {
+    let dir = TempDir::new().map_err(|e| e.to_string())?;
+    let fault = crash_at.map_or(Fault::Never, Fault::CrashAt);
+    let execution = execute(dir.path(), case, fault)?;
+    if crash_at.is_some() && !execution.disk.crashed() {
+        return Err(format!("the disk did not crash at operation {crash_at:?}"));
+    }
+    let crash = format!(
+        "the crash at operation {crash_at:?} ({})",
+        execution.disk.in_flight()
+    );
+    let image = match (crash_at, case.kind) {
+        (None, _) | (_, CrashKind::ProcessCrash) => {
+            execution.disk.image_after_process_crash(case.seed)
+        }
+        (Some(_), CrashKind::PowerLoss) => execution.disk.image_after_power_loss(case.seed),
+    };
+    let rebooted = TempDir::new().map_err(|e| e.to_string())?;
+    std::fs::write(rebooted.path().join(crate::env::DATA_FILE_NAME), &image)
+        .map_err(|e| e.to_string())?;
+    // SAFETY: the directory is private to this case.
+    let env = unsafe { options(case).open(rebooted.path()) }
+        .map_err(|e| format!("after {crash} the file does not open: {e}"))?;
+    let report = env
+        .check()
+        .map_err(|e| format!("after {crash} the checker failed: {e}"))?;
+    if !report.is_ok() {
+        return Err(format!(
+            "after {crash} the checker found problems:\n{report}"
+        ));
+    }
+    let found = read_model(&env).map_err(|e| format!("after {crash} reading failed: {e}"))?;
+    let returned = execution.states.len() - 1;
+    let oldest = if crash_at.is_none() {
+        returned
+    } else if case.flags.contains(EnvFlags::NO_META_SYNC) {
+        returned.saturating_sub(1)
+    } else {
+        returned
+    };
+    let acceptable =
+        execution.states[oldest..].contains(&found) || execution.in_flight.as_ref() == Some(&found);
+    if !acceptable {
+        return Err(format!(
+            "after {crash} the data matches no acceptable commit ({returned} had returned)"
+        ));
+    }
+    let mut wtxn = env.write_txn().map_err(|e| format!("after {crash}: {e}"))?;
+    let db = env
+        .create_database::<Bytes, Bytes>(&mut wtxn, Some("after"))
+        .map_err(|e| e.to_string())?;
+    db.put(&mut wtxn, b"after the crash", b"ok")
+        .map_err(|e| e.to_string())?;
+    wtxn.commit()
+        .map_err(|e| format!("after {crash} a new commit failed: {e}"))?;
+    let report = env.check().map_err(|e| e.to_string())?;
+    if !report.is_ok() {
+        return Err(format!(
+            "after {crash} and a new commit the checker found problems:\n{report}"
+        ));
+    }
+    Ok(())
+}

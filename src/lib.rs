@@ -53,10 +53,14 @@ mod txn;
 
 pub use btree::check::CheckReport;
 pub use db::{
-    types, BytesDecode, BytesEncode, Database, DatabaseStat, RoIter, RoRange, RoRevIter, RoRevRange,
+    types, BytesDecode, BytesEncode, Database, DatabaseOpenOptions, DatabaseStat, RoIter, RoPrefix,
+    RoRange, RoRevIter, RoRevPrefix, RoRevRange, Unspecified,
 };
-pub use env::{Env, EnvInfo, EnvOpenOptions};
+pub use env::{Env, EnvInfo, EnvOpenOptions, DATA_FILE_NAME, LOCK_FILE_NAME};
 pub use error::{BoxedError, Error, Result};
+
+/// Byte orders for the integer codecs (the `byteorder` crate, re-exported as heed does).
+pub use byteorder;
 pub use flags::{DatabaseFlags, EnvFlags, PutFlags};
 pub use page::meta::FORMAT_VERSION;
 pub use txn::{RoTxn, RwTxn};

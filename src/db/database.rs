@@ -85,7 +85,7 @@ impl DatabaseStat {
     }
 }
 
-fn encode<'a, C: BytesEncode<'a>>(item: &'a C::EItem) -> Result<Cow<'a, [u8]>> {
+pub(super) fn encode<'a, C: BytesEncode<'a>>(item: &'a C::EItem) -> Result<Cow<'a, [u8]>> {
     C::bytes_encode(item).map_err(Error::Encoding)
 }
 
@@ -98,10 +98,10 @@ fn encode_bound<'a, C: BytesEncode<'a>>(bound: Bound<&'a C::EItem>) -> Result<Bo
 }
 
 /// Both bounds of a range, encoded.
-type EncodedRange = (Bound<Vec<u8>>, Bound<Vec<u8>>);
+pub(super) type EncodedRange = (Bound<Vec<u8>>, Bound<Vec<u8>>);
 
 /// Encodes both bounds of a range.
-fn encode_range<'a, C: BytesEncode<'a>, R: RangeBounds<C::EItem>>(
+pub(super) fn encode_range<'a, C: BytesEncode<'a>, R: RangeBounds<C::EItem>>(
     range: &'a R,
 ) -> Result<EncodedRange> {
     Ok((
@@ -111,6 +111,14 @@ fn encode_range<'a, C: BytesEncode<'a>, R: RangeBounds<C::EItem>>(
 }
 
 impl<KC, DC> Database<KC, DC> {
+    pub(crate) fn env_id(&self) -> u64 {
+        self.env_id
+    }
+
+    pub(crate) fn dbi(&self) -> u32 {
+        self.dbi
+    }
+
     pub(crate) fn new(env_id: u64, dbi: u32) -> Self {
         Database {
             env_id,
@@ -119,7 +127,7 @@ impl<KC, DC> Database<KC, DC> {
         }
     }
 
-    fn tree(&self, txn: &RoTxn<'_>) -> Result<TreeInfo> {
+    pub(super) fn tree(&self, txn: &RoTxn<'_>) -> Result<TreeInfo> {
         txn.check_env(self.env_id)?;
         txn.tree(self.dbi)
     }
@@ -214,7 +222,7 @@ impl<KC, DC> Database<KC, DC> {
         Ok(DatabaseStat::of(&self.tree(txn)?, txn.env.page_size))
     }
 
-    fn raw_iter<'txn>(
+    pub(super) fn raw_iter<'txn>(
         &self,
         txn: &'txn RoTxn<'_>,
         start: Bound<&[u8]>,
@@ -321,13 +329,19 @@ impl<KC, DC> Database<KC, DC> {
         self.remap_types()
     }
 
+    /// The same database, decoding values lazily: reads return a
+    /// [`Lazy`](crate::types::Lazy) to decode when (and if) needed.
+    pub fn lazily_decode_data(&self) -> Database<KC, crate::types::LazyDecode<DC>> {
+        self.remap_types()
+    }
+
     /// The same database with another data codec.
     pub fn remap_data_type<DC2>(&self) -> Database<KC, DC2> {
         self.remap_types()
     }
 }
 
-fn as_ref(bound: &Bound<Vec<u8>>) -> Bound<&[u8]> {
+pub(super) fn as_ref(bound: &Bound<Vec<u8>>) -> Bound<&[u8]> {
     match bound {
         Bound::Included(key) => Bound::Included(key.as_slice()),
         Bound::Excluded(key) => Bound::Excluded(key.as_slice()),

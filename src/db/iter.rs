@@ -151,3 +151,13 @@ typed_iterator! {
     /// [`Database::rev_range`](crate::Database::rev_range).
     RoRevRange
 }
+typed_iterator! {
+    /// The entries whose keys start with a prefix, in key order; from
+    /// [`Database::prefix_iter`](crate::Database::prefix_iter).
+    RoPrefix
+}
+typed_iterator! {
+    /// The entries whose keys start with a prefix, in reverse key order; from
+    /// [`Database::rev_prefix_iter`](crate::Database::rev_prefix_iter).
+    RoRevPrefix
+}

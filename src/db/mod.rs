@@ -3,11 +3,18 @@
 //! A [`Database<KC, DC>`] is a cheap, copyable handle naming one database of an environment;
 //! its key and data codecs (`KC`, `DC`) turn typed items into bytes and back, in heed's shape.
 
+mod bulk;
 mod codec;
 mod database;
+mod integer;
 mod iter;
+mod lazy;
+mod options;
+mod seek;
+mod serde;
 pub mod types;
 
 pub use codec::{BytesDecode, BytesEncode};
 pub use database::{Database, DatabaseStat};
-pub use iter::{RoIter, RoRange, RoRevIter, RoRevRange};
+pub use iter::{RoIter, RoPrefix, RoRange, RoRevIter, RoRevPrefix, RoRevRange};
+pub use options::{DatabaseOpenOptions, Unspecified};

@@ -1,5 +1,12 @@
 //! Codecs for common types, as `heed::types`.
 
+pub use super::integer::{WrongLength, I128, I16, I32, I64, I8, U128, U16, U32, U64, U8};
+pub use super::lazy::{Lazy, LazyDecode};
+#[cfg(feature = "serde-bincode")]
+pub use super::serde::SerdeBincode;
+#[cfg(feature = "serde-json")]
+pub use super::serde::SerdeJson;
+
 use std::borrow::Cow;
 use std::fmt;
 

@@ -16,8 +16,7 @@ use std::sync::Arc;
 
 use parking_lot::{Mutex, RwLock};
 
-pub use options::EnvOpenOptions;
-pub(crate) use options::DATA_FILE_NAME;
+pub use options::{EnvOpenOptions, DATA_FILE_NAME, LOCK_FILE_NAME};
 pub(crate) use writer_lock::{WriterGuard, WriterLock};
 
 use crate::btree::check::{self, CheckReport};
@@ -127,6 +126,14 @@ impl Env {
     /// Begins the write transaction if none is live; `Ok(None)` otherwise.
     pub fn try_write_txn(&self) -> Result<Option<RwTxn<'_>>> {
         RwTxn::begin(&self.inner, false)
+    }
+
+    /// A builder for opening or creating a database, as heed's.
+    pub fn database_options(
+        &self,
+    ) -> crate::db::DatabaseOpenOptions<'_, 'static, crate::db::Unspecified, crate::db::Unspecified>
+    {
+        crate::db::DatabaseOpenOptions::new(self)
     }
 
     /// Opens the database `name` (`None`: the unnamed one), creating it in `wtxn` if missing.

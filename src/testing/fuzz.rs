@@ -152,7 +152,7 @@ fn exercise(dir: &std::path::Path) -> Result<()> {
     let names = {
         let rtxn = env.read_txn()?;
         let mut names: Vec<Option<String>> = vec![None];
-        names.extend(rtxn.catalog_names()?.into_iter().map(Some));
+        names.extend(rtxn.database_names()?.into_iter().map(Some));
         for name in &names {
             if let Ok(Some(db)) = env.open_database::<Bytes, Bytes>(&rtxn, name.as_deref()) {
                 for entry in db.iter(&rtxn)? {

@@ -40,9 +40,10 @@ impl RoTxn<'_> {
         }
     }
 
-    /// The names of the named databases in this snapshot, in byte order. Names that are not
-    /// UTF-8 (only in a corrupt file) are skipped.
-    pub(crate) fn catalog_names(&self) -> Result<Vec<String>> {
+    /// The names of the named databases in this snapshot (committed ones; for a write
+    /// transaction, as of its start), in byte order. Names that are not UTF-8 (only in a
+    /// corrupt file) are skipped.
+    pub fn database_names(&self) -> Result<Vec<String>> {
         let mut cursor = Cursor::new(self as &dyn PageSource, self.meta.catalog)?;
         cursor.seek_first()?;
         let mut names = Vec::new();

@@ -1,0 +1,57 @@
+//! Writes beyond a single put or delete: `get_or_put` and `delete_range`.
+
+use std::ops::RangeBounds;
+
+use super::codec::{BytesDecode, BytesEncode};
+use super::database::{as_ref, encode, encode_range, Database};
+use super::iter::Direction;
+use crate::btree::mutate::PutMode;
+use crate::error::{Error, Result};
+use crate::txn::{RoTxn, RwTxn};
+
+impl<KC, DC> Database<KC, DC> {
+    /// Returns the value of `key` if it exists; otherwise stores `data` under it and returns
+    /// `None`. The returned value borrows the transaction.
+    pub fn get_or_put<'a, 'txn>(
+        &self,
+        txn: &'txn mut RwTxn<'_>,
+        key: &'a KC::EItem,
+        data: &'a DC::EItem,
+    ) -> Result<Option<DC::DItem>>
+    where
+        KC: BytesEncode<'a>,
+        DC: BytesEncode<'a> + BytesDecode<'txn>,
+    {
+        txn.check_env(self.env_id())?;
+        let key = encode::<KC>(key)?;
+        if txn.get(self.dbi(), &key)?.is_none() {
+            let data = encode::<DC>(data)?;
+            txn.put(self.dbi(), &key, &data, PutMode::NoOverwrite)?;
+            return Ok(None);
+        }
+        let txn: &'txn RoTxn<'_> = txn;
+        let bytes = txn.get(self.dbi(), &key)?.expect("found just above");
+        Ok(Some(DC::bytes_decode(bytes).map_err(Error::Decoding)?))
+    }
+
+    /// Deletes every entry whose key lies in `range`; returns how many were deleted.
+    pub fn delete_range<'a, R>(&self, txn: &mut RwTxn<'_>, range: &'a R) -> Result<usize>
+    where
+        KC: BytesEncode<'a>,
+        R: RangeBounds<KC::EItem>,
+    {
+        let (start, end) = encode_range::<KC, R>(range)?;
+        let keys: Vec<Vec<u8>> = {
+            let mut raw = self.raw_iter(txn, as_ref(&start), end, Direction::Forward)?;
+            let mut keys = Vec::new();
+            while let Some(entry) = raw.next_raw() {
+                keys.push(entry?.0.to_vec());
+            }
+            keys
+        };
+        for key in &keys {
+            txn.delete(self.dbi(), key)?;
+        }
+        Ok(keys.len())
+    }
+}

@@ -1,0 +1,150 @@
+//! Neighbour lookups (`get_lower_than` and friends) and prefix iteration.
+
+use std::ops::Bound;
+
+use super::codec::{BytesDecode, BytesEncode};
+use super::database::{encode, Database};
+use super::iter::{decode_entry, Direction, RoPrefix, RoRevPrefix};
+use crate::error::Result;
+use crate::txn::RoTxn;
+
+/// The smallest key greater than every key that starts with `prefix`, or `None` when there is
+/// none (an empty prefix, or one of only 0xFF bytes).
+pub(crate) fn prefix_successor(prefix: &[u8]) -> Option<Vec<u8>> {
+    let keep = prefix.iter().rposition(|&byte| byte != u8::MAX)?;
+    let mut successor = prefix[..=keep].to_vec();
+    successor[keep] += 1;
+    Some(successor)
+}
+
+impl<KC, DC> Database<KC, DC> {
+    fn neighbour<'a, 'txn>(
+        &self,
+        txn: &'txn RoTxn<'_>,
+        key: &'a KC::EItem,
+        inclusive: bool,
+        direction: Direction,
+    ) -> Result<Option<(KC::DItem, DC::DItem)>>
+    where
+        KC: BytesEncode<'a> + BytesDecode<'txn>,
+        DC: BytesDecode<'txn>,
+    {
+        let key = encode::<KC>(key)?;
+        let start = if inclusive {
+            Bound::Included(&key[..])
+        } else {
+            Bound::Excluded(&key[..])
+        };
+        let mut raw = self.raw_iter(txn, start, Bound::Unbounded, direction)?;
+        match raw.next_raw().transpose()? {
+            Some((key, value)) => Ok(Some(decode_entry::<KC, DC>(key, value)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The entry with the greatest key strictly below `key`.
+    pub fn get_lower_than<'a, 'txn>(
+        &self,
+        txn: &'txn RoTxn<'_>,
+        key: &'a KC::EItem,
+    ) -> Result<Option<(KC::DItem, DC::DItem)>>
+    where
+        KC: BytesEncode<'a> + BytesDecode<'txn>,
+        DC: BytesDecode<'txn>,
+    {
+        self.neighbour(txn, key, false, Direction::Backward)
+    }
+
+    /// The entry with the greatest key at or below `key`.
+    pub fn get_lower_than_or_equal_to<'a, 'txn>(
+        &self,
+        txn: &'txn RoTxn<'_>,
+        key: &'a KC::EItem,
+    ) -> Result<Option<(KC::DItem, DC::DItem)>>
+    where
+        KC: BytesEncode<'a> + BytesDecode<'txn>,
+        DC: BytesDecode<'txn>,
+    {
+        self.neighbour(txn, key, true, Direction::Backward)
+    }
+
+    /// The entry with the smallest key strictly above `key`.
+    pub fn get_greater_than<'a, 'txn>(
+        &self,
+        txn: &'txn RoTxn<'_>,
+        key: &'a KC::EItem,
+    ) -> Result<Option<(KC::DItem, DC::DItem)>>
+    where
+        KC: BytesEncode<'a> + BytesDecode<'txn>,
+        DC: BytesDecode<'txn>,
+    {
+        self.neighbour(txn, key, false, Direction::Forward)
+    }
+
+    /// The entry with the smallest key at or above `key`.
+    pub fn get_greater_than_or_equal_to<'a, 'txn>(
+        &self,
+        txn: &'txn RoTxn<'_>,
+        key: &'a KC::EItem,
+    ) -> Result<Option<(KC::DItem, DC::DItem)>>
+    where
+        KC: BytesEncode<'a> + BytesDecode<'txn>,
+        DC: BytesDecode<'txn>,
+    {
+        self.neighbour(txn, key, true, Direction::Forward)
+    }
+
+    /// The entries whose encoded keys start with the encoded `prefix`, in key order.
+    pub fn prefix_iter<'a, 'txn>(
+        &self,
+        txn: &'txn RoTxn<'_>,
+        prefix: &'a KC::EItem,
+    ) -> Result<RoPrefix<'txn, KC, DC>>
+    where
+        KC: BytesEncode<'a>,
+    {
+        let prefix = encode::<KC>(prefix)?;
+        let end = prefix_successor(&prefix).map_or(Bound::Unbounded, Bound::Excluded);
+        Ok(RoPrefix::new(self.raw_iter(
+            txn,
+            Bound::Included(&prefix),
+            end,
+            Direction::Forward,
+        )?))
+    }
+
+    /// The entries whose encoded keys start with the encoded `prefix`, in reverse key order.
+    pub fn rev_prefix_iter<'a, 'txn>(
+        &self,
+        txn: &'txn RoTxn<'_>,
+        prefix: &'a KC::EItem,
+    ) -> Result<RoRevPrefix<'txn, KC, DC>>
+    where
+        KC: BytesEncode<'a>,
+    {
+        let prefix = encode::<KC>(prefix)?;
+        let successor = prefix_successor(&prefix);
+        let start = successor
+            .as_deref()
+            .map_or(Bound::Unbounded, Bound::Excluded);
+        Ok(RoRevPrefix::new(self.raw_iter(
+            txn,
+            start,
+            Bound::Included(prefix.into_owned()),
+            Direction::Backward,
+        )?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::prefix_successor;
+
+    #[test]
+    fn prefix_successors() {
+        assert_eq!(prefix_successor(b"ab"), Some(b"ac".to_vec()));
+        assert_eq!(prefix_successor(b"a\xff\xff"), Some(b"b".to_vec()));
+        assert_eq!(prefix_successor(b"\xff\xff"), None);
+        assert_eq!(prefix_successor(b""), None);
+    }
+}

@@ -1,0 +1,186 @@
+//! Programs written for heed compile and run against arbordb with only the crate path changed:
+//! each function below is heed-style code after `use arbordb as heed;`.
+
+use arbordb as heed;
+
+use std::error::Error;
+
+use heed::byteorder::BigEndian;
+use heed::types::*;
+use heed::{Database, EnvOpenOptions, PutFlags};
+
+/// heed's README example.
+#[test]
+fn readme_example() -> Result<(), Box<dyn Error>> {
+    let dir = tempfile::tempdir()?;
+    let env = unsafe { EnvOpenOptions::new().open(dir.path())? };
+
+    // We open the default unnamed database
+    let mut wtxn = env.write_txn()?;
+    let db: Database<Str, U32<heed::byteorder::NativeEndian>> =
+        env.create_database(&mut wtxn, None)?;
+
+    // We open a write transaction
+    db.put(&mut wtxn, "seven", &7)?;
+    db.put(&mut wtxn, "zero", &0)?;
+    db.put(&mut wtxn, "five", &5)?;
+    db.put(&mut wtxn, "three", &3)?;
+    wtxn.commit()?;
+
+    // We open a read transaction to check if those values are now available
+    let rtxn = env.read_txn()?;
+
+    let ret = db.get(&rtxn, "zero")?;
+    assert_eq!(ret, Some(0));
+
+    let ret = db.get(&rtxn, "five")?;
+    assert_eq!(ret, Some(5));
+    Ok(())
+}
+
+/// Named databases, options and flags, the way heed programs open environments.
+#[test]
+fn environment_and_named_databases() -> Result<(), Box<dyn Error>> {
+    let dir = tempfile::tempdir()?;
+    let env = unsafe {
+        EnvOpenOptions::new()
+            .map_size(10 * 1024 * 1024)
+            .max_dbs(3000)
+            .max_readers(126)
+            .open(dir.path())?
+    };
+    let mut wtxn = env.write_txn()?;
+    let db: Database<Str, Str> = env.create_database(&mut wtxn, Some("kikou"))?;
+    let other = env
+        .database_options()
+        .types::<Str, Unit>()
+        .name("other")
+        .create(&mut wtxn)?;
+    db.put(&mut wtxn, "hello", "world")?;
+    other.put(&mut wtxn, "present", &())?;
+    wtxn.commit()?;
+
+    let rtxn = env.read_txn()?;
+    let db: Database<Str, Str> = env.open_database(&rtxn, Some("kikou"))?.unwrap();
+    assert_eq!(db.get(&rtxn, "hello")?, Some("world"));
+    assert!(env
+        .open_database::<Str, Str>(&rtxn, Some("unknown"))?
+        .is_none());
+    let info = env.info();
+    assert_eq!(info.map_size, 10 * 1024 * 1024);
+    assert!(env.real_disk_size()? > 0);
+    env.force_sync()?;
+    Ok(())
+}
+
+/// Writes: flags, get_or_put, delete, delete_range, clear.
+#[test]
+fn write_methods() -> Result<(), Box<dyn Error>> {
+    let dir = tempfile::tempdir()?;
+    let env = unsafe { EnvOpenOptions::new().open(dir.path())? };
+    let mut wtxn = env.write_txn()?;
+    let db: Database<U32<BigEndian>, Str> = env.create_database(&mut wtxn, None)?;
+    for i in 0..10u32 {
+        db.put_with_flags(&mut wtxn, PutFlags::APPEND, &i, "appended")?;
+    }
+    assert!(db
+        .put_with_flags(&mut wtxn, PutFlags::NO_OVERWRITE, &3, "again")
+        .is_err());
+    assert_eq!(db.get_or_put(&mut wtxn, &3, "ignored")?, Some("appended"));
+    assert!(db.delete(&mut wtxn, &9)?);
+    let deleted = db.delete_range(&mut wtxn, &(2..5))?;
+    assert_eq!(deleted, 3);
+    assert_eq!(db.len(&wtxn)?, 6);
+    db.clear(&mut wtxn)?;
+    assert!(db.is_empty(&wtxn)?);
+    wtxn.commit()?;
+    Ok(())
+}
+
+/// Reads: neighbours, first/last, iterators, ranges, prefixes, remapping, lazy decoding.
+#[test]
+fn read_methods() -> Result<(), Box<dyn Error>> {
+    let dir = tempfile::tempdir()?;
+    let env = unsafe { EnvOpenOptions::new().open(dir.path())? };
+    let mut wtxn = env.write_txn()?;
+    let db: Database<Str, U64<BigEndian>> = env.create_database(&mut wtxn, None)?;
+    for (i, word) in ["apple", "apricot", "banana", "blueberry", "cherry"]
+        .iter()
+        .enumerate()
+    {
+        db.put(&mut wtxn, word, &(i as u64))?;
+    }
+    wtxn.commit()?;
+
+    let rtxn = env.read_txn()?;
+    assert_eq!(db.first(&rtxn)?, Some(("apple", 0)));
+    assert_eq!(db.last(&rtxn)?, Some(("cherry", 4)));
+    assert_eq!(db.get_lower_than(&rtxn, "banana")?, Some(("apricot", 1)));
+    assert_eq!(
+        db.get_lower_than_or_equal_to(&rtxn, "banana")?,
+        Some(("banana", 2))
+    );
+    assert_eq!(
+        db.get_greater_than(&rtxn, "banana")?,
+        Some(("blueberry", 3))
+    );
+    assert_eq!(
+        db.get_greater_than_or_equal_to(&rtxn, "c")?,
+        Some(("cherry", 4))
+    );
+
+    let mut iter = db.iter(&rtxn)?;
+    assert_eq!(iter.next().transpose()?, Some(("apple", 0)));
+    let reversed: Vec<&str> = db
+        .rev_iter(&rtxn)?
+        .map(|r| r.map(|(k, _)| k))
+        .collect::<Result<_, _>>()?;
+    assert_eq!(reversed.first(), Some(&"cherry"));
+    let range = ("apricot"..="blueberry").into_bounds();
+    let in_range: Vec<&str> = db
+        .range(&rtxn, &range)?
+        .map(|r| r.map(|(k, _)| k))
+        .collect::<Result<_, _>>()?;
+    assert_eq!(in_range, ["apricot", "banana", "blueberry"]);
+    let rev_range: Vec<&str> = db
+        .rev_range(&rtxn, &range)?
+        .map(|r| r.map(|(k, _)| k))
+        .collect::<Result<_, _>>()?;
+    assert_eq!(rev_range, ["blueberry", "banana", "apricot"]);
+    let prefixed: Vec<&str> = db
+        .prefix_iter(&rtxn, "ap")?
+        .map(|r| r.map(|(k, _)| k))
+        .collect::<Result<_, _>>()?;
+    assert_eq!(prefixed, ["apple", "apricot"]);
+    let rev_prefixed: Vec<&str> = db
+        .rev_prefix_iter(&rtxn, "b")?
+        .map(|r| r.map(|(k, _)| k))
+        .collect::<Result<_, _>>()?;
+    assert_eq!(rev_prefixed, ["blueberry", "banana"]);
+
+    let bytes = db.remap_types::<Bytes, Bytes>();
+    assert_eq!(bytes.get(&rtxn, b"apple")?, Some(&0u64.to_be_bytes()[..]));
+    let lazy = db.lazily_decode_data();
+    let value = lazy.get(&rtxn, "cherry")?.unwrap();
+    assert_eq!(value.decode().map_err(heed::Error::Decoding)?, 4);
+    let keys_only = db.remap_data_type::<DecodeIgnore>();
+    assert_eq!(keys_only.iter(&rtxn)?.count(), 5);
+    let stat = db.stat(&rtxn)?;
+    assert_eq!(stat.entries, 5);
+    Ok(())
+}
+
+/// Turns a `RangeInclusive<&str>` into the bounds tuple heed programs pass for unsized keys.
+trait IntoBounds<'a> {
+    fn into_bounds(self) -> (std::ops::Bound<&'a str>, std::ops::Bound<&'a str>);
+}
+
+impl<'a> IntoBounds<'a> for std::ops::RangeInclusive<&'a str> {
+    fn into_bounds(self) -> (std::ops::Bound<&'a str>, std::ops::Bound<&'a str>) {
+        let (start, end) = self.into_inner();
+        (
+            std::ops::Bound::Included(start),
+            std::ops::Bound::Included(end),
+        )
+    }
+}

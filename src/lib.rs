@@ -56,7 +56,7 @@ pub use db::{
     types, BytesDecode, BytesEncode, Database, DatabaseOpenOptions, DatabaseStat, RoIter, RoPrefix,
     RoRange, RoRevIter, RoRevPrefix, RoRevRange, Unspecified,
 };
-pub use env::{Env, EnvInfo, EnvOpenOptions, DATA_FILE_NAME, LOCK_FILE_NAME};
+pub use env::{CompactionOption, Env, EnvInfo, EnvOpenOptions, DATA_FILE_NAME, LOCK_FILE_NAME};
 pub use error::{BoxedError, Error, Result};
 
 /// Byte orders for the integer codecs (the `byteorder` crate, re-exported as heed does).

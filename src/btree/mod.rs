@@ -6,6 +6,7 @@
 //! committed page before it is changed.
 
 pub(crate) mod check;
+pub(crate) mod copy;
 pub(crate) mod cursor;
 pub(crate) mod mutate;
 pub(crate) mod node;

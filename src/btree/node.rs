@@ -414,6 +414,23 @@ pub(crate) fn set_child(page: &mut [u8], index: usize, child: PageId) {
     write_u64(page, offset, child);
 }
 
+/// Points leaf cell `index`, which stores its value in an overflow run, at the run starting
+/// at `run`. The caller has validated the cell with [`Node::entry`].
+pub(crate) fn set_overflow_page(page: &mut [u8], index: usize, run: PageId) {
+    let offset = slot(page, index);
+    let key_len = read_u16(page, offset + 1) as usize;
+    write_u64(page, offset + LEAF_CELL_HEADER + key_len, run);
+}
+
+/// Overwrites the inline value of leaf cell `index` with `value`, which has the same length.
+/// The caller has validated the cell with [`Node::entry`].
+pub(crate) fn overwrite_inline_value(page: &mut [u8], index: usize, value: &[u8]) {
+    let offset = slot(page, index);
+    let key_len = read_u16(page, offset + 1) as usize;
+    let start = offset + LEAF_CELL_HEADER + key_len;
+    page[start..start + value.len()].copy_from_slice(value);
+}
+
 /// Refills page `id` with `cells` in order.
 ///
 /// Callers choose cells that fit by the sizes the pages report; they can only fail to fit if

@@ -4,6 +4,7 @@
 //! reader table, the writer lock and the writer's cached freelist. Transactions
 //! ([`RoTxn`](crate::RoTxn), [`RwTxn`](crate::RwTxn)) borrow it.
 
+mod copy;
 mod options;
 mod registry;
 mod writer_lock;
@@ -16,6 +17,7 @@ use std::sync::Arc;
 
 use parking_lot::{Mutex, RwLock};
 
+pub use copy::CompactionOption;
 pub use options::{EnvOpenOptions, DATA_FILE_NAME, LOCK_FILE_NAME};
 pub(crate) use writer_lock::{WriterGuard, WriterLock};
 

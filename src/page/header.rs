@@ -69,6 +69,11 @@ pub(crate) fn page_id(page: &[u8]) -> PageId {
     read_u64(page, PAGE_ID_OFFSET)
 }
 
+/// Records the page's own number (when a page is copied to a new number).
+pub(crate) fn set_page_id(page: &mut [u8], id: PageId) {
+    write_u64(page, PAGE_ID_OFFSET, id);
+}
+
 /// The entry count of a branch or leaf page.
 #[inline]
 pub(crate) fn count(page: &[u8]) -> usize {

@@ -167,7 +167,7 @@ impl PageStore {
         }
         let mut copy = read_committed(map, self.page_size, self.page_count, id, 1)?.to_vec();
         let new_id = self.allocate(1)?;
-        copy[8..16].copy_from_slice(&new_id.to_le_bytes());
+        header::set_page_id(&mut copy, new_id);
         self.page_mut(new_id).copy_from_slice(&copy);
         self.free(id, 1);
         Ok(new_id)

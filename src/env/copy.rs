@@ -1,0 +1,129 @@
+//! Copying an environment to a file: a consistent snapshot, optionally compacted.
+
+use std::fs::{File, OpenOptions};
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+
+use super::Env;
+use crate::btree::copy::{copy_tree, CopySink};
+use crate::btree::cursor::Cursor;
+use crate::btree::PageSource;
+use crate::error::{Error, Result};
+use crate::page::meta::{Meta, TreeInfo};
+use crate::page::PageId;
+
+/// Whether [`Env::copy_to_path`] / [`Env::copy_to_file`] compact, as heed's option.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompactionOption {
+    /// Write only the pages the trees use, renumbered densely: no free pages, a smaller file.
+    Enabled,
+    /// Copy every page as it is, free ones included.
+    Disabled,
+}
+
+/// Bytes copied per read when copying pages as they are.
+const COPY_CHUNK_BYTES: usize = 1 << 20;
+
+struct FileSink<'f> {
+    file: &'f File,
+    page_size: usize,
+    next_page: PageId,
+}
+
+impl CopySink for FileSink<'_> {
+    fn allocate(&mut self, pages: usize) -> PageId {
+        let id = self.next_page;
+        self.next_page += pages as u64;
+        id
+    }
+
+    fn write(&mut self, id: PageId, bytes: &[u8]) -> Result<()> {
+        Ok(self.file.write_all_at(bytes, id * self.page_size as u64)?)
+    }
+}
+
+impl Env {
+    /// Copies the environment's newest commit into a new file at `path` (which must not exist)
+    /// and returns it. The file is a data file: open it with
+    /// [`EnvFlags::NO_SUB_DIR`](crate::EnvFlags::NO_SUB_DIR), or move it into a directory as
+    /// `data.arbordb`. Writers may keep committing meanwhile; the copy is the snapshot taken
+    /// when it began.
+    pub fn copy_to_path<P: AsRef<Path>>(&self, path: P, option: CompactionOption) -> Result<File> {
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(path)?;
+        self.copy_to_file(&mut file, option)?;
+        Ok(file)
+    }
+
+    /// Copies the environment's newest commit into `file` (from offset 0; the file is cut to
+    /// the copy's length) and syncs it.
+    pub fn copy_to_file(&self, file: &mut File, option: CompactionOption) -> Result<()> {
+        let rtxn = self.read_txn()?;
+        let snapshot = rtxn.meta;
+        let page_size = self.inner.page_size;
+        let meta = match option {
+            CompactionOption::Disabled => {
+                let end = snapshot.page_count * page_size as u64;
+                let mut buffer = vec![0u8; COPY_CHUNK_BYTES];
+                let mut offset = 2 * page_size as u64;
+                while offset < end {
+                    let len = (end - offset).min(COPY_CHUNK_BYTES as u64) as usize;
+                    // Read through the file, not the map: free pages may be rewritten meanwhile.
+                    self.inner.file.read_exact_at(&mut buffer[..len], offset)?;
+                    file.write_all_at(&buffer[..len], offset)?;
+                    offset += len as u64;
+                }
+                snapshot
+            }
+            CompactionOption::Enabled => {
+                let mut sink = FileSink {
+                    file,
+                    page_size,
+                    next_page: 2,
+                };
+                let main = copy_tree(&rtxn, &snapshot.main, &mut sink, &mut |_, _| Ok(None))?;
+                let mut named: Vec<(Vec<u8>, TreeInfo)> = Vec::new();
+                let mut cursor = Cursor::new(&rtxn as &dyn PageSource, snapshot.catalog)?;
+                cursor.seek_first()?;
+                while let Some((name, value)) = cursor.current()? {
+                    let tree = TreeInfo::decode(value).ok_or_else(|| {
+                        Error::corrupted(snapshot.catalog.root, "a catalog entry of the wrong size")
+                    })?;
+                    named.push((
+                        name.to_vec(),
+                        copy_tree(&rtxn, &tree, &mut sink, &mut |_, _| Ok(None))?,
+                    ));
+                    cursor.next()?;
+                }
+                let catalog = copy_tree(&rtxn, &snapshot.catalog, &mut sink, &mut |name, _| {
+                    let position = named.binary_search_by(|(known, _)| known.as_slice().cmp(name));
+                    Ok(position
+                        .ok()
+                        .map(|position| named[position].1.encode().to_vec()))
+                })?;
+                Meta {
+                    page_count: sink.next_page,
+                    freelist: 0,
+                    main,
+                    catalog,
+                    ..snapshot
+                }
+            }
+        };
+        // The copy's meta goes into its own slot; the other holds an empty txn-0 meta, older
+        // than any commit, as in a new file.
+        let empty = Meta::empty(meta.page_size, meta.map_size).encode();
+        let slot = meta.txn_id % 2;
+        file.write_all_at(&meta.encode(), slot * page_size as u64)?;
+        file.write_all_at(&empty, (1 - slot) * page_size as u64)?;
+        if meta.txn_id == 0 {
+            file.write_all_at(&empty, slot * page_size as u64)?;
+        }
+        file.set_len(meta.page_count * page_size as u64)?;
+        file.sync_all()?;
+        Ok(())
+    }
+}

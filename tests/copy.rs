@@ -1,0 +1,202 @@
+//! Copying an environment: a consistent snapshot while writers go on, and compaction that
+//! leaves no free page and a smaller file; every copy opens as a normal environment.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use arbordb::byteorder::BigEndian;
+use arbordb::types::{Bytes, Str, U32};
+use arbordb::{CompactionOption, Env, EnvFlags, EnvOpenOptions};
+use common::{assert_sound, open, Rng};
+
+type Contents = BTreeMap<Option<String>, BTreeMap<Vec<u8>, Vec<u8>>>;
+
+fn contents(env: &Env) -> Contents {
+    let rtxn = env.read_txn().unwrap();
+    let mut names: Vec<Option<String>> = vec![None];
+    names.extend(rtxn.database_names().unwrap().into_iter().map(Some));
+    names
+        .into_iter()
+        .map(|name| {
+            let db = env
+                .open_database::<Bytes, Bytes>(&rtxn, name.as_deref())
+                .unwrap()
+                .unwrap();
+            let entries = db
+                .iter(&rtxn)
+                .unwrap()
+                .map(|e| e.map(|(k, v)| (k.to_vec(), v.to_vec())).unwrap())
+                .collect();
+            (name, entries)
+        })
+        .collect()
+}
+
+fn open_copy(path: &Path) -> Env {
+    unsafe {
+        EnvOpenOptions::new()
+            .flags(EnvFlags::NO_SUB_DIR)
+            .open(path)
+            .unwrap()
+    }
+}
+
+/// An environment with several databases, large values, and many free pages.
+fn fragmented(dir: &Path) -> Env {
+    let env = open(dir);
+    let mut rng = Rng(77);
+    let mut wtxn = env.write_txn().unwrap();
+    for name in [None, Some("alpha"), Some("beta")] {
+        let db = env
+            .create_database::<Bytes, Bytes>(&mut wtxn, name)
+            .unwrap();
+        for n in 0..6000u32 {
+            let len = if n % 500 == 0 {
+                9000
+            } else {
+                50 + rng.below(100) as usize
+            };
+            db.put(&mut wtxn, &rng.bytes(12), &vec![n as u8; len])
+                .unwrap();
+        }
+    }
+    wtxn.commit().unwrap();
+    let mut wtxn = env.write_txn().unwrap();
+    let db = env
+        .create_database::<Bytes, Bytes>(&mut wtxn, Some("alpha"))
+        .unwrap();
+    let keys: Vec<Vec<u8>> = db
+        .iter(&wtxn)
+        .unwrap()
+        .map(|e| e.unwrap().0.to_vec())
+        .collect();
+    for key in keys.iter().step_by(2) {
+        db.delete(&mut wtxn, key).unwrap();
+    }
+    env.create_database::<Bytes, Bytes>(&mut wtxn, Some("beta"))
+        .unwrap()
+        .clear(&mut wtxn)
+        .unwrap();
+    wtxn.commit().unwrap();
+    env
+}
+
+#[test]
+fn a_compacted_copy_has_no_free_pages_is_smaller_and_holds_the_same_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = fragmented(dir.path());
+    let before = env.check().unwrap();
+    assert!(before.pages_free > 100, "{before}");
+    let copy_path = dir.path().join("compacted.arbordb");
+    env.copy_to_path(&copy_path, CompactionOption::Enabled)
+        .unwrap();
+
+    let copy = open_copy(&copy_path);
+    let report = copy.check().unwrap();
+    assert!(report.is_ok(), "{report}");
+    assert_eq!(report.pages_free, 0);
+    assert_eq!(
+        report.pages_total,
+        report.pages_in_trees + 2,
+        "pages are numbered densely"
+    );
+    assert!(copy.real_disk_size().unwrap() < env.real_disk_size().unwrap());
+    assert_eq!(contents(&copy), contents(&env));
+    assert_eq!(copy.info().last_txn_id, env.info().last_txn_id);
+
+    // The copy is a normal environment: it takes writes.
+    let mut wtxn = copy.write_txn().unwrap();
+    let db = copy
+        .create_database::<Str, Str>(&mut wtxn, Some("new"))
+        .unwrap();
+    db.put(&mut wtxn, "written", "after the copy").unwrap();
+    wtxn.commit().unwrap();
+    assert_sound(&copy);
+}
+
+#[test]
+fn a_plain_copy_is_a_consistent_snapshot_while_a_writer_keeps_committing() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = open(dir.path());
+    let mut wtxn = env.write_txn().unwrap();
+    let db = env
+        .create_database::<U32<BigEndian>, U32<BigEndian>>(&mut wtxn, None)
+        .unwrap();
+    for n in 0..20_000u32 {
+        db.put(&mut wtxn, &n, &0).unwrap();
+    }
+    wtxn.commit().unwrap();
+    let writer = {
+        let env = env.clone();
+        std::thread::spawn(move || {
+            for round in 1..=30u32 {
+                let mut wtxn = env.write_txn().unwrap();
+                for n in 0..20_000u32 {
+                    db.put(&mut wtxn, &n, &round).unwrap();
+                }
+                wtxn.commit().unwrap();
+            }
+        })
+    };
+    let mut copies = Vec::new();
+    for index in 0..5 {
+        let path = dir.path().join(format!("copy-{index}.arbordb"));
+        env.copy_to_path(&path, CompactionOption::Disabled).unwrap();
+        copies.push(path);
+    }
+    writer.join().unwrap();
+    for path in copies {
+        let copy = open_copy(&path);
+        assert_sound(&copy);
+        let rtxn = copy.read_txn().unwrap();
+        let db = copy
+            .open_database::<U32<BigEndian>, U32<BigEndian>>(&rtxn, None)
+            .unwrap()
+            .unwrap();
+        let rounds: Vec<u32> = db.iter(&rtxn).unwrap().map(|e| e.unwrap().1).collect();
+        assert_eq!(rounds.len(), 20_000);
+        assert!(
+            rounds.iter().all(|&round| round == rounds[0]),
+            "{}: one commit, not a mixture",
+            path.display()
+        );
+    }
+}
+
+#[test]
+fn copy_to_path_refuses_an_existing_file_and_copy_to_file_overwrites() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = fragmented(dir.path());
+    let path = dir.path().join("existing");
+    std::fs::write(&path, vec![0xAAu8; 10 << 20]).unwrap();
+    assert!(env.copy_to_path(&path, CompactionOption::Enabled).is_err());
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&path)
+        .unwrap();
+    env.copy_to_file(&mut file, CompactionOption::Enabled)
+        .unwrap();
+    drop(file);
+    let copy = open_copy(&path);
+    assert_sound(&copy);
+    assert_eq!(contents(&copy), contents(&env));
+}
+
+#[test]
+fn copying_an_empty_environment_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = open(dir.path());
+    for (index, option) in [CompactionOption::Enabled, CompactionOption::Disabled]
+        .into_iter()
+        .enumerate()
+    {
+        let path = dir.path().join(format!("empty-{index}"));
+        env.copy_to_path(&path, option).unwrap();
+        let copy = open_copy(&path);
+        assert_sound(&copy);
+        assert_eq!(copy.info().last_txn_id, 0);
+    }
+}

@@ -20,6 +20,10 @@ pub(crate) trait CopySink {
     fn write(&mut self, id: PageId, bytes: &[u8]) -> Result<()>;
 }
 
+/// Given a leaf entry's key and inline value, a replacement value of the same length, or
+/// `None` to keep it.
+pub(crate) type RewriteValue<'r> = dyn FnMut(&[u8], &[u8]) -> Result<Option<Vec<u8>>> + 'r;
+
 /// Copies `tree` from `source` into `sink`; returns the copy's descriptor. `rewrite_value`
 /// may replace an inline value with another of the same length (the catalog uses it to point
 /// at the copied trees).
@@ -27,7 +31,7 @@ pub(crate) fn copy_tree<S: PageSource + ?Sized>(
     source: &S,
     tree: &TreeInfo,
     sink: &mut dyn CopySink,
-    rewrite_value: &mut dyn FnMut(&[u8], &[u8]) -> Result<Option<Vec<u8>>>,
+    rewrite_value: &mut RewriteValue<'_>,
 ) -> Result<TreeInfo> {
     check_shape(tree)?;
     if tree.root == 0 {
@@ -43,7 +47,7 @@ fn copy_node<S: PageSource + ?Sized>(
     id: PageId,
     level: u32,
     sink: &mut dyn CopySink,
-    rewrite_value: &mut dyn FnMut(&[u8], &[u8]) -> Result<Option<Vec<u8>>>,
+    rewrite_value: &mut RewriteValue<'_>,
 ) -> Result<PageId> {
     let node = open_node(source, tree, level, id)?;
     let mut page = source.read(id, 1)?.to_vec();

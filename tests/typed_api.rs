@@ -99,15 +99,16 @@ fn serde_codecs_and_lazy_decoding() {
     assert_eq!(lazy_everything.iter(&rtxn).unwrap().count(), 1);
 }
 
-/// A database of random short byte keys and its model.
-fn random_database(
-    seed: u64,
-) -> (
+/// A temporary environment, a database in it, and the database's model.
+type Fixture = (
     tempfile::TempDir,
     arbordb::Env,
     arbordb::Database<Bytes, Bytes>,
     BTreeMap<Vec<u8>, Vec<u8>>,
-) {
+);
+
+/// A database of random short byte keys and its model.
+fn random_database(seed: u64) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let env = open(dir.path());
     let mut rng = Rng(seed);

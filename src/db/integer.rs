@@ -153,21 +153,12 @@ mod tests {
     #[test]
     fn big_endian_integers_sort_numerically_signed_ones_too() {
         let signed = [i64::MIN, -300, -1, 0, 1, 255, 256, i64::MAX];
-        let bytes: Vec<Vec<u8>> = signed
-            .iter()
-            .map(|n| encoded::<I64<BigEndian>>(n))
-            .collect();
+        let bytes: Vec<Vec<u8>> = signed.iter().map(encoded::<I64<BigEndian>>).collect();
         assert!(bytes.windows(2).all(|pair| pair[0] < pair[1]));
         let unsigned = [0u32, 1, 255, 256, 70_000, u32::MAX];
-        let bytes: Vec<Vec<u8>> = unsigned
-            .iter()
-            .map(|n| encoded::<U32<BigEndian>>(n))
-            .collect();
+        let bytes: Vec<Vec<u8>> = unsigned.iter().map(encoded::<U32<BigEndian>>).collect();
         assert!(bytes.windows(2).all(|pair| pair[0] < pair[1]));
-        let small: Vec<Vec<u8>> = [-128i8, -1, 0, 127]
-            .iter()
-            .map(|n| encoded::<I8>(n))
-            .collect();
+        let small: Vec<Vec<u8>> = [-128i8, -1, 0, 127].iter().map(encoded::<I8>).collect();
         assert!(small.windows(2).all(|pair| pair[0] < pair[1]));
     }
 

@@ -41,7 +41,9 @@ type PageMap<V> = HashMap<PageId, V, BuildHasherDefault<PageIdHasher>>;
 /// Largest batch of contiguous pages written with one call.
 const WRITE_BATCH_BYTES_MAX: usize = 4 << 20;
 
-/// The pages a write transaction has allocated, changed and freed.
+/// The pages a write transaction has allocated, changed and freed. Cloned (dirty pages and
+/// all) when a nested transaction begins, so that aborting it restores the parent's.
+#[derive(Clone)]
 pub(crate) struct PageStore {
     page_size: usize,
     txn_id: TxnId,

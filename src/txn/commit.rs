@@ -45,7 +45,12 @@ impl RwTxn<'_> {
     /// On error nothing of this transaction is visible and earlier commits are intact. If the
     /// error came from a failed sync, the environment refuses further writes
     /// ([`Error::EnvPoisoned`]) until reopened.
+    ///
+    /// A nested transaction's commit writes nothing: it hands its changes to its parent.
     pub fn commit(mut self) -> Result<()> {
+        if self.parent.is_some() {
+            return self.commit_into_parent();
+        }
         let env = self.txn.env;
         let page_size = env.page_size;
         let RoTxn {

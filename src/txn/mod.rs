@@ -6,6 +6,7 @@
 
 mod catalog;
 mod commit;
+mod nested;
 mod read;
 mod write;
 

@@ -25,7 +25,8 @@ pub(crate) struct WriteState<'e> {
     pub(crate) old_chain: Vec<u64>,
     /// Set when an operation failed midway: the transaction can only be aborted.
     pub(crate) failed: bool,
-    pub(crate) _guard: WriterGuard<'e>,
+    /// The writer lock; `None` in a nested transaction, whose parent holds it.
+    pub(crate) _guard: Option<WriterGuard<'e>>,
 }
 
 /// The read-write transaction. There is at most one per environment at a time; a second
@@ -41,6 +42,8 @@ pub(crate) struct WriteState<'e> {
 /// environment stays usable either way.
 pub struct RwTxn<'e> {
     pub(crate) txn: RoTxn<'e>,
+    /// For a nested transaction, the parent its commit folds into.
+    pub(crate) parent: Option<&'e mut (dyn super::nested::NestedParent + Send)>,
 }
 
 impl<'e> Deref for RwTxn<'e> {
@@ -112,10 +115,11 @@ impl<'e> RwTxn<'e> {
             pending,
             old_chain,
             failed: false,
-            _guard: guard,
+            _guard: Some(guard),
         };
         Ok(Some(RwTxn {
             txn: RoTxn::for_writer(env, meta, map, state),
+            parent: None,
         }))
     }
 

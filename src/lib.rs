@@ -54,7 +54,8 @@ mod txn;
 pub use btree::check::CheckReport;
 pub use db::{
     types, BytesDecode, BytesEncode, Database, DatabaseOpenOptions, DatabaseStat, RoIter, RoPrefix,
-    RoRange, RoRevIter, RoRevPrefix, RoRevRange, Unspecified,
+    RoRange, RoRevIter, RoRevPrefix, RoRevRange, RwIter, RwPrefix, RwRange, RwRevIter, RwRevPrefix,
+    RwRevRange, Unspecified,
 };
 pub use env::{CompactionOption, Env, EnvInfo, EnvOpenOptions, DATA_FILE_NAME, LOCK_FILE_NAME};
 pub use error::{BoxedError, Error, Result};

@@ -6,8 +6,10 @@
 mod bulk;
 mod codec;
 mod database;
+mod database_mut;
 mod integer;
 mod iter;
+mod iter_mut;
 mod lazy;
 mod options;
 mod seek;
@@ -17,4 +19,5 @@ pub mod types;
 pub use codec::{BytesDecode, BytesEncode};
 pub use database::{Database, DatabaseStat};
 pub use iter::{RoIter, RoPrefix, RoRange, RoRevIter, RoRevPrefix, RoRevRange};
+pub use iter_mut::{RwIter, RwPrefix, RwRange, RwRevIter, RwRevPrefix, RwRevRange};
 pub use options::{DatabaseOpenOptions, Unspecified};

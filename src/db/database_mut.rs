@@ -1,0 +1,98 @@
+//! The `*_mut` iterators of [`Database`]: walks that may delete or replace what they visit.
+
+use std::ops::{Bound, RangeBounds};
+
+use super::codec::BytesEncode;
+use super::database::{encode, encode_range, Database};
+use super::iter::Direction;
+use super::iter_mut::RwIter;
+use super::seek::prefix_successor;
+use crate::error::Result;
+use crate::txn::RwTxn;
+
+impl<KC, DC> Database<KC, DC> {
+    /// Every entry in key order, through a write transaction; see [`RwIter`].
+    pub fn iter_mut<'t, 'e>(&self, txn: &'t mut RwTxn<'e>) -> Result<RwIter<'t, 'e, KC, DC>> {
+        RwIter::new(
+            txn,
+            *self,
+            Direction::Forward,
+            Bound::Unbounded,
+            Bound::Unbounded,
+        )
+    }
+
+    /// Every entry in reverse key order, through a write transaction.
+    pub fn rev_iter_mut<'t, 'e>(&self, txn: &'t mut RwTxn<'e>) -> Result<RwIter<'t, 'e, KC, DC>> {
+        RwIter::new(
+            txn,
+            *self,
+            Direction::Backward,
+            Bound::Unbounded,
+            Bound::Unbounded,
+        )
+    }
+
+    /// The entries of `range` in key order, through a write transaction.
+    pub fn range_mut<'a, 't, 'e, R>(
+        &self,
+        txn: &'t mut RwTxn<'e>,
+        range: &'a R,
+    ) -> Result<RwIter<'t, 'e, KC, DC>>
+    where
+        KC: BytesEncode<'a>,
+        R: RangeBounds<KC::EItem>,
+    {
+        let (start, end) = encode_range::<KC, R>(range)?;
+        RwIter::new(txn, *self, Direction::Forward, start, end)
+    }
+
+    /// The entries of `range` in reverse key order, through a write transaction.
+    pub fn rev_range_mut<'a, 't, 'e, R>(
+        &self,
+        txn: &'t mut RwTxn<'e>,
+        range: &'a R,
+    ) -> Result<RwIter<'t, 'e, KC, DC>>
+    where
+        KC: BytesEncode<'a>,
+        R: RangeBounds<KC::EItem>,
+    {
+        let (start, end) = encode_range::<KC, R>(range)?;
+        RwIter::new(txn, *self, Direction::Backward, end, start)
+    }
+
+    /// The entries whose keys start with `prefix`, in key order, through a write transaction.
+    pub fn prefix_iter_mut<'a, 't, 'e>(
+        &self,
+        txn: &'t mut RwTxn<'e>,
+        prefix: &'a KC::EItem,
+    ) -> Result<RwIter<'t, 'e, KC, DC>>
+    where
+        KC: BytesEncode<'a>,
+    {
+        let prefix = encode::<KC>(prefix)?.into_owned();
+        let end = prefix_successor(&prefix).map_or(Bound::Unbounded, Bound::Excluded);
+        RwIter::new(txn, *self, Direction::Forward, Bound::Included(prefix), end)
+    }
+
+    /// The entries whose keys start with `prefix`, in reverse key order, through a write
+    /// transaction.
+    pub fn rev_prefix_iter_mut<'a, 't, 'e>(
+        &self,
+        txn: &'t mut RwTxn<'e>,
+        prefix: &'a KC::EItem,
+    ) -> Result<RwIter<'t, 'e, KC, DC>>
+    where
+        KC: BytesEncode<'a>,
+    {
+        let prefix = encode::<KC>(prefix)?.into_owned();
+        let start = prefix_successor(&prefix).map_or(Bound::Unbounded, Bound::Excluded);
+        RwIter::new(
+            txn,
+            *self,
+            Direction::Backward,
+            start,
+            Bound::Included(prefix),
+        )
+    }
+}

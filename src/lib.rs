@@ -51,7 +51,7 @@ mod os;
 mod page;
 mod txn;
 
-pub use btree::check::CheckReport;
+pub use btree::check::{CheckReport, PROBLEMS_MAX};
 pub use db::{
     types, BytesDecode, BytesEncode, Database, DatabaseOpenOptions, DatabaseStat, RoIter, RoPrefix,
     RoRange, RoRevIter, RoRevPrefix, RoRevRange, RwIter, RwPrefix, RwRange, RwRevIter, RwRevPrefix,

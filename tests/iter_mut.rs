@@ -87,7 +87,7 @@ fn every_mut_walk_visits_what_the_read_walk_would_and_applies_its_changes() {
         (Bound::Unbounded, Bound::Included(vec![0x42])),
     ];
     for (form, seed) in (0..6).zip(10..) {
-        for (start, end) in bounds.iter().cloned() {
+        for (start, end) in bounds.clone() {
             let (_dir, env, db, mut model) = setup(seed);
             let prefix: &[u8] = &[0x41];
             let mut wtxn = env.write_txn().unwrap();

@@ -27,7 +27,7 @@ pub const PROBLEMS_MAX: usize = 1000;
 /// What the checker found.
 #[derive(Debug, Clone, Default)]
 pub struct CheckReport {
-    /// Each problem, in words (at most [`PROBLEMS_MAX`]).
+    /// Each problem, in words (at most [`PROBLEMS_MAX`](crate::PROBLEMS_MAX)).
     pub problems: Vec<String>,
     /// How many problems were found in all.
     pub problem_count: usize,

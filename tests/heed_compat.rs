@@ -184,3 +184,56 @@ impl<'a> IntoBounds<'a> for std::ops::RangeInclusive<&'a str> {
         )
     }
 }
+
+/// Nested transactions and copies, as heed programs write them.
+#[test]
+fn nested_transactions_and_copies() -> Result<(), Box<dyn Error>> {
+    let dir = tempfile::tempdir()?;
+    let env = unsafe { EnvOpenOptions::new().open(dir.path())? };
+    let mut wtxn = env.write_txn()?;
+    let db: Database<Str, Str> = env.create_database(&mut wtxn, None)?;
+    let mut nested = env.nested_write_txn(&mut wtxn)?;
+    db.put(&mut nested, "nested", "committed")?;
+    nested.commit()?;
+    wtxn.commit()?;
+    let copy = dir.path().join("copy.mdb");
+    env.copy_to_path(&copy, heed::CompactionOption::Enabled)?;
+    let copied = unsafe {
+        EnvOpenOptions::new()
+            .flags(heed::EnvFlags::NO_SUB_DIR)
+            .open(&copy)?
+    };
+    let rtxn = copied.read_txn()?;
+    let db: Database<Str, Str> = copied.open_database(&rtxn, None)?.unwrap();
+    assert_eq!(db.get(&rtxn, "nested")?, Some("committed"));
+    Ok(())
+}
+
+/// Writing while iterating. heed's loop is `for entry in iter` with `unsafe` around
+/// `del_current` / `put_current`; here the loop is `while let` and no `unsafe` is needed,
+/// because the borrow checker proves that no entry is held across the change.
+#[test]
+fn writing_while_iterating() -> Result<(), Box<dyn Error>> {
+    let dir = tempfile::tempdir()?;
+    let env = unsafe { EnvOpenOptions::new().open(dir.path())? };
+    let mut wtxn = env.write_txn()?;
+    let db: Database<Str, U32<BigEndian>> = env.create_database(&mut wtxn, None)?;
+    for (i, key) in ["a", "b", "c", "d"].iter().enumerate() {
+        db.put(&mut wtxn, key, &(i as u32))?;
+    }
+    let mut iter = db.iter_mut(&mut wtxn)?;
+    while let Some(entry) = iter.next() {
+        let (key, value) = entry?;
+        if value % 2 == 0 {
+            iter.del_current()?;
+        } else {
+            let key = key.to_owned();
+            iter.put_current(&key, &(value * 100))?;
+        }
+    }
+    drop(iter);
+    let left: Vec<(&str, u32)> = db.iter(&wtxn)?.collect::<Result<_, _>>()?;
+    assert_eq!(left, [("b", 100), ("d", 300)]);
+    wtxn.commit()?;
+    Ok(())
+}

@@ -1,4 +1,30 @@
 //! Codecs for common types, as `heed::types`.
+//!
+//! ```
+//! use arbordb::byteorder::BigEndian;
+//! use arbordb::types::{Bytes, LazyDecode, SerdeJson, Str, I32};
+//! # fn main() -> Result<(), arbordb::Error> {
+//! # let dir = tempfile::tempdir().unwrap();
+//! # let env = unsafe { arbordb::EnvOpenOptions::new().open(dir.path())? };
+//! let mut wtxn = env.write_txn()?;
+//! // Big-endian integer keys sort numerically, negative ones first.
+//! let temperatures = env.create_database::<I32<BigEndian>, Str>(&mut wtxn, Some("temperatures"))?;
+//! temperatures.put(&mut wtxn, &-5, "cold")?;
+//! temperatures.put(&mut wtxn, &20, "mild")?;
+//! assert_eq!(temperatures.first(&wtxn)?, Some((-5, "cold")));
+//!
+//! // Serde values; decoding can be postponed with LazyDecode.
+//! let tags = env.create_database::<Str, SerdeJson<Vec<String>>>(&mut wtxn, Some("tags"))?;
+//! tags.put(&mut wtxn, "rust", &vec!["systems".to_string()])?;
+//! let lazy = tags.remap_data_type::<LazyDecode<SerdeJson<Vec<String>>>>();
+//! let value = lazy.get(&wtxn, "rust")?.unwrap();
+//! assert_eq!(value.decode().map_err(arbordb::Error::Decoding)?, vec!["systems".to_string()]);
+//!
+//! // Bytes borrow straight from the transaction.
+//! let raw = tags.remap_types::<Bytes, Bytes>();
+//! assert_eq!(raw.get(&wtxn, b"rust")?, Some(&br#"["systems"]"#[..]));
+//! # Ok(()) }
+//! ```
 
 pub use super::integer::{WrongLength, I128, I16, I32, I64, I8, U128, U16, U32, U64, U8};
 pub use super::lazy::{Lazy, LazyDecode};

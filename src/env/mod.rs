@@ -34,7 +34,32 @@ use crate::page::{PageId, TxnId};
 use crate::txn::{RoTxn, RwTxn};
 
 /// An open environment: one data file holding the unnamed database and any number of named
-/// databases, shared by every transaction. Cloning is cheap; clones share everything.
+/// databases, shared by every transaction. Cloning is cheap; clones share everything, and an
+/// `Env` may be sent to and shared between threads.
+///
+/// ```
+/// use arbordb::types::{Str, U64};
+/// use arbordb::byteorder::BigEndian;
+/// use arbordb::EnvOpenOptions;
+/// # fn main() -> Result<(), arbordb::Error> {
+/// # let dir = tempfile::tempdir().unwrap();
+/// let env = unsafe { EnvOpenOptions::new().map_size(1 << 30).max_dbs(4).open(dir.path())? };
+/// let mut wtxn = env.write_txn()?;
+/// let visits = env.create_database::<Str, U64<BigEndian>>(&mut wtxn, Some("visits"))?;
+/// visits.put(&mut wtxn, "/index.html", &1)?;
+/// wtxn.commit()?;
+///
+/// let reader = env.clone();
+/// std::thread::spawn(move || -> Result<(), arbordb::Error> {
+///     let rtxn = reader.read_txn()?;
+///     assert_eq!(visits.get(&rtxn, "/index.html")?, Some(1));
+///     Ok(())
+/// })
+/// .join()
+/// .unwrap()?;
+/// assert!(env.check()?.is_ok());
+/// # Ok(()) }
+/// ```
 #[derive(Clone)]
 pub struct Env {
     pub(crate) inner: Arc<EnvInner>,

@@ -29,6 +29,26 @@ pub(crate) struct TreeSlot {
 /// writer (but keeps the pages it sees from reuse, so do not hold one for hours). It is
 /// `Send`, and a thread may hold several. Values read through it borrow from it: they are
 /// slices of the memory map, not copies.
+///
+/// ```
+/// use arbordb::types::Str;
+/// # fn main() -> Result<(), arbordb::Error> {
+/// # let dir = tempfile::tempdir().unwrap();
+/// # let env = unsafe { arbordb::EnvOpenOptions::new().open(dir.path())? };
+/// let mut wtxn = env.write_txn()?;
+/// let db = env.create_database::<Str, Str>(&mut wtxn, None)?;
+/// db.put(&mut wtxn, "version", "1")?;
+/// wtxn.commit()?;
+///
+/// let snapshot = env.read_txn()?;
+/// let mut wtxn = env.write_txn()?;
+/// db.put(&mut wtxn, "version", "2")?;
+/// wtxn.commit()?;
+/// // The snapshot still sees the state it began with.
+/// assert_eq!(db.get(&snapshot, "version")?, Some("1"));
+/// assert_eq!(db.get(&env.read_txn()?, "version")?, Some("2"));
+/// # Ok(()) }
+/// ```
 pub struct RoTxn<'e> {
     pub(crate) env: &'e EnvInner,
     pub(crate) map: Arc<Map>,

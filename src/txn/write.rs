@@ -40,6 +40,28 @@ pub(crate) struct WriteState<'e> {
 /// key) leaves it usable. A real failure (I/O, [`Error::MapFull`], corruption) leaves it
 /// unusable: later operations return [`Error::TxnFailed`] and it can only be aborted. The
 /// environment stays usable either way.
+///
+/// ```
+/// use arbordb::types::Str;
+/// use arbordb::{Error, PutFlags};
+/// # fn main() -> Result<(), arbordb::Error> {
+/// # let dir = tempfile::tempdir().unwrap();
+/// # let env = unsafe { arbordb::EnvOpenOptions::new().open(dir.path())? };
+/// let mut wtxn = env.write_txn()?;
+/// let db = env.create_database::<Str, Str>(&mut wtxn, None)?;
+/// db.put(&mut wtxn, "kept", "yes")?;
+/// // An existing key under NO_OVERWRITE is an expected outcome: the transaction goes on.
+/// let again = db.put_with_flags(&mut wtxn, PutFlags::NO_OVERWRITE, "kept", "no");
+/// assert!(matches!(again, Err(Error::KeyExist)));
+/// assert_eq!(db.get(&wtxn, "kept")?, Some("yes")); // reads see uncommitted changes
+/// wtxn.commit()?;
+///
+/// let mut wtxn = env.write_txn()?;
+/// db.delete(&mut wtxn, "kept")?;
+/// wtxn.abort(); // nothing happened
+/// assert_eq!(db.get(&env.read_txn()?, "kept")?, Some("yes"));
+/// # Ok(()) }
+/// ```
 pub struct RwTxn<'e> {
     pub(crate) txn: RoTxn<'e>,
     /// For a nested transaction, the parent its commit folds into.

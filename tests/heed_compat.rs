@@ -237,3 +237,38 @@ fn writing_while_iterating() -> Result<(), Box<dyn Error>> {
     wtxn.commit()?;
     Ok(())
 }
+
+/// heed's own `iter_mut` example shape compiles unchanged: `next().transpose()` and the
+/// `unsafe` blocks heed requires around `del_current` / `put_current` (here they are merely
+/// unnecessary).
+#[test]
+#[allow(unused_unsafe)]
+fn heeds_iter_mut_example_shape() -> Result<(), Box<dyn Error>> {
+    let dir = tempfile::tempdir()?;
+    let env = unsafe { EnvOpenOptions::new().open(dir.path())? };
+    let mut wtxn = env.write_txn()?;
+    let db: Database<I32<BigEndian>, Str> = env.create_database(&mut wtxn, Some("iter-i32"))?;
+    db.put(&mut wtxn, &42, "i-am-forty-two")?;
+    db.put(&mut wtxn, &27, "i-am-twenty-seven")?;
+    db.put(&mut wtxn, &13, "i-am-thirteen")?;
+
+    let mut iter = db.iter_mut(&mut wtxn)?;
+    assert_eq!(iter.next().transpose()?, Some((13, "i-am-thirteen")));
+    let ret = unsafe { iter.del_current()? };
+    assert!(ret);
+
+    assert_eq!(iter.next().transpose()?, Some((27, "i-am-twenty-seven")));
+    let ret = unsafe { iter.put_current(&27, "i-am-the-new-twenty-seven")? };
+    assert!(ret);
+
+    assert_eq!(iter.next().transpose()?, Some((42, "i-am-forty-two")));
+    assert_eq!(iter.next().transpose()?, None);
+    drop(iter);
+
+    let ret = db.get(&wtxn, &13)?;
+    assert_eq!(ret, None);
+    let ret = db.get(&wtxn, &27)?;
+    assert_eq!(ret, Some("i-am-the-new-twenty-seven"));
+    wtxn.commit()?;
+    Ok(())
+}

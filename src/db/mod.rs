@@ -13,6 +13,7 @@ mod iter_mut;
 mod lazy;
 mod options;
 mod seek;
+#[cfg(any(feature = "serde-bincode", feature = "serde-json"))]
 mod serde;
 pub mod types;
 

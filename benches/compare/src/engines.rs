@@ -1,0 +1,222 @@
+//! The three engines behind one small interface. Every write is one durable transaction in
+//! each engine's default durability.
+
+use std::ops::Bound;
+use std::path::Path;
+
+use redb::ReadableDatabase;
+
+use crate::{Key, Measure, Value};
+
+pub trait Engine: Sized + Sync {
+    const NAME: &'static str;
+    fn open(dir: &Path) -> Self;
+    /// Inserts `pairs` in one transaction (with `append`, in sorted order using the engine's
+    /// append mode where it has one).
+    fn insert(&self, pairs: &[(Key, Value)], append: bool);
+    fn remove(&self, keys: &[Key]);
+    fn len(&self) -> u64;
+    /// Looks every key up in one read transaction; returns how many were found.
+    fn get_all(&self, keys: &[Key]) -> usize;
+    /// Reads `length` entries from each key on; returns a checksum.
+    fn range_all(&self, keys: &[Key], length: usize) -> u64;
+    /// Compacts (into `dir` if the engine copies); returns the compacted size.
+    fn compact(&mut self, dir: &Path) -> Measure;
+}
+
+fn file_size(path: &Path) -> Measure {
+    Measure::Bytes(std::fs::metadata(path).map(|m| m.len()).unwrap_or(0))
+}
+
+pub struct ArborEngine {
+    env: arbordb::Env,
+    db: arbordb::Database<arbordb::types::Bytes, arbordb::types::Bytes>,
+}
+
+impl Engine for ArborEngine {
+    const NAME: &'static str = "arbordb";
+
+    fn open(dir: &Path) -> Self {
+        let env = unsafe { arbordb::EnvOpenOptions::new().map_size(64 << 30).open(dir).unwrap() };
+        let mut wtxn = env.write_txn().unwrap();
+        let db = env.create_database(&mut wtxn, None).unwrap();
+        wtxn.commit().unwrap();
+        ArborEngine { env, db }
+    }
+
+    fn insert(&self, pairs: &[(Key, Value)], append: bool) {
+        let mut wtxn = self.env.write_txn().unwrap();
+        let flags = if append { arbordb::PutFlags::APPEND } else { arbordb::PutFlags::empty() };
+        for (key, value) in pairs {
+            self.db.put_with_flags(&mut wtxn, flags, key, value).unwrap();
+        }
+        wtxn.commit().unwrap();
+    }
+
+    fn remove(&self, keys: &[Key]) {
+        let mut wtxn = self.env.write_txn().unwrap();
+        for key in keys {
+            self.db.delete(&mut wtxn, key).unwrap();
+        }
+        wtxn.commit().unwrap();
+    }
+
+    fn len(&self) -> u64 {
+        self.db.len(&self.env.read_txn().unwrap()).unwrap()
+    }
+
+    fn get_all(&self, keys: &[Key]) -> usize {
+        let rtxn = self.env.read_txn().unwrap();
+        keys.iter().filter(|key| self.db.get(&rtxn, key.as_slice()).unwrap().is_some_and(|v| v.len() == 150)).count()
+    }
+
+    fn range_all(&self, keys: &[Key], length: usize) -> u64 {
+        let rtxn = self.env.read_txn().unwrap();
+        let mut sum = 0u64;
+        for key in keys {
+            let range = (Bound::Included(key.as_slice()), Bound::Unbounded);
+            for entry in self.db.range(&rtxn, &range).unwrap().take(length) {
+                sum += entry.unwrap().1[0] as u64;
+            }
+        }
+        sum
+    }
+
+    fn compact(&mut self, dir: &Path) -> Measure {
+        let path = dir.join("data.arbordb");
+        self.env.copy_to_path(&path, arbordb::CompactionOption::Enabled).unwrap();
+        file_size(&path)
+    }
+}
+
+pub struct HeedEngine {
+    env: heed::Env,
+    db: heed::Database<heed::types::Bytes, heed::types::Bytes>,
+}
+
+impl Engine for HeedEngine {
+    const NAME: &'static str = "LMDB";
+
+    fn open(dir: &Path) -> Self {
+        let env = unsafe { heed::EnvOpenOptions::new().map_size(64 << 30).open(dir).unwrap() };
+        let mut wtxn = env.write_txn().unwrap();
+        let db = env.create_database(&mut wtxn, None).unwrap();
+        wtxn.commit().unwrap();
+        HeedEngine { env, db }
+    }
+
+    fn insert(&self, pairs: &[(Key, Value)], append: bool) {
+        let mut wtxn = self.env.write_txn().unwrap();
+        let flags = if append { heed::PutFlags::APPEND } else { heed::PutFlags::empty() };
+        for (key, value) in pairs {
+            self.db.put_with_flags(&mut wtxn, flags, key, value).unwrap();
+        }
+        wtxn.commit().unwrap();
+    }
+
+    fn remove(&self, keys: &[Key]) {
+        let mut wtxn = self.env.write_txn().unwrap();
+        for key in keys {
+            self.db.delete(&mut wtxn, key).unwrap();
+        }
+        wtxn.commit().unwrap();
+    }
+
+    fn len(&self) -> u64 {
+        self.db.len(&self.env.read_txn().unwrap()).unwrap()
+    }
+
+    fn get_all(&self, keys: &[Key]) -> usize {
+        let rtxn = self.env.read_txn().unwrap();
+        keys.iter().filter(|key| self.db.get(&rtxn, key.as_slice()).unwrap().is_some_and(|v| v.len() == 150)).count()
+    }
+
+    fn range_all(&self, keys: &[Key], length: usize) -> u64 {
+        let rtxn = self.env.read_txn().unwrap();
+        let mut sum = 0u64;
+        for key in keys {
+            let range = (Bound::Included(key.as_slice()), Bound::Unbounded);
+            for entry in self.db.range(&rtxn, &range).unwrap().take(length) {
+                sum += entry.unwrap().1[0] as u64;
+            }
+        }
+        sum
+    }
+
+    fn compact(&mut self, dir: &Path) -> Measure {
+        let path = dir.join("data.mdb");
+        self.env.copy_to_path(&path, heed::CompactionOption::Enabled).unwrap();
+        file_size(&path)
+    }
+}
+
+const TABLE: redb::TableDefinition<&[u8], &[u8]> = redb::TableDefinition::new("data");
+
+pub struct RedbEngine {
+    db: redb::Database,
+    path: std::path::PathBuf,
+}
+
+impl Engine for RedbEngine {
+    const NAME: &'static str = "redb";
+
+    fn open(dir: &Path) -> Self {
+        let path = dir.join("data.redb");
+        let db = redb::Database::create(&path).unwrap();
+        let txn = db.begin_write().unwrap();
+        txn.open_table(TABLE).unwrap();
+        txn.commit().unwrap();
+        RedbEngine { db, path }
+    }
+
+    fn insert(&self, pairs: &[(Key, Value)], _append: bool) {
+        let txn = self.db.begin_write().unwrap();
+        {
+            let mut table = txn.open_table(TABLE).unwrap();
+            for (key, value) in pairs {
+                table.insert(key.as_slice(), value.as_slice()).unwrap();
+            }
+        }
+        txn.commit().unwrap();
+    }
+
+    fn remove(&self, keys: &[Key]) {
+        let txn = self.db.begin_write().unwrap();
+        {
+            let mut table = txn.open_table(TABLE).unwrap();
+            for key in keys {
+                table.remove(key.as_slice()).unwrap();
+            }
+        }
+        txn.commit().unwrap();
+    }
+
+    fn len(&self) -> u64 {
+        use redb::ReadableTableMetadata;
+        let txn = self.db.begin_read().unwrap();
+        txn.open_table(TABLE).unwrap().len().unwrap()
+    }
+
+    fn get_all(&self, keys: &[Key]) -> usize {
+        let txn = self.db.begin_read().unwrap();
+        let table = txn.open_table(TABLE).unwrap();
+        keys.iter().filter(|key| table.get(key.as_slice()).unwrap().is_some_and(|v| v.value().len() == 150)).count()
+    }
+
+    fn range_all(&self, keys: &[Key], length: usize) -> u64 {
+        let txn = self.db.begin_read().unwrap();
+        let table = txn.open_table(TABLE).unwrap();
+        let mut sum = 0u64;
+        for key in keys {
+            for entry in table.range(key.as_slice()..).unwrap().take(length) {
+                sum += entry.unwrap().1.value()[0] as u64;
+            }
+        }
+        sum
+    }
+
+    fn compact(&mut self, _dir: &Path) -> Measure {
+        self.db.compact().unwrap();
+        file_size(&self.path)
+    }
+}

@@ -1,0 +1,252 @@
+//! Runs redb's benchmark workloads against arbordb, LMDB (through heed) and redb, one engine
+//! after another in one process, and prints a markdown table with arbordb's ratios.
+//!
+//! `cargo run --release -- [--scale F] [--output FILE]` from benches/compare. `--scale 0.01`
+//! shrinks every count for a quick run.
+
+mod engines;
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use engines::{ArborEngine, Engine, HeedEngine, RedbEngine};
+
+const KEY_BYTES: usize = 24;
+const VALUE_BYTES: usize = 150;
+
+pub type Key = [u8; KEY_BYTES];
+pub type Value = [u8; VALUE_BYTES];
+
+/// The counts of each workload, scaled.
+struct Plan {
+    bulk: usize,
+    individual: usize,
+    batches: usize,
+    batch_size: usize,
+    reads: usize,
+    range_reads: usize,
+    range_length: usize,
+    threads: usize,
+    appended: usize,
+}
+
+impl Plan {
+    fn new(scale: f64) -> Plan {
+        let scaled = |n: usize| ((n as f64 * scale) as usize).max(10);
+        Plan {
+            bulk: scaled(5_000_000),
+            individual: scaled(1_000),
+            batches: scaled(100),
+            batch_size: 1_000,
+            reads: scaled(1_000_000),
+            range_reads: scaled(500_000),
+            range_length: 10,
+            threads: 2,
+            appended: scaled(5_000_000),
+        }
+    }
+}
+
+/// splitmix64, shared by every engine so they see the same keys.
+struct Rng(u64);
+
+impl Rng {
+    fn fill(&mut self, out: &mut [u8]) {
+        for chunk in out.chunks_mut(8) {
+            self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^= z >> 31;
+            chunk.copy_from_slice(&z.to_le_bytes()[..chunk.len()]);
+        }
+    }
+
+    fn pairs(&mut self, count: usize) -> Vec<(Key, Value)> {
+        (0..count)
+            .map(|_| {
+                let mut pair = ([0u8; KEY_BYTES], [0u8; VALUE_BYTES]);
+                self.fill(&mut pair.0);
+                self.fill(&mut pair.1);
+                pair
+            })
+            .collect()
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Measure {
+    Time(Duration),
+    Bytes(u64),
+    NotApplicable,
+}
+
+impl Measure {
+    fn value(self) -> Option<f64> {
+        match self {
+            Measure::Time(duration) => Some(duration.as_secs_f64()),
+            Measure::Bytes(bytes) => Some(bytes as f64),
+            Measure::NotApplicable => None,
+        }
+    }
+
+    fn show(self) -> String {
+        match self {
+            Measure::Time(duration) if duration.as_millis() < 10 => format!("{} µs", duration.as_micros()),
+            Measure::Time(duration) => format!("{} ms", duration.as_millis()),
+            Measure::Bytes(bytes) => format!("{:.2} MiB", bytes as f64 / 1048576.0),
+            Measure::NotApplicable => "n/a".to_string(),
+        }
+    }
+}
+
+fn timed(work: impl FnOnce()) -> Measure {
+    let started = Instant::now();
+    work();
+    Measure::Time(started.elapsed())
+}
+
+fn directory_size(path: &Path) -> u64 {
+    std::fs::read_dir(path)
+        .map(|entries| entries.filter_map(|e| e.ok()).filter_map(|e| e.metadata().ok()).map(|m| m.len()).sum())
+        .unwrap_or(0)
+}
+
+/// Runs every workload on one engine; returns (row name, measure) in table order.
+fn run<E: Engine>(plan: &Plan, base: &Path) -> Vec<(String, Measure)> {
+    let dir = tempfile::tempdir_in(base).unwrap();
+    let mut engine = E::open(dir.path());
+    let mut rng = Rng(3);
+    let mut rows = Vec::new();
+    let mut row = |name: &str, measure: Measure| {
+        eprintln!("  {}: {name}: {}", E::NAME, measure.show());
+        rows.push((name.to_string(), measure));
+    };
+
+    let loaded = rng.pairs(plan.bulk);
+    row("bulk load", timed(|| engine.insert(&loaded, false)));
+    row("size after bulk load", Measure::Bytes(directory_size(dir.path())));
+    let singles = rng.pairs(plan.individual);
+    row(
+        &format!("individual writes ({})", plan.individual),
+        timed(|| singles.iter().for_each(|pair| engine.insert(std::slice::from_ref(pair), false))),
+    );
+    let batches: Vec<Vec<(Key, Value)>> = (0..plan.batches).map(|_| rng.pairs(plan.batch_size)).collect();
+    row(
+        &format!("batch writes ({} x {})", plan.batches, plan.batch_size),
+        timed(|| batches.iter().for_each(|batch| engine.insert(batch, false))),
+    );
+    let expected_len = (plan.bulk + plan.individual + plan.batches * plan.batch_size) as u64;
+    row("len()", timed(|| assert_eq!(engine.len(), expected_len)));
+
+    // Random reads look up keys of the bulk load in a random order.
+    let mut state = 11u64;
+    let read_keys: Vec<Key> = (0..plan.reads)
+        .map(|_| {
+            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            loaded[(state >> 33) as usize % loaded.len()].0
+        })
+        .collect();
+    for pass in 1..=2 {
+        row(&format!("random reads, pass {pass}"), timed(|| assert_eq!(engine.get_all(&read_keys), read_keys.len())));
+    }
+    let range_keys = &read_keys[..plan.range_reads.min(read_keys.len())];
+    for pass in 1..=2 {
+        row(
+            &format!("random range reads of {}, pass {pass}", plan.range_length),
+            timed(|| assert!(engine.range_all(range_keys, plan.range_length) > 0)),
+        );
+    }
+    let all_keys: Vec<Key> = loaded.iter().map(|(key, _)| *key).collect();
+    row(
+        &format!("random reads, {} threads", plan.threads),
+        timed(|| {
+            let shard = all_keys.len().div_ceil(plan.threads);
+            std::thread::scope(|scope| {
+                for keys in all_keys.chunks(shard) {
+                    let engine = &engine;
+                    scope.spawn(move || assert_eq!(engine.get_all(keys), keys.len()));
+                }
+            });
+        }),
+    );
+    let doomed: Vec<Key> = all_keys.iter().step_by(2).copied().collect();
+    row("removals (half the keys)", timed(|| engine.remove(&doomed)));
+    row("size after removals", Measure::Bytes(directory_size(dir.path())));
+    let compact_dir = tempfile::tempdir_in(base).unwrap();
+    let mut compacted_size = Measure::NotApplicable;
+    let compaction = timed(|| compacted_size = engine.compact(compact_dir.path()));
+    row("compaction", compaction);
+    row("size after compaction", compacted_size);
+    drop(engine);
+    drop(dir);
+
+    let sorted_dir = tempfile::tempdir_in(base).unwrap();
+    let mut sorted = Rng(5).pairs(plan.appended);
+    sorted.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let fresh = E::open(sorted_dir.path());
+    row("sorted bulk load (APPEND)", timed(|| fresh.insert(&sorted, true)));
+    row("size after sorted load", Measure::Bytes(directory_size(sorted_dir.path())));
+    rows
+}
+
+fn fsync_latency(base: &Path) -> Duration {
+    let path = base.join("fsync-probe");
+    let file = std::fs::File::create(&path).unwrap();
+    let started = Instant::now();
+    for round in 0..20u8 {
+        std::io::Write::write_all(&mut &file, &[round; 4096]).unwrap();
+        file.sync_data().unwrap();
+    }
+    let _ = std::fs::remove_file(&path);
+    started.elapsed() / 20
+}
+
+fn main() {
+    let mut scale = 1.0;
+    let mut output = None;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--scale" => scale = args.next().and_then(|s| s.parse().ok()).expect("--scale takes a number"),
+            "--output" => output = args.next(),
+            other => panic!("unknown argument {other}; use --scale F and --output FILE"),
+        }
+    }
+    let base = std::env::current_dir().unwrap().join("target").join("compare-data");
+    std::fs::create_dir_all(&base).unwrap();
+    let plan = Plan::new(scale);
+    let fsync = fsync_latency(&base);
+    eprintln!("scale {scale}; fsync latency {fsync:?}");
+
+    let arbor = run::<ArborEngine>(&plan, &base);
+    let lmdb = run::<HeedEngine>(&plan, &base);
+    let redb = run::<RedbEngine>(&plan, &base);
+
+    let ratio = |ours: Measure, theirs: Measure| match (ours.value(), theirs.value()) {
+        (Some(ours), Some(theirs)) if theirs > 0.0 => format!("{:.2}x", ours / theirs),
+        _ => "n/a".to_string(),
+    };
+    let mut table = String::new();
+    writeln!(table, "| workload | arbordb | LMDB (heed) | redb | arbordb / LMDB | arbordb / redb |").unwrap();
+    writeln!(table, "|---|---:|---:|---:|---:|---:|").unwrap();
+    for ((name, ours), ((_, theirs_lmdb), (_, theirs_redb))) in arbor.iter().zip(lmdb.iter().zip(redb.iter())) {
+        writeln!(
+            table,
+            "| {name} | {} | {} | {} | {} | {} |",
+            ours.show(),
+            theirs_lmdb.show(),
+            theirs_redb.show(),
+            ratio(*ours, *theirs_lmdb),
+            ratio(*ours, *theirs_redb)
+        )
+        .unwrap();
+    }
+    writeln!(table, "\nscale {scale}; fsync latency {fsync:?}").unwrap();
+    println!("{table}");
+    if let Some(output) = output {
+        std::fs::write(&output, &table).unwrap();
+    }
+    let _ = std::fs::remove_dir_all(&base);
+}

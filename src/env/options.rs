@@ -255,7 +255,8 @@ impl EnvOpenOptions {
         let io_file = file.try_clone()?;
         let io = match &self.page_io {
             Some(factory) => factory(io_file)?,
-            None => Box::new(OsFile::new(io_file)) as Box<dyn PageIo>,
+            None => Box::new(OsFile::new(io_file, (!read_only).then_some(data_path))?)
+                as Box<dyn PageIo>,
         };
         Ok(Arc::new(EnvInner {
             id: Env::next_id(),

@@ -91,7 +91,7 @@ impl SimulatedDisk {
             disk.state.lock().durable = contents;
             Ok(Box::new(SimulatedFile {
                 disk: disk.clone(),
-                real: OsFile::new(file),
+                real: OsFile::new(file, None)?,
             }) as Box<dyn PageIo>)
         })
     }
@@ -215,6 +215,13 @@ impl PageIo for SimulatedFile {
             bytes: bytes.to_vec(),
         }))?;
         self.real.write_at(offset, bytes)
+    }
+
+    fn write_durably(&self, offset: u64, bytes: &[u8]) -> io::Result<()> {
+        // A crash in the middle of an O_DSYNC write leaves what a crash between a write and
+        // its sync leaves: so simulate it as exactly that, two operations.
+        self.write_at(offset, bytes)?;
+        self.disk.sync()
     }
 
     fn sync_data(&self) -> io::Result<()> {

@@ -6,8 +6,9 @@
 //! 3. Grow the file if the new pages reach past its end.
 //! 4. Write every dirty page (sealed with its checksum), in page order.
 //! 5. Sync (fsync when the file grew, so its new length is durable; else fdatasync).
-//! 6. Write the new meta into the slot of the older meta (`txn_id % 2`).
-//! 7. Sync again.
+//! 6. Write the new meta into the slot of the older meta (`txn_id % 2`),
+//! 7. durably: through a descriptor opened with `O_DSYNC`, so the write returns once it is on
+//!    stable storage (one syscall instead of a write and an fdatasync; LMDB does the same).
 //! 8. Publish the meta to new readers.
 //!
 //! A crash before 6 leaves the previous commit; after 7, the new one; in between, the new meta
@@ -173,17 +174,15 @@ impl RwTxn<'_> {
                 });
             }
         }
-        // 6. Write the meta into the older slot.
+        // 6 and 7. Write the meta into the older slot, durably in one step unless the meta is
+        // not to be synced.
         let slot_offset = (txn_id % 2) * page_size as u64;
-        env.io
-            .write_at(slot_offset, &meta.encode())
-            .map_err(|error| poison(error, &mut writer_state))?;
-        // 7. Sync the meta.
-        if sync_meta {
-            env.io
-                .sync_data()
-                .map_err(|error| poison(error, &mut writer_state))?;
-        }
+        let written = if sync_meta {
+            env.io.write_durably(slot_offset, &meta.encode())
+        } else {
+            env.io.write_at(slot_offset, &meta.encode())
+        };
+        written.map_err(|error| poison(error, &mut writer_state))?;
         // 8. Publish. With the meta synced this commit is durable; with only the pages synced,
         // that sync made the previous meta durable. Without syncs, only a process crash is
         // survived (the page cache keeps the writes), so keep one commit of margin.

@@ -68,6 +68,20 @@ impl Writer<'_> {
         Ok((path, id))
     }
 
+    /// The path along the last child of every branch, and the last leaf.
+    fn descend_rightmost(&self, tree: &TreeInfo) -> Result<(Path, PageId)> {
+        check_shape(tree)?;
+        let mut path = Vec::with_capacity(tree.depth as usize);
+        let mut id = tree.root;
+        for level in 0..tree.depth - 1 {
+            let node = open_node(self, tree, level, id)?;
+            let index = node.count() - 1;
+            path.push((id, index));
+            id = node.child(index)?;
+        }
+        Ok((path, id))
+    }
+
     fn leaf(&self, id: PageId) -> Result<Node<'_>> {
         Node::open(self.read(id, 1)?, id, true)
     }
@@ -135,30 +149,25 @@ impl Writer<'_> {
                 ..TreeInfo::default()
             };
         }
-        let (mut path, leaf_id) = self.descend(tree, key)?;
-        let (position, old_cell_size) = {
+        let (mut path, leaf_id, position, old_cell_size) = if mode == PutMode::Append {
+            // Appending goes straight down the rightmost edge: no searching, one comparison.
+            let (path, leaf_id) = self.descend_rightmost(tree)?;
+            let leaf = self.leaf(leaf_id)?;
+            let count = leaf.count();
+            if count > 0 && leaf.key(count - 1)? >= key {
+                return Err(Error::KeyExist);
+            }
+            (path, leaf_id, Err(count), None)
+        } else {
+            let (path, leaf_id) = self.descend(tree, key)?;
             let leaf = self.leaf(leaf_id)?;
             let position = leaf.search_leaf(key)?;
-            match (position, mode) {
-                (Ok(_), PutMode::NoOverwrite) => return Err(Error::KeyExist),
-                (Ok(_), PutMode::Append) => return Err(Error::KeyExist),
-                (Err(index), PutMode::Append)
-                    if index != leaf.count()
-                        || path.iter().any(|&(id, index)| {
-                            self.branch(id)
-                                .map(|branch| index + 1 != branch.count())
-                                .unwrap_or(true)
-                        }) =>
-                {
-                    return Err(Error::KeyExist)
-                }
-                _ => {}
-            }
-            let old = match position {
+            let old_cell_size = match position {
+                Ok(_) if mode == PutMode::NoOverwrite => return Err(Error::KeyExist),
                 Ok(index) => Some(leaf.cell(index)?.len()),
                 Err(_) => None,
             };
-            (position, old)
+            (path, leaf_id, position, old_cell_size)
         };
         let leaf_id = self.touch_path(tree, &mut path, leaf_id)?;
 

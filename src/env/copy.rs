@@ -1,5 +1,6 @@
 //! Copying an environment to a file: a consistent snapshot, optionally compacted.
 
+use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::FileExt;
 use std::path::Path;
@@ -24,10 +25,40 @@ pub enum CompactionOption {
 /// Bytes copied per read when copying pages as they are.
 const COPY_CHUNK_BYTES: usize = 1 << 20;
 
+/// Bytes of copied pages held back to be written in page order, in long contiguous writes.
+const SINK_BUFFER_BYTES: usize = 64 << 20;
+
+/// Writes copied pages to the file. The copy numbers pages in depth-first order but finishes
+/// them children first, so pages are buffered and written sorted, contiguous runs in one call.
 struct FileSink<'f> {
     file: &'f File,
     page_size: usize,
     next_page: PageId,
+    pending: BTreeMap<PageId, Vec<u8>>,
+    pending_bytes: usize,
+}
+
+impl FileSink<'_> {
+    fn flush(&mut self) -> Result<()> {
+        let mut run: Vec<u8> = Vec::new();
+        let mut run_start = 0;
+        for (id, bytes) in std::mem::take(&mut self.pending) {
+            let offset = id * self.page_size as u64;
+            if !run.is_empty() && run_start + run.len() as u64 != offset {
+                self.file.write_all_at(&run, run_start)?;
+                run.clear();
+            }
+            if run.is_empty() {
+                run_start = offset;
+            }
+            run.extend_from_slice(&bytes);
+        }
+        if !run.is_empty() {
+            self.file.write_all_at(&run, run_start)?;
+        }
+        self.pending_bytes = 0;
+        Ok(())
+    }
 }
 
 impl CopySink for FileSink<'_> {
@@ -38,7 +69,12 @@ impl CopySink for FileSink<'_> {
     }
 
     fn write(&mut self, id: PageId, bytes: &[u8]) -> Result<()> {
-        Ok(self.file.write_all_at(bytes, id * self.page_size as u64)?)
+        self.pending_bytes += bytes.len();
+        self.pending.insert(id, bytes.to_vec());
+        if self.pending_bytes >= SINK_BUFFER_BYTES {
+            self.flush()?;
+        }
+        Ok(())
     }
 }
 
@@ -83,6 +119,8 @@ impl Env {
                     file,
                     page_size,
                     next_page: 2,
+                    pending: BTreeMap::new(),
+                    pending_bytes: 0,
                 };
                 let main = copy_tree(&rtxn, &snapshot.main, &mut sink, &mut |_, _| Ok(None))?;
                 let mut named: Vec<(Vec<u8>, TreeInfo)> = Vec::new();
@@ -104,6 +142,7 @@ impl Env {
                         .ok()
                         .map(|position| named[position].1.encode().to_vec()))
                 })?;
+                sink.flush()?;
                 Meta {
                     page_count: sink.next_page,
                     freelist: 0,

@@ -7,7 +7,7 @@ use std::ops::Bound;
 
 use arbordb::types::{Bytes, Str, Unit};
 use arbordb::{EnvOpenOptions, Error};
-use common::{assert_sound, open, Rng};
+use common::{as_ref, assert_sound, open, Rng};
 
 #[test]
 fn named_databases_are_separate_and_persist() {
@@ -268,14 +268,6 @@ fn typed_reads_match_a_model_for_every_range_form() {
             .count(),
         0
     );
-}
-
-fn as_ref(bound: &Bound<Vec<u8>>) -> Bound<&[u8]> {
-    match bound {
-        Bound::Included(key) => Bound::Included(key.as_slice()),
-        Bound::Excluded(key) => Bound::Excluded(key.as_slice()),
-        Bound::Unbounded => Bound::Unbounded,
-    }
 }
 
 #[test]

@@ -8,7 +8,7 @@ use std::ops::{Bound, RangeBounds};
 
 use arbordb::types::{Bytes, Str};
 use arbordb::{Database, Error, RwIter};
-use common::{assert_sound, open, Rng};
+use common::{as_ref, assert_sound, open, Rng};
 
 type Model = BTreeMap<Vec<u8>, Vec<u8>>;
 
@@ -131,14 +131,6 @@ fn every_mut_walk_visits_what_the_read_walk_would_and_applies_its_changes() {
             wtxn.commit().unwrap();
             check(&env, db, &model);
         }
-    }
-}
-
-fn as_ref(bound: &Bound<Vec<u8>>) -> Bound<&[u8]> {
-    match bound {
-        Bound::Included(key) => Bound::Included(key.as_slice()),
-        Bound::Excluded(key) => Bound::Excluded(key.as_slice()),
-        Bound::Unbounded => Bound::Unbounded,
     }
 }
 

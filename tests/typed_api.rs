@@ -9,7 +9,7 @@ use std::ops::Bound;
 use arbordb::byteorder::{BigEndian, LittleEndian};
 use arbordb::types::{Bytes, LazyDecode, SerdeBincode, SerdeJson, Str, Unit, I64, U32, U64};
 use arbordb::Error;
-use common::{open, Rng};
+use common::{as_ref, open, Rng};
 
 #[test]
 fn big_endian_integer_keys_iterate_in_numeric_order_signed_too() {
@@ -292,14 +292,6 @@ fn delete_range_deletes_exactly_the_range_and_counts_it() {
         assert!(left.iter().eq(model.keys()), "{start:?}..{end:?}");
         drop(rtxn);
         common::assert_sound(&env);
-    }
-}
-
-fn as_ref(bound: &Bound<Vec<u8>>) -> Bound<&[u8]> {
-    match bound {
-        Bound::Included(key) => Bound::Included(key.as_slice()),
-        Bound::Excluded(key) => Bound::Excluded(key.as_slice()),
-        Bound::Unbounded => Bound::Unbounded,
     }
 }
 

@@ -28,6 +28,15 @@ pub fn open_with_page_size(dir: &Path, page_size: usize) -> Env {
     }
 }
 
+/// Borrows a bound on an owned key.
+pub fn as_ref(bound: &std::ops::Bound<Vec<u8>>) -> std::ops::Bound<&[u8]> {
+    match bound {
+        std::ops::Bound::Included(key) => std::ops::Bound::Included(key.as_slice()),
+        std::ops::Bound::Excluded(key) => std::ops::Bound::Excluded(key.as_slice()),
+        std::ops::Bound::Unbounded => std::ops::Bound::Unbounded,
+    }
+}
+
 /// Asserts that the checker finds nothing wrong.
 pub fn assert_sound(env: &Env) {
     let report = env.check().unwrap();

@@ -28,127 +28,75 @@ fn file_size(path: &Path) -> Measure {
     Measure::Bytes(std::fs::metadata(path).map(|m| m.len()).unwrap_or(0))
 }
 
-pub struct ArborEngine {
-    env: arbordb::Env,
-    db: arbordb::Database<arbordb::types::Bytes, arbordb::types::Bytes>,
-}
-
-impl Engine for ArborEngine {
-    const NAME: &'static str = "arbordb";
-
-    fn open(dir: &Path) -> Self {
-        let env = unsafe { arbordb::EnvOpenOptions::new().map_size(64 << 30).open(dir).unwrap() };
-        let mut wtxn = env.write_txn().unwrap();
-        let db = env.create_database(&mut wtxn, None).unwrap();
-        wtxn.commit().unwrap();
-        ArborEngine { env, db }
-    }
-
-    fn insert(&self, pairs: &[(Key, Value)], append: bool) {
-        let mut wtxn = self.env.write_txn().unwrap();
-        let flags = if append { arbordb::PutFlags::APPEND } else { arbordb::PutFlags::empty() };
-        for (key, value) in pairs {
-            self.db.put_with_flags(&mut wtxn, flags, key, value).unwrap();
+/// arbordb and LMDB through heed have the same API (that is the point of arbordb's), so one
+/// implementation serves both, with the crate path changed.
+macro_rules! heed_shaped_engine {
+    ($engine:ident, $krate:ident, $name:literal, $copy_file:literal) => {
+        pub struct $engine {
+            env: $krate::Env,
+            db: $krate::Database<$krate::types::Bytes, $krate::types::Bytes>,
         }
-        wtxn.commit().unwrap();
-    }
 
-    fn remove(&self, keys: &[Key]) {
-        let mut wtxn = self.env.write_txn().unwrap();
-        for key in keys {
-            self.db.delete(&mut wtxn, key).unwrap();
-        }
-        wtxn.commit().unwrap();
-    }
+        impl Engine for $engine {
+            const NAME: &'static str = $name;
 
-    fn len(&self) -> u64 {
-        self.db.len(&self.env.read_txn().unwrap()).unwrap()
-    }
+            fn open(dir: &Path) -> Self {
+                let env = unsafe { $krate::EnvOpenOptions::new().map_size(64 << 30).open(dir).unwrap() };
+                let mut wtxn = env.write_txn().unwrap();
+                let db = env.create_database(&mut wtxn, None).unwrap();
+                wtxn.commit().unwrap();
+                $engine { env, db }
+            }
 
-    fn get_all(&self, keys: &[Key]) -> usize {
-        let rtxn = self.env.read_txn().unwrap();
-        keys.iter().filter(|key| self.db.get(&rtxn, key.as_slice()).unwrap().is_some_and(|v| v.len() == 150)).count()
-    }
+            fn insert(&self, pairs: &[(Key, Value)], append: bool) {
+                let mut wtxn = self.env.write_txn().unwrap();
+                let flags = if append { $krate::PutFlags::APPEND } else { $krate::PutFlags::empty() };
+                for (key, value) in pairs {
+                    self.db.put_with_flags(&mut wtxn, flags, key, value).unwrap();
+                }
+                wtxn.commit().unwrap();
+            }
 
-    fn range_all(&self, keys: &[Key], length: usize) -> u64 {
-        let rtxn = self.env.read_txn().unwrap();
-        let mut sum = 0u64;
-        for key in keys {
-            let range = (Bound::Included(key.as_slice()), Bound::Unbounded);
-            for entry in self.db.range(&rtxn, &range).unwrap().take(length) {
-                sum += entry.unwrap().1[0] as u64;
+            fn remove(&self, keys: &[Key]) {
+                let mut wtxn = self.env.write_txn().unwrap();
+                for key in keys {
+                    self.db.delete(&mut wtxn, key).unwrap();
+                }
+                wtxn.commit().unwrap();
+            }
+
+            fn len(&self) -> u64 {
+                self.db.len(&self.env.read_txn().unwrap()).unwrap()
+            }
+
+            fn get_all(&self, keys: &[Key]) -> usize {
+                let rtxn = self.env.read_txn().unwrap();
+                keys.iter().filter(|key| self.db.get(&rtxn, key.as_slice()).unwrap().is_some_and(|v| v.len() == 150)).count()
+            }
+
+            fn range_all(&self, keys: &[Key], length: usize) -> u64 {
+                let rtxn = self.env.read_txn().unwrap();
+                let mut sum = 0u64;
+                for key in keys {
+                    let range = (Bound::Included(key.as_slice()), Bound::Unbounded);
+                    for entry in self.db.range(&rtxn, &range).unwrap().take(length) {
+                        sum += entry.unwrap().1[0] as u64;
+                    }
+                }
+                sum
+            }
+
+            fn compact(&mut self, dir: &Path) -> Measure {
+                let path = dir.join($copy_file);
+                self.env.copy_to_path(&path, $krate::CompactionOption::Enabled).unwrap();
+                file_size(&path)
             }
         }
-        sum
-    }
-
-    fn compact(&mut self, dir: &Path) -> Measure {
-        let path = dir.join("data.arbordb");
-        self.env.copy_to_path(&path, arbordb::CompactionOption::Enabled).unwrap();
-        file_size(&path)
-    }
+    };
 }
 
-pub struct HeedEngine {
-    env: heed::Env,
-    db: heed::Database<heed::types::Bytes, heed::types::Bytes>,
-}
-
-impl Engine for HeedEngine {
-    const NAME: &'static str = "LMDB";
-
-    fn open(dir: &Path) -> Self {
-        let env = unsafe { heed::EnvOpenOptions::new().map_size(64 << 30).open(dir).unwrap() };
-        let mut wtxn = env.write_txn().unwrap();
-        let db = env.create_database(&mut wtxn, None).unwrap();
-        wtxn.commit().unwrap();
-        HeedEngine { env, db }
-    }
-
-    fn insert(&self, pairs: &[(Key, Value)], append: bool) {
-        let mut wtxn = self.env.write_txn().unwrap();
-        let flags = if append { heed::PutFlags::APPEND } else { heed::PutFlags::empty() };
-        for (key, value) in pairs {
-            self.db.put_with_flags(&mut wtxn, flags, key, value).unwrap();
-        }
-        wtxn.commit().unwrap();
-    }
-
-    fn remove(&self, keys: &[Key]) {
-        let mut wtxn = self.env.write_txn().unwrap();
-        for key in keys {
-            self.db.delete(&mut wtxn, key).unwrap();
-        }
-        wtxn.commit().unwrap();
-    }
-
-    fn len(&self) -> u64 {
-        self.db.len(&self.env.read_txn().unwrap()).unwrap()
-    }
-
-    fn get_all(&self, keys: &[Key]) -> usize {
-        let rtxn = self.env.read_txn().unwrap();
-        keys.iter().filter(|key| self.db.get(&rtxn, key.as_slice()).unwrap().is_some_and(|v| v.len() == 150)).count()
-    }
-
-    fn range_all(&self, keys: &[Key], length: usize) -> u64 {
-        let rtxn = self.env.read_txn().unwrap();
-        let mut sum = 0u64;
-        for key in keys {
-            let range = (Bound::Included(key.as_slice()), Bound::Unbounded);
-            for entry in self.db.range(&rtxn, &range).unwrap().take(length) {
-                sum += entry.unwrap().1[0] as u64;
-            }
-        }
-        sum
-    }
-
-    fn compact(&mut self, dir: &Path) -> Measure {
-        let path = dir.join("data.mdb");
-        self.env.copy_to_path(&path, heed::CompactionOption::Enabled).unwrap();
-        file_size(&path)
-    }
-}
+heed_shaped_engine!(ArborEngine, arbordb, "arbordb", "data.arbordb");
+heed_shaped_engine!(HeedEngine, heed, "LMDB", "data.mdb");
 
 const TABLE: redb::TableDefinition<&[u8], &[u8]> = redb::TableDefinition::new("data");
 

@@ -191,6 +191,18 @@ fn run<E: Engine>(plan: &Plan, base: &Path) -> Vec<(String, Measure)> {
     rows
 }
 
+/// Each row's median over several runs of one engine.
+fn median(runs: Vec<Vec<(String, Measure)>>) -> Vec<(String, Measure)> {
+    let rows = runs[0].len();
+    (0..rows)
+        .map(|row| {
+            let mut values: Vec<Measure> = runs.iter().map(|run| run[row].1).collect();
+            values.sort_by(|a, b| a.value().partial_cmp(&b.value()).unwrap_or(std::cmp::Ordering::Equal));
+            (runs[0][row].0.clone(), values[values.len() / 2])
+        })
+        .collect()
+}
+
 fn fsync_latency(base: &Path) -> Duration {
     let path = base.join("fsync-probe");
     let file = std::fs::File::create(&path).unwrap();
@@ -205,13 +217,15 @@ fn fsync_latency(base: &Path) -> Duration {
 
 fn main() {
     let mut scale = 1.0;
+    let mut runs = 1usize;
     let mut output = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--scale" => scale = args.next().and_then(|s| s.parse().ok()).expect("--scale takes a number"),
             "--output" => output = args.next(),
-            other => panic!("unknown argument {other}; use --scale F and --output FILE"),
+            "--runs" => runs = args.next().and_then(|s| s.parse().ok()).expect("--runs takes a number"),
+            other => panic!("unknown argument {other}; use --scale F, --runs N and --output FILE"),
         }
     }
     let base = std::env::current_dir().unwrap().join("target").join("compare-data");
@@ -220,9 +234,16 @@ fn main() {
     let fsync = fsync_latency(&base);
     eprintln!("scale {scale}; fsync latency {fsync:?}");
 
-    let arbor = run::<ArborEngine>(&plan, &base);
-    let lmdb = run::<HeedEngine>(&plan, &base);
-    let redb = run::<RedbEngine>(&plan, &base);
+    // Engines take turns, run after run, so that a noisy stretch hits all of them; each cell
+    // is the median of the runs.
+    let (mut arbor, mut lmdb, mut redb) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 1..=runs {
+        eprintln!("run {round} of {runs}");
+        arbor.push(run::<ArborEngine>(&plan, &base));
+        lmdb.push(run::<HeedEngine>(&plan, &base));
+        redb.push(run::<RedbEngine>(&plan, &base));
+    }
+    let (arbor, lmdb, redb) = (median(arbor), median(lmdb), median(redb));
 
     let ratio = |ours: Measure, theirs: Measure| match (ours.value(), theirs.value()) {
         (Some(ours), Some(theirs)) if theirs > 0.0 => format!("{:.2}x", ours / theirs),
@@ -243,7 +264,7 @@ fn main() {
         )
         .unwrap();
     }
-    writeln!(table, "\nscale {scale}; fsync latency {fsync:?}").unwrap();
+    writeln!(table, "\nscale {scale}; median of {runs} run(s); fsync latency {fsync:?}").unwrap();
     println!("{table}");
     if let Some(output) = output {
         std::fs::write(&output, &table).unwrap();

@@ -4,6 +4,7 @@
 //! Everything here works on fixed-size pages of bytes; the meaning of a branch or leaf page's
 //! contents belongs to the `btree` layer above.
 
+pub(crate) mod dirty;
 pub(crate) mod freelist;
 pub(crate) mod header;
 pub(crate) mod id;

@@ -8,35 +8,11 @@
 //! Dirty pages stay in memory until commit, which seals (checksums) and writes them in page
 //! order through [`PageIo`].
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
-
+use super::dirty::DirtyPages;
 use super::header::{self, PAGE_HEADER_SIZE};
 use super::id::{PageId, TxnId, META_PAGE_COUNT};
 use crate::error::{Error, Result};
 use crate::os::PageIo;
-
-/// A hasher for page numbers: they are already well spread, so one multiply suffices.
-#[derive(Default)]
-pub(crate) struct PageIdHasher(u64);
-
-impl Hasher for PageIdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &byte in bytes {
-            self.0 = (self.0.rotate_left(5) ^ byte as u64).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-        }
-    }
-
-    fn write_u64(&mut self, value: u64) {
-        self.0 = value.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    }
-}
-
-type PageMap<V> = HashMap<PageId, V, BuildHasherDefault<PageIdHasher>>;
 
 /// Largest batch of contiguous pages written with one call.
 const WRITE_BATCH_BYTES_MAX: usize = 4 << 20;
@@ -47,7 +23,7 @@ const WRITE_BATCH_BYTES_MAX: usize = 4 << 20;
 pub(crate) struct PageStore {
     page_size: usize,
     txn_id: TxnId,
-    dirty: PageMap<Box<[u8]>>,
+    dirty: DirtyPages,
     page_count: u64,
     page_limit: u64,
     map_size_bytes: usize,
@@ -74,7 +50,7 @@ impl PageStore {
         PageStore {
             page_size,
             txn_id,
-            dirty: PageMap::default(),
+            dirty: DirtyPages::default(),
             page_count,
             page_limit: (map_size_bytes / page_size) as u64,
             map_size_bytes,
@@ -103,7 +79,7 @@ impl PageStore {
     /// Reads `pages` pages starting at `id`: the dirty copy if there is one, else the map.
     #[inline]
     pub(crate) fn read<'a>(&'a self, map: &'a [u8], id: PageId, pages: usize) -> Result<&'a [u8]> {
-        if let Some(buffer) = self.dirty.get(&id) {
+        if let Some(buffer) = self.dirty.get(id) {
             if buffer.len() < pages * self.page_size {
                 return Err(Error::corrupted(
                     id,
@@ -122,7 +98,7 @@ impl PageStore {
     #[inline]
     pub(crate) fn page_mut(&mut self, id: PageId) -> &mut [u8] {
         self.dirty
-            .get_mut(&id)
+            .get_mut(id)
             .unwrap_or_else(|| panic!("page {id} changed without touch"))
     }
 
@@ -164,7 +140,7 @@ impl PageStore {
     /// Makes `id` writable: a dirty page is returned as is; a committed page is copied to a
     /// new page, which is returned, and the old number is freed.
     pub(crate) fn touch(&mut self, map: &[u8], id: PageId) -> Result<PageId> {
-        if self.dirty.contains_key(&id) {
+        if self.dirty.contains(id) {
             return Ok(id);
         }
         let mut copy = read_committed(map, self.page_size, self.page_count, id, 1)?.to_vec();
@@ -180,7 +156,7 @@ impl PageStore {
     /// freed by this transaction.
     pub(crate) fn free(&mut self, id: PageId, pages: usize) {
         let run = id..id + pages as u64;
-        if self.dirty.remove(&id).is_some() {
+        if self.dirty.remove(id).is_some() {
             for page in run {
                 let position = self
                     .pool
@@ -205,24 +181,22 @@ impl PageStore {
 
     /// Seals and writes every dirty page in page order, batching contiguous pages.
     pub(crate) fn write_dirty(&mut self, io: &dyn PageIo) -> std::io::Result<()> {
-        let mut ids: Vec<PageId> = self.dirty.keys().copied().collect();
-        ids.sort_unstable();
+        let page_size = self.page_size;
         let mut batch: Vec<u8> = Vec::new();
         let mut batch_start = 0u64;
         let mut batch_end = 0u64;
-        for id in ids {
-            let buffer = self.dirty.get_mut(&id).expect("listed above");
+        for (id, buffer) in self.dirty.iter_mut() {
             debug_assert!(buffer.len() >= PAGE_HEADER_SIZE);
             header::seal(buffer);
             if !batch.is_empty() && (id != batch_end || batch.len() >= WRITE_BATCH_BYTES_MAX) {
-                io.write_at(batch_start * self.page_size as u64, &batch)?;
+                io.write_at(batch_start * page_size as u64, &batch)?;
                 batch.clear();
             }
             if batch.is_empty() {
                 batch_start = id;
             }
             batch.extend_from_slice(buffer);
-            batch_end = id + (buffer.len() / self.page_size) as u64;
+            batch_end = id + (buffer.len() / page_size) as u64;
         }
         if !batch.is_empty() {
             io.write_at(batch_start * self.page_size as u64, &batch)?;

@@ -9,6 +9,17 @@ use common::assert_sound;
 
 const MAP_SIZE: usize = 2 << 20;
 
+/// An environment with a 2 MiB map and its unnamed database.
+fn open_small_map(dir: &std::path::Path) -> (Env, Database<Bytes, Bytes>) {
+    let env = unsafe { EnvOpenOptions::new().map_size(MAP_SIZE).open(dir).unwrap() };
+    let mut wtxn = env.write_txn().unwrap();
+    let db = env
+        .create_database::<Bytes, Bytes>(&mut wtxn, None)
+        .unwrap();
+    wtxn.commit().unwrap();
+    (env, db)
+}
+
 fn fill_until_map_full(env: &Env, db: Database<Bytes, Bytes>, start: u32) -> (u32, Error) {
     let mut n = start;
     loop {
@@ -34,17 +45,7 @@ fn fill_until_map_full(env: &Env, db: Database<Bytes, Bytes>, start: u32) -> (u3
 #[test]
 fn map_full_fails_the_transaction_and_keeps_every_commit() {
     let dir = tempfile::tempdir().unwrap();
-    let env = unsafe {
-        EnvOpenOptions::new()
-            .map_size(MAP_SIZE)
-            .open(dir.path())
-            .unwrap()
-    };
-    let mut wtxn = env.write_txn().unwrap();
-    let db = env
-        .create_database::<Bytes, Bytes>(&mut wtxn, None)
-        .unwrap();
-    wtxn.commit().unwrap();
+    let (env, db) = open_small_map(dir.path());
     let (reached, error) = fill_until_map_full(&env, db, 0);
     match error {
         Error::MapFull { map_size_bytes } => assert_eq!(map_size_bytes, MAP_SIZE),
@@ -98,16 +99,8 @@ fn db_len(env: &Env, rtxn: &arbordb::RoTxn<'_>) -> u64 {
 #[test]
 fn resizing_keeps_live_readers_valid_and_refuses_shrinking_below_the_data() {
     let dir = tempfile::tempdir().unwrap();
-    let env = unsafe {
-        EnvOpenOptions::new()
-            .map_size(MAP_SIZE)
-            .open(dir.path())
-            .unwrap()
-    };
+    let (env, db) = open_small_map(dir.path());
     let mut wtxn = env.write_txn().unwrap();
-    let db = env
-        .create_database::<Bytes, Bytes>(&mut wtxn, None)
-        .unwrap();
     for n in 0..3000u32 {
         db.put(&mut wtxn, &n.to_be_bytes(), &[1u8; 200]).unwrap();
     }

@@ -3,10 +3,10 @@
 use std::ops::{Bound, RangeBounds};
 
 use super::codec::BytesEncode;
-use super::database::{encode, encode_range, Database};
+use super::database::{encode_range, Database};
 use super::iter::Direction;
 use super::iter_mut::RwIter;
-use super::seek::prefix_successor;
+use super::seek::encode_prefix;
 use crate::error::Result;
 use crate::txn::RwTxn;
 
@@ -70,9 +70,8 @@ impl<KC, DC> Database<KC, DC> {
     where
         KC: BytesEncode<'a>,
     {
-        let prefix = encode::<KC>(prefix)?.into_owned();
-        let end = prefix_successor(&prefix).map_or(Bound::Unbounded, Bound::Excluded);
-        RwIter::new(txn, *self, Direction::Forward, Bound::Included(prefix), end)
+        let (start, end) = encode_prefix::<KC>(prefix)?;
+        RwIter::new(txn, *self, Direction::Forward, start, end)
     }
 
     /// The entries whose keys start with `prefix`, in reverse key order, through a write
@@ -85,14 +84,7 @@ impl<KC, DC> Database<KC, DC> {
     where
         KC: BytesEncode<'a>,
     {
-        let prefix = encode::<KC>(prefix)?.into_owned();
-        let start = prefix_successor(&prefix).map_or(Bound::Unbounded, Bound::Excluded);
-        RwIter::new(
-            txn,
-            *self,
-            Direction::Backward,
-            start,
-            Bound::Included(prefix),
-        )
+        let (start, end) = encode_prefix::<KC>(prefix)?;
+        RwIter::new(txn, *self, Direction::Backward, end, start)
     }
 }

@@ -3,7 +3,7 @@
 use std::ops::Bound;
 
 use super::codec::{BytesDecode, BytesEncode};
-use super::database::{encode, Database};
+use super::database::{as_ref, encode, Database, EncodedRange};
 use super::iter::{decode_entry, Direction, RoPrefix, RoRevPrefix};
 use crate::error::Result;
 use crate::txn::RoTxn;
@@ -15,6 +15,14 @@ pub(crate) fn prefix_successor(prefix: &[u8]) -> Option<Vec<u8>> {
     let mut successor = prefix[..=keep].to_vec();
     successor[keep] += 1;
     Some(successor)
+}
+
+/// The key range of every key starting with the encoded `prefix`: from the prefix itself up
+/// to (not including) its successor, or to the end when it has none.
+pub(crate) fn encode_prefix<'a, C: BytesEncode<'a>>(prefix: &'a C::EItem) -> Result<EncodedRange> {
+    let prefix = encode::<C>(prefix)?.into_owned();
+    let end = prefix_successor(&prefix).map_or(Bound::Unbounded, Bound::Excluded);
+    Ok((Bound::Included(prefix), end))
 }
 
 impl<KC, DC> Database<KC, DC> {
@@ -103,11 +111,10 @@ impl<KC, DC> Database<KC, DC> {
     where
         KC: BytesEncode<'a>,
     {
-        let prefix = encode::<KC>(prefix)?;
-        let end = prefix_successor(&prefix).map_or(Bound::Unbounded, Bound::Excluded);
+        let (start, end) = encode_prefix::<KC>(prefix)?;
         Ok(RoPrefix::new(self.raw_iter(
             txn,
-            Bound::Included(&prefix),
+            as_ref(&start),
             end,
             Direction::Forward,
         )?))
@@ -122,15 +129,11 @@ impl<KC, DC> Database<KC, DC> {
     where
         KC: BytesEncode<'a>,
     {
-        let prefix = encode::<KC>(prefix)?;
-        let successor = prefix_successor(&prefix);
-        let start = successor
-            .as_deref()
-            .map_or(Bound::Unbounded, Bound::Excluded);
+        let (start, end) = encode_prefix::<KC>(prefix)?;
         Ok(RoRevPrefix::new(self.raw_iter(
             txn,
+            as_ref(&end),
             start,
-            Bound::Included(prefix.into_owned()),
             Direction::Backward,
         )?))
     }

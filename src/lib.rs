@@ -49,6 +49,8 @@ mod error;
 mod flags;
 mod os;
 mod page;
+#[cfg(feature = "scoped")]
+pub mod scoped;
 mod txn;
 
 pub use btree::check::{CheckReport, PROBLEMS_MAX};

@@ -183,6 +183,8 @@ impl PageSource for RoTxn<'_> {
 
     #[inline]
     fn read(&self, id: PageId, pages: usize) -> Result<&[u8]> {
+        #[cfg(feature = "test-support")]
+        crate::testing::count_page_read();
         match &self.write {
             Some(write) => write.store.read(self.map.bytes(), id, pages),
             None => read_committed(

@@ -114,5 +114,29 @@ fn read_txn(c: &mut Criterion) {
     c.bench_function("begin and end a read transaction", |b| b.iter(|| black_box(env.read_txn().unwrap())));
 }
 
-criterion_group!(benches, point_get, cursor_next, insert, small_commit, read_txn);
+fn scoped_get(c: &mut Criterion) {
+    use arbordb::scoped::{GlobalScopeRegistry, Scope, ScopedBytesDatabase};
+    // 200,000 entries spread over 100 scopes, as a multi-tenant service would hold them; the
+    // cost over a plain get is the registry lookup (collision check) and the prefix.
+    let dir = tempfile::tempdir().unwrap();
+    let env = open(dir.path());
+    let mut wtxn = env.write_txn().unwrap();
+    let registry = std::sync::Arc::new(GlobalScopeRegistry::new(&env, &mut wtxn).unwrap());
+    let db = ScopedBytesDatabase::create(&env, "scoped", &mut wtxn, registry).unwrap();
+    let scopes: Vec<Scope> = (0..100).map(|i| Scope::named(&format!("tenant_{i}")).unwrap()).collect();
+    for n in 0..200_000u64 {
+        db.put(&mut wtxn, &scopes[(n % 100) as usize], &key(n), &[1u8; 100]).unwrap();
+    }
+    wtxn.commit().unwrap();
+    let rtxn = env.read_txn().unwrap();
+    let mut n = 0u64;
+    c.bench_function("scoped get (200000 entries in 100 scopes)", |b| {
+        b.iter(|| {
+            n = (n + 7919) % 200_000;
+            black_box(db.get(&rtxn, &scopes[(n % 100) as usize], &key(n)).unwrap());
+        })
+    });
+}
+
+criterion_group!(benches, point_get, cursor_next, insert, small_commit, read_txn, scoped_get);
 criterion_main!(benches);

@@ -118,6 +118,14 @@ pub enum Error {
     ReadOnly,
     /// Returned when the same path is opened twice in one process with different flags.
     EnvAlreadyOpened,
+    /// Returned when the lock file beside the data file is not an arbordb lock file of this
+    /// layout version (docs/format.md, "Lock file").
+    InvalidLockFile {
+        /// The lock file.
+        path: PathBuf,
+        /// What is wrong, in words.
+        reason: String,
+    },
     /// Returned when an option or argument is out of range.
     InvalidOption {
         /// What is wrong, in words.
@@ -204,6 +212,11 @@ impl fmt::Display for Error {
             Error::EnvAlreadyOpened => write!(
                 f,
                 "this path is already open in this process with different flags"
+            ),
+            Error::InvalidLockFile { path, reason } => write!(
+                f,
+                "{} is not a usable arbordb lock file: {reason}",
+                path.display()
             ),
             Error::InvalidOption { reason } => write!(f, "invalid option: {reason}"),
             Error::Encoding(error) => write!(f, "error while encoding: {error}"),

@@ -51,6 +51,7 @@ mod os;
 mod page;
 #[cfg(feature = "scoped")]
 pub mod scoped;
+mod sync;
 mod txn;
 
 pub use btree::check::{CheckReport, PROBLEMS_MAX};

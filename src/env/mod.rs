@@ -14,6 +14,7 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Instant;
 
 use parking_lot::{Mutex, RwLock};
 
@@ -26,9 +27,9 @@ use crate::btree::node;
 use crate::db::{Database, DatabaseStat};
 use crate::error::{Error, Result};
 use crate::flags::EnvFlags;
-use crate::os::{LockFile, Map, PageIo};
+use crate::os::{process, Map, PageIo};
 use crate::page::freelist::FreeList;
-use crate::page::meta::{Meta, META_SIZE};
+use crate::page::meta::{Meta, MetaSlot, META_SIZE};
 use crate::page::readers::ReaderTable;
 use crate::page::{PageId, TxnId};
 use crate::txn::{RoTxn, RwTxn};
@@ -80,10 +81,9 @@ pub(crate) struct WriterState {
     pub(crate) freelist: Option<CachedFreeList>,
     /// The data file's length as last set.
     pub(crate) file_len_bytes: u64,
-    /// The newest commit whose meta is known to be on stable storage. Its tree must survive
-    /// any crash, so pages it reaches are never reused; pages freed by it or before it may be
-    /// (invariant 3).
-    pub(crate) durable_txn_id: TxnId,
+    /// When this process last looked for dead readers pinning pages (at most every
+    /// `STALE_CHECK_INTERVAL`, so commits do not pay for it each time).
+    pub(crate) stale_checked_at: Option<Instant>,
     /// Set when a sync failed: writes are refused until the environment is reopened.
     pub(crate) poisoned: bool,
 }
@@ -99,16 +99,134 @@ pub(crate) struct EnvInner {
     pub(crate) io: Box<dyn PageIo>,
     pub(crate) file: File,
     pub(crate) map: RwLock<Arc<Map>>,
-    /// The newest committed meta; readers copy it.
+    /// The newest commit this process knows of, cached; readers copy it when its id is the
+    /// current txn id of the reader table (else another process committed since).
     pub(crate) current: RwLock<Meta>,
-    /// `current.txn_id`, readable without a lock for the reader handshake.
-    pub(crate) current_txn_id: AtomicU64,
+    /// The reader table, the current and durable txn ids, and the lock file, shared by every
+    /// process with the environment open (see `page/readers.rs`).
     pub(crate) readers: ReaderTable,
     pub(crate) writer_lock: WriterLock,
     pub(crate) writer: Mutex<WriterState>,
     /// Names of the named databases handed out so far; database index `i + 1` is `names[i]`.
     pub(crate) database_names: RwLock<Vec<String>>,
-    _lock_file: Option<LockFile>,
+}
+
+/// How often at most a writer checks whether the readers pinning old pages still run.
+const STALE_CHECK_INTERVAL: std::time::Duration = std::time::Duration::from_millis(100);
+
+impl EnvInner {
+    /// Takes the writer lock: this process's, then the lock file's; `Ok(None)` if `wait` is
+    /// false and another writer holds either.
+    pub(crate) fn lock_writer(&self, wait: bool) -> Result<Option<WriterGuard<'_>>> {
+        Ok(self.writer_lock.acquire(self.readers.lock_file(), wait)?)
+    }
+
+    /// The meta of commit `id`: the cached one, or (another process committed it) read from
+    /// its slot in the file. `Ok(None)` when a newer commit has overwritten that slot since
+    /// `id` was current; the caller retries with the newer id.
+    pub(crate) fn snapshot_meta(&self, id: TxnId) -> Result<Option<Meta>> {
+        let cached = *self.current.read();
+        if cached.txn_id == id {
+            return Ok(Some(cached));
+        }
+        // Read with pread, not through the map: the map's bytes must never change under a
+        // borrow, and meta slots are rewritten in place (docs/unsafe.md).
+        let mut bytes = [0u8; META_SIZE];
+        self.file
+            .read_exact_at(&mut bytes, (id % 2) * self.page_size as u64)?;
+        if let MetaSlot::Valid(meta) = Meta::decode(&bytes) {
+            if meta.txn_id == id && meta.page_size as usize == self.page_size {
+                let mut current = self.current.write();
+                if current.txn_id < id {
+                    *current = meta;
+                }
+                return Ok(Some(meta));
+            }
+        }
+        if self.readers.current_txn_id() == id {
+            // Nobody overwrote the slot (only commit id + 2 may, after id + 1 is current).
+            return Err(Error::corrupted(
+                id % 2,
+                format!("the lock file names commit {id} as the newest, but its meta slot does not hold it"),
+            ));
+        }
+        Ok(None)
+    }
+
+    /// The newest commit on disk, for a writer about to build on it. Another process may have
+    /// committed since this one last looked, or died between writing its meta and publishing
+    /// its id: the id is repaired before the writer scans the readers (see `page/readers.rs`).
+    pub(crate) fn newest_meta(&self) -> Result<Meta> {
+        let file_len = self.io.file_len()?;
+        let meta = options::choose_meta(&self.file, &self.registry_path, file_len)?;
+        if meta.page_size as usize != self.page_size {
+            return Err(Error::corrupted(
+                0,
+                "the page size of the newest meta changed",
+            ));
+        }
+        if self.readers.current_txn_id() != meta.txn_id {
+            self.readers.set_current_txn_id(meta.txn_id);
+        }
+        let mut current = self.current.write();
+        if current.txn_id != meta.txn_id {
+            *current = meta;
+        }
+        Ok(meta)
+    }
+
+    /// The map, grown first when `meta`'s pages reach past it (another process with a larger
+    /// map size grew the file). A writer also adopts a larger map size recorded in the meta,
+    /// so that it may grow the file as far as the other process could.
+    pub(crate) fn map_for(&self, meta: &Meta, adopt_map_size: bool) -> Result<Arc<Map>> {
+        let needed = meta.page_count as usize * self.page_size;
+        let wanted = if adopt_map_size {
+            needed.max(meta.map_size as usize)
+        } else {
+            needed
+        };
+        let map = self.map.read().clone();
+        if map.len() >= wanted {
+            return Ok(map);
+        }
+        let mut slot = self.map.write();
+        if slot.len() < wanted {
+            let len = wanted.div_ceil(self.page_size) * self.page_size;
+            *slot = Arc::new(Map::new(&self.file, len)?);
+        }
+        Ok(slot.clone())
+    }
+
+    /// Frees the reader slots of processes that no longer run.
+    pub(crate) fn clear_stale_readers(&self) -> usize {
+        self.readers.clear_stale(process::is_alive)
+    }
+
+    /// The oldest snapshot a reader holds, for a writer building on commit `base`. When readers
+    /// of other processes pin older commits, checks (at most every `STALE_CHECK_INTERVAL`)
+    /// that they still run, so a killed reader does not pin pages forever.
+    pub(crate) fn oldest_reader(&self, writer: &mut WriterState, base: TxnId) -> Option<TxnId> {
+        let oldest = self.readers.oldest()?;
+        let due = writer
+            .stale_checked_at
+            .is_none_or(|at| at.elapsed() >= STALE_CHECK_INTERVAL);
+        if oldest >= base || !due {
+            return Some(oldest);
+        }
+        writer.stale_checked_at = Some(Instant::now());
+        let me = process::current();
+        let foreign_dead = self
+            .readers
+            .owners_older_than(base)
+            .into_iter()
+            .any(|(pid, start)| {
+                (pid, start) != (me.pid, me.start) && !process::is_alive(pid, start)
+            });
+        if foreign_dead && self.clear_stale_readers() > 0 {
+            return self.readers.oldest();
+        }
+        Some(oldest)
+    }
 }
 
 impl Drop for EnvInner {
@@ -245,11 +363,12 @@ impl Env {
 
     /// Flushes the data file to disk (useful after commits under `NO_SYNC` / `NO_META_SYNC`).
     pub fn force_sync(&self) -> Result<()> {
-        let _writer = self.inner.writer_lock.acquire();
+        let _writer = self.inner.lock_writer(true)?;
         let mut writer = self.inner.writer.lock();
         match self.inner.io.sync_all() {
             Ok(()) => {
-                writer.durable_txn_id = self.inner.current_txn_id.load(Ordering::SeqCst);
+                let newest = self.inner.readers.current_txn_id();
+                self.inner.readers.raise_durable_txn_id(newest);
                 Ok(())
             }
             Err(error) => {
@@ -274,11 +393,14 @@ impl Env {
         self.inner.page_size
     }
 
-    /// Reclaims the slots of readers whose process died. Readers of this process are always
-    /// alive while their slot is taken, so this returns 0 until the reader table is shared
-    /// between processes.
+    /// Frees the reader slots of processes that died (killed, crashed) while holding a read
+    /// transaction, and returns how many. Slots are also reclaimed on their own when the table
+    /// is full and when dead readers pin pages a writer could reuse.
+    ///
+    /// A slot records its owner's pid and start time, so a reused pid does not keep a dead
+    /// reader's slot alive.
     pub fn clear_stale_readers(&self) -> Result<usize> {
-        Ok(0)
+        Ok(self.inner.clear_stale_readers())
     }
 
     /// Changes the map size to `new_size` bytes (rounded up to whole pages).
@@ -291,7 +413,7 @@ impl Env {
     /// The same contract as [`EnvOpenOptions::open`]; resizing itself adds nothing to it. It is
     /// `unsafe` to keep heed's signature.
     pub unsafe fn resize(&self, new_size: usize) -> Result<()> {
-        let _writer = self.inner.writer_lock.acquire();
+        let _writer = self.inner.lock_writer(true)?;
         let page_size = self.inner.page_size;
         let new_size = new_size.div_ceil(page_size) * page_size;
         let in_use = self.inner.current.read().page_count as usize * page_size;
@@ -311,7 +433,7 @@ impl Env {
     pub fn check(&self) -> Result<CheckReport> {
         // Read the meta slots and begin the snapshot with no commit in between.
         let (rtxn, slots, file_len) = {
-            let _writer = self.inner.writer_lock.acquire();
+            let _writer = self.inner.lock_writer(true)?;
             let rtxn = self.read_txn()?;
             let mut slots = [[0u8; META_SIZE]; 2];
             for (index, slot) in slots.iter_mut().enumerate() {

@@ -4,7 +4,6 @@ use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 use parking_lot::{Mutex, RwLock};
@@ -12,11 +11,11 @@ use parking_lot::{Mutex, RwLock};
 use super::{registry, Env, EnvInner, WriterLock, WriterState};
 use crate::error::{Error, Result};
 use crate::flags::EnvFlags;
-use crate::os::{os_page_size, LockFile, Map, OsFile, PageIo, PageIoFactory};
+use crate::os::{os_page_size, LockFile, Map, OsFile, PageIo, PageIoFactory, Role};
 use crate::page::meta::{
     is_valid_page_size, Meta, MetaSlot, MAGIC, META_SIZE, PAGE_SIZE_MAX, PAGE_SIZE_MIN,
 };
-use crate::page::readers::ReaderTable;
+use crate::page::readers::{ReaderTable, TableError};
 
 /// The default map size: 64 GiB of address space (not of disk; the file grows as needed).
 pub const DEFAULT_MAP_SIZE_BYTES: usize = if cfg!(target_pointer_width = "64") {
@@ -91,7 +90,9 @@ impl EnvOpenOptions {
         self
     }
 
-    /// The number of read transactions that may be live at once.
+    /// The number of read transactions that may be live at once, across every process that
+    /// has the environment open. The first process to open it sizes the shared reader table;
+    /// later processes use that size.
     pub fn max_readers(&mut self, readers: u32) -> &mut Self {
         self.max_readers = Some(readers);
         self
@@ -137,14 +138,16 @@ impl EnvOpenOptions {
     ///
     /// Opening a path that is already open in this process returns the same environment
     /// (sharing all state) when the flags agree, and [`Error::EnvAlreadyOpened`] otherwise.
+    /// Other processes may open it at the same time: they share the lock file's reader table
+    /// and take turns writing (docs/design.md, "The concurrency protocol").
     ///
     /// # Safety
     ///
-    /// The data file is memory-mapped, and reads hand out slices of the map. While the
-    /// environment is open, nothing outside arbordb may truncate or write the data file (for
-    /// example another program, or a second copy of arbordb opening it by another path such as
-    /// a hard link). A truncated file makes reads fault (SIGBUS); a rewritten one changes bytes
-    /// under live `&[u8]` borrows.
+    /// The data file and the lock file are memory-mapped, and reads hand out slices of the
+    /// data map. While the environment is open, nothing but arbordb (in this or other
+    /// processes) may truncate or write either file: not another program, nor this process
+    /// opening the same file by a second path such as a hard link. A truncated file makes reads
+    /// fault (SIGBUS); a rewritten one changes bytes under live `&[u8]` borrows.
     pub unsafe fn open<P: AsRef<Path>>(&self, path: P) -> Result<Env> {
         let path = path.as_ref();
         let (data_path, lock_path) = self.file_paths(path)?;
@@ -200,18 +203,27 @@ impl EnvOpenOptions {
                 });
             }
         }
-        let lock_file = match LockFile::acquire(lock_path, !read_only) {
-            Ok(Some(lock)) => Some(lock),
-            Ok(None) => {
-                return Err(Error::Io(io::Error::new(
-                    io::ErrorKind::WouldBlock,
-                    format!("{} is locked by another process", lock_path.display()),
-                )))
+        // The lock file first: the first process to open the environment holds it exclusively
+        // while it creates the data file and initialises the shared reader table.
+        let lock = match LockFile::open(lock_path, true) {
+            Ok(opened) => Some(opened),
+            // Read-only where the lock file cannot be created or written (a read-only
+            // directory, file or file system): open without it, with a reader table private to
+            // this process. Safe only while no process writes the environment (docs/design.md).
+            Err(error)
+                if read_only
+                    && matches!(
+                        error.kind(),
+                        io::ErrorKind::PermissionDenied
+                            | io::ErrorKind::ReadOnlyFilesystem
+                            | io::ErrorKind::NotFound
+                    ) =>
+            {
+                None
             }
-            // A read-only open of a directory we cannot write still reads.
-            Err(error) if read_only && error.kind() != io::ErrorKind::WouldBlock => None,
             Err(error) => return Err(error.into()),
         };
+        let first = lock.as_ref().is_none_or(|(_, role)| *role == Role::First);
         let file = OpenOptions::new()
             .read(true)
             .write(!read_only)
@@ -220,7 +232,9 @@ impl EnvOpenOptions {
             .open(data_path)?;
         let mut file_len = file.metadata()?.len();
         if file_len == 0 {
-            if read_only {
+            // Only the first opener creates the file (another process that finds it empty
+            // raced a creator that died; it was never an environment).
+            if read_only || !first {
                 return Err(Error::NotAnArbordbFile {
                     path: data_path.to_path_buf(),
                 });
@@ -252,6 +266,24 @@ impl EnvOpenOptions {
             .max(file_len as usize);
         let map_size = map_size.div_ceil(page_size) * page_size;
         let map = Map::new(&file, map_size)?;
+        // The newest meta may still sit in the page cache only (a previous process ran with
+        // NO_META_SYNC): count only the one before it as durable.
+        let durable = meta.txn_id.saturating_sub(1);
+        let max_readers = max_readers as usize;
+        let readers = match lock {
+            Some((lock_file, role)) => {
+                ReaderTable::shared(lock_file, role, max_readers, meta.txn_id, durable).map_err(
+                    |error| match error {
+                        TableError::Io(error) => Error::Io(error),
+                        TableError::Foreign(reason) => Error::InvalidLockFile {
+                            path: lock_path.to_path_buf(),
+                            reason,
+                        },
+                    },
+                )?
+            }
+            None => ReaderTable::private(max_readers, meta.txn_id, durable),
+        };
         let io_file = file.try_clone()?;
         let io = match &self.page_io {
             Some(factory) => factory(io_file)?,
@@ -269,19 +301,15 @@ impl EnvOpenOptions {
             file,
             map: RwLock::new(Arc::new(map)),
             current: RwLock::new(meta),
-            current_txn_id: AtomicU64::new(meta.txn_id),
-            readers: ReaderTable::new(max_readers as usize),
+            readers,
             writer_lock: WriterLock::default(),
             writer: Mutex::new(WriterState {
                 freelist: None,
                 file_len_bytes: file_len,
-                // The newest meta may still sit in the page cache only (a previous process ran
-                // with NO_META_SYNC): count only the one before it as durable.
-                durable_txn_id: meta.txn_id.saturating_sub(1),
+                stale_checked_at: None,
                 poisoned: false,
             }),
             database_names: RwLock::new(Vec::new()),
-            _lock_file: lock_file,
         }))
     }
 }

@@ -7,12 +7,13 @@
 mod file;
 mod lock;
 mod mmap;
+pub(crate) mod process;
 #[cfg(any(test, feature = "test-support"))]
 pub(crate) mod simulated;
 
 pub(crate) use file::OsFile;
 pub use file::{PageIo, PageIoFactory};
-pub(crate) use lock::LockFile;
+pub(crate) use lock::{LockFile, Role};
 pub(crate) use mmap::Map;
 
 /// The operating system's memory page size in bytes: the default page size of new files.

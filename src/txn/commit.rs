@@ -22,8 +22,6 @@
 //! dropped the previous meta: both poison the environment, which refuses writes until it is
 //! reopened. A failed sync is never retried and trusted.
 
-use std::sync::atomic::Ordering;
-
 use super::read::RoTxn;
 use super::write::RwTxn;
 use crate::btree::mutate::{PutMode, Writer};
@@ -187,14 +185,14 @@ impl RwTxn<'_> {
         // that sync made the previous meta durable. Without syncs, only a process crash is
         // survived (the page cache keeps the writes), so keep one commit of margin.
         let durable_now = if sync_meta { txn_id } else { txn_id - 1 };
-        writer_state.durable_txn_id = writer_state.durable_txn_id.max(durable_now);
         writer_state.freelist = Some(CachedFreeList {
             txn_id,
             list,
             chain,
         });
         *env.current.write() = *meta;
-        env.current_txn_id.store(txn_id, Ordering::SeqCst);
+        env.readers.raise_durable_txn_id(durable_now);
+        env.readers.set_current_txn_id(txn_id);
         Ok(())
     }
 }

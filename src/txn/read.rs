@@ -1,7 +1,6 @@
 //! Read transactions: stable snapshots of one commit.
 
 use std::cell::RefCell;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use super::write::WriteState;
@@ -10,7 +9,7 @@ use crate::btree::cursor::{self, Cursor};
 use crate::btree::PageSource;
 use crate::env::EnvInner;
 use crate::error::{Error, Result};
-use crate::os::Map;
+use crate::os::{process, Map};
 use crate::page::meta::{Meta, TreeInfo};
 use crate::page::readers::BeginRead;
 use crate::page::store::read_committed;
@@ -62,25 +61,37 @@ pub struct RoTxn<'e> {
 
 impl<'e> RoTxn<'e> {
     pub(crate) fn begin(env: &'e EnvInner) -> Result<RoTxn<'e>> {
-        let begin = env.readers.begin(
-            || {
-                let meta = *env.current.read();
-                (meta.txn_id, meta)
-            },
-            || env.current_txn_id.load(Ordering::SeqCst),
-        );
-        match begin {
+        let me = process::current();
+        let begin = || {
+            env.readers
+                .begin(me.pid, me.start, |id| env.snapshot_meta(id))
+        };
+        let mut outcome = begin()?;
+        // A full table may hold slots of processes that died: reclaim them and try again.
+        if matches!(outcome, BeginRead::Full) && env.clear_stale_readers() > 0 {
+            outcome = begin()?;
+        }
+        match outcome {
             BeginRead::Full => Err(Error::ReadersFull {
                 max_readers: env.readers.capacity() as u32,
             }),
-            BeginRead::Started { slot, snapshot } => Ok(RoTxn {
-                env,
-                map: env.map.read().clone(),
-                meta: snapshot,
-                slot: Some(slot),
-                trees: RefCell::new(Vec::new()),
-                write: None,
-            }),
+            BeginRead::Started { slot, snapshot } => {
+                let map = match env.map_for(&snapshot, false) {
+                    Ok(map) => map,
+                    Err(error) => {
+                        env.readers.end(slot);
+                        return Err(error);
+                    }
+                };
+                Ok(RoTxn {
+                    env,
+                    map,
+                    meta: snapshot,
+                    slot: Some(slot),
+                    trees: RefCell::new(Vec::new()),
+                    write: None,
+                })
+            }
         }
     }
 

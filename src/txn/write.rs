@@ -82,25 +82,23 @@ impl<'e> RwTxn<'e> {
         if env.flags.contains(EnvFlags::READ_ONLY) {
             return Err(Error::ReadOnly);
         }
-        let guard = if wait {
-            env.writer_lock.acquire()
-        } else {
-            match env.writer_lock.try_acquire() {
-                Some(guard) => guard,
-                None => return Ok(None),
-            }
+        let Some(guard) = env.lock_writer(wait)? else {
+            return Ok(None);
         };
         let mut writer = env.writer.lock();
         if writer.poisoned {
             return Err(Error::EnvPoisoned);
         }
-        let meta = *env.current.read();
-        let map = env.map.read().clone();
+        let meta = env.newest_meta()?;
+        let map = env.map_for(&meta, true)?;
         if writer
             .freelist
             .as_ref()
             .is_none_or(|cached| cached.txn_id != meta.txn_id)
         {
+            // Another process committed (or this is the first write): what this process
+            // knew of the file is stale.
+            writer.file_len_bytes = env.io.file_len()?;
             let (list, chain) =
                 freelist::read_chain(meta.freelist, meta.page_count, env.page_size, |id| {
                     read_committed(map.bytes(), env.page_size, meta.page_count, id, 1)
@@ -114,16 +112,15 @@ impl<'e> RwTxn<'e> {
         let cached = writer.freelist.as_ref().expect("loaded above");
         let mut pending = cached.list.clone();
         let old_chain = cached.chain.clone();
-        let durable = writer.durable_txn_id;
-        drop(writer);
-
+        let durable = env.readers.durable_txn_id();
         // Pages freed by txn T were reachable in snapshot T - 1 and nowhere later. They are
-        // reusable once every reader's snapshot is at least T, and T is no newer than the
-        // newest durable meta, whose tree a crash must never damage (invariant 3).
+        // reusable once every reader's snapshot (in every process) is at least T, and T is no
+        // newer than the newest durable meta, whose tree a crash must never damage
+        // (invariant 3).
         let reuse_limit = env
-            .readers
-            .oldest()
+            .oldest_reader(&mut writer, meta.txn_id)
             .map_or(durable, |oldest| oldest.min(durable));
+        drop(writer);
         let pool = pending.take_reusable(reuse_limit);
         let store = PageStore::new(
             env.page_size,

@@ -60,7 +60,9 @@ pub use db::{
     RoRange, RoRevIter, RoRevPrefix, RoRevRange, RwIter, RwPrefix, RwRange, RwRevIter, RwRevPrefix,
     RwRevRange, Unspecified,
 };
-pub use env::{CompactionOption, Env, EnvInfo, EnvOpenOptions, DATA_FILE_NAME, LOCK_FILE_NAME};
+pub use env::{
+    CompactionOption, Env, EnvInfo, EnvOpenOptions, ReaderInfo, DATA_FILE_NAME, LOCK_FILE_NAME,
+};
 pub use error::{BoxedError, Error, Result};
 
 /// Byte orders for the integer codecs (the `byteorder` crate, re-exported as heed does).

@@ -348,3 +348,67 @@ fn every_standard_range_syntax_works() {
     assert_eq!(db.first(&rtxn).unwrap(), Some((0, ())));
     assert_eq!(db.last(&rtxn).unwrap(), Some((98, ())));
 }
+
+#[test]
+fn delete_database_frees_its_pages_and_removes_its_name_at_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = common::open(dir.path());
+    let mut wtxn = env.write_txn().unwrap();
+    let doomed = env
+        .create_database::<Bytes, Bytes>(&mut wtxn, Some("doomed"))
+        .unwrap();
+    let kept = env
+        .create_database::<Bytes, Bytes>(&mut wtxn, Some("kept"))
+        .unwrap();
+    for i in 0..5_000u32 {
+        doomed.put(&mut wtxn, &i.to_be_bytes(), &[1; 100]).unwrap();
+        kept.put(&mut wtxn, &i.to_be_bytes(), b"k").unwrap();
+    }
+    wtxn.commit().unwrap();
+
+    // An aborted deletion changes nothing.
+    let mut wtxn = env.write_txn().unwrap();
+    assert!(env.delete_database(&mut wtxn, "doomed").unwrap());
+    wtxn.abort();
+    assert_eq!(doomed.len(&env.read_txn().unwrap()).unwrap(), 5_000);
+
+    let mut wtxn = env.write_txn().unwrap();
+    assert!(env.delete_database(&mut wtxn, "doomed").unwrap());
+    assert!(
+        !env.delete_database(&mut wtxn, "doomed").unwrap(),
+        "already gone"
+    );
+    assert!(!env.delete_database(&mut wtxn, "never").unwrap());
+    assert!(env
+        .open_database::<Bytes, Bytes>(&wtxn, Some("doomed"))
+        .unwrap()
+        .is_none());
+    assert!(matches!(
+        doomed.get(&wtxn, b"x"),
+        Err(arbordb::Error::DatabaseNotFound { .. })
+    ));
+    wtxn.commit().unwrap();
+
+    let snapshot = env.read_txn().unwrap();
+    assert_eq!(snapshot.database_names().unwrap(), ["kept"]);
+    assert_eq!(kept.len(&snapshot).unwrap(), 5_000);
+    drop(snapshot);
+    common::assert_sound(&env); // the pages went to the freelist, none leaked
+    let report = env.check().unwrap();
+    assert!(
+        report.pages_free > 100,
+        "the deleted tree's pages are free: {}",
+        report.pages_free
+    );
+
+    // Created again, it starts empty; the deletion survives reopening.
+    let mut wtxn = env.write_txn().unwrap();
+    let again = env
+        .create_database::<Bytes, Bytes>(&mut wtxn, Some("doomed"))
+        .unwrap();
+    assert_eq!(again.len(&wtxn).unwrap(), 0);
+    wtxn.abort();
+    drop(env);
+    let env = common::open(dir.path());
+    assert_eq!(env.read_txn().unwrap().database_names().unwrap(), ["kept"]);
+}

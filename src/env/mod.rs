@@ -235,6 +235,15 @@ impl Drop for EnvInner {
     }
 }
 
+/// A live read transaction, from [`Env::reader_list`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReaderInfo {
+    /// The process that holds it.
+    pub pid: u32,
+    /// The commit it reads; `None` while it is still starting.
+    pub txn_id: Option<u64>,
+}
+
 /// Information about an environment, as heed's `EnvInfo`.
 #[derive(Debug, Clone, Copy)]
 pub struct EnvInfo {
@@ -308,6 +317,21 @@ impl Env {
             .map(|dbi| Database::new(self.inner.id, dbi)))
     }
 
+    /// Deletes the named database `name` in `wtxn`: its pages are freed and, once `wtxn`
+    /// commits, the name is gone (LMDB's `mdb_drop` with `del = 1`). Returns whether it
+    /// existed. Handles on it give [`Error::DatabaseNotFound`] until it is created again. To
+    /// empty a database but keep it, use [`Database::clear`].
+    pub fn delete_database(&self, wtxn: &mut RwTxn<'_>, name: &str) -> Result<bool> {
+        self.check_txn_env(wtxn.env_id())?;
+        match wtxn.open_tree(Some(name))? {
+            Some(dbi) => {
+                wtxn.delete_tree(dbi)?;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
     fn check_txn_env(&self, env_id: u64) -> Result<()> {
         if env_id != self.inner.id {
             return Err(Error::DatabaseFromAnotherEnv);
@@ -349,6 +373,39 @@ impl Env {
             maximum_number_of_readers: self.inner.readers.capacity() as u32,
             number_of_readers: self.inner.readers.count() as u32,
         }
+    }
+
+    /// The live read transactions of every process (LMDB's `mdb_reader_list`), slots of dead
+    /// processes included until they are cleared.
+    pub fn reader_list(&self) -> Vec<ReaderInfo> {
+        self.inner
+            .readers
+            .list()
+            .into_iter()
+            .map(|(pid, txn_id)| ReaderInfo { pid, txn_id })
+            .collect()
+    }
+
+    /// The number of pages on the newest commit's freelist (including the list's own pages):
+    /// free for reuse once no reader needs them.
+    pub fn free_pages(&self) -> Result<u64> {
+        let rtxn = self.read_txn()?;
+        let page_size = self.inner.page_size;
+        let (list, chain) = crate::page::freelist::read_chain(
+            rtxn.meta.freelist,
+            rtxn.meta.page_count,
+            page_size,
+            |id| {
+                crate::page::store::read_committed(
+                    rtxn.map.bytes(),
+                    page_size,
+                    rtxn.meta.page_count,
+                    id,
+                    1,
+                )
+            },
+        )?;
+        Ok(list.page_total() as u64 + chain.len() as u64)
     }
 
     /// Statistics of the unnamed database, as LMDB's `mdb_env_stat`.

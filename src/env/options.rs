@@ -71,7 +71,8 @@ impl Default for EnvOpenOptions {
 }
 
 impl EnvOpenOptions {
-    /// Default options: a 64 GiB map, 126 readers, 64 named databases, OS page size.
+    /// Default options: a 64 GiB map (for an existing environment: the map size it was last
+    /// written with), 126 readers, 64 named databases, OS page size.
     pub fn new() -> EnvOpenOptions {
         EnvOpenOptions {
             map_size: None,
@@ -259,9 +260,17 @@ impl EnvOpenOptions {
             }
         }
         let needed = meta.page_count as usize * page_size;
+        // Unless told otherwise, an existing environment keeps the map size it was last written
+        // with (recorded in the meta, as LMDB does); a new one gets the default.
+        let recorded = usize::try_from(meta.map_size).unwrap_or(usize::MAX);
+        let default = if recorded > 0 {
+            recorded
+        } else {
+            DEFAULT_MAP_SIZE_BYTES
+        };
         let map_size = self
             .map_size
-            .unwrap_or(DEFAULT_MAP_SIZE_BYTES)
+            .unwrap_or(default)
             .max(needed)
             .max(file_len as usize);
         let map_size = map_size.div_ceil(page_size) * page_size;

@@ -277,6 +277,18 @@ impl ReaderTable {
             .count()
     }
 
+    /// Every slot in use: its owner's pid and the snapshot it holds (`None` while the owner is
+    /// still publishing it).
+    pub(crate) fn list(&self) -> Vec<(u32, Option<TxnId>)> {
+        (0..self.slots)
+            .filter_map(|slot| {
+                let pid = u32::try_from(self.slot(slot, SLOT_PID).load(Ordering::SeqCst)).ok()?;
+                let txn = self.slot(slot, SLOT_TXN).load(Ordering::SeqCst);
+                (pid != 0).then_some((pid, txn.checked_sub(1)))
+            })
+            .collect()
+    }
+
     /// Frees the slots of processes that no longer run, by `is_alive(pid, start)`; returns how
     /// many. Safe against live owners and against other processes clearing at the same time: a
     /// slot is taken over by a compare-and-swap of its pid before it is cleared.

@@ -111,6 +111,7 @@ impl RwTxn<'_> {
                 trees[dbi as usize] = Some(TreeSlot {
                     info: TreeInfo::default(),
                     changed: true,
+                    deleted: false,
                 });
                 Ok(dbi)
             }

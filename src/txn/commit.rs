@@ -76,6 +76,8 @@ impl RwTxn<'_> {
             };
             if dbi == 0 {
                 meta.main = slot.info;
+            } else if slot.deleted {
+                writer.delete(&mut meta.catalog, names[dbi - 1].as_bytes())?;
             } else {
                 writer.put(
                     &mut meta.catalog,

@@ -20,6 +20,8 @@ use crate::page::PageId;
 pub(crate) struct TreeSlot {
     pub(crate) info: TreeInfo,
     pub(crate) changed: bool,
+    /// Deleted by this transaction: gone from the catalog at commit, `DatabaseNotFound` now.
+    pub(crate) deleted: bool,
 }
 
 /// A read-only transaction: a snapshot of the newest commit at the time it began.
@@ -146,6 +148,11 @@ impl<'e> RoTxn<'e> {
     #[inline]
     pub(crate) fn tree(&self, dbi: u32) -> Result<TreeInfo> {
         if let Some(Some(slot)) = self.trees.borrow().get(dbi as usize) {
+            if slot.deleted {
+                return Err(Error::DatabaseNotFound {
+                    name: self.env.database_names.read()[dbi as usize - 1].clone(),
+                });
+            }
             return Ok(slot.info);
         }
         let info = self.load_tree(dbi)?;
@@ -156,6 +163,7 @@ impl<'e> RoTxn<'e> {
         trees[dbi as usize] = Some(TreeSlot {
             info,
             changed: false,
+            deleted: false,
         });
         Ok(info)
     }

@@ -176,6 +176,7 @@ impl<'e> RwTxn<'e> {
                     trees.get_mut()[dbi as usize] = Some(TreeSlot {
                         info: tree,
                         changed: true,
+                        deleted: false,
                     });
                 }
             }
@@ -226,6 +227,18 @@ impl<'e> RwTxn<'e> {
     /// Empties database `dbi`, freeing its pages.
     pub(crate) fn clear(&mut self, dbi: u32) -> Result<()> {
         self.change_tree(dbi, |writer, tree| writer.clear(tree))
+    }
+
+    /// Deletes the named database `dbi`: frees its pages, and its name leaves the catalog at
+    /// commit. Until then (and for good once committed) it does not exist.
+    pub(crate) fn delete_tree(&mut self, dbi: u32) -> Result<()> {
+        self.clear(dbi)?;
+        self.txn.trees.get_mut()[dbi as usize] = Some(TreeSlot {
+            info: Default::default(),
+            changed: true,
+            deleted: true,
+        });
+        Ok(())
     }
 
     /// Discards every change; the same as dropping the transaction.

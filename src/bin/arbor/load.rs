@@ -1,0 +1,347 @@
+//! `arbor load`: databases from the text format of `mdb_load` (or plain text pairs with -T).
+//!
+//! Records are committed in batches of `BATCH_RECORDS`, as mdb_load commits as it goes; a
+//! failure discards only the batch in progress and says how far the load got. Sorted input into
+//! a database that was empty is appended along the tree's right edge (`PutFlags::APPEND`).
+
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+
+use arbordb::types::Bytes;
+use arbordb::{Database, Env, Error, PutFlags};
+use clap::Args;
+
+use crate::dump_format::{decode_line, Format};
+use crate::progress::Counter;
+use crate::{failed, open_env, Access, EnvArg, Failure, Outcome};
+
+/// Records per commit.
+const BATCH_RECORDS: u64 = 100_000;
+/// Named databases one load may create.
+const MAX_DATABASES: u32 = 1 << 16;
+
+#[derive(Args)]
+pub struct LoadArgs {
+    #[command(flatten)]
+    env: EnvArg,
+    /// Load into the named database NAME (default: the database= line of each header, else
+    /// the unnamed database)
+    #[arg(short = 's', long = "subdb", value_name = "NAME")]
+    name: Option<String>,
+    /// Read from FILE instead of standard input
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    file: Option<PathBuf>,
+    /// Keep existing records: skip input records whose key exists (NO_OVERWRITE)
+    #[arg(short = 'N', long = "no-overwrite")]
+    no_overwrite: bool,
+    /// The input is plain text: no header, key and value lines alternating, print-style
+    /// escapes (\\ and \xx)
+    #[arg(short = 'T', long = "text")]
+    text: bool,
+}
+
+/// A dump header.
+struct Header {
+    format: Format,
+    database: Option<String>,
+    map_size: Option<usize>,
+    max_readers: Option<u32>,
+}
+
+/// The input, line by line, counting lines for messages.
+struct Input {
+    reader: Box<dyn BufRead>,
+    line: Vec<u8>,
+    number: u64,
+    name: String,
+}
+
+impl Input {
+    /// The next line without its newline; `None` at the end of the input.
+    fn next(&mut self) -> Result<Option<&[u8]>, String> {
+        self.line.clear();
+        let read = self
+            .reader
+            .read_until(b'\n', &mut self.line)
+            .map_err(|error| format!("{}: {error}", self.name))?;
+        if read == 0 {
+            return Ok(None);
+        }
+        self.number += 1;
+        if self.line.last() == Some(&b'\n') {
+            self.line.pop();
+        }
+        Ok(Some(&self.line))
+    }
+
+    fn error(&self, message: impl std::fmt::Display) -> String {
+        format!("{} line {}: {message}", self.name, self.number)
+    }
+}
+
+fn parse_number<T: std::str::FromStr>(input: &Input, key: &str, value: &str) -> Result<T, String> {
+    value
+        .parse()
+        .map_err(|_| input.error(format!("{key}={value} is not a number")))
+}
+
+/// Reads a header; `None` at the end of the input (before any header line).
+fn read_header(input: &mut Input) -> Result<Option<Header>, String> {
+    let mut header = Header {
+        format: Format::ByteValue,
+        database: None,
+        map_size: None,
+        max_readers: None,
+    };
+    let mut seen_version = false;
+    loop {
+        let Some(line) = input.next()? else {
+            return if seen_version {
+                Err(input.error("the input ends inside a header (no HEADER=END)"))
+            } else {
+                Ok(None)
+            };
+        };
+        let line = String::from_utf8_lossy(line).into_owned();
+        if line == "HEADER=END" {
+            if !seen_version {
+                return Err(input.error("HEADER=END without a VERSION line"));
+            }
+            return Ok(Some(header));
+        }
+        let Some((key, value)) = line.split_once('=') else {
+            return Err(input.error(format!("{line:?} is not a key=value header line")));
+        };
+        match key {
+            "VERSION" if value == "3" => seen_version = true,
+            "VERSION" => {
+                return Err(input.error(format!(
+                    "unsupported VERSION {value} (arbor reads VERSION=3)"
+                )))
+            }
+            "format" => {
+                header.format = match value {
+                    "bytevalue" => Format::ByteValue,
+                    "print" => Format::Print,
+                    _ => {
+                        return Err(input
+                            .error(format!("unsupported format {value:?} (bytevalue or print)")))
+                    }
+                }
+            }
+            "type" if value == "btree" => {}
+            "type" => return Err(input.error(format!("unsupported type {value:?} (only btree)"))),
+            "database" => header.database = Some(value.to_owned()),
+            "mapsize" => header.map_size = Some(parse_number(input, key, value)?),
+            "maxreaders" => header.max_readers = Some(parse_number(input, key, value)?),
+            "db_pagesize" | "mapaddr" => {}
+            "duplicates" | "dupsort" | "dupfixed" | "integerdup" | "reversedup" if value == "1" => {
+                return Err(input.error(format!(
+                    "{key}=1: duplicate-sorted databases are not supported by arbordb"
+                )));
+            }
+            "integerkey" | "reversekey" if value == "1" => {
+                return Err(input.error(format!("{key}=1: arbordb orders keys byte-wise only")));
+            }
+            _ => eprintln!(
+                "arbor: {}",
+                input.error(format!("unrecognised header line {line:?} ignored"))
+            ),
+        }
+    }
+}
+
+/// What has been loaded, for the final message or the failure report.
+#[derive(Default)]
+struct Tally {
+    committed: u64,
+    committed_through_line: u64,
+}
+
+/// Loads one section's records into the database `target`; returns at `DATA=END` (or the end
+/// of plain text).
+struct Section<'a> {
+    env: &'a Env,
+    target: Option<String>,
+    format: Format,
+    no_overwrite: bool,
+    text: bool,
+}
+
+impl Section<'_> {
+    fn load(
+        &self,
+        input: &mut Input,
+        tally: &mut Tally,
+        progress: &mut Counter,
+    ) -> Result<(), String> {
+        let fail = |input: &Input, error: Error| input.error(error);
+        let mut wtxn = self.env.write_txn().map_err(|error| fail(input, error))?;
+        // Created in the first batch, so a load that fails before any commit leaves nothing.
+        let db: Database<Bytes, Bytes> = self
+            .env
+            .create_database(&mut wtxn, self.target.as_deref())
+            .map_err(|error| fail(input, error))?;
+        // Sorted keys into an empty database go along the right edge of the tree.
+        let mut appending = db.is_empty(&wtxn).map_err(|error| fail(input, error))?;
+        let mut last_key: Option<Vec<u8>> = None;
+        let (mut key, mut value) = (Vec::new(), Vec::new());
+        let mut in_batch = 0;
+        loop {
+            let Some(line) = input.next()? else {
+                if self.text {
+                    break;
+                }
+                return Err(input.error("the input ends before DATA=END"));
+            };
+            if !self.text && line == b"DATA=END" {
+                break;
+            }
+            let line = line.to_vec();
+            let key_text = self.record_text(input, line)?;
+            decode_line(self.format, &key_text, &mut key).map_err(|error| input.error(error))?;
+            let Some(line) = input.next()? else {
+                return Err(input.error("the input ends after a key, without its value"));
+            };
+            let line = line.to_vec();
+            let value_text = self.record_text(input, line)?;
+            decode_line(self.format, &value_text, &mut value)
+                .map_err(|error| input.error(error))?;
+
+            appending &= last_key
+                .as_ref()
+                .is_none_or(|last| key.as_slice() > last.as_slice());
+            let flags = if appending {
+                PutFlags::APPEND
+            } else if self.no_overwrite {
+                PutFlags::NO_OVERWRITE
+            } else {
+                PutFlags::empty()
+            };
+            match db.put_with_flags(&mut wtxn, flags, &key, &value) {
+                Ok(()) => {}
+                Err(Error::KeyExist) if self.no_overwrite => {}
+                Err(error) => return Err(fail(input, error)),
+            }
+            if appending {
+                last_key = Some(key.clone());
+            }
+            in_batch += 1;
+            progress.tick();
+            if in_batch == BATCH_RECORDS {
+                wtxn.commit().map_err(|error| fail(input, error))?;
+                tally.committed += in_batch;
+                tally.committed_through_line = input.number;
+                in_batch = 0;
+                wtxn = self.env.write_txn().map_err(|error| fail(input, error))?;
+            }
+        }
+        wtxn.commit().map_err(|error| fail(input, error))?;
+        tally.committed += in_batch;
+        tally.committed_through_line = input.number;
+        Ok(())
+    }
+
+    /// A record line's text: without its leading space in a dump.
+    fn record_text(&self, input: &Input, mut line: Vec<u8>) -> Result<Vec<u8>, String> {
+        if self.text {
+            return Ok(line);
+        }
+        if line.first() != Some(&b' ') {
+            return Err(input.error(
+                "a record line must start with a space (or the section must end with DATA=END)",
+            ));
+        }
+        line.remove(0);
+        Ok(line)
+    }
+}
+
+pub fn run(args: &LoadArgs) -> Outcome {
+    let (reader, name): (Box<dyn BufRead>, String) = match &args.file {
+        Some(file) => (
+            Box::new(BufReader::with_capacity(
+                1 << 20,
+                File::open(file).map_err(|error| failed(file, error))?,
+            )),
+            file.display().to_string(),
+        ),
+        None => (
+            Box::new(BufReader::with_capacity(1 << 20, std::io::stdin().lock())),
+            "standard input".into(),
+        ),
+    };
+    let mut input = Input {
+        reader,
+        line: Vec::new(),
+        number: 0,
+        name,
+    };
+    let mut tally = Tally::default();
+    let mut progress = Counter::new("loading", None);
+    let result = load_all(args, &mut input, &mut tally, &mut progress);
+    drop(progress);
+    result.map_err(|message| {
+        Failure::new(format!(
+            "{message}\n  {} records were committed (input through line {}); the batch in progress was discarded and nothing after it was loaded",
+            tally.committed, tally.committed_through_line
+        ))
+    })?;
+    eprintln!("arbor: loaded {} records", tally.committed);
+    Ok(())
+}
+
+fn load_all(
+    args: &LoadArgs,
+    input: &mut Input,
+    tally: &mut Tally,
+    progress: &mut Counter,
+) -> Result<(), String> {
+    let mut env: Option<Env> = None;
+    loop {
+        let header = if args.text {
+            if env.is_some() {
+                return Ok(());
+            }
+            Header {
+                format: Format::Print,
+                database: None,
+                map_size: None,
+                max_readers: None,
+            }
+        } else {
+            match read_header(input)? {
+                Some(header) => header,
+                None if env.is_some() => return Ok(()),
+                None => return Err(input.error("the input is empty (no VERSION=3 header)")),
+            }
+        };
+        // The first header's map size and reader count configure the environment, as in
+        // mdb_load; an existing environment keeps a larger map.
+        let env = match &env {
+            Some(env) => env.clone(),
+            None => {
+                let opened = open_env(&args.env, Access::Create, |options| {
+                    if let Some(size) = header.map_size {
+                        options.map_size(size);
+                    }
+                    if let Some(readers) = header.max_readers {
+                        options.max_readers(readers);
+                    }
+                    options.max_dbs(MAX_DATABASES);
+                })
+                .map_err(|failure| failure.message)?;
+                env.insert(opened).clone()
+            }
+        };
+        let section = Section {
+            env: &env,
+            target: args.name.clone().or(header.database.clone()),
+            format: header.format,
+            no_overwrite: args.no_overwrite,
+            text: args.text,
+        };
+        section.load(input, tally, progress)?;
+    }
+}

@@ -1,0 +1,400 @@
+//! The `arbor` tool, run as a process: each subcommand's output and exit status, and every
+//! kind of bad input getting a message and a non-zero status, never a panic.
+
+mod common;
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use arbordb::types::Bytes;
+use arbordb::Database;
+
+fn arbor(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_arbor"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut pipe = child.stdin.take().unwrap();
+    if let Some(bytes) = stdin {
+        pipe.write_all(bytes).unwrap();
+    }
+    drop(pipe);
+    child.wait_with_output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Runs arbor and requires success; returns stdout.
+fn ok(args: &[&str], stdin: Option<&[u8]>) -> String {
+    let output = arbor(args, stdin);
+    assert!(
+        output.status.success(),
+        "arbor {args:?} failed: {}",
+        text(&output.stderr)
+    );
+    text(&output.stdout)
+}
+
+/// Runs arbor and requires failure with status `status`; returns stderr.
+fn fails(args: &[&str], stdin: Option<&[u8]>, status: i32) -> String {
+    let output = arbor(args, stdin);
+    let stderr = text(&output.stderr);
+    assert_eq!(
+        output.status.code(),
+        Some(status),
+        "arbor {args:?}: {stderr}"
+    );
+    assert!(
+        stderr.starts_with("arbor: ") || stderr.contains("error:"),
+        "a message: {stderr}"
+    );
+    assert!(
+        !stderr.contains("panicked"),
+        "arbor {args:?} panicked: {stderr}"
+    );
+    stderr
+}
+
+fn sample_env(dir: &Path) {
+    let env = common::open(dir);
+    let mut wtxn = env.write_txn().unwrap();
+    let main: Database<Bytes, Bytes> = env.create_database(&mut wtxn, None).unwrap();
+    let colours: Database<Bytes, Bytes> = env.create_database(&mut wtxn, Some("colours")).unwrap();
+    let empty: Database<Bytes, Bytes> = env.create_database(&mut wtxn, Some("empty")).unwrap();
+    main.put(&mut wtxn, b"k\x00\xff", b"").unwrap();
+    main.put(&mut wtxn, b"plain", b"back\\slash").unwrap();
+    colours.put(&mut wtxn, b"red", &[7u8; 5000]).unwrap();
+    colours.put(&mut wtxn, b"blue", b"sky").unwrap();
+    let _ = empty;
+    wtxn.commit().unwrap();
+}
+
+#[test]
+fn dump_and_load_round_trip_in_both_formats() {
+    let source = tempfile::tempdir().unwrap();
+    sample_env(source.path());
+    let path = source.path().to_str().unwrap();
+    for print in [false, true] {
+        let mut args = vec!["dump", path];
+        if print {
+            args.push("-p");
+        }
+        let main = ok(&args, None);
+        args.push("-a");
+        let all = ok(&args, None);
+        assert!(main.starts_with(&format!(
+            "VERSION=3\nformat={}\ntype=btree\nmapsize=",
+            if print { "print" } else { "bytevalue" }
+        )));
+        assert!(main.contains("HEADER=END\n") && main.ends_with("DATA=END\n"));
+        assert_eq!(all.matches("database=").count(), 2, "colours and empty");
+        if print {
+            assert!(
+                main.contains(" k\\00\\ff\n \n"),
+                "non-printable bytes as \\xx, empty value: {main}"
+            );
+            assert!(main.contains(" back\\\\slash\n"));
+        } else {
+            assert!(main.contains(" 6b00ff\n \n"));
+        }
+        let target = tempfile::tempdir().unwrap();
+        let target_path = target.path().to_str().unwrap();
+        ok(&["load", target_path], Some(main.as_bytes()));
+        ok(&["load", target_path], Some(all.as_bytes()));
+        let mut again = vec!["dump", target_path];
+        if print {
+            again.push("-p");
+        }
+        assert_eq!(ok(&again, None), main);
+        again.push("-a");
+        assert_eq!(ok(&again, None), all);
+        // -s and -f
+        let file = target.path().join("colours.dump");
+        ok(
+            &["dump", path, "-s", "colours", "-f", file.to_str().unwrap()],
+            None,
+        );
+        assert!(std::fs::read_to_string(&file)
+            .unwrap()
+            .contains("database=colours\n"));
+    }
+}
+
+#[test]
+fn load_options_no_overwrite_plain_text_and_named_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_str().unwrap();
+    ok(
+        &["load", path, "-T", "-s", "notes"],
+        Some(b"alpha\none\nbeta\ntwo\\0a\\\\\n"),
+    );
+    let dump = ok(&["dump", path, "-s", "notes", "-p"], None);
+    assert!(
+        dump.contains(" alpha\n one\n beta\n two\\0a\\\\\n"),
+        "{dump}"
+    );
+    // -N keeps what is there.
+    ok(
+        &["load", path, "-T", "-s", "notes", "-N"],
+        Some(b"alpha\nchanged\ngamma\nthree\n"),
+    );
+    let dump = ok(&["dump", path, "-s", "notes", "-p"], None);
+    assert!(
+        dump.contains(" alpha\n one\n") && dump.contains(" gamma\n three\n"),
+        "{dump}"
+    );
+    ok(
+        &["load", path, "-T", "-s", "notes"],
+        Some(b"alpha\nchanged\n"),
+    );
+    assert!(ok(&["dump", path, "-s", "notes", "-p"], None).contains(" alpha\n changed\n"));
+    assert_eq!(ok(&["list", path], None), "notes\n");
+}
+
+#[test]
+fn loads_commit_in_batches_and_large_loads_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_str().unwrap();
+    let mut input =
+        String::from("VERSION=3\nformat=bytevalue\ntype=btree\nmapsize=1073741824\nHEADER=END\n");
+    for i in 0..250_000u32 {
+        input.push_str(&format!(" {:08x}\n {:08x}{:08x}\n", i, i, !i));
+    }
+    input.push_str("DATA=END\n");
+    let output = arbor(&["load", path], Some(input.as_bytes()));
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(text(&output.stderr).contains("loaded 250000 records"));
+    let stat = ok(&["stat", path, "--json", "-e", "-f"], None);
+    assert!(stat.contains("\"entries\": 250000"), "{stat}");
+    assert!(stat.contains("\"free_pages\""));
+    assert_eq!(
+        ok(&["check", path], None).lines().last(),
+        Some(format!("{path}: sound").as_str())
+    );
+}
+
+#[test]
+fn stat_list_copy_drop_and_check() {
+    let dir = tempfile::tempdir().unwrap();
+    sample_env(dir.path());
+    let path = dir.path().to_str().unwrap();
+    let stat = ok(&["stat", path, "-e", "-f", "-r", "-a"], None);
+    for expected in [
+        "Environment Info",
+        "Freelist Status",
+        "Reader Table Status",
+        "Status of Main DB",
+        "Status of colours",
+        "Entries: 2",
+    ] {
+        assert!(stat.contains(expected), "{expected} missing from\n{stat}");
+    }
+    let json = ok(&["stat", path, "--json", "-s", "colours"], None);
+    let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(value["databases"][0]["name"], "colours");
+    assert_eq!(value["databases"][0]["entries"], 2);
+    assert_eq!(ok(&["list", path], None), "colours\nempty\n");
+    assert_eq!(ok(&["list", path, "--scopes"], None), "(default)\n");
+
+    let copies = tempfile::tempdir().unwrap();
+    for compact in [false, true] {
+        let destination = copies.path().join(format!("copy-{compact}"));
+        let mut args = vec!["copy", path, destination.to_str().unwrap()];
+        if compact {
+            args.push("--compact");
+        }
+        ok(&args, None);
+        assert_eq!(
+            ok(&["dump", destination.to_str().unwrap(), "-a"], None),
+            ok(&["dump", path, "-a"], None)
+        );
+        ok(&["check", destination.to_str().unwrap()], None);
+    }
+    fails(
+        &[
+            "copy",
+            path,
+            copies.path().join("copy-true").to_str().unwrap(),
+        ],
+        None,
+        1,
+    );
+
+    ok(&["drop", path, "-s", "colours"], None);
+    assert_eq!(
+        ok(&["list", path], None),
+        "colours\nempty\n",
+        "emptied, not deleted"
+    );
+    assert!(!ok(&["dump", path, "-s", "colours"], None).contains(" 626c7565\n"));
+    ok(&["drop", path, "-s", "empty", "--delete"], None);
+    assert_eq!(ok(&["list", path], None), "colours\n");
+    ok(&["drop", path], None);
+    assert!(ok(&["stat", path], None).contains("Entries: 0"));
+    ok(&["check", path], None);
+}
+
+#[test]
+fn scopes_are_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = common::open(dir.path());
+    let mut wtxn = env.write_txn().unwrap();
+    let registry =
+        std::sync::Arc::new(arbordb::scoped::GlobalScopeRegistry::new(&env, &mut wtxn).unwrap());
+    let db =
+        arbordb::scoped::ScopedBytesDatabase::create(&env, "tenants", &mut wtxn, registry).unwrap();
+    db.put(
+        &mut wtxn,
+        &arbordb::scoped::Scope::named("tenant1").unwrap(),
+        b"k",
+        b"v",
+    )
+    .unwrap();
+    wtxn.commit().unwrap();
+    drop(env);
+    assert_eq!(
+        ok(&["list", dir.path().to_str().unwrap(), "--scopes"], None),
+        "(default)\ntenant1\t0x4ed879c3\n"
+    );
+}
+
+#[test]
+fn bad_input_gets_a_message_and_a_non_zero_status() {
+    let dir = tempfile::tempdir().unwrap();
+    sample_env(dir.path());
+    let path = dir.path().to_str().unwrap();
+    let nowhere = dir.path().join("nowhere");
+    // Not an environment: nothing is created.
+    for command in ["stat", "dump", "check", "list", "drop"] {
+        let message = fails(&[command, nowhere.to_str().unwrap()], None, 1);
+        assert!(message.contains("not an arbordb environment"), "{message}");
+    }
+    assert!(!nowhere.exists());
+    let foreign = tempfile::tempdir().unwrap();
+    std::fs::write(
+        foreign.path().join(arbordb::DATA_FILE_NAME),
+        vec![0x5a; 8192],
+    )
+    .unwrap();
+    assert!(fails(&["stat", foreign.path().to_str().unwrap()], None, 1).contains("not an arbordb"));
+
+    // Malformed dumps.
+    let target = tempfile::tempdir().unwrap();
+    let target_path = target.path().to_str().unwrap();
+    let header = "VERSION=3\nformat=bytevalue\ntype=btree\nHEADER=END\n";
+    let cases = [
+        ("VERSION=2\nHEADER=END\n".to_string(), "unsupported VERSION"),
+        (
+            "VERSION=3\nformat=base64\nHEADER=END\n".to_string(),
+            "unsupported format",
+        ),
+        (
+            "VERSION=3\ntype=hash\nHEADER=END\n".to_string(),
+            "unsupported type",
+        ),
+        (
+            "VERSION=3\nthis is not a header\n".to_string(),
+            "not a key=value",
+        ),
+        (
+            "VERSION=3\nformat=print\n".to_string(),
+            "ends inside a header",
+        ),
+        (
+            "VERSION=3\ndupsort=1\nHEADER=END\n".to_string(),
+            "duplicate-sorted",
+        ),
+        (
+            format!("{header} 616\n 62\nDATA=END\n"),
+            "odd number of hex digits",
+        ),
+        (format!("{header} 6g\n 62\nDATA=END\n"), "not a hex byte"),
+        (format!("{header} 61\n 62\n"), "before DATA=END"),
+        (format!("{header} 61\n"), "without its value"),
+        (
+            format!("{header}61\n62\nDATA=END\n"),
+            "must start with a space",
+        ),
+        (String::new(), "empty"),
+    ];
+    for (input, expected) in cases {
+        let message = fails(&["load", target_path], Some(input.as_bytes()), 1);
+        assert!(message.contains(expected), "{expected:?} not in {message}");
+    }
+    // A failure discards the batch in progress and says how far the load got.
+    let message = fails(
+        &["load", target_path, "-s", "partial"],
+        Some(format!("{header} 61\n 62\n 6\n 63\nDATA=END\n").as_bytes()),
+        1,
+    );
+    assert!(
+        message.contains("line 7") && message.contains("0 records were committed"),
+        "{message}"
+    );
+    assert_eq!(ok(&["list", target_path], None), "", "nothing half-loaded");
+
+    // Missing databases.
+    assert!(
+        fails(&["dump", path, "-s", "missing"], None, 1).contains("no database named \"missing\"")
+    );
+    assert!(fails(&["stat", path, "-s", "missing"], None, 1).contains("no database named"));
+    assert!(
+        fails(&["drop", path, "-s", "missing", "--delete"], None, 1).contains("no database named")
+    );
+    // Unknown options and subcommands are clap's errors (status 2).
+    let output = arbor(&["dump", path, "--bogus"], None);
+    assert_eq!(output.status.code(), Some(2));
+
+    // A corrupt file fails the check with status 2.
+    let data = dir.path().join(arbordb::DATA_FILE_NAME);
+    let mut bytes = std::fs::read(&data).unwrap();
+    // Page 2, the first after the metas, is a page of some tree.
+    bytes[2 * 4096 + 100] ^= 0xff;
+    std::fs::write(&data, &bytes).unwrap();
+    let output = arbor(&["check", path], None);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output.stderr));
+    assert!(text(&output.stdout).contains("problem"));
+}
+
+#[test]
+fn a_read_only_target_is_refused_with_a_message() {
+    // Run as nobody when root, so the permissions bind (see tests/multi_process.rs).
+    let dir = tempfile::tempdir().unwrap();
+    sample_env(dir.path());
+    use std::os::unix::fs::PermissionsExt;
+    let set_mode = |path: &Path, mode: u32| {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap()
+    };
+    for name in [arbordb::DATA_FILE_NAME, arbordb::LOCK_FILE_NAME] {
+        set_mode(&dir.path().join(name), 0o444);
+    }
+    set_mode(dir.path(), 0o555);
+    let mut command = Command::new(env!("CARGO_BIN_EXE_arbor"));
+    command
+        .args(["load", dir.path().to_str().unwrap(), "-T"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if unsafe { libc::geteuid() } == 0 {
+        use std::os::unix::process::CommandExt;
+        command.uid(65534).gid(65534);
+    }
+    let mut child = command.spawn().unwrap();
+    child.stdin.take().unwrap().write_all(b"k\nv\n").unwrap();
+    let output = child.wait_with_output().unwrap();
+    set_mode(dir.path(), 0o755);
+    assert_eq!(output.status.code(), Some(1));
+    let message = text(&output.stderr);
+    assert!(
+        message.contains("ermission denied") && message.contains(dir.path().to_str().unwrap()),
+        "{message}"
+    );
+    // Reading still works.
+    assert!(ok(&["dump", dir.path().to_str().unwrap()], None).contains("DATA=END"));
+}

@@ -118,6 +118,9 @@ pub enum Error {
     ReadOnly,
     /// Returned when the same path is opened twice in one process with different flags.
     EnvAlreadyOpened,
+    /// Returned by [`Env::try_write_txn`](crate::Env::try_write_txn) while another write
+    /// transaction is live, in this process or another.
+    WriterBusy,
     /// Returned when the lock file beside the data file is not an arbordb lock file of this
     /// layout version (docs/format.md, "Lock file").
     InvalidLockFile {
@@ -209,6 +212,10 @@ impl fmt::Display for Error {
                 "a sync of the data file failed earlier; the environment refuses writes until it is reopened"
             ),
             Error::ReadOnly => write!(f, "the environment was opened read-only"),
+            Error::WriterBusy => write!(
+                f,
+                "another write transaction is live (in this process or another)"
+            ),
             Error::EnvAlreadyOpened => write!(
                 f,
                 "this path is already open in this process with different flags"

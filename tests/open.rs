@@ -257,7 +257,10 @@ fn opening_an_open_path_again_returns_the_same_environment() {
     let db = first.create_database::<Str, Str>(&mut wtxn, None).unwrap();
     db.put(&mut wtxn, "shared", "yes").unwrap();
     // The writer lock is shared: the second handle cannot start a writer now.
-    assert!(second.try_write_txn().unwrap().is_none());
+    assert!(matches!(
+        second.try_write_txn(),
+        Err(arbordb::Error::WriterBusy)
+    ));
     wtxn.commit().unwrap();
     let rtxn = second.read_txn().unwrap();
     assert_eq!(db.get(&rtxn, "shared").unwrap(), Some("yes"));

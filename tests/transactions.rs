@@ -27,7 +27,10 @@ fn a_second_writer_waits_for_the_first() {
         })
     };
     thread::sleep(Duration::from_millis(200));
-    assert!(env.try_write_txn().unwrap().is_none(), "the lock is held");
+    assert!(
+        matches!(env.try_write_txn(), Err(arbordb::Error::WriterBusy)),
+        "the lock is held"
+    );
     committed.store(true, Ordering::SeqCst);
     first.commit().unwrap();
     assert!(

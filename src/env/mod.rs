@@ -277,9 +277,10 @@ impl Env {
             .ok_or_else(|| unreachable!("a blocking begin always begins"))
     }
 
-    /// Begins the write transaction if none is live; `Ok(None)` otherwise.
-    pub fn try_write_txn(&self) -> Result<Option<RwTxn<'_>>> {
-        RwTxn::begin(&self.inner, false)
+    /// Begins the write transaction if no other one is live in any thread or process;
+    /// otherwise returns [`Error::WriterBusy`] at once instead of waiting.
+    pub fn try_write_txn(&self) -> Result<RwTxn<'_>> {
+        RwTxn::begin(&self.inner, false)?.ok_or(Error::WriterBusy)
     }
 
     /// A builder for opening or creating a database, as heed's.

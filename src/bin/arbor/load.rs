@@ -54,6 +54,8 @@ struct Input {
     reader: Box<dyn BufRead>,
     line: Vec<u8>,
     number: u64,
+    /// Bytes read so far, for the progress bar.
+    bytes: u64,
     name: String,
 }
 
@@ -69,6 +71,7 @@ impl Input {
             return Ok(None);
         }
         self.number += 1;
+        self.bytes += read as u64;
         if self.line.last() == Some(&b'\n') {
             self.line.pop();
         }
@@ -228,7 +231,7 @@ impl Section<'_> {
                 last_key = Some(key.clone());
             }
             in_batch += 1;
-            progress.tick();
+            progress.advance_to(input.bytes);
             if in_batch == BATCH_RECORDS {
                 wtxn.commit().map_err(|error| fail(input, error))?;
                 tally.committed += in_batch;
@@ -259,27 +262,32 @@ impl Section<'_> {
 }
 
 pub fn run(args: &LoadArgs) -> Outcome {
-    let (reader, name): (Box<dyn BufRead>, String) = match &args.file {
-        Some(file) => (
-            Box::new(BufReader::with_capacity(
-                1 << 20,
-                File::open(file).map_err(|error| failed(file, error))?,
-            )),
-            file.display().to_string(),
-        ),
+    let (reader, name, size): (Box<dyn BufRead>, String, Option<u64>) = match &args.file {
+        Some(file) => {
+            let opened = File::open(file).map_err(|error| failed(file, error))?;
+            let size = opened.metadata().map(|meta| meta.len()).ok();
+            (
+                Box::new(BufReader::with_capacity(1 << 20, opened)),
+                file.display().to_string(),
+                size,
+            )
+        }
         None => (
             Box::new(BufReader::with_capacity(1 << 20, std::io::stdin().lock())),
             "standard input".into(),
+            None,
         ),
     };
     let mut input = Input {
         reader,
         line: Vec::new(),
         number: 0,
+        bytes: 0,
         name,
     };
     let mut tally = Tally::default();
-    let mut progress = Counter::new("loading", None);
+    // Measured in bytes of input: a file's size is known, its record count is not.
+    let mut progress = Counter::new("loading (bytes)", size);
     let result = load_all(args, &mut input, &mut tally, &mut progress);
     drop(progress);
     result.map_err(|message| {

@@ -42,6 +42,7 @@ pub struct Counter {
     label: &'static str,
     total: Option<u64>,
     done: u64,
+    calls: u64,
     started: Instant,
     drawn_at: Instant,
     visible: bool,
@@ -54,6 +55,7 @@ impl Counter {
             label,
             total,
             done: 0,
+            calls: 0,
             started: now,
             drawn_at: now,
             visible: std::io::stderr().is_terminal(),
@@ -62,8 +64,15 @@ impl Counter {
 
     /// Counts one more item, redrawing at most every `REDRAW_EVERY`.
     pub fn tick(&mut self) {
-        self.done += 1;
-        if self.visible && self.done % 1024 == 0 && self.drawn_at.elapsed() >= REDRAW_EVERY {
+        self.advance_to(self.done + 1);
+    }
+
+    /// Sets how much is done (for work measured in bytes), redrawing at most every
+    /// `REDRAW_EVERY`.
+    pub fn advance_to(&mut self, done: u64) {
+        self.done = done;
+        self.calls += 1;
+        if self.visible && self.calls % 1024 == 0 && self.drawn_at.elapsed() >= REDRAW_EVERY {
             self.drawn_at = Instant::now();
             draw(self.label, self.done, self.total, self.started);
         }

@@ -721,7 +721,85 @@ fn a_foreign_lock_file_held_by_another_process_is_refused() {
     assert!(child.expect("refused").contains("ARBORLCK"));
     child.succeeds();
     drop(env);
-    // Once no process holds it, the next opener re-initialises it.
-    let env = open(dir.path());
+    // Once no process holds it, the next opener re-initialises it. (Retried briefly: a child
+    // that another test thread is spawning holds copies of this process's descriptors, and so
+    // its open lock, until it execs.)
+    let started = Instant::now();
+    let env = loop {
+        match unsafe { EnvOpenOptions::new().open(dir.path()) } {
+            Ok(env) => break env,
+            Err(Error::InvalidLockFile { .. }) if started.elapsed() < Duration::from_secs(5) => {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(error) => panic!("reopening failed: {error}"),
+        }
+    };
     assert!(env.read_txn().is_ok());
+}
+
+#[test]
+fn a_commit_whose_writer_died_before_publishing_it_is_found_by_the_next_writer() {
+    const TEST: &str =
+        "a_commit_whose_writer_died_before_publishing_it_is_found_by_the_next_writer";
+    if let Some((_, dir)) = child_role() {
+        let env = open(&dir);
+        let db = values_db(&env);
+        overwrite_all(&env, &db, 2);
+        say(&format!("committed {}", env.info().last_txn_id));
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let env = open(dir.path());
+    let db = values_db(&env);
+    overwrite_all(&env, &db, 1);
+    let mut child = ChildProcess::spawn(TEST, "writer", dir.path());
+    let last: u64 = child.expect("committed").parse().unwrap();
+    child.succeeds();
+    // Make it as if the child died after writing its last meta but before publishing its id:
+    // put the current txn id (word 3 of the lock file) back to the commit before.
+    let published = last - 1;
+    use std::os::unix::fs::FileExt;
+    let lock = std::fs::OpenOptions::new()
+        .write(true)
+        .open(dir.path().join(arbordb::LOCK_FILE_NAME))
+        .unwrap();
+    lock.write_all_at(&published.to_ne_bytes(), 24).unwrap();
+
+    // Readers still see the published commit, and one holds it across the repair. (The
+    // commit before the child's last only opened the database: the data is version 1.)
+    let reader = env.read_txn().unwrap();
+    assert_eq!(reader.id(), published);
+    assert_eq!(
+        db.get(&reader, &0u32.to_be_bytes()).unwrap(),
+        Some(&[1u8; 100][..])
+    );
+    // The next writer builds on the unpublished commit, not on the one before it.
+    let mut wtxn = env.write_txn().unwrap();
+    assert_eq!(wtxn.id(), published + 2);
+    assert_eq!(
+        db.get(&wtxn, &0u32.to_be_bytes()).unwrap(),
+        Some(&[2u8; 100][..])
+    );
+    for key in 0..KEYS / 2 {
+        db.put(&mut wtxn, &key.to_be_bytes(), &[3u8; 100]).unwrap();
+    }
+    wtxn.commit().unwrap();
+    // The held reader's pages were not reused.
+    assert_eq!(
+        db.get(&reader, &(KEYS - 1).to_be_bytes()).unwrap(),
+        Some(&[1u8; 100][..])
+    );
+    assert!(reader.check().unwrap().is_ok());
+    drop(reader);
+    let rtxn = env.read_txn().unwrap();
+    assert_eq!(
+        db.get(&rtxn, &0u32.to_be_bytes()).unwrap(),
+        Some(&[3u8; 100][..])
+    );
+    assert_eq!(
+        db.get(&rtxn, &(KEYS - 1).to_be_bytes()).unwrap(),
+        Some(&[2u8; 100][..])
+    );
+    drop(rtxn);
+    common::assert_sound(&env);
 }

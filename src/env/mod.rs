@@ -121,6 +121,31 @@ impl EnvInner {
         Ok(self.writer_lock.acquire(self.readers.lock_file(), wait)?)
     }
 
+    /// The meta of commit `id` if its slot (`id % 2`) holds it. Read with pread, not through
+    /// the map: the map's bytes must never change under a borrow, and meta slots are rewritten
+    /// in place (docs/unsafe.md). A slot being written fails its checksum.
+    fn meta_in_slot(&self, id: TxnId) -> Result<Option<Meta>> {
+        let mut bytes = [0u8; META_SIZE];
+        self.file
+            .read_exact_at(&mut bytes, (id % 2) * self.page_size as u64)?;
+        Ok(match Meta::decode(&bytes) {
+            MetaSlot::Valid(meta)
+                if meta.txn_id == id && meta.page_size as usize == self.page_size =>
+            {
+                Some(meta)
+            }
+            _ => None,
+        })
+    }
+
+    /// Makes `meta` the cached newest commit unless a newer one is cached.
+    fn cache_meta(&self, meta: Meta) {
+        let mut current = self.current.write();
+        if current.txn_id < meta.txn_id {
+            *current = meta;
+        }
+    }
+
     /// The meta of commit `id`: the cached one, or (another process committed it) read from
     /// its slot in the file. `Ok(None)` when a newer commit has overwritten that slot since
     /// `id` was current; the caller retries with the newer id.
@@ -129,19 +154,9 @@ impl EnvInner {
         if cached.txn_id == id {
             return Ok(Some(cached));
         }
-        // Read with pread, not through the map: the map's bytes must never change under a
-        // borrow, and meta slots are rewritten in place (docs/unsafe.md).
-        let mut bytes = [0u8; META_SIZE];
-        self.file
-            .read_exact_at(&mut bytes, (id % 2) * self.page_size as u64)?;
-        if let MetaSlot::Valid(meta) = Meta::decode(&bytes) {
-            if meta.txn_id == id && meta.page_size as usize == self.page_size {
-                let mut current = self.current.write();
-                if current.txn_id < id {
-                    *current = meta;
-                }
-                return Ok(Some(meta));
-            }
+        if let Some(meta) = self.meta_in_slot(id)? {
+            self.cache_meta(meta);
+            return Ok(Some(meta));
         }
         if self.readers.current_txn_id() == id {
             // Nobody overwrote the slot (only commit id + 2 may, after id + 1 is current).
@@ -153,26 +168,24 @@ impl EnvInner {
         Ok(None)
     }
 
-    /// The newest commit on disk, for a writer about to build on it. Another process may have
-    /// committed since this one last looked, or died between writing its meta and publishing
-    /// its id: the id is repaired before the writer scans the readers (see `page/readers.rs`).
+    /// The newest commit, for a writer (holding the writer lock) about to build on it: the
+    /// current one, unless a writer died between writing its meta and publishing its id. Then
+    /// the slot of the next commit holds a newer meta, and its id is published before this
+    /// writer scans the readers (see `page/readers.rs`). Only that slot can: the writer after
+    /// a lost publication repairs it at its own start.
     pub(crate) fn newest_meta(&self) -> Result<Meta> {
-        let file_len = self.io.file_len()?;
-        let meta = options::choose_meta(&self.file, &self.registry_path, file_len)?;
-        if meta.page_size as usize != self.page_size {
-            return Err(Error::corrupted(
-                0,
-                "the page size of the newest meta changed",
-            ));
+        let current = self.readers.current_txn_id();
+        if let Some(newer) = self.meta_in_slot(current + 1)? {
+            self.readers.set_current_txn_id(newer.txn_id);
+            self.cache_meta(newer);
+            return Ok(newer);
         }
-        if self.readers.current_txn_id() != meta.txn_id {
-            self.readers.set_current_txn_id(meta.txn_id);
-        }
-        let mut current = self.current.write();
-        if current.txn_id != meta.txn_id {
-            *current = meta;
-        }
-        Ok(meta)
+        self.snapshot_meta(current)?.ok_or_else(|| {
+            Error::corrupted(
+                current % 2,
+                "the newest meta changed while the writer lock was held",
+            )
+        })
     }
 
     /// The map, grown first when `meta`'s pages reach past it (another process with a larger

@@ -114,6 +114,46 @@ fn directory_size(path: &Path) -> u64 {
 }
 
 /// Runs every workload on one engine; returns (row name, measure) in table order.
+/// A field of /proc/self/status in KiB (Linux).
+fn status_kib(field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|line| line.starts_with(field) && line[field.len()..].starts_with(':'))?;
+    line[field.len() + 1..].trim().trim_end_matches("kB").trim().parse().ok()
+}
+
+/// Resets the peak resident set size to the current one (writing 5 to /proc/self/clear_refs)
+/// and returns the current one in KiB: the peak's growth from here is what the next step
+/// needs beyond the data already in memory (the input pairs). Mapped file pages that the
+/// process touches count too, so an engine that reads through its map shows them.
+fn reset_peak_rss() -> Option<u64> {
+    std::fs::write("/proc/self/clear_refs", "5").ok()?;
+    status_kib("VmRSS")
+}
+
+/// In a fresh process (so no engine inherits another's freed heap): the bulk load alone, then
+/// the growth of the peak RSS over the RSS before it, printed in KiB.
+fn peak_rss_probe<E: Engine>(plan: &Plan, base: &Path) {
+    let dir = tempfile::tempdir_in(base).unwrap();
+    let engine = E::open(dir.path());
+    let loaded = Rng(3).pairs(plan.bulk);
+    let before = reset_peak_rss().expect("/proc/self/clear_refs and /proc/self/status (Linux)");
+    engine.insert(&loaded, false);
+    let peak = status_kib("VmHWM").unwrap();
+    println!("{}", peak.saturating_sub(before));
+}
+
+/// Runs the peak RSS probe of `engine` in a child process; its answer in bytes.
+fn peak_rss(engine: &str, scale: f64) -> Measure {
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--peak-rss", engine, "--scale", &scale.to_string()])
+        .output()
+        .unwrap();
+    match String::from_utf8_lossy(&output.stdout).trim().parse::<u64>() {
+        Ok(kib) if output.status.success() => Measure::Bytes(kib * 1024),
+        _ => Measure::NotApplicable,
+    }
+}
+
 fn run<E: Engine>(plan: &Plan, base: &Path) -> Vec<(String, Measure)> {
     let dir = tempfile::tempdir_in(base).unwrap();
     let mut engine = E::open(dir.path());
@@ -219,18 +259,29 @@ fn main() {
     let mut scale = 1.0;
     let mut runs = 1usize;
     let mut output = None;
+    let mut probe = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--scale" => scale = args.next().and_then(|s| s.parse().ok()).expect("--scale takes a number"),
             "--output" => output = args.next(),
             "--runs" => runs = args.next().and_then(|s| s.parse().ok()).expect("--runs takes a number"),
+            "--peak-rss" => probe = args.next(),
             other => panic!("unknown argument {other}; use --scale F, --runs N and --output FILE"),
         }
     }
     let base = std::env::current_dir().unwrap().join("target").join("compare-data");
     std::fs::create_dir_all(&base).unwrap();
     let plan = Plan::new(scale);
+    if let Some(engine) = probe {
+        match engine.as_str() {
+            "arbordb" => peak_rss_probe::<ArborEngine>(&plan, &base),
+            "lmdb" => peak_rss_probe::<HeedEngine>(&plan, &base),
+            "redb" => peak_rss_probe::<RedbEngine>(&plan, &base),
+            other => panic!("unknown engine {other}"),
+        }
+        return;
+    }
     let fsync = fsync_latency(&base);
     eprintln!("scale {scale}; fsync latency {fsync:?}");
 
@@ -243,7 +294,13 @@ fn main() {
         lmdb.push(run::<HeedEngine>(&plan, &base));
         redb.push(run::<RedbEngine>(&plan, &base));
     }
-    let (arbor, lmdb, redb) = (median(arbor), median(lmdb), median(redb));
+    let (mut arbor, mut lmdb, mut redb) = (median(arbor), median(lmdb), median(redb));
+    // Memory: one probe per engine, each in a process of its own.
+    for (rows, engine) in [(&mut arbor, "arbordb"), (&mut lmdb, "lmdb"), (&mut redb, "redb")] {
+        let measure = peak_rss(engine, scale);
+        eprintln!("  {engine}: peak RSS growth during bulk load: {}", measure.show());
+        rows.push(("peak RSS growth during bulk load".to_string(), measure));
+    }
 
     let ratio = |ours: Measure, theirs: Measure| match (ours.value(), theirs.value()) {
         (Some(ours), Some(theirs)) if theirs > 0.0 => format!("{:.2}x", ours / theirs),

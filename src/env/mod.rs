@@ -212,7 +212,11 @@ impl EnvInner {
 
     /// Frees the reader slots of processes that no longer run.
     pub(crate) fn clear_stale_readers(&self) -> usize {
-        self.readers.clear_stale(process::is_alive)
+        let me = process::current();
+        // This process's own slots are alive without asking the kernel.
+        self.readers.clear_stale(|pid, start| {
+            (pid, start) == (me.pid, me.start) || process::is_alive(pid, start)
+        })
     }
 
     /// The oldest snapshot a reader holds, for a writer building on commit `base`. When readers

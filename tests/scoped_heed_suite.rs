@@ -605,6 +605,22 @@ fn multiple_databases_sharing_registry() -> Result<(), ScopedDbError> {
 
 // ---- max_hash_test.rs ----
 
+/// Writes `key` through `writer`, commits, and reads it back through `reader`.
+fn put_then_get(
+    env: &Env,
+    writer: &ScopedDatabase<String, String>,
+    reader: &ScopedDatabase<String, String>,
+    scope: &Scope,
+    key: &str,
+    value: &str,
+) {
+    let mut wtxn = env.write_txn().unwrap();
+    writer.put(&mut wtxn, scope, &s(key), &s(value)).unwrap();
+    wtxn.commit().unwrap();
+    let rtxn = env.read_txn().unwrap();
+    assert_eq!(reader.get(&rtxn, scope, &s(key)).unwrap(), Some(s(value)));
+}
+
 #[test]
 fn cloned_db_shares_global_registry() {
     let test_env = TestEnv::new(10);
@@ -614,7 +630,7 @@ fn cloned_db_shares_global_registry() {
         ScopedDatabase::<String, String>::new(env, "test_shared_scope", global_registry.clone())
             .unwrap();
     let scope1 = Scope::named("my_shared_scope").unwrap();
-
+    // A put through the original registers the scope; the clone reads it.
     let mut wtxn = env.write_txn().unwrap();
     db_original
         .put(
@@ -625,89 +641,60 @@ fn cloned_db_shares_global_registry() {
         )
         .unwrap();
     wtxn.commit().unwrap();
-
     let db_cloned = db_original.clone();
     let rtxn = env.read_txn().unwrap();
     assert_eq!(
         db_cloned.get(&rtxn, &scope1, &s("key1_original")).unwrap(),
         Some(s("value1_original"))
     );
-    rtxn.commit().unwrap();
+    drop(rtxn);
 
-    let mut wtxn = env.write_txn().unwrap();
-    db_cloned
-        .put(&mut wtxn, &scope1, &s("key2_cloned"), &s("value2_cloned"))
-        .unwrap();
-    wtxn.commit().unwrap();
-    let rtxn = env.read_txn().unwrap();
-    assert_eq!(
-        db_original.get(&rtxn, &scope1, &s("key2_cloned")).unwrap(),
-        Some(s("value2_cloned"))
+    // Writes through the clone are read through the original, in the same scope...
+    put_then_get(
+        env,
+        &db_cloned,
+        &db_original,
+        &scope1,
+        "key2_cloned",
+        "value2_cloned",
     );
+    let rtxn = env.read_txn().unwrap();
     assert_eq!(
         db_original
             .get(&rtxn, &scope1, &s("key1_original"))
             .unwrap(),
         Some(s("value1_original"))
     );
-    rtxn.commit().unwrap();
-
+    drop(rtxn);
+    // ...in a scope the clone registers first...
     let scope2 = Scope::named("new_scope_via_cloned").unwrap();
-    let mut wtxn = env.write_txn().unwrap();
-    db_cloned
-        .put(
-            &mut wtxn,
-            &scope2,
-            &s("key3_new_scope"),
-            &s("value3_new_scope"),
-        )
-        .unwrap();
-    wtxn.commit().unwrap();
-    let rtxn = env.read_txn().unwrap();
-    assert_eq!(
-        db_original
-            .get(&rtxn, &scope2, &s("key3_new_scope"))
-            .unwrap(),
-        Some(s("value3_new_scope"))
+    put_then_get(
+        env,
+        &db_cloned,
+        &db_original,
+        &scope2,
+        "key3_new_scope",
+        "value3_new_scope",
     );
-    assert!(global_registry.scope_exists(&rtxn, &scope2).unwrap());
-    rtxn.commit().unwrap();
-
-    let mut wtxn = env.write_txn().unwrap();
-    db_original
-        .put(
-            &mut wtxn,
-            &Scope::Default,
-            &s("default_key_orig"),
-            &s("default_val_orig"),
-        )
-        .unwrap();
-    wtxn.commit().unwrap();
-    let rtxn = env.read_txn().unwrap();
-    assert_eq!(
-        db_cloned
-            .get(&rtxn, &Scope::Default, &s("default_key_orig"))
-            .unwrap(),
-        Some(s("default_val_orig"))
+    assert!(global_registry
+        .scope_exists(&env.read_txn().unwrap(), &scope2)
+        .unwrap());
+    // ...and in the default scope, both ways.
+    put_then_get(
+        env,
+        &db_original,
+        &db_cloned,
+        &Scope::Default,
+        "default_key_orig",
+        "default_val_orig",
     );
-    rtxn.commit().unwrap();
-
-    let mut wtxn = env.write_txn().unwrap();
-    db_cloned
-        .put(
-            &mut wtxn,
-            &Scope::Default,
-            &s("default_key_cloned"),
-            &s("default_val_cloned"),
-        )
-        .unwrap();
-    wtxn.commit().unwrap();
-    let rtxn = env.read_txn().unwrap();
-    assert_eq!(
-        db_original
-            .get(&rtxn, &Scope::Default, &s("default_key_cloned"))
-            .unwrap(),
-        Some(s("default_val_cloned"))
+    put_then_get(
+        env,
+        &db_cloned,
+        &db_original,
+        &Scope::Default,
+        "default_key_cloned",
+        "default_val_cloned",
     );
 }
 

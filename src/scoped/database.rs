@@ -36,8 +36,8 @@ const PREFIX_LEN: usize = 4;
 ///
 /// Reads of a named scope consult the registry first, so a name whose hash belongs to another
 /// registered name gets [`ScopedDbError::HashCollision`] instead of that scope's data, and a
-/// name never registered reads as empty without touching the data. Scoped keys are 4 bytes
-/// shorter at most than [`Env::max_key_size`].
+/// name never registered reads as empty without touching the data. A key in a named scope
+/// may be at most [`Env::max_key_size`] minus 4 bytes long (its scope prefix).
 pub struct ScopedDb<KS, VS> {
     default_tree: Database<Bytes, Bytes>,
     scoped_tree: Database<Bytes, Bytes>,

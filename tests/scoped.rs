@@ -624,3 +624,30 @@ fn readers_in_many_threads_while_one_thread_writes() {
         }
     });
 }
+
+#[test]
+fn a_key_too_long_for_its_scope_prefix_is_a_typed_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = common::open(dir.path());
+    let (_, db, _) = setup(&env);
+    let limit = env.max_key_size() - 4;
+    let mut wtxn = env.write_txn().unwrap();
+    db.put(&mut wtxn, &named("tenant"), &vec![7; limit], b"fits")
+        .unwrap();
+    let too_long = db.put(&mut wtxn, &named("tenant"), &vec![7; limit + 1], b"no");
+    assert!(
+        matches!(
+            too_long,
+            Err(ScopedDbError::Heed(arbordb::Error::KeyTooLarge { .. }))
+        ),
+        "{too_long:?}"
+    );
+    // The default scope has no prefix.
+    db.put(&mut wtxn, &Scope::Default, &vec![7; limit + 4], b"fits")
+        .unwrap();
+    wtxn.commit().unwrap();
+    assert_eq!(
+        db.len(&env.read_txn().unwrap(), &named("tenant")).unwrap(),
+        1
+    );
+}

@@ -237,6 +237,9 @@ impl Writer<'_> {
         index: usize,
         cell: &[u8],
     ) -> Result<()> {
+        if is_leaf && index == self.leaf(id)?.count() {
+            return self.split_leaf_at_end(tree, path, id, cell);
+        }
         let old_page = self.store.page_mut(id).to_vec();
         let old = Node::open(&old_page, id, is_leaf)?;
         let mut cells: Vec<&[u8]> = Vec::with_capacity(old.count() + 1);
@@ -288,6 +291,31 @@ impl Writer<'_> {
             tree.branch_pages = tree.branch_pages.saturating_add(1);
         }
         node::fill(self.store.page_mut(id), id, is_leaf, &cells[..split_at])?;
+        self.insert_separator(tree, path, id, right_id, &separator)
+    }
+
+    /// Splits the full leaf `id` for a `cell` that goes after all of its cells (sorted loads):
+    /// the leaf stays as it is, full, and a new right leaf starts with the cell alone. The
+    /// general split would rebuild the left page unchanged, a page copy per leaf of the load.
+    fn split_leaf_at_end(
+        &mut self,
+        tree: &mut TreeInfo,
+        path: &mut Path,
+        id: PageId,
+        cell: &[u8],
+    ) -> Result<()> {
+        let separator = {
+            let left = self.leaf(id)?;
+            let last = left
+                .count()
+                .checked_sub(1)
+                .ok_or_else(|| Error::corrupted(id, "an empty leaf has no room for one cell"))?;
+            let last_left = left.key(last)?;
+            node::shortest_separator(id, last_left, node::cell_key(cell, true))?.to_vec()
+        };
+        let right_id = self.store.allocate(1)?;
+        node::fill(self.store.page_mut(right_id), right_id, true, &[cell])?;
+        tree.leaf_pages = tree.leaf_pages.saturating_add(1);
         self.insert_separator(tree, path, id, right_id, &separator)
     }
 

@@ -111,6 +111,13 @@ impl PageStore {
 
     /// Allocates `pages` contiguous zeroed pages and returns the first number.
     pub(crate) fn allocate(&mut self, pages: usize) -> Result<PageId> {
+        let id = self.allocate_number(pages)?;
+        self.record_dirty(id, vec![0u8; pages * self.page_size].into_boxed_slice());
+        Ok(id)
+    }
+
+    /// Takes `pages` contiguous page numbers from the pool, else from the end of the file.
+    fn allocate_number(&mut self, pages: usize) -> Result<PageId> {
         let id = match self.take_from_pool(pages) {
             Some(id) => id,
             None => {
@@ -124,11 +131,12 @@ impl PageStore {
                 id
             }
         };
-        let previous = self
-            .dirty
-            .insert(id, vec![0u8; pages * self.page_size].into_boxed_slice());
-        assert!(previous.is_none(), "page {id} allocated twice");
         Ok(id)
+    }
+
+    fn record_dirty(&mut self, id: PageId, buffer: Box<[u8]>) {
+        let previous = self.dirty.insert(id, buffer);
+        assert!(previous.is_none(), "page {id} allocated twice");
     }
 
     fn take_from_pool(&mut self, pages: usize) -> Option<PageId> {
@@ -150,10 +158,12 @@ impl PageStore {
         if self.dirty.contains(id) {
             return Ok(id);
         }
-        let mut copy = read_committed(map, self.page_size, self.page_count, id, 1)?.to_vec();
-        let new_id = self.allocate(1)?;
+        // One allocation and one copy: the copy becomes the new page's buffer.
+        let mut copy: Box<[u8]> =
+            read_committed(map, self.page_size, self.page_count, id, 1)?.into();
+        let new_id = self.allocate_number(1)?;
         header::set_page_id(&mut copy, new_id);
-        self.page_mut(new_id).copy_from_slice(&copy);
+        self.record_dirty(new_id, copy);
         self.free(id, 1);
         Ok(new_id)
     }

@@ -200,3 +200,76 @@ fn copying_an_empty_environment_works() {
         assert_eq!(copy.info().last_txn_id, 0);
     }
 }
+
+#[test]
+fn compaction_packs_pages_full_at_every_level() {
+    let dir = tempfile::tempdir().unwrap();
+    // Small pages make a deep tree out of few entries, so branch levels fill up and split too.
+    let env = unsafe {
+        EnvOpenOptions::new()
+            .page_size(512)
+            .open(dir.path())
+            .unwrap()
+    };
+    let mut rng = Rng(5);
+    let mut wtxn = env.write_txn().unwrap();
+    let db = env
+        .create_database::<Bytes, Bytes>(&mut wtxn, None)
+        .unwrap();
+    let keys: Vec<Vec<u8>> = (0..30_000).map(|_| rng.bytes(10)).collect();
+    for (n, key) in keys.iter().enumerate() {
+        // Every 997th value goes to an overflow run.
+        let len = if n % 997 == 0 { 1500 } else { 20 };
+        db.put(&mut wtxn, key, &vec![n as u8; len]).unwrap();
+    }
+    for key in keys.iter().step_by(2) {
+        db.delete(&mut wtxn, key).unwrap();
+    }
+    wtxn.commit().unwrap();
+    let rtxn = env.read_txn().unwrap();
+    let before = db.stat(&rtxn).unwrap();
+    assert!(before.depth >= 4, "the test needs a deep tree: {before:?}");
+
+    let copy_path = dir.path().join("packed.arbordb");
+    env.copy_to_path(&copy_path, CompactionOption::Enabled)
+        .unwrap();
+    let copy = open_copy(&copy_path);
+    assert_sound(&copy);
+    assert_eq!(contents(&copy), contents(&env));
+    let crtxn = copy.read_txn().unwrap();
+    let copied = copy
+        .open_database::<Bytes, Bytes>(&crtxn, None)
+        .unwrap()
+        .unwrap();
+    let after = copied.stat(&crtxn).unwrap();
+    assert_eq!(after.entries, before.entries);
+    assert_eq!(after.overflow_pages, before.overflow_pages);
+    // Cells of 37 bytes plus a 2-byte slot in 488 usable bytes: 12 per full leaf.
+    let full_leaves = before.entries.div_ceil(12);
+    assert!(
+        after.leaf_pages <= full_leaves + 1,
+        "leaves not packed: {} for {} entries ({before:?})",
+        after.leaf_pages,
+        before.entries
+    );
+    assert!(
+        after.leaf_pages * 10 < before.leaf_pages * 7,
+        "{after:?} vs {before:?}"
+    );
+    assert!(
+        after.branch_pages < before.branch_pages,
+        "{after:?} vs {before:?}"
+    );
+    assert!(after.depth <= before.depth);
+
+    // The packed tree takes inserts (splitting full pages) and deletes (merging them).
+    let mut wtxn = copy.write_txn().unwrap();
+    for key in keys.iter().skip(1).step_by(4) {
+        copied.delete(&mut wtxn, key).unwrap();
+    }
+    for key in keys.iter().step_by(2).take(5000) {
+        copied.put(&mut wtxn, key, b"back").unwrap();
+    }
+    wtxn.commit().unwrap();
+    assert_sound(&copy);
+}

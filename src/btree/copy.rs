@@ -1,8 +1,9 @@
-//! Copying a tree page by page into a new, densely numbered file (compaction).
+//! Copying a tree into a new, densely numbered file (compaction), with its pages refilled.
 //!
-//! The shape is kept: every branch, leaf and overflow page of the source tree is written once,
-//! renumbered in depth-first order, with child links and overflow references rewritten. Free
-//! pages are left behind, so the copy has none.
+//! The entries are read in key order and packed into full pages, as a sorted bulk load would
+//! leave them: leaves first, then each branch level above them, the root last. A tree whose
+//! pages a run of deletes left half empty comes out about half the size. Overflow runs are
+//! copied whole. Free pages are left behind, so the copy has none.
 
 use super::cursor::{check_shape, open_node};
 use super::node::{self, StoredValue};
@@ -24,9 +25,9 @@ pub(crate) trait CopySink {
 /// `None` to keep it.
 pub(crate) type RewriteValue<'r> = dyn FnMut(&[u8], &[u8]) -> Result<Option<Vec<u8>>> + 'r;
 
-/// Copies `tree` from `source` into `sink`; returns the copy's descriptor. `rewrite_value`
-/// may replace an inline value with another of the same length (the catalog uses it to point
-/// at the copied trees).
+/// Copies `tree` from `source` into `sink` with full pages; returns the copy's descriptor.
+/// `rewrite_value` may replace an inline value with another of the same length (the catalog
+/// uses it to point at the copied trees).
 pub(crate) fn copy_tree<S: PageSource + ?Sized>(
     source: &S,
     tree: &TreeInfo,
@@ -37,57 +38,222 @@ pub(crate) fn copy_tree<S: PageSource + ?Sized>(
     if tree.root == 0 {
         return Ok(TreeInfo::default());
     }
-    let root = copy_node(source, tree, tree.root, 0, sink, rewrite_value)?;
-    Ok(TreeInfo { root, ..*tree })
+    let mut builder = TreeBuilder::new(source.page_size());
+    copy_entries(
+        source,
+        tree,
+        tree.root,
+        0,
+        sink,
+        rewrite_value,
+        &mut builder,
+    )?;
+    builder.finish(sink)
 }
 
-fn copy_node<S: PageSource + ?Sized>(
+/// Feeds the entries under page `id`, in key order, to `builder`.
+fn copy_entries<S: PageSource + ?Sized>(
     source: &S,
     tree: &TreeInfo,
     id: PageId,
     level: u32,
     sink: &mut dyn CopySink,
     rewrite_value: &mut RewriteValue<'_>,
-) -> Result<PageId> {
+    builder: &mut TreeBuilder,
+) -> Result<()> {
     let node = open_node(source, tree, level, id)?;
-    let mut page = source.read(id, 1)?.to_vec();
-    let new_id = sink.allocate(1);
     for index in 0..node.count() {
-        if node.is_leaf() {
-            let (key, value) = node.entry(index)?;
-            match value {
-                StoredValue::Overflow { page: run, len } => {
-                    let pages = overflow::check_run(source, run, len)?;
-                    let new_run = sink.allocate(pages);
-                    let mut bytes = source.read(run, pages)?.to_vec();
-                    seal_as(&mut bytes, new_run);
-                    sink.write(new_run, &bytes)?;
-                    node::set_overflow_page(&mut page, index, new_run);
-                }
-                StoredValue::Inline(bytes) => {
-                    if let Some(replacement) = rewrite_value(key, bytes)? {
-                        if replacement.len() != bytes.len() {
-                            return Err(Error::corrupted(id, "a rewritten value changed length"));
-                        }
-                        node::overwrite_inline_value(&mut page, index, &replacement);
-                    }
-                }
+        if !node.is_leaf() {
+            let child = node.child(index)?;
+            copy_entries(source, tree, child, level + 1, sink, rewrite_value, builder)?;
+            continue;
+        }
+        let (key, value) = node.entry(index)?;
+        let stored = match value {
+            StoredValue::Overflow { page: run, len } => {
+                let pages = overflow::check_run(source, run, len)?;
+                let new_run = sink.allocate(pages);
+                let mut bytes = source.read(run, pages)?.to_vec();
+                seal_as(&mut bytes, new_run);
+                sink.write(new_run, &bytes)?;
+                builder.overflow_pages += pages as u64;
+                Stored::Overflow(new_run, len)
             }
-        } else {
-            let child = copy_node(
-                source,
-                tree,
-                node.child(index)?,
-                level + 1,
-                sink,
-                rewrite_value,
-            )?;
-            node::set_child(&mut page, index, child);
+            StoredValue::Inline(bytes) => match rewrite_value(key, bytes)? {
+                Some(replacement) if replacement.len() != bytes.len() => {
+                    return Err(Error::corrupted(id, "a rewritten value changed length"));
+                }
+                Some(replacement) => Stored::Owned(replacement),
+                None => Stored::Borrowed(bytes),
+            },
+        };
+        let value = match &stored {
+            Stored::Overflow(page, len) => StoredValue::Overflow {
+                page: *page,
+                len: *len,
+            },
+            Stored::Owned(bytes) => StoredValue::Inline(bytes),
+            Stored::Borrowed(bytes) => StoredValue::Inline(bytes),
+        };
+        let mut cell = vec![0u8; node::leaf_cell_size(key.len(), &value)];
+        node::write_leaf_cell(&mut cell, key, &value);
+        builder.add_leaf_cell(sink, id, key, cell)?;
+    }
+    Ok(())
+}
+
+/// A copied value: where it now lives.
+enum Stored<'a> {
+    Overflow(PageId, usize),
+    Owned(Vec<u8>),
+    Borrowed(&'a [u8]),
+}
+
+/// One level of the tree being built: the page being filled.
+#[derive(Default)]
+struct Level {
+    cells: Vec<Vec<u8>>,
+    /// Bytes the cells and their slots take.
+    used: usize,
+    /// Pages of this level written so far.
+    written: u64,
+    /// For a branch level: the separator of the page being filled (its first child's), which
+    /// moves up to the parent when the page is written; the page stores an empty key there.
+    first_key: Vec<u8>,
+}
+
+/// Builds a tree bottom-up from cells given in key order, every page as full as it gets.
+struct TreeBuilder {
+    page_size: usize,
+    /// Index 0 is the leaf level.
+    levels: Vec<Level>,
+    /// The last key of the previous leaf written, for the separator of the next one.
+    last_leaf_key: Vec<u8>,
+    /// The last key added to the leaf being filled.
+    last_key: Vec<u8>,
+    entries: u64,
+    overflow_pages: u64,
+}
+
+impl TreeBuilder {
+    fn new(page_size: usize) -> TreeBuilder {
+        TreeBuilder {
+            page_size,
+            levels: vec![Level::default()],
+            last_leaf_key: Vec::new(),
+            last_key: Vec::new(),
+            entries: 0,
+            overflow_pages: 0,
         }
     }
-    seal_as(&mut page, new_id);
-    sink.write(new_id, &page)?;
-    Ok(new_id)
+
+    fn fits(&self, level: usize, cell_len: usize) -> bool {
+        self.levels[level].used + cell_len + node::SLOT_SIZE <= node::usable_bytes(self.page_size)
+    }
+
+    /// Adds the next leaf cell (whose key is `key`, read from source page `source_id`).
+    fn add_leaf_cell(
+        &mut self,
+        sink: &mut dyn CopySink,
+        source_id: PageId,
+        key: &[u8],
+        cell: Vec<u8>,
+    ) -> Result<()> {
+        if self.entries > 0 && key <= self.last_key.as_slice() {
+            return Err(Error::corrupted(source_id, "keys are out of order"));
+        }
+        if !self.levels[0].cells.is_empty() && !self.fits(0, cell.len()) {
+            self.last_leaf_key = std::mem::take(&mut self.last_key);
+            self.write_page(sink, 0)?;
+        }
+        let leaf = &mut self.levels[0];
+        if leaf.cells.is_empty() && leaf.written > 0 {
+            // The separator between the previous leaf and this one, the shortest that works.
+            leaf.first_key =
+                node::shortest_separator(source_id, &self.last_leaf_key, key)?.to_vec();
+        }
+        leaf.used += cell.len() + node::SLOT_SIZE;
+        leaf.cells.push(cell);
+        self.last_key.clear();
+        self.last_key.extend_from_slice(key);
+        self.entries += 1;
+        Ok(())
+    }
+
+    /// Adds a child (and the separator of its range) to branch level `level`.
+    fn add_child(
+        &mut self,
+        sink: &mut dyn CopySink,
+        level: usize,
+        child: PageId,
+        separator: Vec<u8>,
+    ) -> Result<()> {
+        if self.levels.len() == level {
+            self.levels.push(Level::default());
+        }
+        let cell_len = node::branch_cell_size(separator.len());
+        if !self.levels[level].cells.is_empty() && !self.fits(level, cell_len) {
+            self.write_page(sink, level)?;
+        }
+        let branch = &mut self.levels[level];
+        if branch.cells.is_empty() {
+            // A page's first cell has an empty key; its separator goes up with the page.
+            branch.first_key = separator;
+            let cell = node::branch_cell(child, b"");
+            branch.used += cell.len() + node::SLOT_SIZE;
+            branch.cells.push(cell);
+        } else {
+            branch.used += cell_len + node::SLOT_SIZE;
+            branch.cells.push(node::branch_cell(child, &separator));
+        }
+        Ok(())
+    }
+
+    /// Writes the page being filled at `level` and hands it to the level above.
+    fn write_page(&mut self, sink: &mut dyn CopySink, level: usize) -> Result<()> {
+        let id = self.write_cells(sink, level)?;
+        let separator = std::mem::take(&mut self.levels[level].first_key);
+        self.add_child(sink, level + 1, id, separator)
+    }
+
+    /// Writes the cells of `level` as one page; returns its number.
+    fn write_cells(&mut self, sink: &mut dyn CopySink, level: usize) -> Result<PageId> {
+        let id = sink.allocate(1);
+        let mut page = vec![0u8; self.page_size];
+        let this = &mut self.levels[level];
+        let cells: Vec<&[u8]> = this.cells.iter().map(Vec::as_slice).collect();
+        node::fill(&mut page, id, level == 0, &cells)?;
+        seal_as(&mut page, id);
+        sink.write(id, &page)?;
+        this.cells.clear();
+        this.used = 0;
+        this.written += 1;
+        Ok(id)
+    }
+
+    /// Writes every partly filled page, bottom up; the last one written is the root.
+    fn finish(mut self, sink: &mut dyn CopySink) -> Result<TreeInfo> {
+        if self.entries == 0 {
+            return Ok(TreeInfo::default());
+        }
+        let mut level = 0;
+        // A level that has written no page yet is the top one: its page is the root.
+        while self.levels[level].written > 0 {
+            self.write_page(sink, level)?;
+            level += 1;
+        }
+        let root = self.write_cells(sink, level)?;
+        let leaf_pages = self.levels[0].written;
+        let branch_pages = self.levels[1..].iter().map(|level| level.written).sum();
+        Ok(TreeInfo {
+            root,
+            depth: self.levels.len() as u32,
+            leaf_pages,
+            branch_pages,
+            overflow_pages: self.overflow_pages,
+            entries: self.entries,
+        })
+    }
 }
 
 /// Renumbers a page (or run) and recomputes its checksum.

@@ -38,7 +38,7 @@ pub(crate) const OVERFLOW_REFERENCE_SIZE: usize = 8;
 /// Leaf cell flag: the value lives in an overflow run.
 const FLAG_OVERFLOW: u8 = 1;
 /// Bytes of one slot.
-const SLOT_SIZE: usize = 2;
+pub(crate) const SLOT_SIZE: usize = 2;
 /// Bytes of a CPU cache line (64 on the machines we run on; a wrong guess only costs speed).
 const CACHE_LINE: usize = 64;
 
@@ -438,23 +438,6 @@ pub(crate) fn overwrite_cell(
 pub(crate) fn set_child(page: &mut [u8], index: usize, child: PageId) {
     let offset = slot(page, index);
     write_u64(page, offset, child);
-}
-
-/// Points leaf cell `index`, which stores its value in an overflow run, at the run starting
-/// at `run`. The caller has validated the cell with [`Node::entry`].
-pub(crate) fn set_overflow_page(page: &mut [u8], index: usize, run: PageId) {
-    let offset = slot(page, index);
-    let key_len = read_u16(page, offset + 1) as usize;
-    write_u64(page, offset + LEAF_CELL_HEADER + key_len, run);
-}
-
-/// Overwrites the inline value of leaf cell `index` with `value`, which has the same length.
-/// The caller has validated the cell with [`Node::entry`].
-pub(crate) fn overwrite_inline_value(page: &mut [u8], index: usize, value: &[u8]) {
-    let offset = slot(page, index);
-    let key_len = read_u16(page, offset + 1) as usize;
-    let start = offset + LEAF_CELL_HEADER + key_len;
-    page[start..start + value.len()].copy_from_slice(value);
 }
 
 /// Refills page `id` with `cells` in order.

@@ -11,12 +11,14 @@ use crate::btree::cursor::Cursor;
 use crate::btree::PageSource;
 use crate::error::{Error, Result};
 use crate::page::meta::{Meta, TreeInfo};
+use crate::page::store::WRITE_BYTES_MAX;
 use crate::page::PageId;
 
 /// Whether [`Env::copy_to_path`] / [`Env::copy_to_file`] compact, as heed's option.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CompactionOption {
-    /// Write only the pages the trees use, renumbered densely: no free pages, a smaller file.
+    /// Write only what the trees hold, into full pages numbered densely: no free pages, and
+    /// pages that deletes left part empty are packed, so a smaller file.
     Enabled,
     /// Copy every page as it is, free ones included.
     Disabled,
@@ -28,8 +30,9 @@ const COPY_CHUNK_BYTES: usize = 1 << 20;
 /// Bytes of copied pages held back to be written in page order, in long contiguous writes.
 const SINK_BUFFER_BYTES: usize = 64 << 20;
 
-/// Writes copied pages to the file. The copy numbers pages in depth-first order but finishes
-/// them children first, so pages are buffered and written sorted, contiguous runs in one call.
+/// Writes copied pages to the file, buffered and sorted, contiguous pages together in writes
+/// of at most [`WRITE_BYTES_MAX`] (larger writes would leave large page-cache folios that
+/// slow down the copy's first commits once it is opened; see `page/store.rs`).
 struct FileSink<'f> {
     file: &'f File,
     page_size: usize,
@@ -44,7 +47,9 @@ impl FileSink<'_> {
         let mut run_start = 0;
         for (id, bytes) in std::mem::take(&mut self.pending) {
             let offset = id * self.page_size as u64;
-            if !run.is_empty() && run_start + run.len() as u64 != offset {
+            if !run.is_empty()
+                && (run_start + run.len() as u64 != offset || run.len() >= WRITE_BYTES_MAX)
+            {
                 self.file.write_all_at(&run, run_start)?;
                 run.clear();
             }

@@ -22,7 +22,7 @@ use crate::os::PageIo;
 /// the batch-write benchmark (1,000 random inserts per commit into 2,000,000 entries) was
 /// 40% slower than with one-page writes; 64 KiB writes were within noise of one-page writes
 /// and write a sorted load's fresh pages a third faster.
-const WRITE_BYTES_MAX: usize = 64 << 10;
+pub(crate) const WRITE_BYTES_MAX: usize = 64 << 10;
 
 /// The pages a write transaction has allocated, changed and freed. Cloned (dirty pages and
 /// all) when a nested transaction begins, so that aborting it restores the parent's.

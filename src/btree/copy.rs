@@ -69,7 +69,8 @@ fn copy_entries<S: PageSource + ?Sized>(
             continue;
         }
         let (key, value) = node.entry(index)?;
-        let stored = match value {
+        let replacement;
+        let value = match value {
             StoredValue::Overflow { page: run, len } => {
                 let pages = overflow::check_run(source, run, len)?;
                 let new_run = sink.allocate(pages);
@@ -77,36 +78,24 @@ fn copy_entries<S: PageSource + ?Sized>(
                 seal_as(&mut bytes, new_run);
                 sink.write(new_run, &bytes)?;
                 builder.overflow_pages += pages as u64;
-                Stored::Overflow(new_run, len)
+                StoredValue::Overflow { page: new_run, len }
             }
-            StoredValue::Inline(bytes) => match rewrite_value(key, bytes)? {
-                Some(replacement) if replacement.len() != bytes.len() => {
-                    return Err(Error::corrupted(id, "a rewritten value changed length"));
+            StoredValue::Inline(bytes) => {
+                replacement = rewrite_value(key, bytes)?;
+                match &replacement {
+                    Some(new) if new.len() != bytes.len() => {
+                        return Err(Error::corrupted(id, "a rewritten value changed length"));
+                    }
+                    Some(new) => StoredValue::Inline(new),
+                    None => StoredValue::Inline(bytes),
                 }
-                Some(replacement) => Stored::Owned(replacement),
-                None => Stored::Borrowed(bytes),
-            },
-        };
-        let value = match &stored {
-            Stored::Overflow(page, len) => StoredValue::Overflow {
-                page: *page,
-                len: *len,
-            },
-            Stored::Owned(bytes) => StoredValue::Inline(bytes),
-            Stored::Borrowed(bytes) => StoredValue::Inline(bytes),
+            }
         };
         let mut cell = vec![0u8; node::leaf_cell_size(key.len(), &value)];
         node::write_leaf_cell(&mut cell, key, &value);
         builder.add_leaf_cell(sink, id, key, cell)?;
     }
     Ok(())
-}
-
-/// A copied value: where it now lives.
-enum Stored<'a> {
-    Overflow(PageId, usize),
-    Owned(Vec<u8>),
-    Borrowed(&'a [u8]),
 }
 
 /// One level of the tree being built: the page being filled.

@@ -123,3 +123,91 @@ fn the_freelist_survives_reopening_and_is_reused() {
     );
     assert_sound(&env);
 }
+
+/// What a commit writes is proportional to what it changed, not to how much is free: after a
+/// mass delete leaves thousands of free pages, a one-put commit writes a handful of pages
+/// (the free pages live in free segments that the freelist chain names by number), the free
+/// space is reused, and the freelist stays sound across reopening.
+#[test]
+fn a_large_freelist_costs_a_small_commit_only_what_changed() {
+    use arbordb::testing::{Fault, SimulatedDisk};
+    use arbordb::EnvOpenOptions;
+
+    let dir = tempfile::tempdir().unwrap();
+    let disk = SimulatedDisk::new(Fault::Never);
+    let open = || unsafe {
+        EnvOpenOptions::new()
+            .page_size(512)
+            .map_size(1 << 30)
+            .page_io(disk.factory())
+            .open(dir.path())
+            .unwrap()
+    };
+    let env = open();
+    let mut wtxn = env.write_txn().unwrap();
+    let db = env
+        .create_database::<Bytes, Bytes>(&mut wtxn, None)
+        .unwrap();
+    for n in 0..40_000u32 {
+        db.put(&mut wtxn, &n.to_be_bytes(), &[7u8; 40]).unwrap();
+    }
+    wtxn.commit().unwrap();
+    let mut wtxn = env.write_txn().unwrap();
+    for n in (0..40_000u32).filter(|n| n % 4 != 0) {
+        db.delete(&mut wtxn, &n.to_be_bytes()).unwrap();
+    }
+    wtxn.commit().unwrap();
+    let free = env.free_pages().unwrap();
+    assert!(free > 4000, "the deletes freed {free} pages");
+    assert_sound(&env);
+
+    // One put per commit: each writes the changed tree path (depth 4 here), the freelist's
+    // chain (a page or two) and at most a free segment, then the meta: never the whole list,
+    // which at 8 bytes a page would be over 60 pages here.
+    let last_page = env.info().last_page_number;
+    let mut most = 0;
+    for n in 0..300u32 {
+        let before = disk.operations();
+        let mut wtxn = env.write_txn().unwrap();
+        db.put(&mut wtxn, &(n * 4 + 1).to_be_bytes(), &[8u8; 40])
+            .unwrap();
+        wtxn.commit().unwrap();
+        most = most.max(disk.operations() - before);
+    }
+    assert!(
+        most <= 14,
+        "a one-put commit took {most} disk operations (writes and syncs)"
+    );
+    assert_eq!(
+        env.info().last_page_number,
+        last_page,
+        "the commits reused free pages"
+    );
+    assert_sound(&env);
+    let free_before_reopening = env.free_pages().unwrap();
+    drop(env);
+
+    let env = open();
+    assert_eq!(env.free_pages().unwrap(), free_before_reopening);
+    let rtxn = env.read_txn().unwrap();
+    assert_eq!(db_len(&env, &rtxn), 10_000 + 300);
+    drop(rtxn);
+    // Use up every free page: all of them come back out of the segments, none twice.
+    let mut wtxn = env.write_txn().unwrap();
+    let db = env
+        .create_database::<Bytes, Bytes>(&mut wtxn, None)
+        .unwrap();
+    for n in 0..40_000u32 {
+        db.put(&mut wtxn, &n.to_be_bytes(), &[9u8; 40]).unwrap();
+    }
+    wtxn.commit().unwrap();
+    assert_sound(&env);
+}
+
+fn db_len(env: &Env, rtxn: &arbordb::RoTxn) -> u64 {
+    let db = env
+        .open_database::<Bytes, Bytes>(rtxn, None)
+        .unwrap()
+        .unwrap();
+    db.len(rtxn).unwrap()
+}

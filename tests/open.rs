@@ -159,6 +159,69 @@ fn a_newer_format_version_is_refused() {
     }
 }
 
+/// tests/data/format-1.arbordb was written by arbordb at format version 1 (512-byte pages;
+/// the unnamed database holds `key00000`.. `key00598` (even numbers) -> `value{n}`, the
+/// database `named` holds 600 big-endian `u32` keys -> 30 copies of the key's low byte; the
+/// odd keys' deletion left 36 free pages, listed in a version 1 freelist chain).
+#[test]
+fn a_format_1_file_is_read_and_its_first_commit_writes_format_2() {
+    use arbordb::types::Bytes;
+    let dir = tempfile::tempdir().unwrap();
+    fs::copy("tests/data/format-1.arbordb", dir.path().join(DATA_FILE)).unwrap();
+    let meta_version = |slot: u64| {
+        let bytes = fs::read(dir.path().join(DATA_FILE)).unwrap();
+        let at = (slot * 512 + 8) as usize;
+        u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap())
+    };
+    assert_eq!((meta_version(0), meta_version(1)), (1, 1));
+    let check_contents = |env: &arbordb::Env| {
+        let rtxn = env.read_txn().unwrap();
+        let main = env
+            .open_database::<Bytes, Bytes>(&rtxn, None)
+            .unwrap()
+            .unwrap();
+        let named = env
+            .open_database::<Bytes, Bytes>(&rtxn, Some("named"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(main.len(&rtxn).unwrap(), 300);
+        assert_eq!(named.len(&rtxn).unwrap(), 600);
+        assert_eq!(main.get(&rtxn, b"key00042").unwrap(), Some(&b"value42"[..]));
+        assert_eq!(main.get(&rtxn, b"key00043").unwrap(), None);
+        assert_eq!(
+            named.get(&rtxn, &599u32.to_be_bytes()).unwrap(),
+            Some(&[87u8; 30][..])
+        );
+    };
+    {
+        let env = open(dir.path());
+        check_contents(&env);
+        assert_eq!(env.free_pages().unwrap(), 36);
+        assert_sound(&env);
+        // The first commit writes a version 2 meta (and, as after any reopening, keeps the
+        // newest tree, not yet known to be durable); the next reuses the listed pages.
+        env.write_txn().unwrap().commit().unwrap();
+        let last_page = env.info().last_page_number;
+        let mut wtxn = env.write_txn().unwrap();
+        let main = env
+            .create_database::<Bytes, Bytes>(&mut wtxn, None)
+            .unwrap();
+        main.put(&mut wtxn, b"key00043", b"back").unwrap();
+        main.delete(&mut wtxn, b"key00043").unwrap();
+        wtxn.commit().unwrap();
+        assert_eq!(env.info().last_page_number, last_page);
+        assert_sound(&env);
+    }
+    // Two commits: both metas are now version 2.
+    assert_eq!(
+        (meta_version(0), meta_version(1)),
+        (FORMAT_VERSION, FORMAT_VERSION)
+    );
+    let env = open(dir.path());
+    check_contents(&env);
+    assert_sound(&env);
+}
+
 #[test]
 fn an_unsupported_page_size_is_refused() {
     let dir = tempfile::tempdir().unwrap();

@@ -16,10 +16,10 @@ use std::fmt;
 
 use super::node::{Node, StoredValue};
 use super::{overflow, PageSource, DEPTH_MAX};
-use crate::page::freelist;
 use crate::page::header::{self, PageKind};
 use crate::page::meta::{Meta, MetaSlot, TreeInfo};
 use crate::page::PageId;
+use crate::page::{free_segment, freelist};
 
 /// The most problems a report lists; the count goes on beyond it.
 pub const PROBLEMS_MAX: usize = 1000;
@@ -446,6 +446,32 @@ impl<S: PageSource + ?Sized> Checker<'_, S> {
         for page in list.pages() {
             if self.claim(page, 1, "the freelist") {
                 self.report.pages_free += 1;
+            }
+        }
+        for segment in list.segments() {
+            let listed = source.read(segment, 1).and_then(|page| {
+                if !header::checksum_matches(page) {
+                    return Err(crate::Error::corrupted(
+                        segment,
+                        "free segment fails its checksum",
+                    ));
+                }
+                free_segment::read(page, segment, meta.page_count)
+            });
+            let listed = match listed {
+                Ok(listed) => listed,
+                Err(error) => {
+                    self.problem(format!("the freelist: {error}"));
+                    continue;
+                }
+            };
+            if self.claim(segment, 1, "a free segment") {
+                self.report.pages_free += 1;
+            }
+            for page in listed {
+                if self.claim(page, 1, "the freelist") {
+                    self.report.pages_free += 1;
+                }
             }
         }
     }

@@ -140,7 +140,7 @@ impl Writer<'_> {
     ) -> Result<bool> {
         let page_size = self.store.page_size();
         if tree.root == 0 {
-            let id = self.store.allocate(1)?;
+            let id = self.store.allocate(self.map, 1)?;
             node::init(self.store.page_mut(id), id, true);
             *tree = TreeInfo {
                 root: id,
@@ -176,7 +176,7 @@ impl Writer<'_> {
         let stored = if inline_size <= node::cell_size_max(page_size) {
             StoredValue::Inline(value)
         } else {
-            let page = overflow::write(self.store, value)?;
+            let page = overflow::write(self.store, self.map, value)?;
             tree.overflow_pages = tree
                 .overflow_pages
                 .saturating_add(overflow::pages_for(value.len(), page_size) as u64);
@@ -268,7 +268,7 @@ impl Writer<'_> {
             split_at.clamp(1, cells.len() - 1)
         };
 
-        let right_id = self.store.allocate(1)?;
+        let right_id = self.store.allocate(self.map, 1)?;
         let separator: Vec<u8>;
         if is_leaf {
             let last_left = node::cell_key(cells[split_at - 1], true);
@@ -313,7 +313,7 @@ impl Writer<'_> {
             let last_left = left.key(last)?;
             node::shortest_separator(id, last_left, node::cell_key(cell, true))?.to_vec()
         };
-        let right_id = self.store.allocate(1)?;
+        let right_id = self.store.allocate(self.map, 1)?;
         node::fill(self.store.page_mut(right_id), right_id, true, &[cell])?;
         tree.leaf_pages = tree.leaf_pages.saturating_add(1);
         self.insert_separator(tree, path, id, right_id, &separator)
@@ -332,7 +332,7 @@ impl Writer<'_> {
         let cell = node::branch_cell(right_id, separator);
         match path.pop() {
             None => {
-                let root = self.store.allocate(1)?;
+                let root = self.store.allocate(self.map, 1)?;
                 let first = node::branch_cell(left_id, b"");
                 node::fill(self.store.page_mut(root), root, false, &[&first, &cell])?;
                 tree.root = root;

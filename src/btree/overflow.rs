@@ -14,10 +14,11 @@ pub(crate) fn pages_for(len: usize, page_size: usize) -> usize {
     (PAGE_HEADER_SIZE + len).div_ceil(page_size)
 }
 
-/// Writes `value` into a newly allocated run and returns its first page.
-pub(crate) fn write(store: &mut PageStore, value: &[u8]) -> Result<PageId> {
+/// Writes `value` into a newly allocated run and returns its first page (`map`: the
+/// snapshot's, for the allocator).
+pub(crate) fn write(store: &mut PageStore, map: &[u8], value: &[u8]) -> Result<PageId> {
     let pages = pages_for(value.len(), store.page_size());
-    let id = store.allocate(pages)?;
+    let id = store.allocate(map, pages)?;
     let run = store.page_mut(id);
     header::init(run, PageKind::Overflow, id);
     header::set_aux(run, pages as u32);

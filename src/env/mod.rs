@@ -409,21 +409,17 @@ impl Env {
     pub fn free_pages(&self) -> Result<u64> {
         let rtxn = self.read_txn()?;
         let page_size = self.inner.page_size;
-        let (list, chain) = crate::page::freelist::read_chain(
-            rtxn.meta.freelist,
-            rtxn.meta.page_count,
-            page_size,
-            |id| {
-                crate::page::store::read_committed(
-                    rtxn.map.bytes(),
-                    page_size,
-                    rtxn.meta.page_count,
-                    id,
-                    1,
-                )
-            },
-        )?;
-        Ok(list.page_total() as u64 + chain.len() as u64)
+        let page_count = rtxn.meta.page_count;
+        let read =
+            |id| crate::page::store::read_committed(rtxn.map.bytes(), page_size, page_count, id, 1);
+        let (list, chain) =
+            crate::page::freelist::read_chain(rtxn.meta.freelist, page_count, page_size, read)?;
+        let mut total = list.pages().count() as u64 + chain.len() as u64;
+        for segment in list.segments() {
+            let listed = crate::page::free_segment::read(read(segment)?, segment, page_count)?;
+            total += 1 + listed.len() as u64;
+        }
+        Ok(total)
     }
 
     /// Statistics of the unnamed database, as LMDB's `mdb_env_stat`.

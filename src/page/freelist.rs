@@ -5,7 +5,10 @@
 //! needs it (docs/design.md, invariant 3). Group 0 holds pages that are free for everyone.
 //!
 //! The freelist is persisted at every commit as a chain of freelist pages written to fresh
-//! pages (never over a page either meta can reach). Each chain page is:
+//! pages (never over a page either meta can reach). A group lists its pages in the chain
+//! itself, or, once it has more than a segment holds, mostly in free segments
+//! (`free_segment.rs`): pages written once that the chain names by number. So the chain a
+//! commit rewrites stays small however many pages are free (invariant 12). Each chain page is:
 //!
 //! ```text
 //! offset size field
@@ -15,7 +18,9 @@
 //! ```
 //!
 //! The payloads, concatenated, are the stream: `u64 group count`, then per group
-//! `u64 txn id, u64 page count, page count x u64 page id`, all little-endian.
+//! `u64 txn id, u64 page count, page count x u64 page id`; then (format version 2) `u64
+//! segment group count`, then per group `u64 txn id, u64 segment count, segment count x u64
+//! segment page`. A version 1 stream ends after the first part: it has no segments.
 
 use std::collections::BTreeMap;
 
@@ -32,95 +37,217 @@ pub(crate) fn payload_capacity(page_size: usize) -> usize {
     page_size - PAYLOAD_OFFSET
 }
 
+/// The free pages one transaction freed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Group {
+    /// Pages listed in the chain itself.
+    pages: Vec<PageId>,
+    /// Free segment pages holding the rest.
+    segments: Vec<PageId>,
+}
+
 /// Free pages by the txn that freed them (0: free for everyone).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct FreeList {
-    groups: BTreeMap<TxnId, Vec<PageId>>,
+    groups: BTreeMap<TxnId, Group>,
+}
+
+/// The part of a freelist a write transaction may use: pages listed in the chain, sorted, and
+/// free segments, oldest group first, to be read when the pages run out.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct Reusable {
+    pub(crate) pages: Vec<PageId>,
+    pub(crate) segments: Vec<PageId>,
 }
 
 impl FreeList {
-    /// Records that `txn` freed `pages`.
+    /// Records that `txn` freed `pages` (listed in the chain).
     pub(crate) fn add(&mut self, txn: TxnId, pages: &[PageId]) {
         if !pages.is_empty() {
-            self.groups.entry(txn).or_default().extend_from_slice(pages);
+            let group = self.groups.entry(txn).or_default();
+            group.pages.extend_from_slice(pages);
         }
     }
 
-    /// Removes and returns, sorted, every page freed by a txn `<= limit`.
-    pub(crate) fn take_reusable(&mut self, limit: TxnId) -> Vec<PageId> {
+    /// Records free segments holding pages `txn` freed.
+    pub(crate) fn add_segments(&mut self, txn: TxnId, segments: &[PageId]) {
+        if !segments.is_empty() {
+            let group = self.groups.entry(txn).or_default();
+            group.segments.extend_from_slice(segments);
+        }
+    }
+
+    /// Removes and returns what every txn `<= limit` freed.
+    pub(crate) fn take_reusable(&mut self, limit: TxnId) -> Reusable {
         let kept = self.groups.split_off(&(limit.saturating_add(1)));
         let reusable = std::mem::replace(&mut self.groups, kept);
-        let mut pages: Vec<PageId> = reusable.into_values().flatten().collect();
-        pages.sort_unstable();
-        pages
+        let mut taken = Reusable::default();
+        for group in reusable.into_values() {
+            taken.pages.extend(group.pages);
+            taken.segments.extend(group.segments);
+        }
+        taken.pages.sort_unstable();
+        taken
     }
 
-    /// Every free page, in no particular order.
+    /// Takes pages out of the chain, as sorted runs of at most `segment_capacity` pages, for
+    /// the caller to write to free segments (and record with [`Self::add_segments`]): every
+    /// full run of a group that lists more than a segment holds, and then, while the chain
+    /// still lists more than `listed_max` pages, whole groups (group 0 last: its pages are
+    /// the next transaction's first choice, and a segment would be read back at once).
+    ///
+    /// This is what keeps the chain, which every commit rewrites, small: it lists at most
+    /// `listed_max` pages, plus one number per free segment and two per group.
+    pub(crate) fn spill(
+        &mut self,
+        segment_capacity: usize,
+        listed_max: usize,
+    ) -> Vec<(TxnId, Vec<PageId>)> {
+        let mut runs = Vec::new();
+        for (&txn, group) in &mut self.groups {
+            if group.pages.len() <= segment_capacity {
+                continue;
+            }
+            group.pages.sort_unstable();
+            // Only a corrupt file lists a page twice; a segment must list it once.
+            group.pages.dedup();
+            let spilled = group.pages.len() / segment_capacity * segment_capacity;
+            let kept = group.pages.split_off(spilled);
+            let full = std::mem::replace(&mut group.pages, kept);
+            runs.extend(full.chunks(segment_capacity).map(|run| (txn, run.to_vec())));
+        }
+        let mut listed: usize = self.groups.values().map(|group| group.pages.len()).sum();
+        let order: Vec<TxnId> = self
+            .groups
+            .keys()
+            .copied()
+            .filter(|&txn| txn != 0)
+            .chain(std::iter::once(0))
+            .collect();
+        for txn in order {
+            if listed <= listed_max {
+                break;
+            }
+            let Some(group) = self.groups.get_mut(&txn) else {
+                continue;
+            };
+            if group.pages.is_empty() {
+                continue;
+            }
+            let mut run = std::mem::take(&mut group.pages);
+            listed -= run.len();
+            run.sort_unstable();
+            run.dedup();
+            runs.push((txn, run));
+        }
+        runs
+    }
+
+    /// Whether nothing is free.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.groups.is_empty()
+    }
+
+    /// Every free page listed in the chain, in no particular order.
     pub(crate) fn pages(&self) -> impl Iterator<Item = PageId> + '_ {
-        self.groups.values().flatten().copied()
+        self.groups
+            .values()
+            .flat_map(|group| group.pages.iter().copied())
     }
 
-    /// How many pages are free.
-    pub(crate) fn page_total(&self) -> usize {
-        self.groups.values().map(Vec::len).sum()
+    /// Every free segment page, in no particular order.
+    pub(crate) fn segments(&self) -> impl Iterator<Item = PageId> + '_ {
+        self.groups
+            .values()
+            .flat_map(|group| group.segments.iter().copied())
     }
 
     /// Bytes of [`Self::encode`]'s output.
     pub(crate) fn encoded_len(&self) -> usize {
-        8 + self
+        let listed = self.groups.values().filter(|group| !group.pages.is_empty());
+        let segmented = self
             .groups
             .values()
-            .map(|pages| 16 + 8 * pages.len())
+            .filter(|group| !group.segments.is_empty());
+        16 + listed
+            .map(|group| 16 + 8 * group.pages.len())
             .sum::<usize>()
+            + segmented
+                .map(|group| 16 + 8 * group.segments.len())
+                .sum::<usize>()
     }
 
-    /// Encodes as the stream described in the module docs.
+    /// Encodes as the (version 2) stream described in the module docs.
     pub(crate) fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.encoded_len());
-        out.extend_from_slice(&(self.groups.len() as u64).to_le_bytes());
-        for (txn, pages) in &self.groups {
-            out.extend_from_slice(&txn.to_le_bytes());
-            out.extend_from_slice(&(pages.len() as u64).to_le_bytes());
-            for page in pages {
-                out.extend_from_slice(&page.to_le_bytes());
+        let section = |out: &mut Vec<u8>, of: fn(&Group) -> &Vec<PageId>| {
+            let groups: Vec<_> = self
+                .groups
+                .iter()
+                .filter(|(_, group)| !of(group).is_empty())
+                .collect();
+            out.extend_from_slice(&(groups.len() as u64).to_le_bytes());
+            for (txn, group) in groups {
+                out.extend_from_slice(&txn.to_le_bytes());
+                out.extend_from_slice(&(of(group).len() as u64).to_le_bytes());
+                for page in of(group) {
+                    out.extend_from_slice(&page.to_le_bytes());
+                }
             }
-        }
+        };
+        section(&mut out, |group| &group.pages);
+        section(&mut out, |group| &group.segments);
         out
     }
 
-    /// Decodes a stream; every page id must lie in `[2, page_count)`.
+    /// Decodes a stream (version 1 or 2); every page id must lie in `[2, page_count)`.
     pub(crate) fn decode(stream: &[u8], page_count: u64, head: PageId) -> Result<FreeList> {
         let bad = |reason: &str| Error::corrupted(head, format!("freelist: {reason}"));
         let mut cursor = 0usize;
-        let mut next_u64 = |what: &str| -> Result<u64> {
-            if stream.len().saturating_sub(cursor) < 8 {
+        let next_u64 = |cursor: &mut usize, what: &str| -> Result<u64> {
+            if stream.len().saturating_sub(*cursor) < 8 {
                 return Err(bad(&format!("stream ends inside {what}")));
             }
-            let value = read_u64(stream, cursor);
-            cursor += 8;
+            let value = read_u64(stream, *cursor);
+            *cursor += 8;
             Ok(value)
         };
-        let group_count = next_u64("the group count")?;
-        let mut groups = BTreeMap::new();
-        for _ in 0..group_count {
-            let txn = next_u64("a txn id")?;
-            let count = next_u64("a page count")?;
-            if count > page_count {
-                return Err(bad("a group lists more pages than the file has"));
+        let mut list = FreeList::default();
+        for section in 0..2 {
+            if section == 1 && cursor == stream.len() {
+                break; // a version 1 stream: no segments
             }
-            let mut pages = Vec::with_capacity(count as usize);
-            for _ in 0..count {
-                let page = next_u64("a page id")?;
-                if page < META_PAGE_COUNT || page >= page_count {
-                    return Err(bad(&format!("page {page} is outside the file")));
+            let group_count = next_u64(&mut cursor, "a group count")?;
+            for _ in 0..group_count {
+                let txn = next_u64(&mut cursor, "a txn id")?;
+                let count = next_u64(&mut cursor, "a page count")?;
+                if count == 0 || count > page_count {
+                    return Err(bad("a group lists no pages, or more than the file has"));
                 }
-                pages.push(page);
-            }
-            if groups.insert(txn, pages).is_some() {
-                return Err(bad("a txn id appears twice"));
+                let mut pages = Vec::with_capacity(count as usize);
+                for _ in 0..count {
+                    let page = next_u64(&mut cursor, "a page id")?;
+                    if page < META_PAGE_COUNT || page >= page_count {
+                        return Err(bad(&format!("page {page} is outside the file")));
+                    }
+                    pages.push(page);
+                }
+                let group = list.groups.entry(txn).or_default();
+                let slot = if section == 0 {
+                    &mut group.pages
+                } else {
+                    &mut group.segments
+                };
+                if !slot.is_empty() {
+                    return Err(bad("a txn id appears twice"));
+                }
+                *slot = pages;
             }
         }
-        Ok(FreeList { groups })
+        if cursor != stream.len() {
+            return Err(bad("bytes after the end of the stream"));
+        }
+        Ok(list)
     }
 }
 
@@ -178,10 +305,36 @@ mod tests {
         let mut list = FreeList::default();
         list.add(0, &[9]);
         list.add(3, &[5, 4]);
+        list.add_segments(3, &[20]);
         list.add(4, &[7]);
+        list.add_segments(4, &[21, 22]);
         list.add(6, &[8]);
-        assert_eq!(list.take_reusable(4), vec![4, 5, 7, 9]);
+        list.add_segments(6, &[23]);
+        let taken = list.take_reusable(4);
+        assert_eq!(taken.pages, vec![4, 5, 7, 9]);
+        assert_eq!(taken.segments, vec![20, 21, 22]);
         assert_eq!(list.pages().collect::<Vec<_>>(), vec![8]);
+        assert_eq!(list.segments().collect::<Vec<_>>(), vec![23]);
+    }
+
+    #[test]
+    fn spilling_moves_full_runs_then_whole_groups_until_the_chain_is_short() {
+        let mut list = FreeList::default();
+        list.add(0, &[60, 61]);
+        list.add(1, &[9, 3, 8, 2, 7, 4, 6]);
+        list.add(2, &[50, 51]);
+        // Runs of 3 out of group 1; then 6 pages stay listed, at most 6 allowed.
+        let runs = list.spill(3, 6);
+        assert_eq!(runs, vec![(1, vec![2, 3, 4]), (1, vec![6, 7, 8])]);
+        assert_eq!(list.pages().count(), 5);
+        // At most 2 listed: groups 1 and 2 go (oldest first), group 0 stays.
+        let runs = list.spill(3, 2);
+        assert_eq!(runs, vec![(1, vec![9]), (2, vec![50, 51])]);
+        assert_eq!(list.pages().collect::<Vec<_>>(), vec![60, 61]);
+        // Group 0 goes last.
+        let runs = list.spill(3, 1);
+        assert_eq!(runs, vec![(0, vec![60, 61])]);
+        assert!(list.pages().next().is_none());
     }
 
     #[test]
@@ -189,11 +342,33 @@ mod tests {
         let mut list = FreeList::default();
         list.add(0, &[2, 3]);
         list.add(10, &[11]);
+        list.add_segments(10, &[12, 13]);
+        list.add_segments(11, &[14]);
         let stream = list.encode();
         assert_eq!(stream.len(), list.encoded_len());
         assert_eq!(FreeList::decode(&stream, 20, 1).unwrap(), list);
+        assert!(
+            FreeList::decode(&stream, 14, 1).is_err(),
+            "segment 14 is outside"
+        );
         assert!(FreeList::decode(&stream, 5, 1).is_err());
         assert!(FreeList::decode(&stream[..stream.len() - 1], 20, 1).is_err());
+        let mut trailing = stream.clone();
+        trailing.extend_from_slice(&[0; 8]);
+        assert!(FreeList::decode(&trailing, 20, 1).is_err());
+    }
+
+    #[test]
+    fn a_version_1_stream_decodes_as_a_list_without_segments() {
+        // Format version 1 wrote only the first part of the stream.
+        let mut stream = Vec::new();
+        for word in [2u64, 0, 2, 2, 3, 10, 1, 11] {
+            stream.extend_from_slice(&word.to_le_bytes());
+        }
+        let mut expected = FreeList::default();
+        expected.add(0, &[2, 3]);
+        expected.add(10, &[11]);
+        assert_eq!(FreeList::decode(&stream, 20, 1).unwrap(), expected);
     }
 
     #[test]

@@ -3,9 +3,10 @@
 //! ```text
 //! offset size field
 //!  0     4    checksum   CRC32 of the page (or overflow run) from byte 4 to its end
-//!  4     1    kind       1 branch, 2 leaf, 3 overflow, 4 freelist
+//!  4     1    kind       1 branch, 2 leaf, 3 overflow, 4 freelist, 5 free segment
 //!  5     1    reserved   0
-//!  6     2    count      entries of a branch or leaf page; 0 otherwise
+//!  6     2    count      entries of a branch or leaf page, page numbers of a free segment;
+//!                        0 otherwise
 //!  8     8    page_id    the page's own number, to catch misdirected writes
 //! 16     4    aux        branch/leaf: start of the cell area; overflow: pages in the run;
 //!                        freelist: payload bytes in this page
@@ -36,6 +37,8 @@ pub(crate) enum PageKind {
     Overflow = 3,
     /// A page of the persisted freelist chain.
     Freelist = 4,
+    /// A free segment: a sorted run of free page numbers the freelist chain refers to.
+    FreeSegment = 5,
 }
 
 impl PageKind {
@@ -45,6 +48,7 @@ impl PageKind {
             2 => Some(PageKind::Leaf),
             3 => Some(PageKind::Overflow),
             4 => Some(PageKind::Freelist),
+            5 => Some(PageKind::FreeSegment),
             _ => None,
         }
     }

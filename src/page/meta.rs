@@ -24,7 +24,12 @@ use super::id::{read_u32, read_u64, write_u32, write_u64, PageId, TxnId};
 pub(crate) const MAGIC: [u8; 8] = *b"ARBORDB\0";
 
 /// The on-disk format version; it moves with every incompatible change (docs/format.md).
-pub const FORMAT_VERSION: u32 = 1;
+/// Commits write this version.
+pub const FORMAT_VERSION: u32 = 2;
+
+/// The oldest format version still read. A version 1 file (no free segments) is read as is;
+/// its first commit writes a version 2 meta, and older arbordb releases then refuse the file.
+pub(crate) const FORMAT_VERSION_OLDEST_READ: u32 = 1;
 
 /// The smallest supported page size in bytes.
 pub(crate) const PAGE_SIZE_MIN: usize = 512;
@@ -177,7 +182,7 @@ impl Meta {
             return MetaSlot::NotArbordb;
         }
         let version = read_u32(bytes, VERSION_OFFSET);
-        if version != FORMAT_VERSION {
+        if !(FORMAT_VERSION_OLDEST_READ..=FORMAT_VERSION).contains(&version) {
             return MetaSlot::OtherVersion(version);
         }
         if read_u32(bytes, CHECKSUM_OFFSET) != crc32fast::hash(&bytes[..CHECKSUM_OFFSET]) {
@@ -254,6 +259,17 @@ mod tests {
             Meta::decode(&encoded),
             MetaSlot::OtherVersion(FORMAT_VERSION + 1)
         );
+    }
+
+    #[test]
+    fn a_version_1_meta_is_still_read() {
+        let mut encoded = sample().encode();
+        write_u32(&mut encoded, VERSION_OFFSET, 1);
+        let checksum = crc32fast::hash(&encoded[..CHECKSUM_OFFSET]);
+        write_u32(&mut encoded, CHECKSUM_OFFSET, checksum);
+        assert_eq!(Meta::decode(&encoded), MetaSlot::Valid(sample()));
+        write_u32(&mut encoded, VERSION_OFFSET, 0);
+        assert_eq!(Meta::decode(&encoded), MetaSlot::OtherVersion(0));
     }
 
     #[test]

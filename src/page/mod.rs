@@ -5,6 +5,7 @@
 //! contents belongs to the `btree` layer above.
 
 pub(crate) mod dirty;
+pub(crate) mod free_segment;
 pub(crate) mod freelist;
 pub(crate) mod header;
 pub(crate) mod id;

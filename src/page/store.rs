@@ -3,12 +3,17 @@
 //! Copy-on-write lives here. A page reachable from a committed meta is never written again
 //! (invariant 2): [`PageStore::touch`] copies it to a newly allocated page and records the old
 //! number as freed by this transaction. New pages come first from the pool of pages every
-//! reader has released, then from the end of the file, up to the map's limit.
+//! reader has released (topped up one free segment at a time when it runs dry), then from the
+//! end of the file, up to the map's limit.
 //!
 //! Dirty pages stay in memory until commit, which seals (checksums) and writes them in page
 //! order through [`PageIo`].
 
+use std::collections::VecDeque;
+
 use super::dirty::DirtyPages;
+use super::free_segment;
+use super::freelist::Reusable;
 use super::header::{self, PAGE_HEADER_SIZE};
 use super::id::{PageId, TxnId, META_PAGE_COUNT};
 use crate::error::{Error, Result};
@@ -24,6 +29,11 @@ use crate::os::PageIo;
 /// and write a sorted load's fresh pages a third faster.
 pub(crate) const WRITE_BYTES_MAX: usize = 64 << 10;
 
+/// A run of several pages (an overflow value) is looked for in the pool after topping it up
+/// from free segments until it holds this many pages; past that the run comes from the end of
+/// the file, so that one large value does not read the whole freelist.
+const RUN_SEARCH_POOL_PAGES: usize = 1 << 14;
+
 /// The pages a write transaction has allocated, changed and freed. Cloned (dirty pages and
 /// all) when a nested transaction begins, so that aborting it restores the parent's.
 #[derive(Clone)]
@@ -32,38 +42,50 @@ pub(crate) struct PageStore {
     txn_id: TxnId,
     dirty: DirtyPages,
     page_count: u64,
+    /// Pages of the snapshot this transaction started from (free segments list pages below).
+    committed_page_count: u64,
     page_limit: u64,
     map_size_bytes: usize,
     /// Reusable page numbers, sorted ascending.
     pool: Vec<PageId>,
+    /// Reusable free segments not read yet, in the order to read them.
+    segments: VecDeque<PageId>,
     /// Pages reachable in the previous snapshot that this transaction no longer uses.
     freed: Vec<PageId>,
 }
 
 impl PageStore {
     /// A store for txn `txn_id` over a file of `page_count` pages, a map of `map_size_bytes`,
-    /// and `pool` (sorted) reusable pages.
+    /// and the `reusable` part of the freelist.
     pub(crate) fn new(
         page_size: usize,
         txn_id: TxnId,
         page_count: u64,
         map_size_bytes: usize,
-        pool: Vec<PageId>,
+        reusable: Reusable,
     ) -> PageStore {
-        debug_assert!(
-            pool.windows(2).all(|pair| pair[0] < pair[1]),
-            "pool is sorted and unique"
-        );
         PageStore {
             page_size,
             txn_id,
             dirty: DirtyPages::default(),
             page_count,
+            committed_page_count: page_count,
             page_limit: (map_size_bytes / page_size) as u64,
             map_size_bytes,
-            pool,
+            pool: Vec::new(),
+            segments: reusable.segments.into(),
             freed: Vec::new(),
         }
+        .with_pool(reusable.pages)
+    }
+
+    fn with_pool(mut self, mut pages: Vec<PageId>) -> PageStore {
+        debug_assert!(pages.windows(2).all(|pair| pair[0] <= pair[1]), "sorted");
+        // A corrupt freelist may name a page twice; handing it out twice would break the
+        // store's invariants, so keep one. The checker reports such a file.
+        pages.dedup();
+        self.pool = pages;
+        self
     }
 
     /// The page size in bytes.
@@ -109,16 +131,17 @@ impl PageStore {
             .unwrap_or_else(|| panic!("page {id} changed without touch"))
     }
 
-    /// Allocates `pages` contiguous zeroed pages and returns the first number.
-    pub(crate) fn allocate(&mut self, pages: usize) -> Result<PageId> {
-        let id = self.allocate_number(pages)?;
+    /// Allocates `pages` contiguous zeroed pages and returns the first number. `map` is the
+    /// snapshot's map, from which free segments are read.
+    pub(crate) fn allocate(&mut self, map: &[u8], pages: usize) -> Result<PageId> {
+        let id = self.allocate_number(map, pages)?;
         self.record_dirty(id, vec![0u8; pages * self.page_size].into_boxed_slice());
         Ok(id)
     }
 
     /// Takes `pages` contiguous page numbers from the pool, else from the end of the file.
-    fn allocate_number(&mut self, pages: usize) -> Result<PageId> {
-        let id = match self.take_from_pool(pages) {
+    fn allocate_number(&mut self, map: &[u8], pages: usize) -> Result<PageId> {
+        let id = match self.take_from_pool(map, pages)? {
             Some(id) => id,
             None => {
                 let id = self.page_count;
@@ -139,7 +162,20 @@ impl PageStore {
         assert!(previous.is_none(), "page {id} allocated twice");
     }
 
-    fn take_from_pool(&mut self, pages: usize) -> Option<PageId> {
+    fn take_from_pool(&mut self, map: &[u8], pages: usize) -> Result<Option<PageId>> {
+        loop {
+            if let Some(id) = self.find_in_pool(pages) {
+                return Ok(Some(id));
+            }
+            let searched_enough = pages > 1 && self.pool.len() >= RUN_SEARCH_POOL_PAGES;
+            if self.segments.is_empty() || searched_enough {
+                return Ok(None);
+            }
+            self.read_segment(map)?;
+        }
+    }
+
+    fn find_in_pool(&mut self, pages: usize) -> Option<PageId> {
         if pages == 1 {
             return self.pool.pop();
         }
@@ -152,6 +188,44 @@ impl PageStore {
         Some(id)
     }
 
+    /// Moves the pages of the next reusable free segment into the pool. The segment's own
+    /// page was reachable from the previous meta, so it is freed like any other page.
+    fn read_segment(&mut self, map: &[u8]) -> Result<()> {
+        let segment = self
+            .segments
+            .pop_front()
+            .expect("called with segments left");
+        let page = read_committed(map, self.page_size, self.committed_page_count, segment, 1)?;
+        let pages = free_segment::read(page, segment, self.committed_page_count)?;
+        if let Some(&used) = pages.iter().find(|&&page| self.dirty.contains(page)) {
+            return Err(Error::corrupted(
+                segment,
+                format!("free segment lists page {used}, which this transaction uses"),
+            ));
+        }
+        let mut merged = Vec::with_capacity(self.pool.len() + pages.len());
+        let (mut pool, mut new) = (self.pool.iter().peekable(), pages.iter().peekable());
+        while let (Some(&&a), Some(&&b)) = (pool.peek(), new.peek()) {
+            if a == b {
+                return Err(Error::corrupted(
+                    segment,
+                    format!("free segment lists page {a}, which is already free"),
+                ));
+            }
+            merged.push(if a < b {
+                pool.next();
+                a
+            } else {
+                new.next();
+                b
+            });
+        }
+        merged.extend(pool.chain(new));
+        self.pool = merged;
+        self.free(segment, 1);
+        Ok(())
+    }
+
     /// Makes `id` writable: a dirty page is returned as is; a committed page is copied to a
     /// new page, which is returned, and the old number is freed.
     pub(crate) fn touch(&mut self, map: &[u8], id: PageId) -> Result<PageId> {
@@ -161,7 +235,7 @@ impl PageStore {
         // One allocation and one copy: the copy becomes the new page's buffer.
         let mut copy: Box<[u8]> =
             read_committed(map, self.page_size, self.page_count, id, 1)?.into();
-        let new_id = self.allocate_number(1)?;
+        let new_id = self.allocate_number(map, 1)?;
         header::set_page_id(&mut copy, new_id);
         self.record_dirty(new_id, copy);
         self.free(id, 1);
@@ -194,6 +268,11 @@ impl PageStore {
     /// Pages free right now and not used by this transaction.
     pub(crate) fn pool(&self) -> &[PageId] {
         &self.pool
+    }
+
+    /// Reusable free segments this transaction has not read.
+    pub(crate) fn unread_segments(&self) -> impl Iterator<Item = PageId> + '_ {
+        self.segments.iter().copied()
     }
 
     /// Seals and writes every dirty page in page order, contiguous pages together in writes
@@ -256,7 +335,7 @@ mod tests {
         let page_size = 512;
         let mut map = vec![0u8; page_size * 4];
         map[3 * page_size + 100] = 7;
-        let mut store = PageStore::new(page_size, 9, 4, 1 << 20, Vec::new());
+        let mut store = PageStore::new(page_size, 9, 4, 1 << 20, Reusable::default());
         let copy = store.touch(&map, 3).unwrap();
         assert_eq!(copy, 4);
         assert_eq!(store.read(&map, copy, 1).unwrap()[100], 7);
@@ -266,20 +345,68 @@ mod tests {
 
     #[test]
     fn freeing_a_dirty_page_returns_it_to_the_pool() {
-        let mut store = PageStore::new(512, 1, 2, 1 << 20, vec![]);
-        let run = store.allocate(3).unwrap();
+        let mut store = PageStore::new(512, 1, 2, 1 << 20, Reusable::default());
+        let run = store.allocate(&[], 3).unwrap();
         store.free(run, 3);
         assert_eq!(store.pool(), &[2, 3, 4]);
-        assert_eq!(store.allocate(2).unwrap(), 2);
-        assert_eq!(store.allocate(1).unwrap(), 4);
+        assert_eq!(store.allocate(&[], 2).unwrap(), 2);
+        assert_eq!(store.allocate(&[], 1).unwrap(), 4);
         assert!(store.freed().is_empty());
     }
 
     #[test]
+    fn free_segments_are_read_when_the_pool_runs_dry_and_then_freed() {
+        let page_size = 512;
+        let mut map = vec![0u8; page_size * 12];
+        free_segment::write(&mut map[5 * page_size..6 * page_size], 5, &[8, 9]);
+        free_segment::write(&mut map[6 * page_size..7 * page_size], 6, &[10, 11]);
+        let reusable = Reusable {
+            pages: vec![3],
+            segments: vec![5, 6],
+        };
+        let mut store = PageStore::new(page_size, 4, 12, 1 << 20, reusable);
+        assert_eq!(store.allocate(&map, 1).unwrap(), 3);
+        assert_eq!(store.unread_segments().collect::<Vec<_>>(), vec![5, 6]);
+        // A run of two: segment 5 gives 8 and 9.
+        assert_eq!(store.allocate(&map, 2).unwrap(), 8);
+        assert_eq!(store.freed(), &[5]);
+        assert_eq!(store.unread_segments().collect::<Vec<_>>(), vec![6]);
+        assert_eq!(store.allocate(&map, 1).unwrap(), 11);
+        assert_eq!(store.pool(), &[10]);
+        assert_eq!(store.freed(), &[5, 6]);
+    }
+
+    #[test]
+    fn a_free_segment_naming_a_page_already_free_or_in_use_is_corruption() {
+        let page_size = 512;
+        let mut map = vec![0u8; page_size * 12];
+        free_segment::write(&mut map[5 * page_size..6 * page_size], 5, &[3, 9]);
+        let reusable = Reusable {
+            pages: vec![3],
+            segments: vec![5],
+        };
+        let mut store = PageStore::new(page_size, 4, 12, 1 << 20, reusable);
+        assert_eq!(store.allocate(&map, 1).unwrap(), 3);
+        assert!(matches!(
+            store.allocate(&map, 1),
+            Err(Error::Corrupted { .. })
+        ));
+        let reusable = Reusable {
+            pages: vec![3, 4],
+            segments: vec![5],
+        };
+        let mut store = PageStore::new(page_size, 4, 12, 1 << 20, reusable);
+        assert!(matches!(
+            store.allocate(&map, 3),
+            Err(Error::Corrupted { .. })
+        ));
+    }
+
+    #[test]
     fn allocation_past_the_map_is_map_full() {
-        let mut store = PageStore::new(512, 1, 2, 512 * 4, vec![]);
-        store.allocate(2).unwrap();
-        assert!(matches!(store.allocate(1), Err(Error::MapFull { .. })));
+        let mut store = PageStore::new(512, 1, 2, 512 * 4, Reusable::default());
+        store.allocate(&[], 2).unwrap();
+        assert!(matches!(store.allocate(&[], 1), Err(Error::MapFull { .. })));
     }
 
     #[test]

@@ -8,6 +8,7 @@ use crate::btree::check;
 use crate::btree::cursor::Cursor;
 use crate::btree::node::Node;
 use crate::btree::PageSource;
+use crate::page::free_segment;
 use crate::page::freelist::{self, FreeList};
 use crate::page::header;
 use crate::page::meta::{Meta, TreeInfo};
@@ -85,6 +86,11 @@ pub fn page_decode(data: &[u8]) {
         }
     }
     let _ = freelist::read_chain(2, pages.page_count(), page_size, |id| pages.read(id, 1));
+    for id in 2..pages.page_count() {
+        if let Ok(page) = pages.read(id, 1) {
+            let _ = free_segment::read(page, id, pages.page_count());
+        }
+    }
 
     // A tree rooted at page 2, of a depth the input chooses, walked every way.
     let depth = 1 + (selector as u32 / 3) % 5;

@@ -2,7 +2,9 @@
 //!
 //! 1. Record every changed named database in the catalog; the unnamed one goes in the meta.
 //! 2. Write the new freelist: the previous chain is freed, fresh chain pages are allocated,
-//!    and the list of every free page (including this transaction's) is written into them.
+//!    and the list of every free page (including this transaction's) is written into them;
+//!    a group of free pages larger than a free segment holds is first moved into new free
+//!    segments, so the chain stays small (invariant 12).
 //! 3. Grow the file if the new pages reach past its end.
 //! 4. Write every dirty page (sealed with its checksum), in page order.
 //! 5. Sync (fsync when the file grew, so its new length is durable; else fdatasync).
@@ -28,8 +30,10 @@ use crate::btree::mutate::{PutMode, Writer};
 use crate::env::CachedFreeList;
 use crate::error::{Error, Result};
 use crate::flags::EnvFlags;
+use crate::page::free_segment;
 use crate::page::freelist::{self, FreeList};
 use crate::page::store::PageStore;
+use crate::page::PageId;
 
 /// Grow the file by this fraction of its needed length beyond what a commit needs, so that a
 /// run of small commits does not resize it every time.
@@ -90,9 +94,9 @@ impl RwTxn<'_> {
 
         // 2. The freelist.
         for &page in &state.old_chain {
-            state.store.free(page, 1);
+            writer.store.free(page, 1);
         }
-        let mut freed = state.store.freed().to_vec();
+        let mut freed = writer.store.freed().to_vec();
         freed.sort_unstable();
         if let Some(pair) = freed.windows(2).find(|pair| pair[0] == pair[1]) {
             return Err(Error::corrupted(
@@ -100,37 +104,8 @@ impl RwTxn<'_> {
                 "a page is reachable twice (freed twice in one transaction)",
             ));
         }
+        let (list, chain) = write_freelist(&mut writer, &state.pending)?;
         let txn_id = state.store.txn_id();
-        let build = |store: &PageStore, pending: &FreeList| {
-            let mut list = pending.clone();
-            list.add(0, store.pool());
-            list.add(txn_id, store.freed());
-            list
-        };
-        let capacity = freelist::payload_capacity(page_size);
-        let first_draft = build(&state.store, &state.pending);
-        let chain_len = if first_draft.page_total() == 0 {
-            0
-        } else {
-            first_draft.encoded_len().div_ceil(capacity)
-        };
-        let mut chain = Vec::with_capacity(chain_len);
-        for _ in 0..chain_len {
-            chain.push(state.store.allocate(1)?);
-        }
-        // Taking chain pages from the pool only shortens the list, so it still fits.
-        let list = build(&state.store, &state.pending);
-        let stream = list.encode();
-        assert!(
-            chain_len == 0 || stream.len() <= chain_len * capacity,
-            "the freelist outgrew its chain"
-        );
-        for (index, &id) in chain.iter().enumerate() {
-            let start = (index * capacity).min(stream.len());
-            let end = ((index + 1) * capacity).min(stream.len());
-            let next = chain.get(index + 1).copied().unwrap_or(0);
-            freelist::write_chain_page(state.store.page_mut(id), id, next, &stream[start..end]);
-        }
         meta.freelist = chain.first().copied().unwrap_or(0);
         meta.txn_id = txn_id;
         meta.page_count = state.store.page_count();
@@ -197,4 +172,68 @@ impl RwTxn<'_> {
         env.readers.set_current_txn_id(txn_id);
         Ok(())
     }
+}
+
+/// The new freelist of the transaction `writer` works for, written to newly allocated pages:
+/// the groups no reader could reuse yet (`pending`), this transaction's freed pages, and
+/// everything reusable it did not use (group 0). Returns the list and its chain pages.
+///
+/// Allocating the list's own pages changes the list (the pool shrinks, a free segment may be
+/// read and its page freed), so pages are allocated until they cover the list as it then is;
+/// a page left over becomes an empty chain page.
+fn write_freelist(writer: &mut Writer<'_>, pending: &FreeList) -> Result<(FreeList, Vec<PageId>)> {
+    let page_size = writer.store.page_size();
+    let segment_capacity = free_segment::capacity(page_size);
+    let chain_capacity = freelist::payload_capacity(page_size);
+    let txn_id = writer.store.txn_id();
+    let draft = |store: &PageStore, pending: &FreeList| {
+        let mut list = pending.clone();
+        list.add(0, store.pool());
+        list.add_segments(0, &store.unread_segments().collect::<Vec<_>>());
+        list.add(txn_id, store.freed());
+        let runs = list.spill(segment_capacity, segment_capacity);
+        (list, runs)
+    };
+    let mut pages = Vec::new();
+    let (mut list, runs) = loop {
+        let (mut list, runs) = draft(writer.store, pending);
+        for (txn, _) in &runs {
+            list.add_segments(*txn, &[0]); // counted now, numbered below
+        }
+        let chain_len = if list.is_empty() {
+            0
+        } else {
+            list.encoded_len().div_ceil(chain_capacity)
+        };
+        if pages.len() >= runs.len() + chain_len {
+            break draft(writer.store, pending);
+        }
+        while pages.len() < runs.len() + chain_len {
+            pages.push(writer.store.allocate(writer.map, 1)?);
+        }
+    };
+    let chain = pages.split_off(runs.len());
+    for ((txn, run), &segment) in runs.iter().zip(&pages) {
+        free_segment::write(writer.store.page_mut(segment), segment, run);
+        list.add_segments(*txn, &[segment]);
+    }
+    // An empty freelist has no chain at all (the meta names page 0), unless the list emptied
+    // while its chain was being allocated: then the chain says so.
+    let stream = if chain.is_empty() {
+        assert!(list.is_empty(), "a freelist without a chain");
+        Vec::new()
+    } else {
+        list.encode()
+    };
+    assert!(
+        stream.len() <= chain.len() * chain_capacity,
+        "the freelist outgrew its chain"
+    );
+    for (index, &id) in chain.iter().enumerate() {
+        let start = (index * chain_capacity).min(stream.len());
+        let end = ((index + 1) * chain_capacity).min(stream.len());
+        let next = chain.get(index + 1).copied().unwrap_or(0);
+        freelist::write_chain_page(writer.store.page_mut(id), id, next, &stream[start..end]);
+    }
+    Ok((list, chain))
 }

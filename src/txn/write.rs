@@ -121,13 +121,13 @@ impl<'e> RwTxn<'e> {
             .oldest_reader(&mut writer, meta.txn_id)
             .map_or(durable, |oldest| oldest.min(durable));
         drop(writer);
-        let pool = pending.take_reusable(reuse_limit);
+        let reusable = pending.take_reusable(reuse_limit);
         let store = PageStore::new(
             env.page_size,
             meta.txn_id + 1,
             meta.page_count,
             map.len(),
-            pool,
+            reusable,
         );
         let state = WriteState {
             store,

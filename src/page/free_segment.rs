@@ -1,0 +1,101 @@
+//! Free segments: pages that hold a sorted run of free page numbers, written once and never
+//! changed, so that a large freelist costs a commit only the part of it that changed.
+//!
+//! The freelist chain (`freelist.rs`) is rewritten at every commit. Small groups of free
+//! pages live in it directly; a large group (a mass delete frees hundreds of thousands of
+//! pages) is moved into free segments, and the chain keeps one page number per segment. A
+//! write transaction takes a whole segment when it needs pages (and frees the segment's own
+//! page), so untouched segments are carried from commit to commit by reference.
+//!
+//! ```text
+//! offset size field
+//!  0    24    page header, kind 5 (free segment), count = page numbers held
+//! 24     .    count x u64 page number, ascending, little-endian
+//! ```
+
+use super::header::{self, PageKind, PAGE_HEADER_SIZE};
+use super::id::{read_u64, write_u64, PageId, META_PAGE_COUNT};
+use crate::error::{Error, Result};
+
+/// Page numbers one segment page holds.
+pub(crate) fn capacity(page_size: usize) -> usize {
+    (page_size - PAGE_HEADER_SIZE) / 8
+}
+
+/// Fills segment page `id` with `pages` (ascending, at most [`capacity`]).
+pub(crate) fn write(page: &mut [u8], id: PageId, pages: &[PageId]) {
+    assert!(
+        pages.len() <= capacity(page.len()),
+        "a free segment holds at most {} pages",
+        capacity(page.len())
+    );
+    debug_assert!(pages.windows(2).all(|pair| pair[0] < pair[1]));
+    header::init(page, PageKind::FreeSegment, id);
+    header::set_count(page, pages.len());
+    for (index, &free) in pages.iter().enumerate() {
+        write_u64(page, PAGE_HEADER_SIZE + 8 * index, free);
+    }
+    page[PAGE_HEADER_SIZE + 8 * pages.len()..].fill(0);
+}
+
+/// The page numbers segment page `id` holds, checked: the page is a segment, names itself,
+/// and lists ascending page numbers inside `[2, page_count)`.
+pub(crate) fn read(page: &[u8], id: PageId, page_count: u64) -> Result<Vec<PageId>> {
+    if header::kind(page) != Some(PageKind::FreeSegment) || header::page_id(page) != id {
+        return Err(Error::corrupted(id, "expected a free segment page"));
+    }
+    let count = header::count(page);
+    if count > capacity(page.len()) {
+        return Err(Error::corrupted(
+            id,
+            "free segment lists more pages than it holds",
+        ));
+    }
+    let pages: Vec<PageId> = (0..count)
+        .map(|index| read_u64(page, PAGE_HEADER_SIZE + 8 * index))
+        .collect();
+    if let Some(&bad) = pages
+        .iter()
+        .find(|&&free| free < META_PAGE_COUNT || free >= page_count)
+    {
+        return Err(Error::corrupted(
+            id,
+            format!("free segment names page {bad}, outside the file"),
+        ));
+    }
+    if pages.windows(2).any(|pair| pair[0] >= pair[1]) {
+        return Err(Error::corrupted(
+            id,
+            "free segment pages are not in ascending order",
+        ));
+    }
+    Ok(pages)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn segments_round_trip_and_reject_bad_contents() {
+        let page_size = 512;
+        assert_eq!(capacity(page_size), 61);
+        let mut page = vec![0xAAu8; page_size];
+        write(&mut page, 7, &[2, 5, 90]);
+        assert_eq!(read(&page, 7, 100).unwrap(), vec![2, 5, 90]);
+        assert!(read(&page, 8, 100).is_err(), "names another page");
+        assert!(read(&page, 7, 90).is_err(), "page 90 is outside the file");
+
+        let mut unsorted = page.clone();
+        write_u64(&mut unsorted, PAGE_HEADER_SIZE, 6);
+        assert!(read(&unsorted, 7, 100).is_err());
+
+        let mut too_many = page.clone();
+        header::set_count(&mut too_many, capacity(page_size) + 1);
+        assert!(read(&too_many, 7, 100).is_err());
+
+        let mut chain_page = page.clone();
+        header::init(&mut chain_page, PageKind::Freelist, 7);
+        assert!(read(&chain_page, 7, 100).is_err());
+    }
+}

@@ -150,6 +150,9 @@ impl EnvOpenOptions {
     /// opening the same file by a second path such as a hard link. A truncated file makes reads
     /// fault (SIGBUS); a rewritten one changes bytes under live `&[u8]` borrows.
     pub unsafe fn open<P: AsRef<Path>>(&self, path: P) -> Result<Env> {
+        // A reader slot records this process's id and start time, read once from /proc (about
+        // 50 us). Read it here, so the first read transaction does not pay for it.
+        crate::os::process::current();
         let path = path.as_ref();
         let (data_path, lock_path) = self.file_paths(path)?;
         let (inner, existed) =

@@ -111,3 +111,79 @@ fn a_workload_without_a_crash_reopens_exactly() {
         run_crash_case(&case, None).unwrap_or_else(|error| panic!("seed {seed}: {error}"));
     }
 }
+
+/// A load, a delete of most of it (a freelist large enough for free segments), then small
+/// transactions that take their pages from the segments; the crash falls in the small ones.
+fn mass_delete_workload(seed: u64) -> (Vec<Vec<Op>>, usize) {
+    let mut rng = Rng(seed);
+    let load = (0..3000)
+        .map(|n| {
+            let len = 20 + rng.below(30) as usize;
+            Op::Put {
+                db: n % 2, // the unnamed database and "alpha"
+                key: format!("key{n:05}").into_bytes(),
+                value: rng.bytes(len),
+            }
+        })
+        .collect();
+    let delete = (0..3000)
+        .filter(|n| n % 7 != 0)
+        .map(|n| Op::Delete {
+            db: n % 2,
+            key: format!("key{n:05}").into_bytes(),
+        })
+        .collect();
+    let mut transactions = vec![load, delete];
+    for _ in 0..6 + rng.below(8) {
+        let ops = 10 + rng.below(60);
+        transactions.push(
+            (0..ops)
+                .map(|_| {
+                    let key = format!("key{:05}", rng.below(4000)).into_bytes();
+                    let db = rng.below(3) as usize;
+                    if rng.below(8) == 0 {
+                        Op::Delete { db, key }
+                    } else {
+                        let len = rng.below(60) as usize;
+                        Op::Put {
+                            db,
+                            key,
+                            value: rng.bytes(len),
+                        }
+                    }
+                })
+                .collect(),
+        );
+    }
+    (transactions, 2)
+}
+
+#[test]
+fn power_loss_while_reusing_free_segments_keeps_the_last_returned_commit() {
+    let seeds: Vec<u64> = match std::env::var("ARBORDB_CRASH_SEED") {
+        Ok(seed) => vec![seed.parse().expect("a number")],
+        Err(_) => (0..std::env::var("ARBORDB_CRASH_CASES")
+            .map_or(150, |cases| cases.parse().expect("a number")))
+            .map(|n| n * 1000 + 4)
+            .collect(),
+    };
+    for seed in seeds {
+        let (transactions, setup) = mass_delete_workload(seed);
+        let case = |transactions| CrashCase {
+            transactions,
+            flags: EnvFlags::empty(),
+            page_size: 512,
+            kind: CrashKind::PowerLoss,
+            seed,
+        };
+        let before = count_operations(&case(&transactions[..setup])).unwrap();
+        let total = count_operations(&case(&transactions)).unwrap();
+        let crash_at = before + 1 + Rng(seed ^ 0xfeed).below(total - before);
+        if let Err(error) = run_crash_case(&case(&transactions), Some(crash_at)) {
+            panic!(
+                "seed {seed}: {error} (crash at {crash_at} of {total})\n\
+                 replay with ARBORDB_CRASH_SEED={seed}"
+            );
+        }
+    }
+}

@@ -37,6 +37,9 @@ pub struct CheckReport {
     pub pages_in_trees: u64,
     /// Pages on the freelist, including the freelist's own chain pages.
     pub pages_free: u64,
+    /// Pages of the freelist's chain, which every commit rewrites (the rest of a large
+    /// freelist is listed in free segments, written once).
+    pub freelist_chain_pages: u64,
     /// Trees walked: the unnamed database, the catalog and each named database.
     pub trees_checked: usize,
     /// Things worth knowing that are not damage, such as the older meta slot torn by a crash
@@ -438,6 +441,7 @@ impl<S: PageSource + ?Sized> Checker<'_, S> {
             Ok(found) => found,
             Err(error) => return self.problem(format!("the freelist: {error}")),
         };
+        self.report.freelist_chain_pages = chain.len() as u64;
         for page in chain {
             if self.claim(page, 1, "the freelist chain") {
                 self.report.pages_free += 1;

@@ -19,8 +19,9 @@
 //!
 //! The payloads, concatenated, are the stream: `u64 group count`, then per group
 //! `u64 txn id, u64 page count, page count x u64 page id`; then (format version 2) `u64
-//! segment group count`, then per group `u64 txn id, u64 segment count, segment count x u64
-//! segment page`. A version 1 stream ends after the first part: it has no segments.
+//! segment group count`, then per group `u64 txn id, u64 run count, run count x (u64 first
+//! segment page, u64 segments)`: the group's segments in order, as runs of consecutive page
+//! numbers. A version 1 stream ends after the first part: it has no segments.
 
 use std::collections::BTreeMap;
 
@@ -74,6 +75,8 @@ impl FreeList {
         if !segments.is_empty() {
             let group = self.groups.entry(txn).or_default();
             group.segments.extend_from_slice(segments);
+            // In page order, so that segments allocated together make runs.
+            group.segments.sort_unstable();
         }
     }
 
@@ -97,7 +100,8 @@ impl FreeList {
     /// the next transaction's first choice, and a segment would be read back at once).
     ///
     /// This is what keeps the chain, which every commit rewrites, small: it lists at most
-    /// `listed_max` pages, plus one number per free segment and two per group.
+    /// `listed_max` pages, plus two numbers per run of consecutive free segments and two per
+    /// group.
     pub(crate) fn spill(
         &mut self,
         segment_capacity: usize,
@@ -164,91 +168,142 @@ impl FreeList {
 
     /// Bytes of [`Self::encode`]'s output.
     pub(crate) fn encoded_len(&self) -> usize {
-        let listed = self.groups.values().filter(|group| !group.pages.is_empty());
-        let segmented = self
+        let listed: usize = self
             .groups
             .values()
-            .filter(|group| !group.segments.is_empty());
-        16 + listed
+            .filter(|group| !group.pages.is_empty())
             .map(|group| 16 + 8 * group.pages.len())
-            .sum::<usize>()
-            + segmented
-                .map(|group| 16 + 8 * group.segments.len())
-                .sum::<usize>()
+            .sum();
+        let segmented: usize = self
+            .groups
+            .values()
+            .filter(|group| !group.segments.is_empty())
+            .map(|group| 16 + 16 * consecutive_runs(&group.segments).len())
+            .sum();
+        16 + listed + segmented
     }
 
     /// Encodes as the (version 2) stream described in the module docs.
     pub(crate) fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.encoded_len());
-        let section = |out: &mut Vec<u8>, of: fn(&Group) -> &Vec<PageId>| {
-            let groups: Vec<_> = self
-                .groups
-                .iter()
-                .filter(|(_, group)| !of(group).is_empty())
-                .collect();
-            out.extend_from_slice(&(groups.len() as u64).to_le_bytes());
-            for (txn, group) in groups {
-                out.extend_from_slice(&txn.to_le_bytes());
-                out.extend_from_slice(&(of(group).len() as u64).to_le_bytes());
-                for page in of(group) {
-                    out.extend_from_slice(&page.to_le_bytes());
-                }
+        let mut word = |value: u64| out.extend_from_slice(&value.to_le_bytes());
+        let listed: Vec<_> = self
+            .groups
+            .iter()
+            .filter(|(_, group)| !group.pages.is_empty())
+            .collect();
+        word(listed.len() as u64);
+        for (&txn, group) in listed {
+            word(txn);
+            word(group.pages.len() as u64);
+            group.pages.iter().for_each(|&page| word(page));
+        }
+        let segmented: Vec<_> = self
+            .groups
+            .iter()
+            .filter(|(_, group)| !group.segments.is_empty())
+            .collect();
+        word(segmented.len() as u64);
+        for (&txn, group) in segmented {
+            let runs = consecutive_runs(&group.segments);
+            word(txn);
+            word(runs.len() as u64);
+            for (first, count) in runs {
+                word(first);
+                word(count);
             }
-        };
-        section(&mut out, |group| &group.pages);
-        section(&mut out, |group| &group.segments);
+        }
         out
     }
 
     /// Decodes a stream (version 1 or 2); every page id must lie in `[2, page_count)`.
     pub(crate) fn decode(stream: &[u8], page_count: u64, head: PageId) -> Result<FreeList> {
         let bad = |reason: &str| Error::corrupted(head, format!("freelist: {reason}"));
-        let mut cursor = 0usize;
-        let next_u64 = |cursor: &mut usize, what: &str| -> Result<u64> {
-            if stream.len().saturating_sub(*cursor) < 8 {
-                return Err(bad(&format!("stream ends inside {what}")));
+        let mut words = stream.chunks(8);
+        let mut next_u64 = |what: &str| -> Result<u64> {
+            match words.next() {
+                Some(word) if word.len() == 8 => Ok(read_u64(word, 0)),
+                _ => Err(bad(&format!("stream ends inside {what}"))),
             }
-            let value = read_u64(stream, *cursor);
-            *cursor += 8;
-            Ok(value)
         };
+        let in_file = |page: u64| (META_PAGE_COUNT..page_count).contains(&page);
         let mut list = FreeList::default();
-        for section in 0..2 {
-            if section == 1 && cursor == stream.len() {
-                break; // a version 1 stream: no segments
+        let group_count = next_u64("a group count")?;
+        for _ in 0..group_count {
+            let txn = next_u64("a txn id")?;
+            let count = next_u64("a page count")?;
+            if count == 0 || count > page_count {
+                return Err(bad("a group lists no pages, or more than the file has"));
             }
-            let group_count = next_u64(&mut cursor, "a group count")?;
-            for _ in 0..group_count {
-                let txn = next_u64(&mut cursor, "a txn id")?;
-                let count = next_u64(&mut cursor, "a page count")?;
-                if count == 0 || count > page_count {
-                    return Err(bad("a group lists no pages, or more than the file has"));
+            let mut pages = Vec::with_capacity(count as usize);
+            for _ in 0..count {
+                let page = next_u64("a page id")?;
+                if !in_file(page) {
+                    return Err(bad(&format!("page {page} is outside the file")));
                 }
-                let mut pages = Vec::with_capacity(count as usize);
-                for _ in 0..count {
-                    let page = next_u64(&mut cursor, "a page id")?;
-                    if page < META_PAGE_COUNT || page >= page_count {
-                        return Err(bad(&format!("page {page} is outside the file")));
-                    }
-                    pages.push(page);
-                }
-                let group = list.groups.entry(txn).or_default();
-                let slot = if section == 0 {
-                    &mut group.pages
-                } else {
-                    &mut group.segments
-                };
-                if !slot.is_empty() {
-                    return Err(bad("a txn id appears twice"));
-                }
-                *slot = pages;
+                pages.push(page);
             }
+            let group = list.groups.entry(txn).or_default();
+            if !group.pages.is_empty() {
+                return Err(bad("a txn id appears twice"));
+            }
+            group.pages = pages;
         }
-        if cursor != stream.len() {
+        if stream.len() == 8 * (1 + list.groups.len() * 2 + list.pages().count()) {
+            return Ok(list); // a version 1 stream ends here: no segments
+        }
+        let group_count = next_u64("a segment group count")?;
+        let mut segments_total = 0u64;
+        for _ in 0..group_count {
+            let txn = next_u64("a txn id")?;
+            let run_count = next_u64("a run count")?;
+            if run_count == 0 || run_count > page_count {
+                return Err(bad(
+                    "a group has no segment runs, or more than the file has pages",
+                ));
+            }
+            let mut segments = Vec::new();
+            for _ in 0..run_count {
+                let first = next_u64("a segment run")?;
+                let count = next_u64("a segment run")?;
+                segments_total = segments_total.saturating_add(count);
+                let end = first.saturating_add(count);
+                if count == 0 || !in_file(first) || end > page_count || segments_total > page_count
+                {
+                    return Err(bad(&format!(
+                        "segment run of {count} pages from {first} is outside the file"
+                    )));
+                }
+                segments.extend(first..end);
+            }
+            let group = list.groups.entry(txn).or_default();
+            if !group.segments.is_empty() {
+                return Err(bad("a txn id appears twice"));
+            }
+            group.segments = segments;
+        }
+        if next_u64("").is_ok() {
             return Err(bad("bytes after the end of the stream"));
+        }
+        if stream.len() % 8 != 0 {
+            return Err(bad("the stream is not whole words"));
         }
         Ok(list)
     }
+}
+
+/// The runs of consecutive page numbers in `pages`, in order, as (first, count): a
+/// transaction that spills many free segments takes their pages together (often from the end
+/// of the file), so the chain names them in a few runs.
+fn consecutive_runs(pages: &[PageId]) -> Vec<(PageId, u64)> {
+    let mut runs: Vec<(PageId, u64)> = Vec::new();
+    for &page in pages {
+        match runs.last_mut() {
+            Some((first, count)) if *first + *count == page => *count += 1,
+            _ => runs.push((page, 1)),
+        }
+    }
+    runs
 }
 
 /// Fills chain page `id` with its header, `next` link and `payload`.
@@ -356,6 +411,36 @@ mod tests {
         let mut trailing = stream.clone();
         trailing.extend_from_slice(&[0; 8]);
         assert!(FreeList::decode(&trailing, 20, 1).is_err());
+    }
+
+    #[test]
+    fn consecutive_segments_are_encoded_as_runs() {
+        let mut list = FreeList::default();
+        let segments: Vec<u64> = (100..1100).chain([5, 7, 8]).collect();
+        list.add_segments(3, &segments);
+        // Header words, one group, three runs, in page order: (5, 1), (7, 2), (100, 1000).
+        assert_eq!(list.encoded_len(), 16 + 16 + 3 * 16);
+        let stream = list.encode();
+        assert_eq!(stream.len(), list.encoded_len());
+        let decoded = FreeList::decode(&stream, 2000, 1).unwrap();
+        let mut sorted = segments.clone();
+        sorted.sort_unstable();
+        assert_eq!(decoded.segments().collect::<Vec<_>>(), sorted);
+
+        // A run reaching past the file, an empty run, a run count of zero.
+        assert!(FreeList::decode(&stream, 1099, 1).is_err());
+        let word = |stream: &mut Vec<u8>, index: usize, value: u64| {
+            stream[index * 8..index * 8 + 8].copy_from_slice(&value.to_le_bytes())
+        };
+        let mut empty_run = stream.clone();
+        word(&mut empty_run, 7, 0);
+        assert!(FreeList::decode(&empty_run, 2000, 1).is_err());
+        let mut no_runs = stream.clone();
+        word(&mut no_runs, 3, 0);
+        assert!(FreeList::decode(&no_runs, 2000, 1).is_err());
+        let mut wrapping = stream.clone();
+        word(&mut wrapping, 8, u64::MAX - 1);
+        assert!(FreeList::decode(&wrapping, 2000, 1).is_err());
     }
 
     #[test]

@@ -139,6 +139,16 @@ impl PageStore {
         Ok(id)
     }
 
+    /// Allocates `pages` zeroed pages with consecutive numbers, each a page of its own (not
+    /// one run: each gets its own header and checksum), and returns the first number.
+    pub(crate) fn allocate_consecutive(&mut self, map: &[u8], pages: usize) -> Result<PageId> {
+        let first = self.allocate_number(map, pages)?;
+        for id in first..first + pages as u64 {
+            self.record_dirty(id, vec![0u8; self.page_size].into_boxed_slice());
+        }
+        Ok(first)
+    }
+
     /// Takes `pages` contiguous page numbers from the pool, else from the end of the file.
     fn allocate_number(&mut self, map: &[u8], pages: usize) -> Result<PageId> {
         let id = match self.take_from_pool(map, pages)? {
@@ -400,6 +410,26 @@ mod tests {
             store.allocate(&map, 3),
             Err(Error::Corrupted { .. })
         ));
+    }
+
+    #[test]
+    fn consecutive_pages_are_separate_pages_from_a_pool_run_or_the_file_end() {
+        let pool = Reusable {
+            pages: vec![3, 5, 6, 7, 9],
+            segments: vec![],
+        };
+        let mut store = PageStore::new(512, 4, 12, 1 << 20, pool);
+        assert_eq!(store.allocate_consecutive(&[], 3).unwrap(), 5);
+        assert_eq!(store.pool(), &[3, 9]);
+        assert_eq!(store.allocate_consecutive(&[], 2).unwrap(), 12);
+        assert_eq!(store.page_count(), 14);
+        for id in [5, 6, 7, 12, 13] {
+            assert_eq!(store.read(&[], id, 1).unwrap().len(), 512, "page {id}");
+        }
+        // Each is its own page: freeing one leaves the others.
+        store.free(6, 1);
+        assert_eq!(store.pool(), &[3, 6, 9]);
+        assert!(store.read(&[], 7, 1).is_ok());
     }
 
     #[test]

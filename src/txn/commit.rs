@@ -32,7 +32,6 @@ use crate::error::{Error, Result};
 use crate::flags::EnvFlags;
 use crate::page::free_segment;
 use crate::page::freelist::{self, FreeList};
-use crate::page::store::PageStore;
 use crate::page::PageId;
 
 /// Grow the file by this fraction of its needed length beyond what a commit needs, so that a
@@ -174,6 +173,10 @@ impl RwTxn<'_> {
     }
 }
 
+/// A spill of at least this many free segments takes consecutive pages for them, so the chain
+/// names them as one run (a mass delete spills hundreds; a commit of 1,000 inserts three).
+const CONSECUTIVE_SEGMENTS_MIN: usize = 8;
+
 /// The new freelist of the transaction `writer` works for, written to newly allocated pages:
 /// the groups no reader could reuse yet (`pending`), this transaction's freed pages, and
 /// everything reusable it did not use (group 0). Returns the list and its chain pages.
@@ -186,54 +189,64 @@ fn write_freelist(writer: &mut Writer<'_>, pending: &FreeList) -> Result<(FreeLi
     let segment_capacity = free_segment::capacity(page_size);
     let chain_capacity = freelist::payload_capacity(page_size);
     let txn_id = writer.store.txn_id();
-    let draft = |store: &PageStore, pending: &FreeList| {
+    let mut segment_pages: Vec<PageId> = Vec::new();
+    let mut chain: Vec<PageId> = Vec::new();
+    loop {
         let mut list = pending.clone();
-        list.add(0, store.pool());
-        list.add_segments(0, &store.unread_segments().collect::<Vec<_>>());
-        list.add(txn_id, store.freed());
+        list.add(0, writer.store.pool());
+        let unread: Vec<PageId> = writer.store.unread_segments().collect();
+        list.add_segments(0, &unread);
+        list.add(txn_id, writer.store.freed());
         let runs = list.spill(segment_capacity, segment_capacity);
-        (list, runs)
-    };
-    let mut pages = Vec::new();
-    let (mut list, runs) = loop {
-        let (mut list, runs) = draft(writer.store, pending);
-        for (txn, _) in &runs {
-            list.add_segments(*txn, &[0]); // counted now, numbered below
+        if segment_pages.len() < runs.len() {
+            let missing = runs.len() - segment_pages.len();
+            if missing >= CONSECUTIVE_SEGMENTS_MIN {
+                let first = writer.store.allocate_consecutive(writer.map, missing)?;
+                segment_pages.extend(first..first + missing as u64);
+            } else {
+                for _ in 0..missing {
+                    segment_pages.push(writer.store.allocate(writer.map, 1)?);
+                }
+            }
+            continue; // allocating changed the list
         }
+        for ((txn, _), &segment) in runs.iter().zip(&segment_pages) {
+            list.add_segments(*txn, &[segment]);
+        }
+        let spare = segment_pages.len() - runs.len();
         let chain_len = if list.is_empty() {
             0
         } else {
             list.encoded_len().div_ceil(chain_capacity)
         };
-        if pages.len() >= runs.len() + chain_len {
-            break draft(writer.store, pending);
+        if chain.len() + spare < chain_len {
+            while chain.len() + spare < chain_len {
+                chain.push(writer.store.allocate(writer.map, 1)?);
+            }
+            continue;
         }
-        while pages.len() < runs.len() + chain_len {
-            pages.push(writer.store.allocate(writer.map, 1)?);
+        for ((_, run), &segment) in runs.iter().zip(&segment_pages) {
+            free_segment::write(writer.store.page_mut(segment), segment, run);
         }
-    };
-    let chain = pages.split_off(runs.len());
-    for ((txn, run), &segment) in runs.iter().zip(&pages) {
-        free_segment::write(writer.store.page_mut(segment), segment, run);
-        list.add_segments(*txn, &[segment]);
+        chain.extend_from_slice(&segment_pages[runs.len()..]);
+        // An empty freelist has no chain at all (the meta names page 0), unless the list
+        // emptied while its pages were being allocated: then the chain says so.
+        let stream = if chain.is_empty() {
+            assert!(list.is_empty(), "a freelist without a chain");
+            Vec::new()
+        } else {
+            list.encode()
+        };
+        assert!(
+            stream.len() <= chain.len() * chain_capacity,
+            "the freelist outgrew its chain"
+        );
+        for (index, &id) in chain.iter().enumerate() {
+            let start = (index * chain_capacity).min(stream.len());
+            let end = ((index + 1) * chain_capacity).min(stream.len());
+            let next = chain.get(index + 1).copied().unwrap_or(0);
+            freelist::write_chain_page(writer.store.page_mut(id), id, next, &stream[start..end]);
+        }
+        return Ok((list, chain));
     }
-    // An empty freelist has no chain at all (the meta names page 0), unless the list emptied
-    // while its chain was being allocated: then the chain says so.
-    let stream = if chain.is_empty() {
-        assert!(list.is_empty(), "a freelist without a chain");
-        Vec::new()
-    } else {
-        list.encode()
-    };
-    assert!(
-        stream.len() <= chain.len() * chain_capacity,
-        "the freelist outgrew its chain"
-    );
-    for (index, &id) in chain.iter().enumerate() {
-        let start = (index * chain_capacity).min(stream.len());
-        let end = ((index + 1) * chain_capacity).min(stream.len());
-        let next = chain.get(index + 1).copied().unwrap_or(0);
-        freelist::write_chain_page(writer.store.page_mut(id), id, next, &stream[start..end]);
-    }
-    Ok((list, chain))
 }

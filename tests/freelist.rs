@@ -31,13 +31,15 @@ fn steady_overwrites_reuse_pages_and_a_long_reader_only_delays_reuse() {
     let after_first = env.real_disk_size().unwrap();
 
     // 100 commits with no reader held: pages freed by one commit are reused two commits
-    // later, so the file levels off.
+    // later, so the file levels off at two copies of the tree (the first round's file is
+    // exactly one: a large growth gets no slack), plus the freelist's pages and the growth
+    // slack of later, smaller growths (1/64 of the file).
     for round in 1..100 {
         overwrite_round(&env, db, round);
     }
     let steady = env.real_disk_size().unwrap();
     assert!(
-        steady <= 2 * after_first,
+        steady <= 2 * after_first + after_first / 16,
         "file grew from {after_first} to {steady} bytes without readers"
     );
     assert_sound(&env);

@@ -135,3 +135,52 @@ fn the_file_grows_in_chunks_not_to_the_map_size() {
     wtxn.commit().unwrap();
     assert!(env.real_disk_size().unwrap() < 1 << 20);
 }
+
+/// A commit that grows the file a lot (a bulk load) leaves it exactly as long as its pages, so
+/// the file is no larger than LMDB's; small commits that grow it get slack, so that a run of
+/// them does not resize it every time.
+#[test]
+fn a_large_growth_gets_no_slack_and_a_small_one_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = unsafe {
+        EnvOpenOptions::new()
+            .map_size(1 << 30)
+            .page_size(4096)
+            .open(dir.path())
+            .unwrap()
+    };
+    let pages_in_use = |env: &Env| (env.info().last_page_number as u64 + 1) * 4096;
+    let mut wtxn = env.write_txn().unwrap();
+    let db = env
+        .create_database::<Bytes, Bytes>(&mut wtxn, None)
+        .unwrap();
+    for n in 0..50_000u32 {
+        db.put(&mut wtxn, &n.to_be_bytes(), &[1u8; 100]).unwrap();
+    }
+    wtxn.commit().unwrap();
+    assert_eq!(env.real_disk_size().unwrap(), pages_in_use(&env));
+
+    // The next growth is small: the file gets 1/64 of its length beyond what it needs.
+    let mut wtxn = env.write_txn().unwrap();
+    db.put(&mut wtxn, &u32::MAX.to_be_bytes(), &[2u8; 100])
+        .unwrap();
+    wtxn.commit().unwrap();
+    let needed = pages_in_use(&env);
+    let len = env.real_disk_size().unwrap();
+    assert!(
+        len >= needed + needed / 64 - 4096,
+        "{len} bytes for {needed} needed"
+    );
+    let grown_at = len;
+    for n in 0..20u32 {
+        let mut wtxn = env.write_txn().unwrap();
+        db.put(&mut wtxn, &(100_000 + n).to_be_bytes(), &[3u8; 100])
+            .unwrap();
+        wtxn.commit().unwrap();
+    }
+    assert_eq!(
+        env.real_disk_size().unwrap(),
+        grown_at,
+        "small commits fit in the slack"
+    );
+}

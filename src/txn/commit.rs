@@ -35,7 +35,9 @@ use crate::page::freelist::{self, FreeList};
 use crate::page::PageId;
 
 /// Grow the file by this fraction of its needed length beyond what a commit needs, so that a
-/// run of small commits does not resize it every time.
+/// run of small commits does not resize it every time. A commit that grows the file by more
+/// than that (a bulk load) gets no slack: the file is then exactly as long as its pages, as
+/// LMDB's is, and the next small commit adds the slack.
 const GROWTH_FRACTION: u64 = 64;
 /// The most a single growth adds beyond what is needed.
 const GROWTH_EXTRA_MAX_BYTES: u64 = 8 << 20;
@@ -115,7 +117,9 @@ impl RwTxn<'_> {
         let needed = meta.page_count * page_size as u64;
         let grew = writer_state.file_len_bytes < needed;
         if grew {
-            let extra = (needed / GROWTH_FRACTION).min(GROWTH_EXTRA_MAX_BYTES);
+            let slack = (needed / GROWTH_FRACTION).min(GROWTH_EXTRA_MAX_BYTES);
+            let growth = needed - writer_state.file_len_bytes;
+            let extra = if growth > slack { 0 } else { slack };
             let target = (needed + extra).div_ceil(page_size as u64) * page_size as u64;
             let target = target.min(map.len() as u64).max(needed);
             env.io.set_len(target)?;

@@ -219,25 +219,28 @@ impl FreeList {
     /// Decodes a stream (version 1 or 2); every page id must lie in `[2, page_count)`.
     pub(crate) fn decode(stream: &[u8], page_count: u64, head: PageId) -> Result<FreeList> {
         let bad = |reason: &str| Error::corrupted(head, format!("freelist: {reason}"));
-        let mut words = stream.chunks(8);
-        let mut next_u64 = |what: &str| -> Result<u64> {
-            match words.next() {
-                Some(word) if word.len() == 8 => Ok(read_u64(word, 0)),
-                _ => Err(bad(&format!("stream ends inside {what}"))),
-            }
+        if stream.len() % 8 != 0 {
+            return Err(bad("the stream is not whole words"));
+        }
+        let mut words = stream.chunks_exact(8);
+        let next_u64 = |words: &mut std::slice::ChunksExact<'_, u8>, what: &str| {
+            words
+                .next()
+                .map(|word| read_u64(word, 0))
+                .ok_or_else(|| bad(&format!("stream ends inside {what}")))
         };
         let in_file = |page: u64| (META_PAGE_COUNT..page_count).contains(&page);
         let mut list = FreeList::default();
-        let group_count = next_u64("a group count")?;
+        let group_count = next_u64(&mut words, "a group count")?;
         for _ in 0..group_count {
-            let txn = next_u64("a txn id")?;
-            let count = next_u64("a page count")?;
+            let txn = next_u64(&mut words, "a txn id")?;
+            let count = next_u64(&mut words, "a page count")?;
             if count == 0 || count > page_count {
                 return Err(bad("a group lists no pages, or more than the file has"));
             }
             let mut pages = Vec::with_capacity(count as usize);
             for _ in 0..count {
-                let page = next_u64("a page id")?;
+                let page = next_u64(&mut words, "a page id")?;
                 if !in_file(page) {
                     return Err(bad(&format!("page {page} is outside the file")));
                 }
@@ -249,14 +252,14 @@ impl FreeList {
             }
             group.pages = pages;
         }
-        if stream.len() == 8 * (1 + list.groups.len() * 2 + list.pages().count()) {
+        if words.len() == 0 {
             return Ok(list); // a version 1 stream ends here: no segments
         }
-        let group_count = next_u64("a segment group count")?;
+        let group_count = next_u64(&mut words, "a segment group count")?;
         let mut segments_total = 0u64;
         for _ in 0..group_count {
-            let txn = next_u64("a txn id")?;
-            let run_count = next_u64("a run count")?;
+            let txn = next_u64(&mut words, "a txn id")?;
+            let run_count = next_u64(&mut words, "a run count")?;
             if run_count == 0 || run_count > page_count {
                 return Err(bad(
                     "a group has no segment runs, or more than the file has pages",
@@ -264,8 +267,8 @@ impl FreeList {
             }
             let mut segments = Vec::new();
             for _ in 0..run_count {
-                let first = next_u64("a segment run")?;
-                let count = next_u64("a segment run")?;
+                let first = next_u64(&mut words, "a segment run")?;
+                let count = next_u64(&mut words, "a segment run")?;
                 segments_total = segments_total.saturating_add(count);
                 let end = first.saturating_add(count);
                 if count == 0 || !in_file(first) || end > page_count || segments_total > page_count
@@ -282,11 +285,8 @@ impl FreeList {
             }
             group.segments = segments;
         }
-        if next_u64("").is_ok() {
+        if words.len() != 0 {
             return Err(bad("bytes after the end of the stream"));
-        }
-        if stream.len() % 8 != 0 {
-            return Err(bad("the stream is not whole words"));
         }
         Ok(list)
     }

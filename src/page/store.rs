@@ -64,6 +64,11 @@ impl PageStore {
         map_size_bytes: usize,
         reusable: Reusable,
     ) -> PageStore {
+        let mut pool = reusable.pages;
+        debug_assert!(pool.windows(2).all(|pair| pair[0] <= pair[1]), "sorted");
+        // A corrupt freelist may name a page twice; handing it out twice would break the
+        // store's invariants, so keep one. The checker reports such a file.
+        pool.dedup();
         PageStore {
             page_size,
             txn_id,
@@ -72,20 +77,10 @@ impl PageStore {
             committed_page_count: page_count,
             page_limit: (map_size_bytes / page_size) as u64,
             map_size_bytes,
-            pool: Vec::new(),
+            pool,
             segments: reusable.segments.into(),
             freed: Vec::new(),
         }
-        .with_pool(reusable.pages)
-    }
-
-    fn with_pool(mut self, mut pages: Vec<PageId>) -> PageStore {
-        debug_assert!(pages.windows(2).all(|pair| pair[0] <= pair[1]), "sorted");
-        // A corrupt freelist may name a page twice; handing it out twice would break the
-        // store's invariants, so keep one. The checker reports such a file.
-        pages.dedup();
-        self.pool = pages;
-        self
     }
 
     /// The page size in bytes.
@@ -213,25 +208,14 @@ impl PageStore {
                 format!("free segment lists page {used}, which this transaction uses"),
             ));
         }
-        let mut merged = Vec::with_capacity(self.pool.len() + pages.len());
-        let (mut pool, mut new) = (self.pool.iter().peekable(), pages.iter().peekable());
-        while let (Some(&&a), Some(&&b)) = (pool.peek(), new.peek()) {
-            if a == b {
-                return Err(Error::corrupted(
-                    segment,
-                    format!("free segment lists page {a}, which is already free"),
-                ));
-            }
-            merged.push(if a < b {
-                pool.next();
-                a
-            } else {
-                new.next();
-                b
-            });
+        self.pool.extend_from_slice(&pages);
+        self.pool.sort_unstable();
+        if let Some(pair) = self.pool.windows(2).find(|pair| pair[0] == pair[1]) {
+            return Err(Error::corrupted(
+                segment,
+                format!("free segment lists page {}, which is already free", pair[0]),
+            ));
         }
-        merged.extend(pool.chain(new));
-        self.pool = merged;
         self.free(segment, 1);
         Ok(())
     }

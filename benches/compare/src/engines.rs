@@ -41,7 +41,12 @@ macro_rules! heed_shaped_engine {
             const NAME: &'static str = $name;
 
             fn open(dir: &Path) -> Self {
-                let env = unsafe { $krate::EnvOpenOptions::new().map_size(64 << 30).open(dir).unwrap() };
+                let env = unsafe {
+                    $krate::EnvOpenOptions::new()
+                        .map_size(64 << 30)
+                        .open(dir)
+                        .unwrap()
+                };
                 let mut wtxn = env.write_txn().unwrap();
                 let db = env.create_database(&mut wtxn, None).unwrap();
                 wtxn.commit().unwrap();
@@ -50,9 +55,15 @@ macro_rules! heed_shaped_engine {
 
             fn insert(&self, pairs: &[(Key, Value)], append: bool) {
                 let mut wtxn = self.env.write_txn().unwrap();
-                let flags = if append { $krate::PutFlags::APPEND } else { $krate::PutFlags::empty() };
+                let flags = if append {
+                    $krate::PutFlags::APPEND
+                } else {
+                    $krate::PutFlags::empty()
+                };
                 for (key, value) in pairs {
-                    self.db.put_with_flags(&mut wtxn, flags, key, value).unwrap();
+                    self.db
+                        .put_with_flags(&mut wtxn, flags, key, value)
+                        .unwrap();
                 }
                 wtxn.commit().unwrap();
             }
@@ -71,7 +82,14 @@ macro_rules! heed_shaped_engine {
 
             fn get_all(&self, keys: &[Key]) -> usize {
                 let rtxn = self.env.read_txn().unwrap();
-                keys.iter().filter(|key| self.db.get(&rtxn, key.as_slice()).unwrap().is_some_and(|v| v.len() == 150)).count()
+                keys.iter()
+                    .filter(|key| {
+                        self.db
+                            .get(&rtxn, key.as_slice())
+                            .unwrap()
+                            .is_some_and(|v| v.len() == 150)
+                    })
+                    .count()
             }
 
             fn range_all(&self, keys: &[Key], length: usize) -> u64 {
@@ -88,7 +106,9 @@ macro_rules! heed_shaped_engine {
 
             fn compact(&mut self, dir: &Path) -> Measure {
                 let path = dir.join($copy_file);
-                self.env.copy_to_path(&path, $krate::CompactionOption::Enabled).unwrap();
+                self.env
+                    .copy_to_path(&path, $krate::CompactionOption::Enabled)
+                    .unwrap();
                 file_size(&path)
             }
         }
@@ -148,7 +168,14 @@ impl Engine for RedbEngine {
     fn get_all(&self, keys: &[Key]) -> usize {
         let txn = self.db.begin_read().unwrap();
         let table = txn.open_table(TABLE).unwrap();
-        keys.iter().filter(|key| table.get(key.as_slice()).unwrap().is_some_and(|v| v.value().len() == 150)).count()
+        keys.iter()
+            .filter(|key| {
+                table
+                    .get(key.as_slice())
+                    .unwrap()
+                    .is_some_and(|v| v.value().len() == 150)
+            })
+            .count()
     }
 
     fn range_all(&self, keys: &[Key], length: usize) -> u64 {

@@ -14,6 +14,8 @@ use engines::{ArborEngine, Engine, HeedEngine, RedbEngine};
 
 const KEY_BYTES: usize = 24;
 const VALUE_BYTES: usize = 150;
+/// How many calls of `len()` its row takes the median of.
+const LEN_CALLS: usize = 101;
 
 pub type Key = [u8; KEY_BYTES];
 pub type Value = [u8; VALUE_BYTES];
@@ -93,7 +95,12 @@ impl Measure {
 
     fn show(self) -> String {
         match self {
-            Measure::Time(duration) if duration.as_millis() < 10 => format!("{} µs", duration.as_micros()),
+            Measure::Time(duration) if duration.as_micros() < 100 => {
+                format!("{:.1} µs", duration.as_secs_f64() * 1e6)
+            }
+            Measure::Time(duration) if duration.as_millis() < 10 => {
+                format!("{} µs", duration.as_micros())
+            }
             Measure::Time(duration) => format!("{} ms", duration.as_millis()),
             Measure::Bytes(bytes) => format!("{:.2} MiB", bytes as f64 / 1048576.0),
             Measure::NotApplicable => "n/a".to_string(),
@@ -109,7 +116,13 @@ fn timed(work: impl FnOnce()) -> Measure {
 
 fn directory_size(path: &Path) -> u64 {
     std::fs::read_dir(path)
-        .map(|entries| entries.filter_map(|e| e.ok()).filter_map(|e| e.metadata().ok()).map(|m| m.len()).sum())
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok())
+                .filter_map(|e| e.metadata().ok())
+                .map(|m| m.len())
+                .sum()
+        })
         .unwrap_or(0)
 }
 
@@ -117,8 +130,15 @@ fn directory_size(path: &Path) -> u64 {
 /// A field of /proc/self/status in KiB (Linux).
 fn status_kib(field: &str) -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|line| line.starts_with(field) && line[field.len()..].starts_with(':'))?;
-    line[field.len() + 1..].trim().trim_end_matches("kB").trim().parse().ok()
+    let line = status
+        .lines()
+        .find(|line| line.starts_with(field) && line[field.len()..].starts_with(':'))?;
+    line[field.len() + 1..]
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()
 }
 
 /// Resets the peak resident set size to the current one (writing 5 to /proc/self/clear_refs)
@@ -148,7 +168,10 @@ fn peak_rss(engine: &str, scale: f64) -> Measure {
         .args(["--peak-rss", engine, "--scale", &scale.to_string()])
         .output()
         .unwrap();
-    match String::from_utf8_lossy(&output.stdout).trim().parse::<u64>() {
+    match String::from_utf8_lossy(&output.stdout)
+        .trim()
+        .parse::<u64>()
+    {
         Ok(kib) if output.status.success() => Measure::Bytes(kib * 1024),
         _ => Measure::NotApplicable,
     }
@@ -166,30 +189,57 @@ fn run<E: Engine>(plan: &Plan, base: &Path) -> Vec<(String, Measure)> {
 
     let loaded = rng.pairs(plan.bulk);
     row("bulk load", timed(|| engine.insert(&loaded, false)));
-    row("size after bulk load", Measure::Bytes(directory_size(dir.path())));
+    row(
+        "size after bulk load",
+        Measure::Bytes(directory_size(dir.path())),
+    );
     let singles = rng.pairs(plan.individual);
     row(
         &format!("individual writes ({})", plan.individual),
-        timed(|| singles.iter().for_each(|pair| engine.insert(std::slice::from_ref(pair), false))),
+        timed(|| {
+            singles
+                .iter()
+                .for_each(|pair| engine.insert(std::slice::from_ref(pair), false))
+        }),
     );
-    let batches: Vec<Vec<(Key, Value)>> = (0..plan.batches).map(|_| rng.pairs(plan.batch_size)).collect();
+    let batches: Vec<Vec<(Key, Value)>> = (0..plan.batches)
+        .map(|_| rng.pairs(plan.batch_size))
+        .collect();
     row(
         &format!("batch writes ({} x {})", plan.batches, plan.batch_size),
         timed(|| batches.iter().for_each(|batch| engine.insert(batch, false))),
     );
     let expected_len = (plan.bulk + plan.individual + plan.batches * plan.batch_size) as u64;
-    row("len()", timed(|| assert_eq!(engine.len(), expected_len)));
+    // One call of len() takes a few microseconds, less than the machine's hiccups, so the row
+    // is the median of many calls, each in a read transaction of its own as in redb's table.
+    let mut len_calls: Vec<Duration> = (0..LEN_CALLS)
+        .map(|_| {
+            let started = Instant::now();
+            assert_eq!(engine.len(), expected_len);
+            started.elapsed()
+        })
+        .collect();
+    len_calls.sort_unstable();
+    row(
+        &format!("len() (median of {LEN_CALLS} calls)"),
+        Measure::Time(len_calls[LEN_CALLS / 2]),
+    );
 
     // Random reads look up keys of the bulk load in a random order.
     let mut state = 11u64;
     let read_keys: Vec<Key> = (0..plan.reads)
         .map(|_| {
-            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
             loaded[(state >> 33) as usize % loaded.len()].0
         })
         .collect();
     for pass in 1..=2 {
-        row(&format!("random reads, pass {pass}"), timed(|| assert_eq!(engine.get_all(&read_keys), read_keys.len())));
+        row(
+            &format!("random reads, pass {pass}"),
+            timed(|| assert_eq!(engine.get_all(&read_keys), read_keys.len())),
+        );
     }
     let range_keys = &read_keys[..plan.range_reads.min(read_keys.len())];
     for pass in 1..=2 {
@@ -213,13 +263,20 @@ fn run<E: Engine>(plan: &Plan, base: &Path) -> Vec<(String, Measure)> {
     );
     let doomed: Vec<Key> = all_keys.iter().step_by(2).copied().collect();
     row("removals (half the keys)", timed(|| engine.remove(&doomed)));
-    row("size after removals", Measure::Bytes(directory_size(dir.path())));
+    row(
+        "size after removals",
+        Measure::Bytes(directory_size(dir.path())),
+    );
     // Not in redb's table: small commits once a mass delete has left a large freelist (the
     // free space every engine must track without rewriting it at each commit).
     let singles_after_removals = Rng(7).pairs(plan.individual);
     row(
         &format!("individual writes after removals ({})", plan.individual),
-        timed(|| singles_after_removals.iter().for_each(|pair| engine.insert(std::slice::from_ref(pair), false))),
+        timed(|| {
+            singles_after_removals
+                .iter()
+                .for_each(|pair| engine.insert(std::slice::from_ref(pair), false))
+        }),
     );
     let compact_dir = tempfile::tempdir_in(base).unwrap();
     let mut compacted_size = Measure::NotApplicable;
@@ -231,10 +288,16 @@ fn run<E: Engine>(plan: &Plan, base: &Path) -> Vec<(String, Measure)> {
 
     let sorted_dir = tempfile::tempdir_in(base).unwrap();
     let mut sorted = Rng(5).pairs(plan.appended);
-    sorted.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    sorted.sort_unstable_by_key(|pair| pair.0);
     let fresh = E::open(sorted_dir.path());
-    row("sorted bulk load (APPEND)", timed(|| fresh.insert(&sorted, true)));
-    row("size after sorted load", Measure::Bytes(directory_size(sorted_dir.path())));
+    row(
+        "sorted bulk load (APPEND)",
+        timed(|| fresh.insert(&sorted, true)),
+    );
+    row(
+        "size after sorted load",
+        Measure::Bytes(directory_size(sorted_dir.path())),
+    );
     rows
 }
 
@@ -244,7 +307,11 @@ fn median(runs: Vec<Vec<(String, Measure)>>) -> Vec<(String, Measure)> {
     (0..rows)
         .map(|row| {
             let mut values: Vec<Measure> = runs.iter().map(|run| run[row].1).collect();
-            values.sort_by(|a, b| a.value().partial_cmp(&b.value()).unwrap_or(std::cmp::Ordering::Equal));
+            values.sort_by(|a, b| {
+                a.value()
+                    .partial_cmp(&b.value())
+                    .unwrap_or(std::cmp::Ordering::Equal)
+            });
             (runs[0][row].0.clone(), values[values.len() / 2])
         })
         .collect()
@@ -270,14 +337,27 @@ fn main() {
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
-            "--scale" => scale = args.next().and_then(|s| s.parse().ok()).expect("--scale takes a number"),
+            "--scale" => {
+                scale = args
+                    .next()
+                    .and_then(|s| s.parse().ok())
+                    .expect("--scale takes a number")
+            }
             "--output" => output = args.next(),
-            "--runs" => runs = args.next().and_then(|s| s.parse().ok()).expect("--runs takes a number"),
+            "--runs" => {
+                runs = args
+                    .next()
+                    .and_then(|s| s.parse().ok())
+                    .expect("--runs takes a number")
+            }
             "--peak-rss" => probe = args.next(),
             other => panic!("unknown argument {other}; use --scale F, --runs N and --output FILE"),
         }
     }
-    let base = std::env::current_dir().unwrap().join("target").join("compare-data");
+    let base = std::env::current_dir()
+        .unwrap()
+        .join("target")
+        .join("compare-data");
     std::fs::create_dir_all(&base).unwrap();
     let plan = Plan::new(scale);
     if let Some(engine) = probe {
@@ -303,9 +383,16 @@ fn main() {
     }
     let (mut arbor, mut lmdb, mut redb) = (median(arbor), median(lmdb), median(redb));
     // Memory: one probe per engine, each in a process of its own.
-    for (rows, engine) in [(&mut arbor, "arbordb"), (&mut lmdb, "lmdb"), (&mut redb, "redb")] {
+    for (rows, engine) in [
+        (&mut arbor, "arbordb"),
+        (&mut lmdb, "lmdb"),
+        (&mut redb, "redb"),
+    ] {
         let measure = peak_rss(engine, scale);
-        eprintln!("  {engine}: peak RSS growth during bulk load: {}", measure.show());
+        eprintln!(
+            "  {engine}: peak RSS growth during bulk load: {}",
+            measure.show()
+        );
         rows.push(("peak RSS growth during bulk load".to_string(), measure));
     }
 
@@ -314,9 +401,15 @@ fn main() {
         _ => "n/a".to_string(),
     };
     let mut table = String::new();
-    writeln!(table, "| workload | arbordb | LMDB (heed) | redb | arbordb / LMDB | arbordb / redb |").unwrap();
+    writeln!(
+        table,
+        "| workload | arbordb | LMDB (heed) | redb | arbordb / LMDB | arbordb / redb |"
+    )
+    .unwrap();
     writeln!(table, "|---|---:|---:|---:|---:|---:|").unwrap();
-    for ((name, ours), ((_, theirs_lmdb), (_, theirs_redb))) in arbor.iter().zip(lmdb.iter().zip(redb.iter())) {
+    for ((name, ours), ((_, theirs_lmdb), (_, theirs_redb))) in
+        arbor.iter().zip(lmdb.iter().zip(redb.iter()))
+    {
         writeln!(
             table,
             "| {name} | {} | {} | {} | {} | {} |",
@@ -328,7 +421,11 @@ fn main() {
         )
         .unwrap();
     }
-    writeln!(table, "\nscale {scale}; median of {runs} run(s); fsync latency {fsync:?}").unwrap();
+    writeln!(
+        table,
+        "\nscale {scale}; median of {runs} run(s); fsync latency {fsync:?}"
+    )
+    .unwrap();
     println!("{table}");
     if let Some(output) = output {
         std::fs::write(&output, &table).unwrap();

@@ -29,6 +29,14 @@ pub trait PageIo: Send + Sync {
     /// write through a descriptor opened with `O_DSYNC`, cheaper than a write and an
     /// fdatasync (used for the meta page). Fails like `write_at` followed by `sync_data`.
     fn write_durably(&self, offset: u64, bytes: &[u8]) -> io::Result<()>;
+    /// Asks the OS to start writing the `len` bytes at `offset` to the disk now, without
+    /// waiting for them (a hint, so that the disk works while the rest of a large commit is
+    /// still being written; durability still comes only from [`PageIo::sync_data`]). Does
+    /// nothing by default and where the OS has no such call.
+    fn start_writeback(&self, offset: u64, len: u64) -> io::Result<()> {
+        let _ = (offset, len);
+        Ok(())
+    }
     /// Flushes written data to stable storage (fdatasync).
     fn sync_data(&self) -> io::Result<()>;
     /// Flushes written data and metadata such as the file length (fsync).
@@ -102,6 +110,11 @@ impl PageIo for OsFile {
         }
     }
 
+    #[cfg(target_os = "linux")]
+    fn start_writeback(&self, offset: u64, len: u64) -> io::Result<()> {
+        sync_file_range_write(&self.file, offset, len)
+    }
+
     fn sync_data(&self) -> io::Result<()> {
         self.file.sync_data()
     }
@@ -116,6 +129,29 @@ impl PageIo for OsFile {
 
     fn file_len(&self) -> io::Result<u64> {
         Ok(self.file.metadata()?.len())
+    }
+}
+
+/// `sync_file_range(2)` with `SYNC_FILE_RANGE_WRITE`: starts writeback of the dirty pages in
+/// the range and returns without waiting for it. It neither makes anything durable nor
+/// consumes a writeback error (only the fdatasync that follows reports and clears those).
+#[cfg(target_os = "linux")]
+fn sync_file_range_write(file: &File, offset: u64, len: u64) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let (Ok(offset), Ok(len)) = (
+        libc::off64_t::try_from(offset),
+        libc::off64_t::try_from(len),
+    ) else {
+        return Err(io::ErrorKind::InvalidInput.into());
+    };
+    // SAFETY: `file` is an open descriptor for the whole call; the call reads no memory of ours.
+    let result = unsafe {
+        libc::sync_file_range(file.as_raw_fd(), offset, len, libc::SYNC_FILE_RANGE_WRITE)
+    };
+    if result == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
     }
 }
 
@@ -169,5 +205,26 @@ mod tests {
             .chain(buffers.concat())
             .collect();
         assert_eq!(written, expected);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn start_writeback_accepts_written_ranges_and_rejects_impossible_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("file");
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&path)
+            .unwrap();
+        let io = OsFile::new(file, Some(&path)).unwrap();
+        io.write_at(0, &[7u8; 8192]).unwrap();
+        io.start_writeback(0, 8192).unwrap();
+        io.sync_data().unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), vec![7u8; 8192]);
+        let error = io.start_writeback(u64::MAX - 10, 4096).unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::InvalidInput);
     }
 }

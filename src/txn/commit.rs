@@ -126,8 +126,8 @@ impl RwTxn<'_> {
             writer_state.file_len_bytes = target;
         }
         // 4. Write the pages.
-        state.store.write_dirty(&*env.io)?;
         let sync_pages = !env.flags.contains(EnvFlags::NO_SYNC);
+        state.store.write_dirty(&*env.io, sync_pages)?;
         let sync_meta = sync_pages && !env.flags.contains(EnvFlags::NO_META_SYNC);
         let poison = |error: std::io::Error, writer_state: &mut crate::env::WriterState| {
             writer_state.poisoned = true;

@@ -9,7 +9,13 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 
 fn open(dir: &std::path::Path) -> Env {
     // SAFETY: a private temporary directory. NO_SYNC isolates the CPU cost of commits.
-    unsafe { EnvOpenOptions::new().map_size(8 << 30).flags(EnvFlags::NO_SYNC).open(dir).unwrap() }
+    unsafe {
+        EnvOpenOptions::new()
+            .map_size(8 << 30)
+            .flags(EnvFlags::NO_SYNC)
+            .open(dir)
+            .unwrap()
+    }
 }
 
 fn key(n: u64) -> [u8; 16] {
@@ -24,7 +30,9 @@ fn filled(entries: u64) -> (tempfile::TempDir, Env, Database<Bytes, Bytes>) {
     let dir = tempfile::tempdir().unwrap();
     let env = open(dir.path());
     let mut wtxn = env.write_txn().unwrap();
-    let db = env.create_database::<Bytes, Bytes>(&mut wtxn, None).unwrap();
+    let db = env
+        .create_database::<Bytes, Bytes>(&mut wtxn, None)
+        .unwrap();
     for n in 0..entries {
         db.put(&mut wtxn, &key(n), &[1u8; 100]).unwrap();
     }
@@ -111,7 +119,9 @@ fn small_commit(c: &mut Criterion) {
 
 fn read_txn(c: &mut Criterion) {
     let (_dir, env, _db) = filled(1_000);
-    c.bench_function("begin and end a read transaction", |b| b.iter(|| black_box(env.read_txn().unwrap())));
+    c.bench_function("begin and end a read transaction", |b| {
+        b.iter(|| black_box(env.read_txn().unwrap()))
+    });
 }
 
 fn scoped_get(c: &mut Criterion) {
@@ -123,9 +133,12 @@ fn scoped_get(c: &mut Criterion) {
     let mut wtxn = env.write_txn().unwrap();
     let registry = std::sync::Arc::new(GlobalScopeRegistry::new(&env, &mut wtxn).unwrap());
     let db = ScopedBytesDatabase::create(&env, "scoped", &mut wtxn, registry).unwrap();
-    let scopes: Vec<Scope> = (0..100).map(|i| Scope::named(&format!("tenant_{i}")).unwrap()).collect();
+    let scopes: Vec<Scope> = (0..100)
+        .map(|i| Scope::named(&format!("tenant_{i}")).unwrap())
+        .collect();
     for n in 0..200_000u64 {
-        db.put(&mut wtxn, &scopes[(n % 100) as usize], &key(n), &[1u8; 100]).unwrap();
+        db.put(&mut wtxn, &scopes[(n % 100) as usize], &key(n), &[1u8; 100])
+            .unwrap();
     }
     wtxn.commit().unwrap();
     let rtxn = env.read_txn().unwrap();
@@ -138,5 +151,13 @@ fn scoped_get(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, point_get, cursor_next, insert, small_commit, read_txn, scoped_get);
+criterion_group!(
+    benches,
+    point_get,
+    cursor_next,
+    insert,
+    small_commit,
+    read_txn,
+    scoped_get
+);
 criterion_main!(benches);

@@ -16,7 +16,7 @@ use std::fmt;
 
 use super::node::{Node, StoredValue};
 use super::{overflow, PageSource, DEPTH_MAX};
-use crate::page::header::{self, PageKind};
+use crate::page::header;
 use crate::page::meta::{Meta, MetaSlot, TreeInfo};
 use crate::page::PageId;
 use crate::page::{free_segment, freelist};
@@ -428,14 +428,7 @@ impl<S: PageSource + ?Sized> Checker<'_, S> {
         let source = self.source;
         let page_size = source.page_size();
         let chain = freelist::read_chain(meta.freelist, meta.page_count, page_size, |id| {
-            let page = source.read(id, 1)?;
-            if header::kind(page) == Some(PageKind::Freelist) && !header::checksum_matches(page) {
-                return Err(crate::Error::corrupted(
-                    id,
-                    "freelist page fails its checksum",
-                ));
-            }
-            Ok(page)
+            source.read(id, 1)
         });
         let (list, chain) = match chain {
             Ok(found) => found,
@@ -453,15 +446,9 @@ impl<S: PageSource + ?Sized> Checker<'_, S> {
             }
         }
         for segment in list.segments() {
-            let listed = source.read(segment, 1).and_then(|page| {
-                if !header::checksum_matches(page) {
-                    return Err(crate::Error::corrupted(
-                        segment,
-                        "free segment fails its checksum",
-                    ));
-                }
-                free_segment::read(page, segment, meta.page_count)
-            });
+            let listed = source
+                .read(segment, 1)
+                .and_then(|page| free_segment::read(page, segment, meta.page_count));
             let listed = match listed {
                 Ok(listed) => listed,
                 Err(error) => {

@@ -44,6 +44,12 @@ pub(crate) fn read(page: &[u8], id: PageId, page_count: u64) -> Result<Vec<PageI
     if header::kind(page) != Some(PageKind::FreeSegment) || header::page_id(page) != id {
         return Err(Error::corrupted(id, "expected a free segment page"));
     }
+    // A damaged segment could name a page the tree still uses, which the writer would then
+    // overwrite; the structural checks below cannot see a page number changed into another
+    // valid one, the checksum can.
+    if !header::checksum_matches(page) {
+        return Err(Error::corrupted(id, "free segment fails its checksum"));
+    }
     let count = header::count(page);
     if count > capacity(page.len()) {
         return Err(Error::corrupted(
@@ -82,20 +88,35 @@ mod tests {
         assert_eq!(capacity(page_size), 61);
         let mut page = vec![0xAAu8; page_size];
         write(&mut page, 7, &[2, 5, 90]);
+        header::seal(&mut page);
         assert_eq!(read(&page, 7, 100).unwrap(), vec![2, 5, 90]);
-        assert!(read(&page, 8, 100).is_err(), "names another page");
-        assert!(read(&page, 7, 90).is_err(), "page 90 is outside the file");
+        let fails =
+            |page: &[u8], id, page_count| read(page, id, page_count).unwrap_err().to_string();
+        assert!(fails(&page, 8, 100).contains("expected a free segment"));
+        assert!(
+            fails(&page, 7, 90).contains("outside"),
+            "page 90 is outside the file"
+        );
 
+        // Each damaged copy is resealed, so that its own check, not the checksum, finds it.
         let mut unsorted = page.clone();
         write_u64(&mut unsorted, PAGE_HEADER_SIZE, 6);
-        assert!(read(&unsorted, 7, 100).is_err());
+        header::seal(&mut unsorted);
+        assert!(fails(&unsorted, 7, 100).contains("ascending"));
 
         let mut too_many = page.clone();
         header::set_count(&mut too_many, capacity(page_size) + 1);
-        assert!(read(&too_many, 7, 100).is_err());
+        header::seal(&mut too_many);
+        assert!(fails(&too_many, 7, 100).contains("more pages than it holds"));
 
         let mut chain_page = page.clone();
         header::init(&mut chain_page, PageKind::Freelist, 7);
-        assert!(read(&chain_page, 7, 100).is_err());
+        header::seal(&mut chain_page);
+        assert!(fails(&chain_page, 7, 100).contains("expected a free segment"));
+
+        // A page number changed into another valid one passes every check but the checksum.
+        let mut renumbered = page.clone();
+        write_u64(&mut renumbered, PAGE_HEADER_SIZE + 8, 6);
+        assert!(fails(&renumbered, 7, 100).contains("fails its checksum"));
     }
 }

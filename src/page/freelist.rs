@@ -334,6 +334,10 @@ pub(crate) fn read_chain<'a>(
         if header::kind(page) != Some(PageKind::Freelist) || header::page_id(page) != next {
             return Err(Error::corrupted(next, "expected a freelist page"));
         }
+        // The list decides which pages the writer overwrites: a damaged one must not be used.
+        if !header::checksum_matches(page) {
+            return Err(Error::corrupted(next, "freelist page fails its checksum"));
+        }
         let payload_len = header::aux(page) as usize;
         if payload_len > payload_capacity(page_size) {
             return Err(Error::corrupted(
@@ -470,15 +474,26 @@ mod tests {
         for (index, chunk) in chunks.iter().enumerate() {
             let next = ids.get(index + 1).copied().unwrap_or(0);
             write_chain_page(&mut pages[ids[index] as usize], ids[index], next, chunk);
+            header::seal(&mut pages[ids[index] as usize]);
         }
         let (decoded, chain) =
             read_chain(ids[0], 400, page_size, |id| Ok(&pages[id as usize][..])).unwrap();
         assert_eq!(decoded, list);
         assert_eq!(chain, ids);
 
+        // A damaged page is refused before its contents are used.
         let last = *ids.last().unwrap() as usize;
+        pages[last][PAYLOAD_OFFSET] ^= 1;
+        let damaged = read_chain(ids[0], 400, page_size, |id| Ok(&pages[id as usize][..]));
+        assert!(damaged
+            .unwrap_err()
+            .to_string()
+            .contains("fails its checksum"));
+        pages[last][PAYLOAD_OFFSET] ^= 1;
+
         write_u64(&mut pages[last], NEXT_OFFSET, ids[0]);
+        header::seal(&mut pages[last]);
         let looped = read_chain(ids[0], 400, page_size, |id| Ok(&pages[id as usize][..]));
-        assert!(looped.is_err());
+        assert!(looped.unwrap_err().to_string().contains("loops"));
     }
 }

@@ -477,7 +477,9 @@ mod tests {
         let page_size = 512;
         let mut map = vec![0u8; page_size * 12];
         free_segment::write(&mut map[5 * page_size..6 * page_size], 5, &[8, 9]);
+        header::seal(&mut map[5 * page_size..6 * page_size]);
         free_segment::write(&mut map[6 * page_size..7 * page_size], 6, &[10, 11]);
+        header::seal(&mut map[6 * page_size..7 * page_size]);
         let reusable = Reusable {
             pages: vec![3],
             segments: vec![5, 6],
@@ -499,6 +501,7 @@ mod tests {
         let page_size = 512;
         let mut map = vec![0u8; page_size * 12];
         free_segment::write(&mut map[5 * page_size..6 * page_size], 5, &[3, 9]);
+        header::seal(&mut map[5 * page_size..6 * page_size]);
         let reusable = Reusable {
             pages: vec![3],
             segments: vec![5],

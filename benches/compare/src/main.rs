@@ -126,7 +126,6 @@ fn directory_size(path: &Path) -> u64 {
         .unwrap_or(0)
 }
 
-/// Runs every workload on one engine; returns (row name, measure) in table order.
 /// A field of /proc/self/status in KiB (Linux).
 fn status_kib(field: &str) -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -177,6 +176,7 @@ fn peak_rss(engine: &str, scale: f64) -> Measure {
     }
 }
 
+/// Runs every workload on one engine; returns (row name, measure) in table order.
 fn run<E: Engine>(plan: &Plan, base: &Path) -> Vec<(String, Measure)> {
     let dir = tempfile::tempdir_in(base).unwrap();
     let mut engine = E::open(dir.path());

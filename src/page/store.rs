@@ -291,14 +291,14 @@ impl PageStore {
                 let id = id + index as u64;
                 if !run.is_empty() && (id != run_end || run_bytes >= WRITE_BYTES_MAX) {
                     io.write_pages_at(run_start * page_size, &run)?;
-                    unsent_start.get_or_insert(run_start);
+                    let first_unsent = *unsent_start.get_or_insert(run_start);
                     unsent_bytes += run_bytes;
                     run.clear();
                     run_bytes = 0;
                     if start_writeback && unsent_bytes >= WRITEBACK_BATCH_BYTES {
-                        let first = unsent_start.take().unwrap_or(run_start);
-                        io.start_writeback(first * page_size, (run_end - first) * page_size)?;
-                        unsent_bytes = 0;
+                        let span = (run_end - first_unsent) * page_size;
+                        io.start_writeback(first_unsent * page_size, span)?;
+                        (unsent_start, unsent_bytes) = (None, 0);
                     }
                 }
                 if run.is_empty() {

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use arbordb::types::Bytes;
 use arbordb::{Env, EnvOpenOptions};
-use common::{assert_sound, open};
+use common::{assert_sound, meta_bytes, open, reseal_meta};
 
 const DATA_FILE: &str = "data.arbordb";
 const PAGE: u64 = 4096;
@@ -54,8 +54,9 @@ fn newest_meta(dir: &Path) -> (u64, Vec<u8>) {
     let file = file(dir);
     let mut best = (0, Vec::new(), 0u64);
     for slot in [0, PAGE] {
-        let mut meta = vec![0u8; 148];
+        let mut meta = vec![0u8; 4096];
         file.read_exact_at(&mut meta, slot).unwrap();
+        let meta = meta_bytes(&meta);
         let txn = u64::from_le_bytes(meta[16..24].try_into().unwrap());
         if best.1.is_empty() || txn > best.2 {
             best = (slot, meta, txn);
@@ -65,8 +66,7 @@ fn newest_meta(dir: &Path) -> (u64, Vec<u8>) {
 }
 
 fn rewrite_meta(dir: &Path, slot: u64, mut meta: Vec<u8>) {
-    let checksum = crc32fast::hash(&meta[..144]);
-    meta[144..148].copy_from_slice(&checksum.to_le_bytes());
+    reseal_meta(&mut meta);
     file(dir).write_all_at(&meta, slot).unwrap();
 }
 
@@ -147,9 +147,9 @@ fn wrong_counts_in_a_descriptor_are_reported() {
 fn older_meta(dir: &Path) -> (u64, Vec<u8>) {
     let (newest, _) = newest_meta(dir);
     let slot = if newest == 0 { PAGE } else { 0 };
-    let mut meta = vec![0u8; 148];
+    let mut meta = vec![0u8; 4096];
     file(dir).read_exact_at(&mut meta, slot).unwrap();
-    (slot, meta)
+    (slot, meta_bytes(&meta))
 }
 
 #[test]

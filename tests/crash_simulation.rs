@@ -12,7 +12,8 @@
 mod common;
 
 use arbordb::testing::crash::{
-    count_operations, run_crash_case, CrashCase, CrashKind, Op, DATABASE_NAMES,
+    count_commits_and_syncs, count_operations, run_crash_case, CrashCase, CrashKind, Op,
+    DATABASE_NAMES,
 };
 use arbordb::EnvFlags;
 use common::Rng;
@@ -110,6 +111,75 @@ fn a_workload_without_a_crash_reopens_exactly() {
         };
         run_crash_case(&case, None).unwrap_or_else(|error| panic!("seed {seed}: {error}"));
     }
+}
+
+/// Transactions of one to three small changes: commits that write a few pages, which sync
+/// once (pages and meta together, the meta listing the pages; docs/design.md).
+fn small_transactions_workload(seed: u64) -> Vec<Vec<Op>> {
+    let mut rng = Rng(seed);
+    (0..6 + rng.below(20))
+        .map(|_| {
+            (0..1 + rng.below(3))
+                .map(|_| {
+                    let db = rng.below(DATABASE_NAMES.len() as u64) as usize;
+                    let key = format!("key{:03}", rng.below(400)).into_bytes();
+                    if rng.below(6) == 0 {
+                        Op::Delete { db, key }
+                    } else {
+                        let len = if rng.below(12) == 0 {
+                            600
+                        } else {
+                            rng.below(40)
+                        };
+                        Op::Put {
+                            db,
+                            key,
+                            value: rng.bytes(len as usize),
+                        }
+                    }
+                })
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn power_loss_in_one_sync_commits_keeps_the_last_returned_commit() {
+    let seeds: Vec<u64> = match std::env::var("ARBORDB_CRASH_SEED") {
+        Ok(seed) => vec![seed.parse().expect("a number")],
+        Err(_) => (0..std::env::var("ARBORDB_CRASH_CASES")
+            .map_or(600, |cases| cases.parse().expect("a number")))
+            .map(|n| n * 1000 + 5)
+            .collect(),
+    };
+    let (mut all_commits, mut all_syncs) = (0, 0);
+    let many = seeds.len() >= 100;
+    for seed in seeds {
+        let transactions = small_transactions_workload(seed);
+        let case = CrashCase {
+            transactions: &transactions,
+            flags: EnvFlags::empty(),
+            page_size: if seed % 2 == 0 { 512 } else { 4096 },
+            kind: CrashKind::PowerLoss,
+            seed,
+        };
+        let (commits, syncs) = count_commits_and_syncs(&case).unwrap();
+        (all_commits, all_syncs) = (all_commits + commits, all_syncs + syncs);
+        let operations = count_operations(&case).unwrap();
+        let crash_at = 1 + Rng(seed ^ 0x5eed).below(operations);
+        if let Err(error) = run_crash_case(&case, Some(crash_at)) {
+            panic!(
+                "seed {seed}: {error} (crash at {crash_at} of {operations})\n\
+                 replay with ARBORDB_CRASH_SEED={seed}"
+            );
+        }
+    }
+    // The workload is what the test says: most commits sync once (one that grows the small
+    // file takes two).
+    assert!(
+        !many || all_syncs * 10 < all_commits * 16,
+        "{all_commits} commits took {all_syncs} syncs"
+    );
 }
 
 /// A load, a delete of most of it (a freelist large enough for free segments), then small

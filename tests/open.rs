@@ -8,7 +8,7 @@ use std::path::Path;
 
 use arbordb::types::Str;
 use arbordb::{EnvFlags, EnvOpenOptions, Error, FORMAT_VERSION};
-use common::{assert_sound, open};
+use common::{assert_sound, meta_bytes, open, reseal_meta};
 
 const DATA_FILE: &str = "data.arbordb";
 
@@ -159,21 +159,32 @@ fn a_newer_format_version_is_refused() {
     }
 }
 
-/// tests/data/format-1.arbordb was written by arbordb at format version 1 (512-byte pages;
-/// the unnamed database holds `key00000`.. `key00598` (even numbers) -> `value{n}`, the
-/// database `named` holds 600 big-endian `u32` keys -> 30 copies of the key's low byte; the
-/// odd keys' deletion left 36 free pages, listed in a version 1 freelist chain).
+/// tests/data/format-1.arbordb and format-2.arbordb were written by arbordb at format
+/// versions 1 and 2 (512-byte pages; the unnamed database holds `key00000`.. `key00598` (even
+/// numbers) -> `value{n}`, the database `named` holds 600 big-endian `u32` keys -> 30 copies
+/// of the key's low byte; the odd keys' deletion left 36 free pages, listed in the freelist
+/// chain of that version).
 #[test]
-fn a_format_1_file_is_read_and_its_first_commit_writes_format_2() {
+fn format_1_and_2_files_are_read_and_their_first_commit_writes_the_current_format() {
+    for (fixture, version) in [("format-1", 1), ("format-2", 2)] {
+        reads_an_older_format(fixture, version);
+    }
+}
+
+fn reads_an_older_format(fixture: &str, version: u32) {
     use arbordb::types::Bytes;
     let dir = tempfile::tempdir().unwrap();
-    fs::copy("tests/data/format-1.arbordb", dir.path().join(DATA_FILE)).unwrap();
+    fs::copy(
+        format!("tests/data/{fixture}.arbordb"),
+        dir.path().join(DATA_FILE),
+    )
+    .unwrap();
     let meta_version = |slot: u64| {
         let bytes = fs::read(dir.path().join(DATA_FILE)).unwrap();
         let at = (slot * 512 + 8) as usize;
         u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap())
     };
-    assert_eq!((meta_version(0), meta_version(1)), (1, 1));
+    assert_eq!((meta_version(0), meta_version(1)), (version, version));
     let check_contents = |env: &arbordb::Env| {
         let rtxn = env.read_txn().unwrap();
         let main = env
@@ -196,10 +207,10 @@ fn a_format_1_file_is_read_and_its_first_commit_writes_format_2() {
     {
         let env = open(dir.path());
         check_contents(&env);
-        assert_eq!(env.free_pages().unwrap(), 36);
+        assert_eq!(env.free_pages().unwrap(), 36, "{fixture}");
         assert_sound(&env);
-        // The first commit writes a version 2 meta (and, as after any reopening, keeps the
-        // newest tree, not yet known to be durable); the next reuses the listed pages.
+        // The first commit writes a current-format meta (and, as after any reopening, keeps
+        // the newest tree, not yet known to be durable); the next reuses the listed pages.
         env.write_txn().unwrap().commit().unwrap();
         let last_page = env.info().last_page_number;
         let mut wtxn = env.write_txn().unwrap();
@@ -209,10 +220,10 @@ fn a_format_1_file_is_read_and_its_first_commit_writes_format_2() {
         main.put(&mut wtxn, b"key00043", b"back").unwrap();
         main.delete(&mut wtxn, b"key00043").unwrap();
         wtxn.commit().unwrap();
-        assert_eq!(env.info().last_page_number, last_page);
+        assert_eq!(env.info().last_page_number, last_page, "{fixture}");
         assert_sound(&env);
     }
-    // Two commits: both metas are now version 2.
+    // Two commits: both metas are now of the current version.
     assert_eq!(
         (meta_version(0), meta_version(1)),
         (FORMAT_VERSION, FORMAT_VERSION)
@@ -227,10 +238,9 @@ fn an_unsupported_page_size_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     two_commits(dir.path());
     for slot in [0u64, 4096] {
-        let mut meta = read_at(dir.path(), slot, 148);
+        let mut meta = meta_bytes(&read_at(dir.path(), slot, 4096));
         meta[12..16].copy_from_slice(&3000u32.to_le_bytes());
-        let checksum = crc32fast::hash(&meta[..144]);
-        meta[144..148].copy_from_slice(&checksum.to_le_bytes());
+        reseal_meta(&mut meta);
         patch(dir.path(), slot, &meta);
     }
     assert!(matches!(

@@ -130,18 +130,29 @@ pub(crate) fn check<S: PageSource + ?Sized>(source: &S, meta: &Meta) -> CheckRep
 ///
 /// The slot `current` came from must hold it. The other slot must hold an older commit of
 /// the same page size and the right parity, or be damaged: a meta torn by a crash is expected
-/// there (the commit that tore it never returned) and is a warning, not a problem.
+/// there (the commit that tore it never returned) and is a warning, not a problem. So is a
+/// newer meta whose unsynced runs do not read back whole (`whole` is false: its commit's
+/// single sync never returned, and open skipped it).
 pub(crate) fn check_metas(
     report: &mut CheckReport,
-    slots: [&[u8]; 2],
+    slots: [(MetaSlot, bool); 2],
     current: &Meta,
     file_len_bytes: u64,
 ) {
     let problem = |report: &mut CheckReport, text: String| report.add_problem(text);
     let mut current_found = false;
-    for (index, bytes) in slots.iter().enumerate() {
-        match Meta::decode(bytes) {
-            MetaSlot::Valid(meta) if meta == *current => current_found = true,
+    for (index, (slot, whole)) in slots.into_iter().enumerate() {
+        match slot {
+            MetaSlot::Valid(meta) if meta == *current => {
+                current_found = true;
+                if !whole {
+                    problem(report, format!("the meta in use (slot {index}) lists unsynced pages that do not match their checksums"));
+                }
+            }
+            MetaSlot::Valid(meta) if !whole && meta.txn_id > current.txn_id => report.warnings.push(format!(
+                "meta slot {index} holds txn {}, whose pages did not all reach the disk (a commit cut short by a crash): ignored; the next commit rewrites it",
+                meta.txn_id
+            )),
             MetaSlot::Valid(meta) => {
                 if meta.txn_id >= current.txn_id {
                     problem(report, format!("meta slot {index} holds txn {} but txn {} is in use", meta.txn_id, current.txn_id));

@@ -29,7 +29,7 @@ use crate::error::{Error, Result};
 use crate::flags::EnvFlags;
 use crate::os::{process, Map, PageIo};
 use crate::page::freelist::FreeList;
-use crate::page::meta::{Meta, MetaSlot, META_SIZE};
+use crate::page::meta::{self, Meta, MetaSlot, UnsyncedRun, META_SIZE_MAX};
 use crate::page::readers::ReaderTable;
 use crate::page::{PageId, TxnId};
 use crate::txn::{RoTxn, RwTxn};
@@ -121,21 +121,26 @@ impl EnvInner {
         Ok(self.writer_lock.acquire(self.readers.lock_file(), wait)?)
     }
 
-    /// The meta of commit `id` if its slot (`id % 2`) holds it. Read with pread, not through
-    /// the map: the map's bytes must never change under a borrow, and meta slots are rewritten
-    /// in place (docs/unsafe.md). A slot being written fails its checksum.
-    fn meta_in_slot(&self, id: TxnId) -> Result<Option<Meta>> {
-        let mut bytes = [0u8; META_SIZE];
-        self.file
-            .read_exact_at(&mut bytes, (id % 2) * self.page_size as u64)?;
-        Ok(match Meta::decode(&bytes) {
+    /// The meta of commit `id` if its slot (`id % 2`) holds it, with its unsynced runs. Read
+    /// with pread, not through the map: the map's bytes must never change under a borrow, and
+    /// meta slots are rewritten in place (docs/unsafe.md). A slot being written fails its
+    /// checksum.
+    fn meta_in_slot_with_unsynced(&self, id: TxnId) -> Result<Option<(Meta, Vec<UnsyncedRun>)>> {
+        let (slot, runs) = read_meta_slot(&self.file, self.page_size, id % 2)?;
+        Ok(match slot {
             MetaSlot::Valid(meta)
                 if meta.txn_id == id && meta.page_size as usize == self.page_size =>
             {
-                Some(meta)
+                Some((meta, runs))
             }
             _ => None,
         })
+    }
+
+    /// The meta of commit `id` if its slot holds it (see
+    /// [`meta_in_slot_with_unsynced`](Self::meta_in_slot_with_unsynced)).
+    fn meta_in_slot(&self, id: TxnId) -> Result<Option<Meta>> {
+        Ok(self.meta_in_slot_with_unsynced(id)?.map(|(meta, _)| meta))
     }
 
     /// Makes `meta` the cached newest commit unless a newer one is cached.
@@ -173,12 +178,18 @@ impl EnvInner {
     /// the slot of the next commit holds a newer meta, and its id is published before this
     /// writer scans the readers (see `page/readers.rs`). Only that slot can: the writer after
     /// a lost publication repairs it at its own start.
+    ///
+    /// Such a meta is adopted only if its unsynced runs verify: a meta left by a commit a power
+    /// loss cut short (which open skipped) may still sit in that slot. An adopted meta is not
+    /// known to be durable, so the next commit syncs its pages before its meta.
     pub(crate) fn newest_meta(&self) -> Result<Meta> {
         let current = self.readers.current_txn_id();
-        if let Some(newer) = self.meta_in_slot(current + 1)? {
-            self.readers.set_current_txn_id(newer.txn_id);
-            self.cache_meta(newer);
-            return Ok(newer);
+        if let Some((newer, runs)) = self.meta_in_slot_with_unsynced(current + 1)? {
+            if verify_meta(&self.file, &newer, &runs)? {
+                self.readers.set_current_txn_id(newer.txn_id);
+                self.cache_meta(newer);
+                return Ok(newer);
+            }
         }
         self.snapshot_meta(current)?.ok_or_else(|| {
             Error::corrupted(
@@ -244,6 +255,34 @@ impl EnvInner {
         }
         Some(oldest)
     }
+}
+
+/// Reads meta slot `slot` (0 or 1) of a data file with pages of `page_size` bytes: what the
+/// slot holds and, if it is a valid meta, its unsynced runs.
+pub(crate) fn read_meta_slot(
+    file: &File,
+    page_size: usize,
+    slot: u64,
+) -> std::io::Result<(MetaSlot, Vec<UnsyncedRun>)> {
+    let mut bytes = [0u8; META_SIZE_MAX];
+    let bytes = &mut bytes[..meta::slot_read_len(page_size)];
+    file.read_exact_at(bytes, slot * page_size as u64)?;
+    Ok(Meta::decode_with_unsynced(bytes))
+}
+
+/// Whether the commit of `meta` reached the file whole: every unsynced run it lists reads back
+/// with its checksum (`page/meta.rs`). A meta that lists none was written after its pages
+/// were synced.
+pub(crate) fn verify_meta(file: &File, meta: &Meta, runs: &[UnsyncedRun]) -> std::io::Result<bool> {
+    if runs.is_empty() {
+        return Ok(true);
+    }
+    meta::verify_unsynced(
+        runs,
+        meta.page_size as usize,
+        meta.page_count,
+        |offset, buffer| file.read_exact_at(buffer, offset),
+    )
 }
 
 impl Drop for EnvInner {
@@ -506,16 +545,20 @@ impl Env {
         let (rtxn, slots, file_len) = {
             let _writer = self.inner.lock_writer(true)?;
             let rtxn = self.read_txn()?;
-            let mut slots = [[0u8; META_SIZE]; 2];
+            let mut slots = [(MetaSlot::NotArbordb, true); 2];
             for (index, slot) in slots.iter_mut().enumerate() {
-                self.inner
-                    .file
-                    .read_exact_at(slot, (index * self.inner.page_size) as u64)?;
+                let (decoded, runs) =
+                    read_meta_slot(&self.inner.file, self.inner.page_size, index as u64)?;
+                let whole = match decoded {
+                    MetaSlot::Valid(meta) => verify_meta(&self.inner.file, &meta, &runs)?,
+                    _ => true,
+                };
+                *slot = (decoded, whole);
             }
             (rtxn, slots, self.inner.io.file_len()?)
         };
         let mut report = rtxn.check()?;
-        check::check_metas(&mut report, [&slots[0], &slots[1]], &rtxn.meta, file_len);
+        check::check_metas(&mut report, slots, &rtxn.meta, file_len);
         Ok(report)
     }
 

@@ -13,7 +13,8 @@ use crate::error::{Error, Result};
 use crate::flags::EnvFlags;
 use crate::os::{os_page_size, LockFile, Map, OsFile, PageIo, PageIoFactory, Role};
 use crate::page::meta::{
-    is_valid_page_size, Meta, MetaSlot, MAGIC, META_SIZE, PAGE_SIZE_MAX, PAGE_SIZE_MIN,
+    is_valid_page_size, Meta, MetaSlot, UnsyncedRun, MAGIC, META_SIZE, META_SIZE_MAX,
+    PAGE_SIZE_MAX, PAGE_SIZE_MIN,
 };
 use crate::page::readers::{ReaderTable, TableError};
 
@@ -341,14 +342,17 @@ fn create_file(file: &File, path: &Path, page_size: usize) -> Result<()> {
     Ok(())
 }
 
-/// Reads both metas and returns the newest valid one, or the error that best describes why
-/// there is none (docs/format.md, "Opening a file").
+/// Reads both metas and returns the newest valid one whose commit reached the file whole (its
+/// unsynced runs verify), or the error that best describes why there is none (docs/format.md,
+/// "Opening a file").
 pub(crate) fn choose_meta(file: &File, path: &Path, file_len: u64) -> Result<Meta> {
     let read_slot = |offset: u64| -> io::Result<Option<Vec<u8>>> {
         if offset + META_SIZE as u64 > file_len {
             return Ok(None);
         }
-        let mut bytes = vec![0u8; META_SIZE];
+        // Slot 0 is read before the page size is known: as far as the longest meta reaches.
+        let len = (META_SIZE_MAX as u64).min(file_len - offset) as usize;
+        let mut bytes = vec![0u8; len];
         file.read_exact_at(&mut bytes, offset)?;
         Ok(Some(bytes))
     };
@@ -368,33 +372,47 @@ pub(crate) fn choose_meta(file: &File, path: &Path, file_len: u64) -> Result<Met
             },
         );
     };
-    let mut slots = vec![Meta::decode(&first)];
+    // Decoding bounds a meta's list of runs by the page size it records, so reading past
+    // slot 0's page (its size still unknown) is harmless.
+    let (first_slot, first_runs) = Meta::decode_with_unsynced(&first);
+    let mut slots = vec![(first_slot, first_runs)];
     // Slot 1 sits one page in; if slot 0 cannot tell the page size, try every size.
-    let candidates: Vec<usize> = match slots[0] {
+    let candidates: Vec<usize> = match slots[0].0 {
         MetaSlot::Valid(meta) => vec![meta.page_size as usize],
         _ => (9..=16).map(|shift| 1usize << shift).collect(),
     };
     for page_size in candidates {
         if let Some(bytes) = read_slot(page_size as u64)? {
-            let slot = Meta::decode(&bytes);
+            let (slot, runs) = Meta::decode_with_unsynced(&bytes);
             let found =
                 matches!(slot, MetaSlot::Valid(meta) if meta.page_size as usize == page_size);
             if slot != MetaSlot::NotArbordb {
-                slots.push(slot);
+                slots.push((slot, runs));
             }
             if found {
                 break;
             }
         }
     }
-    let newest = slots
+    let mut valid: Vec<(Meta, &[UnsyncedRun])> = slots
         .iter()
-        .filter_map(|slot| match slot {
-            MetaSlot::Valid(meta) => Some(*meta),
+        .filter_map(|(slot, runs)| match slot {
+            MetaSlot::Valid(meta) => Some((*meta, runs.as_slice())),
             _ => None,
         })
-        .max_by_key(|meta| meta.txn_id);
+        .collect();
+    valid.sort_by_key(|(meta, _)| std::cmp::Reverse(meta.txn_id));
+    let mut newest = None;
+    for (meta, runs) in valid {
+        // A commit cut short by a power loss before its one sync returned: the previous meta
+        // (never overwritten by it) is the last durable commit.
+        if super::verify_meta(file, &meta, runs)? {
+            newest = Some(meta);
+            break;
+        }
+    }
     let Some(meta) = newest else {
+        let slots: Vec<MetaSlot> = slots.iter().map(|(slot, _)| *slot).collect();
         return Err(no_meta_error(&slots, path));
     };
     let needed_bytes = meta.page_count.saturating_mul(meta.page_size as u64);

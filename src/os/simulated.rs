@@ -51,6 +51,8 @@ struct DiskState {
     /// The operation that crashed, if the disk crashed inside a write.
     in_flight: Option<Pending>,
     operations: u64,
+    /// Syncs performed (successful ones).
+    syncs: u64,
     fault: Fault,
     crashed: bool,
 }
@@ -74,6 +76,7 @@ impl SimulatedDisk {
                 pending: Vec::new(),
                 in_flight: None,
                 operations: 0,
+                syncs: 0,
                 fault,
                 crashed: false,
             }),
@@ -110,6 +113,11 @@ impl SimulatedDisk {
                 format!("writing {} bytes at {offset}", bytes.len())
             }
         }
+    }
+
+    /// Syncs (of either kind, and those inside durable writes) that succeeded so far.
+    pub fn syncs(&self) -> u64 {
+        self.state.lock().syncs
     }
 
     /// Operations performed (or attempted) so far.
@@ -180,6 +188,7 @@ impl SimulatedDisk {
         for write in &pending {
             apply(&mut state.durable, write, None);
         }
+        state.syncs += 1;
         Ok(())
     }
 }

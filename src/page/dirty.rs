@@ -17,6 +17,9 @@ type Chunk = Box<[Option<Box<[u8]>>]>;
 #[derive(Clone, Default)]
 pub(crate) struct DirtyPages {
     chunks: Vec<Option<Chunk>>,
+    /// Buffers held, and their bytes (a commit decides how to sync from them).
+    buffers: usize,
+    bytes: usize,
 }
 
 fn split(id: PageId) -> (usize, usize) {
@@ -55,13 +58,30 @@ impl DirtyPages {
         }
         let slots =
             self.chunks[chunk].get_or_insert_with(|| (0..CHUNK_PAGES).map(|_| None).collect());
-        slots[slot].replace(buffer)
+        self.buffers += 1;
+        self.bytes += buffer.len();
+        let replaced = slots[slot].replace(buffer);
+        if let Some(old) = &replaced {
+            self.buffers -= 1;
+            self.bytes -= old.len();
+        }
+        replaced
+    }
+
+    /// The number of buffers (pages and overflow runs) held, and their bytes.
+    pub(crate) fn size(&self) -> (usize, usize) {
+        (self.buffers, self.bytes)
     }
 
     /// Forgets page `id`; returns its buffer if it was dirty.
     pub(crate) fn remove(&mut self, id: PageId) -> Option<Box<[u8]>> {
         let (chunk, slot) = split(id);
-        self.chunks.get_mut(chunk)?.as_mut()?[slot].take()
+        let removed = self.chunks.get_mut(chunk)?.as_mut()?[slot].take();
+        if let Some(buffer) = &removed {
+            self.buffers -= 1;
+            self.bytes -= buffer.len();
+        }
+        removed
     }
 
     /// Every dirty page number and buffer, in page order.
@@ -103,8 +123,11 @@ mod tests {
         assert_eq!(dirty.get(3).unwrap()[0], 99);
         let order: Vec<u64> = dirty.iter_mut().map(|(id, _)| id).collect();
         assert_eq!(order, vec![3, 511, 512, 5000, 70_000]);
+        assert_eq!(dirty.size(), (5, 20));
         assert!(dirty.remove(512).is_some());
         assert!(dirty.remove(512).is_none());
         assert_eq!(dirty.iter_mut().count(), 4);
+        assert!(dirty.insert(3, vec![0; 10].into_boxed_slice()).is_some());
+        assert_eq!(dirty.size(), (4, 22));
     }
 }

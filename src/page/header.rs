@@ -113,7 +113,12 @@ pub(crate) fn seal(page: &mut [u8]) {
     write_u32(page, CHECKSUM_OFFSET, checksum);
 }
 
+/// The checksum recorded in a page's header.
+pub(crate) fn recorded_checksum(page: &[u8]) -> u32 {
+    read_u32(page, CHECKSUM_OFFSET)
+}
+
 /// Whether the recorded checksum matches the bytes.
 pub(crate) fn checksum_matches(page: &[u8]) -> bool {
-    read_u32(page, CHECKSUM_OFFSET) == compute_checksum(page)
+    recorded_checksum(page) == compute_checksum(page)
 }

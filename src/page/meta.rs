@@ -2,7 +2,8 @@
 //!
 //! Pages 0 and 1 each hold one meta. A commit writes its meta into the slot of the older one
 //! (`txn_id % 2`), so the newest durable meta is never overwritten. Open takes the valid meta
-//! with the highest txn id; a meta whose CRC32 does not match is ignored.
+//! with the highest txn id; a meta whose CRC32 does not match is ignored, and so is one whose
+//! unsynced runs (below) do not all match their checksums.
 //!
 //! ```text
 //! offset size field
@@ -15,8 +16,20 @@
 //!  40    8    freelist        first page of the freelist chain, 0 if none
 //!  48   48    main            the unnamed database's tree (TreeInfo)
 //!  96   48    catalog         the catalog tree: name -> TreeInfo of each named database
-//! 144    4    checksum        CRC32 of bytes 0..144
+//! 144    4    unsynced_runs   n, the runs listed below (format version 3)
+//! 148    4    checksum        CRC32 of bytes 0..148 and of the list
+//! 152   16n   runs            first page u64, pages u32, checksum u32 of each run
 //! ```
+//!
+//! A version 2 meta ends at 148 with its checksum (CRC32 of bytes 0..144) at 144.
+//!
+//! **Unsynced runs.** A small commit writes its pages and its meta and then syncs once
+//! (`txn/commit.rs`), so after a power loss the meta may be on disk while some of its pages
+//! are not. Such a meta lists every page or overflow run the commit wrote with the checksum
+//! that run's header carries; open takes the meta only if every listed run reads back with that
+//! checksum ([`verify_unsynced`]). A meta written after its pages were synced lists nothing.
+//! Only pages the commit wrote can be missing: every other page it names belongs to earlier
+//! commits, which were durable before it began.
 
 use super::id::{read_u32, read_u64, write_u32, write_u64, PageId, TxnId};
 
@@ -25,10 +38,10 @@ pub(crate) const MAGIC: [u8; 8] = *b"ARBORDB\0";
 
 /// The on-disk format version; it moves with every incompatible change (docs/format.md).
 /// Commits write this version.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
-/// The oldest format version still read. A version 1 file (no free segments) is read as is;
-/// its first commit writes a version 2 meta, and older arbordb releases then refuse the file.
+/// The oldest format version still read. Version 1 (no free segments) and version 2 (no
+/// unsynced runs) files are read as they are; their first commit writes a version 3 meta.
 pub(crate) const FORMAT_VERSION_OLDEST_READ: u32 = 1;
 
 /// The smallest supported page size in bytes.
@@ -45,13 +58,60 @@ const MAP_SIZE_OFFSET: usize = 32;
 const FREELIST_OFFSET: usize = 40;
 const MAIN_OFFSET: usize = 48;
 const CATALOG_OFFSET: usize = MAIN_OFFSET + TreeInfo::ENCODED_SIZE;
-const CHECKSUM_OFFSET: usize = CATALOG_OFFSET + TreeInfo::ENCODED_SIZE;
+const UNSYNCED_COUNT_OFFSET: usize = CATALOG_OFFSET + TreeInfo::ENCODED_SIZE;
+const CHECKSUM_OFFSET: usize = UNSYNCED_COUNT_OFFSET + 4;
+const RUNS_OFFSET: usize = CHECKSUM_OFFSET + 4;
+/// Where a version 2 meta keeps its checksum (of the bytes before it).
+const CHECKSUM_OFFSET_VERSION_2: usize = UNSYNCED_COUNT_OFFSET;
 
-/// Bytes of an encoded meta.
-pub(crate) const META_SIZE: usize = CHECKSUM_OFFSET + 4;
+/// Bytes of an encoded meta that lists no unsynced runs (the fixed part of every meta).
+pub(crate) const META_SIZE: usize = RUNS_OFFSET;
 
-const _: () = assert!(CHECKSUM_OFFSET == 144);
+/// The most unsynced runs a meta lists: a commit that writes more syncs its pages before its
+/// meta. Bounds both the meta's size and the reads that verify it on open.
+pub(crate) const UNSYNCED_RUNS_MAX: usize = 64;
+/// The most bytes of pages a meta's unsynced runs may cover (what open reads to verify them).
+pub(crate) const UNSYNCED_BYTES_MAX: u64 = 1 << 20;
+
+/// The most bytes a meta slot holds: the fixed part and the longest list of runs.
+pub(crate) const META_SIZE_MAX: usize = RUNS_OFFSET + UNSYNCED_RUNS_MAX * UnsyncedRun::ENCODED_SIZE;
+
+const _: () = assert!(CHECKSUM_OFFSET_VERSION_2 == 144);
+const _: () = assert!(CHECKSUM_OFFSET == 148);
 const _: () = assert!(META_SIZE <= PAGE_SIZE_MIN);
+const _: () = assert!(META_SIZE_MAX <= 4096);
+
+/// The most unsynced runs a meta lists with pages of `page_size` bytes (the list must fit in
+/// the meta's page).
+pub(crate) fn unsynced_runs_capacity(page_size: usize) -> usize {
+    (page_size.saturating_sub(RUNS_OFFSET) / UnsyncedRun::ENCODED_SIZE).min(UNSYNCED_RUNS_MAX)
+}
+
+/// The bytes of a meta slot worth reading with pages of `page_size` bytes.
+pub(crate) fn slot_read_len(page_size: usize) -> usize {
+    page_size.min(META_SIZE_MAX)
+}
+
+/// One page or overflow run a commit wrote without syncing it before its meta, as the meta
+/// lists it.
+///
+/// ```text
+/// offset size field
+///  0     8    first      the run's first page
+///  8     4    pages      pages in the run (1 for a page of its own)
+/// 12     4    checksum   the checksum its header records (CRC32 of the run from byte 4)
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct UnsyncedRun {
+    pub(crate) first: PageId,
+    pub(crate) pages: u32,
+    pub(crate) checksum: u32,
+}
+
+impl UnsyncedRun {
+    /// Bytes of an encoded run.
+    pub(crate) const ENCODED_SIZE: usize = 16;
+}
 
 /// Whether `size` is a page size arbordb supports.
 pub(crate) fn is_valid_page_size(size: usize) -> bool {
@@ -159,9 +219,23 @@ impl Meta {
         }
     }
 
-    /// Encodes with its checksum.
-    pub(crate) fn encode(&self) -> [u8; META_SIZE] {
-        let mut out = [0u8; META_SIZE];
+    /// Encodes with its checksum, listing no unsynced runs (its pages are synced before it
+    /// is written).
+    pub(crate) fn encode(&self) -> Vec<u8> {
+        self.encode_with_unsynced(&[])
+    }
+
+    /// Encodes with its checksum and the runs its commit writes without syncing them first.
+    ///
+    /// # Panics
+    /// If `runs` is longer than the page can hold ([`unsynced_runs_capacity`]).
+    pub(crate) fn encode_with_unsynced(&self, runs: &[UnsyncedRun]) -> Vec<u8> {
+        assert!(
+            runs.len() <= unsynced_runs_capacity(self.page_size as usize),
+            "{} unsynced runs do not fit in a meta",
+            runs.len()
+        );
+        let mut out = vec![0u8; RUNS_OFFSET + runs.len() * UnsyncedRun::ENCODED_SIZE];
         out[MAGIC_OFFSET..MAGIC_OFFSET + 8].copy_from_slice(&MAGIC);
         write_u32(&mut out, VERSION_OFFSET, FORMAT_VERSION);
         write_u32(&mut out, PAGE_SIZE_OFFSET, self.page_size);
@@ -171,32 +245,74 @@ impl Meta {
         write_u64(&mut out, FREELIST_OFFSET, self.freelist);
         self.main.encode_into(&mut out[MAIN_OFFSET..]);
         self.catalog.encode_into(&mut out[CATALOG_OFFSET..]);
-        let checksum = crc32fast::hash(&out[..CHECKSUM_OFFSET]);
+        write_u32(&mut out, UNSYNCED_COUNT_OFFSET, runs.len() as u32);
+        for (index, run) in runs.iter().enumerate() {
+            let at = RUNS_OFFSET + index * UnsyncedRun::ENCODED_SIZE;
+            write_u64(&mut out, at, run.first);
+            write_u32(&mut out, at + 8, run.pages);
+            write_u32(&mut out, at + 12, run.checksum);
+        }
+        let checksum = meta_checksum(&out);
         write_u32(&mut out, CHECKSUM_OFFSET, checksum);
         out
     }
 
-    /// Decodes the meta at the start of `bytes` (at least [`META_SIZE`] long).
+    /// Decodes the meta at the start of `bytes`, which hold the slot's first
+    /// [`slot_read_len`] bytes (at least [`META_SIZE`]; a list of runs reaching past them
+    /// counts as a bad checksum).
+    #[cfg(test)]
     pub(crate) fn decode(bytes: &[u8]) -> MetaSlot {
-        if bytes.len() < META_SIZE || bytes[MAGIC_OFFSET..MAGIC_OFFSET + 8] != MAGIC {
-            return MetaSlot::NotArbordb;
+        Self::decode_with_unsynced(bytes).0
+    }
+
+    /// Decodes as [`decode`](Self::decode) and returns the meta's unsynced runs too (empty
+    /// unless the slot is valid).
+    pub(crate) fn decode_with_unsynced(bytes: &[u8]) -> (MetaSlot, Vec<UnsyncedRun>) {
+        let fail = |slot| (slot, Vec::new());
+        if bytes.len() < CHECKSUM_OFFSET || bytes[MAGIC_OFFSET..MAGIC_OFFSET + 8] != MAGIC {
+            return fail(MetaSlot::NotArbordb);
         }
         let version = read_u32(bytes, VERSION_OFFSET);
         if !(FORMAT_VERSION_OLDEST_READ..=FORMAT_VERSION).contains(&version) {
-            return MetaSlot::OtherVersion(version);
-        }
-        if read_u32(bytes, CHECKSUM_OFFSET) != crc32fast::hash(&bytes[..CHECKSUM_OFFSET]) {
-            return MetaSlot::BadChecksum;
+            return fail(MetaSlot::OtherVersion(version));
         }
         let page_size = read_u32(bytes, PAGE_SIZE_OFFSET);
+        let mut runs = Vec::new();
+        if version < 3 {
+            let stored = read_u32(bytes, CHECKSUM_OFFSET_VERSION_2);
+            if stored != crc32fast::hash(&bytes[..CHECKSUM_OFFSET_VERSION_2]) {
+                return fail(MetaSlot::BadChecksum);
+            }
+        } else {
+            // The count is not trusted before the checksum: one no commit could have written
+            // (more runs than the page holds, or than `bytes` reaches) is a torn meta.
+            let count = read_u32(bytes, UNSYNCED_COUNT_OFFSET) as usize;
+            let end = RUNS_OFFSET + count.min(UNSYNCED_RUNS_MAX + 1) * UnsyncedRun::ENCODED_SIZE;
+            if count > unsynced_runs_capacity(page_size as usize) || end > bytes.len() {
+                return fail(MetaSlot::BadChecksum);
+            }
+            if read_u32(bytes, CHECKSUM_OFFSET) != meta_checksum(&bytes[..end]) {
+                return fail(MetaSlot::BadChecksum);
+            }
+            runs = (0..count)
+                .map(|index| {
+                    let at = RUNS_OFFSET + index * UnsyncedRun::ENCODED_SIZE;
+                    UnsyncedRun {
+                        first: read_u64(bytes, at),
+                        pages: read_u32(bytes, at + 8),
+                        checksum: read_u32(bytes, at + 12),
+                    }
+                })
+                .collect();
+        }
         if !is_valid_page_size(page_size as usize) {
-            return MetaSlot::BadPageSize(page_size);
+            return fail(MetaSlot::BadPageSize(page_size));
         }
         let tree = |offset: usize| {
             TreeInfo::decode(&bytes[offset..offset + TreeInfo::ENCODED_SIZE])
                 .expect("slice has the encoded size")
         };
-        MetaSlot::Valid(Meta {
+        let meta = Meta {
             page_size,
             txn_id: read_u64(bytes, TXN_ID_OFFSET),
             page_count: read_u64(bytes, PAGE_COUNT_OFFSET),
@@ -204,8 +320,55 @@ impl Meta {
             freelist: read_u64(bytes, FREELIST_OFFSET),
             main: tree(MAIN_OFFSET),
             catalog: tree(CATALOG_OFFSET),
-        })
+        };
+        (MetaSlot::Valid(meta), runs)
     }
+}
+
+/// The checksum of an encoded version 3 meta: CRC32 of everything but the checksum field.
+fn meta_checksum(encoded: &[u8]) -> u32 {
+    let mut hasher = crc32fast::Hasher::new();
+    hasher.update(&encoded[..CHECKSUM_OFFSET]);
+    hasher.update(&encoded[RUNS_OFFSET..]);
+    hasher.finalize()
+}
+
+/// Whether every run a meta lists reads back as its commit wrote it: inside the meta's
+/// `page_count` pages, `UNSYNCED_BYTES_MAX` in all, and with the checksum the list records
+/// both in the run's header and over its bytes. `read(offset, buffer)` fills `buffer` from the
+/// file; a read error other than a short file is returned.
+///
+/// `false` means the commit that wrote the meta did not reach the disk whole (a power loss
+/// before its sync returned), or the file is damaged: either way the meta is not to be used.
+pub(crate) fn verify_unsynced(
+    runs: &[UnsyncedRun],
+    page_size: usize,
+    page_count: u64,
+    mut read: impl FnMut(u64, &mut [u8]) -> std::io::Result<()>,
+) -> std::io::Result<bool> {
+    let mut total_bytes = 0u64;
+    let mut buffer = Vec::new();
+    for run in runs {
+        let end = run.first.checked_add(u64::from(run.pages));
+        let in_range = run.first >= super::id::META_PAGE_COUNT
+            && run.pages > 0
+            && end.is_some_and(|end| end <= page_count);
+        total_bytes += u64::from(run.pages) * page_size as u64;
+        if !in_range || total_bytes > UNSYNCED_BYTES_MAX {
+            return Ok(false);
+        }
+        buffer.resize(run.pages as usize * page_size, 0);
+        match read(run.first * page_size as u64, &mut buffer) {
+            Ok(()) => {}
+            Err(error) if error.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(false),
+            Err(error) => return Err(error),
+        }
+        let recorded = super::header::recorded_checksum(&buffer);
+        if recorded != run.checksum || super::header::compute_checksum(&buffer) != run.checksum {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 #[cfg(test)]
@@ -234,7 +397,7 @@ mod tests {
     fn every_flipped_byte_is_detected() {
         let encoded = sample().encode();
         for index in 0..META_SIZE {
-            let mut damaged = encoded;
+            let mut damaged = encoded.clone();
             damaged[index] ^= 0x20;
             assert_ne!(
                 Meta::decode(&damaged),
@@ -246,6 +409,152 @@ mod tests {
                 "byte {index}"
             );
         }
+    }
+
+    fn runs() -> Vec<UnsyncedRun> {
+        vec![
+            UnsyncedRun {
+                first: 9,
+                pages: 1,
+                checksum: 0xdead_beef,
+            },
+            UnsyncedRun {
+                first: 20,
+                pages: 3,
+                checksum: 7,
+            },
+        ]
+    }
+
+    #[test]
+    fn unsynced_runs_round_trip_and_every_flipped_byte_of_them_is_detected() {
+        let encoded = sample().encode_with_unsynced(&runs());
+        assert_eq!(encoded.len(), META_SIZE + 2 * UnsyncedRun::ENCODED_SIZE);
+        assert_eq!(
+            Meta::decode_with_unsynced(&encoded),
+            (MetaSlot::Valid(sample()), runs())
+        );
+        // Trailing bytes (the rest of the slot) do not matter.
+        let mut slot = encoded.clone();
+        slot.resize(4096, 0xAA);
+        assert_eq!(Meta::decode_with_unsynced(&slot).1, runs());
+        for index in 0..encoded.len() {
+            let mut damaged = encoded.clone();
+            damaged[index] ^= 0x04;
+            assert!(
+                !matches!(Meta::decode(&damaged), MetaSlot::Valid(_)),
+                "byte {index}"
+            );
+        }
+        // A list cut short by the bytes read is a bad checksum, not a panic.
+        assert_eq!(
+            Meta::decode(&encoded[..encoded.len() - 1]),
+            MetaSlot::BadChecksum
+        );
+    }
+
+    #[test]
+    fn a_count_beyond_the_page_is_a_bad_checksum() {
+        let mut small = sample();
+        small.page_size = 512;
+        assert_eq!(unsynced_runs_capacity(512), 22);
+        assert_eq!(unsynced_runs_capacity(4096), UNSYNCED_RUNS_MAX);
+        let mut encoded = small.encode();
+        encoded.resize(4096, 0);
+        write_u32(&mut encoded, UNSYNCED_COUNT_OFFSET, 23);
+        assert_eq!(Meta::decode(&encoded), MetaSlot::BadChecksum);
+        write_u32(&mut encoded, UNSYNCED_COUNT_OFFSET, u32::MAX);
+        assert_eq!(Meta::decode(&encoded), MetaSlot::BadChecksum);
+    }
+
+    #[test]
+    #[should_panic(expected = "do not fit")]
+    fn encoding_more_runs_than_the_page_holds_panics() {
+        let mut small = sample();
+        small.page_size = 512;
+        small.encode_with_unsynced(&vec![runs()[0]; 23]);
+    }
+
+    /// A file image of `pages` pages of 512 bytes, where page `id` holds a sealed page.
+    fn image_with_sealed_pages(pages: u64, sealed: &[(PageId, usize)]) -> Vec<u8> {
+        let mut image = vec![0u8; pages as usize * 512];
+        for &(id, run) in sealed {
+            let start = id as usize * 512;
+            let bytes = &mut image[start..start + run * 512];
+            bytes[100] = id as u8;
+            super::super::header::seal(bytes);
+        }
+        image
+    }
+
+    fn run_of(image: &[u8], first: PageId, pages: u32) -> UnsyncedRun {
+        UnsyncedRun {
+            first,
+            pages,
+            checksum: read_u32(image, first as usize * 512),
+        }
+    }
+
+    fn verify(image: &[u8], runs: &[UnsyncedRun], page_count: u64) -> bool {
+        verify_unsynced(runs, 512, page_count, |offset, buffer| {
+            let start = offset as usize;
+            let bytes = image.get(start..start + buffer.len()).ok_or_else(|| {
+                std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "past the end")
+            })?;
+            buffer.copy_from_slice(bytes);
+            Ok(())
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn unsynced_runs_verify_only_when_every_run_reads_back_whole() {
+        let image = image_with_sealed_pages(12, &[(3, 1), (5, 4)]);
+        let listed = [run_of(&image, 3, 1), run_of(&image, 5, 4)];
+        assert!(verify(&image, &listed, 12));
+        assert!(verify(&image, &[], 12));
+        // A page of the run that did not reach the disk (still zeros, or older contents).
+        let mut lost = image.clone();
+        lost[7 * 512 + 300] ^= 1;
+        assert!(!verify(&lost, &listed, 12));
+        // A page that did not reach the disk at all but holds another sealed page.
+        let older = image_with_sealed_pages(12, &[(3, 1), (5, 4), (11, 1)]);
+        let mut stale = older.clone();
+        stale[3 * 512..4 * 512].copy_from_slice(&older[11 * 512..12 * 512]);
+        assert!(!verify(&stale, &listed, 12));
+        // Runs outside the file, at the metas, empty, or past the meta's page count.
+        for bad in [
+            UnsyncedRun {
+                first: 0,
+                ..listed[0]
+            },
+            UnsyncedRun {
+                pages: 0,
+                ..listed[0]
+            },
+            UnsyncedRun {
+                first: 11,
+                pages: 2,
+                ..listed[0]
+            },
+            UnsyncedRun {
+                first: u64::MAX,
+                pages: 2,
+                ..listed[0]
+            },
+        ] {
+            assert!(!verify(&image, &[bad], 12), "{bad:?}");
+        }
+        assert!(!verify(&image, &listed, 8));
+        // A file shorter than the meta says: not verified, not an error.
+        assert!(!verify(&image[..6 * 512], &listed, 12));
+        // More bytes than a commit lists.
+        let huge = UnsyncedRun {
+            first: 2,
+            pages: (UNSYNCED_BYTES_MAX / 512 + 1) as u32,
+            checksum: 0,
+        };
+        assert!(!verify(&image, &[huge], u64::MAX));
     }
 
     #[test]
@@ -262,12 +571,21 @@ mod tests {
     }
 
     #[test]
-    fn a_version_1_meta_is_still_read() {
+    fn version_1_and_2_metas_are_still_read() {
+        for version in [1, 2] {
+            // The older layout: 148 bytes, the checksum of the first 144 at 144.
+            let mut encoded = sample().encode()[..148].to_vec();
+            write_u32(&mut encoded, VERSION_OFFSET, version);
+            let checksum = crc32fast::hash(&encoded[..CHECKSUM_OFFSET_VERSION_2]);
+            write_u32(&mut encoded, CHECKSUM_OFFSET_VERSION_2, checksum);
+            assert_eq!(
+                Meta::decode_with_unsynced(&encoded),
+                (MetaSlot::Valid(sample()), vec![])
+            );
+            encoded[20] ^= 1;
+            assert_eq!(Meta::decode(&encoded), MetaSlot::BadChecksum);
+        }
         let mut encoded = sample().encode();
-        write_u32(&mut encoded, VERSION_OFFSET, 1);
-        let checksum = crc32fast::hash(&encoded[..CHECKSUM_OFFSET]);
-        write_u32(&mut encoded, CHECKSUM_OFFSET, checksum);
-        assert_eq!(Meta::decode(&encoded), MetaSlot::Valid(sample()));
         write_u32(&mut encoded, VERSION_OFFSET, 0);
         assert_eq!(Meta::decode(&encoded), MetaSlot::OtherVersion(0));
     }

@@ -16,6 +16,7 @@ use super::free_segment;
 use super::freelist::Reusable;
 use super::header::{self, PAGE_HEADER_SIZE};
 use super::id::{PageId, TxnId, META_PAGE_COUNT};
+use super::meta::UnsyncedRun;
 use crate::error::{Error, Result};
 use crate::os::PageIo;
 
@@ -272,13 +273,22 @@ impl PageStore {
         self.segments.iter().copied()
     }
 
+    /// The number of dirty buffers (pages and overflow runs) and their bytes: what a commit
+    /// would list as unsynced runs.
+    pub(crate) fn dirty_size(&self) -> (usize, usize) {
+        self.dirty.size()
+    }
+
     /// Seals and writes every dirty page in page order, contiguous pages together in writes
-    /// of at most [`WRITE_BYTES_MAX`].
+    /// of at most [`WRITE_BYTES_MAX`]. With `record_runs`, returns each buffer written (its
+    /// first page, pages and checksum), for a meta to list; else an empty list.
     pub(crate) fn write_dirty(
         &mut self,
         io: &dyn PageIo,
         start_writeback: bool,
-    ) -> std::io::Result<()> {
+        record_runs: bool,
+    ) -> std::io::Result<Vec<UnsyncedRun>> {
+        let mut runs = Vec::new();
         let page_size = self.page_size as u64;
         let mut run: Vec<&[u8]> = Vec::new();
         let (mut run_start, mut run_end, mut run_bytes) = (0u64, 0u64, 0usize);
@@ -287,6 +297,14 @@ impl PageStore {
         for (id, buffer) in self.dirty.iter_mut() {
             debug_assert!(buffer.len() >= PAGE_HEADER_SIZE);
             header::seal(buffer);
+            if record_runs {
+                runs.push(UnsyncedRun {
+                    first: id,
+                    pages: u32::try_from(buffer.len() / self.page_size)
+                        .expect("a run's pages fit its header's u32"),
+                    checksum: header::recorded_checksum(buffer),
+                });
+            }
             for (index, page) in buffer.chunks(page_size as usize).enumerate() {
                 let id = id + index as u64;
                 if !run.is_empty() && (id != run_end || run_bytes >= WRITE_BYTES_MAX) {
@@ -312,7 +330,7 @@ impl PageStore {
         if !run.is_empty() {
             io.write_pages_at(run_start * page_size, &run)?;
         }
-        Ok(())
+        Ok(runs)
     }
 }
 
@@ -402,7 +420,7 @@ mod tests {
         let count = 3 * (WRITEBACK_BATCH_BYTES as u64 / page_size) + 10;
         let mut store = store_with_scattered_dirty_pages(page_size as usize, count);
         let io = RecordingIo::default();
-        store.write_dirty(&io, true).unwrap();
+        store.write_dirty(&io, true, false).unwrap();
         let calls = io.calls.into_inner().unwrap();
         let writes: Vec<u64> = calls
             .iter()
@@ -440,12 +458,43 @@ mod tests {
     fn a_small_write_or_an_unsynced_one_starts_no_writeback() {
         let mut store = store_with_scattered_dirty_pages(4096, 5);
         let io = RecordingIo::default();
-        store.write_dirty(&io, true).unwrap();
+        store.write_dirty(&io, true, false).unwrap();
         let mut store = store_with_scattered_dirty_pages(4096, 1000);
-        store.write_dirty(&io, false).unwrap();
+        store.write_dirty(&io, false, false).unwrap();
         let calls = io.calls.into_inner().unwrap();
         assert_eq!(calls.len(), 1005);
         assert!(calls.iter().all(|call| call.0));
+    }
+
+    #[test]
+    fn written_runs_are_recorded_with_their_sealed_checksums() {
+        let page_size = 512;
+        let mut store = PageStore::new(page_size, 3, 2, 1 << 20, Reusable::default());
+        let single = store.allocate(&[], 1).unwrap();
+        let run = store.allocate(&[], 3).unwrap();
+        store.page_mut(run)[1000] = 5;
+        store.page_mut(single)[100] = 6;
+        assert_eq!(store.dirty_size(), (2, 4 * page_size));
+        let io = RecordingIo::default();
+        let runs = store.write_dirty(&io, false, true).unwrap();
+        let sealed = |id| header::recorded_checksum(store.dirty.get(id).unwrap());
+        assert_eq!(
+            runs,
+            vec![
+                UnsyncedRun {
+                    first: single,
+                    pages: 1,
+                    checksum: sealed(single)
+                },
+                UnsyncedRun {
+                    first: run,
+                    pages: 3,
+                    checksum: sealed(run)
+                },
+            ]
+        );
+        assert!(header::checksum_matches(store.dirty.get(run).unwrap()));
+        assert!(store.write_dirty(&io, false, false).unwrap().is_empty());
     }
 
     #[test]

@@ -140,6 +140,14 @@ pub fn count_operations(case: &CrashCase<'_>) -> Result<u64, String> {
     Ok(execute(dir.path(), case, Fault::Never)?.disk.operations())
 }
 
+/// The commits and syncs the workload performs without a crash (a commit syncs once or twice,
+/// `docs/design.md`, "The commit protocol").
+pub fn count_commits_and_syncs(case: &CrashCase<'_>) -> Result<(u64, u64), String> {
+    let dir = TempDir::new().map_err(|e| e.to_string())?;
+    let execution = execute(dir.path(), case, Fault::Never)?;
+    Ok((execution.states.len() as u64 - 1, execution.disk.syncs()))
+}
+
 /// Reads every database of [`DATABASE_NAMES`].
 pub fn read_model(env: &Env) -> crate::Result<Model> {
     let rtxn = env.read_txn()?;

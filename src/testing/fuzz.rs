@@ -11,7 +11,7 @@ use crate::btree::PageSource;
 use crate::page::free_segment;
 use crate::page::freelist::{self, FreeList};
 use crate::page::header;
-use crate::page::meta::{Meta, TreeInfo};
+use crate::page::meta::{Meta, MetaSlot, TreeInfo};
 use crate::page::PageId;
 use crate::types::Bytes;
 use crate::{EnvFlags, EnvOpenOptions, Error, Result};
@@ -53,7 +53,7 @@ pub fn page_decode(data: &[u8]) {
         return;
     };
     let page_size = [512usize, 1024, 4096][selector as usize % 3];
-    let _ = Meta::decode(rest);
+    let (slot, runs) = Meta::decode_with_unsynced(rest);
     let _ = FreeList::decode(rest, 1 << 20, 0);
 
     // The input as pages 2, 3, ...
@@ -61,6 +61,23 @@ pub fn page_decode(data: &[u8]) {
     bytes.extend_from_slice(rest);
     bytes.resize(bytes.len().div_ceil(page_size).max(3) * page_size, 0);
     let pages = InputPages { bytes, page_size };
+    if let MetaSlot::Valid(meta) = slot {
+        // The runs a meta lists, checked against the input as the file (never past it).
+        let _ = crate::page::meta::verify_unsynced(
+            &runs,
+            page_size,
+            meta.page_count,
+            |offset, buffer| {
+                let start = usize::try_from(offset).unwrap_or(usize::MAX);
+                let bytes = start
+                    .checked_add(buffer.len())
+                    .and_then(|end| pages.bytes.get(start..end))
+                    .ok_or(std::io::ErrorKind::UnexpectedEof)?;
+                buffer.copy_from_slice(bytes);
+                Ok(())
+            },
+        );
+    }
     let probe = &rest[..rest.len().min(12)];
     for id in 2..pages.page_count() {
         let Ok(page) = pages.read(id, 1) else {

@@ -7,22 +7,30 @@
 //!    segments, so the chain stays small (invariant 12).
 //! 3. Grow the file if the new pages reach past its end.
 //! 4. Write every dirty page (sealed with its checksum), in page order.
-//! 5. Sync (fsync when the file grew, so its new length is durable; else fdatasync).
-//! 6. Write the new meta into the slot of the older meta (`txn_id % 2`),
-//! 7. durably: through a descriptor opened with `O_DSYNC`, so the write returns once it is on
-//!    stable storage (one syscall instead of a write and an fdatasync; LMDB does the same).
-//! 8. Publish the meta to new readers.
 //!
-//! A crash before 6 leaves the previous commit; after 7, the new one; in between, the new meta
-//! is either whole (new commit) or torn and ignored thanks to its checksum (previous commit).
+//! Then one of two ways (docs/design.md, "The commit protocol"):
 //!
-//! Failures (docs/design.md, invariant 7): before 5 (a full disk, a write error) the commit
-//! fails and the environment goes on. A failed sync at 5 drops only this transaction's pages
-//! when every earlier commit was synced, so with full syncs the environment goes on too. A
-//! failure at 6 or 7 leaves the new meta's fate unknown (it may reach the disk later, naming
-//! pages the next transaction would reuse), and a failed sync under `NO_META_SYNC` may have
-//! dropped the previous meta: both poison the environment, which refuses writes until it is
-//! reopened. A failed sync is never retried and trusted.
+//! - **One sync** when the commit wrote at most what a meta lists (`meta::UNSYNCED_RUNS_MAX`
+//!   runs, `meta::UNSYNCED_BYTES_MAX` bytes), did not grow the file, and builds on a durable
+//!   commit: 5. write the new meta, listing every page written with its checksum, into the
+//!   slot of the older meta (`txn_id % 2`); 6. fdatasync. A crash before 6 returns leaves a
+//!   meta that is torn (checksum), or whose pages do not all read back (open verifies them),
+//!   or whole with its pages: the previous commit, or the new one.
+//! - **Two syncs** otherwise: 5. sync the pages (fsync when the file grew, so its new length is
+//!   durable; else fdatasync); 6. write the new meta into the older slot, 7. durably: through a
+//!   descriptor opened with `O_DSYNC`. A crash before 6 leaves the previous commit; after 7,
+//!   the new one; in between, the new meta is whole (new commit) or torn and ignored.
+//!
+//! Last, publish the meta to new readers.
+//!
+//! Failures (docs/design.md, invariant 7): before the first sync (a full disk, a write error)
+//! the commit fails and the environment goes on. A failed page sync of a two-sync commit
+//! drops only this transaction's pages when every earlier commit was synced, so with full
+//! syncs the environment goes on too. A failure once the new meta is being written leaves the
+//! meta's fate unknown (it may reach the disk later, naming pages the next transaction would
+//! reuse), and a failed sync under `NO_META_SYNC` may have dropped the previous meta: both
+//! poison the environment, which refuses writes until it is reopened. A failed sync is never
+//! retried and trusted.
 
 use super::read::RoTxn;
 use super::write::RwTxn;
@@ -32,6 +40,7 @@ use crate::error::{Error, Result};
 use crate::flags::EnvFlags;
 use crate::page::free_segment;
 use crate::page::freelist::{self, FreeList};
+use crate::page::meta;
 use crate::page::PageId;
 
 /// Grow the file by this fraction of its needed length beyond what a commit needs, so that a
@@ -125,43 +134,62 @@ impl RwTxn<'_> {
             env.io.set_len(target)?;
             writer_state.file_len_bytes = target;
         }
-        // 4. Write the pages.
         let sync_pages = !env.flags.contains(EnvFlags::NO_SYNC);
-        state.store.write_dirty(&*env.io, sync_pages)?;
         let sync_meta = sync_pages && !env.flags.contains(EnvFlags::NO_META_SYNC);
+        // One sync for the pages and the meta together when the meta can list every page
+        // written (and open can verify them cheaply), the file keeps its length, and the
+        // commit this one builds on is durable: after a power loss the meta is then either
+        // whole with all its pages, or ignored in favour of that commit (`page/meta.rs`).
+        let (dirty_buffers, dirty_bytes) = state.store.dirty_size();
+        let one_sync = sync_meta
+            && !grew
+            && env.readers.durable_txn_id() >= txn_id - 1
+            && dirty_buffers <= meta::unsynced_runs_capacity(page_size)
+            && dirty_bytes as u64 <= meta::UNSYNCED_BYTES_MAX;
+        // 4. Write the pages (recording them for the meta if it is to list them).
+        let runs = state.store.write_dirty(&*env.io, sync_pages, one_sync)?;
         let poison = |error: std::io::Error, writer_state: &mut crate::env::WriterState| {
             writer_state.poisoned = true;
             Error::Io(error)
         };
-        // 5. Sync the pages (and the new length).
-        if sync_pages {
-            let synced = if grew {
-                env.io.sync_all()
-            } else {
-                env.io.sync_data()
-            };
-            if let Err(error) = synced {
-                // With full syncs every earlier commit is already on disk, so the pages this
-                // failed sync may have dropped are only this transaction's, which no meta names:
-                // the environment can go on. With NO_META_SYNC the previous meta may have been
-                // dropped too, so what is durable is no longer known.
-                return Err(if sync_meta {
-                    Error::Io(error)
-                } else {
-                    poison(error, &mut writer_state)
-                });
-            }
-        }
-        // 6 and 7. Write the meta into the older slot, durably in one step unless the meta is
-        // not to be synced.
         let slot_offset = (txn_id % 2) * page_size as u64;
-        let written = if sync_meta {
-            env.io.write_durably(slot_offset, &meta.encode())
+        if one_sync {
+            // 5 and 6: the meta listing the pages, then one sync of both. After a failure
+            // the meta's fate is unknown (invariant 7).
+            env.io
+                .write_at(slot_offset, &meta.encode_with_unsynced(&runs))
+                .and_then(|()| env.io.sync_data())
+                .map_err(|error| poison(error, &mut writer_state))?;
         } else {
-            env.io.write_at(slot_offset, &meta.encode())
-        };
-        written.map_err(|error| poison(error, &mut writer_state))?;
-        // 8. Publish. With the meta synced this commit is durable; with only the pages synced,
+            // 5. Sync the pages (and the new length).
+            if sync_pages {
+                let synced = if grew {
+                    env.io.sync_all()
+                } else {
+                    env.io.sync_data()
+                };
+                if let Err(error) = synced {
+                    // With full syncs every earlier commit is already on disk, so the pages
+                    // this failed sync may have dropped are only this transaction's, which no
+                    // meta names: the environment can go on. With NO_META_SYNC the previous
+                    // meta may have been dropped too, so what is durable is no longer known.
+                    return Err(if sync_meta {
+                        Error::Io(error)
+                    } else {
+                        poison(error, &mut writer_state)
+                    });
+                }
+            }
+            // 6 and 7. Write the meta into the older slot, durably in one step unless the
+            // meta is not to be synced.
+            let written = if sync_meta {
+                env.io.write_durably(slot_offset, &meta.encode())
+            } else {
+                env.io.write_at(slot_offset, &meta.encode())
+            };
+            written.map_err(|error| poison(error, &mut writer_state))?;
+        }
+        // Publish. With the meta synced this commit is durable; with only the pages synced,
         // that sync made the previous meta durable. Without syncs, only a process crash is
         // survived (the page cache keeps the writes), so keep one commit of margin.
         let durable_now = if sync_meta { txn_id } else { txn_id - 1 };

@@ -70,3 +70,21 @@ impl Rng {
         }
     }
 }
+
+/// The bytes of an encoded format version 3 meta at the start of `slot` (the fixed 152 bytes
+/// and its list of unsynced runs, `16 * n` bytes, n at offset 144), as docs/format.md lays
+/// it out.
+pub fn meta_bytes(slot: &[u8]) -> Vec<u8> {
+    let runs = u32::from_le_bytes(slot[144..148].try_into().unwrap()) as usize;
+    slot[..152 + 16 * runs].to_vec()
+}
+
+/// Recomputes the checksum of an encoded version 3 meta (see [`meta_bytes`]) after a test
+/// changed it: CRC32 of bytes 0..148 and of the list, stored at 148.
+pub fn reseal_meta(meta: &mut [u8]) {
+    let mut hasher = crc32fast::Hasher::new();
+    hasher.update(&meta[..148]);
+    hasher.update(&meta[152..]);
+    let checksum = hasher.finalize();
+    meta[148..152].copy_from_slice(&checksum.to_le_bytes());
+}

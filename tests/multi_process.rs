@@ -803,3 +803,49 @@ fn a_commit_whose_writer_died_before_publishing_it_is_found_by_the_next_writer()
     drop(rtxn);
     common::assert_sound(&env);
 }
+
+#[test]
+fn a_process_opening_after_a_skipped_meta_reads_the_published_commit() {
+    const TEST: &str = "a_process_opening_after_a_skipped_meta_reads_the_published_commit";
+    let read_key_7 = |env: &Env| {
+        let rtxn = env.read_txn().unwrap();
+        let db = env
+            .open_database::<Bytes, Bytes>(&rtxn, None)
+            .unwrap()
+            .unwrap();
+        let value = db
+            .get(&rtxn, &7u32.to_be_bytes())
+            .unwrap()
+            .unwrap()
+            .to_vec();
+        (rtxn.id(), String::from_utf8(value).unwrap())
+    };
+    if let Some((_, dir)) = child_role() {
+        // Not the first opener: the meta the first one skipped is still in its slot.
+        let env = open(&dir);
+        let (id, value) = read_key_7(&env);
+        say(&format!("before {id} {value}"));
+        wait_for_parent();
+        let (id, value) = read_key_7(&env);
+        say(&format!("after {id} {value}"));
+        return;
+    }
+    let (image, committed) = common::image_of_a_one_sync_commit_missing_a_page();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(arbordb::DATA_FILE_NAME), &image).unwrap();
+    let env = open(dir.path());
+    assert_eq!(read_key_7(&env), (committed, "first".to_string()));
+    let mut child = ChildProcess::spawn(TEST, "reader", dir.path());
+    assert_eq!(child.expect("before"), format!("{committed} first"));
+    // The next commit has the skipped meta's txn id; the child must read it, not that meta.
+    let mut wtxn = env.write_txn().unwrap();
+    let db = env
+        .create_database::<Bytes, Bytes>(&mut wtxn, None)
+        .unwrap();
+    db.put(&mut wtxn, &7u32.to_be_bytes(), b"third").unwrap();
+    wtxn.commit().unwrap();
+    child.say("go");
+    assert_eq!(child.expect("after"), format!("{} third", committed + 1));
+    child.succeeds();
+    common::assert_sound(&env);
+}

@@ -10,7 +10,6 @@ use std::path::Path;
 use arbordb::testing::{Fault, SimulatedDisk};
 use arbordb::types::Bytes;
 use arbordb::{Database, Env, EnvOpenOptions};
-use common::meta_bytes;
 
 const DATA_FILE: &str = arbordb::DATA_FILE_NAME;
 const PAGE: usize = 4096;
@@ -58,25 +57,7 @@ fn syncs_of(disk: &SimulatedDisk, work: impl FnOnce()) -> u64 {
 
 /// The newest meta of the file in `dir`: (txn id, its unsynced runs as (first page, pages)).
 fn newest_meta(dir: &Path) -> (u64, Vec<(u64, u32)>) {
-    let bytes = fs::read(dir.join(DATA_FILE)).unwrap();
-    let decode = |slot: usize| {
-        let meta = meta_bytes(&bytes[slot * PAGE..]);
-        let txn = u64::from_le_bytes(meta[16..24].try_into().unwrap());
-        let runs = meta[152..]
-            .chunks(16)
-            .map(|run| {
-                let first = u64::from_le_bytes(run[..8].try_into().unwrap());
-                (first, u32::from_le_bytes(run[8..12].try_into().unwrap()))
-            })
-            .collect();
-        (txn, runs)
-    };
-    let (zero, one) = (decode(0), decode(1));
-    if zero.0 > one.0 {
-        zero
-    } else {
-        one
-    }
+    common::newest_meta_runs(&fs::read(dir.join(DATA_FILE)).unwrap(), PAGE)
 }
 
 #[test]

@@ -253,7 +253,10 @@ impl EnvOpenOptions {
             create_file(&file, data_path, page_size)?;
             file_len = 2 * page_size as u64;
         }
-        let meta = choose_meta(&file, data_path, file_len)?;
+        // The first opener verifies a meta that lists unsynced runs (no other process runs, so
+        // nothing changes under the check); later openers take the commit the lock file names
+        // (below), which its writer published only after its sync returned.
+        let meta = choose_meta(&file, data_path, file_len, first)?;
         let page_size = meta.page_size as usize;
         if let Some(requested) = self.page_size {
             if requested != page_size {
@@ -296,6 +299,11 @@ impl EnvOpenOptions {
                 )?
             }
             None => ReaderTable::private(max_readers, meta.txn_id, durable),
+        };
+        let meta = if first {
+            meta
+        } else {
+            published_meta(&file, page_size, &readers)?
         };
         let io_file = file.try_clone()?;
         let io = match &self.page_io {
@@ -342,10 +350,37 @@ fn create_file(file: &File, path: &Path, page_size: usize) -> Result<()> {
     Ok(())
 }
 
-/// Reads both metas and returns the newest valid one whose commit reached the file whole (its
-/// unsynced runs verify), or the error that best describes why there is none (docs/format.md,
-/// "Opening a file").
-pub(crate) fn choose_meta(file: &File, path: &Path, file_len: u64) -> Result<Meta> {
+/// The meta of the commit the reader table names as current, for a process opening an
+/// environment other processes have open. Retries while commits overwrite the slot it reads.
+fn published_meta(file: &File, page_size: usize, readers: &ReaderTable) -> Result<Meta> {
+    // A slot is overwritten only two commits after the one it holds; each retry follows a
+    // newer published id, so a retry fails only while commits race past this read.
+    const RETRIES_MAX: usize = 1000;
+    for _ in 0..RETRIES_MAX {
+        let id = readers.current_txn_id();
+        if let (MetaSlot::Valid(meta), _) = super::read_meta_slot(file, page_size, id % 2)? {
+            if meta.txn_id == id && meta.page_size as usize == page_size {
+                return Ok(meta);
+            }
+        }
+        if readers.current_txn_id() == id {
+            return Err(Error::corrupted(
+                id % 2,
+                format!("the lock file names commit {id} as the newest, but its meta slot does not hold it"),
+            ));
+        }
+    }
+    Err(Error::corrupted(
+        0,
+        "the newest commit changed on every read of its meta slot",
+    ))
+}
+
+/// Reads both metas and returns the newest valid one, or the error that best describes why
+/// there is none (docs/format.md, "Opening a file"). With `verify`, a meta that lists
+/// unsynced runs counts only if they verify (its commit reached the file whole); else the
+/// other meta is taken.
+pub(crate) fn choose_meta(file: &File, path: &Path, file_len: u64, verify: bool) -> Result<Meta> {
     let read_slot = |offset: u64| -> io::Result<Option<Vec<u8>>> {
         if offset + META_SIZE as u64 > file_len {
             return Ok(None);
@@ -406,7 +441,7 @@ pub(crate) fn choose_meta(file: &File, path: &Path, file_len: u64) -> Result<Met
     for (meta, runs) in valid {
         // A commit cut short by a power loss before its one sync returned: the previous meta
         // (never overwritten by it) is the last durable commit.
-        if super::verify_meta(file, &meta, runs)? {
+        if !verify || super::verify_meta(file, &meta, runs)? {
             newest = Some(meta);
             break;
         }

@@ -103,7 +103,7 @@ impl Env {
     /// the copy's length) and syncs it.
     pub fn copy_to_file(&self, file: &mut File, option: CompactionOption) -> Result<()> {
         let rtxn = self.read_txn()?;
-        let snapshot = rtxn.meta;
+        let snapshot = *rtxn.meta();
         let page_size = self.inner.page_size;
         let meta = match option {
             CompactionOption::Disabled => {

@@ -32,7 +32,7 @@ use crate::page::freelist::FreeList;
 use crate::page::meta::{self, Meta, MetaSlot, UnsyncedRun, META_SIZE_MAX};
 use crate::page::readers::ReaderTable;
 use crate::page::{PageId, TxnId};
-use crate::txn::{RoTxn, RwTxn};
+use crate::txn::{RoTxn, RwTxn, Snapshot};
 
 /// An open environment: one data file holding the unnamed database and any number of named
 /// databases, shared by every transaction. Cloning is cheap; clones share everything, and an
@@ -99,9 +99,9 @@ pub(crate) struct EnvInner {
     pub(crate) io: Box<dyn PageIo>,
     pub(crate) file: File,
     pub(crate) map: RwLock<Arc<Map>>,
-    /// The newest commit this process knows of, cached; readers copy it when its id is the
+    /// The newest commit this process knows of, cached; readers share it when its id is the
     /// current txn id of the reader table (else another process committed since).
-    pub(crate) current: RwLock<Meta>,
+    pub(crate) current: RwLock<Arc<Snapshot>>,
     /// The reader table, the current and durable txn ids, and the lock file, shared by every
     /// process with the environment open (see `page/readers.rs`).
     pub(crate) readers: ReaderTable,
@@ -143,25 +143,40 @@ impl EnvInner {
         Ok(self.meta_in_slot_with_unsynced(id)?.map(|(meta, _)| meta))
     }
 
-    /// Makes `meta` the cached newest commit unless a newer one is cached.
-    fn cache_meta(&self, meta: Meta) {
+    /// Makes `snapshot` the cached newest commit unless a newer one is cached.
+    pub(crate) fn cache_snapshot(&self, snapshot: &Arc<Snapshot>) {
         let mut current = self.current.write();
-        if current.txn_id < meta.txn_id {
-            *current = meta;
+        if current.meta.txn_id < snapshot.meta.txn_id {
+            *current = snapshot.clone();
         }
     }
 
-    /// The meta of commit `id`: the cached one, or (another process committed it) read from
-    /// its slot in the file. `Ok(None)` when a newer commit has overwritten that slot since
-    /// `id` was current; the caller retries with the newer id.
-    pub(crate) fn snapshot_meta(&self, id: TxnId) -> Result<Option<Meta>> {
-        let cached = *self.current.read();
-        if cached.txn_id == id {
-            return Ok(Some(cached));
+    /// The newest commit this process knows of (the cached one).
+    pub(crate) fn cached_meta(&self) -> Meta {
+        self.current.read().meta
+    }
+
+    /// The snapshot of commit `id`: the cached one, or (another process committed it) read
+    /// from its slot in the file. `Ok(None)` when a newer commit has overwritten that slot
+    /// since `id` was current; the caller retries with the newer id.
+    #[inline]
+    pub(crate) fn snapshot(&self, id: TxnId) -> Result<Option<Arc<Snapshot>>> {
+        {
+            let cached = self.current.read();
+            if cached.meta.txn_id == id {
+                return Ok(Some(cached.clone()));
+            }
         }
+        self.snapshot_from_file(id)
+    }
+
+    /// [`snapshot`](Self::snapshot) when the cache holds another commit.
+    #[cold]
+    fn snapshot_from_file(&self, id: TxnId) -> Result<Option<Arc<Snapshot>>> {
         if let Some(meta) = self.meta_in_slot(id)? {
-            self.cache_meta(meta);
-            return Ok(Some(meta));
+            let snapshot = Snapshot::new(meta, self.map_for(&meta, false)?);
+            self.cache_snapshot(&snapshot);
+            return Ok(Some(snapshot));
         }
         if self.readers.current_txn_id() == id {
             // Nobody overwrote the slot (only commit id + 2 may, after id + 1 is current).
@@ -187,11 +202,12 @@ impl EnvInner {
         if let Some((newer, runs)) = self.meta_in_slot_with_unsynced(current + 1)? {
             if verify_meta(&self.file, &newer, &runs)? {
                 self.readers.set_current_txn_id(newer.txn_id);
-                self.cache_meta(newer);
+                self.cache_snapshot(&Snapshot::new(newer, self.map_for(&newer, false)?));
                 return Ok(newer);
             }
         }
-        self.snapshot_meta(current)?.ok_or_else(|| {
+        let snapshot = self.snapshot(current)?;
+        snapshot.map(|snapshot| snapshot.meta).ok_or_else(|| {
             Error::corrupted(
                 current % 2,
                 "the newest meta changed while the writer lock was held",
@@ -421,7 +437,7 @@ impl Env {
 
     /// Information about the environment.
     pub fn info(&self) -> EnvInfo {
-        let meta = *self.inner.current.read();
+        let meta = self.inner.cached_meta();
         EnvInfo {
             map_addr: 0,
             map_size: self.inner.map.read().len(),
@@ -448,11 +464,12 @@ impl Env {
     pub fn free_pages(&self) -> Result<u64> {
         let rtxn = self.read_txn()?;
         let page_size = self.inner.page_size;
-        let page_count = rtxn.meta.page_count;
-        let read =
-            |id| crate::page::store::read_committed(rtxn.map.bytes(), page_size, page_count, id, 1);
+        let page_count = rtxn.meta().page_count;
+        let read = |id| {
+            crate::page::store::read_committed(rtxn.map().bytes(), page_size, page_count, id, 1)
+        };
         let (list, chain) =
-            crate::page::freelist::read_chain(rtxn.meta.freelist, page_count, page_size, read)?;
+            crate::page::freelist::read_chain(rtxn.meta().freelist, page_count, page_size, read)?;
         let mut total = list.pages().count() as u64 + chain.len() as u64;
         for segment in list.segments() {
             let listed = crate::page::free_segment::read(read(segment)?, segment, page_count)?;
@@ -463,7 +480,7 @@ impl Env {
 
     /// Statistics of the unnamed database, as LMDB's `mdb_env_stat`.
     pub fn stat(&self) -> DatabaseStat {
-        DatabaseStat::of(&self.inner.current.read().main, self.inner.page_size)
+        DatabaseStat::of(&self.inner.cached_meta().main, self.inner.page_size)
     }
 
     /// The data file's size on disk in bytes.
@@ -526,7 +543,7 @@ impl Env {
         let _writer = self.inner.lock_writer(true)?;
         let page_size = self.inner.page_size;
         let new_size = new_size.div_ceil(page_size) * page_size;
-        let in_use = self.inner.current.read().page_count as usize * page_size;
+        let in_use = self.inner.cached_meta().page_count as usize * page_size;
         if new_size < in_use {
             return Err(Error::InvalidOption {
                 reason: format!("map size {new_size} is below the {in_use} bytes in use"),
@@ -558,7 +575,7 @@ impl Env {
             (rtxn, slots, self.inner.io.file_len()?)
         };
         let mut report = rtxn.check()?;
-        check::check_metas(&mut report, slots, &rtxn.meta, file_len);
+        check::check_metas(&mut report, slots, rtxn.meta(), file_len);
         Ok(report)
     }
 

@@ -17,6 +17,7 @@ use crate::page::meta::{
     PAGE_SIZE_MAX, PAGE_SIZE_MIN,
 };
 use crate::page::readers::{ReaderTable, TableError};
+use crate::txn::Snapshot;
 
 /// The default map size: 64 GiB of address space (not of disk; the file grows as needed).
 pub const DEFAULT_MAP_SIZE_BYTES: usize = if cfg!(target_pointer_width = "64") {
@@ -281,7 +282,7 @@ impl EnvOpenOptions {
             .max(needed)
             .max(file_len as usize);
         let map_size = map_size.div_ceil(page_size) * page_size;
-        let map = Map::new(&file, map_size)?;
+        let map = Arc::new(Map::new(&file, map_size)?);
         // The newest meta may still sit in the page cache only (a previous process ran with
         // NO_META_SYNC): count only the one before it as durable.
         let durable = meta.txn_id.saturating_sub(1);
@@ -320,8 +321,8 @@ impl EnvOpenOptions {
             max_dbs: self.max_dbs.unwrap_or(DEFAULT_MAX_DBS),
             io,
             file,
-            map: RwLock::new(Arc::new(map)),
-            current: RwLock::new(meta),
+            current: RwLock::new(Snapshot::new(meta, map.clone())),
+            map: RwLock::new(map),
             readers,
             writer_lock: WriterLock::default(),
             writer: Mutex::new(WriterState {

@@ -20,7 +20,7 @@ impl RoTxn<'_> {
     /// Reads database `dbi`'s tree from the meta or the catalog.
     pub(crate) fn load_tree(&self, dbi: u32) -> Result<TreeInfo> {
         if dbi == MAIN_DBI {
-            return Ok(self.meta.main);
+            return Ok(self.meta().main);
         }
         let name = self.env.database_names.read()[dbi as usize - 1].clone();
         self.catalog_lookup(&name)?
@@ -29,11 +29,11 @@ impl RoTxn<'_> {
 
     /// The committed tree of the database called `name`, if the snapshot has one.
     pub(crate) fn catalog_lookup(&self, name: &str) -> Result<Option<TreeInfo>> {
-        match cursor::get(self, &self.meta.catalog, name.as_bytes())? {
+        match cursor::get(self, &self.meta().catalog, name.as_bytes())? {
             None => Ok(None),
             Some(bytes) => TreeInfo::decode(bytes).map(Some).ok_or_else(|| {
                 Error::corrupted(
-                    self.meta.catalog.root,
+                    self.meta().catalog.root,
                     format!("catalog entry {name:?} has the wrong size"),
                 )
             }),
@@ -44,7 +44,7 @@ impl RoTxn<'_> {
     /// transaction, as of its start), in byte order. Names that are not UTF-8 (only in a
     /// corrupt file) are skipped.
     pub fn database_names(&self) -> Result<Vec<String>> {
-        let mut cursor = Cursor::new(self as &dyn PageSource, self.meta.catalog)?;
+        let mut cursor = Cursor::new(self as &dyn PageSource, self.meta().catalog)?;
         cursor.seek_first()?;
         let mut names = Vec::new();
         while let Some((name, _)) = cursor.current()? {

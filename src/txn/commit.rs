@@ -32,7 +32,10 @@
 //! poison the environment, which refuses writes until it is reopened. A failed sync is never
 //! retried and trusted.
 
+use std::sync::Arc;
+
 use super::read::RoTxn;
+use super::snapshot::Snapshot;
 use super::write::RwTxn;
 use crate::btree::mutate::{PutMode, Writer};
 use crate::env::CachedFreeList;
@@ -67,12 +70,13 @@ impl RwTxn<'_> {
         let env = self.txn.env;
         let page_size = env.page_size;
         let RoTxn {
-            map,
+            snapshot,
             write,
-            meta,
             trees,
             ..
         } = &mut self.txn;
+        let Snapshot { meta, map } =
+            Arc::get_mut(snapshot).expect("a write transaction's snapshot is not shared");
         let state = write.as_mut().expect("a write transaction has write state");
         if state.failed {
             return Err(Error::TxnFailed);
@@ -198,7 +202,7 @@ impl RwTxn<'_> {
             list,
             chain,
         });
-        *env.current.write() = *meta;
+        env.cache_snapshot(&Snapshot::new(*meta, map.clone()));
         env.readers.raise_durable_txn_id(durable_now);
         env.readers.set_current_txn_id(txn_id);
         Ok(())

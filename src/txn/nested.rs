@@ -43,7 +43,7 @@ impl NestedParent for RwTxn<'_> {
             return Err(Error::TxnFailed);
         }
         Ok(WriteParts {
-            meta: self.txn.meta,
+            meta: *self.txn.meta(),
             trees: self.txn.trees.borrow().clone(),
             store: state.store.clone(),
             pending: state.pending.clone(),
@@ -53,12 +53,12 @@ impl NestedParent for RwTxn<'_> {
     }
 
     fn adopt(&mut self, parts: WriteParts) {
+        *self.txn.meta_mut() = parts.meta;
         let state = self
             .txn
             .write
             .as_mut()
             .expect("a write transaction has write state");
-        self.txn.meta = parts.meta;
         *self.txn.trees.get_mut() = parts.trees;
         state.store = parts.store;
         state.pending = parts.pending;
@@ -105,7 +105,7 @@ impl Env {
             failed: false,
             _guard: None,
         };
-        let map = parent.txn.map.clone();
+        let map = parent.txn.snapshot.map.clone();
         let mut txn = RoTxn::for_writer(parent.txn.env, parts.meta, map, state);
         *txn.trees.get_mut() = parts.trees;
         Ok(RwTxn {
@@ -127,7 +127,7 @@ impl RwTxn<'_> {
             return Err(Error::TxnFailed);
         }
         let parts = WriteParts {
-            meta: self.txn.meta,
+            meta: *self.txn.meta(),
             trees: std::mem::take(self.txn.trees.get_mut()),
             store: state.store,
             pending: state.pending,

@@ -3,6 +3,8 @@
 use std::cell::RefCell;
 use std::sync::Arc;
 
+use super::catalog::MAIN_DBI;
+use super::snapshot::Snapshot;
 use super::write::WriteState;
 use crate::btree::check::{self, CheckReport};
 use crate::btree::cursor::{self, Cursor};
@@ -52,22 +54,21 @@ pub(crate) struct TreeSlot {
 /// ```
 pub struct RoTxn<'e> {
     pub(crate) env: &'e EnvInner,
-    pub(crate) map: Arc<Map>,
-    /// The snapshot's meta; in a write transaction, the meta being built.
-    pub(crate) meta: Meta,
+    /// The commit read and its map; in a write transaction, its own, with the meta being
+    /// built (see [`RoTxn::meta_mut`]).
+    pub(crate) snapshot: Arc<Snapshot>,
     slot: Option<usize>,
     /// Trees by database index, loaded on first use.
     pub(crate) trees: RefCell<Vec<Option<TreeSlot>>>,
-    pub(crate) write: Option<WriteState<'e>>,
+    /// Boxed: a read transaction is moved by value on every begin, and the write state is
+    /// large (the page store), so keeping it inline would copy it for every reader.
+    pub(crate) write: Option<Box<WriteState<'e>>>,
 }
 
 impl<'e> RoTxn<'e> {
     pub(crate) fn begin(env: &'e EnvInner) -> Result<RoTxn<'e>> {
         let me = process::current();
-        let begin = || {
-            env.readers
-                .begin(me.pid, me.start, |id| env.snapshot_meta(id))
-        };
+        let begin = || env.readers.begin(me.pid, me.start, |id| env.snapshot(id));
         let mut outcome = begin()?;
         // A full table may hold slots of processes that died: reclaim them and try again.
         if matches!(outcome, BeginRead::Full) && env.clear_stale_readers() > 0 {
@@ -77,27 +78,18 @@ impl<'e> RoTxn<'e> {
             BeginRead::Full => Err(Error::ReadersFull {
                 max_readers: env.readers.capacity() as u32,
             }),
-            BeginRead::Started { slot, snapshot } => {
-                let map = match env.map_for(&snapshot, false) {
-                    Ok(map) => map,
-                    Err(error) => {
-                        env.readers.end(slot);
-                        return Err(error);
-                    }
-                };
-                Ok(RoTxn {
-                    env,
-                    map,
-                    meta: snapshot,
-                    slot: Some(slot),
-                    trees: RefCell::new(Vec::new()),
-                    write: None,
-                })
-            }
+            BeginRead::Started { slot, snapshot } => Ok(RoTxn {
+                env,
+                snapshot,
+                slot: Some(slot),
+                trees: RefCell::new(Vec::new()),
+                write: None,
+            }),
         }
     }
 
-    /// A transaction for the writer: no reader slot (the writer lock protects its snapshot).
+    /// A transaction for the writer, building on `meta` with `map`: no reader slot (the
+    /// writer lock protects its snapshot).
     pub(crate) fn for_writer(
         env: &'e EnvInner,
         meta: Meta,
@@ -106,12 +98,30 @@ impl<'e> RoTxn<'e> {
     ) -> RoTxn<'e> {
         RoTxn {
             env,
-            map,
-            meta,
+            snapshot: Snapshot::new(meta, map),
             slot: None,
             trees: RefCell::new(Vec::new()),
-            write: Some(write),
+            write: Some(Box::new(write)),
         }
+    }
+
+    /// The meta: the commit read, or in a write transaction the meta being built.
+    #[inline]
+    pub(crate) fn meta(&self) -> &Meta {
+        &self.snapshot.meta
+    }
+
+    /// The map covering every page this transaction reads.
+    #[inline]
+    pub(crate) fn map(&self) -> &Map {
+        &self.snapshot.map
+    }
+
+    /// The meta a write transaction builds (its snapshot is its own, never shared).
+    pub(crate) fn meta_mut(&mut self) -> &mut Meta {
+        &mut Arc::get_mut(&mut self.snapshot)
+            .expect("a write transaction's snapshot is not shared")
+            .meta
     }
 
     /// The id of the commit this transaction reads (for a write transaction: the id it will
@@ -119,7 +129,7 @@ impl<'e> RoTxn<'e> {
     pub fn id(&self) -> u64 {
         match &self.write {
             Some(write) => write.store.txn_id(),
-            None => self.meta.txn_id,
+            None => self.meta().txn_id,
         }
     }
 
@@ -147,6 +157,10 @@ impl<'e> RoTxn<'e> {
     /// The tree of database `dbi` as this transaction sees it.
     #[inline]
     pub(crate) fn tree(&self, dbi: u32) -> Result<TreeInfo> {
+        // A read transaction's unnamed database is the meta's: nothing to look up or cache.
+        if dbi == MAIN_DBI && self.write.is_none() {
+            return Ok(self.meta().main);
+        }
         if let Some(Some(slot)) = self.trees.borrow().get(dbi as usize) {
             if slot.deleted {
                 return Err(Error::DatabaseNotFound {
@@ -183,7 +197,7 @@ impl<'e> RoTxn<'e> {
 
     /// Runs the checker on this transaction's snapshot.
     pub fn check(&self) -> Result<CheckReport> {
-        Ok(check::check(self, &self.meta))
+        Ok(check::check(self, self.meta()))
     }
 }
 
@@ -196,7 +210,7 @@ impl PageSource for RoTxn<'_> {
     fn page_count(&self) -> u64 {
         match &self.write {
             Some(write) => write.store.page_count(),
-            None => self.meta.page_count,
+            None => self.meta().page_count,
         }
     }
 
@@ -205,11 +219,11 @@ impl PageSource for RoTxn<'_> {
         #[cfg(feature = "test-support")]
         crate::testing::count_page_read();
         match &self.write {
-            Some(write) => write.store.read(self.map.bytes(), id, pages),
+            Some(write) => write.store.read(self.map().bytes(), id, pages),
             None => read_committed(
-                self.map.bytes(),
+                self.map().bytes(),
                 self.env.page_size,
-                self.meta.page_count,
+                self.meta().page_count,
                 id,
                 pages,
             ),

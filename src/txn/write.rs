@@ -162,8 +162,12 @@ impl<'e> RwTxn<'e> {
         let mut tree = self.txn.tree(dbi)?;
         let before = tree;
         let RoTxn {
-            map, write, trees, ..
+            snapshot,
+            write,
+            trees,
+            ..
         } = &mut self.txn;
+        let map = &snapshot.map;
         let state = write.as_mut().expect("a write transaction has write state");
         let mut writer = Writer {
             map: map.bytes(),

@@ -95,6 +95,9 @@ impl Measure {
 
     fn show(self) -> String {
         match self {
+            Measure::Time(duration) if duration.as_micros() < 1 => {
+                format!("{} ns", duration.as_nanos())
+            }
             Measure::Time(duration) if duration.as_micros() < 100 => {
                 format!("{:.1} µs", duration.as_secs_f64() * 1e6)
             }

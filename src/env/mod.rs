@@ -126,15 +126,7 @@ impl EnvInner {
     /// meta slots are rewritten in place (docs/unsafe.md). A slot being written fails its
     /// checksum.
     fn meta_in_slot_with_unsynced(&self, id: TxnId) -> Result<Option<(Meta, Vec<UnsyncedRun>)>> {
-        let (slot, runs) = read_meta_slot(&self.file, self.page_size, id % 2)?;
-        Ok(match slot {
-            MetaSlot::Valid(meta)
-                if meta.txn_id == id && meta.page_size as usize == self.page_size =>
-            {
-                Some((meta, runs))
-            }
-            _ => None,
-        })
+        meta_of_commit(&self.file, self.page_size, id)
     }
 
     /// The meta of commit `id` if its slot holds it (see
@@ -180,10 +172,7 @@ impl EnvInner {
         }
         if self.readers.current_txn_id() == id {
             // Nobody overwrote the slot (only commit id + 2 may, after id + 1 is current).
-            return Err(Error::corrupted(
-                id % 2,
-                format!("the lock file names commit {id} as the newest, but its meta slot does not hold it"),
-            ));
+            return Err(published_meta_missing(id));
         }
         Ok(None)
     }
@@ -284,6 +273,32 @@ pub(crate) fn read_meta_slot(
     let bytes = &mut bytes[..meta::slot_read_len(page_size)];
     file.read_exact_at(bytes, slot * page_size as u64)?;
     Ok(Meta::decode_with_unsynced(bytes))
+}
+
+/// The meta of commit `id` if its slot (`id % 2`) holds it, with its unsynced runs.
+pub(crate) fn meta_of_commit(
+    file: &File,
+    page_size: usize,
+    id: TxnId,
+) -> Result<Option<(Meta, Vec<UnsyncedRun>)>> {
+    let (slot, runs) = read_meta_slot(file, page_size, id % 2)?;
+    Ok(match slot {
+        MetaSlot::Valid(meta) if meta.txn_id == id && meta.page_size as usize == page_size => {
+            Some((meta, runs))
+        }
+        _ => None,
+    })
+}
+
+/// The error for a lock file naming commit `id` as the newest while its slot, which no
+/// commit has overwritten since, does not hold it.
+pub(crate) fn published_meta_missing(id: TxnId) -> Error {
+    Error::corrupted(
+        id % 2,
+        format!(
+            "the lock file names commit {id} as the newest, but its meta slot does not hold it"
+        ),
+    )
 }
 
 /// Whether the commit of `meta` reached the file whole: every unsynced run it lists reads back

@@ -359,16 +359,11 @@ fn published_meta(file: &File, page_size: usize, readers: &ReaderTable) -> Resul
     const RETRIES_MAX: usize = 1000;
     for _ in 0..RETRIES_MAX {
         let id = readers.current_txn_id();
-        if let (MetaSlot::Valid(meta), _) = super::read_meta_slot(file, page_size, id % 2)? {
-            if meta.txn_id == id && meta.page_size as usize == page_size {
-                return Ok(meta);
-            }
+        if let Some((meta, _)) = super::meta_of_commit(file, page_size, id)? {
+            return Ok(meta);
         }
         if readers.current_txn_id() == id {
-            return Err(Error::corrupted(
-                id % 2,
-                format!("the lock file names commit {id} as the newest, but its meta slot does not hold it"),
-            ));
+            return Err(super::published_meta_missing(id));
         }
     }
     Err(Error::corrupted(

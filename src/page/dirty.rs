@@ -1,22 +1,34 @@
 //! The dirty pages of a write transaction, by page number.
 //!
 //! Every page a write transaction reads is first looked up here, several times per put, so
-//! the lookup must be cheap. Page numbers are small dense integers, so instead of hashing
-//! they index a two-level table: chunks of [`CHUNK_PAGES`] slots, allocated when a page in
-//! them first becomes dirty. A lookup is two array indexings; iteration comes out in page
-//! order, which is the order commit writes in.
+//! the lookup must be cheap. A small transaction (a one-insert commit dirties about its
+//! tree's depth plus one pages) keeps them in a short sorted list: a few comparisons per
+//! lookup, and nothing to allocate or scan beyond its own pages. Past [`SMALL_MAX`] pages
+//! they move to a table indexed by page number, which page numbers being small dense integers
+//! allows: chunks of [`CHUNK_PAGES`] slots, allocated when a page in them first becomes dirty,
+//! so that a lookup is two array indexings. Either way iteration comes out in page order,
+//! which is the order commit writes in.
 
 use super::id::PageId;
 
 /// Page slots per chunk of the table.
 const CHUNK_PAGES: usize = 512;
+/// The most dirty pages kept in the sorted list before the table takes over. A chunk costs
+/// 8 KiB to allocate, scan and drop; five scattered pages took five of them, about a tenth of
+/// a one-insert commit's CPU (docs/BENCHMARKS.md).
+const SMALL_MAX: usize = 32;
 
 type Chunk = Box<[Option<Box<[u8]>>]>;
 
 /// Buffers of dirty pages (or overflow runs), keyed by their first page number.
 #[derive(Clone, Default)]
 pub(crate) struct DirtyPages {
+    /// The pages while there are at most [`SMALL_MAX`], sorted by number; empty once the
+    /// table is in use.
+    small: Vec<(PageId, Box<[u8]>)>,
+    /// The table, once it has taken over (`large`).
     chunks: Vec<Option<Chunk>>,
+    large: bool,
     /// Buffers held, and their bytes (a commit decides how to sync from them).
     buffers: usize,
     bytes: usize,
@@ -33,6 +45,10 @@ impl DirtyPages {
     /// The buffer of page `id`, if it is dirty.
     #[inline]
     pub(crate) fn get(&self, id: PageId) -> Option<&[u8]> {
+        if !self.large {
+            let index = self.small_index(id).ok()?;
+            return Some(&self.small[index].1);
+        }
         let (chunk, slot) = split(id);
         self.chunks.get(chunk)?.as_ref()?[slot].as_deref()
     }
@@ -40,8 +56,17 @@ impl DirtyPages {
     /// The buffer of page `id` for writing, if it is dirty.
     #[inline]
     pub(crate) fn get_mut(&mut self, id: PageId) -> Option<&mut [u8]> {
+        if !self.large {
+            let index = self.small_index(id).ok()?;
+            return Some(&mut self.small[index].1);
+        }
         let (chunk, slot) = split(id);
         self.chunks.get_mut(chunk)?.as_mut()?[slot].as_deref_mut()
+    }
+
+    #[inline]
+    fn small_index(&self, id: PageId) -> Result<usize, usize> {
+        self.small.binary_search_by_key(&id, |&(page, _)| page)
     }
 
     /// Whether page `id` is dirty.
@@ -52,20 +77,40 @@ impl DirtyPages {
 
     /// Records `buffer` as page `id`; returns the buffer it replaced, if any.
     pub(crate) fn insert(&mut self, id: PageId, buffer: Box<[u8]>) -> Option<Box<[u8]>> {
+        self.buffers += 1;
+        self.bytes += buffer.len();
+        let replaced = if self.large {
+            self.insert_in_table(id, buffer)
+        } else {
+            match self.small_index(id) {
+                Ok(index) => Some(std::mem::replace(&mut self.small[index].1, buffer)),
+                Err(index) => {
+                    self.small.insert(index, (id, buffer));
+                    if self.small.len() > SMALL_MAX {
+                        self.large = true;
+                        for (id, buffer) in std::mem::take(&mut self.small) {
+                            self.insert_in_table(id, buffer);
+                        }
+                    }
+                    None
+                }
+            }
+        };
+        if let Some(old) = &replaced {
+            self.buffers -= 1;
+            self.bytes -= old.len();
+        }
+        replaced
+    }
+
+    fn insert_in_table(&mut self, id: PageId, buffer: Box<[u8]>) -> Option<Box<[u8]>> {
         let (chunk, slot) = split(id);
         if self.chunks.len() <= chunk {
             self.chunks.resize_with(chunk + 1, || None);
         }
         let slots =
             self.chunks[chunk].get_or_insert_with(|| (0..CHUNK_PAGES).map(|_| None).collect());
-        self.buffers += 1;
-        self.bytes += buffer.len();
-        let replaced = slots[slot].replace(buffer);
-        if let Some(old) = &replaced {
-            self.buffers -= 1;
-            self.bytes -= old.len();
-        }
-        replaced
+        slots[slot].replace(buffer)
     }
 
     /// The number of buffers (pages and overflow runs) held, and their bytes.
@@ -75,8 +120,13 @@ impl DirtyPages {
 
     /// Forgets page `id`; returns its buffer if it was dirty.
     pub(crate) fn remove(&mut self, id: PageId) -> Option<Box<[u8]>> {
-        let (chunk, slot) = split(id);
-        let removed = self.chunks.get_mut(chunk)?.as_mut()?[slot].take();
+        let removed = if self.large {
+            let (chunk, slot) = split(id);
+            self.chunks.get_mut(chunk)?.as_mut()?[slot].take()
+        } else {
+            let index = self.small_index(id).ok()?;
+            Some(self.small.remove(index).1)
+        };
         if let Some(buffer) = &removed {
             self.buffers -= 1;
             self.bytes -= buffer.len();
@@ -86,7 +136,13 @@ impl DirtyPages {
 
     /// Every dirty page number and buffer, in page order.
     pub(crate) fn iter_mut(&mut self) -> impl Iterator<Item = (PageId, &mut [u8])> {
-        self.chunks
+        // One of the two is empty.
+        let small = self
+            .small
+            .iter_mut()
+            .map(|(id, buffer)| (*id, &mut buffer[..]));
+        let table = self
+            .chunks
             .iter_mut()
             .enumerate()
             .flat_map(|(chunk, slots)| {
@@ -99,7 +155,8 @@ impl DirtyPages {
                             .as_deref_mut()
                             .map(|buffer| ((chunk * CHUNK_PAGES + slot) as PageId, buffer))
                     })
-            })
+            });
+        small.chain(table)
     }
 }
 
@@ -110,6 +167,44 @@ mod tests {
     #[test]
     fn insert_get_remove_and_ordered_iteration() {
         let mut dirty = DirtyPages::default();
+        insert_get_remove_and_ordered_iteration_in(&mut dirty);
+        assert!(!dirty.large, "five pages stay in the sorted list");
+        // The same in the table: fill it past the list first, then empty it again.
+        let mut dirty = DirtyPages::default();
+        let filler = 1_000_000..1_000_000 + SMALL_MAX as u64 + 1;
+        for id in filler.clone() {
+            dirty.insert(id, vec![0; 1].into_boxed_slice());
+        }
+        assert!(dirty.large);
+        for id in filler {
+            assert!(dirty.remove(id).is_some());
+        }
+        insert_get_remove_and_ordered_iteration_in(&mut dirty);
+    }
+
+    #[test]
+    fn moving_to_the_table_keeps_every_page_and_the_order() {
+        let mut dirty = DirtyPages::default();
+        let ids: Vec<u64> = (0..SMALL_MAX as u64 * 3)
+            .map(|n| (n * 7919) % 100_003)
+            .collect();
+        for (n, &id) in ids.iter().enumerate() {
+            assert!(dirty
+                .insert(id, vec![n as u8; 2].into_boxed_slice())
+                .is_none());
+            assert_eq!(dirty.large, n >= SMALL_MAX, "after {} pages", n + 1);
+        }
+        for (n, &id) in ids.iter().enumerate() {
+            assert_eq!(dirty.get(id).unwrap()[0], n as u8);
+        }
+        let mut sorted = ids.clone();
+        sorted.sort_unstable();
+        let order: Vec<u64> = dirty.iter_mut().map(|(id, _)| id).collect();
+        assert_eq!(order, sorted);
+        assert_eq!(dirty.size(), (ids.len(), 2 * ids.len()));
+    }
+
+    fn insert_get_remove_and_ordered_iteration_in(dirty: &mut DirtyPages) {
         for id in [5000u64, 3, 511, 512, 70_000] {
             assert!(dirty
                 .insert(id, vec![id as u8; 4].into_boxed_slice())

@@ -80,17 +80,26 @@ impl FreeList {
         }
     }
 
-    /// Removes and returns what every txn `<= limit` freed.
-    pub(crate) fn take_reusable(&mut self, limit: TxnId) -> Reusable {
-        let kept = self.groups.split_off(&(limit.saturating_add(1)));
-        let reusable = std::mem::replace(&mut self.groups, kept);
+    /// What every txn `<= limit` freed, and a copy of the rest of the list (what a write
+    /// transaction starts from: the pages it may reuse, and the groups it carries on).
+    pub(crate) fn split_reusable(&self, limit: TxnId) -> (FreeList, Reusable) {
         let mut taken = Reusable::default();
-        for group in reusable.into_values() {
-            taken.pages.extend(group.pages);
-            taken.segments.extend(group.segments);
+        let mut kept = FreeList::default();
+        for (&txn, group) in &self.groups {
+            if txn > limit {
+                kept.groups.insert(txn, group.clone());
+                continue;
+            }
+            // Groups are mostly sorted already (group 0 always is: it is the pool a commit
+            // left over), so sort each on its own and merge them, rather than sort them all.
+            let mut pages = group.pages.clone();
+            if !pages.is_sorted() {
+                pages.sort_unstable();
+            }
+            taken.pages = merge_sorted(std::mem::take(&mut taken.pages), pages);
+            taken.segments.extend_from_slice(&group.segments);
         }
-        taken.pages.sort_unstable();
-        taken
+        (kept, taken)
     }
 
     /// Takes pages out of the chain, as sorted runs of at most `segment_capacity` pages, for
@@ -292,6 +301,30 @@ impl FreeList {
     }
 }
 
+/// The pages of two ascending lists, ascending.
+fn merge_sorted(a: Vec<PageId>, b: Vec<PageId>) -> Vec<PageId> {
+    if a.is_empty() {
+        return b;
+    }
+    if b.is_empty() {
+        return a;
+    }
+    let mut merged = Vec::with_capacity(a.len() + b.len());
+    let (mut left, mut right) = (a.as_slice(), b.as_slice());
+    while let (Some(&x), Some(&y)) = (left.first(), right.first()) {
+        if x <= y {
+            merged.push(x);
+            left = &left[1..];
+        } else {
+            merged.push(y);
+            right = &right[1..];
+        }
+    }
+    merged.extend_from_slice(left);
+    merged.extend_from_slice(right);
+    merged
+}
+
 /// The runs of consecutive page numbers in `pages`, in order, as (first, count): a
 /// transaction that spills many free segments takes their pages together (often from the end
 /// of the file), so the chain names them in a few runs.
@@ -369,11 +402,28 @@ mod tests {
         list.add_segments(4, &[21, 22]);
         list.add(6, &[8]);
         list.add_segments(6, &[23]);
-        let taken = list.take_reusable(4);
+        let (kept, taken) = list.split_reusable(4);
         assert_eq!(taken.pages, vec![4, 5, 7, 9]);
         assert_eq!(taken.segments, vec![20, 21, 22]);
-        assert_eq!(list.pages().collect::<Vec<_>>(), vec![8]);
-        assert_eq!(list.segments().collect::<Vec<_>>(), vec![23]);
+        assert_eq!(kept.pages().collect::<Vec<_>>(), vec![8]);
+        assert_eq!(kept.segments().collect::<Vec<_>>(), vec![23]);
+        // The list itself is left as it was.
+        assert_eq!(list.pages().count(), 5);
+    }
+
+    #[test]
+    fn merging_keeps_every_page_in_order() {
+        assert_eq!(
+            merge_sorted(vec![1, 4, 9], vec![2, 3, 10, 11]),
+            vec![1, 2, 3, 4, 9, 10, 11]
+        );
+        assert_eq!(merge_sorted(vec![], vec![2]), vec![2]);
+        assert_eq!(merge_sorted(vec![5, 6], vec![]), vec![5, 6]);
+        assert_eq!(
+            merge_sorted(vec![7], vec![7]),
+            vec![7, 7],
+            "a duplicate is kept (and refused later)"
+        );
     }
 
     #[test]

@@ -110,7 +110,6 @@ impl<'e> RwTxn<'e> {
             });
         }
         let cached = writer.freelist.as_ref().expect("loaded above");
-        let mut pending = cached.list.clone();
         let old_chain = cached.chain.clone();
         let durable = env.readers.durable_txn_id();
         // Pages freed by txn T were reachable in snapshot T - 1 and nowhere later. They are
@@ -120,8 +119,13 @@ impl<'e> RwTxn<'e> {
         let reuse_limit = env
             .oldest_reader(&mut writer, meta.txn_id)
             .map_or(durable, |oldest| oldest.min(durable));
+        let (pending, reusable) = writer
+            .freelist
+            .as_ref()
+            .expect("loaded above")
+            .list
+            .split_reusable(reuse_limit);
         drop(writer);
-        let reusable = pending.take_reusable(reuse_limit);
         let store = PageStore::new(
             env.page_size,
             meta.txn_id + 1,

@@ -5,7 +5,7 @@ mod common;
 
 use arbordb::types::Bytes;
 use arbordb::Env;
-use common::{assert_sound, open};
+use common::{assert_sound, newest_meta_runs, open, Rng};
 
 const KEYS: u32 = 10_000;
 
@@ -188,7 +188,6 @@ fn a_large_freelist_costs_a_small_commit_only_what_changed() {
             .unwrap();
         wtxn.commit().unwrap();
         most = most.max(disk.operations() - before);
-        eprintln!("OPS {}", disk.operations() - before);
     }
     assert!(
         most <= 14,
@@ -217,6 +216,81 @@ fn a_large_freelist_costs_a_small_commit_only_what_changed() {
         db.put(&mut wtxn, &n.to_be_bytes(), &[9u8; 40]).unwrap();
     }
     wtxn.commit().unwrap();
+    assert_sound(&env);
+}
+
+/// The stretches of consecutive pages a one-sync commit wrote, from the runs its meta lists.
+fn stretches_written(data_file: &std::path::Path) -> (u64, usize, u32) {
+    let (txn, runs) = newest_meta_runs(&std::fs::read(data_file).unwrap(), 4096);
+    let pages = runs.iter().map(|&(_, pages)| pages).sum();
+    let mut sorted = runs.clone();
+    sorted.sort_unstable();
+    let breaks = sorted
+        .windows(2)
+        .filter(|pair| pair[0].0 + u64::from(pair[0].1) != pair[1].0)
+        .count();
+    (txn, breaks + usize::from(!runs.is_empty()), pages)
+}
+
+/// After a mass delete, a one-insert commit takes its pages (the copied tree path and the
+/// freelist's chain page) from a run of consecutive free pages, so it writes one stretch of
+/// the file, which the disk syncs as one request (invariant 13). The run comes out of the
+/// free segments the delete left; the pages the commits free elsewhere wait until the runs
+/// are used up, and the file never grows meanwhile.
+#[test]
+fn small_commits_after_a_mass_delete_write_their_pages_together() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = open(dir.path());
+    let data_file = dir.path().join(arbordb::DATA_FILE_NAME);
+    let mut rng = Rng(13);
+    let keys: Vec<Vec<u8>> = (0..40_000).map(|_| rng.bytes(24)).collect();
+    let mut wtxn = env.write_txn().unwrap();
+    let db = env
+        .create_database::<Bytes, Bytes>(&mut wtxn, None)
+        .unwrap();
+    for key in &keys {
+        db.put(&mut wtxn, key, &[1u8; 150]).unwrap();
+    }
+    wtxn.commit().unwrap();
+    let mut wtxn = env.write_txn().unwrap();
+    for key in keys.iter().step_by(2) {
+        db.delete(&mut wtxn, key).unwrap();
+    }
+    wtxn.commit().unwrap();
+    let free = env.free_pages().unwrap();
+    assert!(free > 2000, "the delete freed {free} pages");
+    let last_page = env.info().last_page_number;
+
+    let (mut commits, mut pages_written) = (0, 0u64);
+    let (mut early_commits, mut one_stretch) = (0, 0);
+    while pages_written < 2 * free as u64 {
+        let mut wtxn = env.write_txn().unwrap();
+        db.put(&mut wtxn, &rng.bytes(24), &[2u8; 150]).unwrap();
+        wtxn.commit().unwrap();
+        let (txn, stretches, pages) = stretches_written(&data_file);
+        assert_eq!(txn, env.info().last_txn_id as u64, "a one-sync commit");
+        assert!(pages >= 4, "the path (depth 3) and the chain page");
+        commits += 1;
+        pages_written += u64::from(pages);
+        // While the delete's runs last (each commit writes about 4 pages of them).
+        if pages_written < free as u64 / 2 {
+            assert!(
+                stretches <= 2,
+                "commit {commits} wrote {stretches} stretches"
+            );
+            early_commits += 1;
+            one_stretch += usize::from(stretches == 1);
+        }
+    }
+    assert!(
+        one_stretch * 10 >= early_commits * 9,
+        "only {one_stretch} of the first {early_commits} commits wrote one stretch"
+    );
+    assert_eq!(
+        env.info().last_page_number,
+        last_page,
+        "{commits} commits reused free pages, runs or not"
+    );
     assert_sound(&env);
 }
 

@@ -21,12 +21,16 @@
 //! `u64 txn id, u64 page count, page count x u64 page id`; then (format version 2) `u64
 //! segment group count`, then per group `u64 txn id, u64 run count, run count x (u64 first
 //! segment page, u64 segments)`: the group's segments in order, as runs of consecutive page
-//! numbers. A version 1 stream ends after the first part: it has no segments.
+//! numbers; then (format version 4) a third part like the second, naming the segments that
+//! hold mostly runs of consecutive free pages (`pool.rs`), which a transaction reads first
+//! so that its pages lie together. A version 1 stream ends after the first part, a version
+//! 2 or 3 stream after the second.
 
 use std::collections::BTreeMap;
 
 use super::header::{self, PageKind, PAGE_HEADER_SIZE};
 use super::id::{read_u64, write_u64, PageId, TxnId, META_PAGE_COUNT};
+use super::pool;
 use crate::error::{Error, Result};
 
 const NEXT_OFFSET: usize = PAGE_HEADER_SIZE;
@@ -43,8 +47,10 @@ pub(crate) fn payload_capacity(page_size: usize) -> usize {
 struct Group {
     /// Pages listed in the chain itself.
     pages: Vec<PageId>,
-    /// Free segment pages holding the rest.
+    /// Free segment pages holding the rest, mostly isolated pages.
     segments: Vec<PageId>,
+    /// Free segment pages holding the rest, mostly runs of consecutive pages.
+    run_segments: Vec<PageId>,
 }
 
 /// Free pages by the txn that freed them (0: free for everyone).
@@ -54,11 +60,13 @@ pub(crate) struct FreeList {
 }
 
 /// The part of a freelist a write transaction may use: pages listed in the chain, sorted, and
-/// free segments, oldest group first, to be read when the pages run out.
+/// free segments, oldest group first, to be read when the pages run out (those holding runs
+/// also when the pages hold no run).
 #[derive(Debug, Default, PartialEq, Eq)]
 pub(crate) struct Reusable {
     pub(crate) pages: Vec<PageId>,
     pub(crate) segments: Vec<PageId>,
+    pub(crate) run_segments: Vec<PageId>,
 }
 
 impl FreeList {
@@ -70,13 +78,29 @@ impl FreeList {
         }
     }
 
-    /// Records free segments holding pages `txn` freed.
+    /// Records free segments holding (mostly isolated) pages `txn` freed.
     pub(crate) fn add_segments(&mut self, txn: TxnId, segments: &[PageId]) {
         if !segments.is_empty() {
             let group = self.groups.entry(txn).or_default();
-            group.segments.extend_from_slice(segments);
-            // In page order, so that segments allocated together make runs.
-            group.segments.sort_unstable();
+            add_sorted(&mut group.segments, segments);
+        }
+    }
+
+    /// Records free segments holding mostly runs of pages `txn` freed.
+    pub(crate) fn add_run_segments(&mut self, txn: TxnId, segments: &[PageId]) {
+        if !segments.is_empty() {
+            let group = self.groups.entry(txn).or_default();
+            add_sorted(&mut group.run_segments, segments);
+        }
+    }
+
+    /// Records free segment `segment`, which holds `pages` (ascending) that `txn` freed, as
+    /// one holding runs or not.
+    pub(crate) fn add_segment_holding(&mut self, txn: TxnId, segment: PageId, pages: &[PageId]) {
+        if pool::mostly_runs(pages) {
+            self.add_run_segments(txn, &[segment]);
+        } else {
+            self.add_segments(txn, &[segment]);
         }
     }
 
@@ -98,38 +122,73 @@ impl FreeList {
             }
             taken.pages = merge_sorted(std::mem::take(&mut taken.pages), pages);
             taken.segments.extend_from_slice(&group.segments);
+            taken.run_segments.extend_from_slice(&group.run_segments);
         }
         (kept, taken)
     }
 
-    /// Takes pages out of the chain, as sorted runs of at most `segment_capacity` pages, for
-    /// the caller to write to free segments (and record with [`Self::add_segments`]): every
-    /// full run of a group that lists more than a segment holds, and then, while the chain
-    /// still lists more than `listed_max` pages, whole groups (group 0 last: its pages are
-    /// the next transaction's first choice, and a segment would be read back at once).
+    /// Takes pages out of the chain, in sorted lists of at most `segment_capacity` pages, for
+    /// the caller to write to free segments (and record with
+    /// [`Self::add_segment_holding`]). This is what keeps the chain, which every commit
+    /// rewrites, small: afterwards it lists at most `listed_max` pages, plus two numbers per
+    /// run of consecutive free segments and two per group.
     ///
-    /// This is what keeps the chain, which every commit rewrites, small: it lists at most
-    /// `listed_max` pages, plus two numbers per run of consecutive free segments and two per
-    /// group.
+    /// 1. A group other than 0 that lists more than a segment holds (a mass delete's) gives
+    ///    its full segments' worth, lowest pages first.
+    /// 2. Then, only while the chain lists more than `listed_max` pages: group 0 (the pool
+    ///    left over, the next transaction's first choice) gives all its isolated pages, then
+    ///    its highest runs of consecutive pages (`pool.rs`) a segment's worth at a time,
+    ///    keeping its lowest runs, which the next transactions take from; then whole groups
+    ///    go, oldest first, group 0 last.
+    ///
+    /// Spilling only past `listed_max`, and then all of group 0's isolated pages at once,
+    /// means a pool that reads a segment of runs now and then spills one segment of the
+    /// isolated pages gathered meanwhile, rather than a little at every commit.
     pub(crate) fn spill(
         &mut self,
         segment_capacity: usize,
         listed_max: usize,
     ) -> Vec<(TxnId, Vec<PageId>)> {
-        let mut runs = Vec::new();
+        let mut spilled = Vec::new();
+        let mut spill = |txn: TxnId, pages: &[PageId]| {
+            spilled.extend(
+                pages
+                    .chunks(segment_capacity)
+                    .map(|chunk| (txn, chunk.to_vec())),
+            );
+        };
         for (&txn, group) in &mut self.groups {
-            if group.pages.len() <= segment_capacity {
+            if txn == 0 || group.pages.len() <= segment_capacity {
                 continue;
             }
-            group.pages.sort_unstable();
-            // Only a corrupt file lists a page twice; a segment must list it once.
-            group.pages.dedup();
-            let spilled = group.pages.len() / segment_capacity * segment_capacity;
-            let kept = group.pages.split_off(spilled);
-            let full = std::mem::replace(&mut group.pages, kept);
-            runs.extend(full.chunks(segment_capacity).map(|run| (txn, run.to_vec())));
+            sort_and_dedup(&mut group.pages);
+            let full = group.pages.len() / segment_capacity * segment_capacity;
+            let kept = group.pages.split_off(full);
+            spill(txn, &std::mem::replace(&mut group.pages, kept));
         }
         let mut listed: usize = self.groups.values().map(|group| group.pages.len()).sum();
+        if listed <= listed_max {
+            return spilled;
+        }
+        if let Some(pool) = self.groups.get_mut(&0) {
+            sort_and_dedup(&mut pool.pages);
+            let in_runs = pool::in_runs(&pool.pages);
+            let (runs, isolated): (Vec<_>, Vec<_>) = pool
+                .pages
+                .iter()
+                .zip(in_runs)
+                .partition(|(_, in_run)| *in_run);
+            let isolated: Vec<PageId> = isolated.into_iter().map(|(&page, _)| page).collect();
+            pool.pages = runs.into_iter().map(|(&page, _)| page).collect();
+            listed -= isolated.len();
+            spill(0, &isolated);
+            // Then its highest runs, a full segment at a time, keeping the lowest ones listed.
+            while listed > listed_max && pool.pages.len() >= segment_capacity {
+                let highest = pool.pages.split_off(pool.pages.len() - segment_capacity);
+                listed -= highest.len();
+                spill(0, &highest);
+            }
+        }
         let order: Vec<TxnId> = self
             .groups
             .keys()
@@ -144,16 +203,12 @@ impl FreeList {
             let Some(group) = self.groups.get_mut(&txn) else {
                 continue;
             };
-            if group.pages.is_empty() {
-                continue;
-            }
-            let mut run = std::mem::take(&mut group.pages);
-            listed -= run.len();
-            run.sort_unstable();
-            run.dedup();
-            runs.push((txn, run));
+            let mut pages = std::mem::take(&mut group.pages);
+            sort_and_dedup(&mut pages);
+            listed -= pages.len();
+            spill(txn, &pages);
         }
-        runs
+        spilled
     }
 
     /// Whether nothing is free.
@@ -168,11 +223,15 @@ impl FreeList {
             .flat_map(|group| group.pages.iter().copied())
     }
 
-    /// Every free segment page, in no particular order.
+    /// Every free segment page (of both kinds), in no particular order.
     pub(crate) fn segments(&self) -> impl Iterator<Item = PageId> + '_ {
-        self.groups
-            .values()
-            .flat_map(|group| group.segments.iter().copied())
+        self.groups.values().flat_map(|group| {
+            group
+                .segments
+                .iter()
+                .chain(group.run_segments.iter())
+                .copied()
+        })
     }
 
     /// Bytes of [`Self::encode`]'s output.
@@ -183,16 +242,17 @@ impl FreeList {
             .filter(|group| !group.pages.is_empty())
             .map(|group| 16 + 8 * group.pages.len())
             .sum();
-        let segmented: usize = self
-            .groups
-            .values()
-            .filter(|group| !group.segments.is_empty())
-            .map(|group| 16 + 16 * consecutive_runs(&group.segments).len())
-            .sum();
-        16 + listed + segmented
+        let segmented = |segments: fn(&Group) -> &Vec<PageId>| -> usize {
+            self.groups
+                .values()
+                .filter(|group| !segments(group).is_empty())
+                .map(|group| 16 + 16 * consecutive_runs(segments(group)).len())
+                .sum()
+        };
+        24 + listed + segmented(|group| &group.segments) + segmented(|group| &group.run_segments)
     }
 
-    /// Encodes as the (version 2) stream described in the module docs.
+    /// Encodes as the (version 4) stream described in the module docs.
     pub(crate) fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.encoded_len());
         let mut word = |value: u64| out.extend_from_slice(&value.to_le_bytes());
@@ -207,25 +267,30 @@ impl FreeList {
             word(group.pages.len() as u64);
             group.pages.iter().for_each(|&page| word(page));
         }
-        let segmented: Vec<_> = self
-            .groups
-            .iter()
-            .filter(|(_, group)| !group.segments.is_empty())
-            .collect();
-        word(segmented.len() as u64);
-        for (&txn, group) in segmented {
-            let runs = consecutive_runs(&group.segments);
-            word(txn);
-            word(runs.len() as u64);
-            for (first, count) in runs {
-                word(first);
-                word(count);
+        for segments in [
+            (|group| &group.segments) as fn(&Group) -> &Vec<PageId>,
+            |group| &group.run_segments,
+        ] {
+            let segmented: Vec<_> = self
+                .groups
+                .iter()
+                .filter(|(_, group)| !segments(group).is_empty())
+                .collect();
+            word(segmented.len() as u64);
+            for (&txn, group) in segmented {
+                let runs = consecutive_runs(segments(group));
+                word(txn);
+                word(runs.len() as u64);
+                for (first, count) in runs {
+                    word(first);
+                    word(count);
+                }
             }
         }
         out
     }
 
-    /// Decodes a stream (version 1 or 2); every page id must lie in `[2, page_count)`.
+    /// Decodes a stream (version 1 to 4); every page id must lie in `[2, page_count)`.
     pub(crate) fn decode(stream: &[u8], page_count: u64, head: PageId) -> Result<FreeList> {
         let bad = |reason: &str| Error::corrupted(head, format!("freelist: {reason}"));
         if stream.len() % 8 != 0 {
@@ -264,41 +329,68 @@ impl FreeList {
         if words.len() == 0 {
             return Ok(list); // a version 1 stream ends here: no segments
         }
-        let group_count = next_u64(&mut words, "a segment group count")?;
         let mut segments_total = 0u64;
-        for _ in 0..group_count {
-            let txn = next_u64(&mut words, "a txn id")?;
-            let run_count = next_u64(&mut words, "a run count")?;
-            if run_count == 0 || run_count > page_count {
-                return Err(bad(
-                    "a group has no segment runs, or more than the file has pages",
-                ));
+        for holding_runs in [false, true] {
+            if holding_runs && words.len() == 0 {
+                return Ok(list); // a version 2 or 3 stream ends here
             }
-            let mut segments = Vec::new();
-            for _ in 0..run_count {
-                let first = next_u64(&mut words, "a segment run")?;
-                let count = next_u64(&mut words, "a segment run")?;
-                segments_total = segments_total.saturating_add(count);
-                let end = first.saturating_add(count);
-                if count == 0 || !in_file(first) || end > page_count || segments_total > page_count
-                {
-                    return Err(bad(&format!(
-                        "segment run of {count} pages from {first} is outside the file"
-                    )));
+            let group_count = next_u64(&mut words, "a segment group count")?;
+            for _ in 0..group_count {
+                let txn = next_u64(&mut words, "a txn id")?;
+                let run_count = next_u64(&mut words, "a run count")?;
+                if run_count == 0 || run_count > page_count {
+                    return Err(bad(
+                        "a group has no segment runs, or more than the file has pages",
+                    ));
                 }
-                segments.extend(first..end);
+                let mut segments = Vec::new();
+                for _ in 0..run_count {
+                    let first = next_u64(&mut words, "a segment run")?;
+                    let count = next_u64(&mut words, "a segment run")?;
+                    segments_total = segments_total.saturating_add(count);
+                    let end = first.saturating_add(count);
+                    if count == 0
+                        || !in_file(first)
+                        || end > page_count
+                        || segments_total > page_count
+                    {
+                        return Err(bad(&format!(
+                            "segment run of {count} pages from {first} is outside the file"
+                        )));
+                    }
+                    segments.extend(first..end);
+                }
+                let group = list.groups.entry(txn).or_default();
+                let kind = if holding_runs {
+                    &mut group.run_segments
+                } else {
+                    &mut group.segments
+                };
+                if !kind.is_empty() {
+                    return Err(bad("a txn id appears twice"));
+                }
+                *kind = segments;
             }
-            let group = list.groups.entry(txn).or_default();
-            if !group.segments.is_empty() {
-                return Err(bad("a txn id appears twice"));
-            }
-            group.segments = segments;
         }
         if words.len() != 0 {
             return Err(bad("bytes after the end of the stream"));
         }
         Ok(list)
     }
+}
+
+/// Adds `new` to the ascending `list`, keeping it in page order, so that segments allocated
+/// together make runs in the stream.
+fn add_sorted(list: &mut Vec<PageId>, new: &[PageId]) {
+    list.extend_from_slice(new);
+    list.sort_unstable();
+}
+
+/// Sorts `pages` and drops repeats: only a corrupt file lists a page twice, and a segment
+/// must list it once.
+fn sort_and_dedup(pages: &mut Vec<PageId>) {
+    pages.sort_unstable();
+    pages.dedup();
 }
 
 /// The pages of two ascending lists, ascending.
@@ -427,23 +519,65 @@ mod tests {
     }
 
     #[test]
-    fn spilling_moves_full_runs_then_whole_groups_until_the_chain_is_short() {
+    fn a_large_group_spills_its_full_segments_whatever_the_limit() {
         let mut list = FreeList::default();
-        list.add(0, &[60, 61]);
-        list.add(1, &[9, 3, 8, 2, 7, 4, 6]);
-        list.add(2, &[50, 51]);
-        // Runs of 3 out of group 1; then 6 pages stay listed, at most 6 allowed.
-        let runs = list.spill(3, 6);
-        assert_eq!(runs, vec![(1, vec![2, 3, 4]), (1, vec![6, 7, 8])]);
-        assert_eq!(list.pages().count(), 5);
-        // At most 2 listed: groups 1 and 2 go (oldest first), group 0 stays.
-        let runs = list.spill(3, 2);
-        assert_eq!(runs, vec![(1, vec![9]), (2, vec![50, 51])]);
-        assert_eq!(list.pages().collect::<Vec<_>>(), vec![60, 61]);
-        // Group 0 goes last.
-        let runs = list.spill(3, 1);
-        assert_eq!(runs, vec![(0, vec![60, 61])]);
+        let pool: Vec<PageId> = (100..120).collect();
+        list.add(0, &pool);
+        list.add(1, &[9, 3, 8, 2, 7, 4, 6, 30, 31, 32, 33, 34]);
+        let spilled = list.spill(10, 40);
+        assert_eq!(spilled, vec![(1, vec![2, 3, 4, 6, 7, 8, 9, 30, 31, 32])]);
+        // Group 0 lists more than a segment holds, but the chain is under the limit.
+        assert_eq!(list.pages().count(), 20 + 2);
+    }
+
+    #[test]
+    fn over_the_limit_group_0_gives_isolated_pages_then_its_highest_runs_then_whole_groups() {
+        let mut list = FreeList::default();
+        let mut pool = vec![2, 4, 6];
+        pool.extend(100..120);
+        pool.extend(200..208);
+        list.add(0, &pool);
+        list.add(5, &[50, 51]);
+        list.add(6, &[60]);
+        // 34 listed, at most 12: the isolated pages of group 0, then its highest runs a
+        // segment's worth at a time; its lowest run and the small groups stay.
+        let spilled = list.spill(10, 12);
+        let mut highest = vec![118, 119];
+        highest.extend(200..208);
+        assert_eq!(
+            spilled,
+            vec![(0, vec![2, 4, 6]), (0, highest), (0, (108..118).collect())]
+        );
+        let mut listed: Vec<PageId> = list.pages().collect();
+        listed.sort_unstable();
+        let mut expected: Vec<PageId> = (50..52).chain([60]).collect();
+        expected.extend(100..108);
+        assert_eq!(listed, expected);
+        // At most 2: whole groups, oldest first, group 0 last.
+        let spilled = list.spill(10, 2);
+        assert_eq!(
+            spilled,
+            vec![(5, vec![50, 51]), (6, vec![60]), (0, (100..108).collect())]
+        );
         assert!(list.pages().next().is_none());
+        // Under the limit nothing moves.
+        list.add(0, &[3, 5]);
+        assert!(list.spill(10, 2).is_empty());
+    }
+
+    #[test]
+    fn segments_are_recorded_and_handed_out_by_what_they_hold() {
+        let mut list = FreeList::default();
+        let runs: Vec<PageId> = (100..116).collect();
+        list.add_segment_holding(3, 40, &runs);
+        list.add_segment_holding(3, 41, &[2, 4, 6, 8]);
+        list.add_segment_holding(4, 42, &runs);
+        list.add_segment_holding(9, 43, &runs);
+        assert_eq!(list.segments().count(), 4);
+        let (kept, taken) = list.split_reusable(4);
+        assert_eq!(taken.segments, vec![41]);
+        assert_eq!(taken.run_segments, vec![40, 42]);
+        assert_eq!(kept.segments().collect::<Vec<_>>(), vec![43]);
     }
 
     #[test]
@@ -472,8 +606,8 @@ mod tests {
         let mut list = FreeList::default();
         let segments: Vec<u64> = (100..1100).chain([5, 7, 8]).collect();
         list.add_segments(3, &segments);
-        // Header words, one group, three runs, in page order: (5, 1), (7, 2), (100, 1000).
-        assert_eq!(list.encoded_len(), 16 + 16 + 3 * 16);
+        // Three count words, one group, three runs, in page order: (5, 1), (7, 2), (100, 1000).
+        assert_eq!(list.encoded_len(), 24 + 16 + 3 * 16);
         let stream = list.encode();
         assert_eq!(stream.len(), list.encoded_len());
         let decoded = FreeList::decode(&stream, 2000, 1).unwrap();
@@ -495,6 +629,40 @@ mod tests {
         let mut wrapping = stream.clone();
         word(&mut wrapping, 8, u64::MAX - 1);
         assert!(FreeList::decode(&wrapping, 2000, 1).is_err());
+    }
+
+    #[test]
+    fn segments_holding_runs_round_trip_in_the_third_part() {
+        let mut list = FreeList::default();
+        list.add(0, &[2]);
+        list.add_segments(0, &[20]);
+        list.add_run_segments(0, &[21, 22, 30]);
+        list.add_run_segments(7, &[31]);
+        let stream = list.encode();
+        assert_eq!(stream.len(), list.encoded_len());
+        assert_eq!(FreeList::decode(&stream, 40, 1).unwrap(), list);
+        // The third part is checked like the second: a run outside the file, or a group
+        // named twice.
+        assert!(FreeList::decode(&stream, 31, 1).is_err());
+        let mut twice = stream.clone();
+        let group_7_txn = twice.len() - 4 * 8;
+        twice[group_7_txn..group_7_txn + 8].copy_from_slice(&0u64.to_le_bytes());
+        let error = FreeList::decode(&twice, 40, 1).unwrap_err().to_string();
+        assert!(error.contains("appears twice"), "{error}");
+    }
+
+    #[test]
+    fn a_version_3_stream_decodes_as_a_list_without_segments_holding_runs() {
+        // Versions 2 and 3 wrote the first two parts: pages 2 and 3 listed in group 0,
+        // segments 12 and 13 of group 10.
+        let mut stream = Vec::new();
+        for word in [1u64, 0, 2, 2, 3, 1, 10, 1, 12, 2] {
+            stream.extend_from_slice(&word.to_le_bytes());
+        }
+        let mut expected = FreeList::default();
+        expected.add(0, &[2, 3]);
+        expected.add_segments(10, &[12, 13]);
+        assert_eq!(FreeList::decode(&stream, 20, 1).unwrap(), expected);
     }
 
     #[test]

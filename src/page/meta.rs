@@ -38,10 +38,11 @@ pub(crate) const MAGIC: [u8; 8] = *b"ARBORDB\0";
 
 /// The on-disk format version; it moves with every incompatible change (docs/format.md).
 /// Commits write this version.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 
-/// The oldest format version still read. Version 1 (no free segments) and version 2 (no
-/// unsynced runs) files are read as they are; their first commit writes a version 3 meta.
+/// The oldest format version still read. Version 1 (no free segments), version 2 (no
+/// unsynced runs) and version 3 (no free segments marked as holding runs) files are read as
+/// they are; their first commit writes a current meta.
 pub(crate) const FORMAT_VERSION_OLDEST_READ: u32 = 1;
 
 /// The smallest supported page size in bytes.

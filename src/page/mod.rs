@@ -10,6 +10,7 @@ pub(crate) mod freelist;
 pub(crate) mod header;
 pub(crate) mod id;
 pub(crate) mod meta;
+pub(crate) mod pool;
 pub(crate) mod readers;
 pub(crate) mod store;
 

@@ -3,8 +3,10 @@
 //! Copy-on-write lives here. A page reachable from a committed meta is never written again
 //! (invariant 2): [`PageStore::touch`] copies it to a newly allocated page and records the old
 //! number as freed by this transaction. New pages come first from the pool of pages every
-//! reader has released (topped up one free segment at a time when it runs dry), then from the
-//! end of the file, up to the map's limit.
+//! reader has released (`pool.rs`: single pages from runs of consecutive free pages where
+//! there are any, so that a commit's pages lie together), topped up one free segment at a
+//! time (a segment holding runs when the pool has none, any segment when it runs dry), then
+//! from the end of the file, up to the map's limit.
 //!
 //! Dirty pages stay in memory until commit, which seals (checksums) and writes them in page
 //! order through [`PageIo`].
@@ -17,6 +19,7 @@ use super::freelist::Reusable;
 use super::header::{self, PAGE_HEADER_SIZE};
 use super::id::{PageId, TxnId, META_PAGE_COUNT};
 use super::meta::UnsyncedRun;
+use super::pool::Pool;
 use crate::error::{Error, Result};
 use crate::os::PageIo;
 
@@ -50,10 +53,12 @@ pub(crate) struct PageStore {
     committed_page_count: u64,
     page_limit: u64,
     map_size_bytes: usize,
-    /// Reusable page numbers, sorted ascending.
-    pool: Vec<PageId>,
+    /// Reusable pages.
+    pool: Pool,
     /// Reusable free segments not read yet, in the order to read them.
     segments: VecDeque<PageId>,
+    /// Reusable free segments holding runs of consecutive pages, not read yet.
+    run_segments: VecDeque<PageId>,
     /// Pages reachable in the previous snapshot that this transaction no longer uses.
     freed: Vec<PageId>,
 }
@@ -68,11 +73,6 @@ impl PageStore {
         map_size_bytes: usize,
         reusable: Reusable,
     ) -> PageStore {
-        let mut pool = reusable.pages;
-        debug_assert!(pool.windows(2).all(|pair| pair[0] <= pair[1]), "sorted");
-        // A corrupt freelist may name a page twice; handing it out twice would break the
-        // store's invariants, so keep one. The checker reports such a file.
-        pool.dedup();
         PageStore {
             page_size,
             txn_id,
@@ -81,8 +81,9 @@ impl PageStore {
             committed_page_count: page_count,
             page_limit: (map_size_bytes / page_size) as u64,
             map_size_bytes,
-            pool,
+            pool: Pool::new(reusable.pages),
             segments: reusable.segments.into(),
+            run_segments: reusable.run_segments.into(),
             freed: Vec::new(),
         }
     }
@@ -172,38 +173,42 @@ impl PageStore {
     }
 
     fn take_from_pool(&mut self, map: &[u8], pages: usize) -> Result<Option<PageId>> {
-        loop {
-            if let Some(id) = self.find_in_pool(pages) {
-                return Ok(Some(id));
-            }
-            let searched_enough = pages > 1 && self.pool.len() >= RUN_SEARCH_POOL_PAGES;
-            if self.segments.is_empty() || searched_enough {
-                return Ok(None);
-            }
-            self.read_segment(map)?;
-        }
-    }
-
-    fn find_in_pool(&mut self, pages: usize) -> Option<PageId> {
         if pages == 1 {
-            return self.pool.pop();
+            // A page of a run, reading segments that hold runs until one gives a run.
+            loop {
+                if let Some(id) = self.pool.take_from_run() {
+                    return Ok(Some(id));
+                }
+                let Some(segment) = self.run_segments.pop_front() else {
+                    break;
+                };
+                self.read_segment(map, segment)?;
+            }
         }
-        let start = self
-            .pool
-            .windows(pages)
-            .position(|window| window[pages - 1] - window[0] == pages as u64 - 1)?;
-        let id = self.pool[start];
-        self.pool.drain(start..start + pages);
-        Some(id)
+        loop {
+            let found = if pages == 1 {
+                self.pool.take_single()
+            } else {
+                self.pool.take_consecutive(pages)
+            };
+            if found.is_some() {
+                return Ok(found);
+            }
+            if pages > 1 && self.pool.len() >= RUN_SEARCH_POOL_PAGES {
+                return Ok(None); // searched enough
+            }
+            let next = self.run_segments.pop_front();
+            let Some(segment) = next.or_else(|| self.segments.pop_front()) else {
+                return Ok(None);
+            };
+            self.read_segment(map, segment)?;
+        }
     }
 
-    /// Moves the pages of the next reusable free segment into the pool. The segment's own
-    /// page was reachable from the previous meta, so it is freed like any other page.
-    fn read_segment(&mut self, map: &[u8]) -> Result<()> {
-        let segment = self
-            .segments
-            .pop_front()
-            .expect("called with segments left");
+    /// Moves the pages of reusable free segment `segment` (taken off its queue) into the
+    /// pool. The segment's own page was reachable from the previous meta, so it is freed like
+    /// any other page.
+    fn read_segment(&mut self, map: &[u8], segment: PageId) -> Result<()> {
         let page = read_committed(map, self.page_size, self.committed_page_count, segment, 1)?;
         let pages = free_segment::read(page, segment, self.committed_page_count)?;
         if let Some(&used) = pages.iter().find(|&&page| self.dirty.contains(page)) {
@@ -212,12 +217,10 @@ impl PageStore {
                 format!("free segment lists page {used}, which this transaction uses"),
             ));
         }
-        self.pool.extend_from_slice(&pages);
-        self.pool.sort_unstable();
-        if let Some(pair) = self.pool.windows(2).find(|pair| pair[0] == pair[1]) {
+        if let Err(twice) = self.pool.add(&pages) {
             return Err(Error::corrupted(
                 segment,
-                format!("free segment lists page {}, which is already free", pair[0]),
+                format!("free segment lists page {twice}, which is already free"),
             ));
         }
         self.free(segment, 1);
@@ -246,12 +249,10 @@ impl PageStore {
     pub(crate) fn free(&mut self, id: PageId, pages: usize) {
         let run = id..id + pages as u64;
         if self.dirty.remove(id).is_some() {
-            for page in run {
-                let position = self
-                    .pool
-                    .binary_search(&page)
-                    .expect_err("page freed twice");
-                self.pool.insert(position, page);
+            // Last page first, so that a run allocated just before the pool's current run
+            // rejoins it whole.
+            for page in run.rev() {
+                self.pool.give_back(page);
             }
         } else {
             self.freed.extend(run);
@@ -263,14 +264,19 @@ impl PageStore {
         &self.freed
     }
 
-    /// Pages free right now and not used by this transaction.
-    pub(crate) fn pool(&self) -> &[PageId] {
-        &self.pool
+    /// Pages free right now and not used by this transaction, ascending.
+    pub(crate) fn pool(&self) -> Vec<PageId> {
+        self.pool.to_vec()
     }
 
-    /// Reusable free segments this transaction has not read.
+    /// Reusable free segments this transaction has not read, holding mostly isolated pages.
     pub(crate) fn unread_segments(&self) -> impl Iterator<Item = PageId> + '_ {
         self.segments.iter().copied()
+    }
+
+    /// Reusable free segments this transaction has not read, holding mostly runs.
+    pub(crate) fn unread_run_segments(&self) -> impl Iterator<Item = PageId> + '_ {
+        self.run_segments.iter().copied()
     }
 
     /// The number of dirty buffers (pages and overflow runs) and their bytes: what a commit
@@ -406,6 +412,7 @@ mod tests {
             Reusable {
                 pages: pool,
                 segments: vec![],
+                run_segments: vec![],
             },
         );
         for _ in 0..count {
@@ -532,6 +539,7 @@ mod tests {
         let reusable = Reusable {
             pages: vec![3],
             segments: vec![5, 6],
+            run_segments: vec![],
         };
         let mut store = PageStore::new(page_size, 4, 12, 1 << 20, reusable);
         assert_eq!(store.allocate(&map, 1).unwrap(), 3);
@@ -546,6 +554,57 @@ mod tests {
     }
 
     #[test]
+    fn without_a_run_in_the_pool_a_segment_holding_runs_is_read_before_isolated_pages_go() {
+        let page_size = 512;
+        let mut map = vec![0u8; page_size * 64];
+        let write_segment = |map: &mut [u8], id: usize, pages: &[PageId]| {
+            let page = &mut map[id * page_size..(id + 1) * page_size];
+            free_segment::write(page, id as PageId, pages);
+            header::seal(page);
+        };
+        let run: Vec<PageId> = (40..50).collect();
+        write_segment(&mut map, 5, &[30, 32, 34]);
+        write_segment(&mut map, 6, &run);
+        let reusable = Reusable {
+            pages: vec![3, 7, 9],
+            segments: vec![5],
+            run_segments: vec![6],
+        };
+        let mut store = PageStore::new(page_size, 4, 64, 1 << 20, reusable);
+        // The pool's pages are isolated: the segment of runs is read, and its run handed out
+        // in order; the segment's own page is freed.
+        let taken: Vec<PageId> = (0..10).map(|_| store.allocate(&map, 1).unwrap()).collect();
+        assert_eq!(taken, run);
+        assert_eq!(store.freed(), &[6]);
+        assert_eq!(store.unread_run_segments().count(), 0);
+        // With the run used up, the isolated pages go, highest first; the other segment is
+        // read only when they are gone.
+        let taken: Vec<PageId> = (0..3).map(|_| store.allocate(&map, 1).unwrap()).collect();
+        assert_eq!(taken, vec![9, 7, 3]);
+        assert_eq!(store.unread_segments().collect::<Vec<_>>(), vec![5]);
+        assert_eq!(store.allocate(&map, 1).unwrap(), 34);
+        assert_eq!(store.freed(), &[6, 5]);
+    }
+
+    #[test]
+    fn a_page_freed_right_after_its_allocation_keeps_the_commit_together() {
+        let pages: Vec<PageId> = (10..30).collect();
+        let reusable = Reusable {
+            pages,
+            ..Reusable::default()
+        };
+        let mut store = PageStore::new(512, 4, 64, 1 << 20, reusable);
+        assert_eq!(store.allocate(&[], 1).unwrap(), 10);
+        let run = store.allocate(&[], 2).unwrap();
+        assert_eq!(run, 11, "from the run");
+        store.free(run, 2);
+        assert_eq!(store.allocate(&[], 1).unwrap(), 11);
+        assert_eq!(store.allocate(&[], 1).unwrap(), 12);
+        assert_eq!(store.pool().len(), 17);
+        assert!(store.freed().is_empty());
+    }
+
+    #[test]
     fn a_free_segment_naming_a_page_already_free_or_in_use_is_corruption() {
         let page_size = 512;
         let mut map = vec![0u8; page_size * 12];
@@ -554,6 +613,7 @@ mod tests {
         let reusable = Reusable {
             pages: vec![3],
             segments: vec![5],
+            run_segments: vec![],
         };
         let mut store = PageStore::new(page_size, 4, 12, 1 << 20, reusable);
         assert_eq!(store.allocate(&map, 1).unwrap(), 3);
@@ -564,6 +624,7 @@ mod tests {
         let reusable = Reusable {
             pages: vec![3, 4],
             segments: vec![5],
+            run_segments: vec![],
         };
         let mut store = PageStore::new(page_size, 4, 12, 1 << 20, reusable);
         assert!(matches!(
@@ -577,6 +638,7 @@ mod tests {
         let pool = Reusable {
             pages: vec![3, 5, 6, 7, 9],
             segments: vec![],
+            run_segments: vec![],
         };
         let mut store = PageStore::new(512, 4, 12, 1 << 20, pool);
         assert_eq!(store.allocate_consecutive(&[], 3).unwrap(), 5);

@@ -209,6 +209,12 @@ impl RwTxn<'_> {
     }
 }
 
+/// The freelist chain lists at most this many free segments' worth of pages (invariant 12):
+/// room for a run of consecutive free pages read from a segment next to the isolated pages
+/// freed while the previous run was used up, so that they go to a segment together now and
+/// then rather than a few at every commit (`FreeList::spill`).
+const LISTED_SEGMENTS_MAX: usize = 2;
+
 /// A spill of at least this many free segments takes consecutive pages for them, so the chain
 /// names them as one run (a mass delete spills hundreds; a commit of 1,000 inserts three).
 const CONSECUTIVE_SEGMENTS_MIN: usize = 8;
@@ -229,11 +235,13 @@ fn write_freelist(writer: &mut Writer<'_>, pending: &FreeList) -> Result<(FreeLi
     let mut chain: Vec<PageId> = Vec::new();
     loop {
         let mut list = pending.clone();
-        list.add(0, writer.store.pool());
+        list.add(0, &writer.store.pool());
         let unread: Vec<PageId> = writer.store.unread_segments().collect();
         list.add_segments(0, &unread);
+        let unread: Vec<PageId> = writer.store.unread_run_segments().collect();
+        list.add_run_segments(0, &unread);
         list.add(txn_id, writer.store.freed());
-        let runs = list.spill(segment_capacity, segment_capacity);
+        let runs = list.spill(segment_capacity, LISTED_SEGMENTS_MAX * segment_capacity);
         if segment_pages.len() < runs.len() {
             let missing = runs.len() - segment_pages.len();
             if missing >= CONSECUTIVE_SEGMENTS_MIN {
@@ -246,8 +254,8 @@ fn write_freelist(writer: &mut Writer<'_>, pending: &FreeList) -> Result<(FreeLi
             }
             continue; // allocating changed the list
         }
-        for ((txn, _), &segment) in runs.iter().zip(&segment_pages) {
-            list.add_segments(*txn, &[segment]);
+        for ((txn, run), &segment) in runs.iter().zip(&segment_pages) {
+            list.add_segment_holding(*txn, segment, run);
         }
         let spare = segment_pages.len() - runs.len();
         let chain_len = if list.is_empty() {

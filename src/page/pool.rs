@@ -1,0 +1,286 @@
+//! The pool: the free pages a write transaction may reuse, and which of them it takes next.
+//!
+//! Page layer, under the page store (`store.rs`). Where a commit's pages lie decides what its
+//! sync costs: on the development machine a sync of five pages in a row and the meta took
+//! 0.12-0.19 ms, of five pages scattered over the file and the meta 0.23-0.35 ms
+//! (docs/BENCHMARKS.md, "Where a commit's pages lie"). So single pages (a B-tree path copied
+//! on write, the freelist's chain page) come from a *run*: the lowest stretch of at least
+//! [`RUN_PAGES_MIN`] consecutive free pages, taken in ascending order, one after another,
+//! until it is used up. Only when the pool holds no run does a page come from anywhere
+//! (highest first). Which pages are reused never affects correctness, only where writes land
+//! (docs/design.md, invariant 13).
+
+use std::ops::Range;
+
+use super::id::PageId;
+
+/// The fewest consecutive free pages that make a run. A one-insert commit into a tree of
+/// depth 4 writes five pages (the path and a chain page), so a run serves it whole.
+pub(crate) const RUN_PAGES_MIN: usize = 8;
+
+/// Free pages, sorted, with the run single pages are being taken from.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Pool {
+    /// Free page numbers, ascending, without those of `run`.
+    pages: Vec<PageId>,
+    /// The rest of the run single pages are being taken from: free pages, taken from the
+    /// front.
+    run: Range<PageId>,
+    /// Set when `pages` was searched for a run and had none; cleared when pages are added
+    /// in bulk. Spares a transaction without runs a search per allocation.
+    no_run_in_pages: bool,
+}
+
+impl Pool {
+    /// A pool of `pages` (ascending; a page listed twice, which only a corrupt freelist
+    /// does, is kept once, since handing it out twice would break the store's invariants).
+    pub(crate) fn new(mut pages: Vec<PageId>) -> Pool {
+        debug_assert!(pages.is_sorted(), "the reusable pages come sorted");
+        pages.dedup();
+        Pool {
+            pages,
+            ..Pool::default()
+        }
+    }
+
+    /// Pages in the pool.
+    pub(crate) fn len(&self) -> usize {
+        self.pages.len() + self.run_len()
+    }
+
+    fn run_len(&self) -> usize {
+        (self.run.end - self.run.start) as usize
+    }
+
+    /// Every page in the pool, ascending.
+    pub(crate) fn to_vec(&self) -> Vec<PageId> {
+        let split = self.pages.partition_point(|&page| page < self.run.start);
+        let mut all = Vec::with_capacity(self.len());
+        all.extend_from_slice(&self.pages[..split]);
+        all.extend(self.run.clone());
+        all.extend_from_slice(&self.pages[split..]);
+        all
+    }
+
+    /// The next page of a run, starting a new run (the lowest in the pool) when the current
+    /// one is used up; `None` when the pool holds no run.
+    pub(crate) fn take_from_run(&mut self) -> Option<PageId> {
+        if self.run.is_empty() && !self.no_run_in_pages {
+            match find_run(&self.pages) {
+                Some(found) => {
+                    let first = self.pages[found.start];
+                    self.pages.drain(found.clone());
+                    self.run = first..first + found.len() as u64;
+                }
+                None => self.no_run_in_pages = true,
+            }
+        }
+        self.run.next()
+    }
+
+    /// Any page: the next of a run if there is one, else the highest (a pop, nothing moves).
+    pub(crate) fn take_single(&mut self) -> Option<PageId> {
+        self.take_from_run().or_else(|| self.pages.pop())
+    }
+
+    /// The first of `count` consecutive pages (for an overflow value), from the current run
+    /// if it is long enough, else the lowest such stretch among the other pages.
+    pub(crate) fn take_consecutive(&mut self, count: usize) -> Option<PageId> {
+        if self.run_len() >= count {
+            let first = self.run.start;
+            self.run.start += count as u64;
+            return Some(first);
+        }
+        let start = self
+            .pages
+            .windows(count)
+            .position(|window| window[count - 1] - window[0] == count as u64 - 1)?;
+        let first = self.pages[start];
+        self.pages.drain(start..start + count);
+        Some(first)
+    }
+
+    /// Returns a page the transaction allocated and no longer uses. The page just before the
+    /// run joins it, so a page freed right after its allocation is the next one handed out.
+    ///
+    /// # Panics
+    /// If the page is already in the pool (freed twice): a bug in the caller.
+    pub(crate) fn give_back(&mut self, page: PageId) {
+        assert!(!self.run.contains(&page), "page {page} freed twice");
+        if page + 1 == self.run.start {
+            debug_assert!(
+                self.pages.binary_search(&page).is_err(),
+                "page {page} freed twice"
+            );
+            self.run.start = page;
+            return;
+        }
+        let position = self
+            .pages
+            .binary_search(&page)
+            .expect_err("page freed twice");
+        self.pages.insert(position, page);
+    }
+
+    /// Adds the pages of a free segment (ascending). Returns a page that was already in the
+    /// pool, if any; the pool is then unusable (the caller reports corruption).
+    pub(crate) fn add(&mut self, pages: &[PageId]) -> Result<(), PageId> {
+        if let Some(&twice) = pages.iter().find(|&&page| self.run.contains(&page)) {
+            return Err(twice);
+        }
+        self.pages.extend_from_slice(pages);
+        self.pages.sort_unstable();
+        if let Some(pair) = self.pages.windows(2).find(|pair| pair[0] == pair[1]) {
+            return Err(pair[0]);
+        }
+        self.no_run_in_pages = false;
+        Ok(())
+    }
+}
+
+/// The positions in `pages` (ascending) of the lowest run of at least [`RUN_PAGES_MIN`]
+/// consecutive page numbers, as long as it goes.
+fn find_run(pages: &[PageId]) -> Option<Range<usize>> {
+    let start = pages
+        .windows(RUN_PAGES_MIN)
+        .position(|window| window[RUN_PAGES_MIN - 1] - window[0] == RUN_PAGES_MIN as u64 - 1)?;
+    let length = pages[start..]
+        .windows(2)
+        .take_while(|pair| pair[1] == pair[0] + 1)
+        .count()
+        + 1;
+    Some(start..start + length)
+}
+
+/// Whether each page of `pages` (ascending) lies in a run of at least [`RUN_PAGES_MIN`]
+/// consecutive page numbers.
+pub(crate) fn in_runs(pages: &[PageId]) -> Vec<bool> {
+    let mut marks = vec![false; pages.len()];
+    let mut start = 0;
+    while start < pages.len() {
+        let mut end = start + 1;
+        while end < pages.len() && pages[end] == pages[end - 1] + 1 {
+            end += 1;
+        }
+        if end - start >= RUN_PAGES_MIN {
+            marks[start..end].fill(true);
+        }
+        start = end;
+    }
+    marks
+}
+
+/// Whether most of `pages` (ascending) lie in runs: a free segment of them is worth reading
+/// for its runs.
+pub(crate) fn mostly_runs(pages: &[PageId]) -> bool {
+    let in_runs = in_runs(pages).into_iter().filter(|&marked| marked).count();
+    in_runs > 0 && 2 * in_runs >= pages.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `count` consecutive pages from `first`.
+    fn run(first: PageId, count: u64) -> Vec<PageId> {
+        (first..first + count).collect()
+    }
+
+    #[test]
+    fn single_pages_come_from_the_lowest_run_in_order() {
+        let mut pages = vec![3, 5, 9];
+        pages.extend(run(20, 10));
+        pages.extend([40, 42]);
+        pages.extend(run(50, 8));
+        let mut pool = Pool::new(pages);
+        let taken: Vec<PageId> = (0..12).map(|_| pool.take_single().unwrap()).collect();
+        let mut expected = run(20, 10);
+        expected.extend([50, 51]);
+        assert_eq!(taken, expected, "the run at 20, then the one at 50");
+        // The runs used up, isolated pages go highest first.
+        let rest: Vec<PageId> = std::iter::from_fn(|| pool.take_single()).collect();
+        assert_eq!(rest, vec![52, 53, 54, 55, 56, 57, 42, 40, 9, 5, 3]);
+    }
+
+    #[test]
+    fn without_a_run_the_highest_page_goes_first() {
+        let mut pool = Pool::new(vec![2, 4, 6, 7, 8, 9, 10, 11, 12]);
+        assert_eq!(pool.take_from_run(), None, "seven consecutive are no run");
+        assert_eq!(pool.take_single(), Some(12));
+        // Adding a segment's pages makes a run possible again.
+        pool.add(&run(100, 8)).unwrap();
+        assert_eq!(pool.take_single(), Some(100));
+        assert_eq!(pool.len(), 8 + 7);
+    }
+
+    #[test]
+    fn a_page_given_back_just_before_the_run_is_the_next_one_out() {
+        let mut pool = Pool::new(run(10, 9));
+        assert_eq!(pool.take_single(), Some(10));
+        assert_eq!(pool.take_single(), Some(11));
+        pool.give_back(11);
+        assert_eq!(pool.take_single(), Some(11));
+        pool.give_back(10);
+        assert_eq!(pool.to_vec(), vec![10, 12, 13, 14, 15, 16, 17, 18]);
+        assert_eq!(pool.len(), 8);
+    }
+
+    #[test]
+    fn the_whole_pool_lists_the_run_in_its_place() {
+        let mut pages = vec![2, 4];
+        pages.extend(run(10, 8));
+        pages.extend([30, 31]);
+        let mut pool = Pool::new(pages);
+        assert_eq!(pool.take_single(), Some(10));
+        assert_eq!(
+            pool.to_vec(),
+            vec![2, 4, 11, 12, 13, 14, 15, 16, 17, 30, 31]
+        );
+    }
+
+    #[test]
+    fn consecutive_pages_come_from_the_run_or_a_stretch_of_the_rest() {
+        let mut pages = vec![3, 4, 5];
+        pages.extend(run(10, 8));
+        let mut pool = Pool::new(pages);
+        assert_eq!(pool.take_single(), Some(10));
+        assert_eq!(pool.take_consecutive(4), Some(11));
+        assert_eq!(pool.take_consecutive(4), None, "three left in the run");
+        assert_eq!(pool.take_consecutive(3), Some(15));
+        assert_eq!(pool.take_consecutive(3), Some(3));
+        assert_eq!(pool.len(), 0);
+    }
+
+    #[test]
+    fn a_page_already_in_the_pool_is_refused() {
+        let mut pool = Pool::new(run(10, 8));
+        assert_eq!(pool.add(&[3, 4]), Ok(()));
+        assert_eq!(pool.add(&[5, 4]), Err(4));
+        let mut pool = Pool::new(run(10, 8));
+        pool.take_single();
+        assert_eq!(pool.add(&[12]), Err(12), "a page of the run");
+    }
+
+    #[test]
+    #[should_panic(expected = "freed twice")]
+    fn giving_back_a_free_page_panics() {
+        let mut pool = Pool::new(vec![3, 5]);
+        pool.give_back(5);
+    }
+
+    #[test]
+    fn pages_in_runs_are_told_from_isolated_ones() {
+        let mut pages = vec![1, 3];
+        pages.extend(run(10, 8));
+        pages.extend(run(30, 7));
+        let marks = in_runs(&pages);
+        assert_eq!(marks.iter().filter(|&&marked| marked).count(), 8);
+        assert!(marks[2..10].iter().all(|&marked| marked));
+        assert!(!mostly_runs(&pages), "8 of 17 pages");
+        let mut half = vec![1, 3, 5, 7, 9, 11, 13, 15];
+        half.extend(run(20, 8));
+        assert!(mostly_runs(&half), "8 of 16 pages");
+        assert!(mostly_runs(&run(10, 8)));
+        assert!(!mostly_runs(&[]));
+    }
+}

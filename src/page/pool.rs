@@ -26,9 +26,12 @@ pub(crate) struct Pool {
     /// The rest of the run single pages are being taken from: free pages, taken from the
     /// front.
     run: Range<PageId>,
-    /// Set when `pages` was searched for a run and had none; cleared when pages are added
-    /// in bulk. Spares a transaction without runs a search per allocation.
-    no_run_in_pages: bool,
+    /// No run starts below this page among the pages searched last (`PageId::MAX`: none at
+    /// all); back to 0 when a segment's pages are added. So a transaction without runs
+    /// searches its pool once, and one that uses many runs searches each part of it once.
+    /// (A page given back later may complete a run below it, which is then missed: a lost
+    /// chance of locality, nothing more.)
+    run_search_from: PageId,
 }
 
 impl Pool {
@@ -65,14 +68,19 @@ impl Pool {
     /// The next page of a run, starting a new run (the lowest in the pool) when the current
     /// one is used up; `None` when the pool holds no run.
     pub(crate) fn take_from_run(&mut self) -> Option<PageId> {
-        if self.run.is_empty() && !self.no_run_in_pages {
-            match find_run(&self.pages) {
+        if self.run.is_empty() && self.run_search_from != PageId::MAX {
+            let from = self
+                .pages
+                .partition_point(|&page| page < self.run_search_from);
+            match find_run(&self.pages[from..]) {
                 Some(found) => {
+                    let found = from + found.start..from + found.end;
                     let first = self.pages[found.start];
                     self.pages.drain(found.clone());
                     self.run = first..first + found.len() as u64;
+                    self.run_search_from = first;
                 }
-                None => self.no_run_in_pages = true,
+                None => self.run_search_from = PageId::MAX,
             }
         }
         self.run.next()
@@ -133,7 +141,7 @@ impl Pool {
         if let Some(pair) = self.pages.windows(2).find(|pair| pair[0] == pair[1]) {
             return Err(pair[0]);
         }
-        self.no_run_in_pages = false;
+        self.run_search_from = 0;
         Ok(())
     }
 }
@@ -211,6 +219,28 @@ mod tests {
         pool.add(&run(100, 8)).unwrap();
         assert_eq!(pool.take_single(), Some(100));
         assert_eq!(pool.len(), 8 + 7);
+    }
+
+    #[test]
+    fn each_run_is_searched_for_from_where_the_last_one_was_found() {
+        let mut pages = run(10, 8);
+        pages.extend(run(30, 8));
+        let mut pool = Pool::new(pages);
+        assert_eq!(pool.take_single(), Some(10));
+        // Pages given back below the next search's start are not searched again.
+        for page in (2..10).rev() {
+            pool.give_back(page);
+        }
+        let taken: Vec<PageId> = (0..8).map(|_| pool.take_from_run().unwrap()).collect();
+        assert_eq!(&taken[..7], &run(11, 7)[..]);
+        assert_eq!(taken[7], 30, "the run at 30, not the one given back at 2");
+        let taken: Vec<PageId> = (0..7).map(|_| pool.take_from_run().unwrap()).collect();
+        assert_eq!(taken, run(31, 7));
+        assert_eq!(pool.take_from_run(), None);
+        // A segment's pages make the whole pool searched again.
+        pool.add(&[100]).unwrap();
+        let taken: Vec<PageId> = (0..8).map(|_| pool.take_from_run().unwrap()).collect();
+        assert_eq!(taken, run(2, 8), "the given-back run now");
     }
 
     #[test]

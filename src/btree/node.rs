@@ -143,11 +143,18 @@ pub(crate) fn cell_child(cell: &[u8]) -> PageId {
 #[derive(Clone, Copy)]
 pub(crate) struct Node<'a> {
     page: &'a [u8],
+    /// The slot array: `count` little-endian `u16` cell offsets.
+    slots: &'a [u8],
     id: PageId,
     count: usize,
     upper: usize,
     is_leaf: bool,
 }
+
+/// Where a leaf cell's key length is.
+const LEAF_KEY_LENGTH_AT: usize = 1;
+/// Where a branch cell's key length is.
+const BRANCH_KEY_LENGTH_AT: usize = 8;
 
 impl<'a> Node<'a> {
     /// Validates the header of page `id` and returns a view of it. `leaf` says which kind the
@@ -184,11 +191,31 @@ impl<'a> Node<'a> {
         }
         Ok(Node {
             page,
+            slots: &page[SLOTS_OFFSET..SLOTS_OFFSET + SLOT_SIZE * count],
             id,
             count,
             upper,
             is_leaf,
         })
+    }
+
+    /// The offset slot `index` holds; for an index past the slot array, the page's length,
+    /// an offset every caller refuses (one bounds check instead of one per byte, and offsets
+    /// stay small enough that adding a cell's field position cannot overflow).
+    #[inline(always)]
+    fn slot(&self, index: usize) -> usize {
+        let at = SLOT_SIZE * index;
+        match self.slots.get(at..at + SLOT_SIZE) {
+            Some(&[low, high]) => u16::from_le_bytes([low, high]) as usize,
+            _ => self.page.len(),
+        }
+    }
+
+    /// Corruption found in this page. Out of line and cold, so the search loops stay small.
+    #[cold]
+    #[inline(never)]
+    fn corrupted(&self, reason: &'static str) -> Error {
+        Error::corrupted(self.id, reason)
     }
 
     /// How many cells the node holds.
@@ -211,17 +238,14 @@ impl<'a> Node<'a> {
     #[inline]
     pub(crate) fn cell(&self, index: usize) -> Result<&'a [u8]> {
         debug_assert!(index < self.count);
-        let offset = read_u16(self.page, SLOTS_OFFSET + SLOT_SIZE * index) as usize;
+        let offset = self.slot(index);
         let header_len = if self.is_leaf {
             LEAF_CELL_HEADER
         } else {
             BRANCH_CELL_HEADER
         };
         if offset < self.upper || offset + header_len > self.page.len() {
-            return Err(Error::corrupted(
-                self.id,
-                "a cell offset points outside the cell area",
-            ));
+            return Err(self.corrupted("a cell offset points outside the cell area"));
         }
         let size = if self.is_leaf {
             let key_len = read_u16(self.page, offset + 1) as usize;
@@ -237,10 +261,8 @@ impl<'a> Node<'a> {
         // Cells we write never exceed a quarter page; a larger one is corrupt, and letting it
         // through could make a split produce halves that do not fit.
         if offset + size > self.page.len() || size > cell_size_max(self.page.len()) {
-            return Err(Error::corrupted(
-                self.id,
-                "a cell runs past the end of its page or exceeds the cell size limit",
-            ));
+            return Err(self
+                .corrupted("a cell runs past the end of its page or exceeds the cell size limit"));
         }
         Ok(&self.page[offset..offset + size])
     }
@@ -248,26 +270,37 @@ impl<'a> Node<'a> {
     /// The key of cell `index` (empty for cell 0 of a branch).
     #[inline]
     pub(crate) fn key(&self, index: usize) -> Result<&'a [u8]> {
-        // The search hot path: validate only what the key needs (the full cell is validated by
-        // `cell` when an entry or child is taken).
-        debug_assert!(index < self.count);
-        let offset = read_u16(self.page, SLOTS_OFFSET + SLOT_SIZE * index) as usize;
-        let (header_len, length_at) = if self.is_leaf {
-            (LEAF_CELL_HEADER, 1)
+        if self.is_leaf {
+            self.key_in::<LEAF_CELL_HEADER, LEAF_KEY_LENGTH_AT>(index)
         } else {
-            (BRANCH_CELL_HEADER, 8)
-        };
-        if offset < self.upper || offset + header_len > self.page.len() {
-            return Err(Error::corrupted(
-                self.id,
-                "a cell offset points outside the cell area",
-            ));
+            self.key_in::<BRANCH_CELL_HEADER, BRANCH_KEY_LENGTH_AT>(index)
         }
-        let key_len = read_u16(self.page, offset + length_at) as usize;
-        let start = offset + header_len;
-        self.page
-            .get(start..start + key_len)
-            .ok_or_else(|| Error::corrupted(self.id, "a key runs past the end of its page"))
+    }
+
+    /// The key of cell `index` of a page whose cells have a `HEADER`-byte header with the
+    /// key length at `LENGTH_AT`. The search hot path: it validates only what the key needs
+    /// (the whole cell is validated by `cell` when an entry is taken), with one check per
+    /// field and the kind fixed at compile time.
+    #[inline(always)]
+    fn key_in<const HEADER: usize, const LENGTH_AT: usize>(
+        &self,
+        index: usize,
+    ) -> Result<&'a [u8]> {
+        debug_assert!(index < self.count);
+        let offset = self.slot(index);
+        if offset < self.upper {
+            return Err(self.corrupted("a cell offset points outside the cell area"));
+        }
+        // Offsets and lengths are below 2^17 here, so none of these additions overflows.
+        let key_len = match self.page.get(offset + LENGTH_AT..offset + LENGTH_AT + 2) {
+            Some(&[low, high]) => u16::from_le_bytes([low, high]) as usize,
+            _ => return Err(self.corrupted("a cell offset points outside the cell area")),
+        };
+        let start = offset + HEADER;
+        match self.page.get(start..start + key_len) {
+            Some(key) => Ok(key),
+            None => Err(self.corrupted("a key runs past the end of its page")),
+        }
     }
 
     /// While a binary search step compares the cell at `middle`, starts loading the cells the
@@ -279,17 +312,26 @@ impl<'a> Node<'a> {
             low + (middle - low) / 2,
             middle + 1 + (high - middle - 1) / 2,
         ] {
-            if next < self.count && next != middle {
-                let offset = read_u16(self.page, SLOTS_OFFSET + SLOT_SIZE * next) as usize;
-                crate::os::prefetch(self.page.get(offset..).unwrap_or_default());
+            if next != middle {
+                crate::os::prefetch(self.page.get(self.slot(next)..).unwrap_or_default());
             }
         }
     }
 
-    /// The child page of branch cell `index`.
+    /// The child page of branch cell `index`. Only the eight bytes of the child number are
+    /// checked against the page: the page it names is checked when it is opened, and the rest
+    /// of the cell when it is read for anything else.
     #[inline]
     pub(crate) fn child(&self, index: usize) -> Result<PageId> {
-        Ok(cell_child(self.cell(index)?))
+        debug_assert!(!self.is_leaf && index < self.count);
+        let offset = self.slot(index);
+        if offset < self.upper {
+            return Err(self.corrupted("a cell offset points outside the cell area"));
+        }
+        match self.page.get(offset..offset + 8) {
+            Some(&[a, b, c, d, e, f, g, h]) => Ok(u64::from_le_bytes([a, b, c, d, e, f, g, h])),
+            _ => Err(self.corrupted("a cell offset points outside the cell area")),
+        }
     }
 
     /// The key and stored value of leaf cell `index`.
@@ -314,10 +356,14 @@ impl<'a> Node<'a> {
     #[inline]
     pub(crate) fn search_leaf(&self, key: &[u8]) -> Result<Result<usize, usize>> {
         let (mut low, mut high) = (0, self.count);
+        debug_assert!(self.is_leaf);
         while low < high {
             let middle = low + (high - low) / 2;
             self.prefetch_next_probes(low, middle, high);
-            match self.key(middle)?.cmp(key) {
+            match self
+                .key_in::<LEAF_CELL_HEADER, LEAF_KEY_LENGTH_AT>(middle)?
+                .cmp(key)
+            {
                 Ordering::Less => low = middle + 1,
                 Ordering::Greater => high = middle,
                 Ordering::Equal => return Ok(Ok(middle)),
@@ -330,11 +376,12 @@ impl<'a> Node<'a> {
     #[inline]
     pub(crate) fn search_branch(&self, key: &[u8]) -> Result<usize> {
         // The last index whose separator is <= key; separator 0 is minus infinity.
+        debug_assert!(!self.is_leaf);
         let (mut low, mut high) = (1, self.count);
         while low < high {
             let middle = low + (high - low) / 2;
             self.prefetch_next_probes(low, middle, high);
-            if self.key(middle)? <= key {
+            if self.key_in::<BRANCH_CELL_HEADER, BRANCH_KEY_LENGTH_AT>(middle)? <= key {
                 low = middle + 1;
             } else {
                 high = middle;

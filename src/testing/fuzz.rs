@@ -89,8 +89,12 @@ pub fn page_decode(data: &[u8]) {
                 continue;
             };
             let _ = node.used_bytes();
-            let _ = node.search_leaf(probe);
-            let _ = node.search_branch(probe);
+            // Each search reads cells of its own kind (`Node::open` checked the kind).
+            let _ = if leaf {
+                node.search_leaf(probe).map(|_| ())
+            } else {
+                node.search_branch(probe).map(|_| ())
+            };
             for index in 0..node.count() {
                 let _ = node.key(index);
                 let _ = node.cell(index);

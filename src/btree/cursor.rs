@@ -77,13 +77,19 @@ pub(crate) struct Cursor<'s, S: PageSource + ?Sized> {
     /// bound a corrupt tree whose branches all point at one subtree would take exponential
     /// time to walk.
     opened: u64,
+    /// The file's page count when last asked (a write transaction's grows as it allocates),
+    /// so that the bound costs a call only when `opened` reaches it.
+    page_count: u64,
 }
 
 impl<'s, S: PageSource + ?Sized> Cursor<'s, S> {
     /// Opens the page `id` at `level`, counting it against the walk's budget.
     fn open(&mut self, level: u32, id: u64) -> Result<Node<'s>> {
         self.opened += 1;
-        if self.opened > self.source.page_count() {
+        if self.opened > self.page_count {
+            self.page_count = self.source.page_count();
+        }
+        if self.opened > self.page_count {
             return Err(Error::corrupted(
                 id,
                 "the tree reaches some pages more than once",
@@ -100,6 +106,7 @@ impl<'s, S: PageSource + ?Sized> Cursor<'s, S> {
             tree,
             stack: Vec::with_capacity(tree.depth as usize),
             opened: 0,
+            page_count: source.page_count(),
         })
     }
 

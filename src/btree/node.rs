@@ -622,6 +622,56 @@ mod tests {
     }
 
     #[test]
+    fn entry_and_child_check_what_they_read() {
+        // An inline and an overflow entry read back as written.
+        let mut page = vec![0u8; 512];
+        init(&mut page, 5, true);
+        let overflow = StoredValue::Overflow {
+            page: 77,
+            len: 9000,
+        };
+        for (index, (key, value)) in [(&b"a"[..], StoredValue::Inline(b"one")), (b"b", overflow)]
+            .iter()
+            .enumerate()
+        {
+            let size = leaf_cell_size(key.len(), value);
+            assert!(insert_cell_with(&mut page, index, size, |out| {
+                write_leaf_cell(out, key, value)
+            }));
+        }
+        let node = Node::open(&page, 5, true).unwrap();
+        assert_eq!(
+            node.entry(0).unwrap(),
+            (&b"a"[..], StoredValue::Inline(b"one"))
+        );
+        assert_eq!(node.entry(1).unwrap(), (&b"b"[..], overflow));
+        // A value length past the cell size limit, or a slot outside the cell area.
+        let offset = slot(&page, 0);
+        let mut oversized = page.clone();
+        write_u32(&mut oversized, offset + 3, 400);
+        let node = Node::open(&oversized, 5, true).unwrap();
+        assert!(node.entry(0).is_err());
+        assert!(node.entry(1).is_ok());
+        let mut stray = page.clone();
+        write_u16(&mut stray, SLOTS_OFFSET, 40);
+        assert!(Node::open(&stray, 5, true).unwrap().entry(0).is_err());
+        write_u16(&mut stray, SLOTS_OFFSET, 510);
+        assert!(Node::open(&stray, 5, true).unwrap().entry(0).is_err());
+
+        // A branch's child: read where the slot says, refused outside the cell area or when
+        // the eight bytes run past the page.
+        let mut branch = vec![0u8; 512];
+        init(&mut branch, 3, false);
+        assert!(insert_cell(&mut branch, 0, &branch_cell(10, b"")));
+        assert!(insert_cell(&mut branch, 1, &branch_cell(11, b"m")));
+        assert_eq!(Node::open(&branch, 3, false).unwrap().child(1).unwrap(), 11);
+        write_u16(&mut branch, SLOTS_OFFSET + SLOT_SIZE, 30);
+        assert!(Node::open(&branch, 3, false).unwrap().child(1).is_err());
+        write_u16(&mut branch, SLOTS_OFFSET + SLOT_SIZE, 508);
+        assert!(Node::open(&branch, 3, false).unwrap().child(1).is_err());
+    }
+
+    #[test]
     fn shortest_separator_splits_correctly() {
         assert_eq!(shortest_separator(1, b"abc", b"abd").unwrap(), b"abd");
         assert_eq!(shortest_separator(1, b"abc", b"b").unwrap(), b"b");

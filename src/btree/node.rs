@@ -24,7 +24,7 @@ use std::cmp::Ordering;
 
 use crate::error::{Error, Result};
 use crate::page::header::{self, PageKind, PAGE_HEADER_SIZE};
-use crate::page::id::{read_u16, read_u32, read_u64, write_u16, write_u32, write_u64};
+use crate::page::id::{read_u16, read_u64, write_u16, write_u32, write_u64};
 use crate::page::PageId;
 
 /// Where the slot array starts.
@@ -151,6 +151,17 @@ pub(crate) struct Node<'a> {
     is_leaf: bool,
 }
 
+/// A leaf cell checked against its page, with its header fields.
+struct LeafCell<'a> {
+    /// The whole cell.
+    bytes: &'a [u8],
+    key_len: usize,
+    /// The value's length (also when it lives in an overflow run).
+    value_len: usize,
+    /// Whether the cell holds an overflow reference instead of the value.
+    overflow: bool,
+}
+
 /// Where a leaf cell's key length is.
 const LEAF_KEY_LENGTH_AT: usize = 1;
 /// Where a branch cell's key length is.
@@ -234,37 +245,73 @@ impl<'a> Node<'a> {
         self.page.len() - self.upper + SLOT_SIZE * self.count
     }
 
+    /// Where cell `index` starts, checked to lie in the cell area.
+    #[inline(always)]
+    fn cell_offset(&self, index: usize) -> Result<usize> {
+        debug_assert!(index < self.count);
+        let offset = self.slot(index);
+        if offset < self.upper {
+            return Err(self.corrupted("a cell offset points outside the cell area"));
+        }
+        Ok(offset)
+    }
+
     /// The raw bytes of cell `index`, validated against the page bounds.
     #[inline]
     pub(crate) fn cell(&self, index: usize) -> Result<&'a [u8]> {
-        debug_assert!(index < self.count);
-        let offset = self.slot(index);
-        let header_len = if self.is_leaf {
-            LEAF_CELL_HEADER
-        } else {
-            BRANCH_CELL_HEADER
+        if self.is_leaf {
+            return Ok(self.leaf_cell(index)?.bytes);
+        }
+        let offset = self.cell_offset(index)?;
+        // Offsets and lengths are below 2^17 here, so none of these additions overflows.
+        let key_len = match self
+            .page
+            .get(offset + BRANCH_KEY_LENGTH_AT..offset + BRANCH_CELL_HEADER)
+        {
+            Some(&[low, high]) => u16::from_le_bytes([low, high]) as usize,
+            _ => return Err(self.corrupted("a cell offset points outside the cell area")),
         };
-        if offset < self.upper || offset + header_len > self.page.len() {
+        self.checked_cell(offset, BRANCH_CELL_HEADER + key_len)
+    }
+
+    /// The `size` bytes of the cell at `offset`, refused when they run past the page or
+    /// exceed the cell size limit: cells we write never exceed a quarter page, a larger one
+    /// is corrupt, and letting it through could make a split produce halves that do not fit.
+    #[inline(always)]
+    fn checked_cell(&self, offset: usize, size: usize) -> Result<&'a [u8]> {
+        match self.page.get(offset..offset.saturating_add(size)) {
+            Some(cell) if size <= cell_size_max(self.page.len()) => Ok(cell),
+            _ => Err(self
+                .corrupted("a cell runs past the end of its page or exceeds the cell size limit")),
+        }
+    }
+
+    /// Leaf cell `index`, its fields each read once and the whole cell checked (every entry
+    /// a cursor walks comes through here).
+    #[inline(always)]
+    fn leaf_cell(&self, index: usize) -> Result<LeafCell<'a>> {
+        debug_assert!(self.is_leaf);
+        let offset = self.cell_offset(index)?;
+        let Some(&[flags, key_low, key_high, v0, v1, v2, v3]) =
+            self.page.get(offset..offset + LEAF_CELL_HEADER)
+        else {
             return Err(self.corrupted("a cell offset points outside the cell area"));
-        }
-        let size = if self.is_leaf {
-            let key_len = read_u16(self.page, offset + 1) as usize;
-            let value_len = if self.page[offset] & FLAG_OVERFLOW != 0 {
-                OVERFLOW_REFERENCE_SIZE
-            } else {
-                read_u32(self.page, offset + 3) as usize
-            };
-            header_len + key_len + value_len
-        } else {
-            header_len + read_u16(self.page, offset + 8) as usize
         };
-        // Cells we write never exceed a quarter page; a larger one is corrupt, and letting it
-        // through could make a split produce halves that do not fit.
-        if offset + size > self.page.len() || size > cell_size_max(self.page.len()) {
-            return Err(self
-                .corrupted("a cell runs past the end of its page or exceeds the cell size limit"));
-        }
-        Ok(&self.page[offset..offset + size])
+        let key_len = u16::from_le_bytes([key_low, key_high]) as usize;
+        let value_len = u32::from_le_bytes([v0, v1, v2, v3]) as usize;
+        let overflow = flags & FLAG_OVERFLOW != 0;
+        let stored_len = if overflow {
+            OVERFLOW_REFERENCE_SIZE
+        } else {
+            value_len
+        };
+        let size = (LEAF_CELL_HEADER + key_len).saturating_add(stored_len);
+        Ok(LeafCell {
+            bytes: self.checked_cell(offset, size)?,
+            key_len,
+            value_len,
+            overflow,
+        })
     }
 
     /// The key of cell `index` (empty for cell 0 of a branch).
@@ -286,11 +333,7 @@ impl<'a> Node<'a> {
         &self,
         index: usize,
     ) -> Result<&'a [u8]> {
-        debug_assert!(index < self.count);
-        let offset = self.slot(index);
-        if offset < self.upper {
-            return Err(self.corrupted("a cell offset points outside the cell area"));
-        }
+        let offset = self.cell_offset(index)?;
         // Offsets and lengths are below 2^17 here, so none of these additions overflows.
         let key_len = match self.page.get(offset + LENGTH_AT..offset + LENGTH_AT + 2) {
             Some(&[low, high]) => u16::from_le_bytes([low, high]) as usize,
@@ -323,54 +366,24 @@ impl<'a> Node<'a> {
     /// of the cell when it is read for anything else.
     #[inline]
     pub(crate) fn child(&self, index: usize) -> Result<PageId> {
-        debug_assert!(!self.is_leaf && index < self.count);
-        let offset = self.slot(index);
-        if offset < self.upper {
-            return Err(self.corrupted("a cell offset points outside the cell area"));
-        }
+        debug_assert!(!self.is_leaf);
+        let offset = self.cell_offset(index)?;
         match self.page.get(offset..offset + 8) {
             Some(&[a, b, c, d, e, f, g, h]) => Ok(u64::from_le_bytes([a, b, c, d, e, f, g, h])),
             _ => Err(self.corrupted("a cell offset points outside the cell area")),
         }
     }
 
-    /// The key and stored value of leaf cell `index`, checked as [`Self::cell`] checks it
-    /// but reading each field once (every entry a cursor walks comes through here).
+    /// The key and stored value of leaf cell `index`.
     #[inline]
     pub(crate) fn entry(&self, index: usize) -> Result<(&'a [u8], StoredValue<'a>)> {
-        debug_assert!(self.is_leaf && index < self.count);
-        let offset = self.slot(index);
-        if offset < self.upper {
-            return Err(self.corrupted("a cell offset points outside the cell area"));
-        }
-        let Some(&[flags, key_low, key_high, v0, v1, v2, v3]) =
-            self.page.get(offset..offset + LEAF_CELL_HEADER)
-        else {
-            return Err(self.corrupted("a cell offset points outside the cell area"));
-        };
-        let key_len = u16::from_le_bytes([key_low, key_high]) as usize;
-        let value_len = u32::from_le_bytes([v0, v1, v2, v3]) as usize;
-        let overflow = flags & FLAG_OVERFLOW != 0;
-        let stored_len = if overflow {
-            OVERFLOW_REFERENCE_SIZE
-        } else {
-            value_len
-        };
-        let size = (LEAF_CELL_HEADER + key_len).saturating_add(stored_len);
-        let cell = match self.page.get(offset..offset.saturating_add(size)) {
-            Some(cell) if size <= cell_size_max(self.page.len()) => cell,
-            _ => {
-                return Err(self.corrupted(
-                    "a cell runs past the end of its page or exceeds the cell size limit",
-                ))
-            }
-        };
-        let (key, stored) = cell[LEAF_CELL_HEADER..].split_at(key_len);
+        let cell = self.leaf_cell(index)?;
+        let (key, stored) = cell.bytes[LEAF_CELL_HEADER..].split_at(cell.key_len);
         // `stored` is the eight bytes of a page number exactly when the value overflows.
         let value = match stored {
-            &[a, b, c, d, e, f, g, h] if overflow => StoredValue::Overflow {
+            &[a, b, c, d, e, f, g, h] if cell.overflow => StoredValue::Overflow {
                 page: u64::from_le_bytes([a, b, c, d, e, f, g, h]),
-                len: value_len,
+                len: cell.value_len,
             },
             _ => StoredValue::Inline(stored),
         };

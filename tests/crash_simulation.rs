@@ -52,7 +52,12 @@ fn workload(seed: u64) -> Vec<Vec<Op>> {
 }
 
 /// One seeded case: crash at a random operation of the workload, reboot, verify.
-fn crash_case(seed: u64, flags: EnvFlags, kind: CrashKind) -> Result<(), String> {
+fn crash_case(
+    seed: u64,
+    flags: EnvFlags,
+    kind: CrashKind,
+    txn_memory_max: Option<usize>,
+) -> Result<(), String> {
     let transactions = workload(seed);
     let case = CrashCase {
         transactions: &transactions,
@@ -60,6 +65,7 @@ fn crash_case(seed: u64, flags: EnvFlags, kind: CrashKind) -> Result<(), String>
         page_size: 512,
         kind,
         seed,
+        txn_memory_max,
     };
     let operations = count_operations(&case)?;
     let crash_at = 1 + Rng(seed ^ 0xc0ffee).below(operations);
@@ -68,6 +74,16 @@ fn crash_case(seed: u64, flags: EnvFlags, kind: CrashKind) -> Result<(), String>
 }
 
 fn run_cases(default_cases: u64, salt: u64, flags: EnvFlags, kind: CrashKind) {
+    run_cases_with(default_cases, salt, flags, kind, None);
+}
+
+fn run_cases_with(
+    default_cases: u64,
+    salt: u64,
+    flags: EnvFlags,
+    kind: CrashKind,
+    txn_memory_max: Option<usize>,
+) {
     let seeds: Vec<u64> = match std::env::var("ARBORDB_CRASH_SEED") {
         Ok(seed) => vec![seed.parse().expect("a number")],
         Err(_) => {
@@ -77,7 +93,7 @@ fn run_cases(default_cases: u64, salt: u64, flags: EnvFlags, kind: CrashKind) {
         }
     };
     for seed in seeds {
-        if let Err(error) = crash_case(seed, flags, kind) {
+        if let Err(error) = crash_case(seed, flags, kind, txn_memory_max) {
             panic!("seed {seed}: {error}\nreplay with ARBORDB_CRASH_SEED={seed}");
         }
     }
@@ -98,6 +114,49 @@ fn process_crash_with_no_sync_loses_nothing_committed() {
     run_cases(300, 3, EnvFlags::NO_SYNC, CrashKind::ProcessCrash);
 }
 
+/// A transaction memory limit of four 512-byte pages: most transactions of [`workload`] spill
+/// pages to the file before their commit, several times.
+const SPILLING_TXN_MEMORY_MAX: usize = 2048;
+
+#[test]
+fn power_loss_in_transactions_that_spill_keeps_the_last_returned_commit() {
+    // The limit does what the test says: the workload writes more than without it.
+    for seed in 0..10 {
+        let transactions = workload(seed);
+        let case = |txn_memory_max| CrashCase {
+            transactions: &transactions,
+            flags: EnvFlags::empty(),
+            page_size: 512,
+            kind: CrashKind::PowerLoss,
+            seed,
+            txn_memory_max,
+        };
+        let spilling = count_operations(&case(Some(SPILLING_TXN_MEMORY_MAX))).unwrap();
+        assert!(
+            spilling > count_operations(&case(None)).unwrap(),
+            "seed {seed}"
+        );
+    }
+    run_cases_with(
+        1000,
+        6,
+        EnvFlags::empty(),
+        CrashKind::PowerLoss,
+        Some(SPILLING_TXN_MEMORY_MAX),
+    );
+}
+
+#[test]
+fn process_crash_with_no_sync_in_transactions_that_spill_loses_nothing_committed() {
+    run_cases_with(
+        300,
+        7,
+        EnvFlags::NO_SYNC,
+        CrashKind::ProcessCrash,
+        Some(SPILLING_TXN_MEMORY_MAX),
+    );
+}
+
 #[test]
 fn a_workload_without_a_crash_reopens_exactly() {
     for seed in 0..20 {
@@ -108,6 +167,7 @@ fn a_workload_without_a_crash_reopens_exactly() {
             page_size: 512,
             kind: CrashKind::PowerLoss,
             seed,
+            txn_memory_max: None,
         };
         run_crash_case(&case, None).unwrap_or_else(|error| panic!("seed {seed}: {error}"));
     }
@@ -162,6 +222,7 @@ fn power_loss_in_one_sync_commits_keeps_the_last_returned_commit() {
             page_size: if seed % 2 == 0 { 512 } else { 4096 },
             kind: CrashKind::PowerLoss,
             seed,
+            txn_memory_max: None,
         };
         let (commits, syncs) = count_commits_and_syncs(&case).unwrap();
         (all_commits, all_syncs) = (all_commits + commits, all_syncs + syncs);
@@ -245,6 +306,7 @@ fn power_loss_while_reusing_free_segments_keeps_the_last_returned_commit() {
             page_size: 512,
             kind: CrashKind::PowerLoss,
             seed,
+            txn_memory_max: None,
         };
         let before = count_operations(&case(&transactions[..setup])).unwrap();
         let total = count_operations(&case(&transactions)).unwrap();

@@ -1,7 +1,9 @@
 //! Resource errors through the I/O layer: a full disk or an I/O error at any write, resize or
 //! sync of a commit fails that commit with a typed error, keeps every earlier commit, and
 //! leaves the environment writable, except when the error hit the meta page or its sync, where
-//! the new meta's fate is unknown and the environment refuses writes until reopened.
+//! the new meta's fate is unknown and the environment refuses writes until reopened. The same
+//! holds for a transaction that spills pages before its commit, where the error comes from the
+//! put that spilled.
 
 mod common;
 
@@ -14,14 +16,16 @@ use arbordb::{Env, EnvOpenOptions, Error};
 
 type Model = BTreeMap<Vec<u8>, Vec<u8>>;
 
-fn open(dir: &Path, disk: &std::sync::Arc<SimulatedDisk>) -> Env {
-    unsafe {
-        EnvOpenOptions::new()
-            .page_size(512)
-            .page_io(disk.factory())
-            .open(dir)
-            .unwrap()
+/// A transaction memory limit of eight 512-byte pages: each commit round spills many times.
+const SPILLING: Option<usize> = Some(4096);
+
+fn open(dir: &Path, disk: &std::sync::Arc<SimulatedDisk>, txn_memory_max: Option<usize>) -> Env {
+    let mut options = EnvOpenOptions::new();
+    options.page_size(512).page_io(disk.factory());
+    if let Some(bytes) = txn_memory_max {
+        options.txn_memory_max(bytes);
     }
+    unsafe { options.open(dir).unwrap() }
 }
 
 /// Commit `round` of the workload: 300 puts (some large) and a few deletes. `model` becomes
@@ -57,10 +61,10 @@ fn contents(env: &Env) -> Model {
 }
 
 /// The operation counts at the end of each of three commits, from a fault-free run.
-fn operation_marks() -> Vec<u64> {
+fn operation_marks(txn_memory_max: Option<usize>) -> Vec<u64> {
     let dir = tempfile::tempdir().unwrap();
     let disk = SimulatedDisk::new(Fault::Never);
-    let env = open(dir.path(), &disk);
+    let env = open(dir.path(), &disk, txn_memory_max);
     let mut model = Model::new();
     (0..3)
         .map(|round| {
@@ -70,13 +74,17 @@ fn operation_marks() -> Vec<u64> {
         .collect()
 }
 
-fn check_fault_at_every_operation(make_fault: impl Fn(u64) -> Fault, expected_errno: i32) {
-    let marks = operation_marks();
+fn check_fault_at_every_operation(
+    make_fault: impl Fn(u64) -> Fault,
+    expected_errno: i32,
+    txn_memory_max: Option<usize>,
+) {
+    let marks = operation_marks(txn_memory_max);
     // Every operation of the third commit (the first two build some history).
     for operation in marks[1] + 1..=marks[2] {
         let dir = tempfile::tempdir().unwrap();
         let disk = SimulatedDisk::new(make_fault(operation));
-        let env = open(dir.path(), &disk);
+        let env = open(dir.path(), &disk, txn_memory_max);
         let mut model = Model::new();
         commit_round(&env, &mut model, 0).unwrap();
         commit_round(&env, &mut model, 1).unwrap();
@@ -137,10 +145,23 @@ fn check_fault_at_every_operation(make_fault: impl Fn(u64) -> Fault, expected_er
 
 #[test]
 fn a_full_disk_fails_the_commit_cleanly() {
-    check_fault_at_every_operation(Fault::NoSpaceAt, libc::ENOSPC);
+    check_fault_at_every_operation(Fault::NoSpaceAt, libc::ENOSPC, None);
 }
 
 #[test]
 fn an_io_error_fails_the_commit_cleanly() {
-    check_fault_at_every_operation(Fault::IoErrorAt, libc::EIO);
+    check_fault_at_every_operation(Fault::IoErrorAt, libc::EIO, None);
+}
+
+#[test]
+fn a_full_disk_while_spilling_fails_the_transaction_cleanly() {
+    // The rounds do spill: each writes far more than without the limit.
+    let (spilling, holding) = (operation_marks(SPILLING), operation_marks(None));
+    assert!(spilling[2] - spilling[1] > 2 * (holding[2] - holding[1]));
+    check_fault_at_every_operation(Fault::NoSpaceAt, libc::ENOSPC, SPILLING);
+}
+
+#[test]
+fn an_io_error_while_spilling_fails_the_transaction_cleanly() {
+    check_fault_at_every_operation(Fault::IoErrorAt, libc::EIO, SPILLING);
 }

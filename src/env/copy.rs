@@ -11,7 +11,7 @@ use crate::btree::cursor::Cursor;
 use crate::btree::PageSource;
 use crate::error::{Error, Result};
 use crate::page::meta::{Meta, TreeInfo};
-use crate::page::store::WRITE_BYTES_MAX;
+use crate::page::ordered_write::WRITE_BYTES_MAX;
 use crate::page::PageId;
 
 /// Whether [`Env::copy_to_path`] / [`Env::copy_to_file`] compact, as heed's option.
@@ -32,7 +32,7 @@ const SINK_BUFFER_BYTES: usize = 64 << 20;
 
 /// Writes copied pages to the file, buffered and sorted, contiguous pages together in writes
 /// of at most [`WRITE_BYTES_MAX`] (larger writes would leave large page-cache folios that
-/// slow down the copy's first commits once it is opened; see `page/store.rs`).
+/// slow down the copy's first commits once it is opened; see `page/ordered_write.rs`).
 struct FileSink<'f> {
     file: &'f File,
     page_size: usize,

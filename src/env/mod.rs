@@ -95,6 +95,8 @@ pub(crate) struct EnvInner {
     pub(crate) registry_path: PathBuf,
     pub(crate) flags: EnvFlags,
     pub(crate) page_size: usize,
+    /// Dirty-page bytes a write transaction holds before it spills some to the file.
+    pub(crate) txn_memory_max: usize,
     pub(crate) max_dbs: u32,
     pub(crate) io: Box<dyn PageIo>,
     pub(crate) file: File,

@@ -29,6 +29,12 @@ pub const DEFAULT_MAP_SIZE_BYTES: usize = if cfg!(target_pointer_width = "64") {
 pub const DEFAULT_MAX_READERS: u32 = 126;
 /// The default number of named databases.
 pub const DEFAULT_MAX_DBS: u32 = 64;
+/// The default for [`EnvOpenOptions::txn_memory_max`]: 4 GiB (512 MiB on 32-bit targets).
+pub const DEFAULT_TXN_MEMORY_MAX: usize = if cfg!(target_pointer_width = "64") {
+    4 << 30
+} else {
+    512 << 20
+};
 /// The most reader slots an environment may have.
 pub const MAX_READERS_LIMIT: u32 = 1 << 16;
 /// The data file's name inside an environment directory.
@@ -50,6 +56,7 @@ pub struct EnvOpenOptions {
     max_readers: Option<u32>,
     max_dbs: Option<u32>,
     page_size: Option<usize>,
+    txn_memory_max: Option<usize>,
     flags: EnvFlags,
     page_io: Option<PageIoFactory>,
 }
@@ -61,6 +68,7 @@ impl std::fmt::Debug for EnvOpenOptions {
             .field("max_readers", &self.max_readers)
             .field("max_dbs", &self.max_dbs)
             .field("page_size", &self.page_size)
+            .field("txn_memory_max", &self.txn_memory_max)
             .field("flags", &self.flags)
             .finish_non_exhaustive()
     }
@@ -81,6 +89,7 @@ impl EnvOpenOptions {
             max_readers: None,
             max_dbs: None,
             page_size: None,
+            txn_memory_max: None,
             flags: EnvFlags::empty(),
             page_io: None,
         }
@@ -112,6 +121,22 @@ impl EnvOpenOptions {
     /// asking for another one is [`Error::PageSizeMismatch`]. (An arbordb extension.)
     pub fn page_size(&mut self, bytes: usize) -> &mut Self {
         self.page_size = Some(bytes);
+        self
+    }
+
+    /// The most bytes of changed pages a write transaction keeps in memory (default
+    /// [`DEFAULT_TXN_MEMORY_MAX`]), so that a transaction larger than memory works.
+    ///
+    /// A transaction writes some of its changed leaf pages and large values to their places in
+    /// the file before its commit ("spills" them, as LMDB does), lowest page numbers first, an
+    /// eighth at a time: from 64 MiB of changed pages on while the pages it spills stay
+    /// unchanged (a sorted load: less memory and a faster commit), later when they come back
+    /// (changes all over a large database, where a spilled page changed again is read back and
+    /// written once more), and always at this limit. Lower saves memory; higher saves rewrites
+    /// for transactions that change pages all over a database larger than the limit. Nested
+    /// transactions keep their pages in memory. (An arbordb extension.)
+    pub fn txn_memory_max(&mut self, bytes: usize) -> &mut Self {
+        self.txn_memory_max = Some(bytes);
         self
     }
 
@@ -318,6 +343,7 @@ impl EnvOpenOptions {
             registry_path: data_path.to_path_buf(),
             flags: self.flags,
             page_size,
+            txn_memory_max: self.txn_memory_max.unwrap_or(DEFAULT_TXN_MEMORY_MAX),
             max_dbs: self.max_dbs.unwrap_or(DEFAULT_MAX_DBS),
             io,
             file,

@@ -10,8 +10,10 @@ pub(crate) mod freelist;
 pub(crate) mod header;
 pub(crate) mod id;
 pub(crate) mod meta;
+pub(crate) mod ordered_write;
 pub(crate) mod pool;
 pub(crate) mod readers;
+pub(crate) mod spill;
 pub(crate) mod store;
 
 pub(crate) use id::{PageId, TxnId};

@@ -11,30 +11,19 @@
 //! Dirty pages stay in memory until commit, which seals (checksums) and writes them in page
 //! order through [`PageIo`].
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 
 use super::dirty::DirtyPages;
 use super::free_segment;
 use super::freelist::Reusable;
-use super::header::{self, PAGE_HEADER_SIZE};
+use super::header::{self, PageKind, PAGE_HEADER_SIZE};
 use super::id::{PageId, TxnId, META_PAGE_COUNT};
 use super::meta::UnsyncedRun;
+use super::ordered_write::OrderedWriter;
 use super::pool::Pool;
+use super::spill::SpillPolicy;
 use crate::error::{Error, Result};
 use crate::os::PageIo;
-
-/// The most bytes of contiguous pages written in one call.
-///
-/// Small on purpose: Linux (6.x, ext4 and others) caches a file in folios as large as the
-/// write that created them, and a later one-page write into a large folio costs time in
-/// proportion to the folio, in the write and again in the next fdatasync. With 4 MiB writes,
-/// the batch-write benchmark (1,000 random inserts per commit into 2,000,000 entries) was
-/// 40% slower than with one-page writes; 64 KiB writes were within noise of one-page writes
-/// and write a sorted load's fresh pages a third faster.
-pub(crate) const WRITE_BYTES_MAX: usize = 64 << 10;
-/// A large commit starts the disk writing its pages each time this many more are written
-/// (a smaller commit, such as a one-insert one, leaves it all to the sync that follows).
-const WRITEBACK_BATCH_BYTES: usize = 256 << 10;
 
 /// A run of several pages (an overflow value) is looked for in the pool after topping it up
 /// from free segments until it holds this many pages; past that the run comes from the end of
@@ -61,6 +50,37 @@ pub(crate) struct PageStore {
     run_segments: VecDeque<PageId>,
     /// Pages reachable in the previous snapshot that this transaction no longer uses.
     freed: Vec<PageId>,
+    /// Pages (or overflow runs, by first page: their length) this transaction allocated and
+    /// has already written to the file to bound its memory ([`PageStore::spill`]). They are
+    /// read from the map; changing one reads it back into a buffer under the same number.
+    spilled: HashMap<PageId, u32>,
+    /// When to spill next.
+    spill_policy: SpillPolicy,
+    /// Page buffers freed by spilling, for the next dirty pages.
+    spare: SpareBuffers,
+}
+
+/// Page-sized buffers to reuse, at most [`SPARE_BUFFERS_MAX`]. A nested transaction's copy of
+/// the store starts without any: they are only memory.
+#[derive(Default)]
+struct SpareBuffers(Vec<Box<[u8]>>);
+
+/// The most spare buffers kept: enough to save an allocation for each page a spill makes
+/// room for in most cases, without keeping the memory of a large spill or a mass free.
+const SPARE_BUFFERS_MAX: usize = 4096;
+
+impl SpareBuffers {
+    fn put(&mut self, buffer: Box<[u8]>) {
+        if self.0.len() < SPARE_BUFFERS_MAX {
+            self.0.push(buffer);
+        }
+    }
+}
+
+impl Clone for SpareBuffers {
+    fn clone(&self) -> Self {
+        SpareBuffers::default()
+    }
 }
 
 impl PageStore {
@@ -85,6 +105,9 @@ impl PageStore {
             segments: reusable.segments.into(),
             run_segments: reusable.run_segments.into(),
             freed: Vec::new(),
+            spilled: HashMap::new(),
+            spill_policy: SpillPolicy::default(),
+            spare: SpareBuffers::default(),
         }
     }
 
@@ -135,7 +158,12 @@ impl PageStore {
     /// snapshot's map, from which free segments are read.
     pub(crate) fn allocate(&mut self, map: &[u8], pages: usize) -> Result<PageId> {
         let id = self.allocate_number(map, pages)?;
-        self.record_dirty(id, vec![0u8; pages * self.page_size].into_boxed_slice());
+        let buffer = if pages == 1 {
+            self.page_buffer(|buffer| buffer.fill(0))
+        } else {
+            vec![0u8; pages * self.page_size].into_boxed_slice()
+        };
+        self.record_dirty(id, buffer);
         Ok(id)
     }
 
@@ -144,7 +172,8 @@ impl PageStore {
     pub(crate) fn allocate_consecutive(&mut self, map: &[u8], pages: usize) -> Result<PageId> {
         let first = self.allocate_number(map, pages)?;
         for id in first..first + pages as u64 {
-            self.record_dirty(id, vec![0u8; self.page_size].into_boxed_slice());
+            let buffer = self.page_buffer(|buffer| buffer.fill(0));
+            self.record_dirty(id, buffer);
         }
         Ok(first)
     }
@@ -165,6 +194,22 @@ impl PageStore {
             }
         };
         Ok(id)
+    }
+
+    /// A page-sized buffer filled by `fill`: a spare one if there is one (memory this process
+    /// has used already costs less than fresh memory), else a new one.
+    fn page_buffer(&mut self, fill: impl FnOnce(&mut [u8])) -> Box<[u8]> {
+        match self.spare.0.pop() {
+            Some(mut buffer) => {
+                fill(&mut buffer);
+                buffer
+            }
+            None => {
+                let mut buffer = vec![0u8; self.page_size].into_boxed_slice();
+                fill(&mut buffer);
+                buffer
+            }
+        }
     }
 
     fn record_dirty(&mut self, id: PageId, buffer: Box<[u8]>) {
@@ -211,7 +256,9 @@ impl PageStore {
     fn read_segment(&mut self, map: &[u8], segment: PageId) -> Result<()> {
         let page = read_committed(map, self.page_size, self.committed_page_count, segment, 1)?;
         let pages = free_segment::read(page, segment, self.committed_page_count)?;
-        if let Some(&used) = pages.iter().find(|&&page| self.dirty.contains(page)) {
+        let in_use =
+            |page: &&PageId| self.dirty.contains(**page) || self.spilled.contains_key(*page);
+        if let Some(&used) = pages.iter().find(in_use) {
             return Err(Error::corrupted(
                 segment,
                 format!("free segment lists page {used}, which this transaction uses"),
@@ -227,15 +274,29 @@ impl PageStore {
         Ok(())
     }
 
-    /// Makes `id` writable: a dirty page is returned as is; a committed page is copied to a
-    /// new page, which is returned, and the old number is freed.
+    /// Makes `id` writable: a dirty page is returned as is, and so is a spilled one, read
+    /// back into a buffer; a committed page is copied to a new page, which is returned, and
+    /// the old number is freed.
     pub(crate) fn touch(&mut self, map: &[u8], id: PageId) -> Result<PageId> {
         if self.dirty.contains(id) {
             return Ok(id);
         }
-        // One allocation and one copy: the copy becomes the new page's buffer.
-        let mut copy: Box<[u8]> =
-            read_committed(map, self.page_size, self.page_count, id, 1)?.into();
+        if let Some(&pages) = self.spilled.get(&id) {
+            // This transaction's own page: no snapshot sees it, so it keeps its number.
+            let bytes = read_committed(map, self.page_size, self.page_count, id, pages as usize)?;
+            let buffer = if pages == 1 {
+                self.page_buffer(|buffer| buffer.copy_from_slice(bytes))
+            } else {
+                bytes.into()
+            };
+            self.spilled.remove(&id);
+            self.spill_policy.returned();
+            self.record_dirty(id, buffer);
+            return Ok(id);
+        }
+        // One copy, into the new page's buffer.
+        let page = read_committed(map, self.page_size, self.page_count, id, 1)?;
+        let mut copy = self.page_buffer(|buffer| buffer.copy_from_slice(page));
         let new_id = self.allocate_number(map, 1)?;
         header::set_page_id(&mut copy, new_id);
         self.record_dirty(new_id, copy);
@@ -248,7 +309,12 @@ impl PageStore {
     /// freed by this transaction.
     pub(crate) fn free(&mut self, id: PageId, pages: usize) {
         let run = id..id + pages as u64;
-        if self.dirty.remove(id).is_some() {
+        let dirty = self.dirty.remove(id);
+        let own = dirty.is_some() || self.spilled.remove(&id).is_some();
+        if let Some(buffer) = dirty.filter(|buffer| buffer.len() == self.page_size) {
+            self.spare.put(buffer);
+        }
+        if own {
             // Last page first, so that a run allocated just before the pool's current run
             // rejoins it whole.
             for page in run.rev() {
@@ -280,13 +346,82 @@ impl PageStore {
     }
 
     /// The number of dirty buffers (pages and overflow runs) and their bytes: what a commit
-    /// would list as unsynced runs.
+    /// would list as unsynced runs, if nothing was spilled.
     pub(crate) fn dirty_size(&self) -> (usize, usize) {
         self.dirty.size()
     }
 
-    /// Seals and writes every dirty page in page order, contiguous pages together in writes
-    /// of at most [`WRITE_BYTES_MAX`]. With `record_runs`, returns each buffer written (its
+    /// Whether this transaction has written pages to the file before commit.
+    pub(crate) fn has_spilled(&self) -> bool {
+        !self.spilled.is_empty()
+    }
+
+    /// Spills pages if the dirty ones take more memory than the spill policy (`spill.rs`)
+    /// allows now, never more than `limit_bytes`. Called between changes, when no page is
+    /// held by a change in progress.
+    pub(crate) fn spill_if_needed(
+        &mut self,
+        io: &dyn PageIo,
+        start_writeback: bool,
+        limit_bytes: usize,
+    ) -> std::io::Result<()> {
+        if let Some(keep) = self
+            .spill_policy
+            .keep_bytes(self.dirty.size().1, limit_bytes)
+        {
+            let written = self.spill(io, start_writeback, keep)?;
+            self.spill_policy.spilled(written);
+        }
+        Ok(())
+    }
+
+    /// Bounds this transaction's memory: seals and writes dirty leaf pages and overflow runs
+    /// to their places in the file, lowest page numbers first, until at most `keep_bytes` of
+    /// dirty buffers remain, and reuses their buffers. Returns how many it wrote. Branch pages stay in memory: every
+    /// change passes through them. Written pages are read from the map from then on.
+    ///
+    /// Safe for every snapshot: the pages written were allocated by this transaction, so no
+    /// meta names them (invariant 2). A page written and then changed again is written again
+    /// by commit (or by a later spill), which makes the first write cost nothing but time.
+    /// On error nothing is recorded as spilled: the buffers stay and the map is not read at
+    /// pages that may not have reached the file.
+    ///
+    /// Only a top-level transaction may spill: a nested one could overwrite a page its
+    /// parent spilled, which the parent would read back after the child aborts.
+    fn spill(
+        &mut self,
+        io: &dyn PageIo,
+        start_writeback: bool,
+        keep_bytes: usize,
+    ) -> std::io::Result<usize> {
+        let mut excess = self.dirty.size().1.saturating_sub(keep_bytes);
+        let mut chosen = Vec::new();
+        for (id, buffer) in self.dirty.iter_mut() {
+            if excess == 0 {
+                break;
+            }
+            if header::kind(buffer) == Some(PageKind::Branch) {
+                continue;
+            }
+            header::seal(buffer);
+            excess = excess.saturating_sub(buffer.len());
+            chosen.push(id);
+        }
+        self.write_in_order(io, start_writeback, &chosen)?;
+        let count = chosen.len();
+        for id in chosen {
+            let buffer = self.dirty.remove(id).expect("a chosen page is dirty");
+            let pages = buffer.len() / self.page_size;
+            self.spilled.insert(id, pages as u32);
+            if pages == 1 {
+                self.spare.put(buffer);
+            }
+        }
+        Ok(count)
+    }
+
+    /// Seals and writes every dirty page in page order (through
+    /// [`OrderedWriter`], contiguous pages together). With `record_runs`, returns each buffer written (its
     /// first page, pages and checksum), for a meta to list; else an empty list.
     pub(crate) fn write_dirty(
         &mut self,
@@ -295,11 +430,7 @@ impl PageStore {
         record_runs: bool,
     ) -> std::io::Result<Vec<UnsyncedRun>> {
         let mut runs = Vec::new();
-        let page_size = self.page_size as u64;
-        let mut run: Vec<&[u8]> = Vec::new();
-        let (mut run_start, mut run_end, mut run_bytes) = (0u64, 0u64, 0usize);
-        // Pages written since writeback was last started: from `unsent_start` (a page id) on.
-        let (mut unsent_start, mut unsent_bytes) = (None::<u64>, 0usize);
+        let mut ids = Vec::with_capacity(self.dirty.size().0);
         for (id, buffer) in self.dirty.iter_mut() {
             debug_assert!(buffer.len() >= PAGE_HEADER_SIZE);
             header::seal(buffer);
@@ -311,32 +442,25 @@ impl PageStore {
                     checksum: header::recorded_checksum(buffer),
                 });
             }
-            for (index, page) in buffer.chunks(page_size as usize).enumerate() {
-                let id = id + index as u64;
-                if !run.is_empty() && (id != run_end || run_bytes >= WRITE_BYTES_MAX) {
-                    io.write_pages_at(run_start * page_size, &run)?;
-                    let first_unsent = *unsent_start.get_or_insert(run_start);
-                    unsent_bytes += run_bytes;
-                    run.clear();
-                    run_bytes = 0;
-                    if start_writeback && unsent_bytes >= WRITEBACK_BATCH_BYTES {
-                        let span = (run_end - first_unsent) * page_size;
-                        io.start_writeback(first_unsent * page_size, span)?;
-                        (unsent_start, unsent_bytes) = (None, 0);
-                    }
-                }
-                if run.is_empty() {
-                    run_start = id;
-                }
-                run.push(page);
-                run_bytes += page.len();
-                run_end = id + 1;
-            }
+            ids.push(id);
         }
-        if !run.is_empty() {
-            io.write_pages_at(run_start * page_size, &run)?;
-        }
+        self.write_in_order(io, start_writeback, &ids)?;
         Ok(runs)
+    }
+
+    /// Writes the (sealed) dirty buffers of `ids`, ascending.
+    fn write_in_order(
+        &self,
+        io: &dyn PageIo,
+        start_writeback: bool,
+        ids: &[PageId],
+    ) -> std::io::Result<()> {
+        let mut writer = OrderedWriter::new(io, self.page_size, start_writeback);
+        for &id in ids {
+            let buffer = self.dirty.get(id).expect("a listed page is dirty");
+            writer.add(id, buffer)?;
+        }
+        writer.finish()
     }
 }
 
@@ -363,6 +487,7 @@ pub(crate) fn read_committed(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::page::ordered_write::WRITEBACK_BATCH_BYTES;
     use std::sync::Mutex;
 
     /// A [`PageIo`] that records which pages were written and which writebacks were started.
@@ -502,6 +627,152 @@ mod tests {
         );
         assert!(header::checksum_matches(store.dirty.get(run).unwrap()));
         assert!(store.write_dirty(&io, false, false).unwrap().is_empty());
+    }
+
+    /// A [`PageIo`] over a file in memory, which the tests pass as the map.
+    struct MemoryIo(Mutex<Vec<u8>>);
+
+    impl PageIo for MemoryIo {
+        fn write_at(&self, offset: u64, bytes: &[u8]) -> std::io::Result<()> {
+            let mut file = self.0.lock().unwrap();
+            let start = offset as usize;
+            file[start..start + bytes.len()].copy_from_slice(bytes);
+            Ok(())
+        }
+        fn write_durably(&self, offset: u64, bytes: &[u8]) -> std::io::Result<()> {
+            self.write_at(offset, bytes)
+        }
+        fn sync_data(&self) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn sync_all(&self) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn set_len(&self, _: u64) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn file_len(&self) -> std::io::Result<u64> {
+            Ok(self.0.lock().unwrap().len() as u64)
+        }
+    }
+
+    #[test]
+    fn a_spill_writes_the_lowest_leaves_and_runs_and_keeps_branches() {
+        let page_size = 512;
+        let io = MemoryIo(Mutex::new(vec![0; page_size * 64]));
+        let mut store = PageStore::new(page_size, 3, 2, 64 * page_size, Reusable::default());
+        let map = io.0.lock().unwrap().clone();
+        let branch = store.allocate(&map, 1).unwrap();
+        header::init(store.page_mut(branch), PageKind::Branch, branch);
+        let leaves: Vec<PageId> = (0..4)
+            .map(|n| {
+                let id = store.allocate(&map, 1).unwrap();
+                header::init(store.page_mut(id), PageKind::Leaf, id);
+                store.page_mut(id)[100] = n + 1;
+                id
+            })
+            .collect();
+        let run = store.allocate(&map, 3).unwrap();
+        header::init(store.page_mut(run), PageKind::Overflow, run);
+        store.page_mut(run)[1000] = 9;
+        // 8 pages dirty; keep at most 6: the branch stays, the two lowest leaves go.
+        assert_eq!(store.spill(&io, false, 6 * page_size).unwrap(), 2);
+        assert_eq!(store.dirty_size(), (4, 6 * page_size));
+        assert!(store.has_spilled());
+        let map = io.0.lock().unwrap().clone();
+        for (n, &leaf) in leaves.iter().enumerate() {
+            assert_eq!(store.read(&map, leaf, 1).unwrap()[100], n as u8 + 1);
+        }
+        let written = &map[leaves[0] as usize * page_size..][..page_size];
+        assert!(header::checksum_matches(written), "sealed before writing");
+        // Keep nothing: everything but the branch, the run whole.
+        assert_eq!(store.spill(&io, false, 0).unwrap(), 3);
+        assert_eq!(store.dirty_size(), (1, page_size));
+        let map = io.0.lock().unwrap().clone();
+        assert_eq!(store.read(&map, run, 3).unwrap()[1000], 9);
+        // Touching a spilled page reads it back under its own number; nothing is freed.
+        assert_eq!(store.touch(&map, leaves[1]).unwrap(), leaves[1]);
+        store.page_mut(leaves[1])[100] = 42;
+        assert_eq!(store.read(&map, leaves[1], 1).unwrap()[100], 42);
+        assert_eq!(
+            map[leaves[1] as usize * page_size + 100],
+            2,
+            "the file is as spilled"
+        );
+        assert!(store.freed().is_empty());
+        // Freeing spilled pages gives them back to the pool, like dirty ones.
+        store.free(run, 3);
+        store.free(leaves[0], 1);
+        assert_eq!(store.pool(), vec![leaves[0], run, run + 1, run + 2]);
+        assert!(store.freed().is_empty());
+        // Commit writes what is still dirty, over the spilled copy.
+        store.write_dirty(&io, false, false).unwrap();
+        assert_eq!(
+            io.0.lock().unwrap()[leaves[1] as usize * page_size + 100],
+            42
+        );
+    }
+
+    #[test]
+    fn a_failed_spill_keeps_every_page_in_memory() {
+        struct FailingIo;
+        impl PageIo for FailingIo {
+            fn write_at(&self, _: u64, _: &[u8]) -> std::io::Result<()> {
+                Err(std::io::Error::from_raw_os_error(libc::ENOSPC))
+            }
+            fn write_durably(&self, _: u64, _: &[u8]) -> std::io::Result<()> {
+                Err(std::io::Error::from_raw_os_error(libc::ENOSPC))
+            }
+            fn sync_data(&self) -> std::io::Result<()> {
+                Ok(())
+            }
+            fn sync_all(&self) -> std::io::Result<()> {
+                Ok(())
+            }
+            fn set_len(&self, _: u64) -> std::io::Result<()> {
+                Ok(())
+            }
+            fn file_len(&self) -> std::io::Result<u64> {
+                Ok(0)
+            }
+        }
+        let page_size = 512;
+        let mut store = PageStore::new(page_size, 3, 2, 64 * page_size, Reusable::default());
+        let leaf = store.allocate(&[], 1).unwrap();
+        header::init(store.page_mut(leaf), PageKind::Leaf, leaf);
+        assert!(store.spill(&FailingIo, false, 0).is_err());
+        assert!(!store.has_spilled());
+        assert_eq!(store.dirty_size(), (1, page_size));
+        assert!(
+            store.read(&[], leaf, 1).is_ok(),
+            "read from memory, not the map"
+        );
+    }
+
+    #[test]
+    fn spilling_follows_the_policy_and_counts_pages_that_come_back() {
+        let page_size = 512;
+        let io = MemoryIo(Mutex::new(vec![0; page_size * 64]));
+        let mut store = PageStore::new(page_size, 3, 2, 64 * page_size, Reusable::default());
+        let leaves: Vec<PageId> = (0..16)
+            .map(|_| {
+                let id = store.allocate(&[], 1).unwrap();
+                header::init(store.page_mut(id), PageKind::Leaf, id);
+                id
+            })
+            .collect();
+        store.spill_if_needed(&io, false, 16 * page_size).unwrap();
+        assert!(!store.has_spilled(), "at the limit");
+        // Past an 8-page limit: down to seven eighths of it, 7 pages.
+        store.spill_if_needed(&io, false, 8 * page_size).unwrap();
+        assert_eq!(store.dirty_size().0, 7);
+        let map = io.0.lock().unwrap().clone();
+        for &leaf in &leaves[..3] {
+            store.touch(&map, leaf).unwrap();
+        }
+        // Three of nine came back: the policy doubles the threshold, but the limit holds.
+        store.spill_if_needed(&io, false, 8 * page_size).unwrap();
+        assert_eq!(store.dirty_size().0, 7);
     }
 
     #[test]

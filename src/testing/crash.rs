@@ -63,6 +63,9 @@ pub struct CrashCase<'a> {
     pub kind: CrashKind,
     /// Chooses which unsynced writes survive.
     pub seed: u64,
+    /// The environment's [`EnvOpenOptions::txn_memory_max`], if not the default: a small one
+    /// makes transactions spill pages before their commit.
+    pub txn_memory_max: Option<usize>,
 }
 
 struct Execution {
@@ -79,6 +82,9 @@ fn options(case: &CrashCase<'_>) -> EnvOpenOptions {
         .page_size(case.page_size)
         .map_size(256 << 20)
         .max_dbs(8);
+    if let Some(bytes) = case.txn_memory_max {
+        options.txn_memory_max(bytes);
+    }
     // SAFETY: the flags only choose what a crash may lose, which this runner checks.
     unsafe { options.flags(case.flags) };
     options
@@ -92,7 +98,7 @@ fn execute(dir: &Path, case: &CrashCase<'_>, fault: Fault) -> Result<Execution, 
         .map_err(|e| failed("open", e))?;
     let mut states: Vec<Model> = vec![vec![BTreeMap::new(); DATABASE_NAMES.len()]];
     let mut in_flight = None;
-    for ops in case.transactions {
+    'transactions: for ops in case.transactions {
         let mut working = states.last().expect("never empty").clone();
         let mut wtxn = env.write_txn().map_err(|e| failed("write_txn", e))?;
         let mut dbs = Vec::new();
@@ -117,7 +123,12 @@ fn execute(dir: &Path, case: &CrashCase<'_>, fault: Fault) -> Result<Execution, 
                     dbs[*db].clear(&mut wtxn)
                 }
             };
-            result.map_err(|e| failed(&format!("{op:?}"), e))?;
+            match result {
+                Ok(()) => {}
+                // The crash came while the transaction spilled pages: it never committed.
+                Err(crate::Error::Io(_)) if disk.crashed() => break 'transactions,
+                Err(error) => return Err(failed(&format!("{op:?}"), error)),
+            }
         }
         match wtxn.commit() {
             Ok(()) => states.push(working),

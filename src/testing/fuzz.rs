@@ -219,7 +219,8 @@ fn exercise(dir: &std::path::Path) -> Result<()> {
 /// Decodes a workload and a crash point from the input, runs it on a simulated disk, and
 /// panics if a guarantee breaks (see [`run_crash_case`]).
 ///
-/// Input: byte 0 picks the sync mode, bytes 1-2 the crash point (0: none), byte 3 the seed of
+/// Input: byte 0 picks the sync mode and whether transactions spill pages before commit (a
+/// small transaction memory limit), bytes 1-2 the crash point (0: none), byte 3 the seed of
 /// which unsynced writes survive; then 4-byte ops `[code, db, key, length]`.
 pub fn ops(data: &[u8]) {
     if data.len() < 4 {
@@ -264,6 +265,8 @@ pub fn ops(data: &[u8]) {
         page_size: 512,
         kind,
         seed: data[3] as u64,
+        // Half the cases spill: a transaction memory limit of two to nine 512-byte pages.
+        txn_memory_max: (data[0] / 3 % 2 == 1).then(|| 1024 + 512 * (data[0] as usize / 6 % 8)),
     };
     let crash_at = if crash_point == 0 {
         None

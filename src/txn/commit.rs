@@ -143,10 +143,12 @@ impl RwTxn<'_> {
         // One sync for the pages and the meta together when the meta can list every page
         // written (and open can verify them cheaply), the file keeps its length, and the
         // commit this one builds on is durable: after a power loss the meta is then either
-        // whole with all its pages, or ignored in favour of that commit (`page/meta.rs`).
+        // whole with all its pages, or ignored in favour of that commit (`page/meta.rs`). A
+        // transaction that spilled pages wrote more than its dirty pages: two syncs.
         let (dirty_buffers, dirty_bytes) = state.store.dirty_size();
         let one_sync = sync_meta
             && !grew
+            && !state.store.has_spilled()
             && env.readers.durable_txn_id() >= txn_id - 1
             && dirty_buffers <= meta::unsynced_runs_capacity(page_size)
             && dirty_bytes as u64 <= meta::UNSYNCED_BYTES_MAX;

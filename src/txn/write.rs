@@ -165,6 +165,8 @@ impl<'e> RwTxn<'e> {
         }
         let mut tree = self.txn.tree(dbi)?;
         let before = tree;
+        let env = self.txn.env;
+        let nested = self.parent.is_some();
         let RoTxn {
             snapshot,
             write,
@@ -186,6 +188,19 @@ impl<'e> RwTxn<'e> {
                         changed: true,
                         deleted: false,
                     });
+                }
+                // Between changes no page is held by a change in progress, so any may be
+                // written out. Not in a nested transaction (`PageStore::spill`).
+                let start_writeback = !env.flags.contains(EnvFlags::NO_SYNC);
+                if !nested {
+                    let spilled =
+                        state
+                            .store
+                            .spill_if_needed(&*env.io, start_writeback, env.txn_memory_max);
+                    if let Err(error) = spilled {
+                        state.failed = true;
+                        return Err(Error::Io(error));
+                    }
                 }
             }
             // Checked before anything was touched: nothing changed.

@@ -25,6 +25,18 @@ fn open_on(dir: &Path, disk: &std::sync::Arc<SimulatedDisk>) -> Env {
     }
 }
 
+fn open_spilling_on(dir: &Path, disk: &std::sync::Arc<SimulatedDisk>) -> Env {
+    unsafe {
+        EnvOpenOptions::new()
+            .map_size(1 << 30)
+            .page_size(PAGE)
+            .txn_memory_max(4 * PAGE)
+            .page_io(disk.factory())
+            .open(dir)
+            .unwrap()
+    }
+}
+
 fn open(dir: &Path) -> Env {
     unsafe {
         EnvOpenOptions::new()
@@ -187,4 +199,53 @@ fn a_one_sync_commit_whose_pages_did_not_all_reach_the_disk_is_ignored() {
         assert_eq!(read_value(&env, &7u32.to_be_bytes()).unwrap(), b"first");
         common::assert_sound(&env);
     }
+}
+
+#[test]
+fn a_small_commit_that_spilled_syncs_twice_and_lists_nothing() {
+    // Its meta could not list the spilled pages, so a power loss could keep the meta and
+    // lose one of them (invariant 14).
+    let scattered_changes = |env: &Env, db: Database<Bytes, Bytes>, round: u8| {
+        let mut wtxn = env.write_txn().unwrap();
+        for key in (0..20_000u32).step_by(2_000) {
+            db.put(&mut wtxn, &key.to_be_bytes(), &[round; 100])
+                .unwrap();
+        }
+        wtxn.commit().unwrap();
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let disk = SimulatedDisk::new(Fault::Never);
+    let env = open_on(dir.path(), &disk);
+    let db = main_db(&env);
+    let mut wtxn = env.write_txn().unwrap();
+    for key in 0..20_000u32 {
+        db.put(&mut wtxn, &key.to_be_bytes(), &[1; 100]).unwrap();
+    }
+    wtxn.commit().unwrap();
+    put(&env, db, b"grow", &[0; 3000]); // gives the file slack
+    for round in 2..5 {
+        scattered_changes(&env, db, round); // pages freed for the next ones
+    }
+    // Ten changed leaves and their branches: without spilling, one sync.
+    assert_eq!(syncs_of(&disk, || scattered_changes(&env, db, 5)), 1);
+    assert!(!newest_meta(dir.path()).1.is_empty());
+    drop(env);
+    // The same with a memory limit of four pages: the transaction spills, so two syncs.
+    let env = open_spilling_on(dir.path(), &disk);
+    scattered_changes(&env, db_of(&env), 6); // the first commit after opening syncs twice
+    assert_eq!(
+        syncs_of(&disk, || scattered_changes(&env, db_of(&env), 7)),
+        2
+    );
+    assert!(newest_meta(dir.path()).1.is_empty());
+    let rtxn = env.read_txn().unwrap();
+    assert_eq!(
+        db_of(&env).get(&rtxn, &2_000u32.to_be_bytes()).unwrap(),
+        Some(&[7; 100][..])
+    );
+}
+
+fn db_of(env: &Env) -> Database<Bytes, Bytes> {
+    let rtxn = env.read_txn().unwrap();
+    env.open_database(&rtxn, None).unwrap().unwrap()
 }

@@ -159,7 +159,7 @@ impl PageStore {
     pub(crate) fn allocate(&mut self, map: &[u8], pages: usize) -> Result<PageId> {
         let id = self.allocate_number(map, pages)?;
         let buffer = if pages == 1 {
-            self.page_buffer(|buffer| buffer.fill(0))
+            self.zeroed_page()
         } else {
             vec![0u8; pages * self.page_size].into_boxed_slice()
         };
@@ -172,7 +172,7 @@ impl PageStore {
     pub(crate) fn allocate_consecutive(&mut self, map: &[u8], pages: usize) -> Result<PageId> {
         let first = self.allocate_number(map, pages)?;
         for id in first..first + pages as u64 {
-            let buffer = self.page_buffer(|buffer| buffer.fill(0));
+            let buffer = self.zeroed_page();
             self.record_dirty(id, buffer);
         }
         Ok(first)
@@ -196,19 +196,26 @@ impl PageStore {
         Ok(id)
     }
 
-    /// A page-sized buffer filled by `fill`: a spare one if there is one (memory this process
-    /// has used already costs less than fresh memory), else a new one.
-    fn page_buffer(&mut self, fill: impl FnOnce(&mut [u8])) -> Box<[u8]> {
+    /// A zeroed page-sized buffer: a spare one if there is one (memory this process has used
+    /// already costs less than fresh memory), else a new one.
+    fn zeroed_page(&mut self) -> Box<[u8]> {
         match self.spare.0.pop() {
             Some(mut buffer) => {
-                fill(&mut buffer);
+                buffer.fill(0);
                 buffer
             }
-            None => {
-                let mut buffer = vec![0u8; self.page_size].into_boxed_slice();
-                fill(&mut buffer);
+            None => vec![0u8; self.page_size].into_boxed_slice(),
+        }
+    }
+
+    /// A page-sized buffer holding a copy of `page`, spare if there is one.
+    fn page_copy(&mut self, page: &[u8]) -> Box<[u8]> {
+        match self.spare.0.pop() {
+            Some(mut buffer) => {
+                buffer.copy_from_slice(page);
                 buffer
             }
+            None => page.into(),
         }
     }
 
@@ -285,7 +292,7 @@ impl PageStore {
             // This transaction's own page: no snapshot sees it, so it keeps its number.
             let bytes = read_committed(map, self.page_size, self.page_count, id, pages as usize)?;
             let buffer = if pages == 1 {
-                self.page_buffer(|buffer| buffer.copy_from_slice(bytes))
+                self.page_copy(bytes)
             } else {
                 bytes.into()
             };
@@ -296,7 +303,7 @@ impl PageStore {
         }
         // One copy, into the new page's buffer.
         let page = read_committed(map, self.page_size, self.page_count, id, 1)?;
-        let mut copy = self.page_buffer(|buffer| buffer.copy_from_slice(page));
+        let mut copy = self.page_copy(page);
         let new_id = self.allocate_number(map, 1)?;
         header::set_page_id(&mut copy, new_id);
         self.record_dirty(new_id, copy);
@@ -629,12 +636,32 @@ mod tests {
         assert!(store.write_dirty(&io, false, false).unwrap().is_empty());
     }
 
-    /// A [`PageIo`] over a file in memory, which the tests pass as the map.
-    struct MemoryIo(Mutex<Vec<u8>>);
+    /// A [`PageIo`] over a file in memory, which the tests pass as the map; with `full`,
+    /// every write fails as on a full disk.
+    struct MemoryIo {
+        file: Mutex<Vec<u8>>,
+        full: bool,
+    }
+
+    impl MemoryIo {
+        fn new(bytes: usize) -> MemoryIo {
+            MemoryIo {
+                file: Mutex::new(vec![0; bytes]),
+                full: false,
+            }
+        }
+
+        fn map(&self) -> Vec<u8> {
+            self.file.lock().unwrap().clone()
+        }
+    }
 
     impl PageIo for MemoryIo {
         fn write_at(&self, offset: u64, bytes: &[u8]) -> std::io::Result<()> {
-            let mut file = self.0.lock().unwrap();
+            if self.full {
+                return Err(std::io::Error::from_raw_os_error(libc::ENOSPC));
+            }
+            let mut file = self.file.lock().unwrap();
             let start = offset as usize;
             file[start..start + bytes.len()].copy_from_slice(bytes);
             Ok(())
@@ -652,16 +679,16 @@ mod tests {
             Ok(())
         }
         fn file_len(&self) -> std::io::Result<u64> {
-            Ok(self.0.lock().unwrap().len() as u64)
+            Ok(self.file.lock().unwrap().len() as u64)
         }
     }
 
     #[test]
     fn a_spill_writes_the_lowest_leaves_and_runs_and_keeps_branches() {
         let page_size = 512;
-        let io = MemoryIo(Mutex::new(vec![0; page_size * 64]));
+        let io = MemoryIo::new(page_size * 64);
         let mut store = PageStore::new(page_size, 3, 2, 64 * page_size, Reusable::default());
-        let map = io.0.lock().unwrap().clone();
+        let map = io.map();
         let branch = store.allocate(&map, 1).unwrap();
         header::init(store.page_mut(branch), PageKind::Branch, branch);
         let leaves: Vec<PageId> = (0..4)
@@ -679,7 +706,7 @@ mod tests {
         assert_eq!(store.spill(&io, false, 6 * page_size).unwrap(), 2);
         assert_eq!(store.dirty_size(), (4, 6 * page_size));
         assert!(store.has_spilled());
-        let map = io.0.lock().unwrap().clone();
+        let map = io.map();
         for (n, &leaf) in leaves.iter().enumerate() {
             assert_eq!(store.read(&map, leaf, 1).unwrap()[100], n as u8 + 1);
         }
@@ -688,7 +715,7 @@ mod tests {
         // Keep nothing: everything but the branch, the run whole.
         assert_eq!(store.spill(&io, false, 0).unwrap(), 3);
         assert_eq!(store.dirty_size(), (1, page_size));
-        let map = io.0.lock().unwrap().clone();
+        let map = io.map();
         assert_eq!(store.read(&map, run, 3).unwrap()[1000], 9);
         // Touching a spilled page reads it back under its own number; nothing is freed.
         assert_eq!(store.touch(&map, leaves[1]).unwrap(), leaves[1]);
@@ -707,40 +734,20 @@ mod tests {
         assert!(store.freed().is_empty());
         // Commit writes what is still dirty, over the spilled copy.
         store.write_dirty(&io, false, false).unwrap();
-        assert_eq!(
-            io.0.lock().unwrap()[leaves[1] as usize * page_size + 100],
-            42
-        );
+        assert_eq!(io.map()[leaves[1] as usize * page_size + 100], 42);
     }
 
     #[test]
     fn a_failed_spill_keeps_every_page_in_memory() {
-        struct FailingIo;
-        impl PageIo for FailingIo {
-            fn write_at(&self, _: u64, _: &[u8]) -> std::io::Result<()> {
-                Err(std::io::Error::from_raw_os_error(libc::ENOSPC))
-            }
-            fn write_durably(&self, _: u64, _: &[u8]) -> std::io::Result<()> {
-                Err(std::io::Error::from_raw_os_error(libc::ENOSPC))
-            }
-            fn sync_data(&self) -> std::io::Result<()> {
-                Ok(())
-            }
-            fn sync_all(&self) -> std::io::Result<()> {
-                Ok(())
-            }
-            fn set_len(&self, _: u64) -> std::io::Result<()> {
-                Ok(())
-            }
-            fn file_len(&self) -> std::io::Result<u64> {
-                Ok(0)
-            }
-        }
         let page_size = 512;
         let mut store = PageStore::new(page_size, 3, 2, 64 * page_size, Reusable::default());
         let leaf = store.allocate(&[], 1).unwrap();
         header::init(store.page_mut(leaf), PageKind::Leaf, leaf);
-        assert!(store.spill(&FailingIo, false, 0).is_err());
+        let full = MemoryIo {
+            full: true,
+            ..MemoryIo::new(64 * page_size)
+        };
+        assert!(store.spill(&full, false, 0).is_err());
         assert!(!store.has_spilled());
         assert_eq!(store.dirty_size(), (1, page_size));
         assert!(
@@ -752,7 +759,7 @@ mod tests {
     #[test]
     fn spilling_follows_the_policy_and_counts_pages_that_come_back() {
         let page_size = 512;
-        let io = MemoryIo(Mutex::new(vec![0; page_size * 64]));
+        let io = MemoryIo::new(page_size * 64);
         let mut store = PageStore::new(page_size, 3, 2, 64 * page_size, Reusable::default());
         let leaves: Vec<PageId> = (0..16)
             .map(|_| {
@@ -766,7 +773,7 @@ mod tests {
         // Past an 8-page limit: down to seven eighths of it, 7 pages.
         store.spill_if_needed(&io, false, 8 * page_size).unwrap();
         assert_eq!(store.dirty_size().0, 7);
-        let map = io.0.lock().unwrap().clone();
+        let map = io.map();
         for &leaf in &leaves[..3] {
             store.touch(&map, leaf).unwrap();
         }

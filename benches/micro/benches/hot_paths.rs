@@ -97,7 +97,9 @@ fn insert(c: &mut Criterion) {
                 db.put(&mut wtxn, &key(1_000), &[3u8; 100]).unwrap();
                 wtxn
             },
-            BatchSize::SmallInput,
+            // One input at a time: each input holds the writer lock, so a second setup
+            // before the first transaction is dropped would wait for it forever.
+            BatchSize::PerIteration,
         )
     });
 }

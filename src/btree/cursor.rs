@@ -4,7 +4,7 @@
 //! sit above leaf pages, and that every page number is in range, so a corrupt file yields
 //! [`Error::Corrupted`](crate::Error::Corrupted) and never an endless walk.
 
-use super::node::{Node, StoredValue};
+use super::node::{self, Node, StoredValue};
 use super::{overflow, PageSource, DEPTH_MAX};
 use crate::error::{Error, Result};
 use crate::page::meta::TreeInfo;
@@ -64,6 +64,10 @@ pub(crate) fn get<'s, S: PageSource + ?Sized>(
         Err(_) => Ok(None),
     }
 }
+
+/// How many entries from a seek's landing place on have their cells loaded ahead: a seek is
+/// usually followed by reading the entries after it.
+const SEEK_PREFETCH_CELLS: usize = 8;
 
 /// A position in a tree: one node and index per level, root first.
 ///
@@ -176,6 +180,10 @@ impl<'s, S: PageSource + ?Sized> Cursor<'s, S> {
                     Err(insert_at) => insert_at,
                 };
                 self.stack.last_mut().expect("non-empty").1 = index;
+                node.prefetch_cells(index, SEEK_PREFETCH_CELLS);
+                if index + SEEK_PREFETCH_CELLS > node.count() {
+                    self.prefetch_next_leaf();
+                }
                 return self.settle_forward();
             }
             let index = node.search_branch(key)?;
@@ -183,6 +191,25 @@ impl<'s, S: PageSource + ?Sized> Cursor<'s, S> {
             let level = self.stack.len() as u32;
             let child = self.open(level, node.child(index)?)?;
             self.stack.push((child, 0));
+        }
+    }
+
+    /// Starts loading the first lines of the leaf after the one on top of the stack, when
+    /// its parent (on the stack below it) has a next child: reading on from a seek near a
+    /// leaf's end opens it next.
+    fn prefetch_next_leaf(&self) {
+        let Some(&(parent, index)) = self.stack.len().checked_sub(2).map(|at| &self.stack[at])
+        else {
+            return;
+        };
+        if index + 1 >= parent.count() {
+            return;
+        }
+        if let Ok(page) = parent
+            .child(index + 1)
+            .and_then(|id| self.source.read(id, 1))
+        {
+            node::prefetch_head(page);
         }
     }
 

@@ -222,6 +222,15 @@ impl<'a> Node<'a> {
         }
     }
 
+    /// Starts loading the cells of entries `from..from + count` (those past the end are
+    /// skipped), for a cursor that is about to read them one after another: their cells lie
+    /// anywhere in the page, so reading them in order would wait for one miss at a time.
+    pub(crate) fn prefetch_cells(&self, from: usize, count: usize) {
+        for index in from..(from + count).min(self.count) {
+            crate::os::prefetch(self.page.get(self.slot(index)..).unwrap_or_default());
+        }
+    }
+
     /// Corruption found in this page. Out of line and cold, so the search loops stay small.
     #[cold]
     #[inline(never)]
@@ -449,6 +458,12 @@ fn upper(page: &[u8]) -> usize {
 
 fn slot(page: &[u8], index: usize) -> usize {
     read_u16(page, SLOTS_OFFSET + SLOT_SIZE * index) as usize
+}
+
+/// Starts loading the header and the start of the slot array of a page about to be opened.
+pub(crate) fn prefetch_head(page: &[u8]) {
+    crate::os::prefetch(page);
+    crate::os::prefetch(page.get(CACHE_LINE..).unwrap_or_default());
 }
 
 /// Free bytes between the slot array and the cells.

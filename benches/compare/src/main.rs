@@ -376,13 +376,19 @@ fn main() {
     eprintln!("scale {scale}; fsync latency {fsync:?}");
 
     // Engines take turns, run after run, so that a noisy stretch hits all of them; each cell
-    // is the median of the runs.
+    // is the median of the runs. The engine that goes first changes from run to run: the
+    // first workloads of a process run slower here (memory the virtual machine has not
+    // touched lately), and a fixed order would give that to one engine every time.
     let (mut arbor, mut lmdb, mut redb) = (Vec::new(), Vec::new(), Vec::new());
     for round in 1..=runs {
         eprintln!("run {round} of {runs}");
-        arbor.push(run::<ArborEngine>(&plan, &base));
-        lmdb.push(run::<HeedEngine>(&plan, &base));
-        redb.push(run::<RedbEngine>(&plan, &base));
+        for turn in 0..3 {
+            match (round - 1 + turn) % 3 {
+                0 => arbor.push(run::<ArborEngine>(&plan, &base)),
+                1 => lmdb.push(run::<HeedEngine>(&plan, &base)),
+                _ => redb.push(run::<RedbEngine>(&plan, &base)),
+            }
+        }
     }
     let (mut arbor, mut lmdb, mut redb) = (median(arbor), median(lmdb), median(redb));
     // Memory: one probe per engine, each in a process of its own.

@@ -227,8 +227,15 @@ impl<'a> Node<'a> {
     /// anywhere in the page, so reading them in order would wait for one miss at a time.
     pub(crate) fn prefetch_cells(&self, from: usize, count: usize) {
         for index in from..(from + count).min(self.count) {
-            crate::os::prefetch(self.page.get(self.slot(index)..).unwrap_or_default());
+            self.prefetch_cell(index);
         }
+    }
+
+    /// Starts loading the cell of entry `index` (nothing past the slot array: a prefetch of
+    /// the page's end is harmless).
+    #[inline(always)]
+    fn prefetch_cell(&self, index: usize) {
+        crate::os::prefetch(self.page.get(self.slot(index)..).unwrap_or_default());
     }
 
     /// Corruption found in this page. Out of line and cold, so the search loops stay small.
@@ -365,7 +372,7 @@ impl<'a> Node<'a> {
             middle + 1 + (high - middle - 1) / 2,
         ] {
             if next != middle {
-                crate::os::prefetch(self.page.get(self.slot(next)..).unwrap_or_default());
+                self.prefetch_cell(next);
             }
         }
     }

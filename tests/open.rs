@@ -376,3 +376,50 @@ fn read_only_environments_refuse_writes() {
     };
     assert!(result.is_err());
 }
+
+/// The lines of this process's memory mappings that map a file in `dir`.
+fn mappings_of(dir: &Path) -> Vec<String> {
+    let maps = fs::read_to_string("/proc/self/maps").unwrap();
+    let dir = dir.canonicalize().unwrap();
+    let dir = dir.to_str().unwrap();
+    maps.lines()
+        .filter(|line| line.contains(dir))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn closing_an_environment_unmaps_it_even_after_threads_read_from_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = open(dir.path());
+    let mut wtxn = env.write_txn().unwrap();
+    let db = env.create_database::<Str, Str>(&mut wtxn, None).unwrap();
+    db.put(&mut wtxn, "key", "value").unwrap();
+    wtxn.commit().unwrap();
+    // Read on this thread and on one that outlives the environment: each thread remembers
+    // the snapshot it read, which must not keep the map mapped.
+    assert_eq!(
+        db.get(&env.read_txn().unwrap(), "key").unwrap(),
+        Some("value")
+    );
+    let (read, has_read) = std::sync::mpsc::channel();
+    let (exit, may_exit) = std::sync::mpsc::channel::<()>();
+    let reader_env = env.clone();
+    let reader = std::thread::spawn(move || {
+        let rtxn = reader_env.read_txn().unwrap();
+        assert_eq!(db.get(&rtxn, "key").unwrap(), Some("value"));
+        drop(rtxn);
+        drop(reader_env);
+        read.send(()).unwrap();
+        may_exit.recv().unwrap();
+    });
+    has_read.recv().unwrap();
+    assert!(
+        !mappings_of(dir.path()).is_empty(),
+        "the open environment is mapped"
+    );
+    drop(env);
+    assert_eq!(mappings_of(dir.path()), Vec::<String>::new());
+    exit.send(()).unwrap();
+    reader.join().unwrap();
+}

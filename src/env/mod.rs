@@ -7,6 +7,7 @@
 mod copy;
 mod options;
 mod registry;
+mod snapshot_cache;
 mod writer_lock;
 
 use std::fs::File;
@@ -33,6 +34,7 @@ use crate::page::meta::{self, Meta, MetaSlot, UnsyncedRun, META_SIZE_MAX};
 use crate::page::readers::ReaderTable;
 use crate::page::{PageId, TxnId};
 use crate::txn::{RoTxn, RwTxn, Snapshot};
+use snapshot_cache::SnapshotCache;
 
 /// An open environment: one data file holding the unnamed database and any number of named
 /// databases, shared by every transaction. Cloning is cheap; clones share everything, and an
@@ -103,7 +105,7 @@ pub(crate) struct EnvInner {
     pub(crate) map: RwLock<Arc<Map>>,
     /// The newest commit this process knows of, cached; readers share it when its id is the
     /// current txn id of the reader table (else another process committed since).
-    pub(crate) current: RwLock<Arc<Snapshot>>,
+    pub(crate) snapshots: SnapshotCache,
     /// The reader table, the current and durable txn ids, and the lock file, shared by every
     /// process with the environment open (see `page/readers.rs`).
     pub(crate) readers: ReaderTable,
@@ -139,15 +141,12 @@ impl EnvInner {
 
     /// Makes `snapshot` the cached newest commit unless a newer one is cached.
     pub(crate) fn cache_snapshot(&self, snapshot: &Arc<Snapshot>) {
-        let mut current = self.current.write();
-        if current.meta.txn_id < snapshot.meta.txn_id {
-            *current = snapshot.clone();
-        }
+        self.snapshots.publish(snapshot);
     }
 
     /// The newest commit this process knows of (the cached one).
     pub(crate) fn cached_meta(&self) -> Meta {
-        self.current.read().meta
+        self.snapshots.meta()
     }
 
     /// The snapshot of commit `id`: the cached one, or (another process committed it) read
@@ -155,13 +154,10 @@ impl EnvInner {
     /// since `id` was current; the caller retries with the newer id.
     #[inline]
     pub(crate) fn snapshot(&self, id: TxnId) -> Result<Option<Arc<Snapshot>>> {
-        {
-            let cached = self.current.read();
-            if cached.meta.txn_id == id {
-                return Ok(Some(cached.clone()));
-            }
+        match self.snapshots.get(id) {
+            Some(snapshot) => Ok(Some(snapshot)),
+            None => self.snapshot_from_file(id),
         }
-        self.snapshot_from_file(id)
     }
 
     /// [`snapshot`](Self::snapshot) when the cache holds another commit.

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use parking_lot::{Mutex, RwLock};
 
-use super::{registry, Env, EnvInner, WriterLock, WriterState};
+use super::{registry, Env, EnvInner, SnapshotCache, WriterLock, WriterState};
 use crate::error::{Error, Result};
 use crate::flags::EnvFlags;
 use crate::os::{os_page_size, LockFile, Map, OsFile, PageIo, PageIoFactory, Role};
@@ -337,8 +337,9 @@ impl EnvOpenOptions {
             None => Box::new(OsFile::new(io_file, (!read_only).then_some(data_path))?)
                 as Box<dyn PageIo>,
         };
+        let id = Env::next_id();
         Ok(Arc::new(EnvInner {
-            id: Env::next_id(),
+            id,
             path: path.to_path_buf(),
             registry_path: data_path.to_path_buf(),
             flags: self.flags,
@@ -347,7 +348,7 @@ impl EnvOpenOptions {
             max_dbs: self.max_dbs.unwrap_or(DEFAULT_MAX_DBS),
             io,
             file,
-            current: RwLock::new(Snapshot::new(meta, map.clone())),
+            snapshots: SnapshotCache::new(id, Snapshot::new(meta, map.clone())),
             map: RwLock::new(map),
             readers,
             writer_lock: WriterLock::default(),

@@ -5,6 +5,7 @@
 //! ([`RoTxn`](crate::RoTxn), [`RwTxn`](crate::RwTxn)) borrow it.
 
 mod copy;
+mod maps;
 mod options;
 mod registry;
 mod snapshot_cache;
@@ -34,6 +35,7 @@ use crate::page::meta::{self, Meta, MetaSlot, UnsyncedRun, META_SIZE_MAX};
 use crate::page::readers::ReaderTable;
 use crate::page::{PageId, TxnId};
 use crate::txn::{RoTxn, RwTxn, Snapshot};
+use maps::MapSet;
 use snapshot_cache::SnapshotCache;
 
 /// An open environment: one data file holding the unnamed database and any number of named
@@ -102,7 +104,9 @@ pub(crate) struct EnvInner {
     pub(crate) max_dbs: u32,
     pub(crate) io: Box<dyn PageIo>,
     pub(crate) file: File,
-    pub(crate) map: RwLock<Arc<Map>>,
+    /// Every map of the file made so far; transactions borrow theirs until the environment
+    /// closes (`env/maps.rs`).
+    pub(crate) maps: MapSet,
     /// The newest commit this process knows of, cached; readers share it when its id is the
     /// current txn id of the reader table (else another process committed since).
     pub(crate) snapshots: SnapshotCache,
@@ -140,7 +144,7 @@ impl EnvInner {
     }
 
     /// Makes `snapshot` the cached newest commit unless a newer one is cached.
-    pub(crate) fn cache_snapshot(&self, snapshot: &Arc<Snapshot>) {
+    pub(crate) fn cache_snapshot(&self, snapshot: Snapshot) {
         self.snapshots.publish(snapshot);
     }
 
@@ -153,7 +157,7 @@ impl EnvInner {
     /// from its slot in the file. `Ok(None)` when a newer commit has overwritten that slot
     /// since `id` was current; the caller retries with the newer id.
     #[inline]
-    pub(crate) fn snapshot(&self, id: TxnId) -> Result<Option<Arc<Snapshot>>> {
+    pub(crate) fn snapshot(&self, id: TxnId) -> Result<Option<Box<Snapshot>>> {
         match self.snapshots.get(id) {
             Some(snapshot) => Ok(Some(snapshot)),
             None => self.snapshot_from_file(id),
@@ -162,11 +166,12 @@ impl EnvInner {
 
     /// [`snapshot`](Self::snapshot) when the cache holds another commit.
     #[cold]
-    fn snapshot_from_file(&self, id: TxnId) -> Result<Option<Arc<Snapshot>>> {
+    fn snapshot_from_file(&self, id: TxnId) -> Result<Option<Box<Snapshot>>> {
         if let Some(meta) = self.meta_in_slot(id)? {
-            let snapshot = Snapshot::new(meta, self.map_for(&meta, false)?);
-            self.cache_snapshot(&snapshot);
-            return Ok(Some(snapshot));
+            let (map, _) = self.map_for(&meta, false)?;
+            let snapshot = Snapshot { meta, map };
+            self.cache_snapshot(snapshot);
+            return Ok(Some(Box::new(snapshot)));
         }
         if self.readers.current_txn_id() == id {
             // Nobody overwrote the slot (only commit id + 2 may, after id + 1 is current).
@@ -189,12 +194,18 @@ impl EnvInner {
         if let Some((newer, runs)) = self.meta_in_slot_with_unsynced(current + 1)? {
             if verify_meta(&self.file, &newer, &runs)? {
                 self.readers.set_current_txn_id(newer.txn_id);
-                self.cache_snapshot(&Snapshot::new(newer, self.map_for(&newer, false)?));
+                let (map, _) = self.map_for(&newer, false)?;
+                self.cache_snapshot(Snapshot { meta: newer, map });
                 return Ok(newer);
             }
         }
         let snapshot = self.snapshot(current)?;
-        snapshot.map(|snapshot| snapshot.meta).ok_or_else(|| {
+        let meta = snapshot.map(|snapshot| {
+            let meta = snapshot.meta;
+            self.snapshots.give_back(snapshot);
+            meta
+        });
+        meta.ok_or_else(|| {
             Error::corrupted(
                 current % 2,
                 "the newest meta changed while the writer lock was held",
@@ -202,26 +213,34 @@ impl EnvInner {
         })
     }
 
-    /// The map, grown first when `meta`'s pages reach past it (another process with a larger
-    /// map size grew the file). A writer also adopts a larger map size recorded in the meta,
-    /// so that it may grow the file as far as the other process could.
-    pub(crate) fn map_for(&self, meta: &Meta, adopt_map_size: bool) -> Result<Arc<Map>> {
+    /// The map for `meta` and its index: the newest one, or a new one when `meta`'s pages reach
+    /// past it (another process with a larger map size grew the file). A writer also adopts a
+    /// larger map size recorded in the meta, so that it may grow the file as far as the other
+    /// process could.
+    pub(crate) fn map_for(&self, meta: &Meta, adopt_map_size: bool) -> Result<(usize, &Map)> {
+        let round = |len: usize| len.div_ceil(self.page_size) * self.page_size;
         let needed = meta.page_count as usize * self.page_size;
+        let recorded = usize::try_from(meta.map_size).unwrap_or(usize::MAX);
         let wanted = if adopt_map_size {
-            needed.max(meta.map_size as usize)
+            needed.max(recorded)
         } else {
             needed
         };
-        let map = self.map.read().clone();
-        if map.len() >= wanted {
-            return Ok(map);
+        let newest = self.maps.newest();
+        if newest.1.len() >= wanted {
+            return Ok(newest);
         }
-        let mut slot = self.map.write();
-        if slot.len() < wanted {
-            let len = wanted.div_ceil(self.page_size) * self.page_size;
-            *slot = Arc::new(Map::new(&self.file, len)?);
+        // Maps are kept until the environment closes, so a reader maps as far as the other
+        // process may grow the file (its recorded map size), not one more map per commit
+        // that grows it; and if that much address space is refused, just what it needs.
+        let generous = round(wanted.max(recorded));
+        match self.maps.at_least(&self.file, generous) {
+            Ok(map) => Ok(map),
+            Err(_) if generous > round(wanted) => {
+                Ok(self.maps.at_least(&self.file, round(wanted))?)
+            }
+            Err(error) => Err(error.into()),
         }
-        Ok(slot.clone())
     }
 
     /// Frees the reader slots of processes that no longer run.
@@ -453,7 +472,7 @@ impl Env {
         let meta = self.inner.cached_meta();
         EnvInfo {
             map_addr: 0,
-            map_size: self.inner.map.read().len(),
+            map_size: self.inner.maps.newest().1.len(),
             last_page_number: meta.page_count as usize - 1,
             last_txn_id: meta.txn_id as usize,
             maximum_number_of_readers: self.inner.readers.capacity() as u32,
@@ -546,7 +565,9 @@ impl Env {
     /// Changes the map size to `new_size` bytes (rounded up to whole pages).
     ///
     /// Waits for the live write transaction, if any, to end. Live read transactions keep the
-    /// old map until they end, so they stay valid.
+    /// old map, so they stay valid. The old map stays mapped until the environment closes
+    /// (address space only: its pages are the file's), which keeps beginning a transaction
+    /// free of reference counting.
     ///
     /// # Safety
     ///
@@ -562,8 +583,7 @@ impl Env {
                 reason: format!("map size {new_size} is below the {in_use} bytes in use"),
             });
         }
-        let map = Map::new(&self.inner.file, new_size)?;
-        *self.inner.map.write() = Arc::new(map);
+        self.inner.maps.push(Map::new(&self.inner.file, new_size)?);
         Ok(())
     }
 

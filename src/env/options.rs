@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use parking_lot::{Mutex, RwLock};
 
-use super::{registry, Env, EnvInner, SnapshotCache, WriterLock, WriterState};
+use super::{registry, Env, EnvInner, MapSet, SnapshotCache, WriterLock, WriterState};
 use crate::error::{Error, Result};
 use crate::flags::EnvFlags;
 use crate::os::{os_page_size, LockFile, Map, OsFile, PageIo, PageIoFactory, Role};
@@ -307,7 +307,7 @@ impl EnvOpenOptions {
             .max(needed)
             .max(file_len as usize);
         let map_size = map_size.div_ceil(page_size) * page_size;
-        let map = Arc::new(Map::new(&file, map_size)?);
+        let map = Map::new(&file, map_size)?;
         // The newest meta may still sit in the page cache only (a previous process ran with
         // NO_META_SYNC): count only the one before it as durable.
         let durable = meta.txn_id.saturating_sub(1);
@@ -348,8 +348,8 @@ impl EnvOpenOptions {
             max_dbs: self.max_dbs.unwrap_or(DEFAULT_MAX_DBS),
             io,
             file,
-            snapshots: SnapshotCache::new(id, Snapshot::new(meta, map.clone())),
-            map: RwLock::new(map),
+            snapshots: SnapshotCache::new(id, Snapshot { meta, map: 0 }),
+            maps: MapSet::new(map),
             readers,
             writer_lock: WriterLock::default(),
             writer: Mutex::new(WriterState {

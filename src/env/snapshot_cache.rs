@@ -1,20 +1,23 @@
-//! The newest commit's snapshot, cached for read transactions to share.
+//! The newest commit's snapshot, cached for read transactions to copy.
 //!
-//! Every read transaction of the newest commit shares one [`Snapshot`] (its meta and a map
-//! covering it). The environment keeps it behind a lock, which a read transaction would take
-//! and release on every begin: two locked instructions of the five a begin costs. So each
-//! thread also remembers, per environment, the last snapshot it was handed, by a `Weak`
-//! reference. A begin whose commit is that one upgrades the `Weak` (one compare-and-swap,
-//! which the `Arc` clone under the lock cost anyway) and never touches the lock.
+//! A read transaction begins from the newest commit's [`Snapshot`] (its meta and the index of
+//! a map covering it). The environment keeps that behind a lock, which a read transaction
+//! would take and release on every begin: two locked instructions, as costly as the rest of
+//! a begin. And a transaction that held its own copy of the meta (136 bytes) would be copied
+//! with `memcpy` each time it is returned up a call.
 //!
-//! Why this is sound: within one open environment a txn id names one commit, so a
-//! snapshot whose meta has the id being begun is that commit's snapshot, wherever it was
-//! remembered (the shared cache relies on the same fact). Why `Weak`: a thread that read
-//! from an environment once must not keep that environment's map mapped after it is closed;
-//! a dead `Weak` keeps only the snapshot's small allocation, until the entry is reused.
+//! So a transaction holds its snapshot in a `Box`, and when it ends its box goes back to the
+//! thread it ends on, which keeps one per environment. The next begin on that thread takes
+//! the box back: if it holds the commit being begun (no commit since), it is used as it is,
+//! with no lock, no copy and no allocation; otherwise it is refilled from the shared cache.
+//!
+//! Why this is sound: within one open environment a txn id names one commit, so a snapshot
+//! whose meta has the id being begun is that commit's snapshot, wherever it was kept (the
+//! shared cache relies on the same fact), and its map index stays valid for the
+//! environment's life (`env/maps.rs`). A kept snapshot is plain data: it keeps nothing of a
+//! closed environment alive.
 
 use std::cell::RefCell;
-use std::sync::{Arc, Weak};
 
 use parking_lot::RwLock;
 
@@ -26,89 +29,97 @@ use crate::txn::Snapshot;
 pub(crate) struct SnapshotCache {
     /// The environment's id (unique in the process), which keys the thread-local entries.
     env_id: u64,
-    newest: RwLock<Arc<Snapshot>>,
+    newest: RwLock<Snapshot>,
 }
 
-/// How many environments a thread remembers a snapshot for at once. Entries are indexed by
+/// How many environments a thread keeps a snapshot box for at once. Entries are indexed by
 /// environment id, so a thread alternating between two environments whose ids collide only
-/// falls back to the lock.
+/// refills and reallocates.
 const THREAD_ENTRIES: usize = 4;
 
-/// One environment's snapshot as a thread last took it.
-struct ThreadEntry {
-    env_id: u64,
-    txn_id: TxnId,
-    snapshot: Weak<Snapshot>,
-}
-
-impl ThreadEntry {
-    const EMPTY: ThreadEntry = ThreadEntry {
-        env_id: 0,
-        txn_id: 0,
-        snapshot: Weak::new(),
-    };
-}
-
 thread_local! {
-    static THREAD_SNAPSHOTS: RefCell<[ThreadEntry; THREAD_ENTRIES]> =
-        const { RefCell::new([ThreadEntry::EMPTY; THREAD_ENTRIES]) };
+    /// Per entry: the environment id and a box its last read transaction here ended with.
+    static THREAD_SNAPSHOTS: RefCell<[(u64, Option<Box<Snapshot>>); THREAD_ENTRIES]> =
+        const { RefCell::new([const { (0, None) }; THREAD_ENTRIES]) };
 }
 
 impl SnapshotCache {
-    pub(crate) fn new(env_id: u64, newest: Arc<Snapshot>) -> SnapshotCache {
+    pub(crate) fn new(env_id: u64, newest: Snapshot) -> SnapshotCache {
         SnapshotCache {
             env_id,
             newest: RwLock::new(newest),
         }
     }
 
-    /// The cached snapshot if it is of commit `txn_id`.
+    /// The snapshot of commit `txn_id` if it is the cached one, boxed.
     #[inline]
-    pub(crate) fn get(&self, txn_id: TxnId) -> Option<Arc<Snapshot>> {
-        let index = self.env_id as usize % THREAD_ENTRIES;
-        // `try_with` fails only while the thread's locals are being destroyed (a read
-        // transaction begun in another thread-local's destructor): then take the lock.
-        let remembered = THREAD_SNAPSHOTS.try_with(|entries| {
-            let entries = entries.borrow();
-            let entry = &entries[index];
-            if entry.env_id == self.env_id && entry.txn_id == txn_id {
-                entry.snapshot.upgrade()
-            } else {
-                None
-            }
-        });
-        if let Ok(Some(snapshot)) = remembered {
-            return Some(snapshot);
+    pub(crate) fn get(&self, txn_id: TxnId) -> Option<Box<Snapshot>> {
+        let kept = self.take_kept();
+        match kept {
+            Some(snapshot) if snapshot.meta.txn_id == txn_id => Some(snapshot),
+            kept => self.refill(kept, txn_id),
         }
-        self.get_locked(txn_id, index)
     }
 
-    /// [`get`](Self::get) when this thread does not remember that snapshot: from the shared
-    /// cache, remembering it for the next time.
+    /// [`get`](Self::get) when this thread kept no box or one of another commit: copies the
+    /// shared cache into the box (or a new one).
     #[cold]
-    fn get_locked(&self, txn_id: TxnId, index: usize) -> Option<Arc<Snapshot>> {
-        let snapshot = {
-            let newest = self.newest.read();
-            if newest.meta.txn_id != txn_id {
-                return None;
+    fn refill(&self, kept: Option<Box<Snapshot>>, txn_id: TxnId) -> Option<Box<Snapshot>> {
+        let newest = *self.newest.read();
+        if newest.meta.txn_id != txn_id {
+            if let Some(kept) = kept {
+                self.give_back(kept);
             }
-            newest.clone()
-        };
+            return None;
+        }
+        Some(match kept {
+            Some(mut kept) => {
+                *kept = newest;
+                kept
+            }
+            None => Box::new(newest),
+        })
+    }
+
+    /// Takes this thread's box for this environment, if it kept one.
+    #[inline]
+    fn take_kept(&self) -> Option<Box<Snapshot>> {
+        let index = self.env_id as usize % THREAD_ENTRIES;
+        // `try_with` fails only while the thread's locals are being destroyed (a transaction
+        // begun or ended in another thread-local's destructor): then keep nothing.
+        THREAD_SNAPSHOTS
+            .try_with(|entries| {
+                let mut entries = entries.borrow_mut();
+                let (env_id, kept) = &mut entries[index];
+                if *env_id == self.env_id {
+                    kept.take()
+                } else {
+                    None
+                }
+            })
+            .ok()
+            .flatten()
+    }
+
+    /// Keeps the box of a read transaction that ended on this thread, for the next begin.
+    #[inline]
+    pub(crate) fn give_back(&self, snapshot: Box<Snapshot>) {
+        let index = self.env_id as usize % THREAD_ENTRIES;
         let _ = THREAD_SNAPSHOTS.try_with(|entries| {
-            entries.borrow_mut()[index] = ThreadEntry {
-                env_id: self.env_id,
-                txn_id,
-                snapshot: Arc::downgrade(&snapshot),
-            };
+            let mut entries = entries.borrow_mut();
+            let entry = &mut entries[index];
+            // A thread holding several transactions of one environment keeps one box.
+            if entry.0 != self.env_id || entry.1.is_none() {
+                *entry = (self.env_id, Some(snapshot));
+            }
         });
-        Some(snapshot)
     }
 
     /// Makes `snapshot` the cached newest commit unless a newer one is cached.
-    pub(crate) fn publish(&self, snapshot: &Arc<Snapshot>) {
+    pub(crate) fn publish(&self, snapshot: Snapshot) {
         let mut newest = self.newest.write();
         if newest.meta.txn_id < snapshot.meta.txn_id {
-            *newest = snapshot.clone();
+            *newest = snapshot;
         }
     }
 
@@ -121,54 +132,59 @@ impl SnapshotCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::os::Map;
 
-    fn snapshot(txn_id: TxnId, map: &Arc<Map>) -> Arc<Snapshot> {
+    fn snapshot(txn_id: TxnId, map: usize) -> Snapshot {
         let meta = Meta {
             txn_id,
             ..Meta::empty(4096, 4096)
         };
-        Snapshot::new(meta, map.clone())
+        Snapshot { meta, map }
+    }
+
+    /// Where a snapshot lives, to tell a reused box from a new one.
+    fn address(snapshot: &Snapshot) -> usize {
+        std::ptr::from_ref(snapshot) as usize
     }
 
     #[test]
-    fn hands_out_only_the_commit_asked_for_and_keeps_no_map_alive() {
-        let dir = tempfile::tempdir().unwrap();
-        let file = std::fs::File::options()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(dir.path().join("data"))
-            .unwrap();
-        file.set_len(4096).unwrap();
-        let map = Arc::new(Map::new(&file, 4096).unwrap());
-        let cache = SnapshotCache::new(u64::MAX - 3, snapshot(5, &map));
-
-        // The lock path, then the thread's entry: the same snapshot both times.
+    fn hands_out_only_the_commit_asked_for_and_reuses_the_box_given_back() {
+        let cache = SnapshotCache::new(u64::MAX - 3, snapshot(5, 0));
         let first = cache.get(5).unwrap();
-        let second = cache.get(5).unwrap();
-        assert!(Arc::ptr_eq(&first, &second));
+        assert_eq!((first.meta.txn_id, first.map), (5, 0));
         assert!(cache.get(4).is_none());
         assert!(cache.get(6).is_none());
+        let at = address(&first);
+        cache.give_back(first);
+        let again = cache.get(5).unwrap();
+        assert_eq!(address(&again), at, "the box given back is reused");
+        // While it is taken, another begin gets a box of its own; only one is kept.
+        let second = cache.get(5).unwrap();
+        assert_ne!(address(&second), at);
+        cache.give_back(again);
+        cache.give_back(second);
+        assert_eq!(address(&cache.get(5).unwrap()), at);
 
         // Another environment with the same thread entry index gets its own snapshot.
-        let other = SnapshotCache::new(u64::MAX - 3 - THREAD_ENTRIES as u64, snapshot(5, &map));
+        let other = SnapshotCache::new(u64::MAX - 3 - THREAD_ENTRIES as u64, snapshot(5, 1));
         let from_other = other.get(5).unwrap();
-        assert!(!Arc::ptr_eq(&first, &from_other));
-        assert!(Arc::ptr_eq(&cache.get(5).unwrap(), &first));
+        assert_eq!(from_other.map, 1);
+        other.give_back(from_other);
+        assert_eq!(cache.get(5).unwrap().map, 0);
 
-        // A newer commit replaces the shared snapshot; an older one does not.
-        cache.publish(&snapshot(7, &map));
-        cache.publish(&snapshot(6, &map));
+        // A newer commit replaces the shared snapshot; an older one does not. A kept box of
+        // an older commit is refilled, not handed out. (A kept box is handed out for the
+        // commit it holds even when that is no longer the newest: a txn id names one commit,
+        // and a reader asks for the id its slot publishes.)
+        let kept = cache.get(5).unwrap();
+        let at = address(&kept);
+        cache.give_back(kept);
+        cache.publish(snapshot(7, 2));
+        cache.publish(snapshot(6, 3));
         assert_eq!(cache.meta().txn_id, 7);
-        assert!(cache.get(5).is_some(), "still alive: `first` holds it");
-        drop((first, second, from_other, other));
-        assert!(cache.get(5).is_none(), "no one holds commit 5 any more");
-        assert!(cache.get(7).is_some());
-
-        // The thread's entries hold the map only weakly.
-        drop(cache);
-        assert_eq!(Arc::strong_count(&map), 1);
+        let newest = cache.get(7).unwrap();
+        assert_eq!((newest.meta.txn_id, newest.map), (7, 2));
+        assert_eq!(address(&newest), at, "refilled in place");
+        cache.give_back(newest);
+        assert!(cache.get(5).is_none(), "neither kept nor cached any more");
     }
 }

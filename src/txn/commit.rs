@@ -32,8 +32,6 @@
 //! poison the environment, which refuses writes until it is reopened. A failed sync is never
 //! retried and trusted.
 
-use std::sync::Arc;
-
 use super::read::RoTxn;
 use super::snapshot::Snapshot;
 use super::write::RwTxn;
@@ -71,12 +69,17 @@ impl RwTxn<'_> {
         let page_size = env.page_size;
         let RoTxn {
             snapshot,
+            map,
             write,
             trees,
             ..
         } = &mut self.txn;
-        let Snapshot { meta, map } =
-            Arc::get_mut(snapshot).expect("a write transaction's snapshot is not shared");
+        let Snapshot {
+            meta,
+            map: map_index,
+        } = &mut **snapshot
+            .as_mut()
+            .expect("only a dropped transaction has no snapshot");
         let state = write.as_mut().expect("a write transaction has write state");
         if state.failed {
             return Err(Error::TxnFailed);
@@ -204,7 +207,10 @@ impl RwTxn<'_> {
             list,
             chain,
         });
-        env.cache_snapshot(&Snapshot::new(*meta, map.clone()));
+        env.cache_snapshot(Snapshot {
+            meta: *meta,
+            map: *map_index,
+        });
         env.readers.raise_durable_txn_id(durable_now);
         env.readers.set_current_txn_id(txn_id);
         Ok(())

@@ -7,6 +7,7 @@
 //! copy costs memory proportional to the parent's dirty pages.
 
 use super::read::{RoTxn, TreeSlot};
+use super::snapshot::Snapshot;
 use super::write::{RwTxn, WriteState};
 use crate::env::Env;
 use crate::error::{Error, Result};
@@ -105,8 +106,11 @@ impl Env {
             failed: false,
             _guard: None,
         };
-        let map = parent.txn.snapshot.map.clone();
-        let mut txn = RoTxn::for_writer(parent.txn.env, parts.meta, map, state);
+        let snapshot = Snapshot {
+            meta: parts.meta,
+            map: parent.txn.snapshot().map,
+        };
+        let mut txn = RoTxn::for_writer(parent.txn.env, snapshot, state);
         *txn.trees.get_mut() = parts.trees;
         Ok(RwTxn {
             txn,

@@ -1,7 +1,6 @@
 //! Read transactions: stable snapshots of one commit.
 
 use std::cell::RefCell;
-use std::sync::Arc;
 
 use super::catalog::MAIN_DBI;
 use super::snapshot::Snapshot;
@@ -54,9 +53,14 @@ pub(crate) struct TreeSlot {
 /// ```
 pub struct RoTxn<'e> {
     pub(crate) env: &'e EnvInner,
-    /// The commit read and its map; in a write transaction, its own, with the meta being
-    /// built (see [`RoTxn::meta_mut`]).
-    pub(crate) snapshot: Arc<Snapshot>,
+    /// The commit read and its map's index; in a write transaction, the meta being built
+    /// (see [`RoTxn::meta_mut`]). Boxed, so that the transaction is small to move and the
+    /// box can go back to the thread for the next begin (`env/snapshot_cache.rs`); `None`
+    /// only while being dropped.
+    pub(crate) snapshot: Option<Box<Snapshot>>,
+    /// The map covering every page the transaction reads (`snapshot.map` in the
+    /// environment's set, which keeps it until the environment closes).
+    pub(crate) map: &'e Map,
     slot: Option<usize>,
     /// Trees by database index, loaded on first use.
     pub(crate) trees: RefCell<Vec<Option<TreeSlot>>>,
@@ -80,7 +84,8 @@ impl<'e> RoTxn<'e> {
             }),
             BeginRead::Started { slot, snapshot } => Ok(RoTxn {
                 env,
-                snapshot,
+                map: env.maps.get(snapshot.map),
+                snapshot: Some(snapshot),
                 slot: Some(slot),
                 trees: RefCell::new(Vec::new()),
                 write: None,
@@ -88,17 +93,17 @@ impl<'e> RoTxn<'e> {
         }
     }
 
-    /// A transaction for the writer, building on `meta` with `map`: no reader slot (the
-    /// writer lock protects its snapshot).
+    /// A transaction for the writer, building on `snapshot`: no reader slot (the writer lock
+    /// protects its snapshot).
     pub(crate) fn for_writer(
         env: &'e EnvInner,
-        meta: Meta,
-        map: Arc<Map>,
+        snapshot: Snapshot,
         write: WriteState<'e>,
     ) -> RoTxn<'e> {
         RoTxn {
             env,
-            snapshot: Snapshot::new(meta, map),
+            map: env.maps.get(snapshot.map),
+            snapshot: Some(Box::new(snapshot)),
             slot: None,
             trees: RefCell::new(Vec::new()),
             write: Some(Box::new(write)),
@@ -108,19 +113,29 @@ impl<'e> RoTxn<'e> {
     /// The meta: the commit read, or in a write transaction the meta being built.
     #[inline]
     pub(crate) fn meta(&self) -> &Meta {
-        &self.snapshot.meta
+        &self.snapshot().meta
+    }
+
+    /// The commit read (or being built) and its map's index.
+    #[inline]
+    pub(crate) fn snapshot(&self) -> &Snapshot {
+        self.snapshot
+            .as_ref()
+            .expect("only a dropped transaction has no snapshot")
     }
 
     /// The map covering every page this transaction reads.
     #[inline]
     pub(crate) fn map(&self) -> &Map {
-        &self.snapshot.map
+        self.map
     }
 
     /// The meta a write transaction builds (its snapshot is its own, never shared).
     pub(crate) fn meta_mut(&mut self) -> &mut Meta {
-        &mut Arc::get_mut(&mut self.snapshot)
-            .expect("a write transaction's snapshot is not shared")
+        &mut self
+            .snapshot
+            .as_mut()
+            .expect("only a dropped transaction has no snapshot")
             .meta
     }
 
@@ -235,6 +250,9 @@ impl Drop for RoTxn<'_> {
     fn drop(&mut self) {
         if let Some(slot) = self.slot {
             self.env.readers.end(slot);
+            if let Some(snapshot) = self.snapshot.take() {
+                self.env.snapshots.give_back(snapshot);
+            }
         }
     }
 }

@@ -3,6 +3,7 @@
 use std::ops::Deref;
 
 use super::read::{RoTxn, TreeSlot};
+use super::snapshot::Snapshot;
 use crate::btree::mutate::{PutMode, Writer};
 use crate::btree::node;
 use crate::env::{CachedFreeList, EnvInner, WriterGuard};
@@ -90,7 +91,7 @@ impl<'e> RwTxn<'e> {
             return Err(Error::EnvPoisoned);
         }
         let meta = env.newest_meta()?;
-        let map = env.map_for(&meta, true)?;
+        let (map_index, map) = env.map_for(&meta, true)?;
         if writer
             .freelist
             .as_ref()
@@ -141,7 +142,14 @@ impl<'e> RwTxn<'e> {
             _guard: Some(guard),
         };
         Ok(Some(RwTxn {
-            txn: RoTxn::for_writer(env, meta, map, state),
+            txn: RoTxn::for_writer(
+                env,
+                Snapshot {
+                    meta,
+                    map: map_index,
+                },
+                state,
+            ),
             parent: None,
         }))
     }
@@ -168,12 +176,8 @@ impl<'e> RwTxn<'e> {
         let env = self.txn.env;
         let nested = self.parent.is_some();
         let RoTxn {
-            snapshot,
-            write,
-            trees,
-            ..
+            map, write, trees, ..
         } = &mut self.txn;
-        let map = &snapshot.map;
         let state = write.as_mut().expect("a write transaction has write state");
         let mut writer = Writer {
             map: map.bytes(),

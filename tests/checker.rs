@@ -8,7 +8,7 @@ use std::path::Path;
 
 use arbordb::types::Bytes;
 use arbordb::{Env, EnvOpenOptions};
-use common::{assert_sound, meta_bytes, open, reseal_meta};
+use common::{assert_sound, meta_bytes, meta_kept_freelist, open, reseal_meta};
 
 const DATA_FILE: &str = "data.arbordb";
 const PAGE: u64 = 4096;
@@ -95,13 +95,47 @@ fn a_lost_freelist_shows_as_leaked_pages() {
     let dir = tempfile::tempdir().unwrap();
     build(dir.path());
     let (slot, mut meta) = newest_meta(dir.path());
+    // The freelist is in a chain the meta names, or (format version 5) in the meta itself.
     meta[40..48].copy_from_slice(&0u64.to_le_bytes());
+    let kept = meta_kept_freelist(&meta).len();
+    let kept_len_at = meta.len() - kept - 4;
+    meta.truncate(kept_len_at);
+    meta.extend_from_slice(&0u32.to_le_bytes());
     rewrite_meta(dir.path(), slot, meta);
     let report = reopen(dir.path()).check().unwrap();
     assert!(
         report.problems.iter().any(|p| p.contains("leaked")),
         "{report}"
     );
+}
+
+#[test]
+fn a_kept_freelist_that_does_not_decode_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    build(dir.path());
+    let (slot, mut meta) = newest_meta(dir.path());
+    assert_eq!(
+        meta[40..48],
+        [0; 8],
+        "the last commit keeps its freelist in its meta"
+    );
+    let kept = meta_kept_freelist(&meta).len();
+    assert!(kept > 0);
+    // A group count no stream of this length can hold (the checksum is made to match).
+    let at = meta.len() - kept;
+    meta[at..at + 8].copy_from_slice(&u64::MAX.to_le_bytes());
+    rewrite_meta(dir.path(), slot, meta);
+    let env = reopen(dir.path());
+    let report = env.check().unwrap();
+    assert!(
+        report.problems.iter().any(|p| p.contains("the freelist")),
+        "{report}"
+    );
+    // A writer refuses to build on it rather than reuse pages it cannot trust.
+    assert!(matches!(
+        env.write_txn(),
+        Err(arbordb::Error::Corrupted { .. })
+    ));
 }
 
 #[test]

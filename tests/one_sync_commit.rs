@@ -249,3 +249,65 @@ fn db_of(env: &Env) -> Database<Bytes, Bytes> {
     let rtxn = env.read_txn().unwrap();
     env.open_database(&rtxn, None).unwrap().unwrap()
 }
+
+/// The newest meta of the file in `dir`, as encoded (see `common::meta_bytes`).
+fn newest_meta_bytes(dir: &Path) -> Vec<u8> {
+    let file = fs::read(dir.join(DATA_FILE)).unwrap();
+    let (zero, one) = (
+        common::meta_bytes(&file[..PAGE]),
+        common::meta_bytes(&file[PAGE..2 * PAGE]),
+    );
+    let txn = |meta: &[u8]| u64::from_le_bytes(meta[16..24].try_into().unwrap());
+    if txn(&zero) > txn(&one) {
+        zero
+    } else {
+        one
+    }
+}
+
+#[test]
+fn a_small_freelist_is_kept_in_the_meta_and_a_large_one_in_a_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = open(dir.path());
+    let db = main_db(&env);
+    let mut wtxn = env.write_txn().unwrap();
+    for key in 0..20_000u32 {
+        db.put(&mut wtxn, &key.to_be_bytes(), &[1; 100]).unwrap();
+    }
+    wtxn.commit().unwrap();
+    let depth = {
+        let rtxn = env.read_txn().unwrap();
+        db.stat(&rtxn).unwrap().depth as u64
+    };
+    for round in 0..3u32 {
+        put(&env, db, &(round * 7_919).to_be_bytes(), &[2; 100]);
+    }
+    // A one-insert commit writes its path (root to leaf) and its meta, nothing else: the
+    // freelist it leaves is in the meta, not on a chain page of its own.
+    let meta = newest_meta_bytes(dir.path());
+    assert_eq!(meta[40..48], [0; 8], "no chain");
+    assert!(!common::meta_kept_freelist(&meta).is_empty());
+    let (_, runs) = newest_meta(dir.path());
+    let written: u64 = runs.iter().map(|&(_, pages)| u64::from(pages)).sum();
+    assert_eq!(written, depth, "{runs:?}");
+    // Deleting most keys frees more pages than a meta keeps: a chain again.
+    let mut wtxn = env.write_txn().unwrap();
+    for key in 0..18_000u32 {
+        db.delete(&mut wtxn, &key.to_be_bytes()).unwrap();
+    }
+    wtxn.commit().unwrap();
+    let meta = newest_meta_bytes(dir.path());
+    assert_ne!(meta[40..48], [0; 8], "a chain");
+    assert!(common::meta_kept_freelist(&meta).is_empty());
+    // Small commits then take their pages from the free ones: the file does not grow.
+    let pages = env.info().last_page_number;
+    for key in 0..200u32 {
+        put(&env, db, &key.to_be_bytes(), &[3; 100]);
+    }
+    assert_eq!(env.info().last_page_number, pages);
+    common::assert_sound(&env);
+    drop(env);
+    let env = open(dir.path());
+    assert_eq!(read_value(&env, &199u32.to_be_bytes()), Some(vec![3; 100]));
+    common::assert_sound(&env);
+}

@@ -159,14 +159,19 @@ fn a_newer_format_version_is_refused() {
     }
 }
 
-/// tests/data/format-1.arbordb, format-2.arbordb and format-3.arbordb were written by arbordb
-/// at format versions 1, 2 and 3 (512-byte pages; the unnamed database holds `key00000`.. `key00598` (even
+/// tests/data/format-1.arbordb to format-4.arbordb were written by arbordb at format
+/// versions 1 to 4 (512-byte pages; the unnamed database holds `key00000`.. `key00598` (even
 /// numbers) -> `value{n}`, the database `named` holds 600 big-endian `u32` keys -> 30 copies
 /// of the key's low byte; the odd keys' deletion left 36 free pages, listed in the freelist
 /// chain of that version).
 #[test]
 fn older_format_files_are_read_and_their_first_commit_writes_the_current_format() {
-    for (fixture, version) in [("format-1", 1), ("format-2", 2), ("format-3", 3)] {
+    for (fixture, version) in [
+        ("format-1", 1),
+        ("format-2", 2),
+        ("format-3", 3),
+        ("format-4", 4),
+    ] {
         reads_an_older_format(fixture, version);
     }
 }

@@ -83,7 +83,11 @@ impl fmt::Display for CheckReport {
 }
 
 /// Checks the snapshot `meta` describes, reading pages from `source`.
-pub(crate) fn check<S: PageSource + ?Sized>(source: &S, meta: &Meta) -> CheckReport {
+pub(crate) fn check<S: PageSource + ?Sized>(
+    source: &S,
+    meta: &Meta,
+    kept_freelist: Option<&[u8]>,
+) -> CheckReport {
     let mut checker = Checker {
         source,
         page_count: meta.page_count,
@@ -113,7 +117,7 @@ pub(crate) fn check<S: PageSource + ?Sized>(source: &S, meta: &Meta) -> CheckRep
             )),
         }
     }
-    checker.freelist(meta);
+    checker.freelist(meta, kept_freelist);
 
     let leaked: Vec<PageId> = (2..meta.page_count)
         .filter(|&page| !checker.used[page as usize])
@@ -435,12 +439,9 @@ impl<S: PageSource + ?Sized> Checker<'_, S> {
         }
     }
 
-    fn freelist(&mut self, meta: &Meta) {
+    fn freelist(&mut self, meta: &Meta, kept: Option<&[u8]>) {
         let source = self.source;
-        let page_size = source.page_size();
-        let chain = freelist::read_chain(meta.freelist, meta.page_count, page_size, |id| {
-            source.read(id, 1)
-        });
+        let chain = freelist::read(meta, kept, |id| source.read(id, 1));
         let (list, chain) = match chain {
             Ok(found) => found,
             Err(error) => return self.problem(format!("the freelist: {error}")),

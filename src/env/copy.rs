@@ -105,7 +105,9 @@ impl Env {
         let rtxn = self.read_txn()?;
         let snapshot = *rtxn.meta();
         let page_size = self.inner.page_size;
-        let meta = match option {
+        // A copy of every page keeps the freelist where it was, in the meta (format version 5)
+        // or in its chain; a compacted copy has no free pages.
+        let (meta, kept_freelist) = match option {
             CompactionOption::Disabled => {
                 let end = snapshot.page_count * page_size as u64;
                 let mut buffer = vec![0u8; COPY_CHUNK_BYTES];
@@ -117,7 +119,7 @@ impl Env {
                     file.write_all_at(&buffer[..len], offset)?;
                     offset += len as u64;
                 }
-                snapshot
+                (snapshot, rtxn.snapshot().freelist.clone())
             }
             CompactionOption::Enabled => {
                 let mut sink = FileSink {
@@ -148,20 +150,24 @@ impl Env {
                         .map(|position| named[position].1.encode().to_vec()))
                 })?;
                 sink.flush()?;
-                Meta {
+                let meta = Meta {
                     page_count: sink.next_page,
                     freelist: 0,
                     main,
                     catalog,
                     ..snapshot
-                }
+                };
+                (meta, None)
             }
         };
         // The copy's meta goes into its own slot; the other holds an empty txn-0 meta, older
         // than any commit, as in a new file.
         let empty = Meta::empty(meta.page_size, meta.map_size).encode();
         let slot = meta.txn_id % 2;
-        file.write_all_at(&meta.encode(), slot * page_size as u64)?;
+        file.write_all_at(
+            &meta.encode_with(&[], kept_freelist.as_deref()),
+            slot * page_size as u64,
+        )?;
         file.write_all_at(&empty, (1 - slot) * page_size as u64)?;
         if meta.txn_id == 0 {
             file.write_all_at(&empty, slot * page_size as u64)?;

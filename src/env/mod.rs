@@ -31,7 +31,7 @@ use crate::error::{Error, Result};
 use crate::flags::EnvFlags;
 use crate::os::{process, Map, PageIo};
 use crate::page::freelist::FreeList;
-use crate::page::meta::{self, Meta, MetaSlot, UnsyncedRun, META_SIZE_MAX};
+use crate::page::meta::{self, Meta, MetaSlot, MetaTail, UnsyncedRun, META_SIZE_MAX};
 use crate::page::readers::ReaderTable;
 use crate::page::{PageId, TxnId};
 use crate::txn::{RoTxn, RwTxn, Snapshot};
@@ -129,18 +129,12 @@ impl EnvInner {
         Ok(self.writer_lock.acquire(self.readers.lock_file(), wait)?)
     }
 
-    /// The meta of commit `id` if its slot (`id % 2`) holds it, with its unsynced runs. Read
-    /// with pread, not through the map: the map's bytes must never change under a borrow, and
-    /// meta slots are rewritten in place (docs/unsafe.md). A slot being written fails its
-    /// checksum.
-    fn meta_in_slot_with_unsynced(&self, id: TxnId) -> Result<Option<(Meta, Vec<UnsyncedRun>)>> {
+    /// The meta of commit `id` if its slot (`id % 2`) holds it, with its unsynced runs and
+    /// kept freelist. Read with pread, not through the map: the map's bytes must never change
+    /// under a borrow, and meta slots are rewritten in place (docs/unsafe.md). A slot being
+    /// written fails its checksum.
+    fn meta_in_slot(&self, id: TxnId) -> Result<Option<(Meta, MetaTail)>> {
         meta_of_commit(&self.file, self.page_size, id)
-    }
-
-    /// The meta of commit `id` if its slot holds it (see
-    /// [`meta_in_slot_with_unsynced`](Self::meta_in_slot_with_unsynced)).
-    fn meta_in_slot(&self, id: TxnId) -> Result<Option<Meta>> {
-        Ok(self.meta_in_slot_with_unsynced(id)?.map(|(meta, _)| meta))
     }
 
     /// Makes `snapshot` the cached newest commit unless a newer one is cached.
@@ -167,10 +161,14 @@ impl EnvInner {
     /// [`snapshot`](Self::snapshot) when the cache holds another commit.
     #[cold]
     fn snapshot_from_file(&self, id: TxnId) -> Result<Option<Box<Snapshot>>> {
-        if let Some(meta) = self.meta_in_slot(id)? {
+        if let Some((meta, tail)) = self.meta_in_slot(id)? {
             let (map, _) = self.map_for(&meta, false)?;
-            let snapshot = Snapshot { meta, map };
-            self.cache_snapshot(snapshot);
+            let snapshot = Snapshot {
+                meta,
+                map,
+                freelist: tail.freelist,
+            };
+            self.cache_snapshot(snapshot.clone());
             return Ok(Some(Box::new(snapshot)));
         }
         if self.readers.current_txn_id() == id {
@@ -189,23 +187,27 @@ impl EnvInner {
     /// Such a meta is adopted only if its unsynced runs verify: a meta left by a commit a power
     /// loss cut short (which open skipped) may still sit in that slot. An adopted meta is not
     /// known to be durable, so the next commit syncs its pages before its meta.
-    pub(crate) fn newest_meta(&self) -> Result<Meta> {
+    pub(crate) fn newest_meta(&self) -> Result<(Meta, Option<Arc<[u8]>>)> {
         let current = self.readers.current_txn_id();
-        if let Some((newer, runs)) = self.meta_in_slot_with_unsynced(current + 1)? {
-            if verify_meta(&self.file, &newer, &runs)? {
+        if let Some((newer, tail)) = self.meta_in_slot(current + 1)? {
+            if verify_meta(&self.file, &newer, &tail.runs)? {
                 self.readers.set_current_txn_id(newer.txn_id);
                 let (map, _) = self.map_for(&newer, false)?;
-                self.cache_snapshot(Snapshot { meta: newer, map });
-                return Ok(newer);
+                self.cache_snapshot(Snapshot {
+                    meta: newer,
+                    map,
+                    freelist: tail.freelist.clone(),
+                });
+                return Ok((newer, tail.freelist));
             }
         }
         let snapshot = self.snapshot(current)?;
-        let meta = snapshot.map(|snapshot| {
-            let meta = snapshot.meta;
+        let newest = snapshot.map(|snapshot| {
+            let newest = (snapshot.meta, snapshot.freelist.clone());
             self.snapshots.give_back(snapshot);
-            meta
+            newest
         });
-        meta.ok_or_else(|| {
+        newest.ok_or_else(|| {
             Error::corrupted(
                 current % 2,
                 "the newest meta changed while the writer lock was held",
@@ -280,28 +282,29 @@ impl EnvInner {
 }
 
 /// Reads meta slot `slot` (0 or 1) of a data file with pages of `page_size` bytes: what the
-/// slot holds and, if it is a valid meta, its unsynced runs.
+/// slot holds and, if it is a valid meta, its unsynced runs and kept freelist.
 pub(crate) fn read_meta_slot(
     file: &File,
     page_size: usize,
     slot: u64,
-) -> std::io::Result<(MetaSlot, Vec<UnsyncedRun>)> {
+) -> std::io::Result<(MetaSlot, MetaTail)> {
     let mut bytes = [0u8; META_SIZE_MAX];
     let bytes = &mut bytes[..meta::slot_read_len(page_size)];
     file.read_exact_at(bytes, slot * page_size as u64)?;
-    Ok(Meta::decode_with_unsynced(bytes))
+    Ok(Meta::decode_with_tail(bytes))
 }
 
-/// The meta of commit `id` if its slot (`id % 2`) holds it, with its unsynced runs.
+/// The meta of commit `id` if its slot (`id % 2`) holds it, with its unsynced runs and kept
+/// freelist.
 pub(crate) fn meta_of_commit(
     file: &File,
     page_size: usize,
     id: TxnId,
-) -> Result<Option<(Meta, Vec<UnsyncedRun>)>> {
-    let (slot, runs) = read_meta_slot(file, page_size, id % 2)?;
+) -> Result<Option<(Meta, MetaTail)>> {
+    let (slot, tail) = read_meta_slot(file, page_size, id % 2)?;
     Ok(match slot {
         MetaSlot::Valid(meta) if meta.txn_id == id && meta.page_size as usize == page_size => {
-            Some((meta, runs))
+            Some((meta, tail))
         }
         _ => None,
     })
@@ -500,8 +503,8 @@ impl Env {
         let read = |id| {
             crate::page::store::read_committed(rtxn.map().bytes(), page_size, page_count, id, 1)
         };
-        let (list, chain) =
-            crate::page::freelist::read_chain(rtxn.meta().freelist, page_count, page_size, read)?;
+        let kept = rtxn.snapshot().freelist.as_deref();
+        let (list, chain) = crate::page::freelist::read(rtxn.meta(), kept, read)?;
         let mut total = list.pages().count() as u64 + chain.len() as u64;
         for segment in list.segments() {
             let listed = crate::page::free_segment::read(read(segment)?, segment, page_count)?;
@@ -597,10 +600,10 @@ impl Env {
             let rtxn = self.read_txn()?;
             let mut slots = [(MetaSlot::NotArbordb, true); 2];
             for (index, slot) in slots.iter_mut().enumerate() {
-                let (decoded, runs) =
+                let (decoded, tail) =
                     read_meta_slot(&self.inner.file, self.inner.page_size, index as u64)?;
                 let whole = match decoded {
-                    MetaSlot::Valid(meta) => verify_meta(&self.inner.file, &meta, &runs)?,
+                    MetaSlot::Valid(meta) => verify_meta(&self.inner.file, &meta, &tail.runs)?,
                     _ => true,
                 };
                 *slot = (decoded, whole);

@@ -13,8 +13,8 @@ use crate::error::{Error, Result};
 use crate::flags::EnvFlags;
 use crate::os::{os_page_size, LockFile, Map, OsFile, PageIo, PageIoFactory, Role};
 use crate::page::meta::{
-    is_valid_page_size, Meta, MetaSlot, UnsyncedRun, MAGIC, META_SIZE, META_SIZE_MAX,
-    PAGE_SIZE_MAX, PAGE_SIZE_MIN,
+    is_valid_page_size, Meta, MetaSlot, MetaTail, MAGIC, META_SIZE, META_SIZE_MAX, PAGE_SIZE_MAX,
+    PAGE_SIZE_MIN,
 };
 use crate::page::readers::{ReaderTable, TableError};
 use crate::txn::Snapshot;
@@ -282,7 +282,7 @@ impl EnvOpenOptions {
         // The first opener verifies a meta that lists unsynced runs (no other process runs, so
         // nothing changes under the check); later openers take the commit the lock file names
         // (below), which its writer published only after its sync returned.
-        let meta = choose_meta(&file, data_path, file_len, first)?;
+        let (meta, kept_freelist) = choose_meta(&file, data_path, file_len, first)?;
         let page_size = meta.page_size as usize;
         if let Some(requested) = self.page_size {
             if requested != page_size {
@@ -326,8 +326,8 @@ impl EnvOpenOptions {
             }
             None => ReaderTable::private(max_readers, meta.txn_id, durable),
         };
-        let meta = if first {
-            meta
+        let (meta, kept_freelist) = if first {
+            (meta, kept_freelist)
         } else {
             published_meta(&file, page_size, &readers)?
         };
@@ -348,7 +348,14 @@ impl EnvOpenOptions {
             max_dbs: self.max_dbs.unwrap_or(DEFAULT_MAX_DBS),
             io,
             file,
-            snapshots: SnapshotCache::new(id, Snapshot { meta, map: 0 }),
+            snapshots: SnapshotCache::new(
+                id,
+                Snapshot {
+                    meta,
+                    map: 0,
+                    freelist: kept_freelist,
+                },
+            ),
             maps: MapSet::new(map),
             readers,
             writer_lock: WriterLock::default(),
@@ -367,8 +374,8 @@ impl EnvOpenOptions {
 fn create_file(file: &File, path: &Path, page_size: usize) -> Result<()> {
     let mut pages = vec![0u8; 2 * page_size];
     let meta = Meta::empty(page_size as u32, 0).encode();
-    pages[..META_SIZE].copy_from_slice(&meta);
-    pages[page_size..page_size + META_SIZE].copy_from_slice(&meta);
+    pages[..meta.len()].copy_from_slice(&meta);
+    pages[page_size..page_size + meta.len()].copy_from_slice(&meta);
     file.write_all_at(&pages, 0)?;
     file.sync_all()?;
     // The new directory entry must be durable too.
@@ -380,14 +387,18 @@ fn create_file(file: &File, path: &Path, page_size: usize) -> Result<()> {
 
 /// The meta of the commit the reader table names as current, for a process opening an
 /// environment other processes have open. Retries while commits overwrite the slot it reads.
-fn published_meta(file: &File, page_size: usize, readers: &ReaderTable) -> Result<Meta> {
+fn published_meta(
+    file: &File,
+    page_size: usize,
+    readers: &ReaderTable,
+) -> Result<(Meta, Option<Arc<[u8]>>)> {
     // A slot is overwritten only two commits after the one it holds; each retry follows a
     // newer published id, so a retry fails only while commits race past this read.
     const RETRIES_MAX: usize = 1000;
     for _ in 0..RETRIES_MAX {
         let id = readers.current_txn_id();
-        if let Some((meta, _)) = super::meta_of_commit(file, page_size, id)? {
-            return Ok(meta);
+        if let Some((meta, tail)) = super::meta_of_commit(file, page_size, id)? {
+            return Ok((meta, tail.freelist));
         }
         if readers.current_txn_id() == id {
             return Err(super::published_meta_missing(id));
@@ -402,8 +413,13 @@ fn published_meta(file: &File, page_size: usize, readers: &ReaderTable) -> Resul
 /// Reads both metas and returns the newest valid one, or the error that best describes why
 /// there is none (docs/format.md, "Opening a file"). With `verify`, a meta that lists
 /// unsynced runs counts only if they verify (its commit reached the file whole); else the
-/// other meta is taken.
-pub(crate) fn choose_meta(file: &File, path: &Path, file_len: u64, verify: bool) -> Result<Meta> {
+/// other meta is taken. Returns it with the freelist it keeps, if it does.
+pub(crate) fn choose_meta(
+    file: &File,
+    path: &Path,
+    file_len: u64,
+    verify: bool,
+) -> Result<(Meta, Option<Arc<[u8]>>)> {
     let read_slot = |offset: u64| -> io::Result<Option<Vec<u8>>> {
         if offset + META_SIZE as u64 > file_len {
             return Ok(None);
@@ -432,8 +448,8 @@ pub(crate) fn choose_meta(file: &File, path: &Path, file_len: u64, verify: bool)
     };
     // Decoding bounds a meta's list of runs by the page size it records, so reading past
     // slot 0's page (its size still unknown) is harmless.
-    let (first_slot, first_runs) = Meta::decode_with_unsynced(&first);
-    let mut slots = vec![(first_slot, first_runs)];
+    let (first_slot, first_tail) = Meta::decode_with_tail(&first);
+    let mut slots = vec![(first_slot, first_tail)];
     // Slot 1 sits one page in; if slot 0 cannot tell the page size, try every size.
     let candidates: Vec<usize> = match slots[0].0 {
         MetaSlot::Valid(meta) => vec![meta.page_size as usize],
@@ -441,35 +457,35 @@ pub(crate) fn choose_meta(file: &File, path: &Path, file_len: u64, verify: bool)
     };
     for page_size in candidates {
         if let Some(bytes) = read_slot(page_size as u64)? {
-            let (slot, runs) = Meta::decode_with_unsynced(&bytes);
+            let (slot, tail) = Meta::decode_with_tail(&bytes);
             let found =
                 matches!(slot, MetaSlot::Valid(meta) if meta.page_size as usize == page_size);
             if slot != MetaSlot::NotArbordb {
-                slots.push((slot, runs));
+                slots.push((slot, tail));
             }
             if found {
                 break;
             }
         }
     }
-    let mut valid: Vec<(Meta, &[UnsyncedRun])> = slots
+    let mut valid: Vec<(Meta, &MetaTail)> = slots
         .iter()
-        .filter_map(|(slot, runs)| match slot {
-            MetaSlot::Valid(meta) => Some((*meta, runs.as_slice())),
+        .filter_map(|(slot, tail)| match slot {
+            MetaSlot::Valid(meta) => Some((*meta, tail)),
             _ => None,
         })
         .collect();
     valid.sort_by_key(|(meta, _)| std::cmp::Reverse(meta.txn_id));
     let mut newest = None;
-    for (meta, runs) in valid {
+    for (meta, tail) in valid {
         // A commit cut short by a power loss before its one sync returned: the previous meta
         // (never overwritten by it) is the last durable commit.
-        if !verify || super::verify_meta(file, &meta, runs)? {
-            newest = Some(meta);
+        if !verify || super::verify_meta(file, &meta, &tail.runs)? {
+            newest = Some((meta, tail.freelist.clone()));
             break;
         }
     }
-    let Some(meta) = newest else {
+    let Some((meta, kept_freelist)) = newest else {
         let slots: Vec<MetaSlot> = slots.iter().map(|(slot, _)| *slot).collect();
         return Err(no_meta_error(&slots, path));
     };
@@ -486,7 +502,7 @@ pub(crate) fn choose_meta(file: &File, path: &Path, file_len: u64, verify: bool)
             needed_bytes,
         });
     }
-    Ok(meta)
+    Ok((meta, kept_freelist))
 }
 
 fn no_meta_error(slots: &[MetaSlot], path: &Path) -> Error {

@@ -1,7 +1,7 @@
 //! The newest commit's snapshot, cached for read transactions to copy.
 //!
-//! A read transaction begins from the newest commit's [`Snapshot`] (its meta and the index of
-//! a map covering it). The environment keeps that behind a lock, which a read transaction
+//! A read transaction begins from the newest commit's [`Snapshot`] (its meta, the index of a
+//! map covering it, and the freelist its meta keeps, if any). The environment keeps that behind a lock, which a read transaction
 //! would take and release on every begin: two locked instructions, as costly as the rest of
 //! a begin. And a transaction that held its own copy of the meta (136 bytes) would be copied
 //! with `memcpy` each time it is returned up a call.
@@ -65,8 +65,9 @@ impl SnapshotCache {
     /// shared cache into the box (or a new one).
     #[cold]
     fn refill(&self, kept: Option<Box<Snapshot>>, txn_id: TxnId) -> Option<Box<Snapshot>> {
-        let newest = *self.newest.read();
+        let newest = self.newest.read();
         if newest.meta.txn_id != txn_id {
+            drop(newest);
             if let Some(kept) = kept {
                 self.give_back(kept);
             }
@@ -74,10 +75,10 @@ impl SnapshotCache {
         }
         Some(match kept {
             Some(mut kept) => {
-                *kept = newest;
+                (*kept).clone_from(&*newest);
                 kept
             }
-            None => Box::new(newest),
+            None => Box::new(newest.clone()),
         })
     }
 
@@ -138,7 +139,11 @@ mod tests {
             txn_id,
             ..Meta::empty(4096, 4096)
         };
-        Snapshot { meta, map }
+        Snapshot {
+            meta,
+            map,
+            freelist: None,
+        }
     }
 
     /// Where a snapshot lives, to tell a reused box from a new one.

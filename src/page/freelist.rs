@@ -30,6 +30,7 @@ use std::collections::BTreeMap;
 
 use super::header::{self, PageKind, PAGE_HEADER_SIZE};
 use super::id::{read_u64, write_u64, PageId, TxnId, META_PAGE_COUNT};
+use super::meta::Meta;
 use super::pool;
 use crate::error::{Error, Result};
 
@@ -290,7 +291,7 @@ impl FreeList {
         out
     }
 
-    /// Decodes a stream (version 1 to 4); every page id must lie in `[2, page_count)`.
+    /// Decodes a stream (version 1 to 5); every page id must lie in `[2, page_count)`.
     pub(crate) fn decode(stream: &[u8], page_count: u64, head: PageId) -> Result<FreeList> {
         let bad = |reason: &str| Error::corrupted(head, format!("freelist: {reason}"));
         if stream.len() % 8 != 0 {
@@ -438,6 +439,28 @@ pub(crate) fn write_chain_page(page: &mut [u8], id: PageId, next: PageId, payloa
     write_u64(page, NEXT_OFFSET, next);
     page[PAYLOAD_OFFSET..PAYLOAD_OFFSET + payload.len()].copy_from_slice(payload);
     page[PAYLOAD_OFFSET + payload.len()..].fill(0);
+}
+
+/// Reads the freelist of the commit `meta` describes: the stream its meta keeps (`kept`, format
+/// version 5), or the chain it names, read through `read_page`. Returns the list and the
+/// chain's own pages (none for a kept stream).
+pub(crate) fn read<'a>(
+    meta: &Meta,
+    kept: Option<&[u8]>,
+    read_page: impl FnMut(PageId) -> Result<&'a [u8]>,
+) -> Result<(FreeList, Vec<PageId>)> {
+    let page_size = meta.page_size as usize;
+    match kept {
+        Some(_) if meta.freelist != 0 => Err(Error::corrupted(
+            meta.txn_id % 2,
+            "the meta keeps a freelist and names a freelist chain too",
+        )),
+        Some(stream) => Ok((
+            FreeList::decode(stream, meta.page_count, meta.txn_id % 2)?,
+            Vec::new(),
+        )),
+        None => read_chain(meta.freelist, meta.page_count, page_size, read_page),
+    }
 }
 
 /// Reads the chain starting at `head` through `read_page`, returning the decoded freelist and

@@ -17,11 +17,19 @@
 //!  48   48    main            the unnamed database's tree (TreeInfo)
 //!  96   48    catalog         the catalog tree: name -> TreeInfo of each named database
 //! 144    4    unsynced_runs   n, the runs listed below (format version 3)
-//! 148    4    checksum        CRC32 of bytes 0..148 and of the list
+//! 148    4    checksum        CRC32 of bytes 0..148 and of everything after 152
 //! 152   16n   runs            first page u64, pages u32, checksum u32 of each run
+//! +16n   4    freelist_bytes  m, 0 unless the freelist is kept here (format version 5)
+//! +4     m    freelist        the freelist stream (`freelist.rs`) when `freelist` is 0
 //! ```
 //!
-//! A version 2 meta ends at 148 with its checksum (CRC32 of bytes 0..144) at 144.
+//! A version 2 meta ends at 148 with its checksum (CRC32 of bytes 0..144) at 144; a version 3
+//! or 4 meta ends after its runs.
+//!
+//! **A small freelist lives in the meta** (format version 5). A commit that leaves at most
+//! [`freelist_capacity`] bytes of freelist stream writes it into its meta instead of a chain
+//! page: the meta is written anyway, so the commit writes one place fewer, and a sync's time
+//! grows with the places written. The checksum covers it like the rest.
 //!
 //! **Unsynced runs.** A small commit writes its pages and its meta and then syncs once
 //! (`txn/commit.rs`), so after a power loss the meta may be on disk while some of its pages
@@ -38,11 +46,12 @@ pub(crate) const MAGIC: [u8; 8] = *b"ARBORDB\0";
 
 /// The on-disk format version; it moves with every incompatible change (docs/format.md).
 /// Commits write this version.
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 5;
 
 /// The oldest format version still read. Version 1 (no free segments), version 2 (no
-/// unsynced runs) and version 3 (no free segments marked as holding runs) files are read as
-/// they are; their first commit writes a current meta.
+/// unsynced runs), version 3 (no free segments marked as holding runs) and version 4 (no
+/// freelist in the meta) files are read as they are; their first commit writes a current
+/// meta.
 pub(crate) const FORMAT_VERSION_OLDEST_READ: u32 = 1;
 
 /// The smallest supported page size in bytes.
@@ -74,18 +83,48 @@ pub(crate) const UNSYNCED_RUNS_MAX: usize = 64;
 /// The most bytes of pages a meta's unsynced runs may cover (what open reads to verify them).
 pub(crate) const UNSYNCED_BYTES_MAX: u64 = 1 << 20;
 
-/// The most bytes a meta slot holds: the fixed part and the longest list of runs.
-pub(crate) const META_SIZE_MAX: usize = RUNS_OFFSET + UNSYNCED_RUNS_MAX * UnsyncedRun::ENCODED_SIZE;
+/// The most freelist stream bytes a meta holds (with pages of 4 KiB or more).
+pub(crate) const FREELIST_BYTES_MAX: usize = 1024;
+
+/// The most bytes a meta slot holds: the fixed part, the longest list of runs and the largest
+/// freelist.
+pub(crate) const META_SIZE_MAX: usize =
+    RUNS_OFFSET + UNSYNCED_RUNS_MAX * UnsyncedRun::ENCODED_SIZE + 4 + FREELIST_BYTES_MAX;
 
 const _: () = assert!(CHECKSUM_OFFSET_VERSION_2 == 144);
 const _: () = assert!(CHECKSUM_OFFSET == 148);
 const _: () = assert!(META_SIZE <= PAGE_SIZE_MIN);
 const _: () = assert!(META_SIZE_MAX <= 4096);
+const _: () = assert!(RUNS_OFFSET + 4 + PAGE_SIZE_MIN / 4 <= PAGE_SIZE_MIN);
 
-/// The most unsynced runs a meta lists with pages of `page_size` bytes (the list must fit in
-/// the meta's page).
-pub(crate) fn unsynced_runs_capacity(page_size: usize) -> usize {
+/// The most freelist stream bytes a meta holds with pages of `page_size` bytes: a quarter of
+/// the page, at most [`FREELIST_BYTES_MAX`].
+pub(crate) fn freelist_capacity(page_size: usize) -> usize {
+    (page_size / 4).min(FREELIST_BYTES_MAX)
+}
+
+/// The most unsynced runs a meta lists with pages of `page_size` bytes next to
+/// `freelist_bytes` bytes of freelist (all must fit in the meta's page and in
+/// [`META_SIZE_MAX`]).
+pub(crate) fn unsynced_runs_capacity(page_size: usize, freelist_bytes: usize) -> usize {
+    let room = page_size
+        .min(META_SIZE_MAX)
+        .saturating_sub(RUNS_OFFSET + 4 + freelist_bytes);
+    (room / UnsyncedRun::ENCODED_SIZE).min(UNSYNCED_RUNS_MAX)
+}
+
+/// [`unsynced_runs_capacity`] of a version 3 or 4 meta, which has no freelist field.
+fn unsynced_runs_capacity_version_4(page_size: usize) -> usize {
     (page_size.saturating_sub(RUNS_OFFSET) / UnsyncedRun::ENCODED_SIZE).min(UNSYNCED_RUNS_MAX)
+}
+
+/// What a meta holds after its fixed part: the runs its commit wrote without syncing them
+/// first, and its freelist stream when it keeps the freelist itself (`Meta::freelist` is then
+/// 0). Shared, because a snapshot keeps it for as long as transactions read it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct MetaTail {
+    pub(crate) runs: Vec<UnsyncedRun>,
+    pub(crate) freelist: Option<std::sync::Arc<[u8]>>,
 }
 
 /// The bytes of a meta slot worth reading with pages of `page_size` bytes.
@@ -221,22 +260,32 @@ impl Meta {
     }
 
     /// Encodes with its checksum, listing no unsynced runs (its pages are synced before it
-    /// is written).
+    /// is written) and keeping no freelist.
     pub(crate) fn encode(&self) -> Vec<u8> {
-        self.encode_with_unsynced(&[])
+        self.encode_with(&[], None)
     }
 
-    /// Encodes with its checksum and the runs its commit writes without syncing them first.
+    /// Encodes with its checksum, the runs its commit writes without syncing them first, and
+    /// the freelist stream when the meta keeps it (then `self.freelist` is 0).
     ///
     /// # Panics
-    /// If `runs` is longer than the page can hold ([`unsynced_runs_capacity`]).
-    pub(crate) fn encode_with_unsynced(&self, runs: &[UnsyncedRun]) -> Vec<u8> {
+    /// If the freelist is larger than [`freelist_capacity`], or `runs` longer than the page
+    /// can hold beside it ([`unsynced_runs_capacity`]).
+    pub(crate) fn encode_with(&self, runs: &[UnsyncedRun], freelist: Option<&[u8]>) -> Vec<u8> {
+        let page_size = self.page_size as usize;
+        let freelist = freelist.unwrap_or_default();
         assert!(
-            runs.len() <= unsynced_runs_capacity(self.page_size as usize),
+            freelist.len() <= freelist_capacity(page_size),
+            "{} bytes of freelist do not fit in a meta",
+            freelist.len()
+        );
+        assert!(
+            runs.len() <= unsynced_runs_capacity(page_size, freelist.len()),
             "{} unsynced runs do not fit in a meta",
             runs.len()
         );
-        let mut out = vec![0u8; RUNS_OFFSET + runs.len() * UnsyncedRun::ENCODED_SIZE];
+        let freelist_at = RUNS_OFFSET + runs.len() * UnsyncedRun::ENCODED_SIZE;
+        let mut out = vec![0u8; freelist_at + 4 + freelist.len()];
         out[MAGIC_OFFSET..MAGIC_OFFSET + 8].copy_from_slice(&MAGIC);
         write_u32(&mut out, VERSION_OFFSET, FORMAT_VERSION);
         write_u32(&mut out, PAGE_SIZE_OFFSET, self.page_size);
@@ -253,23 +302,25 @@ impl Meta {
             write_u32(&mut out, at + 8, run.pages);
             write_u32(&mut out, at + 12, run.checksum);
         }
+        write_u32(&mut out, freelist_at, freelist.len() as u32);
+        out[freelist_at + 4..].copy_from_slice(freelist);
         let checksum = meta_checksum(&out);
         write_u32(&mut out, CHECKSUM_OFFSET, checksum);
         out
     }
 
     /// Decodes the meta at the start of `bytes`, which hold the slot's first
-    /// [`slot_read_len`] bytes (at least [`META_SIZE`]; a list of runs reaching past them
-    /// counts as a bad checksum).
+    /// [`slot_read_len`] bytes (at least [`META_SIZE`]; a list of runs or a freelist reaching
+    /// past them counts as a bad checksum).
     #[cfg(test)]
     pub(crate) fn decode(bytes: &[u8]) -> MetaSlot {
-        Self::decode_with_unsynced(bytes).0
+        Self::decode_with_tail(bytes).0
     }
 
-    /// Decodes as [`decode`](Self::decode) and returns the meta's unsynced runs too (empty
-    /// unless the slot is valid).
-    pub(crate) fn decode_with_unsynced(bytes: &[u8]) -> (MetaSlot, Vec<UnsyncedRun>) {
-        let fail = |slot| (slot, Vec::new());
+    /// Decodes as [`decode`](Self::decode) and returns what follows the fixed part too
+    /// (empty unless the slot is valid).
+    pub(crate) fn decode_with_tail(bytes: &[u8]) -> (MetaSlot, MetaTail) {
+        let fail = |slot| (slot, MetaTail::default());
         if bytes.len() < CHECKSUM_OFFSET || bytes[MAGIC_OFFSET..MAGIC_OFFSET + 8] != MAGIC {
             return fail(MetaSlot::NotArbordb);
         }
@@ -279,21 +330,44 @@ impl Meta {
         }
         let page_size = read_u32(bytes, PAGE_SIZE_OFFSET);
         let mut runs = Vec::new();
+        let mut freelist = None;
         if version < 3 {
             let stored = read_u32(bytes, CHECKSUM_OFFSET_VERSION_2);
             if stored != crc32fast::hash(&bytes[..CHECKSUM_OFFSET_VERSION_2]) {
                 return fail(MetaSlot::BadChecksum);
             }
         } else {
-            // The count is not trusted before the checksum: one no commit could have written
-            // (more runs than the page holds, or than `bytes` reaches) is a torn meta.
+            // The counts are not trusted before the checksum: one no commit could have written
+            // (more than the page holds, or than `bytes` reaches) is a torn meta.
             let count = read_u32(bytes, UNSYNCED_COUNT_OFFSET) as usize;
-            let end = RUNS_OFFSET + count.min(UNSYNCED_RUNS_MAX + 1) * UnsyncedRun::ENCODED_SIZE;
-            if count > unsynced_runs_capacity(page_size as usize) || end > bytes.len() {
+            let runs_end =
+                RUNS_OFFSET + count.min(UNSYNCED_RUNS_MAX + 1) * UnsyncedRun::ENCODED_SIZE;
+            let (capacity, end) = if version < 5 {
+                (
+                    unsynced_runs_capacity_version_4(page_size as usize),
+                    runs_end,
+                )
+            } else {
+                if runs_end + 4 > bytes.len() {
+                    return fail(MetaSlot::BadChecksum);
+                }
+                let freelist_bytes = read_u32(bytes, runs_end) as usize;
+                if freelist_bytes > freelist_capacity(page_size as usize) {
+                    return fail(MetaSlot::BadChecksum);
+                }
+                (
+                    unsynced_runs_capacity(page_size as usize, freelist_bytes),
+                    runs_end + 4 + freelist_bytes,
+                )
+            };
+            if count > capacity || end > bytes.len() {
                 return fail(MetaSlot::BadChecksum);
             }
             if read_u32(bytes, CHECKSUM_OFFSET) != meta_checksum(&bytes[..end]) {
                 return fail(MetaSlot::BadChecksum);
+            }
+            if end > runs_end + 4 {
+                freelist = Some(bytes[runs_end + 4..end].into());
             }
             runs = (0..count)
                 .map(|index| {
@@ -322,7 +396,7 @@ impl Meta {
             main: tree(MAIN_OFFSET),
             catalog: tree(CATALOG_OFFSET),
         };
-        (MetaSlot::Valid(meta), runs)
+        (MetaSlot::Valid(meta), MetaTail { runs, freelist })
     }
 }
 
@@ -429,16 +503,16 @@ mod tests {
 
     #[test]
     fn unsynced_runs_round_trip_and_every_flipped_byte_of_them_is_detected() {
-        let encoded = sample().encode_with_unsynced(&runs());
-        assert_eq!(encoded.len(), META_SIZE + 2 * UnsyncedRun::ENCODED_SIZE);
+        let encoded = sample().encode_with(&runs(), None);
+        assert_eq!(encoded.len(), META_SIZE + 2 * UnsyncedRun::ENCODED_SIZE + 4);
         assert_eq!(
-            Meta::decode_with_unsynced(&encoded),
-            (MetaSlot::Valid(sample()), runs())
+            Meta::decode_with_tail(&encoded),
+            (MetaSlot::Valid(sample()), tail(runs(), None))
         );
         // Trailing bytes (the rest of the slot) do not matter.
         let mut slot = encoded.clone();
         slot.resize(4096, 0xAA);
-        assert_eq!(Meta::decode_with_unsynced(&slot).1, runs());
+        assert_eq!(Meta::decode_with_tail(&slot).1, tail(runs(), None));
         for index in 0..encoded.len() {
             let mut damaged = encoded.clone();
             damaged[index] ^= 0x04;
@@ -454,17 +528,77 @@ mod tests {
         );
     }
 
+    fn tail(runs: Vec<UnsyncedRun>, freelist: Option<&[u8]>) -> MetaTail {
+        MetaTail {
+            runs,
+            freelist: freelist.map(Into::into),
+        }
+    }
+
     #[test]
-    fn a_count_beyond_the_page_is_a_bad_checksum() {
+    fn a_freelist_round_trips_beside_runs_and_every_flipped_byte_of_it_is_detected() {
+        let mut meta = sample();
+        meta.freelist = 0;
+        let stream: Vec<u8> = (0..200u8).collect();
+        let encoded = meta.encode_with(&runs(), Some(&stream));
+        assert_eq!(
+            encoded.len(),
+            META_SIZE + 2 * UnsyncedRun::ENCODED_SIZE + 4 + 200
+        );
+        assert_eq!(
+            Meta::decode_with_tail(&encoded),
+            (MetaSlot::Valid(meta), tail(runs(), Some(&stream)))
+        );
+        let mut slot = encoded.clone();
+        slot.resize(4096, 0xAA);
+        assert_eq!(Meta::decode_with_tail(&slot).1, tail(runs(), Some(&stream)));
+        for index in 0..encoded.len() {
+            let mut damaged = encoded.clone();
+            damaged[index] ^= 0x10;
+            assert!(
+                !matches!(Meta::decode(&damaged), MetaSlot::Valid(_)),
+                "byte {index}"
+            );
+        }
+        // Cut short by the bytes read (a torn or short read): a bad checksum, not a panic.
+        for len in [encoded.len() - 1, encoded.len() - 200, META_SIZE + 1] {
+            assert_eq!(
+                Meta::decode(&encoded[..len]),
+                MetaSlot::BadChecksum,
+                "{len}"
+            );
+        }
+    }
+
+    #[test]
+    fn counts_beyond_the_page_are_a_bad_checksum() {
         let mut small = sample();
         small.page_size = 512;
-        assert_eq!(unsynced_runs_capacity(512), 22);
-        assert_eq!(unsynced_runs_capacity(4096), UNSYNCED_RUNS_MAX);
+        assert_eq!(freelist_capacity(512), 128);
+        assert_eq!(freelist_capacity(4096), FREELIST_BYTES_MAX);
+        assert_eq!(freelist_capacity(65536), FREELIST_BYTES_MAX);
+        assert_eq!(unsynced_runs_capacity(512, 0), 22);
+        assert_eq!(unsynced_runs_capacity(512, 128), 14);
+        assert_eq!(
+            unsynced_runs_capacity(4096, FREELIST_BYTES_MAX),
+            UNSYNCED_RUNS_MAX
+        );
+        assert_eq!(
+            unsynced_runs_capacity(65536, FREELIST_BYTES_MAX),
+            UNSYNCED_RUNS_MAX
+        );
         let mut encoded = small.encode();
         encoded.resize(4096, 0);
         write_u32(&mut encoded, UNSYNCED_COUNT_OFFSET, 23);
         assert_eq!(Meta::decode(&encoded), MetaSlot::BadChecksum);
         write_u32(&mut encoded, UNSYNCED_COUNT_OFFSET, u32::MAX);
+        assert_eq!(Meta::decode(&encoded), MetaSlot::BadChecksum);
+        // A freelist larger than the page allows.
+        let mut encoded = small.encode();
+        encoded.resize(4096, 0);
+        write_u32(&mut encoded, RUNS_OFFSET, 129);
+        assert_eq!(Meta::decode(&encoded), MetaSlot::BadChecksum);
+        write_u32(&mut encoded, RUNS_OFFSET, u32::MAX);
         assert_eq!(Meta::decode(&encoded), MetaSlot::BadChecksum);
     }
 
@@ -473,7 +607,33 @@ mod tests {
     fn encoding_more_runs_than_the_page_holds_panics() {
         let mut small = sample();
         small.page_size = 512;
-        small.encode_with_unsynced(&vec![runs()[0]; 23]);
+        small.encode_with(&vec![runs()[0]; 15], Some(&[0u8; 128]));
+    }
+
+    #[test]
+    #[should_panic(expected = "do not fit")]
+    fn encoding_a_freelist_larger_than_the_page_allows_panics() {
+        let mut small = sample();
+        small.page_size = 512;
+        small.encode_with(&[], Some(&[0u8; 129]));
+    }
+
+    #[test]
+    fn version_3_and_4_metas_are_still_read() {
+        for version in [3, 4] {
+            // The older layout: the runs end the meta, with no freelist field.
+            let mut encoded = sample().encode_with(&runs(), None);
+            encoded.truncate(encoded.len() - 4);
+            write_u32(&mut encoded, VERSION_OFFSET, version);
+            let checksum = meta_checksum(&encoded);
+            write_u32(&mut encoded, CHECKSUM_OFFSET, checksum);
+            assert_eq!(
+                Meta::decode_with_tail(&encoded),
+                (MetaSlot::Valid(sample()), tail(runs(), None))
+            );
+            encoded[20] ^= 1;
+            assert_eq!(Meta::decode(&encoded), MetaSlot::BadChecksum);
+        }
     }
 
     /// A file image of `pages` pages of 512 bytes, where page `id` holds a sealed page.
@@ -580,8 +740,8 @@ mod tests {
             let checksum = crc32fast::hash(&encoded[..CHECKSUM_OFFSET_VERSION_2]);
             write_u32(&mut encoded, CHECKSUM_OFFSET_VERSION_2, checksum);
             assert_eq!(
-                Meta::decode_with_unsynced(&encoded),
-                (MetaSlot::Valid(sample()), vec![])
+                Meta::decode_with_tail(&encoded),
+                (MetaSlot::Valid(sample()), MetaTail::default())
             );
             encoded[20] ^= 1;
             assert_eq!(Meta::decode(&encoded), MetaSlot::BadChecksum);

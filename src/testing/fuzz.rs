@@ -53,7 +53,7 @@ pub fn page_decode(data: &[u8]) {
         return;
     };
     let page_size = [512usize, 1024, 4096][selector as usize % 3];
-    let (slot, runs) = Meta::decode_with_unsynced(rest);
+    let (slot, tail) = Meta::decode_with_tail(rest);
     let _ = FreeList::decode(rest, 1 << 20, 0);
 
     // The input as pages 2, 3, ...
@@ -63,8 +63,11 @@ pub fn page_decode(data: &[u8]) {
     let pages = InputPages { bytes, page_size };
     if let MetaSlot::Valid(meta) = slot {
         // The runs a meta lists, checked against the input as the file (never past it).
+        // The freelist a meta keeps, read as a writer would.
+        let _ =
+            crate::page::freelist::read(&meta, tail.freelist.as_deref(), |id| pages.read(id, 1));
         let _ = crate::page::meta::verify_unsynced(
-            &runs,
+            &tail.runs,
             page_size,
             meta.page_count,
             |offset, buffer| {
@@ -165,7 +168,7 @@ pub fn page_decode(data: &[u8]) {
         main: tree,
         ..Meta::empty(page_size as u32, 0)
     };
-    let _ = check::check(&pages, &meta);
+    let _ = check::check(&pages, &meta, None);
 }
 
 /// Opens arbitrary bytes as a data file and does everything a user might: every error is

@@ -32,6 +32,8 @@
 //! poison the environment, which refuses writes until it is reopened. A failed sync is never
 //! retried and trusted.
 
+use std::sync::Arc;
+
 use super::read::RoTxn;
 use super::snapshot::Snapshot;
 use super::write::RwTxn;
@@ -77,6 +79,7 @@ impl RwTxn<'_> {
         let Snapshot {
             meta,
             map: map_index,
+            ..
         } = &mut **snapshot
             .as_mut()
             .expect("only a dropped transaction has no snapshot");
@@ -121,7 +124,8 @@ impl RwTxn<'_> {
                 "a page is reachable twice (freed twice in one transaction)",
             ));
         }
-        let (list, chain) = write_freelist(&mut writer, &state.pending)?;
+        let (list, chain, kept_freelist) = write_freelist(&mut writer, &state.pending)?;
+        let kept_bytes = kept_freelist.as_ref().map_or(0, |stream| stream.len());
         let txn_id = state.store.txn_id();
         meta.freelist = chain.first().copied().unwrap_or(0);
         meta.txn_id = txn_id;
@@ -153,7 +157,7 @@ impl RwTxn<'_> {
             && !grew
             && !state.store.has_spilled()
             && env.readers.durable_txn_id() >= txn_id - 1
-            && dirty_buffers <= meta::unsynced_runs_capacity(page_size)
+            && dirty_buffers <= meta::unsynced_runs_capacity(page_size, kept_bytes)
             && dirty_bytes as u64 <= meta::UNSYNCED_BYTES_MAX;
         // 4. Write the pages (recording them for the meta if it is to list them).
         let runs = state.store.write_dirty(&*env.io, sync_pages, one_sync)?;
@@ -166,7 +170,10 @@ impl RwTxn<'_> {
             // 5 and 6: the meta listing the pages, then one sync of both. After a failure
             // the meta's fate is unknown (invariant 7).
             env.io
-                .write_at(slot_offset, &meta.encode_with_unsynced(&runs))
+                .write_at(
+                    slot_offset,
+                    &meta.encode_with(&runs, kept_freelist.as_deref()),
+                )
                 .and_then(|()| env.io.sync_data())
                 .map_err(|error| poison(error, &mut writer_state))?;
         } else {
@@ -191,10 +198,11 @@ impl RwTxn<'_> {
             }
             // 6 and 7. Write the meta into the older slot, durably in one step unless the
             // meta is not to be synced.
+            let encoded = meta.encode_with(&[], kept_freelist.as_deref());
             let written = if sync_meta {
-                env.io.write_durably(slot_offset, &meta.encode())
+                env.io.write_durably(slot_offset, &encoded)
             } else {
-                env.io.write_at(slot_offset, &meta.encode())
+                env.io.write_at(slot_offset, &encoded)
             };
             written.map_err(|error| poison(error, &mut writer_state))?;
         }
@@ -210,6 +218,7 @@ impl RwTxn<'_> {
         env.cache_snapshot(Snapshot {
             meta: *meta,
             map: *map_index,
+            freelist: kept_freelist.map(Arc::from),
         });
         env.readers.raise_durable_txn_id(durable_now);
         env.readers.set_current_txn_id(txn_id);
@@ -227,14 +236,19 @@ const LISTED_SEGMENTS_MAX: usize = 2;
 /// names them as one run (a mass delete spills hundreds; a commit of 1,000 inserts three).
 const CONSECUTIVE_SEGMENTS_MIN: usize = 8;
 
-/// The new freelist of the transaction `writer` works for, written to newly allocated pages:
-/// the groups no reader could reuse yet (`pending`), this transaction's freed pages, and
-/// everything reusable it did not use (group 0). Returns the list and its chain pages.
+/// The new freelist of the transaction `writer` works for: the groups no reader could reuse
+/// yet (`pending`), this transaction's freed pages, and everything reusable it did not use
+/// (group 0). Returns the list, its chain pages, and its stream when the meta is to keep it
+/// instead of a chain (format version 5: it fits [`meta::freelist_capacity`] and no page was
+/// allocated for a chain).
 ///
 /// Allocating the list's own pages changes the list (the pool shrinks, a free segment may be
 /// read and its page freed), so pages are allocated until they cover the list as it then is;
 /// a page left over becomes an empty chain page.
-fn write_freelist(writer: &mut Writer<'_>, pending: &FreeList) -> Result<(FreeList, Vec<PageId>)> {
+fn write_freelist(
+    writer: &mut Writer<'_>,
+    pending: &FreeList,
+) -> Result<(FreeList, Vec<PageId>, Option<Vec<u8>>)> {
     let page_size = writer.store.page_size();
     let segment_capacity = free_segment::capacity(page_size);
     let chain_capacity = freelist::payload_capacity(page_size);
@@ -266,6 +280,17 @@ fn write_freelist(writer: &mut Writer<'_>, pending: &FreeList) -> Result<(FreeLi
             list.add_segment_holding(*txn, segment, run);
         }
         let spare = segment_pages.len() - runs.len();
+        if spare == 0
+            && chain.is_empty()
+            && !list.is_empty()
+            && list.encoded_len() <= meta::freelist_capacity(page_size)
+        {
+            for ((_, run), &segment) in runs.iter().zip(&segment_pages) {
+                free_segment::write(writer.store.page_mut(segment), segment, run);
+            }
+            let stream = list.encode();
+            return Ok((list, Vec::new(), Some(stream)));
+        }
         let chain_len = if list.is_empty() {
             0
         } else {
@@ -299,6 +324,6 @@ fn write_freelist(writer: &mut Writer<'_>, pending: &FreeList) -> Result<(FreeLi
             let next = chain.get(index + 1).copied().unwrap_or(0);
             freelist::write_chain_page(writer.store.page_mut(id), id, next, &stream[start..end]);
         }
-        return Ok((list, chain));
+        return Ok((list, chain, None));
     }
 }

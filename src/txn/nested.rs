@@ -109,6 +109,7 @@ impl Env {
         let snapshot = Snapshot {
             meta: parts.meta,
             map: parent.txn.snapshot().map,
+            freelist: parent.txn.snapshot().freelist.clone(),
         };
         let mut txn = RoTxn::for_writer(parent.txn.env, snapshot, state);
         *txn.trees.get_mut() = parts.trees;

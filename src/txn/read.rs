@@ -212,7 +212,11 @@ impl<'e> RoTxn<'e> {
 
     /// Runs the checker on this transaction's snapshot.
     pub fn check(&self) -> Result<CheckReport> {
-        Ok(check::check(self, self.meta()))
+        Ok(check::check(
+            self,
+            self.meta(),
+            self.snapshot().freelist.as_deref(),
+        ))
     }
 }
 

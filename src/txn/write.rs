@@ -90,7 +90,7 @@ impl<'e> RwTxn<'e> {
         if writer.poisoned {
             return Err(Error::EnvPoisoned);
         }
-        let meta = env.newest_meta()?;
+        let (meta, kept_freelist) = env.newest_meta()?;
         let (map_index, map) = env.map_for(&meta, true)?;
         if writer
             .freelist
@@ -100,10 +100,9 @@ impl<'e> RwTxn<'e> {
             // Another process committed (or this is the first write): what this process
             // knew of the file is stale.
             writer.file_len_bytes = env.io.file_len()?;
-            let (list, chain) =
-                freelist::read_chain(meta.freelist, meta.page_count, env.page_size, |id| {
-                    read_committed(map.bytes(), env.page_size, meta.page_count, id, 1)
-                })?;
+            let (list, chain) = freelist::read(&meta, kept_freelist.as_deref(), |id| {
+                read_committed(map.bytes(), env.page_size, meta.page_count, id, 1)
+            })?;
             writer.freelist = Some(CachedFreeList {
                 txn_id: meta.txn_id,
                 list,
@@ -147,6 +146,7 @@ impl<'e> RwTxn<'e> {
                 Snapshot {
                     meta,
                     map: map_index,
+                    freelist: kept_freelist,
                 },
                 state,
             ),

@@ -76,11 +76,24 @@ impl Rng {
 /// it out.
 pub fn meta_bytes(slot: &[u8]) -> Vec<u8> {
     let runs = u32::from_le_bytes(slot[144..148].try_into().unwrap()) as usize;
-    slot[..152 + 16 * runs].to_vec()
+    let runs_end = 152 + 16 * runs;
+    let version = u32::from_le_bytes(slot[8..12].try_into().unwrap());
+    if version < 5 {
+        return slot[..runs_end].to_vec();
+    }
+    // Format version 5: the length of the freelist the meta keeps, then the freelist.
+    let kept = u32::from_le_bytes(slot[runs_end..runs_end + 4].try_into().unwrap()) as usize;
+    slot[..runs_end + 4 + kept].to_vec()
 }
 
-/// Recomputes the checksum of an encoded version 3 meta (see [`meta_bytes`]) after a test
-/// changed it: CRC32 of bytes 0..148 and of the list, stored at 148.
+/// The freelist stream an encoded meta (see [`meta_bytes`]) keeps: empty if it names a chain.
+pub fn meta_kept_freelist(meta: &[u8]) -> &[u8] {
+    let runs = u32::from_le_bytes(meta[144..148].try_into().unwrap()) as usize;
+    &meta[152 + 16 * runs + 4..]
+}
+
+/// Recomputes the checksum of an encoded version 3 to 5 meta (see [`meta_bytes`]) after a
+/// test changed it: CRC32 of bytes 0..148 and of everything after 152, stored at 148.
 pub fn reseal_meta(meta: &mut [u8]) {
     let mut hasher = crc32fast::Hasher::new();
     hasher.update(&meta[..148]);
@@ -95,7 +108,8 @@ pub fn newest_meta_runs(data_file: &[u8], page_size: usize) -> (u64, Vec<(u64, u
     let decode = |slot: usize| {
         let meta = meta_bytes(&data_file[slot * page_size..]);
         let txn = u64::from_le_bytes(meta[16..24].try_into().unwrap());
-        let runs = meta[152..]
+        let count = u32::from_le_bytes(meta[144..148].try_into().unwrap()) as usize;
+        let runs = meta[152..152 + 16 * count]
             .chunks(16)
             .map(|run| {
                 let first = u64::from_le_bytes(run[..8].try_into().unwrap());

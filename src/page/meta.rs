@@ -470,15 +470,14 @@ mod tests {
 
     #[test]
     fn every_flipped_byte_is_detected() {
-        let encoded = sample().encode();
-        for index in 0..META_SIZE {
-            let mut damaged = encoded.clone();
-            damaged[index] ^= 0x20;
-            assert_ne!(
-                Meta::decode(&damaged),
-                MetaSlot::Valid(sample()),
-                "byte {index}"
-            );
+        assert_every_flipped_byte_is_detected(&sample().encode(), 0x20);
+    }
+
+    /// Flips bits `mask` of each byte of `encoded` in turn: no such meta may decode as valid.
+    fn assert_every_flipped_byte_is_detected(encoded: &[u8], mask: u8) {
+        for index in 0..encoded.len() {
+            let mut damaged = encoded.to_vec();
+            damaged[index] ^= mask;
             assert!(
                 !matches!(Meta::decode(&damaged), MetaSlot::Valid(_)),
                 "byte {index}"
@@ -513,14 +512,7 @@ mod tests {
         let mut slot = encoded.clone();
         slot.resize(4096, 0xAA);
         assert_eq!(Meta::decode_with_tail(&slot).1, tail(runs(), None));
-        for index in 0..encoded.len() {
-            let mut damaged = encoded.clone();
-            damaged[index] ^= 0x04;
-            assert!(
-                !matches!(Meta::decode(&damaged), MetaSlot::Valid(_)),
-                "byte {index}"
-            );
-        }
+        assert_every_flipped_byte_is_detected(&encoded, 0x04);
         // A list cut short by the bytes read is a bad checksum, not a panic.
         assert_eq!(
             Meta::decode(&encoded[..encoded.len() - 1]),
@@ -552,14 +544,7 @@ mod tests {
         let mut slot = encoded.clone();
         slot.resize(4096, 0xAA);
         assert_eq!(Meta::decode_with_tail(&slot).1, tail(runs(), Some(&stream)));
-        for index in 0..encoded.len() {
-            let mut damaged = encoded.clone();
-            damaged[index] ^= 0x10;
-            assert!(
-                !matches!(Meta::decode(&damaged), MetaSlot::Valid(_)),
-                "byte {index}"
-            );
-        }
+        assert_every_flipped_byte_is_detected(&encoded, 0x10);
         // Cut short by the bytes read (a torn or short read): a bad checksum, not a panic.
         for len in [encoded.len() - 1, encoded.len() - 200, META_SIZE + 1] {
             assert_eq!(
@@ -587,19 +572,19 @@ mod tests {
             unsynced_runs_capacity(65536, FREELIST_BYTES_MAX),
             UNSYNCED_RUNS_MAX
         );
-        let mut encoded = small.encode();
-        encoded.resize(4096, 0);
-        write_u32(&mut encoded, UNSYNCED_COUNT_OFFSET, 23);
-        assert_eq!(Meta::decode(&encoded), MetaSlot::BadChecksum);
-        write_u32(&mut encoded, UNSYNCED_COUNT_OFFSET, u32::MAX);
-        assert_eq!(Meta::decode(&encoded), MetaSlot::BadChecksum);
-        // A freelist larger than the page allows.
-        let mut encoded = small.encode();
-        encoded.resize(4096, 0);
-        write_u32(&mut encoded, RUNS_OFFSET, 129);
-        assert_eq!(Meta::decode(&encoded), MetaSlot::BadChecksum);
-        write_u32(&mut encoded, RUNS_OFFSET, u32::MAX);
-        assert_eq!(Meta::decode(&encoded), MetaSlot::BadChecksum);
+        // More runs than the page holds, then a freelist larger than the page allows.
+        for (field, too_many) in [(UNSYNCED_COUNT_OFFSET, 23), (RUNS_OFFSET, 129)] {
+            for count in [too_many, u32::MAX] {
+                let mut encoded = small.encode();
+                encoded.resize(4096, 0);
+                write_u32(&mut encoded, field, count);
+                assert_eq!(
+                    Meta::decode(&encoded),
+                    MetaSlot::BadChecksum,
+                    "{field} {count}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -1,10 +1,10 @@
-//! The newest commit's snapshot, cached for read transactions to copy.
+//! The newest commit's snapshot, cached for read transactions to begin from.
 //!
 //! A read transaction begins from the newest commit's [`Snapshot`] (its meta, the index of a
-//! map covering it, and the freelist its meta keeps, if any). The environment keeps that behind a lock, which a read transaction
-//! would take and release on every begin: two locked instructions, as costly as the rest of
-//! a begin. And a transaction that held its own copy of the meta (136 bytes) would be copied
-//! with `memcpy` each time it is returned up a call.
+//! map covering it, and the freelist its meta keeps, if any). The environment keeps that
+//! behind a lock, which a read transaction would take and release on every begin: two locked
+//! instructions, as costly as the rest of a begin. And a transaction that held its own copy
+//! of the meta (136 bytes) would be copied with `memcpy` each time it is returned up a call.
 //!
 //! So a transaction holds its snapshot in a `Box`, and when it ends its box goes back to the
 //! thread it ends on, which keeps one per environment. The next begin on that thread takes

@@ -107,15 +107,21 @@ pub(crate) fn freelist_capacity(page_size: usize) -> usize {
 /// `freelist_bytes` bytes of freelist (all must fit in the meta's page and in
 /// [`META_SIZE_MAX`]).
 pub(crate) fn unsynced_runs_capacity(page_size: usize, freelist_bytes: usize) -> usize {
-    let room = page_size
-        .min(META_SIZE_MAX)
-        .saturating_sub(RUNS_OFFSET + 4 + freelist_bytes);
-    (room / UnsyncedRun::ENCODED_SIZE).min(UNSYNCED_RUNS_MAX)
+    runs_fitting(
+        page_size
+            .min(META_SIZE_MAX)
+            .saturating_sub(RUNS_OFFSET + 4 + freelist_bytes),
+    )
 }
 
 /// [`unsynced_runs_capacity`] of a version 3 or 4 meta, which has no freelist field.
 fn unsynced_runs_capacity_version_4(page_size: usize) -> usize {
-    (page_size.saturating_sub(RUNS_OFFSET) / UnsyncedRun::ENCODED_SIZE).min(UNSYNCED_RUNS_MAX)
+    runs_fitting(page_size.saturating_sub(RUNS_OFFSET))
+}
+
+/// How many unsynced runs `room` bytes hold, at most [`UNSYNCED_RUNS_MAX`].
+fn runs_fitting(room: usize) -> usize {
+    (room / UnsyncedRun::ENCODED_SIZE).min(UNSYNCED_RUNS_MAX)
 }
 
 /// What a meta holds after its fixed part: the runs its commit wrote without syncing them

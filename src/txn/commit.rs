@@ -280,18 +280,12 @@ fn write_freelist(
             list.add_segment_holding(*txn, segment, run);
         }
         let spare = segment_pages.len() - runs.len();
-        if spare == 0
+        // Kept in the meta if it fits there and no page was allocated for a chain.
+        let in_meta = spare == 0
             && chain.is_empty()
             && !list.is_empty()
-            && list.encoded_len() <= meta::freelist_capacity(page_size)
-        {
-            for ((_, run), &segment) in runs.iter().zip(&segment_pages) {
-                free_segment::write(writer.store.page_mut(segment), segment, run);
-            }
-            let stream = list.encode();
-            return Ok((list, Vec::new(), Some(stream)));
-        }
-        let chain_len = if list.is_empty() {
+            && list.encoded_len() <= meta::freelist_capacity(page_size);
+        let chain_len = if in_meta || list.is_empty() {
             0
         } else {
             list.encoded_len().div_ceil(chain_capacity)
@@ -304,6 +298,10 @@ fn write_freelist(
         }
         for ((_, run), &segment) in runs.iter().zip(&segment_pages) {
             free_segment::write(writer.store.page_mut(segment), segment, run);
+        }
+        if in_meta {
+            let stream = list.encode();
+            return Ok((list, Vec::new(), Some(stream)));
         }
         chain.extend_from_slice(&segment_pages[runs.len()..]);
         // An empty freelist has no chain at all (the meta names page 0), unless the list

@@ -34,8 +34,12 @@ pub enum Error {
         /// The path that was opened.
         path: PathBuf,
     },
-    /// Returned when the file was written with a format version this build cannot read.
+    /// Returned when either meta page of the file records a format version newer than this
+    /// build reads: a newer release committed to it. The file is refused, read-only opens
+    /// too, rather than opened at an older commit that the next commit would overwrite.
     UnsupportedFormatVersion {
+        /// The data file.
+        path: PathBuf,
         /// The version recorded in the file.
         found: u32,
         /// The version this build reads and writes.
@@ -159,9 +163,10 @@ impl fmt::Display for Error {
             Error::NotAnArbordbFile { path } => {
                 write!(f, "{} is not an arbordb data file (wrong magic bytes)", path.display())
             }
-            Error::UnsupportedFormatVersion { found, supported } => write!(
+            Error::UnsupportedFormatVersion { path, found, supported } => write!(
                 f,
-                "the data file has format version {found}; this build reads version {supported}"
+                "{} was written with format version {found}, newer than this build reads (up to {supported}); open it with a newer release of arbordb",
+                path.display()
             ),
             Error::InvalidPageSize { found } => write!(
                 f,

@@ -144,19 +144,94 @@ fn a_foreign_file_is_not_an_arbordb_file() {
     ));
 }
 
+/// Opens `dir` (read-only too) and expects `UnsupportedFormatVersion` naming the data file
+/// and both versions.
+fn assert_newer_version_refused(dir: &Path, found: u32) {
+    for read_only in [false, true] {
+        let mut options = EnvOpenOptions::new();
+        options.map_size(1 << 30);
+        if read_only {
+            unsafe { options.flags(EnvFlags::READ_ONLY) };
+        }
+        match unsafe { options.open(dir) } {
+            Err(error @ Error::UnsupportedFormatVersion { .. }) => {
+                let Error::UnsupportedFormatVersion {
+                    path,
+                    found: recorded,
+                    supported,
+                } = &error
+                else {
+                    unreachable!()
+                };
+                assert_eq!(path, &dir.canonicalize().unwrap().join(DATA_FILE));
+                assert_eq!((*recorded, *supported), (found, FORMAT_VERSION));
+                let message = error.to_string();
+                assert!(message.contains(DATA_FILE), "{message}");
+                assert!(message.contains(&found.to_string()), "{message}");
+                assert!(message.contains(&FORMAT_VERSION.to_string()), "{message}");
+            }
+            other => panic!(
+                "read_only {read_only}: expected UnsupportedFormatVersion, got {:?}",
+                other.map(drop)
+            ),
+        }
+    }
+}
+
 #[test]
-fn a_newer_format_version_is_refused() {
+fn a_newer_format_version_in_both_metas_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     two_commits(dir.path());
     let newer = (FORMAT_VERSION + 1).to_le_bytes();
     patch(dir.path(), 8, &newer);
     patch(dir.path(), 4096 + 8, &newer);
-    match try_open(dir.path()) {
-        Err(Error::UnsupportedFormatVersion { found, supported }) => {
-            assert_eq!((found, supported), (FORMAT_VERSION + 1, FORMAT_VERSION));
+    assert_newer_version_refused(dir.path(), FORMAT_VERSION + 1);
+}
+
+/// A newer release committed to the file (its meta in one slot), then an older one opens it:
+/// falling back to the other meta would hide the newer commit, and the next commit would
+/// overwrite it for good. Whichever slot holds it, whether or not this build can verify its
+/// checksum, the file is refused and left as it was.
+#[test]
+fn a_newer_format_meta_in_either_slot_refuses_the_file_and_keeps_it() {
+    for slot in [0u64, 1] {
+        for resealed in [false, true] {
+            let dir = tempfile::tempdir().unwrap();
+            two_commits(dir.path());
+            let offset = slot * 4096;
+            let mut meta = meta_bytes(&read_at(dir.path(), offset, 4096));
+            meta[8..12].copy_from_slice(&(FORMAT_VERSION + 1).to_le_bytes());
+            if resealed {
+                reseal_meta(&mut meta);
+            }
+            patch(dir.path(), offset, &meta);
+            let before = fs::read(dir.path().join(DATA_FILE)).unwrap();
+            assert_newer_version_refused(dir.path(), FORMAT_VERSION + 1);
+            // The command-line tool reports it too, and nothing was written.
+            for command in ["stat", "check", "dump"] {
+                let output = std::process::Command::new(env!("CARGO_BIN_EXE_arbor"))
+                    .arg(command)
+                    .arg(dir.path())
+                    .output()
+                    .unwrap();
+                let stderr = String::from_utf8_lossy(&output.stderr);
+                assert!(!output.status.success(), "arbor {command}: {stderr}");
+                assert!(stderr.contains("format version"), "arbor {command}: {stderr}");
+            }
+            assert_eq!(fs::read(dir.path().join(DATA_FILE)).unwrap(), before);
         }
-        other => panic!("expected UnsupportedFormatVersion, got {other:?}"),
     }
+}
+
+/// No release wrote a version below the first, so one there is damage: the meta is passed
+/// over like one whose checksum fails.
+#[test]
+fn a_meta_claiming_version_zero_is_passed_over_as_damage() {
+    let dir = tempfile::tempdir().unwrap();
+    two_commits(dir.path());
+    patch(dir.path(), 8, &0u32.to_le_bytes()); // commit 2, slot 0
+    let env = try_open(dir.path()).unwrap();
+    assert_eq!(env.info().last_txn_id, 1);
 }
 
 /// tests/data/format-1.arbordb to format-4.arbordb were written by arbordb at format

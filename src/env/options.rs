@@ -468,6 +468,18 @@ pub(crate) fn choose_meta(
             }
         }
     }
+    // A meta of a newer format refuses the file whatever the other slot holds: falling back
+    // would open an older commit, and the next commit would overwrite the newer one.
+    if let Some(found) = slots.iter().find_map(|(slot, _)| match slot {
+        MetaSlot::NewerVersion(found) => Some(*found),
+        _ => None,
+    }) {
+        return Err(Error::UnsupportedFormatVersion {
+            path: path.to_path_buf(),
+            found,
+            supported: crate::page::meta::FORMAT_VERSION,
+        });
+    }
     let mut valid: Vec<(Meta, &MetaTail)> = slots
         .iter()
         .filter_map(|(slot, tail)| match slot {
@@ -506,14 +518,6 @@ pub(crate) fn choose_meta(
 }
 
 fn no_meta_error(slots: &[MetaSlot], path: &Path) -> Error {
-    for slot in slots {
-        if let MetaSlot::OtherVersion(found) = slot {
-            return Error::UnsupportedFormatVersion {
-                found: *found,
-                supported: crate::page::meta::FORMAT_VERSION,
-            };
-        }
-    }
     for slot in slots {
         if let MetaSlot::BadPageSize(found) = slot {
             return Error::InvalidPageSize { found: *found };

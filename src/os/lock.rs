@@ -16,6 +16,7 @@
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::fd::AsRawFd;
+use std::os::unix::fs::FileExt;
 use std::path::Path;
 
 use memmap2::{MmapOptions, MmapRaw};
@@ -103,10 +104,17 @@ impl LockFile {
         Ok((LockFile { file, memory: None }, role))
     }
 
-    /// Maps the file as shared memory: `len` bytes, setting the file's length to it first when
-    /// `resize` (the first opener), else the file's current length.
+    /// Maps the file as shared memory: `len` bytes, writing the file's first `len` bytes as
+    /// zeros (and cutting it there) first when `resize` (the first opener), else the file's
+    /// current length.
+    ///
+    /// The zeros are written, not made by `set_len`: a file grown by `set_len` is sparse, and
+    /// the first store through a map into a sparse block must allocate it, which on a full
+    /// file system raises SIGBUS instead of returning an error. Writing every block first
+    /// turns a full disk into `ENOSPC` here (docs/design.md, invariant 15).
     pub(crate) fn map(&mut self, len: usize, resize: bool) -> io::Result<()> {
         let len = if resize {
+            self.file.write_all_at(&vec![0u8; len], 0)?;
             self.file.set_len(len as u64)?;
             len
         } else {

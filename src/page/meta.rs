@@ -243,8 +243,12 @@ pub(crate) enum MetaSlot {
     Valid(Meta),
     /// The bytes do not start with the magic.
     NotArbordb,
-    /// The magic is right but the format version is another.
-    OtherVersion(u32),
+    /// The magic is right and the format version is newer than this build reads: a newer
+    /// release committed to the file. No release writes a version above its own, so neither
+    /// a torn write of this or an older release nor a failed checksum can explain it away;
+    /// opening must refuse rather than fall back to the other meta, which the next commit
+    /// would write over the newer one (docs/format.md, "Opening a file").
+    NewerVersion(u32),
     /// The magic and version are right but the checksum fails (a torn or damaged meta).
     BadChecksum,
     /// The checksum passes but the page size is unsupported.
@@ -331,8 +335,12 @@ impl Meta {
             return fail(MetaSlot::NotArbordb);
         }
         let version = read_u32(bytes, VERSION_OFFSET);
-        if !(FORMAT_VERSION_OLDEST_READ..=FORMAT_VERSION).contains(&version) {
-            return fail(MetaSlot::OtherVersion(version));
+        if version > FORMAT_VERSION {
+            return fail(MetaSlot::NewerVersion(version));
+        }
+        if version < FORMAT_VERSION_OLDEST_READ {
+            // No release wrote it: damage, as a failed checksum is.
+            return fail(MetaSlot::BadChecksum);
         }
         let page_size = read_u32(bytes, PAGE_SIZE_OFFSET);
         let mut runs = Vec::new();
@@ -718,7 +726,7 @@ mod tests {
         write_u32(&mut encoded, VERSION_OFFSET, FORMAT_VERSION + 1);
         assert_eq!(
             Meta::decode(&encoded),
-            MetaSlot::OtherVersion(FORMAT_VERSION + 1)
+            MetaSlot::NewerVersion(FORMAT_VERSION + 1)
         );
     }
 
@@ -739,7 +747,7 @@ mod tests {
         }
         let mut encoded = sample().encode();
         write_u32(&mut encoded, VERSION_OFFSET, 0);
-        assert_eq!(Meta::decode(&encoded), MetaSlot::OtherVersion(0));
+        assert_eq!(Meta::decode(&encoded), MetaSlot::BadChecksum);
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod tmpfs;
+
 use std::path::Path;
 
 use arbordb::{Env, EnvOpenOptions};

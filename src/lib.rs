@@ -62,6 +62,7 @@ pub use db::{
 };
 pub use env::{
     CompactionOption, Env, EnvInfo, EnvOpenOptions, ReaderInfo, DATA_FILE_NAME, LOCK_FILE_NAME,
+    MAP_SIZE_MAX,
 };
 pub use error::{BoxedError, Error, Result};
 

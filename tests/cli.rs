@@ -323,6 +323,10 @@ fn bad_input_gets_a_message_and_a_non_zero_status() {
             "must start with a space",
         ),
         (String::new(), "empty"),
+        (
+            "VERSION=3\nmapsize=18446744073709551615\nHEADER=END\n 61\n 62\nDATA=END\n".to_string(),
+            "map size of 18446744073709551615 bytes is over the largest",
+        ),
     ];
     for (input, expected) in cases {
         let message = fails(&["load", target_path], Some(input.as_bytes()), 1);

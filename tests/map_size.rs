@@ -184,3 +184,62 @@ fn a_large_growth_gets_no_slack_and_a_small_one_does() {
         "small commits fit in the slack"
     );
 }
+
+fn assert_map_size_refused(result: arbordb::Result<()>) {
+    match result {
+        Err(Error::InvalidOption { reason }) => {
+            assert!(
+                reason.contains(&arbordb::MAP_SIZE_MAX.to_string()),
+                "the message gives the limit: {reason}"
+            );
+        }
+        other => panic!("expected InvalidOption, got {other:?}"),
+    }
+}
+
+/// Sizes near `usize::MAX` used to wrap when rounded up to whole pages: a map of 0 bytes and a
+/// panic on the first read, or `MapFull` of 8192 bytes on a fresh environment.
+#[test]
+fn a_map_size_past_the_largest_is_refused_and_nothing_wraps() {
+    let dir = tempfile::tempdir().unwrap();
+    let fresh = dir.path().join("fresh");
+    for size in [usize::MAX, usize::MAX - 4095, arbordb::MAP_SIZE_MAX + 1] {
+        let opened = unsafe { EnvOpenOptions::new().map_size(size).open(&fresh) };
+        assert_map_size_refused(opened.map(drop));
+        assert!(!fresh.exists(), "nothing is created for a refused size");
+    }
+    // An existing environment keeps its data and opens again with a sane size.
+    let existing = dir.path().join("existing");
+    {
+        let (env, db) = open_small_map(&existing);
+        let mut wtxn = env.write_txn().unwrap();
+        db.put(&mut wtxn, b"kept", b"value").unwrap();
+        wtxn.commit().unwrap();
+        unsafe { assert_map_size_refused(env.resize(usize::MAX)) };
+        unsafe { assert_map_size_refused(env.resize(arbordb::MAP_SIZE_MAX + 1)) };
+        let rtxn = env.read_txn().unwrap();
+        assert_eq!(db.get(&rtxn, b"kept").unwrap(), Some(&b"value"[..]));
+    }
+    let opened = unsafe { EnvOpenOptions::new().map_size(usize::MAX).open(&existing) };
+    assert_map_size_refused(opened.map(drop));
+    // The largest size itself is more address space than the OS gives: an I/O error that
+    // names the size, not a panic or a wrapped map.
+    match unsafe { EnvOpenOptions::new().map_size(arbordb::MAP_SIZE_MAX).open(&existing) } {
+        Ok(env) => {
+            let rtxn = env.read_txn().unwrap();
+            let db: Database<Bytes, Bytes> = env.open_database(&rtxn, None).unwrap().unwrap();
+            assert_eq!(db.get(&rtxn, b"kept").unwrap(), Some(&b"value"[..]));
+        }
+        Err(Error::Io(error)) => {
+            let message = error.to_string();
+            assert!(message.contains(&arbordb::MAP_SIZE_MAX.to_string()), "{message}");
+            assert!(message.contains("data.arbordb"), "{message}");
+        }
+        Err(other) => panic!("expected an I/O error naming the size, got {other:?}"),
+    }
+    let (env, db) = open_small_map(&existing);
+    let rtxn = env.read_txn().unwrap();
+    assert_eq!(db.get(&rtxn, b"kept").unwrap(), Some(&b"value"[..]));
+    drop(rtxn);
+    assert_sound(&env);
+}

@@ -21,7 +21,7 @@ use std::time::Instant;
 use parking_lot::{Mutex, RwLock};
 
 pub use copy::CompactionOption;
-pub use options::{EnvOpenOptions, DATA_FILE_NAME, LOCK_FILE_NAME};
+pub use options::{EnvOpenOptions, DATA_FILE_NAME, LOCK_FILE_NAME, MAP_SIZE_MAX};
 pub(crate) use writer_lock::{WriterGuard, WriterLock};
 
 use crate::btree::check::{self, CheckReport};
@@ -222,7 +222,9 @@ impl EnvInner {
     pub(crate) fn map_for(&self, meta: &Meta, adopt_map_size: bool) -> Result<(usize, &Map)> {
         let round = |len: usize| len.div_ceil(self.page_size) * self.page_size;
         let needed = meta.page_count as usize * self.page_size;
-        let recorded = usize::try_from(meta.map_size).unwrap_or(usize::MAX);
+        let recorded = usize::try_from(meta.map_size)
+            .unwrap_or(usize::MAX)
+            .min(options::MAP_SIZE_MAX);
         let wanted = if adopt_map_size {
             needed.max(recorded)
         } else {
@@ -579,7 +581,7 @@ impl Env {
     pub unsafe fn resize(&self, new_size: usize) -> Result<()> {
         let _writer = self.inner.lock_writer(true)?;
         let page_size = self.inner.page_size;
-        let new_size = new_size.div_ceil(page_size) * page_size;
+        let new_size = options::map_size_in_pages(new_size, page_size)?;
         let in_use = self.inner.cached_meta().page_count as usize * page_size;
         if new_size < in_use {
             return Err(Error::InvalidOption {

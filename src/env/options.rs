@@ -37,6 +37,39 @@ pub const DEFAULT_TXN_MEMORY_MAX: usize = if cfg!(target_pointer_width = "64") {
 };
 /// The most reader slots an environment may have.
 pub const MAX_READERS_LIMIT: u32 = 1 << 16;
+/// The largest map size: the largest slice Rust allows, in whole pages of the largest page
+/// size, so that rounding a size up to whole pages cannot overflow. A larger size given to
+/// [`EnvOpenOptions::map_size`] or [`Env::resize`](crate::Env::resize) is
+/// [`Error::InvalidOption`]. The operating system may refuse to reserve less than this (a
+/// 64-bit Linux process has 128 TiB of address space); opening then fails with an
+/// [`Error::Io`] that names the size.
+pub const MAP_SIZE_MAX: usize = (isize::MAX as usize) & !(PAGE_SIZE_MAX - 1);
+
+/// `bytes` rounded up to whole pages, or `InvalidOption` if it is over [`MAP_SIZE_MAX`].
+pub(crate) fn map_size_in_pages(bytes: usize, page_size: usize) -> Result<usize> {
+    if bytes > MAP_SIZE_MAX {
+        return Err(Error::InvalidOption {
+            reason: format!(
+                "a map size of {bytes} bytes is over the largest, {MAP_SIZE_MAX} bytes (arbordb::MAP_SIZE_MAX)"
+            ),
+        });
+    }
+    Ok(bytes.div_ceil(page_size) * page_size)
+}
+
+/// Maps `len` bytes of the data file at `path`; a refusal names the size and the file.
+pub(crate) fn map_data_file(file: &File, path: &Path, len: usize) -> Result<Map> {
+    Map::new(file, len).map_err(|error| {
+        Error::Io(io::Error::new(
+            error.kind(),
+            format!(
+                "cannot map {len} bytes of {} (the map size): {error}",
+                path.display()
+            ),
+        ))
+    })
+}
+
 /// The data file's name inside an environment directory.
 pub const DATA_FILE_NAME: &str = "data.arbordb";
 /// The lock file's name inside an environment directory.
@@ -181,6 +214,10 @@ impl EnvOpenOptions {
         // 50 us). Read it here, so the first read transaction does not pay for it.
         crate::os::process::current();
         let path = path.as_ref();
+        if let Some(size) = self.map_size {
+            // Before anything is created.
+            map_size_in_pages(size, PAGE_SIZE_MAX)?;
+        }
         let (data_path, lock_path) = self.file_paths(path)?;
         let (inner, existed) =
             registry::lookup_or_open(&data_path, || self.open_new(path, &data_path, &lock_path))?;
@@ -219,6 +256,7 @@ impl EnvOpenOptions {
 
     fn open_new(&self, path: &Path, data_path: &Path, lock_path: &Path) -> Result<Arc<EnvInner>> {
         let read_only = self.flags.contains(EnvFlags::READ_ONLY);
+
         let max_readers = self.max_readers.unwrap_or(DEFAULT_MAX_READERS);
         if max_readers == 0 || max_readers > MAX_READERS_LIMIT {
             return Err(Error::InvalidOption {
@@ -295,7 +333,10 @@ impl EnvOpenOptions {
         let needed = meta.page_count as usize * page_size;
         // Unless told otherwise, an existing environment keeps the map size it was last written
         // with (recorded in the meta, as LMDB does); a new one gets the default.
-        let recorded = usize::try_from(meta.map_size).unwrap_or(usize::MAX);
+        // (A recorded size past the largest came from no map this release made: the largest.)
+        let recorded = usize::try_from(meta.map_size)
+            .unwrap_or(usize::MAX)
+            .min(MAP_SIZE_MAX);
         let default = if recorded > 0 {
             recorded
         } else {
@@ -306,8 +347,8 @@ impl EnvOpenOptions {
             .unwrap_or(default)
             .max(needed)
             .max(file_len as usize);
-        let map_size = map_size.div_ceil(page_size) * page_size;
-        let map = Map::new(&file, map_size)?;
+        let map_size = map_size_in_pages(map_size, page_size)?;
+        let map = map_data_file(&file, data_path, map_size)?;
         // The newest meta may still sit in the page cache only (a previous process ran with
         // NO_META_SYNC): count only the one before it as durable.
         let durable = meta.txn_id.saturating_sub(1);

@@ -214,3 +214,61 @@ fn values_borrow_from_the_transaction_without_copying() {
     let big = db.get(&rtxn, b"b").unwrap().unwrap();
     assert_eq!(big.as_ptr(), db.get(&rtxn, b"b").unwrap().unwrap().as_ptr());
 }
+
+/// Runs `body` on a thread and fails the test if it does not finish within ten seconds (a
+/// deadlock would otherwise hang the suite).
+fn within_ten_seconds(body: impl FnOnce() + Send + 'static) {
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        body();
+        done.send(()).unwrap();
+    });
+    finished
+        .recv_timeout(std::time::Duration::from_secs(10))
+        .expect("the thread deadlocked (or panicked)");
+}
+
+/// The thread holding the write transaction asking for the writer lock again would wait for
+/// itself for ever: it gets `WriterBusy`, and its transaction stays usable.
+#[test]
+fn the_writing_thread_asking_for_the_writer_again_gets_an_error_not_a_deadlock() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = common::open(dir.path());
+    let (other_env, path) = (env.clone(), dir.path().to_path_buf());
+    within_ten_seconds(move || {
+        let mut wtxn = env.write_txn().unwrap();
+        let db = env.create_database::<Str, Str>(&mut wtxn, None).unwrap();
+        db.put(&mut wtxn, "key", "value").unwrap();
+        assert!(matches!(env.write_txn(), Err(Error::WriterBusy)));
+        assert!(matches!(env.try_write_txn(), Err(Error::WriterBusy)));
+        assert!(matches!(env.check(), Err(Error::WriterBusy)));
+        assert!(matches!(env.force_sync(), Err(Error::WriterBusy)));
+        assert!(matches!(
+            unsafe { env.resize(2 << 30) },
+            Err(Error::WriterBusy)
+        ));
+        // The same environment opened again by path is the same environment.
+        let again = common::open(&path);
+        assert!(matches!(again.write_txn(), Err(Error::WriterBusy)));
+        db.put(&mut wtxn, "after", "errors").unwrap();
+        wtxn.commit().unwrap();
+        // Once it ended, the thread writes again.
+        env.write_txn().unwrap().commit().unwrap();
+    });
+    // Another thread still waits for a live writer instead of failing.
+    let (started, begun) = std::sync::mpsc::channel();
+    let wtxn = other_env.write_txn().unwrap();
+    let waiter = {
+        let env = other_env.clone();
+        std::thread::spawn(move || {
+            started.send(()).unwrap();
+            let wtxn = env.write_txn().unwrap();
+            wtxn.commit().unwrap();
+        })
+    };
+    begun.recv().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    assert!(!waiter.is_finished());
+    wtxn.commit().unwrap();
+    waiter.join().unwrap();
+}

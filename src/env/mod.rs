@@ -126,7 +126,7 @@ impl EnvInner {
     /// Takes the writer lock: this process's, then the lock file's; `Ok(None)` if `wait` is
     /// false and another writer holds either.
     pub(crate) fn lock_writer(&self, wait: bool) -> Result<Option<WriterGuard<'_>>> {
-        Ok(self.writer_lock.acquire(self.readers.lock_file(), wait)?)
+        self.writer_lock.acquire(self.readers.lock_file(), wait)
     }
 
     /// The meta of commit `id` if its slot (`id % 2`) holds it, with its unsynced runs and
@@ -381,6 +381,9 @@ impl Env {
     }
 
     /// Begins the write transaction, waiting while another one is live.
+    ///
+    /// Returns [`Error::WriterBusy`] instead of waiting when the live write transaction is
+    /// this thread's own (it began on this thread), since that wait could never end.
     pub fn write_txn(&self) -> Result<RwTxn<'_>> {
         RwTxn::begin(&self.inner, true)?
             .ok_or_else(|| unreachable!("a blocking begin always begins"))

@@ -6,17 +6,25 @@
 //! byte of the lock file, taken once the in-process lock is held, so a process has at most one
 //! thread waiting on the file lock. [`WriterGuard`] releases both when dropped; a process that
 //! dies releases its file lock with it.
+//!
+//! The lock records the thread that took it. That thread waiting for it again (a second
+//! `write_txn`, or `resize`, `check` or `force_sync` while its write transaction is live) would
+//! wait for ever, so it gets [`Error::WriterBusy`] at once instead. A write transaction sent to
+//! another thread still counts as its beginning thread's: that thread gets the error rather
+//! than waiting (heed's write transactions cannot move between threads at all).
 
-use std::io;
+use std::thread::{self, ThreadId};
 
 use parking_lot::{Condvar, Mutex};
 
+use crate::error::{Error, Result};
 use crate::os::LockFile;
 
 /// The in-process writer lock.
 #[derive(Default)]
 pub(crate) struct WriterLock {
-    busy: Mutex<bool>,
+    /// The thread that holds the lock, if any.
+    holder: Mutex<Option<ThreadId>>,
     released: Condvar,
 }
 
@@ -29,20 +37,26 @@ pub(crate) struct WriterGuard<'l> {
 impl WriterLock {
     /// Takes the lock, then `file`'s writer lock if the environment is shared; waits for each
     /// while another writer holds it, or returns `Ok(None)` at once when `wait` is false.
+    /// Returns [`Error::WriterBusy`] when this thread holds the lock already (waiting could
+    /// never end).
     pub(crate) fn acquire<'l>(
         &'l self,
         file: Option<&'l LockFile>,
         wait: bool,
-    ) -> io::Result<Option<WriterGuard<'l>>> {
+    ) -> Result<Option<WriterGuard<'l>>> {
+        let me = thread::current().id();
         {
-            let mut busy = self.busy.lock();
-            while *busy {
+            let mut holder = self.holder.lock();
+            while let Some(thread) = *holder {
+                if thread == me && wait {
+                    return Err(Error::WriterBusy);
+                }
                 if !wait {
                     return Ok(None);
                 }
-                self.released.wait(&mut busy);
+                self.released.wait(&mut holder);
             }
-            *busy = true;
+            *holder = Some(me);
         }
         // From here the guard releases the in-process lock on every path.
         let mut guard = WriterGuard {
@@ -65,7 +79,7 @@ impl Drop for WriterGuard<'_> {
             // Failing to unlock leaves the lock to be released when the file closes.
             let _ = file.unlock_writer();
         }
-        *self.lock.busy.lock() = false;
+        *self.lock.holder.lock() = None;
         self.lock.released.notify_one();
     }
 }

@@ -34,6 +34,19 @@ pub enum Error {
         /// The path that was opened.
         path: PathBuf,
     },
+    /// Returned when the data file or lock file path names something other than a regular
+    /// file (a FIFO, a socket, a device, a directory). Nothing is opened or created.
+    NotARegularFile {
+        /// The path.
+        path: PathBuf,
+    },
+    /// Returned when the path holds an LMDB environment (LMDB's `data.mdb`, or with
+    /// `NO_SUB_DIR` a file starting with LMDB's meta page) and no arbordb data file. Nothing is
+    /// created beside it; `mdb_dump -a` and `arbor load` move its data into arbordb.
+    LmdbEnvironment {
+        /// LMDB's data file.
+        path: PathBuf,
+    },
     /// Returned when either meta page of the file records a format version newer than this
     /// build reads: a newer release committed to it. The file is refused, read-only opens
     /// too, rather than opened at an older commit that the next commit would overwrite.
@@ -163,6 +176,16 @@ impl fmt::Display for Error {
             Error::NotAnArbordbFile { path } => {
                 write!(f, "{} is not an arbordb data file (wrong magic bytes)", path.display())
             }
+            Error::NotARegularFile { path } => write!(
+                f,
+                "{} is not a regular file (a FIFO, socket, device or directory); arbordb opens only regular files",
+                path.display()
+            ),
+            Error::LmdbEnvironment { path } => write!(
+                f,
+                "{} is an LMDB data file, not an arbordb one; convert the environment with `mdb_dump -a ENV | arbor load NEW_ENV`",
+                path.display()
+            ),
             Error::UnsupportedFormatVersion { path, found, supported } => write!(
                 f,
                 "{} was written with format version {found}, newer than this build reads (up to {supported}); open it with a newer release of arbordb",

@@ -404,3 +404,145 @@ fn a_read_only_target_is_refused_with_a_message() {
     // Reading still works.
     assert!(ok(&["dump", dir.path().to_str().unwrap()], None).contains("DATA=END"));
 }
+
+/// A malformed line of any size is quoted by its start and length, not whole.
+#[test]
+fn a_huge_malformed_line_is_quoted_short() {
+    let target = tempfile::tempdir().unwrap();
+    let env = target.path().join("env");
+    let huge = "x".repeat(1 << 20);
+    let cases = [
+        format!("VERSION=3\n{huge}\nHEADER=END\n"),
+        format!("VERSION=3\nformat={huge}\nHEADER=END\n"),
+        format!("VERSION=3\nmapsize={huge}\nHEADER=END\n"),
+    ];
+    for input in cases {
+        let message = fails(&["load", env.to_str().unwrap()], Some(input.as_bytes()), 1);
+        assert!(
+            message.len() < 1000,
+            "{} bytes: {message:.300}",
+            message.len()
+        );
+        assert!(message.contains("1048576 bytes"), "{message}");
+    }
+}
+
+/// A load that fails before committing anything removes the environment it created, so a
+/// retry starts clean; one that fails later keeps what it committed, and an environment that
+/// existed before is never removed.
+#[test]
+fn a_failed_load_removes_only_what_it_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad_record = "VERSION=3\nformat=bytevalue\ntype=btree\nHEADER=END\n 61\n 6g\nDATA=END\n";
+    for no_subdir in [false, true] {
+        let env = dir.path().join(format!("new-{no_subdir}"));
+        let env_arg = env.to_str().unwrap();
+        let args: Vec<&str> = if no_subdir {
+            vec!["load", "-n", env_arg]
+        } else {
+            vec!["load", env_arg]
+        };
+        let message = fails(&args, Some(bad_record.as_bytes()), 1);
+        assert!(message.contains("removed"), "{message}");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+    let existing = dir.path().join("existing");
+    sample_env(&existing);
+    let message = fails(
+        &["load", existing.to_str().unwrap()],
+        Some(bad_record.as_bytes()),
+        1,
+    );
+    assert!(!message.contains("removed"), "{message}");
+    assert!(existing.join(arbordb::DATA_FILE_NAME).exists());
+    ok(&["check", existing.to_str().unwrap()], None);
+}
+
+/// A copy that fails (here: the target's file system is full) removes its partial target, so
+/// the retry is not refused for an existing path.
+#[test]
+fn a_failed_copy_removes_its_partial_target() {
+    let Some(tmpfs) = common::tmpfs::Tmpfs::mount(256 << 10) else {
+        return;
+    };
+    let source = tempfile::tempdir().unwrap();
+    {
+        let env = common::open(source.path());
+        let mut wtxn = env.write_txn().unwrap();
+        let db: Database<Bytes, Bytes> = env.create_database(&mut wtxn, None).unwrap();
+        for index in 0u32..2000 {
+            db.put(&mut wtxn, &index.to_be_bytes(), &[1u8; 400])
+                .unwrap();
+        }
+        wtxn.commit().unwrap();
+    }
+    for compact in [false, true] {
+        for no_subdir in [false, true] {
+            let target = tmpfs.path().join("copy");
+            let mut args = vec!["copy"];
+            if compact {
+                args.push("--compact");
+            }
+            if no_subdir {
+                args.push("-n");
+            }
+            let source_arg = if no_subdir {
+                source.path().join(arbordb::DATA_FILE_NAME)
+            } else {
+                source.path().to_path_buf()
+            };
+            let source_arg = source_arg.to_str().unwrap().to_string();
+            args.push(&source_arg);
+            args.push(target.to_str().unwrap());
+            let message = fails(&args, None, 1);
+            assert!(message.contains("No space left on device"), "{message}");
+            assert!(message.contains("was removed"), "{message}");
+            assert!(!target.exists(), "compact {compact}, -n {no_subdir}");
+        }
+    }
+}
+
+/// A directory the user may not read is reported as such, not as "not an arbordb
+/// environment". Root ignores permissions, so then the tool runs as `nobody`.
+#[test]
+fn a_permission_denied_directory_is_reported_as_such() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let env = dir.path().join("env");
+    sample_env(&env);
+    std::fs::set_permissions(&env, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_arbor"));
+    command.arg("stat").arg(&env);
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        command.uid(65534).gid(65534);
+    }
+    let output = command.output().unwrap();
+    std::fs::set_permissions(&env, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("Permission denied"), "{stderr}");
+    assert!(!stderr.contains("not an arbordb environment"), "{stderr}");
+}
+
+/// A directory holding an LMDB environment is named as one, with the way to convert it.
+#[test]
+fn an_lmdb_directory_is_named_with_the_way_to_convert_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut lmdb = vec![0u8; 8192];
+    lmdb[16..20].copy_from_slice(&0xBEEF_C0DEu32.to_le_bytes());
+    std::fs::write(dir.path().join("data.mdb"), lmdb).unwrap();
+    for command in ["stat", "dump", "check", "load"] {
+        let input = "VERSION=3\nHEADER=END\n 61\n 62\nDATA=END\n";
+        let message = fails(
+            &[command, dir.path().to_str().unwrap()],
+            Some(input.as_bytes()),
+            1,
+        );
+        assert!(message.contains("LMDB"), "{command}: {message}");
+        assert!(message.contains("arbor load"), "{command}: {message}");
+    }
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}

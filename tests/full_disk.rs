@@ -55,8 +55,9 @@ fn opening_on_a_full_disk_is_an_error_not_sigbus() {
         }
         let error = unsafe { options.open(&dir) }.map(drop).unwrap_err();
         assert!(is_full_disk(&error), "read_only {read_only}: {error:?}");
+        assert!(error.to_string().contains("lock.arbordb"), "{error}");
     }
-    fs::remove_file(filler).unwrap();
+    tmpfs.empty(filler);
     assert_key_kept(&dir);
 }
 
@@ -90,7 +91,7 @@ fn growing_the_reader_table_on_a_full_disk_is_an_error_not_sigbus() {
     .map(drop)
     .unwrap_err();
     assert!(is_full_disk(&error), "{error:?}");
-    fs::remove_file(filler).unwrap();
+    tmpfs.empty(filler);
     assert_key_kept(&dir);
 }
 
@@ -108,6 +109,33 @@ fn arbor_check_on_a_full_disk_reports_it_and_exits_with_an_error() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "stderr: {stderr}");
     assert!(stderr.contains("No space left on device"), "{stderr}");
-    fs::remove_file(filler).unwrap();
+    tmpfs.empty(filler);
+    assert_key_kept(&dir);
+}
+
+/// A commit that finds the disk full fails with `ENOSPC` naming the data file, and the
+/// environment takes commits again once there is room.
+#[test]
+fn a_commit_on_a_full_disk_names_the_data_file() {
+    let Some(tmpfs) = Tmpfs::mount(4 << 20) else {
+        return;
+    };
+    let dir = tmpfs.path().join("env");
+    let env = unsafe { EnvOpenOptions::new().map_size(64 << 20).open(&dir).unwrap() };
+    let mut wtxn = env.write_txn().unwrap();
+    let db: Database<Bytes, Bytes> = env.create_database(&mut wtxn, None).unwrap();
+    db.put(&mut wtxn, b"kept", b"value").unwrap();
+    wtxn.commit().unwrap();
+    let filler = tmpfs.fill();
+    let mut wtxn = env.write_txn().unwrap();
+    db.put(&mut wtxn, b"big", &vec![7u8; 1 << 20]).unwrap();
+    let error = wtxn.commit().unwrap_err();
+    assert!(is_full_disk(&error), "{error:?}");
+    assert!(error.to_string().contains("data.arbordb"), "{error}");
+    tmpfs.empty(filler);
+    let mut wtxn = env.write_txn().unwrap();
+    db.put(&mut wtxn, b"big", &vec![7u8; 1 << 20]).unwrap();
+    wtxn.commit().unwrap();
+    drop(env);
     assert_key_kept(&dir);
 }

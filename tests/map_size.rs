@@ -224,7 +224,11 @@ fn a_map_size_past_the_largest_is_refused_and_nothing_wraps() {
     assert_map_size_refused(opened.map(drop));
     // The largest size itself is more address space than the OS gives: an I/O error that
     // names the size, not a panic or a wrapped map.
-    match unsafe { EnvOpenOptions::new().map_size(arbordb::MAP_SIZE_MAX).open(&existing) } {
+    match unsafe {
+        EnvOpenOptions::new()
+            .map_size(arbordb::MAP_SIZE_MAX)
+            .open(&existing)
+    } {
         Ok(env) => {
             let rtxn = env.read_txn().unwrap();
             let db: Database<Bytes, Bytes> = env.open_database(&rtxn, None).unwrap().unwrap();
@@ -232,7 +236,10 @@ fn a_map_size_past_the_largest_is_refused_and_nothing_wraps() {
         }
         Err(Error::Io(error)) => {
             let message = error.to_string();
-            assert!(message.contains(&arbordb::MAP_SIZE_MAX.to_string()), "{message}");
+            assert!(
+                message.contains(&arbordb::MAP_SIZE_MAX.to_string()),
+                "{message}"
+            );
             assert!(message.contains("data.arbordb"), "{message}");
         }
         Err(other) => panic!("expected an I/O error naming the size, got {other:?}"),

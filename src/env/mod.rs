@@ -7,6 +7,7 @@
 mod copy;
 mod maps;
 mod options;
+mod preflight;
 mod registry;
 mod snapshot_cache;
 mod writer_lock;

@@ -8,10 +8,11 @@ use std::sync::Arc;
 
 use parking_lot::{Mutex, RwLock};
 
+use super::preflight::{self, DataFile};
 use super::{registry, Env, EnvInner, MapSet, SnapshotCache, WriterLock, WriterState};
 use crate::error::{Error, Result};
 use crate::flags::EnvFlags;
-use crate::os::{os_page_size, LockFile, Map, OsFile, PageIo, PageIoFactory, Role};
+use crate::os::{at_path, os_page_size, LockFile, Map, OsFile, PageIo, PageIoFactory, Role};
 use crate::page::meta::{
     is_valid_page_size, Meta, MetaSlot, MetaTail, MAGIC, META_SIZE, META_SIZE_MAX, PAGE_SIZE_MAX,
     PAGE_SIZE_MIN,
@@ -218,13 +219,39 @@ impl EnvOpenOptions {
             // Before anything is created.
             map_size_in_pages(size, PAGE_SIZE_MAX)?;
         }
+        if !self.flags.contains(EnvFlags::NO_SUB_DIR) {
+            preflight::check_directory(path)?;
+        }
         let (data_path, lock_path) = self.file_paths(path)?;
         let (inner, existed) =
             registry::lookup_or_open(&data_path, || self.open_new(path, &data_path, &lock_path))?;
         if existed && inner.flags != self.flags {
             return Err(Error::EnvAlreadyOpened);
         }
+        if existed {
+            self.check_map_size_of_open(&inner, &data_path)?;
+        }
         Ok(Env { inner })
+    }
+
+    /// An environment already open in this process keeps its map: a second open asking for a
+    /// larger one is refused rather than silently given less room (a smaller or equal size is
+    /// already satisfied). [`Env::resize`](crate::Env::resize) grows an open environment.
+    fn check_map_size_of_open(&self, inner: &EnvInner, data_path: &Path) -> Result<()> {
+        let Some(requested) = self.map_size else {
+            return Ok(());
+        };
+        let requested = map_size_in_pages(requested, inner.page_size)?;
+        let current = inner.maps.newest().1.len();
+        if requested > current {
+            return Err(Error::InvalidOption {
+                reason: format!(
+                    "{} is already open in this process with a map of {current} bytes; opening it again cannot grow the map to {requested} bytes (use Env::resize)",
+                    data_path.display()
+                ),
+            });
+        }
+        Ok(())
     }
 
     /// The canonical data file path and the lock file path.
@@ -238,15 +265,21 @@ impl EnvOpenOptions {
             let name = path.file_name().ok_or_else(|| Error::InvalidOption {
                 reason: format!("{} does not name a file", path.display()),
             })?;
-            let data = parent.canonicalize()?.join(name);
+            let data = parent
+                .canonicalize()
+                .map_err(|error| at_path(&parent, "cannot open the directory", error))?
+                .join(name);
             let mut lock = data.clone().into_os_string();
             lock.push("-lock");
             Ok((data, PathBuf::from(lock)))
         } else {
             if !read_only {
-                fs::create_dir_all(path)?;
+                fs::create_dir_all(path)
+                    .map_err(|error| at_path(path, "cannot create the directory", error))?;
             }
-            let directory = path.canonicalize()?;
+            let directory = path
+                .canonicalize()
+                .map_err(|error| at_path(path, "cannot open the environment", error))?;
             Ok((
                 directory.join(DATA_FILE_NAME),
                 directory.join(LOCK_FILE_NAME),
@@ -272,6 +305,16 @@ impl EnvOpenOptions {
                 });
             }
         }
+        // What the paths name, before anything is created beside them.
+        let data_file = preflight::check_files(data_path, lock_path)?;
+        if read_only && data_file == DataFile::Missing {
+            return Err(at_path(
+                data_path,
+                "cannot open",
+                io::Error::from(io::ErrorKind::NotFound),
+            )
+            .into());
+        }
         // The lock file first: the first process to open the environment holds it exclusively
         // while it creates the data file and initialises the shared reader table.
         let lock = match LockFile::open(lock_path, true) {
@@ -290,16 +333,24 @@ impl EnvOpenOptions {
             {
                 None
             }
-            Err(error) => return Err(error.into()),
+            Err(error) => return Err(at_path(lock_path, "cannot open the lock file", error).into()),
         };
         let first = lock.as_ref().is_none_or(|(_, role)| *role == Role::First);
+        let data_error = |doing| move |error| Error::from(at_path(data_path, doing, error));
+        let name_io = |doing| {
+            move |error| match error {
+                Error::Io(error) => data_error(doing)(error),
+                other => other,
+            }
+        };
         let file = OpenOptions::new()
             .read(true)
             .write(!read_only)
             .create(!read_only)
             .truncate(false)
-            .open(data_path)?;
-        let mut file_len = file.metadata()?.len();
+            .open(data_path)
+            .map_err(data_error("cannot open"))?;
+        let mut file_len = file.metadata().map_err(data_error("cannot read"))?.len();
         if file_len == 0 {
             // Only the first opener creates the file (another process that finds it empty
             // raced a creator that died; it was never an environment).
@@ -314,13 +365,14 @@ impl EnvOpenOptions {
             } else {
                 4096
             };
-            create_file(&file, data_path, page_size)?;
+            create_file(&file, data_path, page_size).map_err(name_io("cannot create"))?;
             file_len = 2 * page_size as u64;
         }
         // The first opener verifies a meta that lists unsynced runs (no other process runs, so
         // nothing changes under the check); later openers take the commit the lock file names
         // (below), which its writer published only after its sync returned.
-        let (meta, kept_freelist) = choose_meta(&file, data_path, file_len, first)?;
+        let (meta, kept_freelist) =
+            choose_meta(&file, data_path, file_len, first).map_err(name_io("cannot read"))?;
         let page_size = meta.page_size as usize;
         if let Some(requested) = self.page_size {
             if requested != page_size {
@@ -357,7 +409,9 @@ impl EnvOpenOptions {
             Some((lock_file, role)) => {
                 ReaderTable::shared(lock_file, role, max_readers, meta.txn_id, durable).map_err(
                     |error| match error {
-                        TableError::Io(error) => Error::Io(error),
+                        TableError::Io(error) => {
+                            at_path(lock_path, "cannot set up the reader table in", error).into()
+                        }
                         TableError::Foreign(reason) => Error::InvalidLockFile {
                             path: lock_path.to_path_buf(),
                             reason,
@@ -372,11 +426,12 @@ impl EnvOpenOptions {
         } else {
             published_meta(&file, page_size, &readers)?
         };
-        let io_file = file.try_clone()?;
+        let io_file = file.try_clone().map_err(data_error("cannot open"))?;
         let io = match &self.page_io {
             Some(factory) => factory(io_file)?,
-            None => Box::new(OsFile::new(io_file, (!read_only).then_some(data_path))?)
-                as Box<dyn PageIo>,
+            None => Box::new(
+                OsFile::new(io_file, data_path, !read_only).map_err(data_error("cannot open"))?,
+            ) as Box<dyn PageIo>,
         };
         let id = Env::next_id();
         Ok(Arc::new(EnvInner {

@@ -7,6 +7,7 @@
 use std::fs::File;
 use std::io::{self, IoSlice};
 use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
 
 /// The operations the page store performs on the data file, and nothing else.
 ///
@@ -50,39 +51,93 @@ pub trait PageIo: Send + Sync {
 /// A function that wraps the data file in a [`PageIo`] (tests use it to simulate a disk).
 pub type PageIoFactory = std::sync::Arc<dyn Fn(File) -> io::Result<Box<dyn PageIo>> + Send + Sync>;
 
-/// [`PageIo`] on a real file.
+/// [`PageIo`] on a real file. Its errors name the file and what was being done
+/// ([`super::at_path`]).
 pub(crate) struct OsFile {
     file: File,
     /// The same file opened with `O_DSYNC`, for [`PageIo::write_durably`]; `None` falls back to
     /// a write and an fdatasync.
     synchronous: Option<File>,
+    path: PathBuf,
 }
 
 impl OsFile {
-    /// Wraps `file`; `path` is opened a second time with `O_DSYNC` for durable meta writes.
-    pub(crate) fn new(file: File, path: Option<&std::path::Path>) -> io::Result<OsFile> {
-        let synchronous = match path {
-            Some(path) => {
-                use std::os::unix::fs::OpenOptionsExt;
-                Some(
-                    std::fs::OpenOptions::new()
-                        .write(true)
-                        .custom_flags(libc::O_DSYNC)
-                        .open(path)?,
-                )
-            }
-            None => None,
+    /// Wraps `file`, found at `path`; when `writable`, `path` is opened a second time with
+    /// `O_DSYNC` for durable meta writes.
+    pub(crate) fn new(file: File, path: &Path, writable: bool) -> io::Result<OsFile> {
+        let synchronous = if writable {
+            use std::os::unix::fs::OpenOptionsExt;
+            Some(
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .custom_flags(libc::O_DSYNC)
+                    .open(path)?,
+            )
+        } else {
+            None
         };
-        Ok(OsFile { file, synchronous })
+        Ok(OsFile {
+            file,
+            synchronous,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// `result` with the file's path and `doing` in its error.
+    fn named<T>(&self, doing: &'static str, result: io::Result<T>) -> io::Result<T> {
+        result.map_err(|error| super::at_path(&self.path, doing, error))
     }
 }
 
 impl PageIo for OsFile {
     fn write_at(&self, offset: u64, bytes: &[u8]) -> io::Result<()> {
-        self.file.write_all_at(bytes, offset)
+        self.named("cannot write to", self.file.write_all_at(bytes, offset))
     }
 
     fn write_pages_at(&self, offset: u64, pages: &[&[u8]]) -> io::Result<()> {
+        self.named("cannot write to", self.write_pages_unnamed(offset, pages))
+    }
+
+    fn write_durably(&self, offset: u64, bytes: &[u8]) -> io::Result<()> {
+        let result = match &self.synchronous {
+            Some(synchronous) => synchronous.write_all_at(bytes, offset),
+            None => self
+                .file
+                .write_all_at(bytes, offset)
+                .and_then(|()| self.file.sync_data()),
+        };
+        self.named("cannot write durably to", result)
+    }
+
+    #[cfg(target_os = "linux")]
+    fn start_writeback(&self, offset: u64, len: u64) -> io::Result<()> {
+        self.named(
+            "cannot start writing back",
+            sync_file_range_write(&self.file, offset, len),
+        )
+    }
+
+    fn sync_data(&self) -> io::Result<()> {
+        self.named("cannot sync", self.file.sync_data())
+    }
+
+    fn sync_all(&self) -> io::Result<()> {
+        self.named("cannot sync", self.file.sync_all())
+    }
+
+    fn set_len(&self, len: u64) -> io::Result<()> {
+        self.named("cannot resize", self.file.set_len(len))
+    }
+
+    fn file_len(&self) -> io::Result<u64> {
+        self.named("cannot read the length of", self.file.metadata())
+            .map(|metadata| metadata.len())
+    }
+}
+
+impl OsFile {
+    /// [`PageIo::write_pages_at`] with the OS's own error.
+    fn write_pages_unnamed(&self, offset: u64, pages: &[&[u8]]) -> io::Result<()> {
         let mut slices: Vec<IoSlice<'_>> = pages.iter().map(|page| IoSlice::new(page)).collect();
         let mut slices = &mut slices[..];
         let mut offset = offset;
@@ -98,37 +153,6 @@ impl PageIo for OsFile {
             }
         }
         Ok(())
-    }
-
-    fn write_durably(&self, offset: u64, bytes: &[u8]) -> io::Result<()> {
-        match &self.synchronous {
-            Some(synchronous) => synchronous.write_all_at(bytes, offset),
-            None => {
-                self.file.write_all_at(bytes, offset)?;
-                self.file.sync_data()
-            }
-        }
-    }
-
-    #[cfg(target_os = "linux")]
-    fn start_writeback(&self, offset: u64, len: u64) -> io::Result<()> {
-        sync_file_range_write(&self.file, offset, len)
-    }
-
-    fn sync_data(&self) -> io::Result<()> {
-        self.file.sync_data()
-    }
-
-    fn sync_all(&self) -> io::Result<()> {
-        self.file.sync_all()
-    }
-
-    fn set_len(&self, len: u64) -> io::Result<()> {
-        self.file.set_len(len)
-    }
-
-    fn file_len(&self) -> io::Result<u64> {
-        Ok(self.file.metadata()?.len())
     }
 }
 
@@ -193,7 +217,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("file");
         let file = File::create(&path).unwrap();
-        let io = OsFile::new(file, Some(&path)).unwrap();
+        let io = OsFile::new(file, &path, true).unwrap();
         // More buffers than one pwritev takes, of uneven sizes, at an offset.
         let buffers: Vec<Vec<u8>> = (0..IOV_MAX + 300)
             .map(|index| vec![(index % 251) as u8; 1 + index % 7])
@@ -219,7 +243,7 @@ mod tests {
             .truncate(true)
             .open(&path)
             .unwrap();
-        let io = OsFile::new(file, Some(&path)).unwrap();
+        let io = OsFile::new(file, &path, true).unwrap();
         io.write_at(0, &[7u8; 8192]).unwrap();
         io.start_writeback(0, 8192).unwrap();
         io.sync_data().unwrap();

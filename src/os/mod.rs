@@ -16,6 +16,44 @@ pub use file::{PageIo, PageIoFactory};
 pub(crate) use lock::{LockFile, Role};
 pub(crate) use mmap::Map;
 
+/// `error`, an error of the operating system about the file at `path`, with the path and
+/// what was being done in its message. Its kind stays the same, and the original error is its
+/// source (`std::error::Error::source`), where its OS error code can be read.
+pub(crate) fn at_path(
+    path: &std::path::Path,
+    doing: &'static str,
+    error: std::io::Error,
+) -> std::io::Error {
+    std::io::Error::new(
+        error.kind(),
+        FileError {
+            path: path.to_path_buf(),
+            doing,
+            error,
+        },
+    )
+}
+
+/// An I/O error about one file (see [`at_path`]).
+#[derive(Debug)]
+struct FileError {
+    path: std::path::PathBuf,
+    doing: &'static str,
+    error: std::io::Error,
+}
+
+impl std::fmt::Display for FileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}: {}", self.doing, self.path.display(), self.error)
+    }
+}
+
+impl std::error::Error for FileError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
+}
+
 /// The operating system's memory page size in bytes: the default page size of new files.
 pub(crate) fn os_page_size() -> usize {
     // SAFETY: sysconf has no preconditions; it only reads a system constant.

@@ -94,7 +94,7 @@ impl SimulatedDisk {
             disk.state.lock().durable = contents;
             Ok(Box::new(SimulatedFile {
                 disk: disk.clone(),
-                real: OsFile::new(file, None)?,
+                real: OsFile::new(file, std::path::Path::new("(simulated disk)"), false)?,
             }) as Box<dyn PageIo>)
         })
     }

@@ -40,7 +40,9 @@ impl Tmpfs {
                     !(root && std::env::var_os("CI").is_some()),
                     "CI runs as root and must mount a tmpfs for this test: {why}"
                 );
-                eprintln!("note: skipping the full-disk part of this test (cannot mount a tmpfs: {why})");
+                eprintln!(
+                    "note: skipping the full-disk part of this test (cannot mount a tmpfs: {why})"
+                );
                 None
             }
         }
@@ -72,12 +74,42 @@ impl Tmpfs {
     }
 }
 
+impl Tmpfs {
+    /// Removes the filler [`Tmpfs::fill`] made and waits (up to ten seconds) until the file
+    /// system reports its space free again: the kernel may count freed blocks a moment later.
+    pub fn empty(&self, filler: PathBuf) {
+        let free_before = self.free_bytes();
+        std::fs::remove_file(filler).unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while self.free_bytes() < free_before + 64 * 1024 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the tmpfs did not free its space"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
+
+    fn free_bytes(&self) -> u64 {
+        let path = std::ffi::CString::new(self.path().as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: `path` is a NUL-terminated string and `stats` a writable statvfs for the call.
+        unsafe {
+            let mut stats: libc::statvfs = std::mem::zeroed();
+            assert_eq!(libc::statvfs(path.as_ptr(), &mut stats), 0);
+            stats.f_bavail as u64 * stats.f_frsize as u64
+        }
+    }
+}
+
 impl Drop for Tmpfs {
     fn drop(&mut self) {
         let status = Command::new("umount").arg(self.dir.path()).status();
         if !matches!(status, Ok(status) if status.success()) {
             // A lazy unmount still frees the directory once nothing uses it.
-            let _ = Command::new("umount").arg("-l").arg(self.dir.path()).status();
+            let _ = Command::new("umount")
+                .arg("-l")
+                .arg(self.dir.path())
+                .status();
         }
     }
 }

@@ -14,7 +14,7 @@ use clap::Args;
 
 use crate::dump_format::{decode_line, Format};
 use crate::progress::Counter;
-use crate::{failed, open_env, Access, EnvArg, Failure, Outcome};
+use crate::{failed, open_env, Access, CreatedPaths, EnvArg, Failure, Outcome};
 
 /// Records per commit.
 const BATCH_RECORDS: u64 = 100_000;
@@ -86,7 +86,19 @@ impl Input {
 fn parse_number<T: std::str::FromStr>(input: &Input, key: &str, value: &str) -> Result<T, String> {
     value
         .parse()
-        .map_err(|_| input.error(format!("{key}={value} is not a number")))
+        .map_err(|_| input.error(format!("{key}={} is not a number", excerpt(value))))
+}
+
+/// The longest part of an input line a message quotes.
+const EXCERPT_CHARS: usize = 60;
+
+/// `text` quoted for a message: whole if short, else its start and its length, so that a
+/// malformed line of any size gives a message of a few lines.
+fn excerpt(text: &str) -> String {
+    match text.char_indices().nth(EXCERPT_CHARS) {
+        None => format!("{text:?}"),
+        Some((end, _)) => format!("{:?}... ({} bytes)", &text[..end], text.len()),
+    }
 }
 
 /// Reads a header; `None` at the end of the input (before any header line).
@@ -114,13 +126,14 @@ fn read_header(input: &mut Input) -> Result<Option<Header>, String> {
             return Ok(Some(header));
         }
         let Some((key, value)) = line.split_once('=') else {
-            return Err(input.error(format!("{line:?} is not a key=value header line")));
+            return Err(input.error(format!("{} is not a key=value header line", excerpt(&line))));
         };
         match key {
             "VERSION" if value == "3" => seen_version = true,
             "VERSION" => {
                 return Err(input.error(format!(
-                    "unsupported VERSION {value} (arbor reads VERSION=3)"
+                    "unsupported VERSION {} (arbor reads VERSION=3)",
+                    excerpt(value)
                 )))
             }
             "format" => {
@@ -128,13 +141,17 @@ fn read_header(input: &mut Input) -> Result<Option<Header>, String> {
                     "bytevalue" => Format::ByteValue,
                     "print" => Format::Print,
                     _ => {
-                        return Err(input
-                            .error(format!("unsupported format {value:?} (bytevalue or print)")))
+                        return Err(input.error(format!(
+                            "unsupported format {} (bytevalue or print)",
+                            excerpt(value)
+                        )))
                     }
                 }
             }
             "type" if value == "btree" => {}
-            "type" => return Err(input.error(format!("unsupported type {value:?} (only btree)"))),
+            "type" => {
+                return Err(input.error(format!("unsupported type {} (only btree)", excerpt(value))))
+            }
             "database" => header.database = Some(value.to_owned()),
             "mapsize" => header.map_size = Some(parse_number(input, key, value)?),
             "maxreaders" => header.max_readers = Some(parse_number(input, key, value)?),
@@ -149,7 +166,10 @@ fn read_header(input: &mut Input) -> Result<Option<Header>, String> {
             }
             _ => eprintln!(
                 "arbor: {}",
-                input.error(format!("unrecognised header line {line:?} ignored"))
+                input.error(format!(
+                    "unrecognised header line {} ignored",
+                    excerpt(&line)
+                ))
             ),
         }
     }
@@ -288,9 +308,18 @@ pub fn run(args: &LoadArgs) -> Outcome {
     let mut tally = Tally::default();
     // Measured in bytes of input: a file's size is known, its record count is not.
     let mut progress = Counter::new("loading (bytes)", size);
+    let created = CreatedPaths::of(&args.env);
     let result = load_all(args, &mut input, &mut tally, &mut progress);
     drop(progress);
     result.map_err(|message| {
+        if tally.committed == 0 {
+            // Nothing was loaded: remove the environment this load created, if it did.
+            if created.remove() {
+                return Failure::new(format!(
+                    "{message}\n  nothing was loaded; the new environment was removed"
+                ));
+            }
+        }
         Failure::new(format!(
             "{message}\n  {} records were committed (input through line {}); the batch in progress was discarded and nothing after it was loaded",
             tally.committed, tally.committed_through_line

@@ -137,6 +137,43 @@ pub fn failed(path: &Path, error: impl std::fmt::Display) -> Failure {
     Failure::new(format!("{}: {error}", path.display()))
 }
 
+/// The paths of an environment that did not exist before a command: what the command may
+/// remove when it fails having put nothing in them.
+pub struct CreatedPaths(Vec<PathBuf>);
+
+impl CreatedPaths {
+    /// The environment's directory, or with `-n` its data and lock files, that do not exist.
+    pub fn of(env: &EnvArg) -> CreatedPaths {
+        let candidates = if env.no_subdir {
+            let mut lock = env.path.clone().into_os_string();
+            lock.push("-lock");
+            vec![env.path.clone(), PathBuf::from(lock)]
+        } else {
+            vec![env.path.clone()]
+        };
+        CreatedPaths(
+            candidates
+                .into_iter()
+                .filter(|path| std::fs::symlink_metadata(path).is_err())
+                .collect(),
+        )
+    }
+
+    /// Removes those that exist now; whether there were any.
+    pub fn remove(&self) -> bool {
+        let mut removed = false;
+        for path in &self.0 {
+            let result = if path.is_dir() {
+                std::fs::remove_dir_all(path)
+            } else {
+                std::fs::remove_file(path)
+            };
+            removed |= result.is_ok();
+        }
+        removed
+    }
+}
+
 /// How a command opens the environment.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Access {
@@ -159,11 +196,30 @@ pub fn open_env(
     } else {
         env.path.join(arbordb::DATA_FILE_NAME)
     };
-    if access != Access::Create && !data_file.exists() {
-        return Err(failed(
-            &env.path,
-            format!("not an arbordb environment (no {})", data_file.display()),
-        ));
+    if access != Access::Create {
+        match std::fs::metadata(&data_file) {
+            Ok(_) => {}
+            // The library says what else is there (an LMDB environment, for one).
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                let lmdb = env.path.join("data.mdb");
+                if !env.no_subdir && lmdb.exists() {
+                    return Err(failed(
+                        &env.path,
+                        arbordb::Error::LmdbEnvironment { path: lmdb },
+                    ));
+                }
+                return Err(failed(
+                    &env.path,
+                    format!("not an arbordb environment (no {})", data_file.display()),
+                ));
+            }
+            Err(error) => {
+                return Err(failed(
+                    &env.path,
+                    format!("cannot access {}: {error}", data_file.display()),
+                ))
+            }
+        }
     }
     let mut flags = EnvFlags::empty();
     if access == Access::Read {
@@ -213,8 +269,16 @@ fn copy(args: &CopyArgs) -> Outcome {
     let _progress = progress::Watch::start("copying", Some(total), move || {
         std::fs::metadata(&watched).map_or(0, |meta| meta.len())
     });
-    env.copy_to_path(&target_file, option)
-        .map_err(|error| failed(&target_file, error))?;
+    env.copy_to_path(&target_file, option).map_err(|error| {
+        // A partial copy would block the retry: remove what this command created.
+        let created = CreatedPaths(vec![args.destination.clone()]);
+        let removed = if created.remove() {
+            format!(" ({} was removed)", args.destination.display())
+        } else {
+            String::new()
+        };
+        failed(&target_file, format!("{error}{removed}"))
+    })?;
     Ok(())
 }
 

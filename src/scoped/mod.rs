@@ -56,6 +56,7 @@ mod hash;
 mod iter;
 mod options;
 mod ordered;
+mod owner;
 mod registry;
 mod scope;
 

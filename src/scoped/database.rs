@@ -92,7 +92,7 @@ enum Standing<'s> {
         /// Whether this database has an owner record for the hash (naming this scope).
         recorded: bool,
         /// Whether some name (this scope's, or another's if an older release left a record
-        /// behind) holds the hash's registration.
+        /// behind) is known to hold the hash's registration; not looked up when `recorded`.
         registered: bool,
         /// Whether this database's keys under the hash, if any, are this scope's. When not,
         /// there are none (checked).
@@ -213,6 +213,7 @@ impl<KS: ScopedKeyCodec, VS: ScopedValueCodec> ScopedDb<KS, VS> {
                 .registry
                 .records_of(wtxn, hash, Some(&self.scoped_tree_name))?;
             if let (None, Some(name)) = (records.owner_here, records.registered) {
+                let name = name.to_owned();
                 self.registry
                     .record_owner(wtxn, hash, &self.scoped_tree_name, &name)?;
             }
@@ -345,7 +346,9 @@ impl<KS: ScopedKeyCodec, VS: ScopedValueCodec> ScopedDb<KS, VS> {
             ..
         } = standing
         {
-            self.registry.register(wtxn, hash, name)?;
+            if self.registry.get_scope_name(wtxn, &hash)?.is_none() {
+                self.registry.register(wtxn, hash, name)?;
+            }
         }
         Ok(standing)
     }
@@ -464,11 +467,15 @@ impl<KS: ScopedKeyCodec, VS: ScopedValueCodec> ScopedDb<KS, VS> {
             let records = self
                 .registry
                 .records_of(txn, hash, Some(&self.scoped_tree_name))?;
-            let name = records.owner_here.or(records.registered).ok_or_else(|| {
-                ScopedDbError::InvalidInput(format!(
-                    "this database holds data under hash {hash:#010x} that no name owns"
-                ))
-            })?;
+            let name = records
+                .owner_here
+                .or(records.registered)
+                .map(str::to_owned)
+                .ok_or_else(|| {
+                    ScopedDbError::InvalidInput(format!(
+                        "this database holds data under hash {hash:#010x} that no name owns"
+                    ))
+                })?;
             scopes.push(Scope::Named { name, hash });
             from = hash.checked_add(1);
         }

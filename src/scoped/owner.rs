@@ -38,32 +38,31 @@ fn owner_key(hash: u32, tree: &str) -> Vec<u8> {
 }
 
 /// A name read from the registry's database.
-pub(crate) fn decode_name(bytes: &[u8]) -> Result<String, ScopedDbError> {
-    std::str::from_utf8(bytes).map(str::to_owned).map_err(|_| {
+pub(crate) fn decode_name(bytes: &[u8]) -> Result<&str, ScopedDbError> {
+    std::str::from_utf8(bytes).map_err(|_| {
         ScopedDbError::InvalidInput("the scope registry holds a name that is not UTF-8".into())
     })
 }
 
-/// What the registry's database records about one hash.
+/// What the registry's database records about one hash, borrowed from a transaction.
 #[derive(Debug, Default)]
-pub(crate) struct HashRecords {
-    /// The registered name.
-    pub(crate) registered: Option<String>,
+pub(crate) struct HashRecords<'txn> {
+    /// The registered name; looked up only when the tree asked about has no owner record, as
+    /// otherwise that record decides.
+    pub(crate) registered: Option<&'txn str>,
     /// The owner of the hash's data in the scoped tree asked about.
-    pub(crate) owner_here: Option<String>,
-    /// The owner of the hash's data in some other scoped tree.
-    pub(crate) owner_elsewhere: Option<String>,
+    pub(crate) owner_here: Option<&'txn str>,
+    /// The owner of the hash's data in some other scoped tree; looked up only when neither
+    /// of the above exists, as only then does it decide.
+    pub(crate) owner_elsewhere: Option<&'txn str>,
 }
 
-impl HashRecords {
+impl HashRecords<'_> {
     /// The name that owns the hash as seen from the tree asked about: the owner of its data
     /// there, else the registered name, else the owner of its data in another tree. Every
     /// other name with this hash is refused.
     pub(crate) fn owner(&self) -> Option<&str> {
-        self.owner_here
-            .as_deref()
-            .or(self.registered.as_deref())
-            .or(self.owner_elsewhere.as_deref())
+        self.owner_here.or(self.registered).or(self.owner_elsewhere)
     }
 
     /// Whether the tree's keys under the hash, if there are any, belong to the owner: they do
@@ -74,46 +73,47 @@ impl HashRecords {
     }
 }
 
-/// Reads every record of `hash`: one walk over the keys that start with it (its registration
-/// and one owner record per scoped tree that holds data under it). `tree` is the scoped tree
-/// asked about, `None` when none is.
-pub(crate) fn records_of(
+/// Reads the records of `hash` that decide who owns it as seen from the scoped tree `tree`
+/// (`None`: from no tree in particular): the tree's owner record, else the registration, else
+/// (a new scope, or one unregistered with no data here) the first of the hash's other owner
+/// records. One lookup for a scope with data in the tree.
+pub(crate) fn records_of<'txn>(
     records: Database<Bytes, Bytes>,
-    txn: &RoTxn<'_>,
+    txn: &'txn RoTxn<'_>,
     hash: u32,
     tree: Option<&str>,
-) -> Result<HashRecords, ScopedDbError> {
+) -> Result<HashRecords<'txn>, ScopedDbError> {
+    let mut found = HashRecords::default();
+    if let Some(tree) = tree {
+        if let Some(name) = records.get(txn, &owner_key(hash, tree))? {
+            found.owner_here = Some(decode_name(name)?);
+            return Ok(found);
+        }
+    }
+    if let Some(name) = records.get(txn, &hash.to_be_bytes())? {
+        found.registered = Some(decode_name(name)?);
+    }
+    if found.owner().is_some() {
+        return Ok(found);
+    }
     let start = hash.to_be_bytes();
     let end = hash.checked_add(1).map(u32::to_be_bytes);
     let bounds = (
-        Bound::Included(&start[..]),
+        Bound::Excluded(&start[..]),
         end.as_ref()
             .map_or(Bound::Unbounded, |end| Bound::Excluded(&end[..])),
     );
-    let mut found = HashRecords::default();
     for entry in records.range(txn, &bounds)? {
         let (key, value) = entry?;
-        // Only keys of exactly 4 bytes are registrations; shorter ones (a foreign file) are
-        // neither kind of record.
-        let Some(suffix) = key.get(HASH_LEN..) else {
-            continue;
-        };
-        if suffix.is_empty() {
-            found.registered = Some(decode_name(value)?);
-        } else if tree.is_some_and(|tree| tree.as_bytes() == suffix) {
-            found.owner_here = Some(decode_name(value)?);
-            // The registration sorts first, so everything that decides is known now.
-            break;
-        } else if found.owner_elsewhere.is_none() {
+        // Past the 4-byte registration every key of the range is an owner record, except
+        // shorter keys a foreign file could hold there.
+        if key.len() > HASH_LEN {
             found.owner_elsewhere = Some(decode_name(value)?);
-            if tree.is_none() {
-                break;
-            }
+            break;
         }
     }
     Ok(found)
 }
-
 /// Records `name` as the owner of `tree`'s keys under `hash`.
 pub(crate) fn record_owner(
     records: Database<Bytes, Bytes>,

@@ -74,7 +74,7 @@ impl GlobalScopeRegistry {
     ) -> Result<Option<String>, ScopedDbError> {
         self.records
             .get(txn, &hash.to_be_bytes())?
-            .map(owner::decode_name)
+            .map(|name| owner::decode_name(name).map(str::to_owned))
             .transpose()
     }
 
@@ -105,7 +105,7 @@ impl GlobalScopeRegistry {
                 continue;
             };
             scopes.push(Scope::Named {
-                name: owner::decode_name(name)?,
+                name: owner::decode_name(name)?.to_owned(),
                 hash: u32::from_be_bytes(hash),
             });
         }
@@ -178,12 +178,12 @@ impl GlobalScopeRegistry {
     /// `tree` (`None`: from no tree in particular), with the scope's hash and name; `None` for
     /// the default scope. A malformed scope, or a name whose hash another name owns (see
     /// [`HashRecords::owner`]), is an error.
-    pub(crate) fn claim<'s>(
+    pub(crate) fn claim<'s, 'txn>(
         &self,
-        txn: &RoTxn<'_>,
+        txn: &'txn RoTxn<'_>,
         scope: &'s Scope,
         tree: Option<&str>,
-    ) -> Result<Option<(u32, &'s str, HashRecords)>, ScopedDbError> {
+    ) -> Result<Option<(u32, &'s str, HashRecords<'txn>)>, ScopedDbError> {
         let (Some(hash), Some(name)) = (scope.checked_hash()?, scope.name()) else {
             return Ok(None);
         };
@@ -199,12 +199,12 @@ impl GlobalScopeRegistry {
     }
 
     /// What the registry records about `hash`, as seen from the scoped tree `tree`.
-    pub(crate) fn records_of(
+    pub(crate) fn records_of<'txn>(
         &self,
-        txn: &RoTxn<'_>,
+        txn: &'txn RoTxn<'_>,
         hash: u32,
         tree: Option<&str>,
-    ) -> Result<HashRecords, ScopedDbError> {
+    ) -> Result<HashRecords<'txn>, ScopedDbError> {
         owner::records_of(self.records, txn, hash, tree)
     }
 

@@ -1,5 +1,6 @@
 //! Managing scopes: registering, listing, finding and pruning empty scopes across several
-//! databases that share one registry, and what happens when two names share a hash.
+//! databases that share one registry, what happens when two names share a hash, and what
+//! pruning with a database left out does (nothing to the data).
 //!
 //! Run it with `cargo run --example scope_management`.
 
@@ -94,15 +95,28 @@ fn main() -> Result<(), ScopedDbError> {
 
     // Two names with one hash: the first owns it, the second is refused everywhere.
     let mut wtxn = env.write_txn()?;
-    counters.put(
-        &mut wtxn,
-        &Scope::named("scope_33896")?,
-        &"n".to_string(),
-        &1,
-    )?;
-    let clash = counters.get(&wtxn, &Scope::named("scope_112499")?, &"n".to_string());
+    let (owner, intruder) = (Scope::named("scope_33896")?, Scope::named("scope_112499")?);
+    counters.put(&mut wtxn, &owner, &"n".to_string(), &1)?;
+    let clash = counters.get(&wtxn, &intruder, &"n".to_string());
     println!("reading scope_112499: {}", clash.as_ref().unwrap_err());
     assert!(matches!(clash, Err(ScopedDbError::HashCollision { .. })));
+    wtxn.commit()?;
+
+    // Pruning with `counters` left out unregisters the owner, which holds data only there.
+    // That takes it off the list and nothing more: its data is still its own.
+    let mut wtxn = env.write_txn()?;
+    let pruned = registry.prune_globally_unused_scopes(&mut wtxn, &[&documents])?;
+    assert_eq!(pruned, 2); // production and scope_33896 look empty in documents
+    assert!(!registry.scope_exists(&wtxn, &owner)?);
+    assert_eq!(counters.get(&wtxn, &owner, &"n".to_string())?, Some(1));
+    let clash = counters.get(&wtxn, &intruder, &"n".to_string());
+    assert!(matches!(clash, Err(ScopedDbError::HashCollision { .. })));
+    counters.put(&mut wtxn, &owner, &"n".to_string(), &2)?; // and registers it again
+    assert!(registry.scope_exists(&wtxn, &owner)?);
+    println!(
+        "after pruning with documents only: scope_33896 still reads n = {:?}",
+        counters.get(&wtxn, &owner, &"n".to_string())?
+    );
     wtxn.commit()?;
     Ok(())
 }

@@ -520,30 +520,6 @@ fn scopes_and_registry_persist_across_reopening() {
 }
 
 #[test]
-fn data_left_under_an_unregistered_hash_is_not_inherited() {
-    let dir = tempfile::tempdir().unwrap();
-    let env = common::open(dir.path());
-    let (registry, db, _) = setup(&env);
-    let (owner, other) = (named("scope_33896"), named("scope_112499"));
-    let mut wtxn = env.write_txn().unwrap();
-    db.put(&mut wtxn, &owner, b"secret", b"v").unwrap();
-    // Unregistering a scope that still holds data breaks the caller's promise...
-    registry
-        .unregister_scope(&mut wtxn, &owner.hash().unwrap())
-        .unwrap();
-    // ...reads by either name see nothing, and neither name can claim the data.
-    assert_eq!(db.get(&wtxn, &other, b"secret").unwrap(), None);
-    assert!(matches!(
-        db.put(&mut wtxn, &other, b"x", b"y"),
-        Err(ScopedDbError::InvalidInput(_))
-    ));
-    assert!(matches!(
-        db.scopes_with_data(&wtxn),
-        Err(ScopedDbError::InvalidInput(_))
-    ));
-}
-
-#[test]
 fn pruning_with_no_databases_prunes_nothing_and_never_deletes_data() {
     let dir = tempfile::tempdir().unwrap();
     let env = common::open(dir.path());

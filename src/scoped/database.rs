@@ -11,7 +11,7 @@ use crate::{Database, Env, RoTxn, RwTxn};
 use super::codec::{Bincode, OrderedKey, RawBytes, ScopedKeyCodec, ScopedValueCodec};
 use super::error::ScopedDbError;
 use super::iter::{ScopedEntry, ScopedIter, Walk};
-use super::registry::{GlobalScopeRegistry, Resolved, ScopeEmptinessChecker};
+use super::registry::{GlobalScopeRegistry, ScopeEmptinessChecker};
 use super::scope::Scope;
 
 /// A scoped database with serde keys (order-preserving encoding) and serde values (bincode).
@@ -24,6 +24,13 @@ pub type ScopedBytesDatabase = ScopedDb<RawBytes, RawBytes>;
 /// The length of the scope prefix: a big-endian `u32` hash.
 const PREFIX_LEN: usize = 4;
 
+/// The key of the scoped tree's layout mark. It sorts before every scope's key range (which
+/// starts at a 4-byte prefix), so no scope operation ever meets it.
+const LAYOUT_MARK_KEY: &[u8] = b"";
+/// The layout mark: the tree's keys written before owner records existed have been given
+/// owner records from the registry (see [`ScopedDb::create`]).
+const LAYOUT_MARK: &[u8] = b"arbordb scope owners 1";
+
 /// A database divided into isolated scopes, as in scoped-heed: the default scope keeps its
 /// keys unprefixed in the database `name`; each named scope keeps its keys in the database
 /// `name_scoped` behind the 4-byte big-endian XXH32 hash of its name. Big-endian makes each
@@ -34,13 +41,16 @@ const PREFIX_LEN: usize = 4;
 /// and [`ScopedBytesDatabase`], made by [`scoped_database_options`](super::scoped_database_options)
 /// or `new`/`create`. It is a cheap handle: `Clone + Send + Sync`, clones share the registry.
 ///
-/// Reads of a named scope consult the registry first, so a name whose hash belongs to another
-/// registered name gets [`ScopedDbError::HashCollision`] instead of that scope's data, and a
-/// name never registered reads as empty without touching the data. A key in a named scope
-/// may be at most [`Env::max_key_size`] minus 4 bytes long (its scope prefix).
+/// Every operation on a named scope first checks the name against the hash's owner: the name
+/// recorded as owning this database's data under the hash, else the registered name. A name
+/// whose hash another name owns gets [`ScopedDbError::HashCollision`] instead of that scope's
+/// data; the owner reaches its data whether or not it is still registered. A key in a named
+/// scope may be at most [`Env::max_key_size`] minus 4 bytes long (its scope prefix).
 pub struct ScopedDb<KS, VS> {
     default_tree: Database<Bytes, Bytes>,
     scoped_tree: Database<Bytes, Bytes>,
+    /// The scoped tree's name, which the registry's owner records name it by.
+    scoped_tree_name: Arc<str>,
     registry: Arc<GlobalScopeRegistry>,
     marker: PhantomData<fn() -> (KS, VS)>,
 }
@@ -50,6 +60,7 @@ impl<KS, VS> Clone for ScopedDb<KS, VS> {
         ScopedDb {
             default_tree: self.default_tree,
             scoped_tree: self.scoped_tree,
+            scoped_tree_name: Arc::clone(&self.scoped_tree_name),
             registry: Arc::clone(&self.registry),
             marker: PhantomData,
         }
@@ -61,6 +72,7 @@ impl<KS, VS> std::fmt::Debug for ScopedDb<KS, VS> {
         f.debug_struct("ScopedDb")
             .field("default_tree", &self.default_tree)
             .field("scoped_tree", &self.scoped_tree)
+            .field("scoped_tree_name", &self.scoped_tree_name)
             .finish_non_exhaustive()
     }
 }
@@ -68,6 +80,24 @@ impl<KS, VS> std::fmt::Debug for ScopedDb<KS, VS> {
 /// The name of the database that holds the named scopes of the scoped database `name`.
 pub(crate) fn scoped_tree_name(name: &str) -> String {
     format!("{name}_scoped")
+}
+
+/// What an operation on a scope may do in one database, once the scope's name is checked
+/// against the owner of its hash.
+enum Standing<'s> {
+    Default,
+    Named {
+        hash: u32,
+        name: &'s str,
+        /// Whether this database has an owner record for the hash (naming this scope).
+        recorded: bool,
+        /// Whether some name (this scope's, or another's if an older release left a record
+        /// behind) is known to hold the hash's registration; not looked up when `recorded`.
+        registered: bool,
+        /// Whether this database's keys under the hash, if any, are this scope's. When not,
+        /// there are none (checked).
+        owns_data_here: bool,
+    },
 }
 
 /// Where a scope's keys live: the default tree, or the scoped tree behind a prefix.
@@ -152,14 +182,71 @@ impl<KS: ScopedKeyCodec, VS: ScopedValueCodec> ScopedDb<KS, VS> {
         wtxn: &mut RwTxn<'_>,
         registry: Arc<GlobalScopeRegistry>,
     ) -> Result<Self, ScopedDbError> {
+        let tree_name = scoped_tree_name(name);
         let default_tree = env.create_database(wtxn, Some(name))?;
-        let scoped_tree = env.create_database(wtxn, Some(&scoped_tree_name(name)))?;
-        Ok(ScopedDb {
+        let scoped_tree = env.create_database(wtxn, Some(&tree_name))?;
+        let database = ScopedDb {
             default_tree,
             scoped_tree,
+            scoped_tree_name: tree_name.into(),
             registry,
             marker: PhantomData,
-        })
+        };
+        database.record_owners_of_older_data(wtxn)?;
+        Ok(database)
+    }
+
+    /// Gives the keys that a release without owner records wrote their owner records, once per
+    /// database (the layout mark says it is done): the owner of a hash's keys is the name
+    /// registered for it, as it was when they were written. Done before any unregistration by
+    /// this release can lose that knowledge; keys under a hash no name is registered for stay
+    /// without an owner (reads and writes of that hash are refused until a name is registered
+    /// for it with [`GlobalScopeRegistry::register_scope`]). Costs one seek per scope with data,
+    /// once.
+    fn record_owners_of_older_data(&self, wtxn: &mut RwTxn<'_>) -> Result<(), ScopedDbError> {
+        if self.scoped_tree.get(wtxn, LAYOUT_MARK_KEY)? == Some(LAYOUT_MARK) {
+            return Ok(());
+        }
+        let mut from = Some(0);
+        while let Some(hash) = self.next_hash_with_data(wtxn, from)? {
+            let records = self
+                .registry
+                .records_of(wtxn, hash, Some(&self.scoped_tree_name))?;
+            if let (None, Some(name)) = (records.owner_here, records.registered) {
+                let name = name.to_owned();
+                self.registry
+                    .record_owner(wtxn, hash, &self.scoped_tree_name, &name)?;
+            }
+            from = hash.checked_add(1);
+        }
+        self.scoped_tree.put(wtxn, LAYOUT_MARK_KEY, LAYOUT_MARK)?;
+        Ok(())
+    }
+
+    /// The first hash at or after `from` under which the scoped tree holds keys.
+    fn next_hash_with_data(
+        &self,
+        txn: &RoTxn<'_>,
+        from: Option<u32>,
+    ) -> Result<Option<u32>, ScopedDbError> {
+        let Some(start) = from else {
+            return Ok(None);
+        };
+        let bounds = (Bound::Included(&start.to_be_bytes()[..]), Bound::Unbounded);
+        let Some(entry) = self.scoped_tree.range(txn, &bounds)?.next() else {
+            return Ok(None);
+        };
+        let (key, _) = entry?;
+        let prefix: [u8; PREFIX_LEN] = key
+            .get(..PREFIX_LEN)
+            .and_then(|prefix| prefix.try_into().ok())
+            .ok_or_else(|| {
+                ScopedDbError::InvalidInput(format!(
+                    "a scoped key of {} bytes has no scope prefix",
+                    key.len()
+                ))
+            })?;
+        Ok(Some(u32::from_be_bytes(prefix)))
     }
 
     /// Opens an existing scoped database without writing; `None` if it does not exist.
@@ -169,13 +256,15 @@ impl<KS: ScopedKeyCodec, VS: ScopedValueCodec> ScopedDb<KS, VS> {
         rtxn: &RoTxn<'_>,
         registry: Arc<GlobalScopeRegistry>,
     ) -> Result<Option<Self>, ScopedDbError> {
+        let tree_name = scoped_tree_name(name);
         let default_tree = env.open_database(rtxn, Some(name))?;
-        let scoped_tree = env.open_database(rtxn, Some(&scoped_tree_name(name)))?;
+        let scoped_tree = env.open_database(rtxn, Some(&tree_name))?;
         Ok(default_tree
             .zip(scoped_tree)
             .map(|(default_tree, scoped_tree)| ScopedDb {
                 default_tree,
                 scoped_tree,
+                scoped_tree_name: tree_name.into(),
                 registry,
                 marker: PhantomData,
             }))
@@ -193,38 +282,75 @@ impl<KS: ScopedKeyCodec, VS: ScopedValueCodec> ScopedDb<KS, VS> {
         }
     }
 
-    /// Where a read of `scope` looks; `None` for a named scope that is not registered (it
-    /// holds nothing).
+    /// What an operation on `scope` may do in this database. A name whose hash another name
+    /// owns is a [`ScopedDbError::HashCollision`]; keys under the hash that nothing says are
+    /// this scope's (an older release's, left when their scope was unregistered) are
+    /// [`ScopedDbError::InvalidInput`], as no name may inherit them.
+    fn standing<'s>(
+        &self,
+        txn: &RoTxn<'_>,
+        scope: &'s Scope,
+    ) -> Result<Standing<'s>, ScopedDbError> {
+        let Some((hash, name, records)) =
+            self.registry
+                .claim(txn, scope, Some(&self.scoped_tree_name))?
+        else {
+            return Ok(Standing::Default);
+        };
+        let owns_data_here = records.vouches_for_data_here();
+        if !owns_data_here && !self.is_prefix_empty(txn, &Place::of(Some(hash)))? {
+            return Err(ScopedDbError::InvalidInput(format!(
+                "this database holds data under hash {hash:#010x} (scope {name:?}) that no \
+                 name owns: an older release's, left when its scope was unregistered; register \
+                 the owning name with GlobalScopeRegistry::register_scope to reach it"
+            )));
+        }
+        Ok(Standing::Named {
+            hash,
+            name,
+            recorded: records.owner_here.is_some(),
+            registered: records.registered.is_some(),
+            owns_data_here,
+        })
+    }
+
+    /// Where a read of `scope` looks; `None` for a named scope with no data here.
     fn place_for_read(
         &self,
         txn: &RoTxn<'_>,
         scope: &Scope,
     ) -> Result<Option<Place>, ScopedDbError> {
-        Ok(match self.registry.resolve(txn, scope)? {
-            Resolved::Default => Some(Place::Default),
-            Resolved::Registered(hash) => Some(Place::of(Some(hash))),
-            Resolved::Unregistered(_) => None,
+        Ok(match self.standing(txn, scope)? {
+            Standing::Default => Some(Place::Default),
+            Standing::Named {
+                hash,
+                owns_data_here: true,
+                ..
+            } => Some(Place::of(Some(hash))),
+            Standing::Named { .. } => None,
         })
     }
 
-    /// Where a write to `scope` goes, registering the scope first if needed.
-    fn place_for_write(&self, wtxn: &mut RwTxn<'_>, scope: &Scope) -> Result<Place, ScopedDbError> {
-        let resolved = self.registry.resolve(wtxn, scope)?;
-        if let (Resolved::Unregistered(hash), Some(name)) = (&resolved, scope.name()) {
-            // Data under an unregistered hash was left by a scope unregistered while it held
-            // data; a new name must not inherit it.
-            if !self.is_prefix_empty(wtxn, &Place::of(Some(*hash)))? {
-                return Err(ScopedDbError::InvalidInput(format!(
-                    "scope {name:?} (hash {hash:#010x}) is not registered, but this database \
-                     holds data under its hash: a scope was unregistered while it held data"
-                )));
+    /// What a write to `scope` may do, after registering the scope if no name holds its
+    /// hash's registration (a new scope, or one unregistered while it held data here).
+    fn standing_for_write<'s>(
+        &self,
+        wtxn: &mut RwTxn<'_>,
+        scope: &'s Scope,
+    ) -> Result<Standing<'s>, ScopedDbError> {
+        let standing = self.standing(wtxn, scope)?;
+        if let Standing::Named {
+            hash,
+            name,
+            registered: false,
+            ..
+        } = standing
+        {
+            if self.registry.get_scope_name(wtxn, &hash)?.is_none() {
+                self.registry.register(wtxn, hash, name)?;
             }
-            self.registry.register_scope(wtxn, scope)?;
         }
-        Ok(match resolved {
-            Resolved::Default => Place::Default,
-            Resolved::Registered(hash) | Resolved::Unregistered(hash) => Place::of(Some(hash)),
-        })
+        Ok(standing)
     }
 
     fn is_prefix_empty(&self, txn: &RoTxn<'_>, place: &Place) -> Result<bool, ScopedDbError> {
@@ -303,9 +429,10 @@ impl<KS: ScopedKeyCodec, VS: ScopedValueCodec> ScopedDb<KS, VS> {
         }
     }
 
-    /// Registers a named scope in the shared registry (done by `put` and `clear` on their own).
+    /// Registers a named scope in the shared registry (done by `put` and `clear` on their own;
+    /// also how to list again a scope that was unregistered while it held data).
     pub fn register_scope(&self, wtxn: &mut RwTxn<'_>, scope: &Scope) -> Result<(), ScopedDbError> {
-        self.place_for_write(wtxn, scope).map(drop)
+        self.standing_for_write(wtxn, scope).map(drop)
     }
 
     /// Every scope of the shared registry, the default scope first.
@@ -314,7 +441,9 @@ impl<KS: ScopedKeyCodec, VS: ScopedValueCodec> ScopedDb<KS, VS> {
     }
 
     /// How many registered named scopes hold no data in this database (scoped-heed's
-    /// helper; takes a read or write transaction).
+    /// helper; takes a read or write transaction). Scopes unregistered while they hold data
+    /// are not counted: they are not empty, and [`scopes_with_data`](Self::scopes_with_data)
+    /// lists them.
     pub fn find_empty_scopes(&self, txn: &RoTxn<'_>) -> Result<usize, ScopedDbError> {
         let mut empty = 0;
         for scope in self.list_scopes(txn)? {
@@ -325,42 +454,36 @@ impl<KS: ScopedKeyCodec, VS: ScopedValueCodec> ScopedDb<KS, VS> {
         Ok(empty)
     }
 
-    /// The scopes that hold data in this database: the default scope first if it does, then
-    /// the named scopes in hash order. Costs one seek per scope, not a scan of the data.
+    /// The scopes that hold data in this database, registered or not: the default scope
+    /// first if it does, then the named scopes in hash order, each named by the owner of its
+    /// data. Costs one seek per scope, not a scan of the data.
     pub fn scopes_with_data(&self, txn: &RoTxn<'_>) -> Result<Vec<Scope>, ScopedDbError> {
         let mut scopes = Vec::new();
         if !self.default_tree.is_empty(txn)? {
             scopes.push(Scope::Default);
         }
         let mut from = Some(0u32);
-        while let Some(start) = from {
-            let bounds = (Bound::Included(&start.to_be_bytes()[..]), Bound::Unbounded);
-            let Some(entry) = self.scoped_tree.range(txn, &bounds)?.next() else {
-                break;
-            };
-            let (key, _) = entry?;
-            let prefix: [u8; PREFIX_LEN] = key
-                .get(..PREFIX_LEN)
-                .and_then(|prefix| prefix.try_into().ok())
+        while let Some(hash) = self.next_hash_with_data(txn, from)? {
+            let records = self
+                .registry
+                .records_of(txn, hash, Some(&self.scoped_tree_name))?;
+            let name = records
+                .owner_here
+                .or(records.registered)
+                .map(str::to_owned)
                 .ok_or_else(|| {
                     ScopedDbError::InvalidInput(format!(
-                        "a scoped key of {} bytes has no scope prefix",
-                        key.len()
+                        "this database holds data under hash {hash:#010x} that no name owns"
                     ))
                 })?;
-            let hash = u32::from_be_bytes(prefix);
-            let name = self.registry.get_scope_name(txn, &hash)?.ok_or_else(|| {
-                ScopedDbError::InvalidInput(format!(
-                    "this database holds data under hash {hash:#010x}, which no scope is registered for"
-                ))
-            })?;
             scopes.push(Scope::Named { name, hash });
             from = hash.checked_add(1);
         }
         Ok(scopes)
     }
 
-    /// Stores `value` under `key` in `scope`, registering the scope if it is new.
+    /// Stores `value` under `key` in `scope`, registering the scope if it is not registered
+    /// (new, or unregistered while it held data).
     pub fn put(
         &self,
         wtxn: &mut RwTxn<'_>,
@@ -368,10 +491,25 @@ impl<KS: ScopedKeyCodec, VS: ScopedValueCodec> ScopedDb<KS, VS> {
         key: &KS::Key,
         value: &VS::Value,
     ) -> Result<(), ScopedDbError> {
-        let place = self.place_for_write(wtxn, scope)?;
+        let standing = self.standing_for_write(wtxn, scope)?;
+        let place = match standing {
+            Standing::Default => Place::Default,
+            Standing::Named { hash, .. } => Place::of(Some(hash)),
+        };
         let key = place.key_with(|out| KS::encode_key(key, out))?;
         let value = VS::encode_value(value)?;
         self.tree(&place).put(wtxn, &key, &value)?;
+        // Recorded only once the entry is stored, so a refused put leaves no owner record.
+        if let Standing::Named {
+            hash,
+            name,
+            recorded: false,
+            ..
+        } = standing
+        {
+            self.registry
+                .record_owner(wtxn, hash, &self.scoped_tree_name, name)?;
+        }
         Ok(())
     }
 
@@ -392,29 +530,48 @@ impl<KS: ScopedKeyCodec, VS: ScopedValueCodec> ScopedDb<KS, VS> {
         }
     }
 
-    /// Deletes `key` from `scope`; returns whether it was there.
+    /// Deletes `key` from `scope`; returns whether it was there. Deleting a named scope's
+    /// last entry here also removes its owner record here.
     pub fn delete(
         &self,
         wtxn: &mut RwTxn<'_>,
         scope: &Scope,
         key: &KS::Key,
     ) -> Result<bool, ScopedDbError> {
-        let Some(place) = self.place_for_read(wtxn, scope)? else {
-            return Ok(false);
+        let (place, recorded_hash) = match self.standing(wtxn, scope)? {
+            Standing::Default => (Place::Default, None),
+            Standing::Named {
+                owns_data_here: false,
+                ..
+            } => return Ok(false),
+            Standing::Named { hash, recorded, .. } => {
+                (Place::of(Some(hash)), recorded.then_some(hash))
+            }
         };
         let key = place.key_with(|out| KS::encode_key(key, out))?;
-        Ok(self.tree(&place).delete(wtxn, &key)?)
+        let existed = self.tree(&place).delete(wtxn, &key)?;
+        if let Some(hash) = recorded_hash.filter(|_| existed) {
+            if self.is_prefix_empty(wtxn, &place)? {
+                self.registry
+                    .forget_owner(wtxn, hash, &self.scoped_tree_name)?;
+            }
+        }
+        Ok(existed)
     }
 
-    /// Deletes every entry of `scope` and nothing else (registering the scope if it is new,
-    /// as scoped-heed does). Costs O(entries in the scope).
+    /// Deletes every entry of `scope` and nothing else, and its owner record here (registering
+    /// the scope if it is not registered, as scoped-heed does). Costs O(entries in the scope).
     pub fn clear(&self, wtxn: &mut RwTxn<'_>, scope: &Scope) -> Result<(), ScopedDbError> {
-        match self.place_for_write(wtxn, scope)? {
-            Place::Default => self.default_tree.clear(wtxn)?,
-            place => {
-                let (start, end) = Self::whole_scope(&place);
+        match self.standing_for_write(wtxn, scope)? {
+            Standing::Default => self.default_tree.clear(wtxn)?,
+            Standing::Named { hash, recorded, .. } => {
+                let (start, end) = Self::whole_scope(&Place::of(Some(hash)));
                 self.scoped_tree
                     .delete_range(wtxn, &(borrowed(&start), borrowed(&end)))?;
+                if recorded {
+                    self.registry
+                        .forget_owner(wtxn, hash, &self.scoped_tree_name)?;
+                }
             }
         }
         Ok(())

@@ -13,12 +13,13 @@ pub enum ScopedDbError {
     /// The empty string was used as a scope name (see [`Scope`](super::Scope)).
     EmptyScopeDisallowed,
     /// Two scope names hash to the same 4-byte prefix. The name registered first owns the
-    /// prefix; every operation by the other name fails with this error, reads included, so
-    /// the two never see each other's data.
+    /// prefix, and keeps it while it holds data even if it is unregistered; every operation
+    /// by the other name fails with this error, reads included, so the two never see each
+    /// other's data.
     HashCollision {
         /// The name the operation used.
         name: String,
-        /// The name registered for the same hash.
+        /// The name that owns the hash: registered for it, or owning data under it.
         registered: String,
         /// The shared hash.
         hash: u32,
@@ -45,7 +46,7 @@ impl fmt::Display for ScopedDbError {
                 hash,
             } => write!(
                 f,
-                "scope {name:?} hashes to {hash:#010x}, which belongs to the registered scope \
+                "scope {name:?} hashes to {hash:#010x}, which belongs to the scope \
                  {registered:?}; choose another name"
             ),
             ScopedDbError::InvalidInput(message) => write!(f, "invalid input: {message}"),

@@ -41,6 +41,9 @@
 //! - Keys sort within a scope as the user's keys sort ([`OrderedKey`] for serde keys).
 //! - Two names with one hash never share data: the second gets
 //!   [`ScopedDbError::HashCollision`] on every operation, reads included.
+//! - Unregistering a scope, by hand or by pruning with a database left out, never hides its
+//!   data: each scoped database records which name owns its keys under each hash, so the
+//!   scope's name still reads and writes them and other names stay refused.
 //! - The empty name is refused everywhere (see [`Scope`]).
 //! - Per-scope `len`, `is_empty`, `first`, `last`, `rev_iter`, `rev_range`, `prefix_iter`,
 //!   `rev_prefix_iter`, and [`ScopedDb::scopes_with_data`].
@@ -56,6 +59,7 @@ mod hash;
 mod iter;
 mod options;
 mod ordered;
+mod owner;
 mod registry;
 mod scope;
 

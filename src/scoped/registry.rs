@@ -1,21 +1,11 @@
 //! [`GlobalScopeRegistry`]: the scopes in use, stored in the environment's own file.
 
-use crate::byteorder::BigEndian;
-use crate::types::{Str, U32};
+use crate::types::Bytes;
 use crate::{Database, Env, RoTxn, RwTxn};
 
 use super::error::ScopedDbError;
+use super::owner::{self, HashRecords, HASH_LEN};
 use super::scope::Scope;
-
-/// What a scope name means in a transaction's snapshot of the registry.
-pub(crate) enum Resolved {
-    /// The default scope.
-    Default,
-    /// A named scope registered under this hash.
-    Registered(u32),
-    /// A named scope not registered: it holds no data in any scoped database.
-    Unregistered(u32),
-}
 
 /// Something that can tell whether a scope holds data in it; every scoped database is one.
 /// [`GlobalScopeRegistry::prune_globally_unused_scopes`] asks each database it is given.
@@ -29,15 +19,19 @@ pub trait ScopeEmptinessChecker {
 /// `u32`) to its name. A named scope is registered in the same write transaction as its first
 /// `put` or `clear`, so an aborted transaction registers nothing.
 ///
-/// The registry is what keeps two names with the same hash apart: the first name registered
-/// owns the hash, and every operation by another name with that hash fails with
-/// [`ScopedDbError::HashCollision`].
+/// The same database records, for each scoped database holding data under a hash, the name
+/// that owns that data (docs/format.md, "Scoped databases"). Together they keep two names
+/// with the same hash apart: the name registered or owning data first owns the hash, and every
+/// operation by another name with that hash fails with [`ScopedDbError::HashCollision`].
+/// Unregistering a scope (by hand or by pruning) only takes it off the list: its data stays
+/// readable and writable by its name, and the hash stays its own while it holds data.
 ///
 /// Share one registry between databases with an `Arc` (it is a cheap handle; several handles
 /// on one environment see the same registry).
 #[derive(Debug, Clone, Copy)]
 pub struct GlobalScopeRegistry {
-    names: Database<U32<BigEndian>, Str>,
+    /// Registrations and owner records, told apart by key length (see `owner`).
+    records: Database<Bytes, Bytes>,
 }
 
 impl GlobalScopeRegistry {
@@ -46,24 +40,28 @@ impl GlobalScopeRegistry {
 
     /// Opens the registry, creating its database in `wtxn` if it does not exist yet.
     pub fn new(env: &Env, wtxn: &mut RwTxn<'_>) -> Result<GlobalScopeRegistry, ScopedDbError> {
-        let names = env.create_database(wtxn, Some(Self::GLOBAL_METADATA_DB_NAME))?;
-        Ok(GlobalScopeRegistry { names })
+        let records = env.create_database(wtxn, Some(Self::GLOBAL_METADATA_DB_NAME))?;
+        Ok(GlobalScopeRegistry { records })
     }
 
     /// Opens an existing registry; `None` when the environment has none (for read-only use).
     pub fn open(env: &Env, rtxn: &RoTxn<'_>) -> Result<Option<GlobalScopeRegistry>, ScopedDbError> {
-        let names = env.open_database(rtxn, Some(Self::GLOBAL_METADATA_DB_NAME))?;
-        Ok(names.map(|names| GlobalScopeRegistry { names }))
+        let records = env.open_database(rtxn, Some(Self::GLOBAL_METADATA_DB_NAME))?;
+        Ok(records.map(|records| GlobalScopeRegistry { records }))
     }
 
     /// Registers a named scope (the default scope needs no registration). Registering a
-    /// registered scope does nothing; a name whose hash another name owns is a
-    /// [`ScopedDbError::HashCollision`].
+    /// registered scope does nothing; a name whose hash another name owns (registered, or
+    /// owning data in some scoped database) is a [`ScopedDbError::HashCollision`].
+    ///
+    /// Unlike [`ScopedDb::register_scope`](super::ScopedDb::register_scope) this looks at no
+    /// database's data, so it is also how to claim data that an older release left under a
+    /// hash no name is registered for (docs/format.md, "Scoped databases").
     pub fn register_scope(&self, wtxn: &mut RwTxn<'_>, scope: &Scope) -> Result<(), ScopedDbError> {
-        if let (Resolved::Unregistered(hash), Some(name)) =
-            (self.resolve(wtxn, scope)?, scope.name())
-        {
-            self.names.put(wtxn, &hash, name)?;
+        if let Some((hash, name, records)) = self.claim(wtxn, scope, None)? {
+            if records.registered.is_none() {
+                self.register(wtxn, hash, name)?;
+            }
         }
         Ok(())
     }
@@ -74,7 +72,10 @@ impl GlobalScopeRegistry {
         txn: &RoTxn<'_>,
         hash: &u32,
     ) -> Result<Option<String>, ScopedDbError> {
-        Ok(self.names.get(txn, hash)?.map(str::to_owned))
+        self.records
+            .get(txn, &hash.to_be_bytes())?
+            .map(|name| owner::decode_name(name).map(str::to_owned))
+            .transpose()
     }
 
     /// The hash of `name` if `name` is registered; `None` if it is not (also when another name
@@ -85,20 +86,27 @@ impl GlobalScopeRegistry {
         name: &str,
     ) -> Result<Option<u32>, ScopedDbError> {
         let hash = super::hash::scope_hash(name);
-        Ok(match self.names.get(txn, &hash)? {
+        Ok(match self.get_scope_name(txn, &hash)? {
             Some(registered) if registered == name => Some(hash),
             _ => None,
         })
     }
 
-    /// Every scope: the default scope first, then the named scopes in hash order.
+    /// Every registered scope: the default scope first, then the named scopes in hash order.
+    /// A scope unregistered while it still holds data is not listed (its data stays reachable
+    /// by name, [`ScopedDb::scopes_with_data`](super::ScopedDb::scopes_with_data) names it,
+    /// and its next `put` registers it again).
     pub fn list_all_scopes(&self, txn: &RoTxn<'_>) -> Result<Vec<Scope>, ScopedDbError> {
         let mut scopes = vec![Scope::Default];
-        for entry in self.names.iter(txn)? {
-            let (hash, name) = entry?;
+        for entry in self.records.iter(txn)? {
+            let (key, name) = entry?;
+            // Owner records have longer keys; only the 4-byte ones are registrations.
+            let Ok(hash) = <[u8; HASH_LEN]>::try_from(key) else {
+                continue;
+            };
             scopes.push(Scope::Named {
-                name: name.to_owned(),
-                hash,
+                name: owner::decode_name(name)?.to_owned(),
+                hash: u32::from_be_bytes(hash),
             });
         }
         Ok(scopes)
@@ -107,18 +115,18 @@ impl GlobalScopeRegistry {
     /// Whether `scope` is registered (the default scope always is). A name whose hash another
     /// name owns is a [`ScopedDbError::HashCollision`].
     pub fn scope_exists(&self, txn: &RoTxn<'_>, scope: &Scope) -> Result<bool, ScopedDbError> {
-        Ok(!matches!(
-            self.resolve(txn, scope)?,
-            Resolved::Unregistered(_)
-        ))
+        Ok(match self.claim(txn, scope, None)? {
+            None => true,
+            Some((_, _, records)) => records.registered.is_some(),
+        })
     }
 
-    /// Removes the registration of `hash` (nothing if it is not registered). The caller
-    /// promises the scope holds no data in any database: data left behind is unreachable by
-    /// name, and registering a scope over it is refused. Prefer
-    /// [`prune_globally_unused_scopes`](Self::prune_globally_unused_scopes), which checks.
+    /// Removes the registration of `hash` (nothing if it is not registered). Deletes no data:
+    /// if the scope still holds data in some scoped database, that data stays readable and
+    /// writable by the scope's name (its next `put` registers it again), and every other name
+    /// with this hash stays refused with [`ScopedDbError::HashCollision`] while it does.
     pub fn unregister_scope(&self, wtxn: &mut RwTxn<'_>, hash: &u32) -> Result<(), ScopedDbError> {
-        self.names.delete(wtxn, hash)?;
+        self.records.delete(wtxn, &hash.to_be_bytes())?;
         Ok(())
     }
 
@@ -138,7 +146,8 @@ impl GlobalScopeRegistry {
     /// Unregisters every named scope that is empty in all of `databases`, and returns how many.
     /// Never deletes data. With no databases it prunes nothing: there is no evidence that any
     /// scope is unused. Pass every database that shares this registry: a scope that holds data
-    /// only in a database left out looks empty.
+    /// only in a database left out looks empty and is unregistered, which takes it off the
+    /// list but keeps its data its own (see [`unregister_scope`](Self::unregister_scope)).
     pub fn prune_globally_unused_scopes(
         &self,
         wtxn: &mut RwTxn<'_>,
@@ -165,24 +174,70 @@ impl GlobalScopeRegistry {
         Ok(pruned)
     }
 
-    /// What `scope` means in `txn`: the default scope, registered, or not registered; a
-    /// malformed scope or a name whose hash another name owns is an error.
-    pub(crate) fn resolve(
+    /// What the registry records about a named `scope`'s hash as seen from the scoped tree
+    /// `tree` (`None`: from no tree in particular), with the scope's hash and name; `None` for
+    /// the default scope. A malformed scope, or a name whose hash another name owns (see
+    /// [`HashRecords::owner`]), is an error.
+    pub(crate) fn claim<'s, 'txn>(
         &self,
-        txn: &RoTxn<'_>,
-        scope: &Scope,
-    ) -> Result<Resolved, ScopedDbError> {
+        txn: &'txn RoTxn<'_>,
+        scope: &'s Scope,
+        tree: Option<&str>,
+    ) -> Result<Option<(u32, &'s str, HashRecords<'txn>)>, ScopedDbError> {
         let (Some(hash), Some(name)) = (scope.checked_hash()?, scope.name()) else {
-            return Ok(Resolved::Default);
+            return Ok(None);
         };
-        match self.names.get(txn, &hash)? {
-            None => Ok(Resolved::Unregistered(hash)),
-            Some(registered) if registered == name => Ok(Resolved::Registered(hash)),
-            Some(registered) => Err(ScopedDbError::HashCollision {
+        let records = self.records_of(txn, hash, tree)?;
+        match records.owner() {
+            Some(owner) if owner != name => Err(ScopedDbError::HashCollision {
                 name: name.to_owned(),
-                registered: registered.to_owned(),
+                registered: owner.to_owned(),
                 hash,
             }),
+            _ => Ok(Some((hash, name, records))),
         }
+    }
+
+    /// What the registry records about `hash`, as seen from the scoped tree `tree`.
+    pub(crate) fn records_of<'txn>(
+        &self,
+        txn: &'txn RoTxn<'_>,
+        hash: u32,
+        tree: Option<&str>,
+    ) -> Result<HashRecords<'txn>, ScopedDbError> {
+        owner::records_of(self.records, txn, hash, tree)
+    }
+
+    /// Writes the registration of `name` under `hash`.
+    pub(crate) fn register(
+        &self,
+        wtxn: &mut RwTxn<'_>,
+        hash: u32,
+        name: &str,
+    ) -> Result<(), ScopedDbError> {
+        self.records
+            .put(wtxn, &hash.to_be_bytes(), name.as_bytes())?;
+        Ok(())
+    }
+
+    /// Records `name` as the owner of the scoped tree `tree`'s keys under `hash`.
+    pub(crate) fn record_owner(
+        &self,
+        wtxn: &mut RwTxn<'_>,
+        hash: u32,
+        tree: &str,
+        name: &str,
+    ) -> Result<(), ScopedDbError> {
+        owner::record_owner(self.records, wtxn, hash, tree, name)
+    }
+
+    /// Removes the owner record of the scoped tree `tree`'s keys under `hash`.
+    pub(crate) fn forget_owner(
+        &self,
+        wtxn: &mut RwTxn<'_>,
+        hash: u32,
+        tree: &str,
+    ) -> Result<(), ScopedDbError> {
+        owner::forget_owner(self.records, wtxn, hash, tree)
     }
 }

@@ -164,6 +164,7 @@ fn a_one_sync_commit_whose_pages_did_not_all_reach_the_disk_is_ignored() {
     // Every listed page on disk: the new commit.
     let whole = reboot(&after);
     let env = open(whole.path());
+    assert_eq!(env.info().skipped_meta, None);
     assert_eq!(read_value(&env, &7u32.to_be_bytes()).unwrap(), b"second");
     common::assert_sound(&env);
     drop(env);
@@ -177,6 +178,15 @@ fn a_one_sync_commit_whose_pages_did_not_all_reach_the_disk_is_ignored() {
         let torn = reboot(&image);
         let env = open(torn.path());
         assert_eq!(env.info().last_txn_id as u64, committed_txn, "page {first}");
+        // The fall-back is reported, not silent.
+        assert_eq!(
+            env.info().skipped_meta,
+            Some(arbordb::SkippedMeta {
+                slot: (committed_txn + 1) % 2,
+                txn_id: committed_txn + 1,
+                reason: arbordb::SkipReason::PagesNotWhole,
+            })
+        );
         assert_eq!(read_value(&env, &7u32.to_be_bytes()).unwrap(), b"first");
         let report = env.check().unwrap();
         assert!(report.is_ok(), "{report}");

@@ -506,3 +506,38 @@ fn closing_an_environment_unmaps_it_even_after_threads_read_from_it() {
     exit.send(()).unwrap();
     reader.join().unwrap();
 }
+
+/// Open falling back past a damaged meta that claims a newer commit says so in `Env::info`
+/// and in `arbor stat`; a damaged older meta hides nothing and is not reported there.
+#[test]
+fn falling_back_past_a_newer_meta_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    two_commits(dir.path());
+    assert_eq!(try_open(dir.path()).unwrap().info().skipped_meta, None);
+    // The older meta (commit 1, slot 1) damaged in its map size field: nothing newer hidden.
+    let older = read_at(dir.path(), 4096 + 32, 1)[0];
+    patch(dir.path(), 4096 + 32, &[older ^ 0x40]);
+    assert_eq!(try_open(dir.path()).unwrap().info().skipped_meta, None);
+    patch(dir.path(), 4096 + 32, &[older]);
+    // The newest (commit 2, slot 0) damaged the same way: open takes commit 1 and says why.
+    let newest = read_at(dir.path(), 32, 1)[0];
+    patch(dir.path(), 32, &[newest ^ 0x40]);
+    let env = try_open(dir.path()).unwrap();
+    assert_eq!(env.info().last_txn_id, 1);
+    let skipped = env.info().skipped_meta.expect("the fall-back is reported");
+    assert_eq!(
+        (skipped.slot, skipped.txn_id, skipped.reason),
+        (0, 2, arbordb::SkipReason::Checksum)
+    );
+    assert!(skipped.to_string().contains("checksum"), "{skipped}");
+    drop(env);
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_arbor"))
+        .arg("stat")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("passed over"), "{stderr}");
+    assert!(stderr.contains("commit 2"), "{stderr}");
+}

@@ -118,6 +118,8 @@ pub(crate) struct EnvInner {
     pub(crate) writer: Mutex<WriterState>,
     /// Names of the named databases handed out so far; database index `i + 1` is `names[i]`.
     pub(crate) database_names: RwLock<Vec<String>>,
+    /// A newer meta this process's open passed over, if it did (reported by `Env::info`).
+    pub(crate) skipped_meta: Option<SkippedMeta>,
 }
 
 /// How often at most a writer checks whether the readers pinning old pages still run.
@@ -370,6 +372,52 @@ pub struct EnvInfo {
     pub maximum_number_of_readers: u32,
     /// Reader slots in use now.
     pub number_of_readers: u32,
+    /// A meta naming a newer commit than the one this environment opened at, passed over when
+    /// it opened, and why (`None`: open took the newest meta). Open falls back to the other
+    /// meta only when the newer one cannot be trusted; this says that it happened, so a
+    /// rolled-back commit is never silent. An arbordb extension; only the process that opened
+    /// the environment first reports it (later ones take the commit the lock file names).
+    pub skipped_meta: Option<SkippedMeta>,
+}
+
+/// A meta that open passed over although it claims a newer commit (see
+/// [`EnvInfo::skipped_meta`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SkippedMeta {
+    /// The meta slot (0 or 1).
+    pub slot: u64,
+    /// The txn id the meta claims (unverified when the checksum failed).
+    pub txn_id: u64,
+    /// Why it was passed over.
+    pub reason: SkipReason,
+}
+
+/// Why open passed over a meta.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SkipReason {
+    /// The meta fails its checksum: a meta write torn by a crash, or damage.
+    Checksum,
+    /// The meta is whole, but pages its commit wrote without syncing them first (a one-sync
+    /// commit, docs/design.md) do not all read back with their checksums: a power loss cut
+    /// the commit short before its sync returned, or those pages were damaged since.
+    PagesNotWhole,
+}
+
+impl std::fmt::Display for SkippedMeta {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let why = match self.reason {
+            SkipReason::Checksum => "it fails its checksum (a torn write or damage)",
+            SkipReason::PagesNotWhole => {
+                "pages its commit lists do not read back whole (a commit cut short, or damage)"
+            }
+        };
+        write!(
+            f,
+            "the meta in slot {} claiming commit {} was passed over: {why}",
+            self.slot, self.txn_id
+        )
+    }
 }
 
 impl Env {
@@ -486,6 +534,7 @@ impl Env {
             last_txn_id: meta.txn_id as usize,
             maximum_number_of_readers: self.inner.readers.capacity() as u32,
             number_of_readers: self.inner.readers.count() as u32,
+            skipped_meta: self.inner.skipped_meta,
         }
     }
 

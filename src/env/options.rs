@@ -9,13 +9,16 @@ use std::sync::Arc;
 use parking_lot::{Mutex, RwLock};
 
 use super::preflight::{self, DataFile};
-use super::{registry, Env, EnvInner, MapSet, SnapshotCache, WriterLock, WriterState};
+use super::{
+    registry, Env, EnvInner, MapSet, SkipReason, SkippedMeta, SnapshotCache, WriterLock,
+    WriterState,
+};
 use crate::error::{Error, Result};
 use crate::flags::EnvFlags;
 use crate::os::{at_path, os_page_size, LockFile, Map, OsFile, PageIo, PageIoFactory, Role};
 use crate::page::meta::{
-    is_valid_page_size, Meta, MetaSlot, MetaTail, MAGIC, META_SIZE, META_SIZE_MAX, PAGE_SIZE_MAX,
-    PAGE_SIZE_MIN,
+    claimed_txn_id, is_valid_page_size, Meta, MetaSlot, MetaTail, MAGIC, META_SIZE, META_SIZE_MAX,
+    PAGE_SIZE_MAX, PAGE_SIZE_MIN,
 };
 use crate::page::readers::{ReaderTable, TableError};
 use crate::txn::Snapshot;
@@ -371,7 +374,7 @@ impl EnvOpenOptions {
         // The first opener verifies a meta that lists unsynced runs (no other process runs, so
         // nothing changes under the check); later openers take the commit the lock file names
         // (below), which its writer published only after its sync returned.
-        let (meta, kept_freelist) =
+        let (meta, kept_freelist, skipped_meta) =
             choose_meta(&file, data_path, file_len, first).map_err(name_io("cannot read"))?;
         let page_size = meta.page_size as usize;
         if let Some(requested) = self.page_size {
@@ -462,6 +465,7 @@ impl EnvOpenOptions {
                 poisoned: false,
             }),
             database_names: RwLock::new(Vec::new()),
+            skipped_meta,
         }))
     }
 }
@@ -515,7 +519,7 @@ pub(crate) fn choose_meta(
     path: &Path,
     file_len: u64,
     verify: bool,
-) -> Result<(Meta, Option<Arc<[u8]>>)> {
+) -> Result<(Meta, Option<Arc<[u8]>>, Option<SkippedMeta>)> {
     let read_slot = |offset: u64| -> io::Result<Option<Vec<u8>>> {
         if offset + META_SIZE as u64 > file_len {
             return Ok(None);
@@ -546,6 +550,11 @@ pub(crate) fn choose_meta(
     // slot 0's page (its size still unknown) is harmless.
     let (first_slot, first_tail) = Meta::decode_with_tail(&first);
     let mut slots = vec![(first_slot, first_tail)];
+    // Slots that failed their checksum: (slot, the txn id they claim).
+    let mut damaged = Vec::new();
+    if first_slot == MetaSlot::BadChecksum {
+        damaged.extend(claimed_txn_id(&first).map(|id| (0, id)));
+    }
     // Slot 1 sits one page in; if slot 0 cannot tell the page size, try every size.
     let candidates: Vec<usize> = match slots[0].0 {
         MetaSlot::Valid(meta) => vec![meta.page_size as usize],
@@ -556,6 +565,9 @@ pub(crate) fn choose_meta(
             let (slot, tail) = Meta::decode_with_tail(&bytes);
             let found =
                 matches!(slot, MetaSlot::Valid(meta) if meta.page_size as usize == page_size);
+            if slot == MetaSlot::BadChecksum {
+                damaged.extend(claimed_txn_id(&bytes).map(|id| (1, id)));
+            }
             if slot != MetaSlot::NotArbordb {
                 slots.push((slot, tail));
             }
@@ -585,6 +597,7 @@ pub(crate) fn choose_meta(
         .collect();
     valid.sort_by_key(|(meta, _)| std::cmp::Reverse(meta.txn_id));
     let mut newest = None;
+    let mut skipped = None;
     for (meta, tail) in valid {
         // A commit cut short by a power loss before its one sync returned: the previous meta
         // (never overwritten by it) is the last durable commit.
@@ -592,6 +605,11 @@ pub(crate) fn choose_meta(
             newest = Some((meta, tail.freelist.clone()));
             break;
         }
+        skipped.get_or_insert(SkippedMeta {
+            slot: meta.txn_id % 2,
+            txn_id: meta.txn_id,
+            reason: SkipReason::PagesNotWhole,
+        });
     }
     let Some((meta, kept_freelist)) = newest else {
         let slots: Vec<MetaSlot> = slots.iter().map(|(slot, _)| *slot).collect();
@@ -610,7 +628,19 @@ pub(crate) fn choose_meta(
             needed_bytes,
         });
     }
-    Ok((meta, kept_freelist))
+    // A damaged slot claiming a newer commit than the one taken: open fell back past it
+    // (a torn meta write, or damage). One claiming an older commit hides nothing.
+    let skipped = skipped.or_else(|| {
+        damaged
+            .into_iter()
+            .find(|&(_, claimed)| claimed > meta.txn_id)
+            .map(|(slot, txn_id)| SkippedMeta {
+                slot,
+                txn_id,
+                reason: SkipReason::Checksum,
+            })
+    });
+    Ok((meta, kept_freelist, skipped))
 }
 
 fn no_meta_error(slots: &[MetaSlot], path: &Path) -> Error {

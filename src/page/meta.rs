@@ -414,6 +414,16 @@ impl Meta {
     }
 }
 
+/// The txn id a slot's bytes claim, checksum or not: what a meta that failed its checksum
+/// says of itself, to tell whether open passed over a newer commit (for reporting only; never
+/// trusted for anything else). `None` without the magic.
+pub(crate) fn claimed_txn_id(bytes: &[u8]) -> Option<TxnId> {
+    if bytes.len() < TXN_ID_OFFSET + 8 || bytes[MAGIC_OFFSET..MAGIC_OFFSET + 8] != MAGIC {
+        return None;
+    }
+    Some(read_u64(bytes, TXN_ID_OFFSET))
+}
+
 /// The checksum of an encoded version 3 meta: CRC32 of everything but the checksum field.
 fn meta_checksum(encoded: &[u8]) -> u32 {
     let mut hasher = crc32fast::Hasher::new();

@@ -92,6 +92,14 @@ pub fn run(args: &StatArgs) -> Outcome {
     } else {
         None
     };
+    if let Some(skipped) = info.skipped_meta {
+        // Never silent: the environment opened at an older commit than a meta claims.
+        eprintln!(
+            "arbor: warning: {}: {skipped}; opened at commit {}",
+            path.display(),
+            info.last_txn_id
+        );
+    }
     let readers = env.reader_list();
     let databases = database_stats(&env, args)?;
     if args.json {
@@ -107,6 +115,11 @@ pub fn run(args: &StatArgs) -> Outcome {
                     "last_txn_id": info.last_txn_id,
                     "max_readers": info.maximum_number_of_readers,
                     "readers_used": info.number_of_readers,
+                    "skipped_meta": info.skipped_meta.map(|skipped| json!({
+                        "slot": skipped.slot,
+                        "txn_id": skipped.txn_id,
+                        "reason": skipped.to_string(),
+                    })),
                 }),
             );
         }

@@ -510,6 +510,10 @@ fn published_meta(
     ))
 }
 
+/// What [`choose_meta`] chose: the meta, the freelist it keeps (if it does), and a newer
+/// meta it passed over (if it did).
+pub(crate) type ChosenMeta = (Meta, Option<Arc<[u8]>>, Option<SkippedMeta>);
+
 /// Reads both metas and returns the newest valid one, or the error that best describes why
 /// there is none (docs/format.md, "Opening a file"). With `verify`, a meta that lists
 /// unsynced runs counts only if they verify (its commit reached the file whole); else the
@@ -519,7 +523,7 @@ pub(crate) fn choose_meta(
     path: &Path,
     file_len: u64,
     verify: bool,
-) -> Result<(Meta, Option<Arc<[u8]>>, Option<SkippedMeta>)> {
+) -> Result<ChosenMeta> {
     let read_slot = |offset: u64| -> io::Result<Option<Vec<u8>>> {
         if offset + META_SIZE as u64 > file_len {
             return Ok(None);

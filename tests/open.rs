@@ -188,16 +188,17 @@ fn a_newer_format_version_in_both_metas_is_refused() {
     assert_newer_version_refused(dir.path(), FORMAT_VERSION + 1);
 }
 
-/// A newer release committed to the file (its meta in one slot), then an older one opens it:
-/// falling back to the other meta would hide the newer commit, and the next commit would
-/// overwrite it for good. Whichever slot holds it, whether or not this build can verify its
-/// checksum, the file is refused and left as it was.
+/// A newer release committed to the file (its meta in the newest slot), then an older one
+/// opens it: falling back to the other meta would hide the newer commit, and the next commit
+/// would overwrite it for good. Whether or not this build can verify its checksum, the file is
+/// refused and left as it was. A newer-format meta claiming an older commit than the other
+/// slot's (the older slot's version field damaged) hides nothing and is passed over.
 #[test]
-fn a_newer_format_meta_in_either_slot_refuses_the_file_and_keeps_it() {
+fn a_newer_format_meta_claiming_the_newest_commit_refuses_the_file_and_keeps_it() {
     for slot in [0u64, 1] {
         for resealed in [false, true] {
             let dir = tempfile::tempdir().unwrap();
-            two_commits(dir.path());
+            two_commits(dir.path()); // commit 2 in slot 0, commit 1 in slot 1
             let offset = slot * 4096;
             let mut meta = meta_bytes(&read_at(dir.path(), offset, 4096));
             meta[8..12].copy_from_slice(&(FORMAT_VERSION + 1).to_le_bytes());
@@ -205,6 +206,11 @@ fn a_newer_format_meta_in_either_slot_refuses_the_file_and_keeps_it() {
                 reseal_meta(&mut meta);
             }
             patch(dir.path(), offset, &meta);
+            if slot == 1 {
+                let env = try_open(dir.path()).unwrap();
+                assert_eq!(env.info().last_txn_id, 2);
+                continue;
+            }
             let before = fs::read(dir.path().join(DATA_FILE)).unwrap();
             assert_newer_version_refused(dir.path(), FORMAT_VERSION + 1);
             // The command-line tool reports it too, and nothing was written.
@@ -216,14 +222,37 @@ fn a_newer_format_meta_in_either_slot_refuses_the_file_and_keeps_it() {
                     .unwrap();
                 let stderr = String::from_utf8_lossy(&output.stderr);
                 assert!(!output.status.success(), "arbor {command}: {stderr}");
-                assert!(
-                    stderr.contains("format version"),
-                    "arbor {command}: {stderr}"
-                );
+                assert!(stderr.contains("format version"), "arbor {command}: {stderr}");
             }
             assert_eq!(fs::read(dir.path().join(DATA_FILE)).unwrap(), before);
         }
     }
+}
+
+/// A process of a newer release sharing the environment wrote the next commit's meta and
+/// died before publishing it: a writer of this release must not build on the older commit
+/// (its commit would overwrite the newer one); it gets `UnsupportedFormatVersion`.
+#[test]
+fn a_writer_finding_a_newer_format_meta_for_the_next_commit_refuses_to_build() {
+    let dir = tempfile::tempdir().unwrap();
+    two_commits(dir.path());
+    let env = try_open(dir.path()).unwrap();
+    // The next commit, 3, goes to slot 1.
+    let mut meta = meta_bytes(&read_at(dir.path(), 4096, 4096));
+    meta[8..12].copy_from_slice(&(FORMAT_VERSION + 1).to_le_bytes());
+    meta[16..24].copy_from_slice(&3u64.to_le_bytes());
+    reseal_meta(&mut meta);
+    let before = fs::read(dir.path().join(DATA_FILE)).unwrap();
+    patch(dir.path(), 4096, &meta);
+    match env.write_txn().map(drop) {
+        Err(Error::UnsupportedFormatVersion { found, .. }) => {
+            assert_eq!(found, FORMAT_VERSION + 1)
+        }
+        other => panic!("expected UnsupportedFormatVersion, got {other:?}"),
+    }
+    let after = fs::read(dir.path().join(DATA_FILE)).unwrap();
+    assert_eq!(after[..4096], before[..4096], "slot 0 untouched");
+    assert_eq!(after[8192..], before[8192..], "no page written");
 }
 
 /// No release wrote a version below the first, so one there is damage: the meta is passed

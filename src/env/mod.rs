@@ -137,7 +137,7 @@ impl EnvInner {
     /// under a borrow, and meta slots are rewritten in place (docs/unsafe.md). A slot being
     /// written fails its checksum.
     fn meta_in_slot(&self, id: TxnId) -> Result<Option<(Meta, MetaTail)>> {
-        meta_of_commit(&self.file, self.page_size, id)
+        meta_of_commit(&self.file, &self.registry_path, self.page_size, id)
     }
 
     /// Makes `snapshot` the cached newest commit unless a newer one is cached.
@@ -301,8 +301,12 @@ pub(crate) fn read_meta_slot(
 
 /// The meta of commit `id` if its slot (`id % 2`) holds it, with its unsynced runs and kept
 /// freelist.
+///
+/// A meta of a newer format there is `UnsupportedFormatVersion`: a process of a newer release
+/// shares the environment, and building on the older commit would overwrite its commit.
 pub(crate) fn meta_of_commit(
     file: &File,
+    path: &Path,
     page_size: usize,
     id: TxnId,
 ) -> Result<Option<(Meta, MetaTail)>> {
@@ -310,6 +314,13 @@ pub(crate) fn meta_of_commit(
     Ok(match slot {
         MetaSlot::Valid(meta) if meta.txn_id == id && meta.page_size as usize == page_size => {
             Some((meta, tail))
+        }
+        MetaSlot::NewerVersion(found) => {
+            return Err(Error::UnsupportedFormatVersion {
+                path: path.to_path_buf(),
+                found,
+                supported: meta::FORMAT_VERSION,
+            })
         }
         _ => None,
     })

@@ -427,7 +427,7 @@ impl EnvOpenOptions {
         let (meta, kept_freelist) = if first {
             (meta, kept_freelist)
         } else {
-            published_meta(&file, page_size, &readers)?
+            published_meta(&file, data_path, page_size, &readers)?
         };
         let io_file = file.try_clone().map_err(data_error("cannot open"))?;
         let io = match &self.page_io {
@@ -489,6 +489,7 @@ fn create_file(file: &File, path: &Path, page_size: usize) -> Result<()> {
 /// environment other processes have open. Retries while commits overwrite the slot it reads.
 fn published_meta(
     file: &File,
+    path: &Path,
     page_size: usize,
     readers: &ReaderTable,
 ) -> Result<(Meta, Option<Arc<[u8]>>)> {
@@ -497,7 +498,7 @@ fn published_meta(
     const RETRIES_MAX: usize = 1000;
     for _ in 0..RETRIES_MAX {
         let id = readers.current_txn_id();
-        if let Some((meta, tail)) = super::meta_of_commit(file, page_size, id)? {
+        if let Some((meta, tail)) = super::meta_of_commit(file, path, page_size, id)? {
             return Ok((meta, tail.freelist));
         }
         if readers.current_txn_id() == id {
@@ -556,9 +557,14 @@ pub(crate) fn choose_meta(
     let mut slots = vec![(first_slot, first_tail)];
     // Slots that failed their checksum: (slot, the txn id they claim).
     let mut damaged = Vec::new();
-    if first_slot == MetaSlot::BadChecksum {
-        damaged.extend(claimed_txn_id(&first).map(|id| (0, id)));
-    }
+    // Metas of a newer format: (version, the txn id they claim).
+    let mut newer = Vec::new();
+    let mut note = |slot: u64, decoded: &MetaSlot, bytes: &[u8]| match decoded {
+        MetaSlot::BadChecksum => damaged.extend(claimed_txn_id(bytes).map(|id| (slot, id))),
+        MetaSlot::NewerVersion(version) => newer.push((*version, claimed_txn_id(bytes))),
+        _ => {}
+    };
+    note(0, &first_slot, &first);
     // Slot 1 sits one page in; if slot 0 cannot tell the page size, try every size.
     let candidates: Vec<usize> = match slots[0].0 {
         MetaSlot::Valid(meta) => vec![meta.page_size as usize],
@@ -569,9 +575,7 @@ pub(crate) fn choose_meta(
             let (slot, tail) = Meta::decode_with_tail(&bytes);
             let found =
                 matches!(slot, MetaSlot::Valid(meta) if meta.page_size as usize == page_size);
-            if slot == MetaSlot::BadChecksum {
-                damaged.extend(claimed_txn_id(&bytes).map(|id| (1, id)));
-            }
+            note(1, &slot, &bytes);
             if slot != MetaSlot::NotArbordb {
                 slots.push((slot, tail));
             }
@@ -579,18 +583,6 @@ pub(crate) fn choose_meta(
                 break;
             }
         }
-    }
-    // A meta of a newer format refuses the file whatever the other slot holds: falling back
-    // would open an older commit, and the next commit would overwrite the newer one.
-    if let Some(found) = slots.iter().find_map(|(slot, _)| match slot {
-        MetaSlot::NewerVersion(found) => Some(*found),
-        _ => None,
-    }) {
-        return Err(Error::UnsupportedFormatVersion {
-            path: path.to_path_buf(),
-            found,
-            supported: crate::page::meta::FORMAT_VERSION,
-        });
     }
     let mut valid: Vec<(Meta, &MetaTail)> = slots
         .iter()
@@ -600,6 +592,21 @@ pub(crate) fn choose_meta(
         })
         .collect();
     valid.sort_by_key(|(meta, _)| std::cmp::Reverse(meta.txn_id));
+    // A meta of a newer format claiming a commit no older than every meta this build reads
+    // refuses the file, whatever its checksum: falling back would open an older commit, and
+    // the next commit would overwrite the newer one. One claiming an older commit (a damaged
+    // version field in the older slot, say) hides nothing newer and is passed over.
+    let newest_readable = valid.first().map(|(meta, _)| meta.txn_id);
+    if let Some(&(found, _)) = newer.iter().find(|(_, claimed)| match (claimed, newest_readable) {
+        (Some(claimed), Some(newest)) => *claimed >= newest,
+        _ => true,
+    }) {
+        return Err(Error::UnsupportedFormatVersion {
+            path: path.to_path_buf(),
+            found,
+            supported: crate::page::meta::FORMAT_VERSION,
+        });
+    }
     let mut newest = None;
     let mut skipped = None;
     for (meta, tail) in valid {

@@ -222,7 +222,10 @@ fn a_newer_format_meta_claiming_the_newest_commit_refuses_the_file_and_keeps_it(
                     .unwrap();
                 let stderr = String::from_utf8_lossy(&output.stderr);
                 assert!(!output.status.success(), "arbor {command}: {stderr}");
-                assert!(stderr.contains("format version"), "arbor {command}: {stderr}");
+                assert!(
+                    stderr.contains("format version"),
+                    "arbor {command}: {stderr}"
+                );
             }
             assert_eq!(fs::read(dir.path().join(DATA_FILE)).unwrap(), before);
         }

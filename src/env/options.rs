@@ -597,10 +597,13 @@ pub(crate) fn choose_meta(
     // the next commit would overwrite the newer one. One claiming an older commit (a damaged
     // version field in the older slot, say) hides nothing newer and is passed over.
     let newest_readable = valid.first().map(|(meta, _)| meta.txn_id);
-    if let Some(&(found, _)) = newer.iter().find(|(_, claimed)| match (claimed, newest_readable) {
-        (Some(claimed), Some(newest)) => *claimed >= newest,
-        _ => true,
-    }) {
+    if let Some(&(found, _)) = newer
+        .iter()
+        .find(|(_, claimed)| match (claimed, newest_readable) {
+            (Some(claimed), Some(newest)) => *claimed >= newest,
+            _ => true,
+        })
+    {
         return Err(Error::UnsupportedFormatVersion {
             path: path.to_path_buf(),
             found,

@@ -14,7 +14,7 @@ use clap::Args;
 
 use crate::dump_format::{decode_line, Format};
 use crate::progress::Counter;
-use crate::{failed, open_env, Access, CreatedPaths, EnvArg, Failure, Outcome};
+use crate::{failed, open_env, Access, EnvArg, Failure, NewEnvironment, Outcome};
 
 /// Records per commit.
 const BATCH_RECORDS: u64 = 100_000;
@@ -308,13 +308,14 @@ pub fn run(args: &LoadArgs) -> Outcome {
     let mut tally = Tally::default();
     // Measured in bytes of input: a file's size is known, its record count is not.
     let mut progress = Counter::new("loading (bytes)", size);
-    let created = CreatedPaths::of(&args.env);
+    // A load that fails having loaded nothing removes the environment it made, so that the
+    // retry starts clean (never one that existed, or that anyone committed to).
+    let made = NewEnvironment::make(&args.env)?;
     let result = load_all(args, &mut input, &mut tally, &mut progress);
     drop(progress);
     result.map_err(|message| {
         if tally.committed == 0 {
-            // Nothing was loaded: remove the environment this load created, if it did.
-            if created.remove() {
+            if made.as_ref().is_some_and(NewEnvironment::remove_if_untouched) {
                 return Failure::new(format!(
                     "{message}\n  nothing was loaded; the new environment was removed"
                 ));

@@ -137,40 +137,86 @@ pub fn failed(path: &Path, error: impl std::fmt::Display) -> Failure {
     Failure::new(format!("{}: {error}", path.display()))
 }
 
-/// The paths of an environment that did not exist before a command: what the command may
-/// remove when it fails having put nothing in them.
-pub struct CreatedPaths(Vec<PathBuf>);
+/// An environment a command is about to create: its directory (with `-n`, its data file)
+/// made by the command itself, exclusively, so that a failure may remove it and nothing else.
+pub struct NewEnvironment {
+    path: PathBuf,
+    no_subdir: bool,
+}
 
-impl CreatedPaths {
-    /// The environment's directory, or with `-n` its data and lock files, that do not exist.
-    pub fn of(env: &EnvArg) -> CreatedPaths {
-        let candidates = if env.no_subdir {
-            let mut lock = env.path.clone().into_os_string();
-            lock.push("-lock");
-            vec![env.path.clone(), PathBuf::from(lock)]
+impl NewEnvironment {
+    /// Makes the environment's directory (with `-n`, an empty data file, which the first open
+    /// fills in) if nothing is at the path yet; `None` if something is, and then the command
+    /// never removes anything.
+    pub fn make(env: &EnvArg) -> Outcome<Option<NewEnvironment>> {
+        if let Some(parent) = env
+            .path
+            .parent()
+            .filter(|parent| !parent.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(parent).map_err(|error| failed(parent, error))?;
+        }
+        let made = if env.no_subdir {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&env.path)
+                .map(drop)
         } else {
-            vec![env.path.clone()]
+            std::fs::create_dir(&env.path)
         };
-        CreatedPaths(
-            candidates
-                .into_iter()
-                .filter(|path| std::fs::symlink_metadata(path).is_err())
-                .collect(),
-        )
+        match made {
+            Ok(()) => Ok(Some(NewEnvironment {
+                path: env.path.clone(),
+                no_subdir: env.no_subdir,
+            })),
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(None),
+            Err(error) => Err(failed(&env.path, error)),
+        }
     }
 
-    /// Removes those that exist now; whether there were any.
-    pub fn remove(&self) -> bool {
-        let mut removed = false;
-        for path in &self.0 {
-            let result = if path.is_dir() {
-                std::fs::remove_dir_all(path)
-            } else {
-                std::fs::remove_file(path)
-            };
-            removed |= result.is_ok();
+    /// Removes the environment if no commit was made in it (by this command or by anyone
+    /// else since): the files arbordb makes there, then the directory if nothing else is in it.
+    /// Whether it was removed.
+    pub fn remove_if_untouched(&self) -> bool {
+        let (data, lock) = if self.no_subdir {
+            let mut lock = self.path.clone().into_os_string();
+            lock.push("-lock");
+            (self.path.clone(), PathBuf::from(lock))
+        } else {
+            (
+                self.path.join(arbordb::DATA_FILE_NAME),
+                self.path.join(arbordb::LOCK_FILE_NAME),
+            )
+        };
+        let untouched = match std::fs::metadata(&data) {
+            Err(error) => error.kind() == std::io::ErrorKind::NotFound,
+            Ok(metadata) if metadata.len() == 0 => true,
+            Ok(_) => {
+                let mut flags = EnvFlags::READ_ONLY;
+                if self.no_subdir {
+                    flags |= EnvFlags::NO_SUB_DIR;
+                }
+                let mut options = EnvOpenOptions::new();
+                // SAFETY: read-only, and only to read the newest txn id.
+                let opened = unsafe {
+                    options.flags(flags);
+                    options.open(&self.path)
+                };
+                opened.is_ok_and(|env| env.info().last_txn_id == 0)
+            }
+        };
+        if !untouched {
+            return false;
         }
-        removed
+        for file in [&data, &lock] {
+            match std::fs::remove_file(file) {
+                Ok(()) => {}
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+                Err(_) => return false,
+            }
+        }
+        self.no_subdir || std::fs::remove_dir(&self.path).is_ok()
     }
 }
 
@@ -269,16 +315,8 @@ fn copy(args: &CopyArgs) -> Outcome {
     let _progress = progress::Watch::start("copying", Some(total), move || {
         std::fs::metadata(&watched).map_or(0, |meta| meta.len())
     });
-    env.copy_to_path(&target_file, option).map_err(|error| {
-        // A partial copy would block the retry: remove what this command created.
-        let created = CreatedPaths(vec![args.destination.clone()]);
-        let removed = if created.remove() {
-            format!(" ({} was removed)", args.destination.display())
-        } else {
-            String::new()
-        };
-        failed(&target_file, format!("{error}{removed}"))
-    })?;
+    env.copy_to_path(&target_file, option)
+        .map_err(|error| failed(&target_file, error))?;
     Ok(())
 }
 

@@ -19,6 +19,11 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[non_exhaustive]
 pub enum Error {
     /// Returned when the operating system reports an I/O error.
+    ///
+    /// An error about the data file or the lock file names the file and what was being done
+    /// in its message; its [`kind`](io::Error::kind) is the OS error's, and the OS error
+    /// itself (with its [`raw_os_error`](io::Error::raw_os_error)) is its
+    /// [`source`](std::error::Error::source).
     Io(io::Error),
     /// Returned when bytes read from the data file break the format: a page number out of
     /// range, a count or offset past the end of a page, a wrong page kind, a cycle.

@@ -207,9 +207,7 @@ impl ChildProcess {
             // Let the stderr reader catch up.
             std::thread::sleep(Duration::from_millis(100));
             let signal = match status.signal() {
-                Some(libc::SIGBUS) => {
-                    " (SIGBUS: it wrote through a shared map of a file whose disk is full)"
-                }
+                Some(libc::SIGBUS) => " (SIGBUS: it touched a shared map of a file on a full disk)",
                 _ => "",
             };
             panic!(

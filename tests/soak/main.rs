@@ -69,8 +69,8 @@ const MAP_BYTES: usize = 4 << 20;
 const MAP_STEP: usize = 2 << 20;
 const MAP_CAP_ON_TMPFS: usize = 40 << 20;
 const MAP_CAP_ELSEWHERE: usize = 12 << 20;
-/// How long flooding writers get to meet a full disk.
-const FULL_DISK_LIMIT: Duration = Duration::from_secs(30);
+/// How long flooding writers get to meet a full disk or map.
+const SQUEEZE_LIMIT: Duration = Duration::from_secs(30);
 /// How long writers get to commit once the space is back.
 const RECOVERY_LIMIT: Duration = Duration::from_secs(30);
 
@@ -145,8 +145,9 @@ struct Soak {
     journal: Arc<Journal>,
     chain: Chain,
     rng: Rng,
-    /// Whether the filler holds the disk's free space now.
-    full: bool,
+    /// Whether space is short now: the filler holds the disk's free space (on a tmpfs), or
+    /// writers flood until the map is full (elsewhere).
+    squeezed: bool,
 }
 
 #[test]
@@ -224,7 +225,7 @@ fn supervise() {
     let output = stderr.join().unwrap();
     eprintln!("{output}");
     let signal = match status.signal() {
-        Some(libc::SIGBUS) => " (SIGBUS: a write through a shared map of a file on a full disk)",
+        Some(libc::SIGBUS) => " (SIGBUS: a shared map of a file on a full disk touched)",
         _ => "",
     };
     assert!(
@@ -281,7 +282,7 @@ fn run_soak(scratch: Scratch, seed: u64, budget: Duration) {
         journal: Arc::new(Journal::default()),
         chain: Chain::new(),
         rng,
-        full: false,
+        squeezed: false,
     };
     {
         let env = open_env(&soak.config).expect("creating the environment");
@@ -404,10 +405,9 @@ impl Soak {
                 ChildProcess::spawn(TEST, &self.config, child_seed, self.journal.clone());
             child.wait_ready();
             std::thread::sleep(Duration::from_millis(10 + self.rng.below(200)));
-            // The first life of the first round always fills the disk, so every run meets it.
-            let first = round == 0 && life == 0;
-            if self.scratch.can_fill && (first || self.rng.below(2) == 0) {
-                self.toggle_disk(round);
+            // The first life of the first round always squeezes, so every run meets it.
+            if (round == 0 && life == 0) || self.rng.below(2) == 0 {
+                self.toggle_squeeze(round);
             }
             std::thread::sleep(Duration::from_millis(10 + self.rng.below(200)));
             child.kill();
@@ -419,9 +419,9 @@ impl Soak {
                 &format!("round {round}: after kill {life}"),
             );
         }
-        if self.full {
+        if self.squeezed {
             std::thread::sleep(Duration::from_millis(self.rng.below(100)));
-            self.toggle_disk(round);
+            self.toggle_squeeze(round);
         }
         let before = self.journal.commits();
         let freed = Instant::now();
@@ -447,25 +447,33 @@ impl Soak {
         }
     }
 
-    /// Fills the disk or frees it. After filling, waits until a writer met the full disk
-    /// (this process's writers flood meanwhile, so the file must grow).
-    fn toggle_disk(&mut self, round: u64) {
-        self.full = !self.full;
-        if !self.full {
+    /// Squeezes space or gives it back. On a tmpfs the filler takes the disk's free space;
+    /// this process's writers then flood, and the squeeze lasts at least until a write met
+    /// ENOSPC. Elsewhere they flood until a write met `MapFull`.
+    fn toggle_squeeze(&mut self, round: u64) {
+        self.squeezed = !self.squeezed;
+        if !self.squeezed {
             self.journal.flood.store(false, Ordering::SeqCst);
-            self.scratch.free();
+            if self.scratch.can_fill {
+                self.scratch.free();
+            }
             return;
         }
-        let before = Stats::get(&self.journal.stats.no_space);
-        self.scratch.fill();
-        Stats::add(&self.journal.stats.fills);
+        let (counter, what) = if self.scratch.can_fill {
+            self.scratch.fill();
+            Stats::add(&self.journal.stats.fills);
+            (&self.journal.stats.no_space, "the disk was full")
+        } else {
+            (&self.journal.stats.map_full, "space was short")
+        };
+        let before = Stats::get(counter);
         self.journal.flood.store(true, Ordering::SeqCst);
-        let filled = Instant::now();
-        while Stats::get(&self.journal.stats.no_space) == before {
+        let squeezed = Instant::now();
+        while Stats::get(counter) == before {
             assert!(
-                filled.elapsed() < FULL_DISK_LIMIT,
-                "round {round}: the disk was full for {FULL_DISK_LIMIT:?} while writers flooded, \
-                 and no write met ENOSPC"
+                squeezed.elapsed() < SQUEEZE_LIMIT,
+                "round {round}: {what} and writers flooded for {SQUEEZE_LIMIT:?}, but no write \
+                 failed for it"
             );
             std::thread::sleep(Duration::from_millis(2));
         }
@@ -504,6 +512,8 @@ impl Soak {
         assert!(get(&stats.commits) > 0, "the threads committed");
         if self.scratch.can_fill {
             assert!(get(&stats.no_space) > 0, "writes met the full disk");
+        } else {
+            assert!(get(&stats.map_full) > 0, "writes met the full map");
         }
     }
 }

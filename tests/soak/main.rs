@@ -5,19 +5,25 @@
 //! and a second process (the test binary re-run as a child, one writer and one reader) work
 //! on three named databases at once: random puts (some of overflow size, some
 //! `NO_OVERWRITE`), deletes, range deletes, clears, nested transactions that commit or abort,
-//! and whole transactions that commit or abort. The child is killed with SIGKILL at random
-//! moments, one to three times per round. When the test runs as root the environment lives on
-//! a small tmpfs, and a filler file beside it takes the free space at random moments and gives
-//! it back: writes must then fail with `Io` (ENOSPC) or `MapFull`, never corrupt anything,
-//! and work must go on once the space is back. Some reopenings happen on a full disk (with and
-//! without the lock file left from before), which may refuse with ENOSPC. A writer that meets
-//! `MapFull` may grow the map.
+//! whole transactions that commit or abort, floods of large values and mass deletes
+//! (`recipe.rs`). The child is killed with SIGKILL at random moments, one to three times per
+//! round. Space is squeezed at random moments: when the test runs as root the environment
+//! lives on a small tmpfs and a filler file beside it takes the free space, then gives it
+//! back (`disk.rs`); elsewhere writers flood until the map is full. Writes must then fail with
+//! `Io` (ENOSPC) or `MapFull` only, never corrupt anything, and work must go on once the space
+//! is back. Some reopenings happen on a full disk (with and without the lock file left from
+//! before), which may refuse with ENOSPC. A writer that meets `MapFull` may grow the map.
 //!
-//! After every round's kills and after every reopening, the environment must hold exactly the
-//! data after some commit of the model, no older than any commit reported as returned, and
-//! the checker must pass (see `verify.rs`). Readers check that their snapshots never change
-//! and, now and then, run the checker on them; snapshots they report are checked against the
-//! model too.
+//! After every kill (this process's threads still running), at the end of every round and
+//! after every reopening, the environment must hold exactly the data after some commit of the
+//! model, no older than any commit reported as returned, and the checker must pass
+//! (`verify.rs`). Readers check that their snapshots never change and, now and then, run the
+//! checker on them; snapshots they report are compared with the model too.
+//!
+//! Three roles share this binary: the test process mounts the tmpfs and supervises the soak,
+//! which runs in a process of its own (so a signal such as SIGBUS fails the test with a message
+//! and the tmpfs is unmounted whatever happens, and a hang is cut off); the soak's process
+//! starts the children.
 //!
 //! The seed comes from the clock and is printed; `ARBORDB_SOAK_SEED` replays its random
 //! choices (the interleaving of threads and processes differs from run to run).
@@ -31,7 +37,7 @@ mod recipe;
 mod verify;
 mod worker;
 
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -201,10 +207,17 @@ fn supervise() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("starting the soak's process");
-    let mut pipe = runner.stderr.take().unwrap();
+    let pipe = runner.stderr.take().unwrap();
+    // Passed on as it comes (libtest shows it with --nocapture or on failure) and kept for
+    // the failure message.
     let stderr = std::thread::spawn(move || {
         let mut text = String::new();
-        let _ = pipe.read_to_string(&mut text);
+        for line in BufReader::new(pipe).lines() {
+            let Ok(line) = line else { break };
+            eprintln!("{line}");
+            text.push_str(&line);
+            text.push('\n');
+        }
         text
     });
     let limit = budget + HANG_MARGIN;
@@ -216,14 +229,12 @@ fn supervise() {
         if started.elapsed() > limit {
             runner.kill().unwrap();
             runner.wait().unwrap();
-            let output = stderr.join().unwrap();
-            eprintln!("{output}");
+            stderr.join().unwrap();
             panic!("the soak hung: still running after {limit:?} (seed {seed})");
         }
         std::thread::sleep(Duration::from_millis(50));
     };
     let output = stderr.join().unwrap();
-    eprintln!("{output}");
     let signal = match status.signal() {
         Some(libc::SIGBUS) => " (SIGBUS: a shared map of a file on a full disk touched)",
         _ => "",
@@ -299,6 +310,17 @@ fn run_soak(scratch: Scratch, seed: u64, budget: Duration) {
         soak.chain.assert_no_snapshot_ahead(&soak.journal, &context);
         drop(env);
         round += 1;
+        if round % 25 == 0 {
+            let (entries, bytes) = soak.chain.size();
+            eprintln!(
+                "soak: {round} rounds, {} commits, {entries} entries of {bytes} bytes, a data \
+                 file of {} bytes, {:.0} s",
+                soak.chain.commits(),
+                std::fs::metadata(soak.config.dir.join(arbordb::DATA_FILE_NAME))
+                    .map_or(0, |metadata| metadata.len()),
+                started.elapsed().as_secs_f64()
+            );
+        }
     }
     soak.finish(round, started.elapsed());
 }

@@ -27,6 +27,13 @@ impl Chain {
         }
     }
 
+    /// The model's entries and their bytes (keys and values).
+    pub fn size(&self) -> (usize, usize) {
+        let entries = self.model.iter().map(|db| db.len()).sum();
+        let bytes = self.model.iter().flatten().map(|(k, v)| k.len() + v.len()).sum();
+        (entries, bytes)
+    }
+
     pub fn commits(&self) -> u64 {
         self.recipes.len() as u64
     }

@@ -30,7 +30,12 @@ impl Chain {
     /// The model's entries and their bytes (keys and values).
     pub fn size(&self) -> (usize, usize) {
         let entries = self.model.iter().map(|db| db.len()).sum();
-        let bytes = self.model.iter().flatten().map(|(k, v)| k.len() + v.len()).sum();
+        let bytes = self
+            .model
+            .iter()
+            .flatten()
+            .map(|(k, v)| k.len() + v.len())
+            .sum();
         (entries, bytes)
     }
 

@@ -191,6 +191,8 @@ impl ChildProcess {
     /// refused it).
     pub fn wait_ready(&mut self) {
         if self.ready.recv_timeout(READY_LIMIT).is_err() {
+            // Let the stderr reader catch up.
+            std::thread::sleep(Duration::from_millis(100));
             let status = self.child.try_wait().ok().flatten();
             panic!(
                 "the child process did not open the environment (status {status:?}); its \

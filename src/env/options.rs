@@ -636,6 +636,10 @@ pub(crate) fn choose_meta(
             "the meta counts fewer pages than the two meta pages",
         ));
     }
+    // A process joining others read `file_len` before the metas; a writer in another process
+    // may since have grown the file and committed (it grows the file before it writes the
+    // meta), so the length the meta is held against is read after the meta.
+    let file_len = file.metadata()?.len().max(file_len);
     if needed_bytes > file_len {
         return Err(Error::FileTruncated {
             len_bytes: file_len,

@@ -78,7 +78,7 @@ impl Failure {
     /// The failure `error` is, or a panic naming it when the soak does not allow it.
     pub fn of(error: Error, context: &str) -> Failure {
         match error {
-            Error::Io(ref io) if io.raw_os_error() == Some(libc::ENOSPC) => Failure::NoSpace,
+            Error::Io(ref io) if io.kind() == std::io::ErrorKind::StorageFull => Failure::NoSpace,
             Error::MapFull { .. } => Failure::MapFull,
             Error::EnvPoisoned => Failure::Poisoned,
             other => panic!("{context}: unexpected error: {other} ({other:?})"),

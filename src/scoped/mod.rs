@@ -62,6 +62,7 @@ mod ordered;
 mod owner;
 mod registry;
 mod scope;
+mod upgrade;
 
 pub use codec::{Bincode, OrderedKey, RawBytes, ScopedKeyCodec, ScopedValueCodec};
 pub use database::{ScopedBytesDatabase, ScopedBytesKeyDatabase, ScopedDatabase, ScopedDb};

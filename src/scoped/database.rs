@@ -471,8 +471,8 @@ impl<KS: ScopedKeyCodec, VS: ScopedValueCodec> ScopedDb<KS, VS> {
     /// nothing in the file says whose they are, so no operation takes them on its own (not
     /// [`register_scope`](Self::register_scope), not a `put`), and only code that knows whose
     /// they are should call this. Registers the scope. A name whose hash another name owns is
-    /// a [`ScopedDbError::HashCollision`]; `false` (nothing done) when the scope already owns
-    /// the keys or there are none.
+    /// a [`ScopedDbError::HashCollision`]; `false` when there are no keys under the hash here
+    /// or they are already the scope's.
     pub fn claim_orphaned_data(
         &self,
         wtxn: &mut RwTxn<'_>,

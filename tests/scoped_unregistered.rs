@@ -110,7 +110,8 @@ fn intruder_is_refused_everywhere(
     wtxn.abort();
 }
 
-/// The registry's database as raw bytes, to see the records the API hides.
+/// The registry's database as raw bytes, to see the records the API hides; without the
+/// upgrade mark (the empty key), which every registry made by this release has.
 fn registry_entries(env: &Env) -> Vec<(Vec<u8>, Vec<u8>)> {
     let rtxn = env.read_txn().unwrap();
     let raw: Database<Bytes, Bytes> = env
@@ -123,6 +124,7 @@ fn registry_entries(env: &Env) -> Vec<(Vec<u8>, Vec<u8>)> {
             let (key, value) = entry.unwrap();
             (key.to_vec(), value.to_vec())
         })
+        .filter(|(key, _)| !key.is_empty())
         .collect()
 }
 
@@ -548,14 +550,213 @@ fn older_data_under_a_hash_no_name_owns_is_refused_until_claimed() {
     ScopedBytesDatabase::create(&env, "old", &mut wtxn, registry.clone()).unwrap();
     orphaned(db.get(&wtxn, &named(OWNER), b"k1").map(drop));
 
-    // Registering the owning name claims them.
-    registry.register_scope(&mut wtxn, &named(OWNER)).unwrap();
+    // Registering a name claims nothing: not the intruder, not the owner.
+    for name in [INTRUDER, OWNER] {
+        registry.register_scope(&mut wtxn, &named(name)).unwrap();
+        orphaned(db.get(&wtxn, &named(name), b"k1").map(drop));
+        orphaned(db.put(&mut wtxn, &named(name), b"k", b"v"));
+        registry
+            .unregister_scope(&mut wtxn, &hash_of(name))
+            .unwrap();
+    }
+    // Claiming is its own act.
+    assert!(db.claim_orphaned_data(&mut wtxn, &named(OWNER)).unwrap());
+    assert!(!db.claim_orphaned_data(&mut wtxn, &named(OWNER)).unwrap());
     assert_eq!(
         db.get(&wtxn, &named(OWNER), b"k1").unwrap(),
         Some(&b"old value"[..])
     );
+    assert!(registry.scope_exists(&wtxn, &named(OWNER)).unwrap());
     collision(db.get(&wtxn, &named(INTRUDER), b"k1").unwrap_err());
+    collision(
+        db.claim_orphaned_data(&mut wtxn, &named(INTRUDER))
+            .unwrap_err(),
+    );
     // Hashes without data are unaffected.
     db.put(&mut wtxn, &named("other"), b"k", b"v").unwrap();
     wtxn.commit().unwrap();
+}
+
+/// The scoped tree of `bytes` through the plain API, as raw operations (or an older release)
+/// reach it.
+fn raw_bytes_tree(env: &Env, txn: &arbordb::RoTxn<'_>) -> Database<Bytes, Bytes> {
+    env.open_database(txn, Some("bytes_scoped"))
+        .unwrap()
+        .unwrap()
+}
+
+#[test]
+fn a_record_whose_database_lost_its_keys_blocks_no_one() {
+    for how in ["plain delete", "plain clear", "drop"] {
+        let dir = tempfile::tempdir().unwrap();
+        let env = common::open(dir.path());
+        let (registry, bytes, typed) = setup(&env);
+        let (owner, intruder) = (named(OWNER), named(INTRUDER));
+        let mut wtxn = env.write_txn().unwrap();
+        bytes.put(&mut wtxn, &owner, b"k", b"owner's").unwrap();
+        registry
+            .unregister_scope(&mut wtxn, &hash_of(OWNER))
+            .unwrap();
+        wtxn.commit().unwrap();
+
+        // The owner's keys go without the scope layer: its record is left behind.
+        let mut wtxn = env.write_txn().unwrap();
+        let raw = raw_bytes_tree(&env, &wtxn);
+        let bytes = match how {
+            "plain delete" => {
+                let stored = [&hash_of(OWNER).to_be_bytes()[..], b"k"].concat();
+                assert!(raw.delete(&mut wtxn, &stored).unwrap());
+                bytes
+            }
+            "plain clear" => {
+                raw.clear(&mut wtxn).unwrap();
+                bytes
+            }
+            _ => {
+                assert!(env.delete_database(&mut wtxn, "bytes_scoped").unwrap());
+                ScopedBytesDatabase::create(&env, "bytes", &mut wtxn, registry.clone()).unwrap()
+            }
+        };
+        wtxn.commit().unwrap();
+        assert_eq!(
+            registry_entries(&env).len(),
+            1,
+            "{how}: the record is there"
+        );
+
+        // It blocks no read or write of the colliding name, in either database, and the
+        // first write (in the other database) removes it.
+        let mut wtxn = env.write_txn().unwrap();
+        assert_eq!(bytes.get(&wtxn, &intruder, b"k").unwrap(), None, "{how}");
+        assert!(!registry.scope_exists(&wtxn, &intruder).unwrap(), "{how}");
+        typed
+            .put(&mut wtxn, &intruder, &s("x"), &1)
+            .unwrap_or_else(|error| panic!("{how}: {error}"));
+        wtxn.commit().unwrap();
+        let left = registry_entries(&env);
+        assert_eq!(left.len(), 2, "{how}: {left:?}");
+        assert!(left.iter().all(|(_, name)| name == INTRUDER.as_bytes()));
+        let mut wtxn = env.write_txn().unwrap();
+        bytes
+            .put(&mut wtxn, &intruder, b"x", b"intruder's")
+            .unwrap_or_else(|error| panic!("{how}: {error}"));
+        wtxn.commit().unwrap();
+        assert_eq!(registry_entries(&env).len(), 3, "{how}");
+        let rtxn = env.read_txn().unwrap();
+        assert_eq!(
+            bytes.get(&rtxn, &intruder, b"x").unwrap(),
+            Some(&b"intruder's"[..])
+        );
+        assert!(matches!(
+            bytes.get(&rtxn, &owner, b"k"),
+            Err(ScopedDbError::HashCollision { .. })
+        ));
+    }
+}
+
+#[test]
+fn a_record_whose_database_holds_keys_still_blocks_the_colliding_name() {
+    // The other side of the one above: a record stays in force while its keys are there,
+    // also after the owner's keys in another database went behind the scope layer's back.
+    let dir = tempfile::tempdir().unwrap();
+    let env = common::open(dir.path());
+    let (registry, bytes, typed) = setup(&env);
+    let mut wtxn = env.write_txn().unwrap();
+    bytes
+        .put(&mut wtxn, &named(OWNER), b"k", b"owner's")
+        .unwrap();
+    typed.put(&mut wtxn, &named(OWNER), &s("k"), &1).unwrap();
+    registry
+        .unregister_scope(&mut wtxn, &hash_of(OWNER))
+        .unwrap();
+    let raw: Database<Bytes, Bytes> = env
+        .open_database(&wtxn, Some("typed_scoped"))
+        .unwrap()
+        .unwrap();
+    raw.clear(&mut wtxn).unwrap();
+    wtxn.commit().unwrap();
+    intruder_is_refused_everywhere(&env, &registry, &bytes, &typed);
+}
+
+#[test]
+fn pruning_removes_records_whose_database_lost_its_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = common::open(dir.path());
+    let (registry, bytes, typed) = setup(&env);
+    let mut wtxn = env.write_txn().unwrap();
+    bytes.put(&mut wtxn, &named(OWNER), b"k", b"v").unwrap();
+    bytes.put(&mut wtxn, &named("kept"), b"k", b"v").unwrap();
+    let stored = [&hash_of(OWNER).to_be_bytes()[..], b"k"].concat();
+    assert!(raw_bytes_tree(&env, &wtxn)
+        .delete(&mut wtxn, &stored)
+        .unwrap());
+    wtxn.commit().unwrap();
+    assert_eq!(registry_entries(&env).len(), 4);
+
+    // Pruned with `typed` only: both scopes are unregistered, the stale record goes, the
+    // record of `kept`, whose keys are in `bytes`, stays.
+    let mut wtxn = env.write_txn().unwrap();
+    let only_typed: [&dyn ScopeEmptinessChecker; 1] = [&typed];
+    assert_eq!(
+        registry
+            .prune_globally_unused_scopes(&mut wtxn, &only_typed)
+            .unwrap(),
+        2
+    );
+    wtxn.commit().unwrap();
+    let left = registry_entries(&env);
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert_eq!(&left[0].0[4..], b"bytes_scoped");
+    let rtxn = env.read_txn().unwrap();
+    assert_eq!(
+        bytes.get(&rtxn, &named("kept"), b"k").unwrap(),
+        Some(&b"v"[..])
+    );
+    drop(rtxn);
+    let mut wtxn = env.write_txn().unwrap();
+    bytes.put(&mut wtxn, &named(INTRUDER), b"k", b"v").unwrap();
+    wtxn.commit().unwrap();
+}
+
+#[test]
+fn a_scope_with_data_here_costs_one_registry_lookup_per_get_and_put() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = common::open(dir.path());
+    let (_, bytes, _) = setup(&env);
+    let tenant = named("tenant");
+    let mut wtxn = env.write_txn().unwrap();
+    // Enough scopes that a lookup in the registry's database reads more than one page.
+    for i in 0..2_000 {
+        bytes
+            .put(&mut wtxn, &named(&format!("t{i}")), b"k", b"v")
+            .unwrap();
+    }
+    bytes.put(&mut wtxn, &tenant, b"k", b"v").unwrap();
+    let registry: Database<Bytes, Bytes> = env
+        .open_database(&wtxn, Some(GlobalScopeRegistry::GLOBAL_METADATA_DB_NAME))
+        .unwrap()
+        .unwrap();
+    let tree = raw_bytes_tree(&env, &wtxn);
+    let hash = hash_of("tenant").to_be_bytes();
+    let record = [&hash[..], b"bytes_scoped"].concat();
+    let stored = [&hash[..], b"k"].concat();
+    let reads = arbordb::testing::page_reads;
+
+    let before = reads();
+    assert!(registry.get(&wtxn, &record).unwrap().is_some());
+    let lookup = reads() - before;
+    assert!(lookup > 1, "a lookup read {lookup} pages");
+    let before = reads();
+    tree.get(&wtxn, &stored).unwrap();
+    let raw_get = reads() - before;
+    let before = reads();
+    tree.put(&mut wtxn, &stored, b"w").unwrap();
+    let raw_put = reads() - before;
+
+    let before = reads();
+    assert_eq!(bytes.get(&wtxn, &tenant, b"k").unwrap(), Some(&b"w"[..]));
+    assert_eq!(reads() - before, lookup + raw_get, "get");
+    let before = reads();
+    bytes.put(&mut wtxn, &tenant, b"k", b"x").unwrap();
+    assert_eq!(reads() - before, lookup + raw_put, "put");
 }

@@ -11,6 +11,7 @@ use crate::{Database, Env, RoTxn, RwTxn};
 use super::codec::{Bincode, OrderedKey, RawBytes, ScopedKeyCodec, ScopedValueCodec};
 use super::error::ScopedDbError;
 use super::iter::{ScopedEntry, ScopedIter, Walk};
+use super::owner::TreeRef;
 use super::registry::{GlobalScopeRegistry, ScopeEmptinessChecker};
 use super::scope::Scope;
 
@@ -23,13 +24,6 @@ pub type ScopedBytesDatabase = ScopedDb<RawBytes, RawBytes>;
 
 /// The length of the scope prefix: a big-endian `u32` hash.
 const PREFIX_LEN: usize = 4;
-
-/// The key of the scoped tree's layout mark. It sorts before every scope's key range (which
-/// starts at a 4-byte prefix), so no scope operation ever meets it.
-const LAYOUT_MARK_KEY: &[u8] = b"";
-/// The layout mark: the tree's keys written before owner records existed have been given
-/// owner records from the registry (see [`ScopedDb::create`]).
-const LAYOUT_MARK: &[u8] = b"arbordb scope owners 1";
 
 /// A database divided into isolated scopes, as in scoped-heed: the default scope keeps its
 /// keys unprefixed in the database `name`; each named scope keeps its keys in the database
@@ -44,7 +38,10 @@ const LAYOUT_MARK: &[u8] = b"arbordb scope owners 1";
 /// Every operation on a named scope first checks the name against the hash's owner: the name
 /// recorded as owning this database's data under the hash, else the registered name. A name
 /// whose hash another name owns gets [`ScopedDbError::HashCollision`] instead of that scope's
-/// data; the owner reaches its data whether or not it is still registered. A key in a named
+/// data; the owner reaches its data whether or not it is still registered. Keys that no
+/// record names (an older release's, left when their scope was unregistered) are no name's:
+/// every operation on their hash in this database is [`ScopedDbError::InvalidInput`] until
+/// [`claim_orphaned_data`](Self::claim_orphaned_data) hands them to a name. A key in a named
 /// scope may be at most [`Env::max_key_size`] minus 4 bytes long (its scope prefix).
 pub struct ScopedDb<KS, VS> {
     default_tree: Database<Bytes, Bytes>,
@@ -91,12 +88,15 @@ enum Standing<'s> {
         name: &'s str,
         /// Whether this database has an owner record for the hash (naming this scope).
         recorded: bool,
-        /// Whether some name (this scope's, or another's if an older release left a record
-        /// behind) is known to hold the hash's registration; not looked up when `recorded`.
-        registered: bool,
+        /// Whether the scope is registered: as the record says when `recorded`, else as the
+        /// registry says.
+        listed: bool,
         /// Whether this database's keys under the hash, if any, are this scope's. When not,
         /// there are none (checked).
         owns_data_here: bool,
+        /// Owner records met that block no one (see `owner::HashRecords::stale`), for a
+        /// write to remove.
+        stale: Vec<Vec<u8>>,
     },
 }
 
@@ -175,7 +175,8 @@ impl<KS: ScopedKeyCodec, VS: ScopedValueCodec> ScopedDb<KS, VS> {
     }
 
     /// Opens or creates the scoped database `name` (the databases `name` and `name_scoped`) in
-    /// `wtxn`.
+    /// `wtxn`. Upgrades a file whose scoped data predates owner records, as
+    /// [`GlobalScopeRegistry::new`] does.
     pub fn create(
         env: &Env,
         name: &str,
@@ -192,35 +193,10 @@ impl<KS: ScopedKeyCodec, VS: ScopedValueCodec> ScopedDb<KS, VS> {
             registry,
             marker: PhantomData,
         };
-        database.record_owners_of_older_data(wtxn)?;
+        database
+            .registry
+            .ensure_upgraded(wtxn, Some(&database.scoped_tree_name))?;
         Ok(database)
-    }
-
-    /// Gives the keys that a release without owner records wrote their owner records, once per
-    /// database (the layout mark says it is done): the owner of a hash's keys is the name
-    /// registered for it, as it was when they were written. Done before any unregistration by
-    /// this release can lose that knowledge; keys under a hash no name is registered for stay
-    /// without an owner (reads and writes of that hash are refused until a name is registered
-    /// for it with [`GlobalScopeRegistry::register_scope`]). Costs one seek per scope with data,
-    /// once.
-    fn record_owners_of_older_data(&self, wtxn: &mut RwTxn<'_>) -> Result<(), ScopedDbError> {
-        if self.scoped_tree.get(wtxn, LAYOUT_MARK_KEY)? == Some(LAYOUT_MARK) {
-            return Ok(());
-        }
-        let mut from = Some(0);
-        while let Some(hash) = self.next_hash_with_data(wtxn, from)? {
-            let records = self
-                .registry
-                .records_of(wtxn, hash, Some(&self.scoped_tree_name))?;
-            if let (None, Some(name)) = (records.owner_here, records.registered) {
-                let name = name.to_owned();
-                self.registry
-                    .record_owner(wtxn, hash, &self.scoped_tree_name, &name)?;
-            }
-            from = hash.checked_add(1);
-        }
-        self.scoped_tree.put(wtxn, LAYOUT_MARK_KEY, LAYOUT_MARK)?;
-        Ok(())
     }
 
     /// The first hash at or after `from` under which the scoped tree holds keys.
@@ -282,36 +258,65 @@ impl<KS: ScopedKeyCodec, VS: ScopedValueCodec> ScopedDb<KS, VS> {
         }
     }
 
+    /// This database's scoped tree as the owner records name it.
+    fn tree_ref(&self) -> TreeRef<'_> {
+        TreeRef {
+            name: &self.scoped_tree_name,
+            tree: self.scoped_tree,
+        }
+    }
+
     /// What an operation on `scope` may do in this database. A name whose hash another name
-    /// owns is a [`ScopedDbError::HashCollision`]; keys under the hash that nothing says are
-    /// this scope's (an older release's, left when their scope was unregistered) are
-    /// [`ScopedDbError::InvalidInput`], as no name may inherit them.
+    /// owns is a [`ScopedDbError::HashCollision`]; keys under the hash that no record names
+    /// are [`ScopedDbError::InvalidInput`], as no name may inherit them. One lookup when the
+    /// scope has a record here.
     fn standing<'s>(
         &self,
         txn: &RoTxn<'_>,
         scope: &'s Scope,
     ) -> Result<Standing<'s>, ScopedDbError> {
-        let Some((hash, name, records)) =
-            self.registry
-                .claim(txn, scope, Some(&self.scoped_tree_name))?
+        let Some((hash, name, records)) = self.registry.claim(txn, scope, Some(self.tree_ref()))?
         else {
             return Ok(Standing::Default);
         };
-        let owns_data_here = records.vouches_for_data_here();
-        if !owns_data_here && !self.is_prefix_empty(txn, &Place::of(Some(hash)))? {
-            return Err(ScopedDbError::InvalidInput(format!(
-                "this database holds data under hash {hash:#010x} (scope {name:?}) that no \
-                 name owns: an older release's, left when its scope was unregistered; register \
-                 the owning name with GlobalScopeRegistry::register_scope to reach it"
-            )));
+        if let Some(record) = records.owner_here {
+            // `claim` let it through, so the record names this scope.
+            return Ok(Standing::Named {
+                hash,
+                name,
+                recorded: true,
+                listed: record.listed,
+                owns_data_here: true,
+                stale: records.stale,
+            });
+        }
+        let has_data = !self.is_prefix_empty(txn, &Place::of(Some(hash)))?;
+        if has_data
+            && !(records.registered == Some(name)
+                && self
+                    .registry
+                    .registration_owns_unrecorded(txn, self.scoped_tree)?)
+        {
+            return Err(Self::orphaned(hash));
         }
         Ok(Standing::Named {
             hash,
             name,
-            recorded: records.owner_here.is_some(),
-            registered: records.registered.is_some(),
-            owns_data_here,
+            recorded: false,
+            listed: records.registered.is_some(),
+            owns_data_here: has_data,
+            stale: records.stale,
         })
+    }
+
+    /// The error for keys under `hash` that no name owns.
+    fn orphaned(hash: u32) -> ScopedDbError {
+        ScopedDbError::InvalidInput(format!(
+            "this database holds keys under scope hash {hash:#010x} that no name owns (an older \
+             release's, left when their scope was unregistered); they stay no name's unless \
+             ScopedDb::claim_orphaned_data, called by code that knows whose they are, hands \
+             them to a name"
+        ))
     }
 
     /// Where a read of `scope` looks; `None` for a named scope with no data here.
@@ -331,25 +336,50 @@ impl<KS: ScopedKeyCodec, VS: ScopedValueCodec> ScopedDb<KS, VS> {
         })
     }
 
-    /// What a write to `scope` may do, after registering the scope if no name holds its
-    /// hash's registration (a new scope, or one unregistered while it held data here).
+    /// What a write to `scope` may do, after registering the scope if it is not registered (a
+    /// new scope, or one unregistered while it held data) and removing the stale records met.
     fn standing_for_write<'s>(
         &self,
         wtxn: &mut RwTxn<'_>,
         scope: &'s Scope,
     ) -> Result<Standing<'s>, ScopedDbError> {
         let standing = self.standing(wtxn, scope)?;
-        if let Standing::Named {
+        let Standing::Named {
             hash,
             name,
-            registered: false,
+            recorded,
+            listed,
+            ref stale,
             ..
         } = standing
-        {
-            if self.registry.get_scope_name(wtxn, &hash)?.is_none() {
-                self.registry.register(wtxn, hash, name)?;
+        else {
+            return Ok(standing);
+        };
+        if !listed {
+            // Without a record here the registry was asked and holds nothing for the hash;
+            // a record that says its owner is unlisted is checked against the registry.
+            let registered = match recorded {
+                false => None,
+                true => self.registry.get_scope_name(wtxn, &hash)?,
+            };
+            match registered {
+                Some(other) if other != name => {
+                    // Another name registered after this scope's data here was removed
+                    // behind the scope layer's back: the record is stale, the hash that
+                    // name's. Otherwise the data here stays this scope's, the registration
+                    // the other's.
+                    if self.is_prefix_empty(wtxn, &Place::of(Some(hash)))? {
+                        return Err(ScopedDbError::HashCollision {
+                            name: name.to_owned(),
+                            registered: other,
+                            hash,
+                        });
+                    }
+                }
+                _ => self.registry.register(wtxn, hash, name)?,
             }
         }
+        self.registry.forget_stale(wtxn, stale)?;
         Ok(standing)
     }
 
@@ -435,6 +465,46 @@ impl<KS: ScopedKeyCodec, VS: ScopedValueCodec> ScopedDb<KS, VS> {
         self.standing_for_write(wtxn, scope).map(drop)
     }
 
+    /// Hands to `scope` the keys of this database under its hash that no name owns, and
+    /// returns whether there were any. Such keys come only from files of a release without
+    /// owner records, under a hash whose scope that release unregistered while it held data:
+    /// nothing in the file says whose they are, so no operation takes them on its own (not
+    /// [`register_scope`](Self::register_scope), not a `put`), and only code that knows whose
+    /// they are should call this. Registers the scope. A name whose hash another name owns is
+    /// a [`ScopedDbError::HashCollision`]; `false` when there are no keys under the hash here
+    /// or they are already the scope's.
+    pub fn claim_orphaned_data(
+        &self,
+        wtxn: &mut RwTxn<'_>,
+        scope: &Scope,
+    ) -> Result<bool, ScopedDbError> {
+        let Some((hash, name, records)) =
+            self.registry.claim(wtxn, scope, Some(self.tree_ref()))?
+        else {
+            return Ok(false);
+        };
+        let (recorded, registered, stale) = (
+            records.owner_here.is_some(),
+            records.registered.is_some(),
+            records.stale,
+        );
+        self.registry.forget_stale(wtxn, &stale)?;
+        if recorded || self.is_prefix_empty(wtxn, &Place::of(Some(hash)))? {
+            return Ok(false);
+        }
+        // Keys that the registration owns (a file not upgraded yet) are not orphaned.
+        let orphaned = !(registered
+            && self
+                .registry
+                .registration_owns_unrecorded(wtxn, self.scoped_tree)?);
+        if !registered {
+            self.registry.register(wtxn, hash, name)?;
+        }
+        self.registry
+            .record_owner(wtxn, hash, &self.scoped_tree_name, name)?;
+        Ok(orphaned)
+    }
+
     /// Every scope of the shared registry, the default scope first.
     pub fn list_scopes(&self, txn: &RoTxn<'_>) -> Result<Vec<Scope>, ScopedDbError> {
         self.registry.list_all_scopes(txn)
@@ -464,18 +534,19 @@ impl<KS: ScopedKeyCodec, VS: ScopedValueCodec> ScopedDb<KS, VS> {
         }
         let mut from = Some(0u32);
         while let Some(hash) = self.next_hash_with_data(txn, from)? {
-            let records = self
-                .registry
-                .records_of(txn, hash, Some(&self.scoped_tree_name))?;
-            let name = records
-                .owner_here
-                .or(records.registered)
-                .map(str::to_owned)
-                .ok_or_else(|| {
-                    ScopedDbError::InvalidInput(format!(
-                        "this database holds data under hash {hash:#010x} that no name owns"
-                    ))
-                })?;
+            let name = match self.registry.record_of(txn, hash, &self.scoped_tree_name)? {
+                Some(record) => record.name.to_owned(),
+                None => match self.registry.get_scope_name(txn, &hash)? {
+                    Some(name)
+                        if self
+                            .registry
+                            .registration_owns_unrecorded(txn, self.scoped_tree)? =>
+                    {
+                        name
+                    }
+                    _ => return Err(Self::orphaned(hash)),
+                },
+            };
             scopes.push(Scope::Named { name, hash });
             from = hash.checked_add(1);
         }
@@ -541,10 +612,16 @@ impl<KS: ScopedKeyCodec, VS: ScopedValueCodec> ScopedDb<KS, VS> {
         let (place, recorded_hash) = match self.standing(wtxn, scope)? {
             Standing::Default => (Place::Default, None),
             Standing::Named {
-                owns_data_here: false,
+                hash,
+                recorded,
+                owns_data_here,
+                stale,
                 ..
-            } => return Ok(false),
-            Standing::Named { hash, recorded, .. } => {
+            } => {
+                self.registry.forget_stale(wtxn, &stale)?;
+                if !owns_data_here {
+                    return Ok(false);
+                }
                 (Place::of(Some(hash)), recorded.then_some(hash))
             }
         };

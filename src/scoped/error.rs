@@ -25,7 +25,8 @@ pub enum ScopedDbError {
         hash: u32,
     },
     /// Other invalid input (a missing database name, a hand-built scope whose hash does not
-    /// match its name, data under a hash no scope is registered for).
+    /// match its name, keys under a hash that no name owns: see
+    /// [`ScopedDb::claim_orphaned_data`](super::ScopedDb::claim_orphaned_data)).
     InvalidInput(String),
     /// A key or value could not be encoded.
     Encoding(String),

@@ -43,7 +43,9 @@
 //!   [`ScopedDbError::HashCollision`] on every operation, reads included.
 //! - Unregistering a scope, by hand or by pruning with a database left out, never hides its
 //!   data: each scoped database records which name owns its keys under each hash, so the
-//!   scope's name still reads and writes them and other names stay refused.
+//!   scope's name still reads and writes them and other names stay refused. Files written
+//!   before those records existed are given them before any registration changes; keys no
+//!   record names are no name's until [`ScopedDb::claim_orphaned_data`] says whose they are.
 //! - The empty name is refused everywhere (see [`Scope`]).
 //! - Per-scope `len`, `is_empty`, `first`, `last`, `rev_iter`, `rev_range`, `prefix_iter`,
 //!   `rev_prefix_iter`, and [`ScopedDb::scopes_with_data`].
@@ -62,6 +64,7 @@ mod ordered;
 mod owner;
 mod registry;
 mod scope;
+mod upgrade;
 
 pub use codec::{Bincode, OrderedKey, RawBytes, ScopedKeyCodec, ScopedValueCodec};
 pub use database::{ScopedBytesDatabase, ScopedBytesKeyDatabase, ScopedDatabase, ScopedDb};

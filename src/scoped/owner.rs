@@ -6,14 +6,19 @@
 //! database that holds data under a hash has an owner record naming the owner, written in the
 //! same transaction as the first entry and removed with the last. Reads and writes by that
 //! name go on whether or not it is still registered; any other name with that hash is a
-//! [`ScopedDbError::HashCollision`].
+//! [`ScopedDbError::HashCollision`], as long as the record's tree still holds keys under the
+//! hash (a record left behind by raw operations on the tree blocks no one, see
+//! [`HashRecords::stale`]).
 //!
 //! The records live in the registry's database, under keys longer than a registration's:
 //!
 //! | key | value |
 //! |---|---|
 //! | `hash` (4 bytes, big-endian) | the registered name |
-//! | `hash ++ NAME_scoped` (the scoped tree's name, UTF-8) | the owner of that tree's keys under `hash` |
+//! | `hash ++ NAME_scoped` (the scoped tree's name, UTF-8) | the owner of that tree's keys under `hash`, preceded by the byte `0xFF` while the owner is not registered |
+//!
+//! `0xFF` never occurs in UTF-8, so the two forms cannot be confused; it lets a `put` by the
+//! owner learn from the one record it reads whether it must register the scope again.
 //!
 //! Not inside the scope's own key range: every byte string is a valid user key after the
 //! prefix (the empty key too), so no key there is free for a record. Not in a database of its
@@ -29,12 +34,45 @@ use super::error::ScopedDbError;
 /// The length of a registration's key: the big-endian hash.
 pub(crate) const HASH_LEN: usize = 4;
 
-/// The key of `hash`'s owner record for the scoped tree `tree`.
-fn owner_key(hash: u32, tree: &str) -> Vec<u8> {
-    let mut key = Vec::with_capacity(HASH_LEN + tree.len());
-    key.extend_from_slice(&hash.to_be_bytes());
-    key.extend_from_slice(tree.as_bytes());
-    key
+/// The first byte of an owner record's value while its owner is not registered.
+const UNLISTED: u8 = 0xFF;
+
+/// Owner-record keys up to this length are built on the stack.
+const INLINE_KEY_LEN: usize = 64;
+
+/// The key of a hash's owner record for one scoped tree, built without allocating for tree
+/// names of up to 60 bytes (the common case, on every scoped read and write).
+pub(crate) enum OwnerKey {
+    Inline {
+        bytes: [u8; INLINE_KEY_LEN],
+        len: usize,
+    },
+    Heap(Vec<u8>),
+}
+
+impl OwnerKey {
+    /// The key of `hash`'s owner record for the scoped tree `tree`.
+    pub(crate) fn new(hash: u32, tree: &str) -> OwnerKey {
+        let len = HASH_LEN + tree.len();
+        if len <= INLINE_KEY_LEN {
+            let mut bytes = [0; INLINE_KEY_LEN];
+            bytes[..HASH_LEN].copy_from_slice(&hash.to_be_bytes());
+            bytes[HASH_LEN..len].copy_from_slice(tree.as_bytes());
+            OwnerKey::Inline { bytes, len }
+        } else {
+            let mut key = Vec::with_capacity(len);
+            key.extend_from_slice(&hash.to_be_bytes());
+            key.extend_from_slice(tree.as_bytes());
+            OwnerKey::Heap(key)
+        }
+    }
+
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        match self {
+            OwnerKey::Inline { bytes, len } => &bytes[..*len],
+            OwnerKey::Heap(key) => key,
+        }
+    }
 }
 
 /// A name read from the registry's database.
@@ -44,17 +82,122 @@ pub(crate) fn decode_name(bytes: &[u8]) -> Result<&str, ScopedDbError> {
     })
 }
 
+/// An owner record's value: the owner, and whether it was registered when last written.
+fn decode_record(bytes: &[u8]) -> Result<Record<'_>, ScopedDbError> {
+    Ok(match bytes.split_first() {
+        Some((&UNLISTED, name)) => Record {
+            name: decode_name(name)?,
+            listed: false,
+        },
+        _ => Record {
+            name: decode_name(bytes)?,
+            listed: true,
+        },
+    })
+}
+
+/// An owner record read from the registry's database.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Record<'txn> {
+    /// The name that owns the tree's keys under the hash.
+    pub(crate) name: &'txn str,
+    /// Whether the name is registered (so a write by it need not register it).
+    pub(crate) listed: bool,
+}
+
+/// A scoped tree as the owner records name it, with a handle on it.
+#[derive(Clone, Copy)]
+pub(crate) struct TreeRef<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) tree: Database<Bytes, Bytes>,
+}
+
+/// Opens the database `name` as it exists in `txn` (the owner records name trees that the
+/// caller may hold no handle on); `None` if it does not exist there.
+pub(crate) fn open_tree(
+    txn: &RoTxn<'_>,
+    name: &str,
+) -> Result<Option<Database<Bytes, Bytes>>, ScopedDbError> {
+    Ok(txn
+        .open_tree(Some(name))?
+        .map(|dbi| Database::new(txn.env_id(), dbi)))
+}
+
+/// The bounds of every key that starts with `hash`: `[hash, hash + 1)`, to the end after
+/// `u32::MAX`.
+pub(crate) fn hash_range(hash: u32) -> ([u8; HASH_LEN], Option<[u8; HASH_LEN]>) {
+    (
+        hash.to_be_bytes(),
+        hash.checked_add(1).map(u32::to_be_bytes),
+    )
+}
+
+/// Whether `tree` holds a key that starts with `hash`.
+pub(crate) fn holds_hash(
+    txn: &RoTxn<'_>,
+    tree: Database<Bytes, Bytes>,
+    hash: u32,
+) -> Result<bool, ScopedDbError> {
+    let (start, end) = hash_range(hash);
+    let bounds = (
+        Bound::Included(&start[..]),
+        end.as_ref()
+            .map_or(Bound::Unbounded, |end| Bound::Excluded(&end[..])),
+    );
+    Ok(tree.range(txn, &bounds)?.next().transpose()?.is_some())
+}
+
+/// Whether the scoped tree called `name` exists and holds keys under `hash`.
+fn named_tree_holds_hash(txn: &RoTxn<'_>, name: &str, hash: u32) -> Result<bool, ScopedDbError> {
+    match open_tree(txn, name)? {
+        Some(tree) => holds_hash(txn, tree, hash),
+        None => Ok(false),
+    }
+}
+
+/// A raw entry of the registry's database: key and value.
+type RawEntry<'txn> = (&'txn [u8], &'txn [u8]);
+
+/// Every owner record of `hash` (keys past the 4-byte registration), as (key, value).
+pub(crate) fn records_of_hash<'txn>(
+    records: Database<Bytes, Bytes>,
+    txn: &'txn RoTxn<'_>,
+    hash: u32,
+) -> Result<Vec<RawEntry<'txn>>, ScopedDbError> {
+    let (start, end) = hash_range(hash);
+    let bounds = (
+        Bound::Excluded(&start[..]),
+        end.as_ref()
+            .map_or(Bound::Unbounded, |end| Bound::Excluded(&end[..])),
+    );
+    let mut found = Vec::new();
+    for entry in records.range(txn, &bounds)? {
+        let (key, value) = entry?;
+        // Past the registration every key of the range is an owner record, except shorter
+        // keys a foreign file could hold there.
+        if key.len() > HASH_LEN {
+            found.push((key, value));
+        }
+    }
+    Ok(found)
+}
+
 /// What the registry's database records about one hash, borrowed from a transaction.
 #[derive(Debug, Default)]
 pub(crate) struct HashRecords<'txn> {
-    /// The registered name; looked up only when the tree asked about has no owner record, as
-    /// otherwise that record decides.
+    /// The registered name; looked up only when the tree asked about has no record for the
+    /// name asking, as otherwise that record decides.
     pub(crate) registered: Option<&'txn str>,
-    /// The owner of the hash's data in the scoped tree asked about.
-    pub(crate) owner_here: Option<&'txn str>,
-    /// The owner of the hash's data in some other scoped tree; looked up only when neither
-    /// of the above exists, as only then does it decide.
+    /// The owner record of the tree asked about: the asking name's, or another name's whose
+    /// keys are still there.
+    pub(crate) owner_here: Option<Record<'txn>>,
+    /// The owner of the hash's data in some other scoped tree that still holds keys under
+    /// it; looked up only when neither of the above exists, as only then does it decide.
     pub(crate) owner_elsewhere: Option<&'txn str>,
+    /// Keys of records met on the way whose tree holds no keys under the hash (left behind
+    /// by raw operations on the tree, by dropping it, or by an older release's `delete` and
+    /// `clear`): they block no one, and the next write removes them.
+    pub(crate) stale: Vec<Vec<u8>>,
 }
 
 impl HashRecords<'_> {
@@ -62,59 +205,129 @@ impl HashRecords<'_> {
     /// there, else the registered name, else the owner of its data in another tree. Every
     /// other name with this hash is refused.
     pub(crate) fn owner(&self) -> Option<&str> {
-        self.owner_here.or(self.registered).or(self.owner_elsewhere)
-    }
-
-    /// Whether the tree's keys under the hash, if there are any, belong to the owner: they do
-    /// when the tree has an owner record, or when they have none (written before owner
-    /// records existed) and the hash is registered, as it was when they were written.
-    pub(crate) fn vouches_for_data_here(&self) -> bool {
-        self.owner_here.is_some() || self.registered.is_some()
+        self.owner_here
+            .map(|record| record.name)
+            .or(self.registered)
+            .or(self.owner_elsewhere)
     }
 }
 
-/// Reads the records of `hash` that decide who owns it as seen from the scoped tree `tree`
-/// (`None`: from no tree in particular): the tree's owner record, else the registration, else
-/// (a new scope, or one unregistered with no data here) the first of the hash's other owner
-/// records. One lookup for a scope with data in the tree.
+/// Reads the records of `hash` that decide who owns it as seen by `asking` from the scoped
+/// tree `here` (`None`: from no tree in particular): the tree's owner record, else the
+/// registration, else (a new scope, or one unregistered with no data here) the first of the
+/// hash's other owner records whose tree still holds keys under the hash. One lookup when
+/// `asking` has a record here, without allocating.
 pub(crate) fn records_of<'txn>(
     records: Database<Bytes, Bytes>,
     txn: &'txn RoTxn<'_>,
     hash: u32,
-    tree: Option<&str>,
+    here: Option<TreeRef<'_>>,
+    asking: &str,
 ) -> Result<HashRecords<'txn>, ScopedDbError> {
     let mut found = HashRecords::default();
-    if let Some(tree) = tree {
-        if let Some(name) = records.get(txn, &owner_key(hash, tree))? {
-            found.owner_here = Some(decode_name(name)?);
-            return Ok(found);
+    if let Some(here) = here {
+        let key = OwnerKey::new(hash, here.name);
+        if let Some(value) = records.get(txn, key.as_bytes())? {
+            let record = decode_record(value)?;
+            if record.name == asking || holds_hash(txn, here.tree, hash)? {
+                found.owner_here = Some(record);
+                return Ok(found);
+            }
+            found.stale.push(key.as_bytes().to_vec());
         }
     }
     if let Some(name) = records.get(txn, &hash.to_be_bytes())? {
         found.registered = Some(decode_name(name)?);
-    }
-    if found.owner().is_some() {
         return Ok(found);
     }
-    let start = hash.to_be_bytes();
-    let end = hash.checked_add(1).map(u32::to_be_bytes);
-    let bounds = (
-        Bound::Excluded(&start[..]),
-        end.as_ref()
-            .map_or(Bound::Unbounded, |end| Bound::Excluded(&end[..])),
-    );
-    for entry in records.range(txn, &bounds)? {
-        let (key, value) = entry?;
-        // Past the 4-byte registration every key of the range is an owner record, except
-        // shorter keys a foreign file could hold there.
-        if key.len() > HASH_LEN {
-            found.owner_elsewhere = Some(decode_name(value)?);
+    for (key, value) in records_of_hash(records, txn, hash)? {
+        let tree = std::str::from_utf8(&key[HASH_LEN..]).map_err(|_| {
+            ScopedDbError::InvalidInput(
+                "the scope registry holds an owner record whose tree name is not UTF-8".into(),
+            )
+        })?;
+        if here.is_some_and(|here| here.name == tree) {
+            continue;
+        }
+        if named_tree_holds_hash(txn, tree, hash)? {
+            found.owner_elsewhere = Some(decode_record(value)?.name);
             break;
         }
+        found.stale.push(key.to_vec());
     }
     Ok(found)
 }
-/// Records `name` as the owner of `tree`'s keys under `hash`.
+
+/// The owner record of the scoped tree `tree`'s keys under `hash`, if there is one.
+pub(crate) fn record_of<'txn>(
+    records: Database<Bytes, Bytes>,
+    txn: &'txn RoTxn<'_>,
+    hash: u32,
+    tree: &str,
+) -> Result<Option<Record<'txn>>, ScopedDbError> {
+    records
+        .get(txn, OwnerKey::new(hash, tree).as_bytes())?
+        .map(decode_record)
+        .transpose()
+}
+
+/// Removes the records of `hash` whose trees hold no keys under it (see
+/// [`HashRecords::stale`]); returns how many.
+pub(crate) fn forget_stale_records(
+    records: Database<Bytes, Bytes>,
+    wtxn: &mut RwTxn<'_>,
+    hash: u32,
+) -> Result<usize, ScopedDbError> {
+    let mut stale = Vec::new();
+    for (key, _) in records_of_hash(records, wtxn, hash)? {
+        let live = match std::str::from_utf8(&key[HASH_LEN..]) {
+            Ok(tree) => named_tree_holds_hash(wtxn, tree, hash)?,
+            // Not a tree's name: not ours to judge.
+            Err(_) => true,
+        };
+        if !live {
+            stale.push(key.to_vec());
+        }
+    }
+    for key in &stale {
+        records.delete(wtxn, key)?;
+    }
+    Ok(stale.len())
+}
+
+/// Rewrites `hash`'s owner records naming `name` (or every record, with `None`) to say
+/// whether their owner is registered.
+pub(crate) fn mark_listed(
+    records: Database<Bytes, Bytes>,
+    wtxn: &mut RwTxn<'_>,
+    hash: u32,
+    name: Option<&str>,
+    listed: bool,
+) -> Result<(), ScopedDbError> {
+    let mut rewrite = Vec::new();
+    for (key, value) in records_of_hash(records, wtxn, hash)? {
+        let record = decode_record(value)?;
+        if record.listed != listed && name.is_none_or(|name| name == record.name) {
+            rewrite.push((key.to_vec(), record_value(record.name, listed)));
+        }
+    }
+    for (key, value) in &rewrite {
+        records.put(wtxn, key, value)?;
+    }
+    Ok(())
+}
+
+/// An owner record's value.
+fn record_value(name: &str, listed: bool) -> Vec<u8> {
+    let mut value = Vec::with_capacity(name.len() + 1);
+    if !listed {
+        value.push(UNLISTED);
+    }
+    value.extend_from_slice(name.as_bytes());
+    value
+}
+
+/// Records `name`, registered, as the owner of `tree`'s keys under `hash`.
 pub(crate) fn record_owner(
     records: Database<Bytes, Bytes>,
     wtxn: &mut RwTxn<'_>,
@@ -122,7 +335,7 @@ pub(crate) fn record_owner(
     tree: &str,
     name: &str,
 ) -> Result<(), ScopedDbError> {
-    records.put(wtxn, &owner_key(hash, tree), name.as_bytes())?;
+    records.put(wtxn, OwnerKey::new(hash, tree).as_bytes(), name.as_bytes())?;
     Ok(())
 }
 
@@ -133,6 +346,6 @@ pub(crate) fn forget_owner(
     hash: u32,
     tree: &str,
 ) -> Result<(), ScopedDbError> {
-    records.delete(wtxn, &owner_key(hash, tree))?;
+    records.delete(wtxn, OwnerKey::new(hash, tree).as_bytes())?;
     Ok(())
 }

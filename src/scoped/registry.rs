@@ -4,8 +4,9 @@ use crate::types::Bytes;
 use crate::{Database, Env, RoTxn, RwTxn};
 
 use super::error::ScopedDbError;
-use super::owner::{self, HashRecords, HASH_LEN};
+use super::owner::{self, HashRecords, Record, TreeRef, HASH_LEN};
 use super::scope::Scope;
+use super::upgrade;
 
 /// Something that can tell whether a scope holds data in it; every scoped database is one.
 /// [`GlobalScopeRegistry::prune_globally_unused_scopes`] asks each database it is given.
@@ -26,6 +27,12 @@ pub trait ScopeEmptinessChecker {
 /// Unregistering a scope (by hand or by pruning) only takes it off the list: its data stays
 /// readable and writable by its name, and the hash stays its own while it holds data.
 ///
+/// Files whose scoped data was written by a release without owner records are upgraded
+/// before this release changes any registration (docs/format.md, "Scoped databases"); after
+/// that, data under a hash that no record names (an older release's, left when its scope was
+/// unregistered) is no name's until [`ScopedDb::claim_orphaned_data`](super::ScopedDb::claim_orphaned_data)
+/// hands it to one.
+///
 /// Share one registry between databases with an `Arc` (it is a cheap handle; several handles
 /// on one environment see the same registry).
 #[derive(Debug, Clone, Copy)]
@@ -38,10 +45,14 @@ impl GlobalScopeRegistry {
     /// The name of the database that holds the registry.
     pub const GLOBAL_METADATA_DB_NAME: &'static str = "__global_scope_metadata";
 
-    /// Opens the registry, creating its database in `wtxn` if it does not exist yet.
+    /// Opens the registry, creating its database in `wtxn` if it does not exist yet, and
+    /// upgrades a file whose scoped data predates owner records (once; this opens every
+    /// scoped database of the file, so `max_dbs` must leave room for them).
     pub fn new(env: &Env, wtxn: &mut RwTxn<'_>) -> Result<GlobalScopeRegistry, ScopedDbError> {
         let records = env.create_database(wtxn, Some(Self::GLOBAL_METADATA_DB_NAME))?;
-        Ok(GlobalScopeRegistry { records })
+        let registry = GlobalScopeRegistry { records };
+        registry.ensure_upgraded(wtxn, None)?;
+        Ok(registry)
     }
 
     /// Opens an existing registry; `None` when the environment has none (for read-only use).
@@ -54,14 +65,15 @@ impl GlobalScopeRegistry {
     /// registered scope does nothing; a name whose hash another name owns (registered, or
     /// owning data in some scoped database) is a [`ScopedDbError::HashCollision`].
     ///
-    /// Unlike [`ScopedDb::register_scope`](super::ScopedDb::register_scope) this looks at no
-    /// database's data, so it is also how to claim data that an older release left under a
-    /// hash no name is registered for (docs/format.md, "Scoped databases").
+    /// Registering claims no data: keys that an older release left under a hash no name owns
+    /// stay no name's (see [`ScopedDb::claim_orphaned_data`](super::ScopedDb::claim_orphaned_data)).
     pub fn register_scope(&self, wtxn: &mut RwTxn<'_>, scope: &Scope) -> Result<(), ScopedDbError> {
         if let Some((hash, name, records)) = self.claim(wtxn, scope, None)? {
-            if records.registered.is_none() {
+            let (registered, stale) = (records.registered.is_some(), records.stale);
+            if !registered {
                 self.register(wtxn, hash, name)?;
             }
+            self.forget_stale(wtxn, &stale)?;
         }
         Ok(())
     }
@@ -126,8 +138,9 @@ impl GlobalScopeRegistry {
     /// writable by the scope's name (its next `put` registers it again), and every other name
     /// with this hash stays refused with [`ScopedDbError::HashCollision`] while it does.
     pub fn unregister_scope(&self, wtxn: &mut RwTxn<'_>, hash: &u32) -> Result<(), ScopedDbError> {
+        self.ensure_upgraded(wtxn, None)?;
         self.records.delete(wtxn, &hash.to_be_bytes())?;
-        Ok(())
+        owner::mark_listed(self.records, wtxn, *hash, None, false)
     }
 
     /// Whether `scope` is empty according to `is_scope_empty_in_db` (scoped-heed's helper).
@@ -148,6 +161,10 @@ impl GlobalScopeRegistry {
     /// scope is unused. Pass every database that shares this registry: a scope that holds data
     /// only in a database left out looks empty and is unregistered, which takes it off the
     /// list but keeps its data its own (see [`unregister_scope`](Self::unregister_scope)).
+    ///
+    /// It also removes every owner record whose scoped database no longer holds keys under
+    /// the record's hash (left by dropping or clearing the database through the plain API,
+    /// or by an older release's `delete` and `clear`), whichever databases are passed.
     pub fn prune_globally_unused_scopes(
         &self,
         wtxn: &mut RwTxn<'_>,
@@ -156,6 +173,8 @@ impl GlobalScopeRegistry {
         if databases.is_empty() {
             return Ok(0);
         }
+        self.ensure_upgraded(wtxn, None)?;
+        self.forget_every_stale_record(wtxn)?;
         let mut pruned = 0;
         for scope in self.list_all_scopes(wtxn)? {
             let Some(hash) = scope.hash() else { continue };
@@ -175,19 +194,19 @@ impl GlobalScopeRegistry {
     }
 
     /// What the registry records about a named `scope`'s hash as seen from the scoped tree
-    /// `tree` (`None`: from no tree in particular), with the scope's hash and name; `None` for
+    /// `here` (`None`: from no tree in particular), with the scope's hash and name; `None` for
     /// the default scope. A malformed scope, or a name whose hash another name owns (see
     /// [`HashRecords::owner`]), is an error.
     pub(crate) fn claim<'s, 'txn>(
         &self,
         txn: &'txn RoTxn<'_>,
         scope: &'s Scope,
-        tree: Option<&str>,
+        here: Option<TreeRef<'_>>,
     ) -> Result<Option<(u32, &'s str, HashRecords<'txn>)>, ScopedDbError> {
         let (Some(hash), Some(name)) = (scope.checked_hash()?, scope.name()) else {
             return Ok(None);
         };
-        let records = self.records_of(txn, hash, tree)?;
+        let records = owner::records_of(self.records, txn, hash, here, name)?;
         match records.owner() {
             Some(owner) if owner != name => Err(ScopedDbError::HashCollision {
                 name: name.to_owned(),
@@ -198,25 +217,77 @@ impl GlobalScopeRegistry {
         }
     }
 
-    /// What the registry records about `hash`, as seen from the scoped tree `tree`.
-    pub(crate) fn records_of<'txn>(
+    /// The owner record of the scoped tree `tree`'s keys under `hash`, if there is one.
+    pub(crate) fn record_of<'txn>(
         &self,
         txn: &'txn RoTxn<'_>,
         hash: u32,
-        tree: Option<&str>,
-    ) -> Result<HashRecords<'txn>, ScopedDbError> {
-        owner::records_of(self.records, txn, hash, tree)
+        tree: &str,
+    ) -> Result<Option<Record<'txn>>, ScopedDbError> {
+        owner::record_of(self.records, txn, hash, tree)
     }
 
-    /// Writes the registration of `name` under `hash`.
+    /// Whether the keys of `tree` that have no owner record belong to the registered name
+    /// (only in a file not upgraded yet, see `upgrade`).
+    pub(crate) fn registration_owns_unrecorded(
+        &self,
+        txn: &RoTxn<'_>,
+        tree: Database<Bytes, Bytes>,
+    ) -> Result<bool, ScopedDbError> {
+        upgrade::registration_owns_unrecorded(self.records, tree, txn)
+    }
+
+    /// Upgrades the file once (see `upgrade`); `also` names a scoped tree created in `wtxn`.
+    pub(crate) fn ensure_upgraded(
+        &self,
+        wtxn: &mut RwTxn<'_>,
+        also: Option<&str>,
+    ) -> Result<(), ScopedDbError> {
+        upgrade::ensure_upgraded(self.records, wtxn, also)
+    }
+
+    /// Writes the registration of `name` under `hash` (after upgrading the file, so that no
+    /// registration of an older release is lost or taken over) and lists its owner records
+    /// as registered.
     pub(crate) fn register(
         &self,
         wtxn: &mut RwTxn<'_>,
         hash: u32,
         name: &str,
     ) -> Result<(), ScopedDbError> {
+        self.ensure_upgraded(wtxn, None)?;
         self.records
             .put(wtxn, &hash.to_be_bytes(), name.as_bytes())?;
+        owner::mark_listed(self.records, wtxn, hash, Some(name), true)
+    }
+
+    /// Removes the records found stale (their trees hold no keys under their hash).
+    pub(crate) fn forget_stale(
+        &self,
+        wtxn: &mut RwTxn<'_>,
+        stale: &[Vec<u8>],
+    ) -> Result<(), ScopedDbError> {
+        for key in stale {
+            self.records.delete(wtxn, key)?;
+        }
+        Ok(())
+    }
+
+    /// Removes every owner record whose tree holds no keys under its hash.
+    fn forget_every_stale_record(&self, wtxn: &mut RwTxn<'_>) -> Result<(), ScopedDbError> {
+        let mut hashes = Vec::new();
+        for entry in self.records.iter(wtxn)? {
+            let (key, _) = entry?;
+            if key.len() > HASH_LEN {
+                let hash = u32::from_be_bytes([key[0], key[1], key[2], key[3]]);
+                if hashes.last() != Some(&hash) {
+                    hashes.push(hash);
+                }
+            }
+        }
+        for hash in hashes {
+            owner::forget_stale_records(self.records, wtxn, hash)?;
+        }
         Ok(())
     }
 

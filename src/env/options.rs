@@ -161,8 +161,8 @@ impl EnvOpenOptions {
         self
     }
 
-    /// The most bytes of changed pages a write transaction keeps in memory (default
-    /// [`DEFAULT_TXN_MEMORY_MAX`]), so that a transaction larger than memory works.
+    /// The most bytes of changed pages a write transaction keeps in memory (default 4 GiB,
+    /// 512 MiB on 32-bit targets), so that a transaction larger than memory works.
     ///
     /// A transaction writes some of its changed leaf pages and large values to their places in
     /// the file before its commit ("spills" them, as LMDB does), lowest page numbers first, an

@@ -314,12 +314,11 @@ pub fn run(args: &LoadArgs) -> Outcome {
     let result = load_all(args, &mut input, &mut tally, &mut progress);
     drop(progress);
     result.map_err(|message| {
-        if tally.committed == 0 {
-            if made.as_ref().is_some_and(NewEnvironment::remove_if_untouched) {
-                return Failure::new(format!(
-                    "{message}\n  nothing was loaded; the new environment was removed"
-                ));
-            }
+        if tally.committed == 0 && made.as_ref().is_some_and(NewEnvironment::remove_if_untouched)
+        {
+            return Failure::new(format!(
+                "{message}\n  nothing was loaded; the new environment was removed"
+            ));
         }
         Failure::new(format!(
             "{message}\n  {} records were committed (input through line {}); the batch in progress was discarded and nothing after it was loaded",

@@ -6,7 +6,9 @@
 //! reader has released (`pool.rs`: single pages from runs of consecutive free pages where
 //! there are any, so that a commit's pages lie together), topped up one free segment at a
 //! time (a segment holding runs when the pool has none, any segment when it runs dry), then
-//! from the end of the file, up to the map's limit.
+//! from the end of the file, up to the map's limit. Several consecutive pages (an overflow
+//! value) come from the lowest free stretch long enough, wherever it lies among the pool and
+//! the unread segments ([`PageStore::take_stretch`]).
 //!
 //! Dirty pages stay in memory until commit, which seals (checksums) and writes them in page
 //! order through [`PageIo`].
@@ -20,15 +22,10 @@ use super::header::{self, PageKind, PAGE_HEADER_SIZE};
 use super::id::{PageId, TxnId, META_PAGE_COUNT};
 use super::meta::UnsyncedRun;
 use super::ordered_write::OrderedWriter;
-use super::pool::Pool;
+use super::pool::{self, Pool};
 use super::spill::SpillPolicy;
 use crate::error::{Error, Result};
 use crate::os::PageIo;
-
-/// A run of several pages (an overflow value) is looked for in the pool after topping it up
-/// from free segments until it holds this many pages; past that the run comes from the end of
-/// the file, so that one large value does not read the whole freelist.
-const RUN_SEARCH_POOL_PAGES: usize = 1 << 14;
 
 /// The pages a write transaction has allocated, changed and freed. Cloned (dirty pages and
 /// all) when a nested transaction begins, so that aborting it restores the parent's.
@@ -48,6 +45,10 @@ pub(crate) struct PageStore {
     segments: VecDeque<PageId>,
     /// Reusable free segments holding runs of consecutive pages, not read yet.
     run_segments: VecDeque<PageId>,
+    /// No stretch of this many consecutive pages is free in the pool and the unread
+    /// segments together (`usize::MAX`: not known), so a request that long need not look
+    /// again until the pool gains pages.
+    stretch_absent_from: usize,
     /// Pages reachable in the previous snapshot that this transaction no longer uses.
     freed: Vec<PageId>,
     /// Pages (or overflow runs, by first page: their length) this transaction allocated and
@@ -104,6 +105,7 @@ impl PageStore {
             pool: Pool::new(reusable.pages),
             segments: reusable.segments.into(),
             run_segments: reusable.run_segments.into(),
+            stretch_absent_from: usize::MAX,
             freed: Vec::new(),
             spilled: HashMap::new(),
             spill_policy: SpillPolicy::default(),
@@ -225,29 +227,23 @@ impl PageStore {
     }
 
     fn take_from_pool(&mut self, map: &[u8], pages: usize) -> Result<Option<PageId>> {
-        if pages == 1 {
-            // A page of a run, reading segments that hold runs until one gives a run.
-            loop {
-                if let Some(id) = self.pool.take_from_run() {
-                    return Ok(Some(id));
-                }
-                let Some(segment) = self.run_segments.pop_front() else {
-                    break;
-                };
-                self.read_segment(map, segment)?;
-            }
+        if pages > 1 {
+            return self.take_stretch(map, pages);
         }
+        // A page of a run, reading segments that hold runs until one gives a run.
         loop {
-            let found = if pages == 1 {
-                self.pool.take_single()
-            } else {
-                self.pool.take_consecutive(pages)
-            };
-            if found.is_some() {
-                return Ok(found);
+            if let Some(id) = self.pool.take_from_run() {
+                return Ok(Some(id));
             }
-            if pages > 1 && self.pool.len() >= RUN_SEARCH_POOL_PAGES {
-                return Ok(None); // searched enough
+            let Some(segment) = self.run_segments.pop_front() else {
+                break;
+            };
+            self.read_segment(map, segment)?;
+        }
+        // Then any page, reading any segment when the pool runs dry.
+        loop {
+            if let Some(found) = self.pool.take_single() {
+                return Ok(Some(found));
             }
             let next = self.run_segments.pop_front();
             let Some(segment) = next.or_else(|| self.segments.pop_front()) else {
@@ -255,6 +251,83 @@ impl PageStore {
             };
             self.read_segment(map, segment)?;
         }
+    }
+
+    /// The first of `pages` consecutive reusable pages, wherever they are: in the pool, in
+    /// free segments not read yet, or partly in each (`None`: nowhere, the caller takes them
+    /// from the file's end). When the pool has no such stretch, every unread segment is
+    /// looked at (read, not taken), and only those holding part of the lowest stretch are
+    /// taken into the pool. So a large value reuses the space an old one left wherever the
+    /// freelist keeps it, and segments it does not need stay where they are: looking costs
+    /// reading one segment page per [`free_segment::capacity`] free pages, once per
+    /// transaction and length (not again until the pool gains pages).
+    fn take_stretch(&mut self, map: &[u8], pages: usize) -> Result<Option<PageId>> {
+        if let Some(found) = self.pool.take_consecutive(pages) {
+            return Ok(Some(found));
+        }
+        if pages >= self.stretch_absent_from {
+            return Ok(None);
+        }
+        let unread: Vec<PageId> = self
+            .run_segments
+            .iter()
+            .chain(&self.segments)
+            .copied()
+            .collect();
+        const POOL: u32 = u32::MAX;
+        let mut free: Vec<(PageId, u32)> = self
+            .pool
+            .to_vec()
+            .into_iter()
+            .map(|page| (page, POOL))
+            .collect();
+        for (index, &segment) in unread.iter().enumerate() {
+            let page = read_committed(map, self.page_size, self.committed_page_count, segment, 1)?;
+            let listed = free_segment::read(page, segment, self.committed_page_count)?;
+            free.extend(listed.into_iter().map(|page| (page, index as u32)));
+        }
+        free.sort_unstable();
+        // A page listed twice, or listed free while this transaction uses it, is corruption
+        // (as when a segment is read), found even when the stretch lies elsewhere.
+        // (The pool lists a page once, and sorts after a segment listing the same page.)
+        if let Some(pair) = free.windows(2).find(|pair| pair[0].0 == pair[1].0) {
+            return Err(Error::corrupted(
+                unread[pair[0].1 as usize],
+                format!(
+                    "free segment lists page {}, which is already free",
+                    pair[0].0
+                ),
+            ));
+        }
+        let in_use = |page: PageId| self.dirty.contains(page) || self.spilled.contains_key(&page);
+        if let Some(&(used, source)) = free
+            .iter()
+            .find(|&&(page, source)| source != POOL && in_use(page))
+        {
+            return Err(Error::corrupted(
+                unread[source as usize],
+                format!("free segment lists page {used}, which this transaction uses"),
+            ));
+        }
+        let numbers: Vec<PageId> = free.iter().map(|&(page, _)| page).collect();
+        let Some(start) = pool::first_stretch(&numbers, pages) else {
+            self.stretch_absent_from = pages;
+            return Ok(None);
+        };
+        let mut needed: Vec<PageId> = free[start..start + pages]
+            .iter()
+            .filter(|&&(_, source)| source != POOL)
+            .map(|&(_, source)| unread[source as usize])
+            .collect();
+        needed.sort_unstable();
+        needed.dedup();
+        let wanted = |segment: &PageId| needed.binary_search(segment).is_ok();
+        self.run_segments.retain(|segment| !wanted(segment));
+        self.segments.retain(|segment| !wanted(segment));
+        for &segment in &needed {
+            self.read_segment(map, segment)?;
+        }
+        Ok(self.pool.take_consecutive(pages))
     }
 
     /// Moves the pages of reusable free segment `segment` (taken off its queue) into the
@@ -277,6 +350,7 @@ impl PageStore {
                 format!("free segment lists page {twice}, which is already free"),
             ));
         }
+        self.stretch_absent_from = usize::MAX;
         self.free(segment, 1);
         Ok(())
     }
@@ -322,6 +396,7 @@ impl PageStore {
             self.spare.put(buffer);
         }
         if own {
+            self.stretch_absent_from = usize::MAX;
             // Last page first, so that a run allocated just before the pool's current run
             // rejoins it whole.
             for page in run.rev() {
@@ -862,6 +937,63 @@ mod tests {
         assert_eq!(store.unread_segments().collect::<Vec<_>>(), vec![5]);
         assert_eq!(store.allocate(&map, 1).unwrap(), 34);
         assert_eq!(store.freed(), &[6, 5]);
+    }
+
+    #[test]
+    fn a_stretch_is_found_across_the_pool_and_unread_segments_and_only_its_segments_are_read() {
+        let page_size = 512;
+        let mut map = vec![0u8; page_size * 200];
+        let write_segment = |map: &mut [u8], id: usize, pages: &[PageId]| {
+            let page = &mut map[id * page_size..(id + 1) * page_size];
+            free_segment::write(page, id as PageId, pages);
+            header::seal(page);
+        };
+        // Free pages 100 to 159: 100-129 in segment 5, 130-139 in the pool, 140-159 in
+        // segment 6 (a segment of isolated pages comes last in its queue); segment 7 holds
+        // a stretch too short, and a segment is capped well below what the search looks at.
+        write_segment(&mut map, 5, &(100..130).collect::<Vec<_>>());
+        write_segment(&mut map, 6, &(140..160).collect::<Vec<_>>());
+        write_segment(&mut map, 7, &(170..180).collect::<Vec<_>>());
+        let mut pool = vec![20, 22];
+        pool.extend(130..140);
+        let reusable = Reusable {
+            pages: pool,
+            segments: vec![6],
+            run_segments: vec![7, 5],
+        };
+        let mut store = PageStore::new(page_size, 4, 200, 1 << 20, reusable);
+        assert_eq!(store.allocate(&map, 60).unwrap(), 100);
+        assert_eq!(
+            store.freed(),
+            &[5, 6],
+            "the two segments holding the stretch"
+        );
+        assert_eq!(store.unread_run_segments().collect::<Vec<_>>(), vec![7]);
+        assert_eq!(store.pool(), vec![20, 22]);
+        // Nothing holds 11 in a row now: from the file's end, and segment 7 stays unread.
+        assert_eq!(store.allocate(&map, 11).unwrap(), 200);
+        assert_eq!(store.unread_run_segments().collect::<Vec<_>>(), vec![7]);
+        // A shorter stretch is still looked for, and found in segment 7.
+        assert_eq!(store.allocate(&map, 10).unwrap(), 170);
+        assert_eq!(store.freed(), &[5, 6, 7]);
+    }
+
+    #[test]
+    fn a_page_two_segments_list_is_corruption_even_outside_the_stretch() {
+        let page_size = 512;
+        let mut map = vec![0u8; page_size * 64];
+        for (id, pages) in [(5usize, [30u64, 40, 41]), (6, [30, 50, 51])] {
+            let page = &mut map[id * page_size..(id + 1) * page_size];
+            free_segment::write(page, id as PageId, &pages);
+            header::seal(page);
+        }
+        let reusable = Reusable {
+            segments: vec![5, 6],
+            ..Reusable::default()
+        };
+        let mut store = PageStore::new(page_size, 4, 64, 1 << 20, reusable);
+        let error = store.allocate(&map, 2).unwrap_err().to_string();
+        assert!(error.contains("page 30, which is already free"), "{error}");
     }
 
     #[test]

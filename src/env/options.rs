@@ -8,10 +8,10 @@ use std::sync::Arc;
 
 use parking_lot::{Mutex, RwLock};
 
-use super::{registry, Env, EnvInner, MapSet, SnapshotCache, WriterLock, WriterState};
+use super::{registry, Env, EnvInner, SnapshotCache, WriterLock, WriterState};
 use crate::error::{Error, Result};
 use crate::flags::EnvFlags;
-use crate::os::{os_page_size, LockFile, Map, OsFile, PageIo, PageIoFactory, Role};
+use crate::os::{os_page_size, LockFile, Map, MapSet, OsFile, PageIo, PageIoFactory, Role};
 use crate::page::meta::{
     is_valid_page_size, Meta, MetaSlot, MetaTail, MAGIC, META_SIZE, META_SIZE_MAX, PAGE_SIZE_MAX,
     PAGE_SIZE_MIN,
@@ -356,7 +356,7 @@ impl EnvOpenOptions {
                     freelist: kept_freelist,
                 },
             ),
-            maps: MapSet::new(map),
+            maps: MapSet::new(map, readers.capacity() + 1),
             readers,
             writer_lock: WriterLock::default(),
             writer: Mutex::new(WriterState {

@@ -37,37 +37,40 @@ fn open_with(
 }
 
 /// Replaces the value of `key` with a `len`-byte value `times` times (first writing it), each
-/// in a commit of its own, checking every commit with `check_each`; returns the largest file
-/// size seen.
+/// in a commit of its own, checking every `check_every`th commit (0: none); returns the file
+/// size after each commit.
 fn replace_repeatedly(
     env: &Env,
     db: Database<Bytes, Bytes>,
     len: usize,
     times: u8,
-    check_each: bool,
-) -> u64 {
-    let mut largest = 0;
+    check_every: u8,
+) -> Vec<u64> {
+    let mut sizes = Vec::new();
     for round in 0..=times {
         let value = vec![round; len];
         let mut wtxn = env.write_txn().unwrap();
         db.put(&mut wtxn, b"large", &value).unwrap();
         wtxn.commit().unwrap();
-        largest = largest.max(env.real_disk_size().unwrap());
-        if check_each {
+        sizes.push(env.real_disk_size().unwrap());
+        if check_every > 0 && round % check_every == 0 {
             assert_sound(env);
         }
     }
     let rtxn = env.read_txn().unwrap();
     let stored = db.get(&rtxn, b"large").unwrap().unwrap();
     assert!(stored.len() == len && stored.iter().all(|&byte| byte == times));
-    largest
+    sizes
 }
 
 #[test]
 fn replacing_a_100_mib_value_20_times_keeps_the_file_under_three_values() {
     let dir = tempfile::tempdir().unwrap();
     let (env, db) = open_with_map(dir.path(), 1 << 30);
-    let largest = replace_repeatedly(&env, db, 100 * MIB, 20, false);
+    let largest = *replace_repeatedly(&env, db, 100 * MIB, 20, 0)
+        .iter()
+        .max()
+        .unwrap();
     assert!(
         largest < 300 * MIB as u64,
         "the file reached {largest} bytes for a 100 MiB value"
@@ -79,21 +82,24 @@ fn replacing_a_100_mib_value_20_times_keeps_the_file_under_three_values() {
 fn a_512_mib_map_survives_20_replacements_of_a_100_mib_value() {
     let dir = tempfile::tempdir().unwrap();
     let (env, db) = open_with_map(dir.path(), 512 * MIB);
-    replace_repeatedly(&env, db, 100 * MIB, 20, false);
+    replace_repeatedly(&env, db, 100 * MIB, 20, 0);
     assert_sound(&env);
 }
 
-/// The same, smaller and with every commit checked: a 12 MiB value in 512-byte pages is
-/// 24,577 pages (more than the 16,384 the pool was once searched to), which the freelist
-/// keeps in hundreds of free segments (61 pages each) and the chain.
+/// The same, smaller and checked: a 12 MiB value in 512-byte pages is 24,577 pages (more
+/// than the 16,384 the pool was once searched to), which the freelist keeps in hundreds of
+/// free segments (61 pages each) and the chain. After the first rounds the file stops
+/// growing (the free segments of each commit's spill, 400-odd pages, once came from the
+/// file's end whenever no stretch that long was free: 2.7 copies after 60 rounds).
 #[test]
 fn replacing_a_value_of_many_small_pages_levels_off_and_every_commit_is_sound() {
     let dir = tempfile::tempdir().unwrap();
     let (env, db) = open_with(dir.path(), 64 * MIB, 512);
-    let largest = replace_repeatedly(&env, db, 12 * MIB, 20, true);
+    let sizes = replace_repeatedly(&env, db, 12 * MIB, 60, 1);
+    let (after_20, last) = (sizes[20], *sizes.last().unwrap());
     assert!(
-        largest < 36 * MIB as u64,
-        "the file reached {largest} bytes for a 12 MiB value"
+        after_20 < 30 * MIB as u64 && last <= after_20 + after_20 / 100,
+        "the file grew to {after_20} bytes after 20 rounds and {last} after 60, for a 12 MiB value"
     );
 }
 

@@ -170,14 +170,22 @@ impl PageStore {
     }
 
     /// Allocates `pages` zeroed pages with consecutive numbers, each a page of its own (not
-    /// one run: each gets its own header and checksum), and returns the first number.
-    pub(crate) fn allocate_consecutive(&mut self, map: &[u8], pages: usize) -> Result<PageId> {
-        let first = self.allocate_number(map, pages)?;
+    /// one run: each gets its own header and checksum), from reusable pages only, and returns
+    /// the first number; `None` when no free stretch of `pages` pages is reusable (nothing is
+    /// allocated then).
+    pub(crate) fn allocate_consecutive_reused(
+        &mut self,
+        map: &[u8],
+        pages: usize,
+    ) -> Result<Option<PageId>> {
+        let Some(first) = self.take_from_pool(map, pages)? else {
+            return Ok(None);
+        };
         for id in first..first + pages as u64 {
             let buffer = self.zeroed_page();
             self.record_dirty(id, buffer);
         }
-        Ok(first)
+        Ok(Some(first))
     }
 
     /// Takes `pages` contiguous page numbers from the pool, else from the end of the file.
@@ -1044,18 +1052,23 @@ mod tests {
     }
 
     #[test]
-    fn consecutive_pages_are_separate_pages_from_a_pool_run_or_the_file_end() {
+    fn consecutive_pages_are_separate_pages_from_a_free_stretch_or_none() {
         let pool = Reusable {
             pages: vec![3, 5, 6, 7, 9],
             segments: vec![],
             run_segments: vec![],
         };
         let mut store = PageStore::new(512, 4, 12, 1 << 20, pool);
-        assert_eq!(store.allocate_consecutive(&[], 3).unwrap(), 5);
+        assert_eq!(store.allocate_consecutive_reused(&[], 3).unwrap(), Some(5));
         assert_eq!(store.pool(), &[3, 9]);
-        assert_eq!(store.allocate_consecutive(&[], 2).unwrap(), 12);
-        assert_eq!(store.page_count(), 14);
-        for id in [5, 6, 7, 12, 13] {
+        assert_eq!(
+            store.allocate_consecutive_reused(&[], 2).unwrap(),
+            None,
+            "not from the file's end"
+        );
+        assert_eq!(store.page_count(), 12);
+        assert_eq!(store.pool(), &[3, 9]);
+        for id in [5, 6, 7] {
             assert_eq!(store.read(&[], id, 1).unwrap().len(), 512, "page {id}");
         }
         // Each is its own page: freeing one leaves the others.

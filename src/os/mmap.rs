@@ -43,15 +43,12 @@ impl Map {
     /// only while the caller's pin names this map (`maps.rs`).
     #[inline]
     pub(crate) fn bytes(&self) -> &[u8] {
-        if self.len == 0 {
-            return &[];
-        }
-        // SAFETY: `address` and `len` describe the mapping made in `new`, which stays mapped
-        // until `release`. `MapSet` (maps.rs) releases a map only once no pin names it, and
-        // every caller reads a map's bytes only through a transaction whose pin names the
-        // map from before its first read to after its last (the protocol in maps.rs, whose
-        // argument is the reader table's). The bytes are read-only and never change under a
-        // borrow (see `new`).
+        // SAFETY: `address` and `len` describe the mapping made in `new` (memmap2's pointer,
+        // never null, also for an empty map), which stays mapped until `release`. `MapSet`
+        // (maps.rs) releases a map only once no pin names it, and every caller reads a map's
+        // bytes only through a transaction whose pin names the map from before its first
+        // read to after its last (the protocol in maps.rs, whose argument is the reader
+        // table's). The bytes are read-only and never change under a borrow (see `new`).
         unsafe { std::slice::from_raw_parts(self.address as *const u8, self.len) }
     }
 

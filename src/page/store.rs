@@ -22,8 +22,9 @@ use super::header::{self, PageKind, PAGE_HEADER_SIZE};
 use super::id::{PageId, TxnId, META_PAGE_COUNT};
 use super::meta::UnsyncedRun;
 use super::ordered_write::OrderedWriter;
-use super::pool::{self, Pool};
+use super::pool::Pool;
 use super::spill::SpillPolicy;
+use super::stretch::UnreadListing;
 use crate::error::{Error, Result};
 use crate::os::PageIo;
 
@@ -49,6 +50,9 @@ pub(crate) struct PageStore {
     /// segments together (`usize::MAX`: not known), so a request that long need not look
     /// again until the pool gains pages.
     stretch_absent_from: usize,
+    /// What the unread segments held when a stretch was first looked for among them (read
+    /// once per transaction, `stretch.rs`).
+    unread_listing: Option<UnreadListing>,
     /// Pages reachable in the previous snapshot that this transaction no longer uses.
     freed: Vec<PageId>,
     /// Pages (or overflow runs, by first page: their length) this transaction allocated and
@@ -106,6 +110,7 @@ impl PageStore {
             segments: reusable.segments.into(),
             run_segments: reusable.run_segments.into(),
             stretch_absent_from: usize::MAX,
+            unread_listing: None,
             freed: Vec::new(),
             spilled: HashMap::new(),
             spill_policy: SpillPolicy::default(),
@@ -266,9 +271,10 @@ impl PageStore {
     /// from the file's end). When the pool has no such stretch, every unread segment is
     /// looked at (read, not taken), and only those holding part of the lowest stretch are
     /// taken into the pool. So a large value reuses the space an old one left wherever the
-    /// freelist keeps it, and segments it does not need stay where they are: looking costs
-    /// reading one segment page per [`free_segment::capacity`] free pages, once per
-    /// transaction and length (not again until the pool gains pages).
+    /// freelist keeps it, and segments it does not need stay where they are. Looking reads
+    /// one segment page per [`free_segment::capacity`] free pages, once per transaction
+    /// (`stretch.rs`), and then merges what they list with the pool at each look; a length
+    /// not found is not looked for again until the pool gains pages.
     fn take_stretch(&mut self, map: &[u8], pages: usize) -> Result<Option<PageId>> {
         if let Some(found) = self.pool.take_consecutive(pages) {
             return Ok(Some(found));
@@ -276,59 +282,37 @@ impl PageStore {
         if pages >= self.stretch_absent_from {
             return Ok(None);
         }
-        let unread: Vec<PageId> = self
-            .run_segments
-            .iter()
-            .chain(&self.segments)
-            .copied()
-            .collect();
-        const POOL: u32 = u32::MAX;
-        let mut free: Vec<(PageId, u32)> = self
-            .pool
-            .to_vec()
-            .into_iter()
-            .map(|page| (page, POOL))
-            .collect();
-        for (index, &segment) in unread.iter().enumerate() {
-            let page = read_committed(map, self.page_size, self.committed_page_count, segment, 1)?;
-            let listed = free_segment::read(page, segment, self.committed_page_count)?;
-            free.extend(listed.into_iter().map(|page| (page, index as u32)));
+        if self.unread_listing.is_none() {
+            let unread: Vec<PageId> = self
+                .run_segments
+                .iter()
+                .chain(&self.segments)
+                .copied()
+                .collect();
+            let (page_size, page_count) = (self.page_size, self.committed_page_count);
+            self.unread_listing = Some(UnreadListing::read(unread, |segment| {
+                let page = read_committed(map, page_size, page_count, segment, 1)?;
+                free_segment::read(page, segment, page_count)
+            })?);
         }
-        free.sort_unstable();
-        // A page listed twice, or listed free while this transaction uses it, is corruption
-        // (as when a segment is read), found even when the stretch lies elsewhere.
-        // (The pool lists a page once, and sorts after a segment listing the same page.)
-        if let Some(pair) = free.windows(2).find(|pair| pair[0].0 == pair[1].0) {
-            return Err(Error::corrupted(
-                unread[pair[0].1 as usize],
-                format!(
-                    "free segment lists page {}, which is already free",
-                    pair[0].0
-                ),
-            ));
-        }
-        let in_use = |page: PageId| self.dirty.contains(page) || self.spilled.contains_key(&page);
-        if let Some(&(used, source)) = free
-            .iter()
-            .find(|&&(page, source)| source != POOL && in_use(page))
-        {
-            return Err(Error::corrupted(
-                unread[source as usize],
-                format!("free segment lists page {used}, which this transaction uses"),
-            ));
-        }
-        let numbers: Vec<PageId> = free.iter().map(|&(page, _)| page).collect();
-        let Some(start) = pool::first_stretch(&numbers, pages) else {
+        let listing = self.unread_listing.as_ref().expect("listed above");
+        // A page listed twice is corruption (as when a segment is read); a segment listing a
+        // page this transaction uses is found when it is read.
+        let found = listing
+            .lowest_stretch(&self.pool.to_vec(), pages)
+            .map_err(|twice| {
+                Error::corrupted(
+                    twice.segment,
+                    format!(
+                        "free segment lists page {}, which is already free",
+                        twice.page
+                    ),
+                )
+            })?;
+        let Some((_, needed)) = found else {
             self.stretch_absent_from = pages;
             return Ok(None);
         };
-        let mut needed: Vec<PageId> = free[start..start + pages]
-            .iter()
-            .filter(|&&(_, source)| source != POOL)
-            .map(|&(_, source)| unread[source as usize])
-            .collect();
-        needed.sort_unstable();
-        needed.dedup();
         let wanted = |segment: &PageId| needed.binary_search(segment).is_ok();
         self.run_segments.retain(|segment| !wanted(segment));
         self.segments.retain(|segment| !wanted(segment));
@@ -359,6 +343,9 @@ impl PageStore {
             ));
         }
         self.stretch_absent_from = usize::MAX;
+        if let Some(listing) = &mut self.unread_listing {
+            listing.taken(segment);
+        }
         self.free(segment, 1);
         Ok(())
     }
@@ -987,7 +974,35 @@ mod tests {
     }
 
     #[test]
-    fn a_page_two_segments_list_is_corruption_even_outside_the_stretch() {
+    fn unread_segments_are_read_once_per_transaction_to_look_for_stretches() {
+        let page_size = 512;
+        let mut map = vec![0u8; page_size * 200];
+        let write_segment = |map: &mut [u8], id: usize, pages: &[PageId]| {
+            let page = &mut map[id * page_size..(id + 1) * page_size];
+            free_segment::write(page, id as PageId, pages);
+            header::seal(page);
+        };
+        write_segment(&mut map, 5, &[100, 101, 102, 110, 111, 112]);
+        write_segment(&mut map, 6, &[150, 151, 152, 153]);
+        let reusable = Reusable {
+            segments: vec![5, 6],
+            ..Reusable::default()
+        };
+        let mut store = PageStore::new(page_size, 4, 200, 1 << 20, reusable);
+        assert_eq!(store.allocate(&map, 3).unwrap(), 100);
+        // Segment 6 is looked at from the listing made then, not read again: damaging it
+        // now changes nothing until it is taken.
+        map[6 * page_size + 40] ^= 1;
+        assert_eq!(store.allocate(&map, 3).unwrap(), 110, "from the pool now");
+        assert_eq!(store.allocate(&map, 5).unwrap(), 200, "none that long");
+        assert!(
+            matches!(store.allocate(&map, 4), Err(Error::Corrupted { .. })),
+            "taking segment 6 reads it, checksum and all"
+        );
+    }
+
+    #[test]
+    fn a_page_two_segments_list_is_corruption() {
         let page_size = 512;
         let mut map = vec![0u8; page_size * 64];
         for (id, pages) in [(5usize, [30u64, 40, 41]), (6, [30, 50, 51])] {

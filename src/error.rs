@@ -98,6 +98,14 @@ pub enum Error {
         /// The configured maximum number of readers.
         max_readers: u32,
     },
+    /// Returned by [`Env::resize`](crate::Env::resize), and by a transaction that must map
+    /// more of a file another process grew, when the maps this process replaced earlier and
+    /// still keeps for live transactions reading through them number `kept` (at most 16):
+    /// end the transactions that began before the earlier resizes, then try again.
+    OldMapsInUse {
+        /// Old maps kept.
+        kept: usize,
+    },
     /// Returned when opening or creating one more named database would exceed `max_dbs`.
     DbsFull {
         /// The configured maximum number of named databases.
@@ -218,6 +226,10 @@ impl fmt::Display for Error {
             Error::ReadersFull { max_readers } => write!(
                 f,
                 "all {max_readers} reader slots are in use; end a read transaction or raise max_readers"
+            ),
+            Error::OldMapsInUse { kept } => write!(
+                f,
+                "{kept} earlier maps are still read through by live transactions; end them before the map is replaced again"
             ),
             Error::DbsFull { max_dbs } => write!(
                 f,

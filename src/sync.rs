@@ -1,7 +1,8 @@
-//! The atomics of the reader-table protocol, swapped for loom's under `cfg(loom)` so that the
-//! protocol can be model-checked (tests in `page/readers.rs`, run by `.ci/run`).
+//! The atomics of the reader-table protocol and of the map pins (`os/maps.rs`), swapped for
+//! loom's under `cfg(loom)` so that the protocols can be model-checked (tests in
+//! `page/readers.rs`, run by `.ci/run`).
 
 #[cfg(loom)]
-pub(crate) use loom::sync::atomic::{fence, AtomicU64, Ordering};
+pub(crate) use loom::sync::atomic::{fence, AtomicU64, AtomicUsize, Ordering};
 #[cfg(not(loom))]
-pub(crate) use std::sync::atomic::{fence, AtomicU64, Ordering};
+pub(crate) use std::sync::atomic::{fence, AtomicU64, AtomicUsize, Ordering};

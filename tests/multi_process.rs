@@ -620,8 +620,8 @@ fn a_process_with_a_larger_map_grows_the_file_and_others_follow() {
         Some(&[3u8; 1_000][..])
     );
     drop(rtxn);
-    // The reader mapped as far as the child may grow the file (maps are kept until the
-    // environment closes, so not one more per commit that grows it).
+    // The reader mapped as far as the child may grow the file (not one more map per commit
+    // that grows it).
     assert_eq!(env.info().map_size, 64 << 20);
     // The writer adopts the larger map size too.
     let mut wtxn = env.write_txn().unwrap();

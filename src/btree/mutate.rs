@@ -169,9 +169,10 @@ impl Writer<'_> {
             };
             (path, leaf_id, position, old_cell_size)
         };
-        let leaf_id = self.touch_path(tree, &mut path, leaf_id)?;
-
         // Store the value inline when the whole cell stays small, else in an overflow run.
+        // The run is allocated before the path is copied: the path's single pages would
+        // otherwise come out of the lowest free stretch (`page/pool.rs`), which may be the
+        // one a replaced value of the same length left.
         let inline_size = node::leaf_cell_size(key.len(), &StoredValue::Inline(value));
         let stored = if inline_size <= node::cell_size_max(page_size) {
             StoredValue::Inline(value)
@@ -185,6 +186,7 @@ impl Writer<'_> {
                 len: value.len(),
             }
         };
+        let leaf_id = self.touch_path(tree, &mut path, leaf_id)?;
         let cell_size = node::leaf_cell_size(key.len(), &stored);
 
         let index = match position {

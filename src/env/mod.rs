@@ -5,7 +5,6 @@
 //! ([`RoTxn`](crate::RoTxn), [`RwTxn`](crate::RwTxn)) borrow it.
 
 mod copy;
-mod maps;
 mod options;
 mod preflight;
 mod registry;
@@ -30,13 +29,12 @@ use crate::btree::node;
 use crate::db::{Database, DatabaseStat};
 use crate::error::{Error, Result};
 use crate::flags::EnvFlags;
-use crate::os::{process, Map, PageIo};
+use crate::os::{process, AddError, Map, MapSet, PageIo, OLD_MAPS_MAX};
 use crate::page::freelist::FreeList;
 use crate::page::meta::{self, Meta, MetaSlot, MetaTail, UnsyncedRun, META_SIZE_MAX};
 use crate::page::readers::ReaderTable;
 use crate::page::{PageId, TxnId};
 use crate::txn::{RoTxn, RwTxn, Snapshot};
-use maps::MapSet;
 use snapshot_cache::SnapshotCache;
 
 /// An open environment: one data file holding the unnamed database and any number of named
@@ -105,8 +103,9 @@ pub(crate) struct EnvInner {
     pub(crate) max_dbs: u32,
     pub(crate) io: Box<dyn PageIo>,
     pub(crate) file: File,
-    /// Every map of the file made so far; transactions borrow theirs until the environment
-    /// closes (`env/maps.rs`).
+    /// Every map of the file made so far; old ones are unmapped once no transaction of this
+    /// process reads through them (`os/maps.rs`). Pin `i` is reader slot `i`'s, the last
+    /// ([`EnvInner::writer_pin`]) the write transaction's.
     pub(crate) maps: MapSet,
     /// The newest commit this process knows of, cached; readers share it when its id is the
     /// current txn id of the reader table (else another process committed since).
@@ -153,12 +152,35 @@ impl EnvInner {
     /// The snapshot of commit `id`: the cached one, or (another process committed it) read
     /// from its slot in the file. `Ok(None)` when a newer commit has overwritten that slot
     /// since `id` was current; the caller retries with the newer id.
+    ///
+    /// The snapshot's map is the newest one: a map index kept from before a resize is moved
+    /// to the newest map (or a new one, if the newest is too short), so that no transaction
+    /// begins on an old map, which may be released.
     #[inline]
     pub(crate) fn snapshot(&self, id: TxnId) -> Result<Option<Box<Snapshot>>> {
-        match self.snapshots.get(id) {
-            Some(snapshot) => Ok(Some(snapshot)),
-            None => self.snapshot_from_file(id),
+        let snapshot = match self.snapshots.get(id) {
+            Some(snapshot) => snapshot,
+            None => match self.snapshot_from_file(id)? {
+                Some(snapshot) => snapshot,
+                None => return Ok(None),
+            },
+        };
+        if snapshot.map == self.maps.newest_index() {
+            return Ok(Some(snapshot));
         }
+        self.move_to_newest_map(snapshot).map(Some)
+    }
+
+    /// [`snapshot`](Self::snapshot) when the snapshot names an older map than the newest.
+    #[cold]
+    fn move_to_newest_map(&self, mut snapshot: Box<Snapshot>) -> Result<Box<Snapshot>> {
+        snapshot.map = self.map_for(&snapshot.meta, false)?.0;
+        Ok(snapshot)
+    }
+
+    /// The pin ([`MapSet::pin`]) of the write transaction: the one after the reader slots'.
+    pub(crate) fn writer_pin(&self) -> usize {
+        self.readers.capacity()
     }
 
     /// [`snapshot`](Self::snapshot) when the cache holds another commit.
@@ -237,16 +259,17 @@ impl EnvInner {
         if newest.1.len() >= wanted {
             return Ok(newest);
         }
-        // Maps are kept until the environment closes, so a reader maps as far as the other
-        // process may grow the file (its recorded map size), not one more map per commit
-        // that grows it; and if that much address space is refused, just what it needs.
+        // A reader maps as far as the other process may grow the file (its recorded map
+        // size), not one more map per commit that grows it; and if that much address space
+        // is refused, just what it needs.
         let generous = round(wanted.max(recorded));
         match self.maps.at_least(&self.file, generous) {
             Ok(map) => Ok(map),
-            Err(_) if generous > round(wanted) => {
-                Ok(self.maps.at_least(&self.file, round(wanted))?)
-            }
-            Err(error) => Err(error.into()),
+            Err(AddError::Io(_)) if generous > round(wanted) => self
+                .maps
+                .at_least(&self.file, round(wanted))
+                .map_err(map_error),
+            Err(error) => Err(map_error(error)),
         }
     }
 
@@ -283,6 +306,14 @@ impl EnvInner {
             return self.readers.oldest();
         }
         Some(oldest)
+    }
+}
+
+/// The error for a map that could not be added.
+fn map_error(error: AddError) -> Error {
+    match error {
+        AddError::Io(error) => Error::Io(error),
+        AddError::OldMapsInUse => Error::OldMapsInUse { kept: OLD_MAPS_MAX },
     }
 }
 
@@ -633,10 +664,13 @@ impl Env {
 
     /// Changes the map size to `new_size` bytes (rounded up to whole pages).
     ///
-    /// Waits for the live write transaction, if any, to end. Live read transactions keep the
-    /// old map, so they stay valid. The old map stays mapped until the environment closes
-    /// (address space only: its pages are the file's), which keeps beginning a transaction
-    /// free of reference counting.
+    /// Waits for the live write transaction, if any, to end. Live read transactions of this
+    /// process keep reading through the old map, so they stay valid; the old map is unmapped
+    /// once the last of them ends (at once if there is none). At most 16 old maps are kept
+    /// for live transactions: when that many are still read through, the resize is refused
+    /// with [`Error::OldMapsInUse`] and nothing changes (end the transactions that began
+    /// before the earlier resizes, then resize again). So resizing any number of times
+    /// costs no more mappings or address space than the maps in use.
     ///
     /// # Safety
     ///
@@ -652,7 +686,14 @@ impl Env {
                 reason: format!("map size {new_size} is below the {in_use} bytes in use"),
             });
         }
-        self.inner.maps.push(Map::new(&self.inner.file, new_size)?);
+        self.inner
+            .maps
+            .push(options::map_data_file(
+                &self.inner.file,
+                &self.inner.registry_path,
+                new_size,
+            )?)
+            .map_err(map_error)?;
         Ok(())
     }
 

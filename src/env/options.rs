@@ -10,12 +10,13 @@ use parking_lot::{Mutex, RwLock};
 
 use super::preflight::{self, DataFile};
 use super::{
-    registry, Env, EnvInner, MapSet, SkipReason, SkippedMeta, SnapshotCache, WriterLock,
-    WriterState,
+    registry, Env, EnvInner, SkipReason, SkippedMeta, SnapshotCache, WriterLock, WriterState,
 };
 use crate::error::{Error, Result};
 use crate::flags::EnvFlags;
-use crate::os::{at_path, os_page_size, LockFile, Map, OsFile, PageIo, PageIoFactory, Role};
+use crate::os::{
+    at_path, os_page_size, LockFile, Map, MapSet, OsFile, PageIo, PageIoFactory, Role,
+};
 use crate::page::meta::{
     claimed_txn_id, is_valid_page_size, Meta, MetaSlot, MetaTail, MAGIC, META_SIZE, META_SIZE_MAX,
     PAGE_SIZE_MAX, PAGE_SIZE_MIN,
@@ -455,7 +456,7 @@ impl EnvOpenOptions {
                     freelist: kept_freelist,
                 },
             ),
-            maps: MapSet::new(map),
+            maps: MapSet::new(map, readers.capacity() + 1),
             readers,
             writer_lock: WriterLock::default(),
             writer: Mutex::new(WriterState {

@@ -13,9 +13,10 @@
 //!
 //! Why this is sound: within one open environment a txn id names one commit, so a snapshot
 //! whose meta has the id being begun is that commit's snapshot, wherever it was kept (the
-//! shared cache relies on the same fact), and its map index stays valid for the
-//! environment's life (`env/maps.rs`). A kept snapshot is plain data: it keeps nothing of a
-//! closed environment alive.
+//! shared cache relies on the same fact). Its map index names a map of the environment's
+//! set, which may have been released since (`os/maps.rs`): a begin moves a snapshot that does
+//! not name the newest map to it (`EnvInner::snapshot`) before pinning it. A kept snapshot is
+//! plain data: it keeps nothing of a closed environment alive, and no map.
 
 use std::cell::RefCell;
 

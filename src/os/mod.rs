@@ -6,6 +6,7 @@
 
 mod file;
 mod lock;
+mod maps;
 mod mmap;
 pub(crate) mod process;
 #[cfg(any(test, feature = "test-support"))]
@@ -14,6 +15,9 @@ pub(crate) mod simulated;
 pub(crate) use file::OsFile;
 pub use file::{PageIo, PageIoFactory};
 pub(crate) use lock::{LockFile, Role};
+#[cfg(all(test, loom))]
+pub(crate) use maps::Pins;
+pub(crate) use maps::{AddError, MapSet, OLD_MAPS_MAX};
 pub(crate) use mmap::Map;
 
 /// `error`, an error of the operating system about the file at `path`, with the path and

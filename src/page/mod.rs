@@ -15,5 +15,6 @@ pub(crate) mod pool;
 pub(crate) mod readers;
 pub(crate) mod spill;
 pub(crate) mod store;
+pub(crate) mod stretch;
 
 pub(crate) use id::{PageId, TxnId};

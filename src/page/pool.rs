@@ -92,17 +92,26 @@ impl Pool {
     }
 
     /// The first of `count` consecutive pages (for an overflow value), from the current run
-    /// if it is long enough, else the lowest such stretch among the other pages.
+    /// if it is long enough, else the lowest such stretch in the whole pool (the run
+    /// included: a stretch may begin among the other pages and go on into the run).
     pub(crate) fn take_consecutive(&mut self, count: usize) -> Option<PageId> {
         if self.run_len() >= count {
             let first = self.run.start;
             self.run.start += count as u64;
             return Some(first);
         }
-        let start = self
-            .pages
-            .windows(count)
-            .position(|window| window[count - 1] - window[0] == count as u64 - 1)?;
+        let start = first_stretch(&self.pages, count).or_else(|| {
+            // The run and the pages next to it may make the stretch together: put the run
+            // back among the pages (single pages then find it again as the lowest run).
+            if self.run.is_empty() {
+                return None;
+            }
+            let split = self.pages.partition_point(|&page| page < self.run.start);
+            self.pages.splice(split..split, self.run.clone());
+            self.run_search_from = self.run_search_from.min(self.run.start);
+            self.run = 0..0;
+            first_stretch(&self.pages, count)
+        })?;
         let first = self.pages[start];
         self.pages.drain(start..start + count);
         Some(first)
@@ -144,6 +153,24 @@ impl Pool {
         self.run_search_from = 0;
         Ok(())
     }
+}
+
+/// The position in `pages` (ascending) where the lowest stretch of `count` consecutive page
+/// numbers begins.
+pub(crate) fn first_stretch(pages: &[PageId], count: usize) -> Option<usize> {
+    if count == 0 {
+        return None;
+    }
+    let mut start = 0;
+    for end in 1..=pages.len() {
+        if end - start >= count {
+            return Some(start);
+        }
+        if end < pages.len() && pages[end] != pages[end - 1] + 1 {
+            start = end;
+        }
+    }
+    None
 }
 
 /// The positions in `pages` (ascending) of the lowest run of at least [`RUN_PAGES_MIN`]
@@ -276,9 +303,40 @@ mod tests {
         assert_eq!(pool.take_single(), Some(10));
         assert_eq!(pool.take_consecutive(4), Some(11));
         assert_eq!(pool.take_consecutive(4), None, "three left in the run");
-        assert_eq!(pool.take_consecutive(3), Some(15));
+        // The lowest stretch of the whole pool, not the rest of the run first.
         assert_eq!(pool.take_consecutive(3), Some(3));
+        assert_eq!(pool.take_consecutive(3), Some(15));
         assert_eq!(pool.len(), 0);
+    }
+
+    #[test]
+    fn a_stretch_may_join_the_pages_before_the_run_to_the_run() {
+        let mut pool = Pool::new(run(5, 9));
+        assert_eq!(pool.take_single(), Some(5), "the run is 6 to 13");
+        pool.add(&[2, 3, 4, 5]).unwrap();
+        assert_eq!(pool.take_consecutive(12), Some(2), "pages and run together");
+        assert_eq!(pool.len(), 0);
+        // After a stretch folded the run back, single pages find it again as a run.
+        let mut pool = Pool::new(run(20, 9));
+        pool.add(&[10, 11, 12]).unwrap();
+        assert_eq!(pool.take_single(), Some(20));
+        assert_eq!(pool.take_consecutive(9), None);
+        assert_eq!(pool.take_single(), Some(21));
+        assert_eq!(pool.len(), 10);
+    }
+
+    #[test]
+    fn the_first_stretch_is_the_lowest_long_enough() {
+        assert_eq!(first_stretch(&[2, 3, 5, 6, 7, 9], 3), Some(2));
+        assert_eq!(first_stretch(&[2, 3, 5, 6, 7, 9], 1), Some(0));
+        assert_eq!(first_stretch(&[2, 3, 5, 6, 7, 9], 4), None);
+        assert_eq!(
+            first_stretch(&[4, 4, 5], 2),
+            Some(1),
+            "a repeat breaks a stretch"
+        );
+        assert_eq!(first_stretch(&[], 1), None);
+        assert_eq!(first_stretch(&[1, 2], 0), None);
     }
 
     #[test]

@@ -212,11 +212,28 @@ impl ReaderTable {
     /// `snapshot_of(id)` finds the snapshot of commit `id`: `Ok(None)` if it is gone (a newer
     /// commit overwrote its meta; the loop retries with the newer id), an error to give up. The
     /// returned snapshot is recorded in the slot and cannot have been missed by a writer.
+    #[cfg(test)]
     pub(crate) fn begin<T, E>(
         &self,
         pid: u32,
         start: u64,
+        snapshot_of: impl FnMut(TxnId) -> Result<Option<T>, E>,
+    ) -> Result<BeginRead<T>, E> {
+        self.begin_pinned(pid, start, snapshot_of, |_, _| {}, |_| true)
+    }
+
+    /// [`Self::begin`], publishing more than the snapshot's id under the same fence: `pin(slot,
+    /// Some(snapshot))` is called before the fence (`pin(slot, None)` before the slot is given
+    /// up on an error), and a snapshot is returned only if `still_valid(snapshot)` holds after
+    /// it; else the loop tries again. (Used for the map a reader reads through,
+    /// `os/maps.rs`, whose release scans the pins after a fence of its own.)
+    pub(crate) fn begin_pinned<T, E>(
+        &self,
+        pid: u32,
+        start: u64,
         mut snapshot_of: impl FnMut(TxnId) -> Result<Option<T>, E>,
+        mut pin: impl FnMut(usize, Option<&T>),
+        still_valid: impl Fn(&T) -> bool,
     ) -> Result<BeginRead<T>, E> {
         let Some(slot) = self.claim(pid, start) else {
             return Ok(BeginRead::Full);
@@ -227,6 +244,7 @@ impl ReaderTable {
                 Ok(Some(snapshot)) => snapshot,
                 Ok(None) => continue,
                 Err(error) => {
+                    pin(slot, None);
                     self.end(slot);
                     return Err(error);
                 }
@@ -236,8 +254,9 @@ impl ReaderTable {
             // SeqCst: on x86 that would be a second full barrier (`xchg`) next to the fence.
             self.slot(slot, SLOT_TXN)
                 .store(txn_id + 1, Ordering::Release);
+            pin(slot, Some(&snapshot));
             fence(Ordering::SeqCst);
-            if self.current_txn_id() == txn_id {
+            if self.current_txn_id() == txn_id && still_valid(&snapshot) {
                 return Ok(BeginRead::Started { slot, snapshot });
             }
         }
@@ -491,6 +510,51 @@ mod loom_tests {
     #[test]
     fn loom_two_readers_against_the_writer() {
         reuse_never_hits_a_starting_reader(2);
+    }
+
+    /// A reader begins on map 0, pinning it under the table's fence, while a resize makes map
+    /// 1 the newest and releases map 0 unless a pin names it (`os/maps.rs`): a reader that
+    /// kept map 0 never finds it released while it reads.
+    #[test]
+    fn loom_a_map_is_never_released_under_a_starting_reader() {
+        use crate::os::Pins;
+        check(|| {
+            let table = Arc::new(ReaderTable::private(1, 1, 1));
+            let pins = Arc::new(Pins::new(1));
+            let released = Arc::new(AtomicBool::new(false));
+            let reader = {
+                let (table, pins, released) = (table.clone(), pins.clone(), released.clone());
+                thread::spawn(move || {
+                    // The snapshot names the map the reader found newest.
+                    let outcome = table.begin_pinned(
+                        1,
+                        1,
+                        |_| Ok::<_, ()>(Some(pins.newest())),
+                        |slot, map: Option<&usize>| match map {
+                            Some(&map) => pins.pin(slot, map),
+                            None => pins.unpin(slot),
+                        },
+                        |&map| map == pins.newest(),
+                    );
+                    let Ok(BeginRead::Started { slot, snapshot }) = outcome else {
+                        panic!("a slot was free")
+                    };
+                    if snapshot == 0 {
+                        assert!(
+                            !released.load(Ordering::SeqCst),
+                            "a reader of map 0 found it released"
+                        );
+                    }
+                    pins.unpin(slot);
+                    table.end(slot);
+                })
+            };
+            pins.set_newest(1);
+            if !pins.pinned().contains(&0) {
+                released.store(true, Ordering::SeqCst);
+            }
+            reader.join().unwrap();
+        });
     }
 
     /// Two processes clearing the same dead slot while a live reader claims slots: the live

@@ -6,7 +6,9 @@
 //! reader has released (`pool.rs`: single pages from runs of consecutive free pages where
 //! there are any, so that a commit's pages lie together), topped up one free segment at a
 //! time (a segment holding runs when the pool has none, any segment when it runs dry), then
-//! from the end of the file, up to the map's limit.
+//! from the end of the file, up to the map's limit. Several consecutive pages (an overflow
+//! value) come from the lowest free stretch long enough, wherever it lies among the pool and
+//! the unread segments ([`PageStore::take_stretch`]).
 //!
 //! Dirty pages stay in memory until commit, which seals (checksums) and writes them in page
 //! order through [`PageIo`].
@@ -22,13 +24,9 @@ use super::meta::UnsyncedRun;
 use super::ordered_write::OrderedWriter;
 use super::pool::Pool;
 use super::spill::SpillPolicy;
+use super::stretch::UnreadListing;
 use crate::error::{Error, Result};
 use crate::os::PageIo;
-
-/// A run of several pages (an overflow value) is looked for in the pool after topping it up
-/// from free segments until it holds this many pages; past that the run comes from the end of
-/// the file, so that one large value does not read the whole freelist.
-const RUN_SEARCH_POOL_PAGES: usize = 1 << 14;
 
 /// The pages a write transaction has allocated, changed and freed. Cloned (dirty pages and
 /// all) when a nested transaction begins, so that aborting it restores the parent's.
@@ -48,6 +46,13 @@ pub(crate) struct PageStore {
     segments: VecDeque<PageId>,
     /// Reusable free segments holding runs of consecutive pages, not read yet.
     run_segments: VecDeque<PageId>,
+    /// No stretch of this many consecutive pages is free in the pool and the unread
+    /// segments together (`usize::MAX`: not known), so a request that long need not look
+    /// again until the pool gains pages.
+    stretch_absent_from: usize,
+    /// What the unread segments held when a stretch was first looked for among them (read
+    /// once per transaction, `stretch.rs`).
+    unread_listing: Option<UnreadListing>,
     /// Pages reachable in the previous snapshot that this transaction no longer uses.
     freed: Vec<PageId>,
     /// Pages (or overflow runs, by first page: their length) this transaction allocated and
@@ -104,6 +109,8 @@ impl PageStore {
             pool: Pool::new(reusable.pages),
             segments: reusable.segments.into(),
             run_segments: reusable.run_segments.into(),
+            stretch_absent_from: usize::MAX,
+            unread_listing: None,
             freed: Vec::new(),
             spilled: HashMap::new(),
             spill_policy: SpillPolicy::default(),
@@ -168,14 +175,22 @@ impl PageStore {
     }
 
     /// Allocates `pages` zeroed pages with consecutive numbers, each a page of its own (not
-    /// one run: each gets its own header and checksum), and returns the first number.
-    pub(crate) fn allocate_consecutive(&mut self, map: &[u8], pages: usize) -> Result<PageId> {
-        let first = self.allocate_number(map, pages)?;
+    /// one run: each gets its own header and checksum), from reusable pages only, and returns
+    /// the first number; `None` when no free stretch of `pages` pages is reusable (nothing is
+    /// allocated then).
+    pub(crate) fn allocate_consecutive_reused(
+        &mut self,
+        map: &[u8],
+        pages: usize,
+    ) -> Result<Option<PageId>> {
+        let Some(first) = self.take_from_pool(map, pages)? else {
+            return Ok(None);
+        };
         for id in first..first + pages as u64 {
             let buffer = self.zeroed_page();
             self.record_dirty(id, buffer);
         }
-        Ok(first)
+        Ok(Some(first))
     }
 
     /// Takes `pages` contiguous page numbers from the pool, else from the end of the file.
@@ -225,29 +240,23 @@ impl PageStore {
     }
 
     fn take_from_pool(&mut self, map: &[u8], pages: usize) -> Result<Option<PageId>> {
-        if pages == 1 {
-            // A page of a run, reading segments that hold runs until one gives a run.
-            loop {
-                if let Some(id) = self.pool.take_from_run() {
-                    return Ok(Some(id));
-                }
-                let Some(segment) = self.run_segments.pop_front() else {
-                    break;
-                };
-                self.read_segment(map, segment)?;
-            }
+        if pages > 1 {
+            return self.take_stretch(map, pages);
         }
+        // A page of a run, reading segments that hold runs until one gives a run.
         loop {
-            let found = if pages == 1 {
-                self.pool.take_single()
-            } else {
-                self.pool.take_consecutive(pages)
-            };
-            if found.is_some() {
-                return Ok(found);
+            if let Some(id) = self.pool.take_from_run() {
+                return Ok(Some(id));
             }
-            if pages > 1 && self.pool.len() >= RUN_SEARCH_POOL_PAGES {
-                return Ok(None); // searched enough
+            let Some(segment) = self.run_segments.pop_front() else {
+                break;
+            };
+            self.read_segment(map, segment)?;
+        }
+        // Then any page, reading any segment when the pool runs dry.
+        loop {
+            if let Some(found) = self.pool.take_single() {
+                return Ok(Some(found));
             }
             let next = self.run_segments.pop_front();
             let Some(segment) = next.or_else(|| self.segments.pop_front()) else {
@@ -255,6 +264,62 @@ impl PageStore {
             };
             self.read_segment(map, segment)?;
         }
+    }
+
+    /// The first of `pages` consecutive reusable pages, wherever they are: in the pool, in
+    /// free segments not read yet, or partly in each (`None`: nowhere, the caller takes them
+    /// from the file's end). When the pool has no such stretch, every unread segment is
+    /// looked at (read, not taken), and only those holding part of the lowest stretch are
+    /// taken into the pool. So a large value reuses the space an old one left wherever the
+    /// freelist keeps it, and segments it does not need stay where they are. Looking reads
+    /// one segment page per [`free_segment::capacity`] free pages, once per transaction
+    /// (`stretch.rs`), and then merges what they list with the pool at each look; a length
+    /// not found is not looked for again until the pool gains pages.
+    fn take_stretch(&mut self, map: &[u8], pages: usize) -> Result<Option<PageId>> {
+        if let Some(found) = self.pool.take_consecutive(pages) {
+            return Ok(Some(found));
+        }
+        if pages >= self.stretch_absent_from {
+            return Ok(None);
+        }
+        if self.unread_listing.is_none() {
+            let unread: Vec<PageId> = self
+                .run_segments
+                .iter()
+                .chain(&self.segments)
+                .copied()
+                .collect();
+            let (page_size, page_count) = (self.page_size, self.committed_page_count);
+            self.unread_listing = Some(UnreadListing::read(unread, |segment| {
+                let page = read_committed(map, page_size, page_count, segment, 1)?;
+                free_segment::read(page, segment, page_count)
+            })?);
+        }
+        let listing = self.unread_listing.as_ref().expect("listed above");
+        // A page listed twice is corruption (as when a segment is read); a segment listing a
+        // page this transaction uses is found when it is read.
+        let found = listing
+            .lowest_stretch(&self.pool.to_vec(), pages)
+            .map_err(|twice| {
+                Error::corrupted(
+                    twice.segment,
+                    format!(
+                        "free segment lists page {}, which is already free",
+                        twice.page
+                    ),
+                )
+            })?;
+        let Some((_, needed)) = found else {
+            self.stretch_absent_from = pages;
+            return Ok(None);
+        };
+        let wanted = |segment: &PageId| needed.binary_search(segment).is_ok();
+        self.run_segments.retain(|segment| !wanted(segment));
+        self.segments.retain(|segment| !wanted(segment));
+        for &segment in &needed {
+            self.read_segment(map, segment)?;
+        }
+        Ok(self.pool.take_consecutive(pages))
     }
 
     /// Moves the pages of reusable free segment `segment` (taken off its queue) into the
@@ -276,6 +341,10 @@ impl PageStore {
                 segment,
                 format!("free segment lists page {twice}, which is already free"),
             ));
+        }
+        self.stretch_absent_from = usize::MAX;
+        if let Some(listing) = &mut self.unread_listing {
+            listing.taken(segment);
         }
         self.free(segment, 1);
         Ok(())
@@ -322,6 +391,7 @@ impl PageStore {
             self.spare.put(buffer);
         }
         if own {
+            self.stretch_absent_from = usize::MAX;
             // Last page first, so that a run allocated just before the pool's current run
             // rejoins it whole.
             for page in run.rev() {
@@ -865,6 +935,91 @@ mod tests {
     }
 
     #[test]
+    fn a_stretch_is_found_across_the_pool_and_unread_segments_and_only_its_segments_are_read() {
+        let page_size = 512;
+        let mut map = vec![0u8; page_size * 200];
+        let write_segment = |map: &mut [u8], id: usize, pages: &[PageId]| {
+            let page = &mut map[id * page_size..(id + 1) * page_size];
+            free_segment::write(page, id as PageId, pages);
+            header::seal(page);
+        };
+        // Free pages 100 to 159: 100-129 in segment 5, 130-139 in the pool, 140-159 in
+        // segment 6 (a segment of isolated pages comes last in its queue); segment 7 holds
+        // a stretch too short, and a segment is capped well below what the search looks at.
+        write_segment(&mut map, 5, &(100..130).collect::<Vec<_>>());
+        write_segment(&mut map, 6, &(140..160).collect::<Vec<_>>());
+        write_segment(&mut map, 7, &(170..180).collect::<Vec<_>>());
+        let mut pool = vec![20, 22];
+        pool.extend(130..140);
+        let reusable = Reusable {
+            pages: pool,
+            segments: vec![6],
+            run_segments: vec![7, 5],
+        };
+        let mut store = PageStore::new(page_size, 4, 200, 1 << 20, reusable);
+        assert_eq!(store.allocate(&map, 60).unwrap(), 100);
+        assert_eq!(
+            store.freed(),
+            &[5, 6],
+            "the two segments holding the stretch"
+        );
+        assert_eq!(store.unread_run_segments().collect::<Vec<_>>(), vec![7]);
+        assert_eq!(store.pool(), vec![20, 22]);
+        // Nothing holds 11 in a row now: from the file's end, and segment 7 stays unread.
+        assert_eq!(store.allocate(&map, 11).unwrap(), 200);
+        assert_eq!(store.unread_run_segments().collect::<Vec<_>>(), vec![7]);
+        // A shorter stretch is still looked for, and found in segment 7.
+        assert_eq!(store.allocate(&map, 10).unwrap(), 170);
+        assert_eq!(store.freed(), &[5, 6, 7]);
+    }
+
+    #[test]
+    fn unread_segments_are_read_once_per_transaction_to_look_for_stretches() {
+        let page_size = 512;
+        let mut map = vec![0u8; page_size * 200];
+        let write_segment = |map: &mut [u8], id: usize, pages: &[PageId]| {
+            let page = &mut map[id * page_size..(id + 1) * page_size];
+            free_segment::write(page, id as PageId, pages);
+            header::seal(page);
+        };
+        write_segment(&mut map, 5, &[100, 101, 102, 110, 111, 112]);
+        write_segment(&mut map, 6, &[150, 151, 152, 153]);
+        let reusable = Reusable {
+            segments: vec![5, 6],
+            ..Reusable::default()
+        };
+        let mut store = PageStore::new(page_size, 4, 200, 1 << 20, reusable);
+        assert_eq!(store.allocate(&map, 3).unwrap(), 100);
+        // Segment 6 is looked at from the listing made then, not read again: damaging it
+        // now changes nothing until it is taken.
+        map[6 * page_size + 40] ^= 1;
+        assert_eq!(store.allocate(&map, 3).unwrap(), 110, "from the pool now");
+        assert_eq!(store.allocate(&map, 5).unwrap(), 200, "none that long");
+        assert!(
+            matches!(store.allocate(&map, 4), Err(Error::Corrupted { .. })),
+            "taking segment 6 reads it, checksum and all"
+        );
+    }
+
+    #[test]
+    fn a_page_two_segments_list_is_corruption() {
+        let page_size = 512;
+        let mut map = vec![0u8; page_size * 64];
+        for (id, pages) in [(5usize, [30u64, 40, 41]), (6, [30, 50, 51])] {
+            let page = &mut map[id * page_size..(id + 1) * page_size];
+            free_segment::write(page, id as PageId, &pages);
+            header::seal(page);
+        }
+        let reusable = Reusable {
+            segments: vec![5, 6],
+            ..Reusable::default()
+        };
+        let mut store = PageStore::new(page_size, 4, 64, 1 << 20, reusable);
+        let error = store.allocate(&map, 2).unwrap_err().to_string();
+        assert!(error.contains("page 30, which is already free"), "{error}");
+    }
+
+    #[test]
     fn a_page_freed_right_after_its_allocation_keeps_the_commit_together() {
         let pages: Vec<PageId> = (10..30).collect();
         let reusable = Reusable {
@@ -912,18 +1067,23 @@ mod tests {
     }
 
     #[test]
-    fn consecutive_pages_are_separate_pages_from_a_pool_run_or_the_file_end() {
+    fn consecutive_pages_are_separate_pages_from_a_free_stretch_or_none() {
         let pool = Reusable {
             pages: vec![3, 5, 6, 7, 9],
             segments: vec![],
             run_segments: vec![],
         };
         let mut store = PageStore::new(512, 4, 12, 1 << 20, pool);
-        assert_eq!(store.allocate_consecutive(&[], 3).unwrap(), 5);
+        assert_eq!(store.allocate_consecutive_reused(&[], 3).unwrap(), Some(5));
         assert_eq!(store.pool(), &[3, 9]);
-        assert_eq!(store.allocate_consecutive(&[], 2).unwrap(), 12);
-        assert_eq!(store.page_count(), 14);
-        for id in [5, 6, 7, 12, 13] {
+        assert_eq!(
+            store.allocate_consecutive_reused(&[], 2).unwrap(),
+            None,
+            "not from the file's end"
+        );
+        assert_eq!(store.page_count(), 12);
+        assert_eq!(store.pool(), &[3, 9]);
+        for id in [5, 6, 7] {
             assert_eq!(store.read(&[], id, 1).unwrap().len(), 512, "page {id}");
         }
         // Each is its own page: freeing one leaves the others.

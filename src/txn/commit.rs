@@ -266,12 +266,22 @@ fn write_freelist(
         let runs = list.spill(segment_capacity, LISTED_SEGMENTS_MAX * segment_capacity);
         if segment_pages.len() < runs.len() {
             let missing = runs.len() - segment_pages.len();
-            if missing >= CONSECUTIVE_SEGMENTS_MIN {
-                let first = writer.store.allocate_consecutive(writer.map, missing)?;
-                segment_pages.extend(first..first + missing as u64);
+            // Consecutive pages only where a stretch is free: taking them from the file's
+            // end instead would grow the file at every commit whose spill is a little longer
+            // than the stretches earlier spills left.
+            let together = if missing >= CONSECUTIVE_SEGMENTS_MIN {
+                writer
+                    .store
+                    .allocate_consecutive_reused(writer.map, missing)?
             } else {
-                for _ in 0..missing {
-                    segment_pages.push(writer.store.allocate(writer.map, 1)?);
+                None
+            };
+            match together {
+                Some(first) => segment_pages.extend(first..first + missing as u64),
+                None => {
+                    for _ in 0..missing {
+                        segment_pages.push(writer.store.allocate(writer.map, 1)?);
+                    }
                 }
             }
             continue; // allocating changed the list

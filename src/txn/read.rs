@@ -59,7 +59,8 @@ pub struct RoTxn<'e> {
     /// only while being dropped.
     pub(crate) snapshot: Option<Box<Snapshot>>,
     /// The map covering every page the transaction reads (`snapshot.map` in the
-    /// environment's set, which keeps it until the environment closes).
+    /// environment's set, which keeps it mapped while the transaction's pin names it:
+    /// the reader slot's, or the writer's; `os/maps.rs`).
     pub(crate) map: &'e Map,
     slot: Option<usize>,
     /// Trees by database index, loaded on first use.
@@ -72,7 +73,20 @@ pub struct RoTxn<'e> {
 impl<'e> RoTxn<'e> {
     pub(crate) fn begin(env: &'e EnvInner) -> Result<RoTxn<'e>> {
         let me = process::current();
-        let begin = || env.readers.begin(me.pid, me.start, |id| env.snapshot(id));
+        // The map is pinned under the reader table's fence, and must still be the newest
+        // after it (`os/maps.rs`): no extra locked instruction.
+        let begin = || {
+            env.readers.begin_pinned(
+                me.pid,
+                me.start,
+                |id| env.snapshot(id),
+                |slot, snapshot: Option<&Box<Snapshot>>| match snapshot {
+                    Some(snapshot) => env.maps.pin(slot, snapshot.map),
+                    None => env.maps.unpin(slot),
+                },
+                |snapshot| snapshot.map == env.maps.newest_index(),
+            )
+        };
         let mut outcome = begin()?;
         // A full table may hold slots of processes that died: reclaim them and try again.
         if matches!(outcome, BeginRead::Full) && env.clear_stale_readers() > 0 {
@@ -252,11 +266,24 @@ impl PageSource for RoTxn<'_> {
 
 impl Drop for RoTxn<'_> {
     fn drop(&mut self) {
+        let map = self.snapshot.as_ref().map(|snapshot| snapshot.map);
         if let Some(slot) = self.slot {
+            // Unpinned before the slot is given up: the next owner of the slot pins its own.
+            self.env.maps.unpin(slot);
             self.env.readers.end(slot);
             if let Some(snapshot) = self.snapshot.take() {
                 self.env.snapshots.give_back(snapshot);
             }
+        } else if self
+            .write
+            .as_ref()
+            .is_some_and(|write| write.is_top_level())
+        {
+            self.env.maps.unpin(self.env.writer_pin());
+        }
+        // The last transaction on a map replaced since lets it go.
+        if map.is_some_and(|map| map != self.env.maps.newest_index()) {
+            self.env.maps.release_unused();
         }
     }
 }

@@ -30,6 +30,14 @@ pub(crate) struct WriteState<'e> {
     pub(crate) _guard: Option<WriterGuard<'e>>,
 }
 
+impl WriteState<'_> {
+    /// Whether this is the state of a top-level write transaction (which holds the writer
+    /// lock and the writer's map pin), not a nested one's.
+    pub(crate) fn is_top_level(&self) -> bool {
+        self._guard.is_some()
+    }
+}
+
 /// The read-write transaction. There is at most one per environment at a time; a second
 /// [`Env::write_txn`](crate::Env::write_txn) waits for it to end.
 ///
@@ -91,7 +99,17 @@ impl<'e> RwTxn<'e> {
             return Err(Error::EnvPoisoned);
         }
         let (meta, kept_freelist) = env.newest_meta()?;
-        let (map_index, map) = env.map_for(&meta, true)?;
+        if env.maps.old_maps_kept() > 0 {
+            // Transactions on old maps may have ended since a map was added.
+            env.maps.release_unused();
+        }
+        // Pinned (`os/maps.rs`) until the transaction ends (`RoTxn`'s drop).
+        let (map_index, map) = loop {
+            let (index, map) = env.map_for(&meta, true)?;
+            if env.maps.pin_newest(env.writer_pin(), index) {
+                break (index, map);
+            }
+        };
         if writer
             .freelist
             .as_ref()
@@ -99,10 +117,16 @@ impl<'e> RwTxn<'e> {
         {
             // Another process committed (or this is the first write): what this process
             // knew of the file is stale.
-            writer.file_len_bytes = env.io.file_len()?;
+            // No transaction is made on an error: the pin goes now.
+            let unpin = |error: Error| {
+                env.maps.unpin(env.writer_pin());
+                error
+            };
+            writer.file_len_bytes = env.io.file_len().map_err(|error| unpin(error.into()))?;
             let (list, chain) = freelist::read(&meta, kept_freelist.as_deref(), |id| {
                 read_committed(map.bytes(), env.page_size, meta.page_count, id, 1)
-            })?;
+            })
+            .map_err(unpin)?;
             writer.freelist = Some(CachedFreeList {
                 txn_id: meta.txn_id,
                 list,

@@ -1,0 +1,194 @@
+//! Where a free stretch of consecutive pages lies among the pool and the free segments a
+//! write transaction has not read.
+//!
+//! Page layer, used by the page store (`store.rs`) when its pool holds no stretch long enough
+//! for an overflow value. The unread segments are read once per transaction into an
+//! [`UnreadListing`] (their pages, sorted, each with its segment); each later search merges
+//! it with the pool as it then is, skipping the segments taken since, so a transaction that
+//! writes many values reads each segment page once and sorts once (docs/design.md,
+//! invariant 12).
+
+use std::sync::Arc;
+
+use super::id::PageId;
+use crate::error::Result;
+
+/// The pages the unread free segments of a transaction held when it first looked for a
+/// stretch among them. Cloned with the page store (a nested transaction): the listing is
+/// shared, only the marks of the segments taken are copied.
+#[derive(Clone, Debug)]
+pub(crate) struct UnreadListing {
+    /// Every page the listed segments hold, ascending, with the index of its segment.
+    pages: Arc<[(PageId, u32)]>,
+    /// The listed segments, by index.
+    segments: Arc<[PageId]>,
+    /// Whether each listed segment was taken into the pool since (its pages are the pool's
+    /// now, or used).
+    taken: Vec<bool>,
+}
+
+/// A page found listed twice: `page`, and a segment listing it.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct ListedTwice {
+    pub(crate) page: PageId,
+    pub(crate) segment: PageId,
+}
+
+impl UnreadListing {
+    /// Lists `segments`, reading each with `read` (which checks it).
+    pub(crate) fn read(
+        segments: Vec<PageId>,
+        mut read: impl FnMut(PageId) -> Result<Vec<PageId>>,
+    ) -> Result<UnreadListing> {
+        let mut pages = Vec::new();
+        for (index, &segment) in segments.iter().enumerate() {
+            pages.extend(read(segment)?.into_iter().map(|page| (page, index as u32)));
+        }
+        // Segments mostly hold ascending, disjoint ranges: often sorted already.
+        if !pages.is_sorted() {
+            pages.sort_unstable();
+        }
+        Ok(UnreadListing {
+            pages: pages.into(),
+            taken: vec![false; segments.len()],
+            segments: segments.into(),
+        })
+    }
+
+    /// Records that `segment` was taken into the pool (a segment not listed is ignored).
+    pub(crate) fn taken(&mut self, segment: PageId) {
+        if let Some(index) = self.segments.iter().position(|&listed| listed == segment) {
+            self.taken[index] = true;
+        }
+    }
+
+    /// The first page of the lowest stretch of `count` consecutive pages among `pool`
+    /// (ascending) and the pages of the listed segments not taken, with the segments holding
+    /// part of it (ascending); `Ok(None)` when there is none. A page listed twice (by the
+    /// pool and a segment, or by two segments) before the stretch ends is an error.
+    pub(crate) fn lowest_stretch(
+        &self,
+        pool: &[PageId],
+        count: usize,
+    ) -> Result<Option<(PageId, Vec<PageId>)>, ListedTwice> {
+        if count == 0 {
+            return Ok(None);
+        }
+        let mut listed = self
+            .pages
+            .iter()
+            .filter(|&&(_, segment)| !self.taken[segment as usize])
+            .peekable();
+        let mut pool = pool.iter().copied().peekable();
+        let mut previous: Option<PageId> = None;
+        let (mut start, mut length) = (0, 0);
+        loop {
+            let next = match (pool.peek(), listed.peek()) {
+                (None, None) => return Ok(None),
+                (Some(_), None) => pool.next(),
+                (Some(&free), Some(&&(page, _))) if free < page => pool.next(),
+                (Some(&free), Some(&&(page, segment))) if free == page => {
+                    return Err(ListedTwice {
+                        page,
+                        segment: self.segments[segment as usize],
+                    })
+                }
+                (_, Some(_)) => listed.next().map(|&(page, _)| page),
+            }
+            .expect("peeked");
+            if previous == Some(next) {
+                let (_, segment) = self.pages[self.pages.partition_point(|&(page, _)| page < next)];
+                return Err(ListedTwice {
+                    page: next,
+                    segment: self.segments[segment as usize],
+                });
+            }
+            if previous.is_some_and(|previous| previous + 1 == next) {
+                length += 1;
+            } else {
+                (start, length) = (next, 1);
+            }
+            if length == count {
+                break;
+            }
+            previous = Some(next);
+        }
+        let end = start + count as u64;
+        let from = self.pages.partition_point(|&(page, _)| page < start);
+        let mut holding: Vec<PageId> = self.pages[from..]
+            .iter()
+            .take_while(|&&(page, _)| page < end)
+            .filter(|&&(_, segment)| !self.taken[segment as usize])
+            .map(|&(_, segment)| self.segments[segment as usize])
+            .collect();
+        holding.sort_unstable();
+        holding.dedup();
+        Ok(Some((start, holding)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn listing(segments: &[(PageId, &[PageId])]) -> UnreadListing {
+        let ids = segments.iter().map(|&(id, _)| id).collect();
+        UnreadListing::read(ids, |id| {
+            Ok(segments
+                .iter()
+                .find(|&&(listed, _)| listed == id)
+                .unwrap()
+                .1
+                .to_vec())
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn the_lowest_stretch_joins_the_pool_and_segments_not_taken() {
+        let mut listing = listing(&[
+            (50, &[10, 11, 12, 30, 31]),
+            (51, &[13, 14, 40, 41, 42, 43]),
+            (52, &[20, 21, 22, 23, 24, 25]),
+        ]);
+        assert_eq!(
+            listing.lowest_stretch(&[15, 16], 7),
+            Ok(Some((10, vec![50, 51]))),
+            "10 to 14 in two segments, 15 and 16 in the pool"
+        );
+        assert_eq!(listing.lowest_stretch(&[], 7), Ok(None));
+        assert_eq!(listing.lowest_stretch(&[], 6), Ok(Some((20, vec![52]))));
+        listing.taken(52);
+        assert_eq!(listing.lowest_stretch(&[], 6), Ok(None), "52 was taken");
+        assert_eq!(
+            listing.lowest_stretch(&[20, 21, 22, 23, 24, 25], 6),
+            Ok(Some((20, vec![]))),
+            "its pages are the pool's now"
+        );
+        assert_eq!(
+            listing.lowest_stretch(&[44, 45], 6),
+            Ok(Some((40, vec![51])))
+        );
+        assert_eq!(listing.lowest_stretch(&[1], 0), Ok(None));
+    }
+
+    #[test]
+    fn a_page_listed_twice_before_the_stretch_is_an_error() {
+        let listing = listing(&[(50, &[10, 11]), (51, &[11, 12])]);
+        assert_eq!(
+            listing.lowest_stretch(&[], 3),
+            Err(ListedTwice {
+                page: 11,
+                segment: 50
+            })
+        );
+        let listing = self::listing(&[(50, &[10, 11])]);
+        assert_eq!(
+            listing.lowest_stretch(&[11], 2),
+            Err(ListedTwice {
+                page: 11,
+                segment: 50
+            })
+        );
+    }
+}

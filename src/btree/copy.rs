@@ -74,7 +74,7 @@ fn copy_entries<S: PageSource + ?Sized>(
             StoredValue::Overflow { page: run, len } => {
                 let pages = overflow::check_run(source, run, len)?;
                 let new_run = sink.allocate(pages);
-                let mut bytes = source.read(run, pages)?.to_vec();
+                let mut bytes = source.read_overflow_run(run, pages)?.to_vec();
                 seal_as(&mut bytes, new_run);
                 sink.write(new_run, &bytes)?;
                 builder.overflow_pages += pages as u64;

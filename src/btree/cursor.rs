@@ -40,7 +40,7 @@ pub(crate) fn open_node<'s, S: PageSource + ?Sized>(
     level: u32,
     id: u64,
 ) -> Result<Node<'s>> {
-    Node::open(source.read(id, 1)?, id, level + 1 == tree.depth)
+    Node::open(source.read_tree_page(id)?, id, level + 1 == tree.depth)
 }
 
 /// Looks `key` up in `tree`.

@@ -11,6 +11,7 @@ pub(crate) mod cursor;
 pub(crate) mod mutate;
 pub(crate) mod node;
 pub(crate) mod overflow;
+pub(crate) mod verify;
 
 use crate::error::Result;
 use crate::page::PageId;
@@ -27,4 +28,17 @@ pub(crate) trait PageSource {
     fn read(&self, id: PageId, pages: usize) -> Result<&[u8]>;
     /// Every page number is below this.
     fn page_count(&self) -> u64;
+    /// The bytes of branch or leaf page `id`, for a walk. A source that verifies checksums
+    /// (`verify.rs`) checks the page's here; the default does not, the writer's pages being
+    /// verified when they are copied and a read transaction's only when asked to.
+    #[inline]
+    fn read_tree_page(&self, id: PageId) -> Result<&[u8]> {
+        self.read(id, 1)
+    }
+    /// The bytes of the whole overflow run of `pages` pages at `id`, whose structure the
+    /// caller has checked; verified as [`PageSource::read_tree_page`] is.
+    #[inline]
+    fn read_overflow_run(&self, id: PageId, pages: usize) -> Result<&[u8]> {
+        self.read(id, pages)
+    }
 }

@@ -55,6 +55,6 @@ pub(crate) fn check_run<S: PageSource + ?Sized>(
 /// Reads the `len`-byte value stored in the run at `id`.
 pub(crate) fn read<S: PageSource + ?Sized>(source: &S, id: PageId, len: usize) -> Result<&[u8]> {
     let pages = check_run(source, id, len)?;
-    let run = source.read(id, pages)?;
+    let run = source.read_overflow_run(id, pages)?;
     Ok(&run[PAGE_HEADER_SIZE..PAGE_HEADER_SIZE + len])
 }

@@ -8,11 +8,14 @@ use std::path::Path;
 use super::Env;
 use crate::btree::copy::{copy_tree, CopySink};
 use crate::btree::cursor::Cursor;
+use crate::btree::verify::{read_every_page, Verified};
 use crate::btree::PageSource;
 use crate::error::{Error, Result};
 use crate::page::meta::{Meta, TreeInfo};
 use crate::page::ordered_write::WRITE_BYTES_MAX;
-use crate::page::PageId;
+use crate::page::store::read_committed;
+use crate::page::{free_segment, freelist, PageId};
+use crate::txn::RoTxn;
 
 /// Whether [`Env::copy_to_path`] / [`Env::copy_to_file`] compact, as heed's option.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,24 +86,70 @@ impl CopySink for FileSink<'_> {
     }
 }
 
+/// The named databases' trees in the catalog of `source`'s snapshot, by name.
+fn named_trees(source: &dyn PageSource, catalog: TreeInfo) -> Result<Vec<(Vec<u8>, TreeInfo)>> {
+    let mut named = Vec::new();
+    let mut cursor = Cursor::new(source, catalog)?;
+    cursor.seek_first()?;
+    while let Some((name, value)) = cursor.current()? {
+        let tree = TreeInfo::decode(value)
+            .ok_or_else(|| Error::corrupted(catalog.root, "a catalog entry of the wrong size"))?;
+        named.push((name.to_vec(), tree));
+        cursor.next()?;
+    }
+    Ok(named)
+}
+
+/// Verifies every page a copy of `rtxn`'s snapshot carries over as it is: every page of every
+/// tree against its checksum (`btree/verify.rs`), and the freelist's pages (which are
+/// verified whenever they are read). Free pages hold no data and are not verified.
+fn verify_snapshot(rtxn: &RoTxn<'_>) -> Result<()> {
+    let meta = rtxn.meta();
+    let source = Verified(rtxn as &dyn PageSource);
+    read_every_page(&source, meta.main)?;
+    for (_, tree) in named_trees(&source, meta.catalog)? {
+        read_every_page(&source, tree)?;
+    }
+    let read = |id| read_committed(rtxn.map().bytes(), rtxn.page_size(), meta.page_count, id, 1);
+    let (list, _chain) = freelist::read(meta, rtxn.snapshot().freelist.as_deref(), read)?;
+    for segment in list.segments() {
+        free_segment::read(read(segment)?, segment, meta.page_count)?;
+    }
+    Ok(())
+}
+
 impl Env {
     /// Copies the environment's newest commit into a new file at `path` (which must not exist)
     /// and returns it. The file is a data file: open it with
     /// [`EnvFlags::NO_SUB_DIR`](crate::EnvFlags::NO_SUB_DIR), or move it into a directory as
     /// `data.arbordb`. Writers may keep committing meanwhile; the copy is the snapshot taken
     /// when it began.
+    ///
+    /// The pages copied are verified against their checksums, as by
+    /// [`copy_to_file`](Self::copy_to_file); on any error the file is removed.
     pub fn copy_to_path<P: AsRef<Path>>(&self, path: P, option: CompactionOption) -> Result<File> {
+        let path = path.as_ref();
         let mut file = OpenOptions::new()
             .read(true)
             .write(true)
             .create_new(true)
             .open(path)?;
-        self.copy_to_file(&mut file, option)?;
+        if let Err(error) = self.copy_to_file(&mut file, option) {
+            drop(file);
+            // The error is the copy's; a file left half written would only mislead.
+            let _ = std::fs::remove_file(path);
+            return Err(error);
+        }
         Ok(file)
     }
 
     /// Copies the environment's newest commit into `file` (from offset 0; the file is cut to
     /// the copy's length) and syncs it.
+    ///
+    /// Every page of every tree is verified against its checksum on the way, so a damaged
+    /// page is [`Error::Corrupted`] naming it, not a copy that hides the damage (a compacting
+    /// copy writes fresh checksums). Without compaction the pages are verified before
+    /// anything is written; with it, as they are copied, and `file` then holds part of a copy.
     pub fn copy_to_file(&self, file: &mut File, option: CompactionOption) -> Result<()> {
         let rtxn = self.read_txn()?;
         let snapshot = *rtxn.meta();
@@ -109,6 +158,7 @@ impl Env {
         // or in its chain; a compacted copy has no free pages.
         let (meta, kept_freelist) = match option {
             CompactionOption::Disabled => {
+                verify_snapshot(&rtxn)?;
                 let end = snapshot.page_count * page_size as u64;
                 let mut buffer = vec![0u8; COPY_CHUNK_BYTES];
                 let mut offset = 2 * page_size as u64;
@@ -129,21 +179,14 @@ impl Env {
                     pending: BTreeMap::new(),
                     pending_bytes: 0,
                 };
-                let main = copy_tree(&rtxn, &snapshot.main, &mut sink, &mut |_, _| Ok(None))?;
-                let mut named: Vec<(Vec<u8>, TreeInfo)> = Vec::new();
-                let mut cursor = Cursor::new(&rtxn as &dyn PageSource, snapshot.catalog)?;
-                cursor.seek_first()?;
-                while let Some((name, value)) = cursor.current()? {
-                    let tree = TreeInfo::decode(value).ok_or_else(|| {
-                        Error::corrupted(snapshot.catalog.root, "a catalog entry of the wrong size")
-                    })?;
-                    named.push((
-                        name.to_vec(),
-                        copy_tree(&rtxn, &tree, &mut sink, &mut |_, _| Ok(None))?,
-                    ));
-                    cursor.next()?;
+                // Read through a verifying source: the copy's pages get fresh checksums.
+                let source = Verified(&rtxn as &dyn PageSource);
+                let main = copy_tree(&source, &snapshot.main, &mut sink, &mut |_, _| Ok(None))?;
+                let mut named = named_trees(&source, snapshot.catalog)?;
+                for (_, tree) in &mut named {
+                    *tree = copy_tree(&source, tree, &mut sink, &mut |_, _| Ok(None))?;
                 }
-                let catalog = copy_tree(&rtxn, &snapshot.catalog, &mut sink, &mut |name, _| {
+                let catalog = copy_tree(&source, &snapshot.catalog, &mut sink, &mut |name, _| {
                     let position = named.binary_search_by(|(known, _)| known.as_slice().cmp(name));
                     Ok(position
                         .ok()

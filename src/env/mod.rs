@@ -100,6 +100,9 @@ pub(crate) struct EnvInner {
     pub(crate) page_size: usize,
     /// Dirty-page bytes a write transaction holds before it spills some to the file.
     pub(crate) txn_memory_max: usize,
+    /// Read transactions verify the pages they read
+    /// ([`EnvOpenOptions::verify_checksums_on_read`]).
+    pub(crate) verify_checksums_on_read: bool,
     pub(crate) max_dbs: u32,
     pub(crate) io: Box<dyn PageIo>,
     pub(crate) file: File,

@@ -95,6 +95,7 @@ pub struct EnvOpenOptions {
     max_dbs: Option<u32>,
     page_size: Option<usize>,
     txn_memory_max: Option<usize>,
+    verify_checksums_on_read: bool,
     flags: EnvFlags,
     page_io: Option<PageIoFactory>,
 }
@@ -107,6 +108,7 @@ impl std::fmt::Debug for EnvOpenOptions {
             .field("max_dbs", &self.max_dbs)
             .field("page_size", &self.page_size)
             .field("txn_memory_max", &self.txn_memory_max)
+            .field("verify_checksums_on_read", &self.verify_checksums_on_read)
             .field("flags", &self.flags)
             .finish_non_exhaustive()
     }
@@ -128,6 +130,7 @@ impl EnvOpenOptions {
             max_dbs: None,
             page_size: None,
             txn_memory_max: None,
+            verify_checksums_on_read: false,
             flags: EnvFlags::empty(),
             page_io: None,
         }
@@ -175,6 +178,25 @@ impl EnvOpenOptions {
     /// transactions keep their pages in memory. (An arbordb extension.)
     pub fn txn_memory_max(&mut self, bytes: usize) -> &mut Self {
         self.txn_memory_max = Some(bytes);
+        self
+    }
+
+    /// Whether read transactions verify the checksum of every page they read (default: off).
+    ///
+    /// Every page carries a CRC32 of its bytes. Write transactions always verify a page before
+    /// copying it, and [`Env::copy_to_path`](crate::Env::copy_to_path) verifies what it
+    /// copies, so damage is never sealed under a fresh checksum; [`Env::check`](crate::Env::check)
+    /// verifies every page. With this option a read transaction also verifies each branch
+    /// and leaf page its lookups and cursors open, and each large value's pages, and returns
+    /// [`Error::Corrupted`] naming the page instead of bytes that changed on disk. It costs a
+    /// CRC of every page visited (docs/BENCHMARKS.md has the numbers). LMDB has no page
+    /// checksums; redb verifies its own when it recovers from an unclean shutdown and in its
+    /// integrity check, not as it reads. (An arbordb extension.)
+    ///
+    /// A path already open in this process with the other setting gives
+    /// [`Error::EnvAlreadyOpened`], as differing flags do.
+    pub fn verify_checksums_on_read(&mut self, verify: bool) -> &mut Self {
+        self.verify_checksums_on_read = verify;
         self
     }
 
@@ -229,7 +251,10 @@ impl EnvOpenOptions {
         let (data_path, lock_path) = self.file_paths(path)?;
         let (inner, existed) =
             registry::lookup_or_open(&data_path, || self.open_new(path, &data_path, &lock_path))?;
-        if existed && inner.flags != self.flags {
+        if existed
+            && (inner.flags != self.flags
+                || inner.verify_checksums_on_read != self.verify_checksums_on_read)
+        {
             return Err(Error::EnvAlreadyOpened);
         }
         if existed {
@@ -445,6 +470,7 @@ impl EnvOpenOptions {
             flags: self.flags,
             page_size,
             txn_memory_max: self.txn_memory_max.unwrap_or(DEFAULT_TXN_MEMORY_MAX),
+            verify_checksums_on_read: self.verify_checksums_on_read,
             max_dbs: self.max_dbs.unwrap_or(DEFAULT_MAX_DBS),
             io,
             file,

@@ -13,9 +13,13 @@
 //! 20     4    reserved   0
 //! ```
 //!
-//! The checksum is written when a commit writes the page and verified by the checker.
+//! The checksum is written when a commit (or a spill) writes the page. It is verified by the
+//! checker, by a writer before it copies a committed page (so that a copy never re-seals
+//! damaged bytes under a fresh checksum), by copies and dumps, and by read transactions of an
+//! environment opened with `verify_checksums_on_read`.
 
 use super::id::{read_u16, read_u32, read_u64, write_u16, write_u32, write_u64, PageId};
+use crate::error::{Error, Result};
 
 /// Bytes of the page header.
 pub(crate) const PAGE_HEADER_SIZE: usize = 24;
@@ -121,4 +125,40 @@ pub(crate) fn recorded_checksum(page: &[u8]) -> u32 {
 /// Whether the recorded checksum matches the bytes.
 pub(crate) fn checksum_matches(page: &[u8]) -> bool {
     recorded_checksum(page) == compute_checksum(page)
+}
+
+/// Checks the checksum of page (or overflow run) `id` before its bytes are trusted further.
+/// A mismatch is [`Error::Corrupted`] naming the page.
+pub(crate) fn verify_checksum(page: &[u8], id: PageId) -> Result<()> {
+    if checksum_matches(page) {
+        return Ok(());
+    }
+    let what = if kind(page) == Some(PageKind::Overflow) {
+        "the overflow run starting here fails its checksum"
+    } else {
+        "the page fails its checksum"
+    };
+    Err(Error::corrupted(id, what))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_changed_byte_fails_verification_naming_the_page() {
+        let mut page = vec![0u8; 512];
+        init(&mut page, PageKind::Leaf, 7);
+        page[300] = 1;
+        seal(&mut page);
+        assert!(verify_checksum(&page, 7).is_ok());
+        page[300] = 2;
+        match verify_checksum(&page, 7) {
+            Err(Error::Corrupted { page, reason }) => {
+                assert_eq!(page, 7);
+                assert!(reason.contains("checksum"), "{reason}");
+            }
+            other => panic!("expected Corrupted, got {other:?}"),
+        }
+    }
 }

@@ -11,7 +11,8 @@
 //! the unread segments ([`PageStore::take_stretch`]).
 //!
 //! Dirty pages stay in memory until commit, which seals (checksums) and writes them in page
-//! order through [`PageIo`].
+//! order through [`PageIo`]. A page read back from the file to be changed is verified against
+//! its checksum first, so that sealing never covers damage.
 
 use std::collections::{HashMap, VecDeque};
 
@@ -353,6 +354,10 @@ impl PageStore {
     /// Makes `id` writable: a dirty page is returned as is, and so is a spilled one, read
     /// back into a buffer; a committed page is copied to a new page, which is returned, and
     /// the old number is freed.
+    ///
+    /// A page read from the file is verified against its checksum first: commit seals the
+    /// copy with a fresh checksum, so copying damaged bytes would make the damage invisible
+    /// to every later check. A mismatch is [`Error::Corrupted`] and nothing is copied.
     pub(crate) fn touch(&mut self, map: &[u8], id: PageId) -> Result<PageId> {
         if self.dirty.contains(id) {
             return Ok(id);
@@ -360,6 +365,7 @@ impl PageStore {
         if let Some(&pages) = self.spilled.get(&id) {
             // This transaction's own page: no snapshot sees it, so it keeps its number.
             let bytes = read_committed(map, self.page_size, self.page_count, id, pages as usize)?;
+            header::verify_checksum(bytes, id)?;
             let buffer = if pages == 1 {
                 self.page_copy(bytes)
             } else {
@@ -372,6 +378,7 @@ impl PageStore {
         }
         // One copy, into the new page's buffer.
         let page = read_committed(map, self.page_size, self.page_count, id, 1)?;
+        header::verify_checksum(page, id)?;
         let mut copy = self.page_copy(page);
         let new_id = self.allocate_number(map, 1)?;
         header::set_page_id(&mut copy, new_id);
@@ -808,6 +815,24 @@ mod tests {
     }
 
     #[test]
+    fn a_spilled_page_damaged_in_the_file_is_not_read_back() {
+        let page_size = 512;
+        let io = MemoryIo::new(page_size * 64);
+        let mut store = PageStore::new(page_size, 3, 2, 64 * page_size, Reusable::default());
+        let leaf = store.allocate(&[], 1).unwrap();
+        header::init(store.page_mut(leaf), PageKind::Leaf, leaf);
+        assert_eq!(store.spill(&io, false, 0).unwrap(), 1);
+        let mut map = io.map();
+        map[leaf as usize * page_size + 100] ^= 1;
+        assert!(matches!(
+            store.touch(&map, leaf),
+            Err(Error::Corrupted { page, .. }) if page == leaf
+        ));
+        map[leaf as usize * page_size + 100] ^= 1;
+        assert_eq!(store.touch(&map, leaf).unwrap(), leaf);
+    }
+
+    #[test]
     fn a_failed_spill_keeps_every_page_in_memory() {
         let page_size = 512;
         let mut store = PageStore::new(page_size, 3, 2, 64 * page_size, Reusable::default());
@@ -857,12 +882,29 @@ mod tests {
         let page_size = 512;
         let mut map = vec![0u8; page_size * 4];
         map[3 * page_size + 100] = 7;
+        header::seal(&mut map[3 * page_size..]);
         let mut store = PageStore::new(page_size, 9, 4, 1 << 20, Reusable::default());
         let copy = store.touch(&map, 3).unwrap();
         assert_eq!(copy, 4);
         assert_eq!(store.read(&map, copy, 1).unwrap()[100], 7);
         assert_eq!(store.touch(&map, copy).unwrap(), copy);
         assert_eq!(store.freed(), &[3]);
+    }
+
+    #[test]
+    fn touch_refuses_a_committed_page_that_fails_its_checksum() {
+        let page_size = 512;
+        let mut map = vec![0u8; page_size * 4];
+        header::init(&mut map[3 * page_size..], PageKind::Leaf, 3);
+        header::seal(&mut map[3 * page_size..]);
+        map[3 * page_size + 100] = 7;
+        let mut store = PageStore::new(page_size, 9, 4, 1 << 20, Reusable::default());
+        assert!(matches!(
+            store.touch(&map, 3),
+            Err(Error::Corrupted { page: 3, .. })
+        ));
+        assert_eq!(store.dirty_size(), (0, 0), "nothing copied");
+        assert!(store.freed().is_empty());
     }
 
     #[test]

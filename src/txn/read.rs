@@ -11,6 +11,7 @@ use crate::btree::PageSource;
 use crate::env::EnvInner;
 use crate::error::{Error, Result};
 use crate::os::{process, Map};
+use crate::page::header;
 use crate::page::meta::{Meta, TreeInfo};
 use crate::page::readers::BeginRead;
 use crate::page::store::read_committed;
@@ -68,6 +69,10 @@ pub struct RoTxn<'e> {
     /// Boxed: a read transaction is moved by value on every begin, and the write state is
     /// large (the page store), so keeping it inline would copy it for every reader.
     pub(crate) write: Option<Box<WriteState<'e>>>,
+    /// Verify the checksum of every tree page and overflow run read: a read transaction of an
+    /// environment opened with `verify_checksums_on_read`. Never a write transaction, whose
+    /// own pages are not sealed until commit (it verifies committed pages as it copies them).
+    verify_checksums: bool,
 }
 
 impl<'e> RoTxn<'e> {
@@ -103,6 +108,7 @@ impl<'e> RoTxn<'e> {
                 slot: Some(slot),
                 trees: RefCell::new(Vec::new()),
                 write: None,
+                verify_checksums: env.verify_checksums_on_read,
             }),
         }
     }
@@ -121,6 +127,7 @@ impl<'e> RoTxn<'e> {
             slot: None,
             trees: RefCell::new(Vec::new()),
             write: Some(Box::new(write)),
+            verify_checksums: false,
         }
     }
 
@@ -261,6 +268,24 @@ impl PageSource for RoTxn<'_> {
                 pages,
             ),
         }
+    }
+
+    #[inline]
+    fn read_tree_page(&self, id: PageId) -> Result<&[u8]> {
+        let page = self.read(id, 1)?;
+        if self.verify_checksums {
+            header::verify_checksum(page, id)?;
+        }
+        Ok(page)
+    }
+
+    #[inline]
+    fn read_overflow_run(&self, id: PageId, pages: usize) -> Result<&[u8]> {
+        let run = self.read(id, pages)?;
+        if self.verify_checksums {
+            header::verify_checksum(run, id)?;
+        }
+        Ok(run)
     }
 }
 

@@ -31,7 +31,7 @@ fn file_size(path: &Path) -> Measure {
 /// arbordb and LMDB through heed have the same API (that is the point of arbordb's), so one
 /// implementation serves both, with the crate path changed.
 macro_rules! heed_shaped_engine {
-    ($engine:ident, $krate:ident, $name:literal, $copy_file:literal) => {
+    ($engine:ident, $krate:ident, $name:literal, $copy_file:literal, $configure:path) => {
         pub struct $engine {
             env: $krate::Env,
             db: $krate::Database<$krate::types::Bytes, $krate::types::Bytes>,
@@ -41,12 +41,10 @@ macro_rules! heed_shaped_engine {
             const NAME: &'static str = $name;
 
             fn open(dir: &Path) -> Self {
-                let env = unsafe {
-                    $krate::EnvOpenOptions::new()
-                        .map_size(64 << 30)
-                        .open(dir)
-                        .unwrap()
-                };
+                let mut options = $krate::EnvOpenOptions::new();
+                options.map_size(64 << 30);
+                $configure(&mut options);
+                let env = unsafe { options.open(dir).unwrap() };
                 let mut wtxn = env.write_txn().unwrap();
                 let db = env.create_database(&mut wtxn, None).unwrap();
                 wtxn.commit().unwrap();
@@ -115,8 +113,24 @@ macro_rules! heed_shaped_engine {
     };
 }
 
-heed_shaped_engine!(ArborEngine, arbordb, "arbordb", "data.arbordb");
-heed_shaped_engine!(HeedEngine, heed, "LMDB", "data.mdb");
+/// arbordb's options beyond the shared ones: `--verify-reads` turns on
+/// `verify_checksums_on_read`, to measure what it costs the read rows.
+fn configure_arbordb(options: &mut arbordb::EnvOpenOptions) {
+    options
+        .verify_checksums_on_read(crate::VERIFY_READS.load(std::sync::atomic::Ordering::Relaxed));
+}
+
+/// LMDB has nothing to configure beyond the shared options.
+fn configure_heed<T>(_options: &mut T) {}
+
+heed_shaped_engine!(
+    ArborEngine,
+    arbordb,
+    "arbordb",
+    "data.arbordb",
+    configure_arbordb
+);
+heed_shaped_engine!(HeedEngine, heed, "LMDB", "data.mdb", configure_heed);
 
 const TABLE: redb::TableDefinition<&[u8], &[u8]> = redb::TableDefinition::new("data");
 

@@ -1,8 +1,9 @@
 //! Runs redb's benchmark workloads against arbordb, LMDB (through heed) and redb, one engine
 //! after another in one process, and prints a markdown table with arbordb's ratios.
 //!
-//! `cargo run --release -- [--scale F] [--output FILE]` from benches/compare. `--scale 0.01`
-//! shrinks every count for a quick run.
+//! `cargo run --release -- [--scale F] [--runs N] [--output FILE] [--verify-reads]` from
+//! benches/compare. `--scale 0.01` shrinks every count for a quick run; `--verify-reads` opens
+//! arbordb with `verify_checksums_on_read`.
 
 mod engines;
 
@@ -16,6 +17,9 @@ const KEY_BYTES: usize = 24;
 const VALUE_BYTES: usize = 150;
 /// How many calls of `len()` its row takes the median of.
 const LEN_CALLS: usize = 101;
+
+/// Set by `--verify-reads`: arbordb's read transactions verify page checksums.
+pub static VERIFY_READS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 pub type Key = [u8; KEY_BYTES];
 pub type Value = [u8; VALUE_BYTES];
@@ -354,7 +358,10 @@ fn main() {
                     .expect("--runs takes a number")
             }
             "--peak-rss" => probe = args.next(),
-            other => panic!("unknown argument {other}; use --scale F, --runs N and --output FILE"),
+            "--verify-reads" => VERIFY_READS.store(true, std::sync::atomic::Ordering::Relaxed),
+            other => panic!(
+                "unknown argument {other}; use --scale F, --runs N, --output FILE and --verify-reads"
+            ),
         }
     }
     let base = std::env::current_dir()
@@ -373,7 +380,8 @@ fn main() {
         return;
     }
     let fsync = fsync_latency(&base);
-    eprintln!("scale {scale}; fsync latency {fsync:?}");
+    let verify_reads = VERIFY_READS.load(std::sync::atomic::Ordering::Relaxed);
+    eprintln!("scale {scale}; fsync latency {fsync:?}; arbordb verifies reads: {verify_reads}");
 
     // Engines take turns, run after run, so that a noisy stretch hits all of them; each cell
     // is the median of the runs. The engine that goes first changes from run to run: the

@@ -30,7 +30,11 @@ pub struct DumpArgs {
 }
 
 pub fn run(args: &DumpArgs) -> Outcome {
-    let env = open_env(&args.env, Access::Read, |_| {})?;
+    // A dump is often what is left to save data from a damaged file: it must not print
+    // changed bytes as if they were the data, so every page it reads is verified.
+    let env = open_env(&args.env, Access::Read, |options| {
+        options.verify_checksums_on_read(true);
+    })?;
     let path = &args.env.path;
     let rtxn = env.read_txn().map_err(|error| failed(path, error))?;
     let names = rtxn.database_names().map_err(|error| failed(path, error))?;

@@ -312,12 +312,28 @@ fn copy(args: &CopyArgs) -> Outcome {
         .real_disk_size()
         .map_err(|error| failed(&args.env.path, error))?;
     let watched = target_file.clone();
-    let _progress = progress::Watch::start("copying", Some(total), move || {
+    let progress = progress::Watch::start("copying", Some(total), move || {
         std::fs::metadata(&watched).map_or(0, |meta| meta.len())
     });
-    env.copy_to_path(&target_file, option)
-        .map_err(|error| failed(&target_file, error))?;
-    Ok(())
+    let copied = env.copy_to_path(&target_file, option);
+    drop(progress);
+    match copied {
+        Ok(_) => Ok(()),
+        Err(error) => {
+            // copy_to_path removed the file; the directory made for it goes too, so that a
+            // failed copy leaves nothing that looks like one.
+            if !args.env.no_subdir {
+                let _ = std::fs::remove_dir(&args.destination);
+            }
+            // Damage is the source's; anything else (a full disk) is about the copy.
+            let about = if matches!(error, arbordb::Error::Corrupted { .. }) {
+                &args.env.path
+            } else {
+                &target_file
+            };
+            Err(failed(about, format!("copy failed: {error}")))
+        }
+    }
 }
 
 fn drop_database(args: &DropArgs) -> Outcome {

@@ -296,11 +296,17 @@ fn copy(args: &CopyArgs) -> Outcome {
     }
     // The copy writes the data file of a new environment: a directory holding it, or (with
     // -n) the file itself.
+    // The directory is made exclusively (its parents as needed): a failed copy removes only a
+    // directory it made, never one another command made meanwhile.
     let target_file = if args.env.no_subdir {
         args.destination.clone()
     } else {
-        std::fs::create_dir_all(&args.destination)
-            .map_err(|error| failed(&args.destination, error))?;
+        if let Some(parent) = args.destination.parent() {
+            if !parent.as_os_str().is_empty() {
+                std::fs::create_dir_all(parent).map_err(|error| failed(parent, error))?;
+            }
+        }
+        std::fs::create_dir(&args.destination).map_err(|error| failed(&args.destination, error))?;
         args.destination.join(arbordb::DATA_FILE_NAME)
     };
     let option = if args.compact {
@@ -320,8 +326,8 @@ fn copy(args: &CopyArgs) -> Outcome {
     match copied {
         Ok(_) => Ok(()),
         Err(error) => {
-            // copy_to_path removed the file; the directory made for it goes too, so that a
-            // failed copy leaves nothing that looks like one.
+            // copy_to_path removed the file it made; the directory made for it goes too (if
+            // still empty), so that a failed copy leaves nothing that looks like one.
             if !args.env.no_subdir {
                 let _ = std::fs::remove_dir(&args.destination);
             }

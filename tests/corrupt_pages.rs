@@ -3,6 +3,8 @@
 //! numbers each give `Error::Corrupted` from reads, a problem from the checker, and an error
 //! (not a panic) from writes.
 
+mod common;
+
 use std::fs::OpenOptions;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
@@ -29,13 +31,7 @@ fn build(dir: &Path) {
 }
 
 fn read_page(dir: &Path, id: u64) -> Vec<u8> {
-    let file = OpenOptions::new()
-        .read(true)
-        .open(dir.join(DATA_FILE))
-        .unwrap();
-    let mut page = vec![0u8; PAGE];
-    file.read_exact_at(&mut page, id * PAGE as u64).unwrap();
-    page
+    common::read_data_page(dir, PAGE, id)
 }
 
 /// Writes `page` back with a fresh checksum, so only the structural damage remains.

@@ -50,13 +50,7 @@ fn build(dir: &Path) {
 }
 
 fn read_page(dir: &Path, id: u64) -> Vec<u8> {
-    let file = OpenOptions::new()
-        .read(true)
-        .open(dir.join(DATA_FILE))
-        .unwrap();
-    let mut page = vec![0u8; PAGE];
-    file.read_exact_at(&mut page, id * PAGE as u64).unwrap();
-    page
+    common::read_data_page(dir, PAGE, id)
 }
 
 /// Changes one byte of the file, leaving every checksum as it was.

@@ -12,36 +12,10 @@ use arbordb::scoped::{
     ScopedBytesDatabase, ScopedDatabase, ScopedDbError,
 };
 use arbordb::Env;
+use common::scopes::{named, setup};
 
 /// Hashes to 0xFFFF_FFFF (found by search; checked below).
 const MAX_HASH_NAME: &str = "max_hash_3354157583";
-
-fn setup(
-    env: &Env,
-) -> (
-    Arc<GlobalScopeRegistry>,
-    ScopedBytesDatabase,
-    ScopedDatabase<String, u64>,
-) {
-    let mut wtxn = env.write_txn().unwrap();
-    let registry = Arc::new(GlobalScopeRegistry::new(env, &mut wtxn).unwrap());
-    let bytes = scoped_database_options(env, registry.clone())
-        .raw_bytes()
-        .name("bytes")
-        .create(&mut wtxn)
-        .unwrap();
-    let typed = scoped_database_options(env, registry.clone())
-        .types::<String, u64>()
-        .name("typed")
-        .create(&mut wtxn)
-        .unwrap();
-    wtxn.commit().unwrap();
-    (registry, bytes, typed)
-}
-
-fn named(name: &str) -> Scope {
-    Scope::named(name).unwrap()
-}
 
 type BytesIter<'t> =
     arbordb::scoped::ScopedIter<'t, arbordb::scoped::RawBytes, arbordb::scoped::RawBytes>;

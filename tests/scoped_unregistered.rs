@@ -14,37 +14,11 @@ use arbordb::scoped::{
 };
 use arbordb::types::Bytes;
 use arbordb::{Database, Env};
+use common::scopes::{named, setup};
 
 /// Two names with one hash (checked in `src/scoped/hash.rs`).
 const OWNER: &str = "scope_33896";
 const INTRUDER: &str = "scope_112499";
-
-fn setup(
-    env: &Env,
-) -> (
-    Arc<GlobalScopeRegistry>,
-    ScopedBytesDatabase,
-    ScopedDatabase<String, u64>,
-) {
-    let mut wtxn = env.write_txn().unwrap();
-    let registry = Arc::new(GlobalScopeRegistry::new(env, &mut wtxn).unwrap());
-    let bytes = scoped_database_options(env, registry.clone())
-        .raw_bytes()
-        .name("bytes")
-        .create(&mut wtxn)
-        .unwrap();
-    let typed = scoped_database_options(env, registry.clone())
-        .types::<String, u64>()
-        .name("typed")
-        .create(&mut wtxn)
-        .unwrap();
-    wtxn.commit().unwrap();
-    (registry, bytes, typed)
-}
-
-fn named(name: &str) -> Scope {
-    Scope::named(name).unwrap()
-}
 
 fn hash_of(name: &str) -> u32 {
     named(name).hash().unwrap()

@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod scopes;
 pub mod tmpfs;
 
 use std::path::Path;
@@ -159,4 +160,14 @@ pub fn image_of_a_one_sync_commit_missing_a_page() -> (Vec<u8>, u64) {
     let range = first as usize * 4096..(first + u64::from(pages)) as usize * 4096;
     image[range.clone()].copy_from_slice(&before[range]);
     (image, committed)
+}
+
+/// Page `id` of the data file in `dir` (an environment directory), `page_size` bytes.
+pub fn read_data_page(dir: &Path, page_size: usize, id: u64) -> Vec<u8> {
+    use std::os::unix::fs::FileExt;
+    let file = std::fs::File::open(dir.join(arbordb::DATA_FILE_NAME)).unwrap();
+    let mut page = vec![0u8; page_size];
+    file.read_exact_at(&mut page, id * page_size as u64)
+        .unwrap();
+    page
 }

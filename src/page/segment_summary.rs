@@ -290,6 +290,60 @@ mod tests {
         assert_eq!(candidates(&segments[1..], 5, no_pool), Vec::<PageId>::new());
     }
 
+    /// The lowest stretch among the pool and the candidates is the lowest among the pool and
+    /// every segment, over free pages split among segments at random or in ascending slices.
+    #[test]
+    fn leaving_out_the_segments_that_are_not_candidates_never_changes_the_stretch_found() {
+        use crate::page::stretch::UnreadListing;
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut random = move |below: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % below
+        };
+        for round in 0..3000 {
+            let sparse = 2 + round % 4;
+            let free: Vec<PageId> = (2..120).filter(|_| random(sparse) != 0).collect();
+            let segment_count = 1 + random(8) as usize;
+            let mut segments: Vec<Vec<PageId>> = vec![Vec::new(); segment_count];
+            let mut pool = Vec::new();
+            let in_slices = round % 2 == 0;
+            let with_pool = round % 3 != 0;
+            let slice = 1 + free.len() / segment_count;
+            for (index, &page) in free.iter().enumerate() {
+                let to_pool = with_pool && random(6) == 0;
+                if to_pool {
+                    pool.push(page);
+                } else if in_slices {
+                    segments[(index / slice).min(segment_count - 1)].push(page);
+                } else {
+                    segments[random(segment_count as u64) as usize].push(page);
+                }
+            }
+            let summarized: Vec<(PageId, SegmentSummary)> = segments
+                .iter()
+                .enumerate()
+                .map(|(index, pages)| (1000 + index as PageId, SegmentSummary::of(pages)))
+                .collect();
+            let pages_of = |segment: PageId| Ok(segments[(segment - 1000) as usize].clone());
+            let all: Vec<PageId> = summarized.iter().map(|&(segment, _)| segment).collect();
+            let every = UnreadListing::read(all, pages_of).unwrap();
+            for count in 2..14 {
+                let has = |low: PageId, high: PageId| {
+                    pool.iter().any(|&page| low <= page && page <= high)
+                };
+                let chosen = candidates(&summarized, count, has);
+                let some = UnreadListing::read(chosen, pages_of).unwrap();
+                assert_eq!(
+                    some.lowest_stretch(pool.iter().copied(), count),
+                    every.lowest_stretch(pool.iter().copied(), count),
+                    "round {round}, count {count}: {segments:?}, pool {pool:?}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn a_taken_segment_loses_its_summary() {
         let mut summaries = SegmentSummaries::default();

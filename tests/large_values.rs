@@ -136,3 +136,44 @@ fn a_value_reuses_the_space_of_two_neighbours_freed_apart() {
     );
     assert_sound(&env);
 }
+
+/// A commit putting one large value over a freelist of many small holes reads only the free
+/// segments that could hold a stretch for it once the writer has summarized them: not every
+/// segment again at each commit (invariant 12).
+#[test]
+fn a_large_value_over_a_fragmented_freelist_reads_few_segments_per_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let page_size = 512;
+    let (env, db) = open_with(dir.path(), 1 << 30, page_size);
+    // Values of two overflow pages each, every other one deleted: holes of two pages.
+    let values = 60_000u32;
+    let mut wtxn = env.write_txn().unwrap();
+    for n in 0..values {
+        db.put(&mut wtxn, &n.to_be_bytes(), &[7u8; 700]).unwrap();
+    }
+    wtxn.commit().unwrap();
+    let mut wtxn = env.write_txn().unwrap();
+    for n in (0..values).step_by(2) {
+        db.delete(&mut wtxn, &n.to_be_bytes()).unwrap();
+    }
+    wtxn.commit().unwrap();
+    let free_pages = u64::from(values);
+    let segments = free_pages / ((page_size as u64 - 24) / 8);
+    // Each commit puts one value of eight pages, which no hole holds.
+    let reads: Vec<u64> = (0..20u32)
+        .map(|n| {
+            let before = arbordb::testing::page_reads();
+            let mut wtxn = env.write_txn().unwrap();
+            db.put(&mut wtxn, &(values + n).to_be_bytes(), &[9u8; 3500])
+                .unwrap();
+            wtxn.commit().unwrap();
+            arbordb::testing::page_reads() - before
+        })
+        .collect();
+    assert!(reads[0] >= segments, "the first reads them all: {reads:?}");
+    assert!(
+        reads[1..].iter().all(|&read| read <= 40),
+        "later ones only a tree path and a few segments, of {segments}: {reads:?}"
+    );
+    assert_sound(&env);
+}

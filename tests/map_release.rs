@@ -220,3 +220,40 @@ fn readers_on_many_threads_stay_valid_while_another_resizes() {
     env.write_txn().unwrap().abort();
     assert_eq!(data_mappings(dir.path()).len(), 1);
 }
+
+/// A write transaction whose begin fails after it pinned its map (here: on a damaged freelist
+/// chain) leaves no pin behind, so the map goes at the next resize.
+#[test]
+fn a_write_transaction_that_fails_to_begin_leaves_its_map_unpinned() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let (env, db) = open(dir.path(), 4 * MIB);
+        // A freelist too long for the meta to keep: it goes to a chain page.
+        let mut wtxn = env.write_txn().unwrap();
+        db.put(&mut wtxn, b"large", &[1; 800_000]).unwrap();
+        wtxn.commit().unwrap();
+        let mut wtxn = env.write_txn().unwrap();
+        db.delete(&mut wtxn, b"large").unwrap();
+        wtxn.commit().unwrap();
+    }
+    let path = dir.path().join(arbordb::DATA_FILE_NAME);
+    let mut bytes = std::fs::read(&path).unwrap();
+    let mut damaged = 0;
+    for page in bytes.chunks_mut(4096).skip(2) {
+        if page[4] == 4 {
+            page[40] ^= 0xff;
+            damaged += 1;
+        }
+    }
+    assert!(damaged > 0, "a freelist chain page");
+    std::fs::write(&path, &bytes).unwrap();
+    let env = unsafe {
+        EnvOpenOptions::new()
+            .map_size(4 * MIB)
+            .open(dir.path())
+            .unwrap()
+    };
+    assert!(env.write_txn().is_err());
+    resize(&env, 8 * MIB).unwrap();
+    assert_eq!(data_mappings(dir.path()), vec![8 * MIB]);
+}

@@ -33,6 +33,7 @@ use crate::os::{process, AddError, Map, MapSet, PageIo, OLD_MAPS_MAX};
 use crate::page::freelist::FreeList;
 use crate::page::meta::{self, Meta, MetaSlot, MetaTail, UnsyncedRun, META_SIZE_MAX};
 use crate::page::readers::ReaderTable;
+use crate::page::segment_summary::SegmentSummaries;
 use crate::page::{PageId, TxnId};
 use crate::txn::{RoTxn, RwTxn, Snapshot};
 use snapshot_cache::SnapshotCache;
@@ -77,6 +78,9 @@ pub(crate) struct CachedFreeList {
     pub(crate) list: FreeList,
     /// The pages of the persisted chain (freed by the next commit, which writes a new one).
     pub(crate) chain: Vec<PageId>,
+    /// What the free segments of this freelist hold, as far as the writer has read them;
+    /// dropped with the freelist when another process commits (`page/segment_summary.rs`).
+    pub(crate) segment_summaries: Arc<Mutex<SegmentSummaries>>,
 }
 
 /// State only the writer touches.
@@ -470,6 +474,10 @@ impl Env {
     /// blocks and is never blocked by the writer.
     ///
     /// Returns [`Error::ReadersFull`] when every reader slot is taken.
+    ///
+    /// Returns [`Error::OldMapsInUse`] when another process grew the file past this
+    /// process's map and the 16 old maps this process keeps are all still read through by
+    /// live transactions: end the oldest transactions and begin again.
     pub fn read_txn(&self) -> Result<RoTxn<'_>> {
         RoTxn::begin(&self.inner)
     }
@@ -478,6 +486,10 @@ impl Env {
     ///
     /// Returns [`Error::WriterBusy`] instead of waiting when the live write transaction is
     /// this thread's own (it began on this thread), since that wait could never end.
+    ///
+    /// Returns [`Error::OldMapsInUse`] when another process grew the file past this
+    /// process's map and the 16 old maps this process keeps are all still read through by
+    /// live transactions: end the oldest transactions and begin again.
     pub fn write_txn(&self) -> Result<RwTxn<'_>> {
         RwTxn::begin(&self.inner, true)?
             .ok_or_else(|| unreachable!("a blocking begin always begins"))
@@ -485,6 +497,10 @@ impl Env {
 
     /// Begins the write transaction if no other one is live in any thread or process;
     /// otherwise returns [`Error::WriterBusy`] at once instead of waiting.
+    ///
+    /// Returns [`Error::OldMapsInUse`] when another process grew the file past this
+    /// process's map and the 16 old maps this process keeps are all still read through by
+    /// live transactions: end the oldest transactions and begin again.
     pub fn try_write_txn(&self) -> Result<RwTxn<'_>> {
         RwTxn::begin(&self.inner, false)?.ok_or(Error::WriterBusy)
     }

@@ -13,6 +13,7 @@ pub(crate) mod meta;
 pub(crate) mod ordered_write;
 pub(crate) mod pool;
 pub(crate) mod readers;
+pub(crate) mod segment_summary;
 pub(crate) mod spill;
 pub(crate) mod store;
 pub(crate) mod stretch;

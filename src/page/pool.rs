@@ -47,6 +47,7 @@ impl Pool {
     }
 
     /// Pages in the pool.
+    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.pages.len() + self.run_len()
     }
@@ -55,14 +56,28 @@ impl Pool {
         (self.run.end - self.run.start) as usize
     }
 
-    /// Every page in the pool, ascending.
-    pub(crate) fn to_vec(&self) -> Vec<PageId> {
+    /// Whether the pool holds a page in `low..=high`.
+    pub(crate) fn has_page_in(&self, low: PageId, high: PageId) -> bool {
+        let in_run = self.run.start <= high && low < self.run.end;
+        let next = self.pages.partition_point(|&page| page < low);
+        in_run || self.pages.get(next).is_some_and(|&page| page <= high)
+    }
+
+    /// Every page in the pool, ascending, without copying them.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = PageId> + '_ {
         let split = self.pages.partition_point(|&page| page < self.run.start);
-        let mut all = Vec::with_capacity(self.len());
-        all.extend_from_slice(&self.pages[..split]);
-        all.extend(self.run.clone());
-        all.extend_from_slice(&self.pages[split..]);
-        all
+        let (below, above) = self.pages.split_at(split);
+        below
+            .iter()
+            .copied()
+            .chain(self.run.clone())
+            .chain(above.iter().copied())
+    }
+
+    /// Every page in the pool, ascending.
+    #[cfg(test)]
+    pub(crate) fn to_vec(&self) -> Vec<PageId> {
+        self.iter().collect()
     }
 
     /// The next page of a run, starting a new run (the lowest in the pool) when the current
@@ -145,10 +160,27 @@ impl Pool {
         if let Some(&twice) = pages.iter().find(|&&page| self.run.contains(&page)) {
             return Err(twice);
         }
-        self.pages.extend_from_slice(pages);
-        self.pages.sort_unstable();
-        if let Some(pair) = self.pages.windows(2).find(|pair| pair[0] == pair[1]) {
-            return Err(pair[0]);
+        // Both sorted: merge them in one pass, from the back, in place.
+        let old_len = self.pages.len();
+        self.pages.resize(old_len + pages.len(), 0);
+        let (mut old, mut new, mut to) = (old_len, pages.len(), old_len + pages.len());
+        while new > 0 {
+            let take_old = old > 0 && self.pages[old - 1] >= pages[new - 1];
+            let page = if take_old {
+                if self.pages[old - 1] == pages[new - 1] {
+                    return Err(pages[new - 1]);
+                }
+                old -= 1;
+                self.pages[old]
+            } else {
+                new -= 1;
+                pages[new]
+            };
+            if to < self.pages.len() && self.pages[to] == page {
+                return Err(page);
+            }
+            to -= 1;
+            self.pages[to] = page;
         }
         self.run_search_from = 0;
         Ok(())
@@ -337,6 +369,23 @@ mod tests {
         );
         assert_eq!(first_stretch(&[], 1), None);
         assert_eq!(first_stretch(&[1, 2], 0), None);
+    }
+
+    #[test]
+    fn a_segment_s_pages_are_merged_into_the_pool_in_order() {
+        let mut pool = Pool::new(vec![3, 10, 20, 21]);
+        pool.add(&[1, 4, 11, 22, 30]).unwrap();
+        assert_eq!(pool.to_vec(), vec![1, 3, 4, 10, 11, 20, 21, 22, 30]);
+        pool.add(&[]).unwrap();
+        pool.add(&[0, 2]).unwrap();
+        assert_eq!(pool.to_vec()[..4], [0, 1, 2, 3]);
+        assert!(pool.has_page_in(5, 10));
+        assert!(!pool.has_page_in(5, 9));
+        assert_eq!(
+            Pool::new(vec![]).add(&[5, 5]),
+            Err(5),
+            "a page listed twice"
+        );
     }
 
     #[test]

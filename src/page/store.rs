@@ -15,6 +15,9 @@
 //! its checksum first, so that sealing never covers damage.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
 
 use super::dirty::DirtyPages;
 use super::free_segment;
@@ -24,6 +27,7 @@ use super::id::{PageId, TxnId, META_PAGE_COUNT};
 use super::meta::UnsyncedRun;
 use super::ordered_write::OrderedWriter;
 use super::pool::Pool;
+use super::segment_summary::{self, SegmentSummaries, SegmentSummary};
 use super::spill::SpillPolicy;
 use super::stretch::UnreadListing;
 use crate::error::{Error, Result};
@@ -51,9 +55,13 @@ pub(crate) struct PageStore {
     /// segments together (`usize::MAX`: not known), so a request that long need not look
     /// again until the pool gains pages.
     stretch_absent_from: usize,
-    /// What the unread segments held when a stretch was first looked for among them (read
-    /// once per transaction, `stretch.rs`).
-    unread_listing: Option<UnreadListing>,
+    /// What the free segments of the snapshot's freelist hold, in brief: kept by the writer
+    /// across transactions, shared with a nested transaction's copy of the store
+    /// (`segment_summary.rs`).
+    summaries: Arc<Mutex<SegmentSummaries>>,
+    /// The free segments this transaction took into its pool, whose summaries its commit
+    /// drops.
+    taken_segments: Vec<PageId>,
     /// Pages reachable in the previous snapshot that this transaction no longer uses.
     freed: Vec<PageId>,
     /// Pages (or overflow runs, by first page: their length) this transaction allocated and
@@ -111,12 +119,28 @@ impl PageStore {
             segments: reusable.segments.into(),
             run_segments: reusable.run_segments.into(),
             stretch_absent_from: usize::MAX,
-            unread_listing: None,
+            summaries: Arc::default(),
+            taken_segments: Vec::new(),
             freed: Vec::new(),
             spilled: HashMap::new(),
             spill_policy: SpillPolicy::default(),
             spare: SpareBuffers::default(),
         }
+    }
+
+    /// The same store, keeping what it learns of the free segments in `summaries` (the
+    /// writer's, for the freelist this transaction starts from).
+    pub(crate) fn with_segment_summaries(
+        mut self,
+        summaries: Arc<Mutex<SegmentSummaries>>,
+    ) -> PageStore {
+        self.summaries = summaries;
+        self
+    }
+
+    /// The free segments this transaction took (to drop their summaries once it commits).
+    pub(crate) fn taken_segments(&self) -> &[PageId] {
+        &self.taken_segments
     }
 
     /// The page size in bytes.
@@ -269,13 +293,14 @@ impl PageStore {
 
     /// The first of `pages` consecutive reusable pages, wherever they are: in the pool, in
     /// free segments not read yet, or partly in each (`None`: nowhere, the caller takes them
-    /// from the file's end). When the pool has no such stretch, every unread segment is
-    /// looked at (read, not taken), and only those holding part of the lowest stretch are
-    /// taken into the pool. So a large value reuses the space an old one left wherever the
-    /// freelist keeps it, and segments it does not need stay where they are. Looking reads
-    /// one segment page per [`free_segment::capacity`] free pages, once per transaction
-    /// (`stretch.rs`), and then merges what they list with the pool at each look; a length
-    /// not found is not looked for again until the pool gains pages.
+    /// from the file's end). When the pool has no such stretch, the unread segments whose
+    /// summaries show they could hold part of one (`segment_summary.rs`) are looked at
+    /// (read, not taken), and only those holding part of the lowest stretch are taken into
+    /// the pool. So a large value reuses the space an old one left wherever the freelist
+    /// keeps it, and segments it does not need stay where they are. A segment is read to be
+    /// summarized once while the freelist names it, whichever transaction of this writer
+    /// reads it first; later looks read only the segments their summaries single out. A
+    /// length not found is not looked for again until the pool gains pages.
     fn take_stretch(&mut self, map: &[u8], pages: usize) -> Result<Option<PageId>> {
         if let Some(found) = self.pool.take_consecutive(pages) {
             return Ok(Some(found));
@@ -283,24 +308,36 @@ impl PageStore {
         if pages >= self.stretch_absent_from {
             return Ok(None);
         }
-        if self.unread_listing.is_none() {
-            let unread: Vec<PageId> = self
-                .run_segments
+        let unread: Vec<PageId> = self
+            .run_segments
+            .iter()
+            .chain(&self.segments)
+            .copied()
+            .collect();
+        let known: Vec<Option<SegmentSummary>> = {
+            let summaries = self.summaries.lock();
+            unread
                 .iter()
-                .chain(&self.segments)
-                .copied()
-                .collect();
-            let (page_size, page_count) = (self.page_size, self.committed_page_count);
-            self.unread_listing = Some(UnreadListing::read(unread, |segment| {
-                let page = read_committed(map, page_size, page_count, segment, 1)?;
-                free_segment::read(page, segment, page_count)
-            })?);
+                .map(|&segment| summaries.get(segment))
+                .collect()
+        };
+        let mut summarized = Vec::with_capacity(unread.len());
+        for (segment, known) in unread.into_iter().zip(known) {
+            let summary = match known {
+                Some(summary) => summary,
+                None => SegmentSummary::of(&self.read_segment_pages(map, segment)?),
+            };
+            summarized.push((segment, summary));
         }
-        let listing = self.unread_listing.as_ref().expect("listed above");
+        let candidates = segment_summary::candidates(&summarized, pages, |low, high| {
+            self.pool.has_page_in(low, high)
+        });
+        let listing =
+            UnreadListing::read(candidates, |segment| self.read_segment_pages(map, segment))?;
         // A page listed twice is corruption (as when a segment is read); a segment listing a
         // page this transaction uses is found when it is read.
         let found = listing
-            .lowest_stretch(&self.pool.to_vec(), pages)
+            .lowest_stretch(self.pool.iter(), pages)
             .map_err(|twice| {
                 Error::corrupted(
                     twice.segment,
@@ -323,12 +360,24 @@ impl PageStore {
         Ok(self.pool.take_consecutive(pages))
     }
 
+    /// The pages free segment `segment` of the snapshot's freelist lists, checked, recording
+    /// its summary.
+    fn read_segment_pages(&self, map: &[u8], segment: PageId) -> Result<Vec<PageId>> {
+        #[cfg(feature = "test-support")]
+        crate::testing::count_page_read();
+        let page = read_committed(map, self.page_size, self.committed_page_count, segment, 1)?;
+        let pages = free_segment::read(page, segment, self.committed_page_count)?;
+        self.summaries
+            .lock()
+            .record(segment, SegmentSummary::of(&pages));
+        Ok(pages)
+    }
+
     /// Moves the pages of reusable free segment `segment` (taken off its queue) into the
     /// pool. The segment's own page was reachable from the previous meta, so it is freed like
     /// any other page.
     fn read_segment(&mut self, map: &[u8], segment: PageId) -> Result<()> {
-        let page = read_committed(map, self.page_size, self.committed_page_count, segment, 1)?;
-        let pages = free_segment::read(page, segment, self.committed_page_count)?;
+        let pages = self.read_segment_pages(map, segment)?;
         let in_use =
             |page: &&PageId| self.dirty.contains(**page) || self.spilled.contains_key(*page);
         if let Some(&used) = pages.iter().find(in_use) {
@@ -344,9 +393,7 @@ impl PageStore {
             ));
         }
         self.stretch_absent_from = usize::MAX;
-        if let Some(listing) = &mut self.unread_listing {
-            listing.taken(segment);
-        }
+        self.taken_segments.push(segment);
         self.free(segment, 1);
         Ok(())
     }
@@ -416,7 +463,7 @@ impl PageStore {
 
     /// Pages free right now and not used by this transaction, ascending.
     pub(crate) fn pool(&self) -> Vec<PageId> {
-        self.pool.to_vec()
+        self.pool.iter().collect()
     }
 
     /// Reusable free segments this transaction has not read, holding mostly isolated pages.
@@ -1016,7 +1063,7 @@ mod tests {
     }
 
     #[test]
-    fn unread_segments_are_read_once_per_transaction_to_look_for_stretches() {
+    fn unread_segments_are_summarized_once_and_read_again_only_if_they_could_hold_a_stretch() {
         let page_size = 512;
         let mut map = vec![0u8; page_size * 200];
         let write_segment = |map: &mut [u8], id: usize, pages: &[PageId]| {
@@ -1032,8 +1079,8 @@ mod tests {
         };
         let mut store = PageStore::new(page_size, 4, 200, 1 << 20, reusable);
         assert_eq!(store.allocate(&map, 3).unwrap(), 100);
-        // Segment 6 is looked at from the listing made then, not read again: damaging it
-        // now changes nothing until it is taken.
+        // Segment 6 is known from its summary, not read again while it cannot hold the
+        // stretch looked for: damaging it now changes nothing until it could.
         map[6 * page_size + 40] ^= 1;
         assert_eq!(store.allocate(&map, 3).unwrap(), 110, "from the pool now");
         assert_eq!(store.allocate(&map, 5).unwrap(), 200, "none that long");

@@ -1,30 +1,21 @@
-//! Where a free stretch of consecutive pages lies among the pool and the free segments a
+//! Where a free stretch of consecutive pages lies among the pool and some free segments a
 //! write transaction has not read.
 //!
 //! Page layer, used by the page store (`store.rs`) when its pool holds no stretch long enough
-//! for an overflow value. The unread segments are read once per transaction into an
-//! [`UnreadListing`] (their pages, sorted, each with its segment); each later search merges
-//! it with the pool as it then is, skipping the segments taken since, so a transaction that
-//! writes many values reads each segment page once and sorts once (docs/design.md,
-//! invariant 12).
-
-use std::sync::Arc;
+//! for an overflow value. The segments that could hold part of one (`segment_summary.rs`)
+//! are read into an [`UnreadListing`] (their pages, sorted, each with its segment), which is
+//! merged with the pool (docs/design.md, invariant 12).
 
 use super::id::PageId;
 use crate::error::Result;
 
-/// The pages the unread free segments of a transaction held when it first looked for a
-/// stretch among them. Cloned with the page store (a nested transaction): the listing is
-/// shared, only the marks of the segments taken are copied.
-#[derive(Clone, Debug)]
+/// The pages some unread free segments hold.
+#[derive(Debug)]
 pub(crate) struct UnreadListing {
     /// Every page the listed segments hold, ascending, with the index of its segment.
-    pages: Arc<[(PageId, u32)]>,
+    pages: Vec<(PageId, u32)>,
     /// The listed segments, by index.
-    segments: Arc<[PageId]>,
-    /// Whether each listed segment was taken into the pool since (its pages are the pool's
-    /// now, or used).
-    taken: Vec<bool>,
+    segments: Vec<PageId>,
 }
 
 /// A page found listed twice: `page`, and a segment listing it.
@@ -48,38 +39,23 @@ impl UnreadListing {
         if !pages.is_sorted() {
             pages.sort_unstable();
         }
-        Ok(UnreadListing {
-            pages: pages.into(),
-            taken: vec![false; segments.len()],
-            segments: segments.into(),
-        })
-    }
-
-    /// Records that `segment` was taken into the pool (a segment not listed is ignored).
-    pub(crate) fn taken(&mut self, segment: PageId) {
-        if let Some(index) = self.segments.iter().position(|&listed| listed == segment) {
-            self.taken[index] = true;
-        }
+        Ok(UnreadListing { pages, segments })
     }
 
     /// The first page of the lowest stretch of `count` consecutive pages among `pool`
-    /// (ascending) and the pages of the listed segments not taken, with the segments holding
+    /// (ascending) and the pages of the listed segments, with the segments holding
     /// part of it (ascending); `Ok(None)` when there is none. A page listed twice (by the
     /// pool and a segment, or by two segments) before the stretch ends is an error.
     pub(crate) fn lowest_stretch(
         &self,
-        pool: &[PageId],
+        pool: impl IntoIterator<Item = PageId>,
         count: usize,
     ) -> Result<Option<(PageId, Vec<PageId>)>, ListedTwice> {
         if count == 0 {
             return Ok(None);
         }
-        let mut listed = self
-            .pages
-            .iter()
-            .filter(|&&(_, segment)| !self.taken[segment as usize])
-            .peekable();
-        let mut pool = pool.iter().copied().peekable();
+        let mut listed = self.pages.iter().peekable();
+        let mut pool = pool.into_iter().peekable();
         let mut previous: Option<PageId> = None;
         let (mut start, mut length) = (0, 0);
         loop {
@@ -118,7 +94,6 @@ impl UnreadListing {
         let mut holding: Vec<PageId> = self.pages[from..]
             .iter()
             .take_while(|&&(page, _)| page < end)
-            .filter(|&&(_, segment)| !self.taken[segment as usize])
             .map(|&(_, segment)| self.segments[segment as usize])
             .collect();
         holding.sort_unstable();
@@ -145,38 +120,30 @@ mod tests {
     }
 
     #[test]
-    fn the_lowest_stretch_joins_the_pool_and_segments_not_taken() {
-        let mut listing = listing(&[
+    fn the_lowest_stretch_joins_the_pool_and_the_segments() {
+        let listing = listing(&[
             (50, &[10, 11, 12, 30, 31]),
             (51, &[13, 14, 40, 41, 42, 43]),
             (52, &[20, 21, 22, 23, 24, 25]),
         ]);
         assert_eq!(
-            listing.lowest_stretch(&[15, 16], 7),
+            listing.lowest_stretch(vec![15, 16], 7),
             Ok(Some((10, vec![50, 51]))),
             "10 to 14 in two segments, 15 and 16 in the pool"
         );
-        assert_eq!(listing.lowest_stretch(&[], 7), Ok(None));
-        assert_eq!(listing.lowest_stretch(&[], 6), Ok(Some((20, vec![52]))));
-        listing.taken(52);
-        assert_eq!(listing.lowest_stretch(&[], 6), Ok(None), "52 was taken");
+        assert_eq!(listing.lowest_stretch(Vec::new(), 7), Ok(None));
         assert_eq!(
-            listing.lowest_stretch(&[20, 21, 22, 23, 24, 25], 6),
-            Ok(Some((20, vec![]))),
-            "its pages are the pool's now"
+            listing.lowest_stretch(Vec::new(), 6),
+            Ok(Some((20, vec![52])))
         );
-        assert_eq!(
-            listing.lowest_stretch(&[44, 45], 6),
-            Ok(Some((40, vec![51])))
-        );
-        assert_eq!(listing.lowest_stretch(&[1], 0), Ok(None));
+        assert_eq!(listing.lowest_stretch(vec![1], 0), Ok(None));
     }
 
     #[test]
     fn a_page_listed_twice_before_the_stretch_is_an_error() {
         let listing = listing(&[(50, &[10, 11]), (51, &[11, 12])]);
         assert_eq!(
-            listing.lowest_stretch(&[], 3),
+            listing.lowest_stretch(Vec::new(), 3),
             Err(ListedTwice {
                 page: 11,
                 segment: 50
@@ -184,7 +151,7 @@ mod tests {
         );
         let listing = self::listing(&[(50, &[10, 11])]);
         assert_eq!(
-            listing.lowest_stretch(&[11], 2),
+            listing.lowest_stretch(vec![11], 2),
             Err(ListedTwice {
                 page: 11,
                 segment: 50

@@ -210,10 +210,18 @@ impl RwTxn<'_> {
         // that sync made the previous meta durable. Without syncs, only a process crash is
         // survived (the page cache keeps the writes), so keep one commit of margin.
         let durable_now = if sync_meta { txn_id } else { txn_id - 1 };
+        // The segments this commit took are no longer free segments; the rest are unchanged.
+        let segment_summaries = writer_state
+            .freelist
+            .as_ref()
+            .map(|cached| Arc::clone(&cached.segment_summaries))
+            .unwrap_or_default();
+        segment_summaries.lock().taken(state.store.taken_segments());
         writer_state.freelist = Some(CachedFreeList {
             txn_id,
             list,
             chain,
+            segment_summaries,
         });
         env.cache_snapshot(Snapshot {
             meta: *meta,

@@ -61,8 +61,11 @@ pub struct RoTxn<'e> {
     pub(crate) snapshot: Option<Box<Snapshot>>,
     /// The map covering every page the transaction reads (`snapshot.map` in the
     /// environment's set, which keeps it mapped while the transaction's pin names it:
-    /// the reader slot's, or the writer's; `os/maps.rs`).
-    pub(crate) map: &'e Map,
+    /// the reader slot's, or the writer's; `os/maps.rs`). Private to the transaction
+    /// module: the map may be unmapped once the transaction ends, so elsewhere its bytes
+    /// are lent only for a borrow of the transaction ([`RoTxn::map`]), never for the
+    /// environment's lifetime.
+    pub(super) map: &'e Map,
     slot: Option<usize>,
     /// Trees by database index, loaded on first use.
     pub(crate) trees: RefCell<Vec<Option<TreeSlot>>>,
@@ -145,7 +148,8 @@ impl<'e> RoTxn<'e> {
             .expect("only a dropped transaction has no snapshot")
     }
 
-    /// The map covering every page this transaction reads.
+    /// The map covering every page this transaction reads, lent for as long as the
+    /// transaction is borrowed (its bytes stay mapped only while the transaction lives).
     #[inline]
     pub(crate) fn map(&self) -> &Map {
         self.map

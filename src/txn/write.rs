@@ -1,6 +1,7 @@
 //! The write transaction: changes to any database, made visible atomically by commit.
 
 use std::ops::Deref;
+use std::sync::Arc;
 
 use super::read::{RoTxn, TreeSlot};
 use super::snapshot::Snapshot;
@@ -77,6 +78,18 @@ pub struct RwTxn<'e> {
     pub(crate) parent: Option<&'e mut (dyn super::nested::NestedParent + Send)>,
 }
 
+/// The writer's map pin while a write transaction is being begun: taken away if the begin
+/// fails after pinning (forgotten once the transaction, whose drop unpins, is built).
+struct WriterPin<'e> {
+    env: &'e EnvInner,
+}
+
+impl Drop for WriterPin<'_> {
+    fn drop(&mut self) {
+        self.env.maps.unpin(self.env.writer_pin());
+    }
+}
+
 impl<'e> Deref for RwTxn<'e> {
     type Target = RoTxn<'e>;
 
@@ -103,7 +116,9 @@ impl<'e> RwTxn<'e> {
             // Transactions on old maps may have ended since a map was added.
             env.maps.release_unused();
         }
-        // Pinned (`os/maps.rs`) until the transaction ends (`RoTxn`'s drop).
+        // Pinned (`os/maps.rs`) until the transaction ends (`RoTxn`'s drop); until it is
+        // built, the guard takes the pin away on any error.
+        let pin = WriterPin { env };
         let (map_index, map) = loop {
             let (index, map) = env.map_for(&meta, true)?;
             if env.maps.pin_newest(env.writer_pin(), index) {
@@ -117,24 +132,20 @@ impl<'e> RwTxn<'e> {
         {
             // Another process committed (or this is the first write): what this process
             // knew of the file is stale.
-            // No transaction is made on an error: the pin goes now.
-            let unpin = |error: Error| {
-                env.maps.unpin(env.writer_pin());
-                error
-            };
-            writer.file_len_bytes = env.io.file_len().map_err(|error| unpin(error.into()))?;
+            writer.file_len_bytes = env.io.file_len()?;
             let (list, chain) = freelist::read(&meta, kept_freelist.as_deref(), |id| {
                 read_committed(map.bytes(), env.page_size, meta.page_count, id, 1)
-            })
-            .map_err(unpin)?;
+            })?;
             writer.freelist = Some(CachedFreeList {
                 txn_id: meta.txn_id,
                 list,
                 chain,
+                segment_summaries: Arc::default(),
             });
         }
         let cached = writer.freelist.as_ref().expect("loaded above");
         let old_chain = cached.chain.clone();
+        let segment_summaries = Arc::clone(&cached.segment_summaries);
         let durable = env.readers.durable_txn_id();
         // Pages freed by txn T were reachable in snapshot T - 1 and nowhere later. They are
         // reusable once every reader's snapshot (in every process) is at least T, and T is no
@@ -156,7 +167,8 @@ impl<'e> RwTxn<'e> {
             meta.page_count,
             map.len(),
             reusable,
-        );
+        )
+        .with_segment_summaries(segment_summaries);
         let state = WriteState {
             store,
             pending,
@@ -164,6 +176,8 @@ impl<'e> RwTxn<'e> {
             failed: false,
             _guard: Some(guard),
         };
+        // The transaction's drop unpins from here on.
+        std::mem::forget(pin);
         Ok(Some(RwTxn {
             txn: RoTxn::for_writer(
                 env,

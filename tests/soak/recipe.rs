@@ -18,9 +18,15 @@ pub const HISTORY_NAME: &str = "history";
 /// Distinct key numbers per database in ordinary transactions: few, so deletes and
 /// overwrites hit.
 const KEYS: u64 = 300;
-/// Floods add keys from a range four times as large, so the data grows until the disk or
-/// the map is full (removing transactions cover the whole range).
-const FLOOD_KEYS: u64 = 4 * KEYS;
+/// Floods add keys from a range thirty times as large, so the data grows until the disk or
+/// the map is full (removing transactions cover the whole range). The range must hold far
+/// more than the disk: overwriting a flood's own keys frees as much as it takes, and large
+/// values reuse freed space, so a small range could level off below a full disk. Keys stay
+/// below 10,000, so that their four digits sort as their numbers.
+const FLOOD_KEYS: u64 = 30 * KEYS;
+/// One past the largest key number (four digits).
+const KEY_NUMBERS: u64 = 10_000;
+const _: () = assert!(FLOOD_KEYS < KEY_NUMBERS);
 
 /// The content of the data databases, one map each.
 pub type Model = Vec<BTreeMap<Vec<u8>, Vec<u8>>>;
@@ -177,7 +183,7 @@ fn op(rng: &mut Rng, kind: Kind, depth: u32) -> Op {
         return Op::DeleteRange {
             db,
             start: key(first),
-            end: key(first + span),
+            end: key((first + span).min(KEY_NUMBERS - 1)),
         };
     }
     if roll < 995 || depth > 0 {

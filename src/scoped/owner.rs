@@ -123,6 +123,25 @@ pub(crate) fn open_tree(
         .map(|dbi| Database::new(txn.env_id(), dbi)))
 }
 
+/// The hashes that have owner records in the registry database `records`, ascending, once
+/// each (keys longer than a registration's 4 bytes are records).
+pub(crate) fn hashes_with_records(
+    records: Database<Bytes, Bytes>,
+    txn: &RoTxn<'_>,
+) -> Result<Vec<u32>, ScopedDbError> {
+    let mut hashes = Vec::new();
+    for entry in records.iter(txn)? {
+        let (key, _) = entry?;
+        if key.len() > HASH_LEN {
+            let hash = u32::from_be_bytes([key[0], key[1], key[2], key[3]]);
+            if hashes.last() != Some(&hash) {
+                hashes.push(hash);
+            }
+        }
+    }
+    Ok(hashes)
+}
+
 /// The bounds of every key that starts with `hash`: `[hash, hash + 1)`, to the end after
 /// `u32::MAX`.
 pub(crate) fn hash_range(hash: u32) -> ([u8; HASH_LEN], Option<[u8; HASH_LEN]>) {

@@ -275,17 +275,7 @@ impl GlobalScopeRegistry {
 
     /// Removes every owner record whose tree holds no keys under its hash.
     fn forget_every_stale_record(&self, wtxn: &mut RwTxn<'_>) -> Result<(), ScopedDbError> {
-        let mut hashes = Vec::new();
-        for entry in self.records.iter(wtxn)? {
-            let (key, _) = entry?;
-            if key.len() > HASH_LEN {
-                let hash = u32::from_be_bytes([key[0], key[1], key[2], key[3]]);
-                if hashes.last() != Some(&hash) {
-                    hashes.push(hash);
-                }
-            }
-        }
-        for hash in hashes {
+        for hash in owner::hashes_with_records(self.records, wtxn)? {
             owner::forget_stale_records(self.records, wtxn, hash)?;
         }
         Ok(())

@@ -138,17 +138,7 @@ fn list_owners_as_registered(
     records: Database<Bytes, Bytes>,
     wtxn: &mut RwTxn<'_>,
 ) -> Result<(), ScopedDbError> {
-    let mut hashes = Vec::new();
-    for entry in records.iter(wtxn)? {
-        let (key, _) = entry?;
-        if key.len() > HASH_LEN {
-            let hash = u32::from_be_bytes([key[0], key[1], key[2], key[3]]);
-            if hashes.last() != Some(&hash) {
-                hashes.push(hash);
-            }
-        }
-    }
-    for hash in hashes {
+    for hash in owner::hashes_with_records(records, wtxn)? {
         let registered = records
             .get(wtxn, &hash.to_be_bytes())?
             .map(|name| owner::decode_name(name).map(str::to_owned))

@@ -272,3 +272,10 @@ fn the_writing_thread_asking_for_the_writer_again_gets_an_error_not_a_deadlock()
     wtxn.commit().unwrap();
     waiter.join().unwrap();
 }
+
+/// A write transaction may move to another thread (heed's may not).
+#[test]
+fn write_transactions_are_send() {
+    fn assert_send<T: Send>() {}
+    assert_send::<arbordb::RwTxn<'static>>();
+}

@@ -181,6 +181,57 @@ fn loads_commit_in_batches_and_large_loads_work() {
 }
 
 #[test]
+fn commit_every_sets_the_records_per_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_str().unwrap();
+    let records = |count: u32| {
+        let mut input = String::from("VERSION=3\nformat=bytevalue\ntype=btree\nHEADER=END\n");
+        for i in 0..count {
+            input.push_str(&format!(" {i:08x}\n 00\n"));
+        }
+        input
+    };
+    let last_txn_id = || {
+        let stat = ok(&["stat", path, "--json", "-e"], None);
+        let value: serde_json::Value = serde_json::from_str(&stat).unwrap();
+        value["environment"]["last_txn_id"].as_u64().unwrap()
+    };
+    // 250 records every 100: commits after 100, 200 and at the end.
+    let mut input = records(250);
+    input.push_str("DATA=END\n");
+    ok(
+        &["load", path, "--commit-every", "100"],
+        Some(input.as_bytes()),
+    );
+    let after_first = last_txn_id();
+    // The same with the default: one commit.
+    ok(&["load", path], Some(input.as_bytes()));
+    assert_eq!(last_txn_id(), after_first + 1);
+    ok(
+        &["load", path, "--commit-every", "100"],
+        Some(input.as_bytes()),
+    );
+    assert_eq!(last_txn_id(), after_first + 4);
+    // A bad line after 250 records: the two whole batches stay, the third is discarded.
+    let mut broken = records(250);
+    broken.push_str("not a record\n");
+    let output = arbor(
+        &["load", path, "-s", "broken", "--commit-every", "100"],
+        Some(broken.as_bytes()),
+    );
+    assert!(!output.status.success());
+    assert!(
+        text(&output.stderr).contains("200 records were committed"),
+        "{}",
+        text(&output.stderr)
+    );
+    for zero in ["0", "-1", "many"] {
+        let output = arbor(&["load", path, "--commit-every", zero], Some(b""));
+        assert!(!output.status.success(), "--commit-every {zero} accepted");
+    }
+}
+
+#[test]
 fn stat_list_copy_drop_and_check() {
     let dir = tempfile::tempdir().unwrap();
     sample_env(dir.path());

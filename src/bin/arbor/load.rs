@@ -1,7 +1,8 @@
 //! `arbor load`: databases from the text format of `mdb_load` (or plain text pairs with -T).
 //!
-//! Records are committed in batches of `BATCH_RECORDS`, as mdb_load commits as it goes; a
-//! failure discards only the batch in progress and says how far the load got. Sorted input into
+//! Records are committed in batches (`--commit-every`, 100,000 records by default; mdb_load
+//! commits every 100, which `--commit-every 100` matches); a failure discards only the batch in
+//! progress and says how far the load got. Sorted input into
 //! a database that was empty is appended along the tree's right edge (`PutFlags::APPEND`).
 
 use std::fs::File;
@@ -16,8 +17,9 @@ use crate::dump_format::{decode_line, Format};
 use crate::progress::Counter;
 use crate::{failed, open_env, Access, EnvArg, Failure, NewEnvironment, Outcome};
 
-/// Records per commit.
-const BATCH_RECORDS: u64 = 100_000;
+/// Records per commit unless `--commit-every` says otherwise: large batches make a load fast
+/// (each commit syncs), and a failure loses at most one batch of input that is still there.
+const DEFAULT_BATCH_RECORDS: u64 = 100_000;
 /// Named databases one load may create.
 const MAX_DATABASES: u32 = 1 << 16;
 
@@ -39,6 +41,10 @@ pub struct LoadArgs {
     /// escapes (\\ and \xx)
     #[arg(short = 'T', long = "text")]
     text: bool,
+    /// Commit after every RECORDS records (mdb_load commits every 100)
+    #[arg(long = "commit-every", value_name = "RECORDS", default_value_t = DEFAULT_BATCH_RECORDS,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    commit_every: u64,
 }
 
 /// A dump header.
@@ -190,6 +196,8 @@ struct Section<'a> {
     format: Format,
     no_overwrite: bool,
     text: bool,
+    /// Records per commit.
+    batch_records: u64,
 }
 
 impl Section<'_> {
@@ -252,7 +260,7 @@ impl Section<'_> {
             }
             in_batch += 1;
             progress.advance_to(input.bytes);
-            if in_batch == BATCH_RECORDS {
+            if in_batch == self.batch_records {
                 wtxn.commit().map_err(|error| fail(input, error))?;
                 tally.committed += in_batch;
                 tally.committed_through_line = input.number;
@@ -378,6 +386,7 @@ fn load_all(
             format: header.format,
             no_overwrite: args.no_overwrite,
             text: args.text,
+            batch_records: args.commit_every,
         };
         section.load(input, tally, progress)?;
     }

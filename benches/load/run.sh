@@ -5,7 +5,7 @@
 # mdb_load commits every 100 records; `arbor load` every 100,000 unless `--commit-every` says
 # otherwise, so both cadences are timed. `arbor load` appends sorted input along the tree's
 # right edge by itself; newer mdb_load releases have `-a` for that, Debian 12's (0.9.24) has not,
-# so it inserts. Needs python3, bc and mdb_load (lmdb-utils).
+# so it inserts. Needs python3 and mdb_load (lmdb-utils).
 #
 #   benches/load/run.sh            # from the repository's root
 #   RECORDS=100000 RUNS=1 benches/load/run.sh
@@ -44,7 +44,7 @@ for run in $(seq "$runs"); do
         sync
         started=$(date +%s.%N)
         "${command[@]}" >/dev/null 2>&1
-        seconds=$(echo "$(date +%s.%N) - $started" | bc)
+        seconds=$(awk -v from="$started" -v to="$(date +%s.%N)" 'BEGIN { print to - from }')
         printf 'run %d: %-32s %6.2f s\n' "$run" "$tool" "$seconds"
         times[$tool]+="$seconds "
     done

@@ -399,6 +399,11 @@ pub fn run_recovery_case(
     // operations, then cut by a power loss at one of them or after the last.
     let rebooted = reboot(data.as_deref(), lock.as_deref())?;
     outcome.created_again = holds_no_environment(rebooted.path());
+    if first.opened && outcome.created_again {
+        return Err(format!(
+            "after {first_crash} the reboot finds no environment, though open had returned"
+        ));
+    }
     let existed = data.is_some();
     let trial = {
         let trial = reboot(data.as_deref(), lock.as_deref())?;
@@ -449,6 +454,11 @@ pub fn run_recovery_case(
     // the file without syncing it: a real sync would cost more than the rest of the case.)
     let rebooted = reboot(data.as_deref(), lock.as_deref())?;
     let after = format!("after {second_crash} ({fate:?} lock file)");
+    if second.opened && holds_no_environment(rebooted.path()) {
+        return Err(format!(
+            "{after} the reboot finds no environment, though open had returned"
+        ));
+    }
     let disk = SimulatedDisk::new(Fault::Never);
     // SAFETY: the directory is private to this case.
     let env = unsafe { options(case).page_io(disk.factory()).open(rebooted.path()) }

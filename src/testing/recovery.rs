@@ -394,12 +394,73 @@ pub fn run_recovery_case(
     let acceptable = acceptable_after(&first, case, &empty);
     let (data, lock, fate) = after_power_loss(&first, true, false, &mut random);
     outcome.lock_fates[0] = fate;
+    let first_crash = format!("{first_crash} ({fate:?} lock file)");
+    recover(
+        case,
+        Rebooted {
+            data,
+            lock,
+            acceptable,
+            opened: first.opened,
+            what: first_crash,
+        },
+        &mut random,
+        outcome,
+    )
+}
 
+/// Runs the second part of [`run_recovery_case`] on `data` as the data file (with no lock
+/// file): `acceptable` are the states it may hold. `data` is what a power loss could have left
+/// while open was creating the file, or after it returned: the first reboot must open it or
+/// create it again.
+pub fn run_recovery_from_image(
+    case: &RecoveryCase<'_>,
+    data: Option<&[u8]>,
+    acceptable: &[Model],
+) -> Result<RecoveryOutcome, String> {
+    let mut random = SplitMix(case.seed ^ 0x7265_636f_7665_7279);
+    let rebooted = Rebooted {
+        data: data.map(<[u8]>::to_vec),
+        lock: None,
+        acceptable: acceptable.to_vec(),
+        opened: false,
+        what: "the given image".to_string(),
+    };
+    recover(case, rebooted, &mut random, RecoveryOutcome::default())
+}
+
+/// What the first reboot finds, and what it may hold.
+struct Rebooted {
+    data: Option<Vec<u8>>,
+    lock: Option<Vec<u8>>,
+    /// The states it may hold.
+    acceptable: Vec<Model>,
+    /// Whether open had returned before the power loss.
+    opened: bool,
+    /// The power loss, in words.
+    what: String,
+}
+
+/// The second run on what the first reboot finds, a second power loss, and the checks of the
+/// final reboot.
+fn recover(
+    case: &RecoveryCase<'_>,
+    found: Rebooted,
+    random: &mut SplitMix,
+    mut outcome: RecoveryOutcome,
+) -> Result<RecoveryOutcome, String> {
+    let Rebooted {
+        data,
+        lock,
+        acceptable,
+        opened,
+        what: first_crash,
+    } = found;
     // The second run, on the rebooted directory: first without a crash, to count its
     // operations, then cut by a power loss at one of them or after the last.
     let rebooted = reboot(data.as_deref(), lock.as_deref())?;
     outcome.created_again = holds_no_environment(rebooted.path());
-    if first.opened && outcome.created_again {
+    if opened && outcome.created_again {
         return Err(format!(
             "after {first_crash} the reboot finds no environment, though open had returned"
         ));
@@ -408,7 +469,7 @@ pub fn run_recovery_case(
     let trial = {
         let trial = reboot(data.as_deref(), lock.as_deref())?;
         run(trial.path(), case, case.after, Fault::Never, &acceptable)
-            .map_err(|e| format!("after {first_crash} ({fate:?} lock file): {e}"))?
+            .map_err(|e| format!("after {first_crash}: {e}"))?
     };
     let operations = trial.disk.operations();
     // Half the time in the first commit after the reboot (the one that may write over a meta
@@ -425,7 +486,7 @@ pub fn run_recovery_case(
         Fault::CrashAt(second_crash_at)
     };
     let second = run(rebooted.path(), case, case.after, fault, &acceptable)
-        .map_err(|e| format!("after {first_crash} ({fate:?} lock file): {e}"))?;
+        .map_err(|e| format!("after {first_crash}: {e}"))?;
     if let Some((slot, reason, opened_txn)) = second.passed_over {
         outcome.passed_over_commit_cut_short = reason == SkipReason::PagesNotWhole;
         outcome.first_commit_writes_passed_over_slot = slot == (opened_txn + 1) % 2;
@@ -438,7 +499,7 @@ pub fn run_recovery_case(
         }
     }
     let second_crash = format!(
-        "{first_crash} ({fate:?} lock file), then the second crash at operation {} of {operations} ({})",
+        "{first_crash}, then the second crash at operation {} of {operations} ({})",
         second_crash_at,
         if second.disk.crashed() {
             second.disk.in_flight()
@@ -447,7 +508,7 @@ pub fn run_recovery_case(
         }
     );
     let acceptable = acceptable_after(&second, case, &acceptable);
-    let (data, lock, fate) = after_power_loss(&second, outcome.created_again, existed, &mut random);
+    let (data, lock, fate) = after_power_loss(&second, outcome.created_again, existed, random);
     outcome.lock_fates[1] = fate;
 
     // The final reboot. (Its writes go through a disk that never fails, which passes them to

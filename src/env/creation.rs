@@ -7,7 +7,7 @@
 //! (torn metas, or all zeros where the file's length reached the disk before its data). Open
 //! had not returned, so no caller was ever told the environment existed, and the file holds
 //! nothing but what creation writes: creating it again loses nothing. A file with any other
-//! byte is not such a file (docs/design.md, "Opening").
+//! byte is not such a file (docs/design.md, at the end of "The commit protocol").
 
 use std::path::Path;
 

@@ -224,6 +224,8 @@ impl EnvOpenOptions {
     /// Opens (creating if needed) the environment at `path`: a directory holding
     /// `data.arbordb` and `lock.arbordb`, or with [`EnvFlags::NO_SUB_DIR`] the data file itself
     /// (lock file: the path plus `-lock`). A missing directory is created unless read-only.
+    /// A data file whose creation a crash cut short (empty, or zeros and parts of the two new
+    /// metas, never anything else) is created again (docs/design.md).
     ///
     /// Opening a path that is already open in this process returns the same environment
     /// (sharing all state) when the flags agree, and [`Error::EnvAlreadyOpened`] otherwise.

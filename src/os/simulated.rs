@@ -3,8 +3,8 @@
 //! [`SimulatedDisk`] stands behind the [`PageIo`] trait. Every write goes through to the real
 //! file at once (so the memory map sees it, as it would see the page cache), and is also kept
 //! in a list of writes not yet synced; a sync moves them into the durable image. The disk can
-//! be told to crash at its Nth operation (write, resize or sync): that operation and every
-//! later one fail. Afterwards the test asks for the image a reboot would find:
+//! be told to crash at its Nth operation (write, resize, sync, or the directory sync that
+//! makes a new file's entry durable): that operation and every later one fail. Afterwards the test asks for the image a reboot would find:
 //!
 //! - after a power loss, the durable image plus an arbitrary subset of the unsynced writes,
 //!   some of them torn (only some 64-byte pieces written), chosen from a seed;

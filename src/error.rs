@@ -34,7 +34,8 @@ pub enum Error {
         reason: String,
     },
     /// Returned when the file does not start with arbordb's magic bytes: it is not an
-    /// arbordb data file.
+    /// arbordb data file. Also returned by a read-only open of a data file that is empty or
+    /// whose creation a crash cut short, which a writable open creates again.
     NotAnArbordbFile {
         /// The path that was opened.
         path: PathBuf,

@@ -137,7 +137,8 @@ fn a_foreign_file_is_not_an_arbordb_file() {
         try_open(dir.path()),
         Err(Error::NotAnArbordbFile { .. })
     ));
-    fs::write(dir.path().join(DATA_FILE), vec![0u8; 3 * 4096]).unwrap();
+    // Zeros longer than the two largest pages creation writes: not a creation cut short.
+    fs::write(dir.path().join(DATA_FILE), vec![0u8; 2 * 65536 + 512]).unwrap();
     assert!(matches!(
         try_open(dir.path()),
         Err(Error::NotAnArbordbFile { .. })

@@ -5,6 +5,7 @@
 //! ([`RoTxn`](crate::RoTxn), [`RwTxn`](crate::RwTxn)) borrow it.
 
 mod copy;
+mod creation;
 mod options;
 mod preflight;
 mod registry;
@@ -21,6 +22,7 @@ use std::time::Instant;
 use parking_lot::{Mutex, RwLock};
 
 pub use copy::CompactionOption;
+pub(crate) use creation::is_creation_cut_short;
 pub use options::{EnvOpenOptions, DATA_FILE_NAME, LOCK_FILE_NAME, MAP_SIZE_MAX};
 pub(crate) use writer_lock::{WriterGuard, WriterLock};
 

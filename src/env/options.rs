@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use parking_lot::{Mutex, RwLock};
 
+use super::creation;
 use super::preflight::{self, DataFile};
 use super::{
     registry, Env, EnvInner, SkipReason, SkippedMeta, SnapshotCache, WriterLock, WriterState,
@@ -223,6 +224,8 @@ impl EnvOpenOptions {
     /// Opens (creating if needed) the environment at `path`: a directory holding
     /// `data.arbordb` and `lock.arbordb`, or with [`EnvFlags::NO_SUB_DIR`] the data file itself
     /// (lock file: the path plus `-lock`). A missing directory is created unless read-only.
+    /// A data file whose creation a crash cut short (empty, or zeros and parts of the two new
+    /// metas, never anything else) is created again (docs/design.md).
     ///
     /// Opening a path that is already open in this process returns the same environment
     /// (sharing all state) when the flags agree, and [`Error::EnvAlreadyOpened`] otherwise.
@@ -380,9 +383,11 @@ impl EnvOpenOptions {
             .open(data_path)
             .map_err(data_error("cannot open"))?;
         let mut file_len = file.metadata().map_err(data_error("cannot read"))?.len();
-        if file_len == 0 {
-            // Only the first opener creates the file (another process that finds it empty
-            // raced a creator that died; it was never an environment).
+        let cut_short = file_len > 0 && creation_cut_short(&file, data_path, file_len)?;
+        if file_len == 0 || cut_short {
+            // Only the first opener creates the file (another process that finds it empty, or
+            // holding part of a new file, raced a creator that died; it was never an
+            // environment).
             if read_only || !first {
                 return Err(Error::NotAnArbordbFile {
                     path: data_path.to_path_buf(),
@@ -394,7 +399,9 @@ impl EnvOpenOptions {
             } else {
                 4096
             };
-            create_file(&file, data_path, page_size).map_err(name_io("cannot create"))?;
+            let creator = self.data_file_io(&file, data_path, false)?;
+            creation::create_file(&*creator, data_path, page_size, file_len)
+                .map_err(name_io("cannot create"))?;
             file_len = 2 * page_size as u64;
         }
         // The first opener verifies a meta that lists unsynced runs (no other process runs, so
@@ -455,13 +462,7 @@ impl EnvOpenOptions {
         } else {
             published_meta(&file, data_path, page_size, &readers)?
         };
-        let io_file = file.try_clone().map_err(data_error("cannot open"))?;
-        let io = match &self.page_io {
-            Some(factory) => factory(io_file)?,
-            None => Box::new(
-                OsFile::new(io_file, data_path, !read_only).map_err(data_error("cannot open"))?,
-            ) as Box<dyn PageIo>,
-        };
+        let io = self.data_file_io(&file, data_path, !read_only)?;
         let id = Env::next_id();
         Ok(Arc::new(EnvInner {
             id,
@@ -497,19 +498,34 @@ impl EnvOpenOptions {
     }
 }
 
-/// Writes the two metas of an empty environment and makes the new file durable.
-fn create_file(file: &File, path: &Path, page_size: usize) -> Result<()> {
-    let mut pages = vec![0u8; 2 * page_size];
-    let meta = Meta::empty(page_size as u32, 0).encode();
-    pages[..meta.len()].copy_from_slice(&meta);
-    pages[page_size..page_size + meta.len()].copy_from_slice(&meta);
-    file.write_all_at(&pages, 0)?;
-    file.sync_all()?;
-    // The new directory entry must be durable too.
-    if let Some(parent) = path.parent() {
-        File::open(parent)?.sync_all()?;
+impl EnvOpenOptions {
+    /// The [`PageIo`] every write to the data file goes through (the factory's, if one was
+    /// given); `writable` opens the real file a second time for durable meta writes.
+    fn data_file_io(
+        &self,
+        file: &File,
+        data_path: &Path,
+        writable: bool,
+    ) -> Result<Box<dyn PageIo>> {
+        let data_error = |error| Error::from(at_path(data_path, "cannot open", error));
+        let io_file = file.try_clone().map_err(data_error)?;
+        Ok(match &self.page_io {
+            Some(factory) => factory(io_file)?,
+            None => Box::new(OsFile::new(io_file, data_path, writable).map_err(data_error)?),
+        })
     }
-    Ok(())
+}
+
+/// Whether the data file, `len` bytes long, is a creation cut short: part of what creating it
+/// writes and no more, not all of it ([`creation::is_creation_cut_short`]).
+pub(crate) fn creation_cut_short(file: &File, path: &Path, len: u64) -> Result<bool> {
+    if len > 2 * PAGE_SIZE_MAX as u64 {
+        return Ok(false);
+    }
+    let mut bytes = vec![0u8; len as usize];
+    file.read_exact_at(&mut bytes, 0)
+        .map_err(|error| at_path(path, "cannot read", error))?;
+    Ok(creation::is_creation_cut_short(&bytes))
 }
 
 /// The meta of the commit the reader table names as current, for a process opening an

@@ -42,10 +42,16 @@ pub trait PageIo: Send + Sync {
     fn sync_data(&self) -> io::Result<()>;
     /// Flushes written data and metadata such as the file length (fsync).
     fn sync_all(&self) -> io::Result<()>;
-    /// Sets the file's length (used only to grow it).
+    /// Sets the file's length (used to grow it, and to empty a file whose creation was cut
+    /// short before it is created again).
     fn set_len(&self, len: u64) -> io::Result<()>;
     /// The file's current length in bytes.
     fn file_len(&self) -> io::Result<u64>;
+    /// Makes the file's entry in `directory` durable (an fsync of the directory): a new file
+    /// can vanish in a power loss until then. Used once, when the file is created.
+    fn sync_directory(&self, directory: &Path) -> io::Result<()> {
+        File::open(directory)?.sync_all()
+    }
 }
 
 /// A function that wraps the data file in a [`PageIo`] (tests use it to simulate a disk).

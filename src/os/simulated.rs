@@ -3,8 +3,8 @@
 //! [`SimulatedDisk`] stands behind the [`PageIo`] trait. Every write goes through to the real
 //! file at once (so the memory map sees it, as it would see the page cache), and is also kept
 //! in a list of writes not yet synced; a sync moves them into the durable image. The disk can
-//! be told to crash at its Nth operation (write, resize or sync): that operation and every
-//! later one fail. Afterwards the test asks for the image a reboot would find:
+//! be told to crash at its Nth operation (write, resize, sync, or the directory sync that
+//! makes a new file's entry durable): that operation and every later one fail. Afterwards the test asks for the image a reboot would find:
 //!
 //! - after a power loss, the durable image plus an arbitrary subset of the unsynced writes,
 //!   some of them torn (only some 64-byte pieces written), chosen from a seed;
@@ -55,6 +55,8 @@ struct DiskState {
     syncs: u64,
     fault: Fault,
     crashed: bool,
+    /// Whether a directory sync made the file's directory entry durable.
+    directory_synced: bool,
 }
 
 /// A disk that can crash; see the module docs.
@@ -79,6 +81,7 @@ impl SimulatedDisk {
                 syncs: 0,
                 fault,
                 crashed: false,
+                directory_synced: false,
             }),
         })
     }
@@ -118,6 +121,12 @@ impl SimulatedDisk {
     /// Syncs (of either kind, and those inside durable writes) that succeeded so far.
     pub fn syncs(&self) -> u64 {
         self.state.lock().syncs
+    }
+
+    /// Whether a directory sync returned: before one, a power loss may leave no file at all
+    /// where the environment created one.
+    pub fn directory_synced(&self) -> bool {
+        self.state.lock().directory_synced
     }
 
     /// Operations performed (or attempted) so far.
@@ -249,13 +258,20 @@ impl PageIo for SimulatedFile {
     fn file_len(&self) -> io::Result<u64> {
         self.real.file_len()
     }
+
+    fn sync_directory(&self, _directory: &std::path::Path) -> io::Result<()> {
+        // An operation of its own (a crash point), which makes no write of the file durable.
+        self.disk.begin_operation(None)?;
+        self.disk.state.lock().directory_synced = true;
+        Ok(())
+    }
 }
 
 /// splitmix64, for choosing which writes survive.
-struct SplitMix(u64);
+pub(crate) struct SplitMix(pub(crate) u64);
 
 impl SplitMix {
-    fn below(&mut self, bound: u64) -> u64 {
+    pub(crate) fn below(&mut self, bound: u64) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);

@@ -364,6 +364,29 @@ impl ReaderTable {
     }
 }
 
+/// The bytes of a lock file a process that died left (test support): a complete table of
+/// `slots` slots naming `current` and `durable` as the newest and durable commits, its first
+/// slot held by `reader` (pid, start time) at snapshot `snapshot`.
+#[cfg(any(test, feature = "test-support"))]
+pub(crate) fn left_over_table(
+    slots: usize,
+    current: TxnId,
+    durable: TxnId,
+    reader: (u32, u64),
+    snapshot: TxnId,
+) -> Vec<u8> {
+    let mut words = vec![0u64; table_len(slots) / 8];
+    words[WORD_MAGIC] = MAGIC;
+    words[WORD_VERSION] = LAYOUT_VERSION;
+    words[WORD_SLOTS] = slots as u64;
+    words[WORD_CURRENT] = current;
+    words[WORD_DURABLE] = durable;
+    words[HEADER_WORDS + SLOT_PID] = u64::from(reader.0);
+    words[HEADER_WORDS + SLOT_START] = reader.1;
+    words[HEADER_WORDS + SLOT_TXN] = snapshot + 1;
+    words.iter().flat_map(|word| word.to_le_bytes()).collect()
+}
+
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;

@@ -93,10 +93,20 @@ fn options(case: &CrashCase<'_>) -> EnvOpenOptions {
 fn execute(dir: &Path, case: &CrashCase<'_>, fault: Fault) -> Result<Execution, String> {
     let disk = SimulatedDisk::new(fault);
     let failed = |what: &str, error: crate::Error| format!("{what}: {error}");
-    // SAFETY: the directory is private to this case.
-    let env = unsafe { options(case).page_io(disk.factory()).open(dir) }
-        .map_err(|e| failed("open", e))?;
     let mut states: Vec<Model> = vec![vec![BTreeMap::new(); DATABASE_NAMES.len()]];
+    // SAFETY: the directory is private to this case.
+    let env = match unsafe { options(case).page_io(disk.factory()).open(dir) } {
+        Ok(env) => env,
+        // The crash came while open created the file: nothing was acknowledged.
+        Err(_) if disk.crashed() => {
+            return Ok(Execution {
+                states,
+                in_flight: None,
+                disk,
+            })
+        }
+        Err(error) => return Err(failed("open", error)),
+    };
     let mut in_flight = None;
     'transactions: for ops in case.transactions {
         let mut working = states.last().expect("never empty").clone();

@@ -4,6 +4,7 @@
 
 pub mod crash;
 pub mod fuzz;
+pub mod recovery;
 
 pub use crate::os::simulated::{Fault, SimulatedDisk};
 pub use crate::os::{PageIo, PageIoFactory};

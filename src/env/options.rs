@@ -493,6 +493,8 @@ impl EnvOpenOptions {
             writer: Mutex::new(WriterState {
                 freelist: None,
                 file_len_bytes: file_len,
+                file_len_synced: None,
+                written_here: None,
                 stale_checked_at: None,
                 poisoned: false,
             }),

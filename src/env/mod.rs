@@ -90,6 +90,16 @@ pub(crate) struct WriterState {
     pub(crate) freelist: Option<CachedFreeList>,
     /// The data file's length as last set.
     pub(crate) file_len_bytes: u64,
+    /// The length this process last made durable with a successful fsync; `None` until then.
+    /// The length the file has (in the page cache) may not be durable: an fsync after a
+    /// resize may have failed, here or in another process. A commit fsyncs (rather than
+    /// fdatasyncs) until the length it relies on is this one.
+    pub(crate) file_len_synced: Option<u64>,
+    /// The last commit this environment wrote itself: its pages and meta were written here,
+    /// after any sync that failed (a failure of a sync that could drop them poisons), so the
+    /// next sync makes them durable. A commit it did not write (found on opening, or written
+    /// by another process) may have been dropped by a failed sync and still read back whole.
+    pub(crate) written_here: Option<TxnId>,
     /// When this process last looked for dead readers pinning pages (at most every
     /// `STALE_CHECK_INTERVAL`, so commits do not pay for it each time).
     pub(crate) stale_checked_at: Option<Instant>,
@@ -146,6 +156,33 @@ impl EnvInner {
     /// written fails its checksum.
     fn meta_in_slot(&self, id: TxnId) -> Result<Option<(Meta, MetaTail)>> {
         meta_of_commit(&self.file, &self.registry_path, self.page_size, id)
+    }
+
+    /// Writes again, with the bytes the file holds, the pages commit `id`'s meta lists as
+    /// written before its one sync (and, with `meta`, the meta itself), so that the next sync
+    /// makes them durable. They read back whole, but that does not make them durable: a sync
+    /// that failed (in this process or an earlier one, since the last reboot) may have dropped
+    /// them while the page cache still holds them, and no later sync writes a page that is not
+    /// written again (invariant 7). Does nothing if the slot no longer holds commit `id`.
+    pub(crate) fn rewrite_unsynced(&self, id: TxnId, meta: bool) -> Result<()> {
+        let Some((_, tail)) = self.meta_in_slot(id)? else {
+            return Ok(());
+        };
+        let page_size = self.page_size as u64;
+        let mut ranges: Vec<(u64, u64)> = tail
+            .runs
+            .iter()
+            .map(|run| (run.first * page_size, u64::from(run.pages) * page_size))
+            .collect();
+        if meta {
+            ranges.push(((id % 2) * page_size, page_size));
+        }
+        for (offset, len) in ranges {
+            let mut bytes = vec![0u8; len as usize];
+            self.file.read_exact_at(&mut bytes, offset)?;
+            self.io.write_at(offset, &bytes)?;
+        }
+        Ok(())
     }
 
     /// Makes `snapshot` the cached newest commit unless a newer one is cached.
@@ -645,10 +682,16 @@ impl Env {
     pub fn force_sync(&self) -> Result<()> {
         let _writer = self.inner.lock_writer(true)?;
         let mut writer = self.inner.writer.lock();
+        let newest = self.inner.readers.current_txn_id();
+        if self.inner.readers.durable_txn_id() < newest && writer.written_here != Some(newest) {
+            // The newest commit read back whole, which does not make it durable
+            // (`EnvInner::rewrite_unsynced`).
+            self.inner.rewrite_unsynced(newest, true)?;
+        }
         match self.inner.io.sync_all() {
             Ok(()) => {
-                let newest = self.inner.readers.current_txn_id();
                 self.inner.readers.raise_durable_txn_id(newest);
+                writer.file_len_synced = Some(writer.file_len_bytes);
                 Ok(())
             }
             Err(error) => {

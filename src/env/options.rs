@@ -161,6 +161,11 @@ impl EnvOpenOptions {
     /// The page size of a new data file in bytes (a power of two from 512 to 65536); the
     /// default is the operating system's page size. An existing file keeps its own page size;
     /// asking for another one is [`Error::PageSizeMismatch`]. (An arbordb extension.)
+    ///
+    /// A page smaller than the disk's physical sector (often 4096 bytes) gives up the
+    /// guarantees against torn writes: a power loss during a write may damage the other pages
+    /// of its sector, both metas included, so the file may be refused or lose its last commit
+    /// (docs/design.md, "Durability modes").
     pub fn page_size(&mut self, bytes: usize) -> &mut Self {
         self.page_size = Some(bytes);
         self
@@ -489,6 +494,8 @@ impl EnvOpenOptions {
             writer: Mutex::new(WriterState {
                 freelist: None,
                 file_len_bytes: file_len,
+                file_len_synced: None,
+                written_here: None,
                 stale_checked_at: None,
                 poisoned: false,
             }),

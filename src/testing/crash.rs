@@ -90,8 +90,13 @@ fn options(case: &CrashCase<'_>) -> EnvOpenOptions {
     options
 }
 
-fn execute(dir: &Path, case: &CrashCase<'_>, fault: Fault) -> Result<Execution, String> {
-    let disk = SimulatedDisk::new(fault);
+fn execute(
+    dir: &Path,
+    case: &CrashCase<'_>,
+    fault: Fault,
+    sector_size: usize,
+) -> Result<Execution, String> {
+    let disk = SimulatedDisk::with_sector_size(fault, sector_size);
     let failed = |what: &str, error: crate::Error| format!("{what}: {error}");
     let mut states: Vec<Model> = vec![vec![BTreeMap::new(); DATABASE_NAMES.len()]];
     // SAFETY: the directory is private to this case.
@@ -158,14 +163,25 @@ fn execute(dir: &Path, case: &CrashCase<'_>, fault: Fault) -> Result<Execution, 
 /// The operations (writes, resizes, syncs) the workload performs without a crash.
 pub fn count_operations(case: &CrashCase<'_>) -> Result<u64, String> {
     let dir = TempDir::new().map_err(|e| e.to_string())?;
-    Ok(execute(dir.path(), case, Fault::Never)?.disk.operations())
+    Ok(execute(dir.path(), case, Fault::Never, case.page_size)?
+        .disk
+        .operations())
+}
+
+/// The operations the workload performs without a crash, and the numbers of those that are
+/// syncs: a crash at a sync leaves every write of the commit being synced (and of its spills)
+/// open to the power loss.
+pub fn count_operations_and_syncs(case: &CrashCase<'_>) -> Result<(u64, Vec<u64>), String> {
+    let dir = TempDir::new().map_err(|e| e.to_string())?;
+    let disk = execute(dir.path(), case, Fault::Never, case.page_size)?.disk;
+    Ok((disk.operations(), disk.sync_operations()))
 }
 
 /// The commits and syncs the workload performs without a crash (a commit syncs once or twice,
 /// `docs/design.md`, "The commit protocol").
 pub fn count_commits_and_syncs(case: &CrashCase<'_>) -> Result<(u64, u64), String> {
     let dir = TempDir::new().map_err(|e| e.to_string())?;
-    let execution = execute(dir.path(), case, Fault::Never)?;
+    let execution = execute(dir.path(), case, Fault::Never, case.page_size)?;
     Ok((execution.states.len() as u64 - 1, execution.disk.syncs()))
 }
 
@@ -189,11 +205,124 @@ pub fn read_model(env: &Env) -> crate::Result<Model> {
 /// Runs `case`, crashing at operation `crash_at` (or not at all), reboots, and checks: the
 /// file opens, the checker passes, the data equals the model after a commit no older than the
 /// last one that returned (one older under `NO_META_SYNC`) or the one in flight, and the
-/// environment takes a new commit. Returns what went wrong, in words.
+/// environment takes a new commit. The disk's sectors are as large as the case's pages, so a
+/// torn page write damages no other page. Returns what went wrong, in words.
 pub fn run_crash_case(case: &CrashCase<'_>, crash_at: Option<u64>) -> Result<(), String> {
+    let rebooted = reboot(case, crash_at, case.page_size)?;
+    let crash = &rebooted.crash;
+    let env = rebooted
+        .env
+        .map_err(|e| format!("after {crash} the file does not open: {e}"))?;
+    let report = env
+        .check()
+        .map_err(|e| format!("after {crash} the checker failed: {e}"))?;
+    if !report.is_ok() {
+        return Err(format!(
+            "after {crash} the checker found problems:\n{report}"
+        ));
+    }
+    let found = read_model(&env).map_err(|e| format!("after {crash} reading failed: {e}"))?;
+    if !rebooted.acceptable.contains(&found) {
+        return Err(format!(
+            "after {crash} the data matches no acceptable commit ({} had returned)",
+            rebooted.returned
+        ));
+    }
+    commit_after(&env, crash)
+}
+
+/// What a reboot on a disk whose sectors are larger than the pages found, when it kept the
+/// weaker promise of [`run_crash_case_on_sectors`].
+#[derive(Debug)]
+pub enum WeakOutcome {
+    /// The file did not open: this typed error said why.
+    Refused(crate::Error),
+    /// The file opened, and the checker or a read reported damage (never a wrong value
+    /// silently).
+    Damaged(String),
+    /// The file opened at an acceptable commit, passed the checker and took a new commit.
+    Acceptable,
+    /// The file opened at the commit before the oldest acceptable one and passed the checker:
+    /// the last returned commit was lost (its meta destroyed by a torn write of a page that
+    /// shares its sector).
+    Previous,
+}
+
+/// Runs `case` on a disk with `sector_size`-byte physical sectors (larger than the pages: a
+/// torn write may damage the other pages of its sectors, a meta write the other meta), and
+/// checks the weaker promise that holds there: never a wrong value silently. The file is
+/// refused with a typed error, or the checker or a read reports the damage, or it opens at an
+/// acceptable commit that passes the checker and takes a new commit.
+pub fn run_crash_case_on_sectors(
+    case: &CrashCase<'_>,
+    crash_at: Option<u64>,
+    sector_size: usize,
+) -> Result<WeakOutcome, String> {
+    let rebooted = reboot(case, crash_at, sector_size)?;
+    let crash = &rebooted.crash;
+    let env = match rebooted.env {
+        Ok(env) => env,
+        Err(crate::Error::Io(error)) => {
+            return Err(format!(
+                "after {crash} opening failed with an I/O error: {error}"
+            ))
+        }
+        Err(error) => return Ok(WeakOutcome::Refused(error)),
+    };
+    match env.check() {
+        Err(error) => return Ok(WeakOutcome::Damaged(format!("the checker failed: {error}"))),
+        Ok(report) if !report.is_ok() => return Ok(WeakOutcome::Damaged(report.to_string())),
+        Ok(_) => {}
+    }
+    let found = match read_model(&env) {
+        Ok(found) => found,
+        Err(crate::Error::Io(error)) => {
+            return Err(format!(
+                "after {crash} reading failed with an I/O error: {error}"
+            ))
+        }
+        Err(error) => return Ok(WeakOutcome::Damaged(format!("reading failed: {error}"))),
+    };
+    if !rebooted.acceptable.contains(&found) {
+        if rebooted.previous.as_ref() == Some(&found) {
+            return Ok(WeakOutcome::Previous);
+        }
+        return Err(format!(
+            "after {crash} the checker passed but the data matches no acceptable commit \
+             ({} had returned): a wrong value, silently",
+            rebooted.returned
+        ));
+    }
+    commit_after(&env, crash)?;
+    Ok(WeakOutcome::Acceptable)
+}
+
+/// What a reboot after a crash finds.
+struct Rebooted {
+    /// The environment opened on the image, or why not.
+    env: crate::Result<Env>,
+    /// The model states the data may equal.
+    acceptable: Vec<Model>,
+    /// The state before the oldest acceptable one, if any.
+    previous: Option<Model>,
+    /// How many commits had returned.
+    returned: usize,
+    /// The crash, in words.
+    crash: String,
+    /// Holds the image's directory.
+    _dir: TempDir,
+}
+
+/// Runs `case` on a disk with `sector_size`-byte sectors, crashing at operation `crash_at`
+/// (or not at all), and opens the image a reboot finds.
+fn reboot(
+    case: &CrashCase<'_>,
+    crash_at: Option<u64>,
+    sector_size: usize,
+) -> Result<Rebooted, String> {
     let dir = TempDir::new().map_err(|e| e.to_string())?;
     let fault = crash_at.map_or(Fault::Never, Fault::CrashAt);
-    let execution = execute(dir.path(), case, fault)?;
+    let execution = execute(dir.path(), case, fault, sector_size)?;
     if crash_at.is_some() && !execution.disk.crashed() {
         return Err(format!("the disk did not crash at operation {crash_at:?}"));
     }
@@ -211,17 +340,7 @@ pub fn run_crash_case(case: &CrashCase<'_>, crash_at: Option<u64>) -> Result<(),
     std::fs::write(rebooted.path().join(crate::env::DATA_FILE_NAME), &image)
         .map_err(|e| e.to_string())?;
     // SAFETY: the directory is private to this case.
-    let env = unsafe { options(case).open(rebooted.path()) }
-        .map_err(|e| format!("after {crash} the file does not open: {e}"))?;
-    let report = env
-        .check()
-        .map_err(|e| format!("after {crash} the checker failed: {e}"))?;
-    if !report.is_ok() {
-        return Err(format!(
-            "after {crash} the checker found problems:\n{report}"
-        ));
-    }
-    let found = read_model(&env).map_err(|e| format!("after {crash} reading failed: {e}"))?;
+    let env = unsafe { options(case).open(rebooted.path()) };
     let returned = execution.states.len() - 1;
     let oldest = if crash_at.is_none() {
         returned
@@ -230,13 +349,23 @@ pub fn run_crash_case(case: &CrashCase<'_>, crash_at: Option<u64>) -> Result<(),
     } else {
         returned
     };
-    let acceptable =
-        execution.states[oldest..].contains(&found) || execution.in_flight.as_ref() == Some(&found);
-    if !acceptable {
-        return Err(format!(
-            "after {crash} the data matches no acceptable commit ({returned} had returned)"
-        ));
-    }
+    let previous = oldest
+        .checked_sub(1)
+        .map(|previous| execution.states[previous].clone());
+    let mut acceptable = execution.states[oldest..].to_vec();
+    acceptable.extend(execution.in_flight);
+    Ok(Rebooted {
+        env,
+        acceptable,
+        previous,
+        returned,
+        crash,
+        _dir: rebooted,
+    })
+}
+
+/// Checks that the environment takes a new commit after the crash and stays sound.
+fn commit_after(env: &Env, crash: &str) -> Result<(), String> {
     let mut wtxn = env.write_txn().map_err(|e| format!("after {crash}: {e}"))?;
     let db = env
         .create_database::<Bytes, Bytes>(&mut wtxn, Some("after"))

@@ -6,7 +6,9 @@ pub mod crash;
 pub mod fuzz;
 pub mod recovery;
 
-pub use crate::os::simulated::{Fault, SimulatedDisk};
+pub use crate::os::simulated::{
+    fate_patterns_drawn, FatePatterns, Fault, SimulatedDisk, DEFAULT_SECTOR_SIZE,
+};
 pub use crate::os::{PageIo, PageIoFactory};
 
 use std::cell::Cell;

@@ -115,7 +115,9 @@ fn run(
     fault: Fault,
     acceptable: &[Model],
 ) -> Result<Run, String> {
-    let disk = SimulatedDisk::new(fault);
+    // Sectors as large as the pages: a torn write damages no other page (what smaller pages
+    // give up is tested in tests/crash_simulation.rs).
+    let disk = SimulatedDisk::with_sector_size(fault, case.page_size);
     let lock_file = || std::fs::read(dir.join(LOCK_FILE_NAME)).ok();
     // SAFETY: the directory is private to this case.
     let env = match unsafe { options(case).page_io(disk.factory()).open(dir) } {
@@ -328,7 +330,7 @@ fn holds_no_environment(dir: &Path) -> bool {
 /// `case.before`.
 pub fn operation_marks(case: &RecoveryCase<'_>) -> Result<Vec<u64>, String> {
     let dir = TempDir::new().map_err(|e| e.to_string())?;
-    let disk = SimulatedDisk::new(Fault::Never);
+    let disk = SimulatedDisk::with_sector_size(Fault::Never, case.page_size);
     // SAFETY: the directory is private to this case.
     let env = unsafe { options(case).page_io(disk.factory()).open(dir.path()) }
         .map_err(|e| format!("open: {e}"))?;

@@ -11,15 +11,19 @@
 //! Then one of two ways (docs/design.md, "The commit protocol"):
 //!
 //! - **One sync** when the commit wrote at most what a meta lists (`meta::UNSYNCED_RUNS_MAX`
-//!   runs, `meta::UNSYNCED_BYTES_MAX` bytes), did not grow the file, and builds on a durable
-//!   commit: 5. write the new meta, listing every page written with its checksum, into the
-//!   slot of the older meta (`txn_id % 2`); 6. fdatasync. A crash before 6 returns leaves a
-//!   meta that is torn (checksum), or whose pages do not all read back (open verifies them),
-//!   or whole with its pages: the previous commit, or the new one.
-//! - **Two syncs** otherwise: 5. sync the pages (fsync when the file grew, so its new length is
-//!   durable; else fdatasync); 6. write the new meta into the older slot, 7. durably: through a
-//!   descriptor opened with `O_DSYNC`. A crash before 6 leaves the previous commit; after 7,
-//!   the new one; in between, the new meta is whole (new commit) or torn and ignored.
+//!   runs, `meta::UNSYNCED_BYTES_MAX` bytes), did not grow the file (nor needs an fsync for
+//!   its length), and builds on a durable commit: 5. write the new meta, listing every page
+//!   written with its checksum, into the slot of the older meta (`txn_id % 2`); 6. fdatasync.
+//!   A crash before 6 returns leaves a meta that is torn (checksum), or whose pages do not all
+//!   read back (open verifies them), or whole with its pages: the previous commit, or the new
+//!   one.
+//! - **Two syncs** otherwise: 5. sync the pages (fsync when the file grew or its length is not
+//!   one this process made durable, so the length is durable; else fdatasync; the first
+//!   commit on a commit not written here first writes that commit's listed pages and meta
+//!   again, as a failed sync may have dropped them); 6. write the new meta into the older
+//!   slot, 7. durably: through a descriptor opened with `O_DSYNC`. A crash before 6 leaves the
+//!   previous commit; after 7, the new one; in between, the new meta is whole (new commit) or
+//!   torn and ignored.
 //!
 //! Last, publish the meta to new readers.
 //!
@@ -145,6 +149,11 @@ impl RwTxn<'_> {
             env.io.set_len(target)?;
             writer_state.file_len_bytes = target;
         }
+        // The length must be durable before a meta names pages up to it: fsync (fdatasync may
+        // leave a size change behind) when the file grew, or when this process has not made
+        // its present length durable itself (after opening, after another process grew it,
+        // after an fsync that failed).
+        let sync_length = grew || writer_state.file_len_synced != Some(writer_state.file_len_bytes);
         let sync_pages = !env.flags.contains(EnvFlags::NO_SYNC);
         let sync_meta = sync_pages && !env.flags.contains(EnvFlags::NO_META_SYNC);
         // One sync for the pages and the meta together when the meta can list every page
@@ -154,7 +163,7 @@ impl RwTxn<'_> {
         // transaction that spilled pages wrote more than its dirty pages: two syncs.
         let (dirty_buffers, dirty_bytes) = state.store.dirty_size();
         let one_sync = sync_meta
-            && !grew
+            && !sync_length
             && !state.store.has_spilled()
             && env.readers.durable_txn_id() >= txn_id - 1
             && dirty_buffers <= meta::unsynced_runs_capacity(page_size, kept_bytes)
@@ -179,11 +188,25 @@ impl RwTxn<'_> {
         } else {
             // 5. Sync the pages (and the new length).
             if sync_pages {
-                let synced = if grew {
+                if env.readers.durable_txn_id() < txn_id - 1
+                    && writer_state.written_here != Some(txn_id - 1)
+                {
+                    // The commit this one builds on is not known durable and was not written
+                    // here (the first commit after opening, or after adopting a commit whose
+                    // writer died): its pages and meta read back whole but may have been
+                    // dropped by a failed sync. This commit's meta will name those pages
+                    // without listing them, and overwrite the meta before that one: write
+                    // them again so that this sync makes them durable.
+                    env.rewrite_unsynced(txn_id - 1, true)?;
+                }
+                let synced = if sync_length {
                     env.io.sync_all()
                 } else {
                     env.io.sync_data()
                 };
+                if synced.is_ok() && sync_length {
+                    writer_state.file_len_synced = Some(writer_state.file_len_bytes);
+                }
                 if let Err(error) = synced {
                     // With full syncs every earlier commit is already on disk, so the pages
                     // this failed sync may have dropped are only this transaction's, which no
@@ -229,6 +252,7 @@ impl RwTxn<'_> {
             freelist: kept_freelist.map(Arc::from),
         });
         env.readers.raise_durable_txn_id(durable_now);
+        writer_state.written_here = Some(txn_id);
         env.readers.set_current_txn_id(txn_id);
         Ok(())
     }

@@ -11,8 +11,8 @@
 //!   page is covered whole by its checksum. Damage to the other meta gives at least a warning;
 //!   damage to a free page, past the page count or past the encoded meta goes unreported
 //!   (and is no problem: the checker reports one only for damage the chosen commit reaches);
-//! - every get and both full iterations of every database return committed keys, in order,
-//!   with their committed values, or stop with a typed error. Without
+//! - every get, `len`, both full iterations and a range of every database return committed
+//!   keys, in order, with their committed values, or stop with a typed error. Without
 //!   `verify_checksums_on_read` a read may return damaged bytes (reads skip the checksum),
 //!   or miss a key, only when the checker reports a problem; with it, never;
 //! - after a successful commit on top of the damage the same holds for the new contents.
@@ -28,6 +28,7 @@
 mod common;
 
 use std::collections::BTreeMap;
+use std::ops::Bound;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -241,6 +242,15 @@ fn exercise(dir: &Path, pristine: &Pristine, damaged: &[usize], verify: bool, ta
     }
 }
 
+/// A walk over a database.
+#[derive(Debug, Clone, Copy)]
+enum Walk {
+    Forward,
+    Backward,
+    /// Forward from the key with this number.
+    RangeFrom(u32),
+}
+
 /// The rules for reads of one snapshot.
 struct Checked {
     verify: bool,
@@ -259,8 +269,8 @@ impl Checked {
         tally.misreads_reported += 1;
     }
 
-    /// Reads every database in full (gets of every key ever written, both iterations) and
-    /// compares with `contents`.
+    /// Reads every database in full (gets of every key ever written, `len`, both iterations,
+    /// a range) and compares with `contents`.
     fn reads(&self, env: &Env, contents: &Contents, tally: &mut Tally) -> Result<()> {
         let rtxn = env.read_txn()?;
         for (index, name) in NAMES.into_iter().enumerate() {
@@ -292,8 +302,20 @@ impl Checked {
                     Err(_) => tally.typed_errors += 1,
                 }
             }
-            for backward in [false, true] {
-                self.iteration(&rtxn, db, name, committed, backward, tally);
+            match db.len(&rtxn) {
+                Ok(len) if len == committed.len() as u64 => {}
+                Ok(len) => self.misread(
+                    format!("{name:?}: len {len}, committed {}", committed.len()),
+                    tally,
+                ),
+                Err(_) => tally.typed_errors += 1,
+            }
+            for walk in [
+                Walk::Forward,
+                Walk::Backward,
+                Walk::RangeFrom(KEY_COUNT / 2),
+            ] {
+                self.iteration(&rtxn, db, name, committed, walk, tally);
             }
         }
         Ok(())
@@ -305,24 +327,38 @@ impl Checked {
         db: arbordb::Database<Bytes, Bytes>,
         name: Option<&str>,
         committed: &BTreeMap<Vec<u8>, Vec<u8>>,
-        backward: bool,
+        walk: Walk,
         tally: &mut Tally,
     ) {
-        let walk = if backward {
-            db.rev_iter(rtxn)
-                .map(|iter| Box::new(iter) as Box<dyn Iterator<Item = _>>)
-        } else {
-            db.iter(rtxn)
-                .map(|iter| Box::new(iter) as Box<dyn Iterator<Item = _>>)
+        let from = match walk {
+            Walk::RangeFrom(n) => key(n),
+            Walk::Forward | Walk::Backward => Vec::new(),
         };
-        let Ok(walk) = walk else {
+        let committed: BTreeMap<Vec<u8>, Vec<u8>> = committed
+            .range(from.clone()..)
+            .map(|(key, value)| (key.clone(), value.clone()))
+            .collect();
+        let committed = &committed;
+        let backward = matches!(walk, Walk::Backward);
+        let entries = match walk {
+            Walk::Forward => db
+                .iter(rtxn)
+                .map(|iter| Box::new(iter) as Box<dyn Iterator<Item = _>>),
+            Walk::Backward => db
+                .rev_iter(rtxn)
+                .map(|iter| Box::new(iter) as Box<dyn Iterator<Item = _>>),
+            Walk::RangeFrom(_) => db
+                .range(rtxn, &(Bound::Included(&from[..]), Bound::Unbounded))
+                .map(|iter| Box::new(iter) as Box<dyn Iterator<Item = _>>),
+        };
+        let Ok(entries) = entries else {
             tally.typed_errors += 1;
             return;
         };
-        let direction = if backward { "backward" } else { "forward" };
+        let direction = format!("{walk:?}");
         let mut previous: Option<Vec<u8>> = None;
         let mut seen = 0usize;
-        for (step, entry) in walk.enumerate() {
+        for (step, entry) in entries.enumerate() {
             let (key, value): (&[u8], &[u8]) = match entry {
                 Ok(entry) => entry,
                 Err(_) => {

@@ -207,13 +207,18 @@ fn exercise(dir: &Path, pristine: &Pristine, damaged: &[usize], verify: bool, ta
         tally.sound += 1;
     }
     let mut contents = pristine.contents[chosen as usize - 1].clone();
-    let checked = Checked { verify, reported };
+    let checked = Checked {
+        verify,
+        reported,
+        phase: "as opened",
+    };
     if checked.reads(&env, &contents, tally).is_err() {
         tally.typed_errors += 1;
     }
 
     // Writes on top of the damage; on a successful commit the contract holds for the result.
-    let written = (|| -> Result<()> {
+    // A delete's answer (whether the key was there) is a read too.
+    let mut written = || -> Result<()> {
         let mut wtxn = env.write_txn()?;
         for (index, name) in NAMES.into_iter().enumerate() {
             let db = env.create_database::<Bytes, Bytes>(&mut wtxn, name)?;
@@ -223,20 +228,35 @@ fn exercise(dir: &Path, pristine: &Pristine, damaged: &[usize], verify: bool, ta
                     if db.put(&mut wtxn, &key, &[9u8; 30]).is_ok() {
                         contents[index].insert(key, vec![9u8; 30]);
                     }
-                } else if db.delete(&mut wtxn, &key).is_ok() {
-                    contents[index].remove(&key);
+                } else if let Ok(found) = db.delete(&mut wtxn, &key) {
+                    if found != contents[index].contains_key(&key) {
+                        checked.misread(
+                            format!(
+                                "{name:?}: deleting {:?} finds it {found}",
+                                String::from_utf8_lossy(&key)
+                            ),
+                            tally,
+                        );
+                    }
+                    if found {
+                        contents[index].remove(&key);
+                    }
                 }
             }
         }
         wtxn.commit()
-    })();
-    if written.is_err() {
+    };
+    if written().is_err() {
         tally.typed_errors += 1;
         return;
     }
     tally.committed += 1;
     let reported = env.check().map_or(true, |report| !report.is_ok());
-    let checked = Checked { verify, reported };
+    let checked = Checked {
+        verify,
+        reported,
+        phase: "after a commit on top",
+    };
     if checked.reads(&env, &contents, tally).is_err() {
         tally.typed_errors += 1;
     }
@@ -256,15 +276,18 @@ struct Checked {
     verify: bool,
     /// Whether the checker reported a problem (or failed with an error).
     reported: bool,
+    /// Which snapshot is read, for messages.
+    phase: &'static str,
 }
 
 impl Checked {
     /// A read returned bytes that were never committed there.
     fn misread(&self, what: String, tally: &mut Tally) {
-        assert!(!self.verify, "with checksum verification, {what}");
+        let phase = self.phase;
+        assert!(!self.verify, "{phase}, with checksum verification, {what}");
         assert!(
             self.reported,
-            "{what}, and the checker calls the file sound"
+            "{phase}, {what}, and the checker calls the file sound"
         );
         tally.misreads_reported += 1;
     }
@@ -499,6 +522,63 @@ fn overwritten_runs_of_bytes_are_reported_or_refused() {
 #[test]
 fn overwritten_runs_of_bytes_never_misread_with_verification() {
     run_cases(4096, 1500, true, overwrite_runs);
+}
+
+/// With `verify_checksums_on_read`, a write transaction's lookups verify the committed pages
+/// they read too: a delete of a key whose leaf is damaged fails instead of finding nothing
+/// (it answered `Ok(false)` and committed, leaving the key; a put, which copies the leaf,
+/// was refused already). Without the option the lookup answers from the bytes on disk, and
+/// the checker reports the page.
+#[test]
+fn a_write_transaction_with_verification_refuses_a_damaged_leaf() {
+    let pristine = build(512);
+    let mut bytes = pristine.bytes.clone();
+    let target = key(124);
+    let mut damaged = 0;
+    for at in 0..bytes.len() - target.len() {
+        if bytes[at..at + target.len()] == target[..] {
+            bytes[at + 2] = b'z';
+            damaged += 1;
+        }
+    }
+    assert!(damaged >= NAMES.len(), "the key is in every database");
+    for verify in [true, false] {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("data.arbordb"), &bytes).unwrap();
+        let env = unsafe {
+            EnvOpenOptions::new()
+                .verify_checksums_on_read(verify)
+                .open(dir.path())
+                .unwrap()
+        };
+        assert!(!env.check().unwrap().is_ok());
+        for name in NAMES {
+            let mut wtxn = env.write_txn().unwrap();
+            let db = env
+                .open_database::<Bytes, Bytes>(&wtxn, name)
+                .unwrap()
+                .unwrap();
+            let found = db.get(&wtxn, &target).map(|value| value.is_some());
+            let deleted = db.delete(&mut wtxn, &target);
+            if verify {
+                assert!(
+                    matches!(found, Err(arbordb::Error::Corrupted { .. })),
+                    "{name:?}: get in a write transaction: {found:?}"
+                );
+                assert!(
+                    matches!(deleted, Err(arbordb::Error::Corrupted { .. })),
+                    "{name:?}: delete: {deleted:?}"
+                );
+            } else {
+                assert_eq!(
+                    found.ok(),
+                    Some(false),
+                    "{name:?}: the damaged key reads as missing"
+                );
+                assert_eq!(deleted.ok(), Some(false), "{name:?}: and is not deleted");
+            }
+        }
+    }
 }
 
 /// Damage under fresh checksums: bytes of one single-page branch, leaf, freelist chain page or

@@ -1,5 +1,6 @@
 //! Replays the committed fuzz corpora (fuzz/corpus/<target>/) through the fuzz targets'
-//! bodies, so every input that ever found a bug, and the seeds, run under `cargo test`. A
+//! bodies, so every input that ever found a bug, the seeds and the minimized inputs the
+//! fuzzers found (docs/testing.md, "Growing a fuzz corpus") run under `cargo test`. A
 //! crashing input found by `cargo fuzz` goes into the corpus with its fix.
 
 use std::path::Path;

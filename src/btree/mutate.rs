@@ -14,6 +14,7 @@ use super::cursor::{check_shape, open_node};
 use super::node::{self, Node, StoredValue};
 use super::{overflow, PageSource};
 use crate::error::{Error, Result};
+use crate::page::header;
 use crate::page::meta::TreeInfo;
 use crate::page::store::PageStore;
 use crate::page::PageId;
@@ -35,6 +36,11 @@ pub(crate) enum PutMode {
 pub(crate) struct Writer<'w> {
     pub(crate) map: &'w [u8],
     pub(crate) store: &'w mut PageStore,
+    /// Verify the checksum of every sealed tree page and overflow run read (not those the
+    /// store holds in memory, sealed only at commit): `verify_checksums_on_read`. Lookups
+    /// that change nothing, such as a delete finding no key, read committed pages without
+    /// copying them, and so without the copy's verification.
+    pub(crate) verify: bool,
 }
 
 impl PageSource for Writer<'_> {
@@ -48,6 +54,22 @@ impl PageSource for Writer<'_> {
 
     fn read(&self, id: PageId, pages: usize) -> Result<&[u8]> {
         self.store.read(self.map, id, pages)
+    }
+
+    fn read_tree_page(&self, id: PageId) -> Result<&[u8]> {
+        let page = self.read(id, 1)?;
+        if self.verify && !self.store.holds_in_memory(id) {
+            header::verify_checksum(page, id)?;
+        }
+        Ok(page)
+    }
+
+    fn read_overflow_run(&self, id: PageId, pages: usize) -> Result<&[u8]> {
+        let run = self.read(id, pages)?;
+        if self.verify && !self.store.holds_in_memory(id) {
+            header::verify_checksum(run, id)?;
+        }
+        Ok(run)
     }
 }
 
@@ -83,11 +105,11 @@ impl Writer<'_> {
     }
 
     fn leaf(&self, id: PageId) -> Result<Node<'_>> {
-        Node::open(self.read(id, 1)?, id, true)
+        Node::open(self.read_tree_page(id)?, id, true)
     }
 
     fn branch(&self, id: PageId) -> Result<Node<'_>> {
-        Node::open(self.read(id, 1)?, id, false)
+        Node::open(self.read_tree_page(id)?, id, false)
     }
 
     /// Copies every page on the path (and the leaf) that is still committed, fixing the child
@@ -393,7 +415,7 @@ impl Writer<'_> {
         let usable = node::usable_bytes(page_size);
         loop {
             let (count, used) = {
-                let this = Node::open(self.read(id, 1)?, id, is_leaf)?;
+                let this = Node::open(self.read_tree_page(id)?, id, is_leaf)?;
                 (this.count(), this.used_bytes())
             };
             let Some(&(parent_id, index)) = path.last() else {

@@ -192,9 +192,10 @@ impl EnvOpenOptions {
     /// Every page carries a CRC32 of its bytes. Write transactions always verify a page before
     /// copying it, and [`Env::copy_to_path`](crate::Env::copy_to_path) verifies what it
     /// copies, so damage is never sealed under a fresh checksum; [`Env::check`](crate::Env::check)
-    /// verifies every page. With this option a read transaction also verifies each branch
-    /// and leaf page its lookups and cursors open, and each large value's pages, and returns
-    /// [`Error::Corrupted`] naming the page instead of bytes that changed on disk. It costs a
+    /// verifies every page. With this option every transaction also verifies each committed
+    /// branch and leaf page its lookups and cursors open, and each large value's pages, and
+    /// returns [`Error::Corrupted`] naming the page instead of bytes that changed on disk (a
+    /// write transaction's own changed pages are sealed at commit, and not verified). It costs a
     /// CRC of every page visited (docs/BENCHMARKS.md has the numbers). LMDB has no page
     /// checksums; redb verifies its own when it recovers from an unclean shutdown and in its
     /// integrity check, not as it reads. (An arbordb extension.)

@@ -175,6 +175,14 @@ impl PageStore {
         read_committed(map, self.page_size, self.page_count, id, pages)
     }
 
+    /// Whether page (or run) `id` is one this transaction holds in memory: written by it and
+    /// not sealed yet, so its checksum does not cover its bytes. Every other page it reads
+    /// (committed, or spilled by it to the file) is sealed.
+    #[inline]
+    pub(crate) fn holds_in_memory(&self, id: PageId) -> bool {
+        self.dirty.contains(id)
+    }
+
     /// The writable bytes of a dirty page or run.
     ///
     /// # Panics

@@ -47,6 +47,9 @@ impl PageSource for InputPages {
     }
 }
 
+/// A key and its value.
+type Entry<'a> = (&'a [u8], &'a [u8]);
+
 /// Decodes arbitrary bytes as meta, node, freelist and whole trees.
 pub fn page_decode(data: &[u8]) {
     let Some((&selector, rest)) = data.split_first() else {
@@ -54,7 +57,25 @@ pub fn page_decode(data: &[u8]) {
     };
     let page_size = [512usize, 1024, 4096][selector as usize % 3];
     let (slot, tail) = Meta::decode_with_tail(rest);
-    let _ = FreeList::decode(rest, 1 << 20, 0);
+    if let MetaSlot::Valid(meta) = slot {
+        // What decodes encodes back to bytes that decode to the same meta (older versions
+        // are written as the current one).
+        let encoded = meta.encode_with(&tail.runs, tail.freelist.as_deref());
+        let mut reread = encoded.clone();
+        reread.resize(rest.len().max(encoded.len()), 0);
+        assert_eq!(
+            Meta::decode_with_tail(&reread),
+            (slot, tail.clone()),
+            "a meta does not survive re-encoding"
+        );
+    }
+    if let Ok(list) = FreeList::decode(rest, 1 << 20, 0) {
+        assert_eq!(
+            FreeList::decode(&list.encode(), 1 << 20, 0).as_ref().ok(),
+            Some(&list),
+            "a freelist stream does not survive re-encoding"
+        );
+    }
 
     // The input as pages 2, 3, ...
     let mut bytes = vec![0u8; 2 * page_size];
@@ -98,14 +119,29 @@ pub fn page_decode(data: &[u8]) {
             } else {
                 node.search_branch(probe).map(|_| ())
             };
+            let mut keys = Vec::new();
             for index in 0..node.count() {
-                let _ = node.key(index);
+                keys.push(node.key(index).ok());
                 let _ = node.cell(index);
                 let _ = if leaf {
                     node.entry(index).map(|_| ())
                 } else {
                     node.child(index).map(|_| ())
                 };
+            }
+            // When every key reads and they are in order, a search finds each where it is.
+            let in_order = keys
+                .windows(2)
+                .all(|pair| matches!(pair, [Some(a), Some(b)] if a < b));
+            if leaf && in_order && keys.first().is_some_and(Option::is_some) {
+                for (index, key) in keys.iter().enumerate() {
+                    let key = key.expect("every key read");
+                    assert_eq!(
+                        node.search_leaf(key).ok(),
+                        Some(Ok(index)),
+                        "page {id}: a leaf search misses key {index}"
+                    );
+                }
             }
         }
     }
@@ -121,8 +157,19 @@ pub fn page_decode(data: &[u8]) {
     for source in [&pages, &sealed] {
         let _ = freelist::read_chain(2, source.page_count(), page_size, |id| source.read(id, 1));
         for id in 2..source.page_count() {
-            if let Ok(page) = source.read(id, 1) {
-                let _ = free_segment::read(page, id, source.page_count());
+            let Ok(page) = source.read(id, 1) else {
+                continue;
+            };
+            if let Ok(listed) = free_segment::read(page, id, source.page_count()) {
+                // A segment that reads is one `write` would produce.
+                let mut written = vec![0u8; page_size];
+                free_segment::write(&mut written, id, &listed);
+                header::seal(&mut written);
+                assert_eq!(
+                    free_segment::read(&written, id, source.page_count()).ok(),
+                    Some(listed),
+                    "free segment {id} does not survive rewriting"
+                );
             }
         }
     }
@@ -134,8 +181,10 @@ pub fn page_decode(data: &[u8]) {
         depth,
         ..TreeInfo::default()
     };
+    // Each walk: the entries in the order met, or `None` if it stopped on an error.
+    let mut walks: [Option<Vec<Entry<'_>>>; 2] = [None, None];
     if let Ok(mut cursor) = Cursor::new(&pages, tree) {
-        for backward in [false, true] {
+        for (backward, walk) in [false, true].into_iter().zip(&mut walks) {
             let positioned = if backward {
                 cursor.seek_last()
             } else {
@@ -144,10 +193,15 @@ pub fn page_decode(data: &[u8]) {
             if positioned.is_err() {
                 continue;
             }
+            let mut entries = Vec::new();
             for _ in 0..100_000 {
                 match cursor.current() {
-                    Ok(Some(_)) => {}
-                    _ => break,
+                    Ok(Some(entry)) => entries.push(entry),
+                    Ok(None) => {
+                        *walk = Some(entries);
+                        break;
+                    }
+                    Err(_) => break,
                 }
                 let moved = if backward {
                     cursor.prev()
@@ -168,31 +222,80 @@ pub fn page_decode(data: &[u8]) {
         main: tree,
         ..Meta::empty(page_size as u32, 0)
     };
-    let _ = check::check(&pages, &meta, None);
+    let report = check::check(&pages, &meta, None);
+    // The checker sees the rest of the input as leaked pages, and the descriptor's counts are
+    // made up; any other problem is the tree's.
+    let tree_sound = report.problem_count == report.problems.len()
+        && report
+            .problems
+            .iter()
+            .all(|problem| problem.ends_with("(leaked)") || problem.contains("descriptor says"));
+    if tree_sound {
+        // A tree the checker passes reads the same every way: both walks complete, mirror
+        // each other, in strictly increasing key order, and a get finds every entry.
+        let [Some(forward), Some(backward)] = walks else {
+            panic!("a walk of a tree the checker passes fails: {walks:?}");
+        };
+        assert!(
+            forward.iter().eq(backward.iter().rev()),
+            "the backward walk is not the forward walk reversed"
+        );
+        assert!(
+            forward.windows(2).all(|pair| pair[0].0 < pair[1].0),
+            "a walk of a tree the checker passes is out of order"
+        );
+        for (key, value) in &forward {
+            assert_eq!(
+                crate::btree::cursor::get(&pages, &tree, key).ok(),
+                Some(Some(*value)),
+                "a get disagrees with the walk"
+            );
+        }
+    }
 }
 
 /// Opens arbitrary bytes as a data file and does everything a user might: every error is
-/// fine, a panic is not.
+/// fine, a panic is not. A file the checker passes must read back whole and consistently
+/// (see [`assert_reads_agree`]), before and after a commit on top of it, and again when
+/// reopened with checksum verification on reads.
 pub fn open_bytes(data: &[u8]) {
     let Ok(dir) = TempDir::new() else { return };
     if std::fs::write(dir.path().join(crate::env::DATA_FILE_NAME), data).is_err() {
         return;
     }
+    // Without verification, damaged pages reach the decoders behind the checksum check.
     let _ = exercise(dir.path());
+    let _ = reopen_verified(dir.path());
 }
 
-fn exercise(dir: &std::path::Path) -> Result<()> {
+fn open(dir: &std::path::Path, verify: bool) -> Result<crate::Env> {
     // SAFETY: the directory is private to this call.
-    let env = unsafe {
+    unsafe {
         EnvOpenOptions::new()
             .map_size(1 << 30)
             .max_dbs(16)
-            .open(dir)?
-    };
-    let _ = env.check()?;
+            .verify_checksums_on_read(verify)
+            .open(dir)
+    }
+}
+
+fn reopen_verified(dir: &std::path::Path) -> Result<()> {
+    let env = open(dir, true)?;
+    if env.check()?.is_ok() {
+        assert_reads_agree(&env, &env.read_txn()?);
+    }
+    Ok(())
+}
+
+fn exercise(dir: &std::path::Path) -> Result<()> {
+    let env = open(dir, false)?;
+    let sound = env.check()?.is_ok();
     let names = {
         let rtxn = env.read_txn()?;
         let mut names: Vec<Option<String>> = vec![None];
+        if sound {
+            assert_reads_agree(&env, &rtxn);
+        }
         names.extend(rtxn.database_names()?.into_iter().map(Some));
         for name in &names {
             if let Ok(Some(db)) = env.open_database::<Bytes, Bytes>(&rtxn, name.as_deref()) {
@@ -215,8 +318,62 @@ fn exercise(dir: &std::path::Path) -> Result<()> {
         }
     }
     wtxn.commit()?;
-    let _ = env.check()?;
+    if env.check()?.is_ok() {
+        assert_reads_agree(&env, &env.read_txn()?);
+    }
     Ok(())
+}
+
+/// What a snapshot the checker passes must give, read with checksum verification: every
+/// database named in the catalog opens, both iterations succeed, the forward one in strictly
+/// increasing key order and the backward one its mirror, `len` counts them, and a get of
+/// each key returns its value.
+pub fn assert_reads_agree(env: &crate::Env, rtxn: &crate::RoTxn<'_>) {
+    let mut names: Vec<Option<String>> = vec![None];
+    let listed = rtxn.database_names();
+    let listed = listed.unwrap_or_else(|error| {
+        panic!("the checker passes, yet listing the databases fails: {error}")
+    });
+    names.extend(listed.into_iter().map(Some));
+    for name in &names {
+        let db = match env.open_database::<Bytes, Bytes>(rtxn, name.as_deref()) {
+            Ok(Some(db)) => db,
+            other => panic!("the checker passes, yet database {name:?} opens as {other:?}"),
+        };
+        let read_all = |backward: bool| -> Result<Vec<(&[u8], &[u8])>> {
+            if backward {
+                db.rev_iter(rtxn)?.collect()
+            } else {
+                db.iter(rtxn)?.collect()
+            }
+        };
+        let forward = read_all(false).unwrap_or_else(|error| {
+            panic!("the checker passes, yet iterating {name:?} fails: {error}")
+        });
+        let backward = read_all(true).unwrap_or_else(|error| {
+            panic!("the checker passes, yet iterating {name:?} backward fails: {error}")
+        });
+        assert!(
+            forward.windows(2).all(|pair| pair[0].0 < pair[1].0),
+            "the checker passes, yet {name:?} iterates out of order"
+        );
+        assert!(
+            forward.iter().eq(backward.iter().rev()),
+            "the checker passes, yet {name:?} iterates differently backward"
+        );
+        assert_eq!(
+            db.len(rtxn).ok(),
+            Some(forward.len() as u64),
+            "the checker passes, yet {name:?} counts its entries wrong"
+        );
+        for (key, value) in &forward {
+            assert_eq!(
+                db.get(rtxn, key).ok(),
+                Some(Some(*value)),
+                "the checker passes, yet a get in {name:?} disagrees with the iteration"
+            );
+        }
+    }
 }
 
 /// Decodes a workload and a crash point from the input, runs it on a simulated disk, and

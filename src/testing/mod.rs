@@ -1,9 +1,11 @@
 //! Test support, built only with the `test-support` feature: the simulated disk, the crash
 //! case runner shared by the crash tests and the `ops` fuzz target, and the fuzz targets'
-//! entry points (so their corpora replay as ordinary tests). Not part of the stable API.
+//! entry points (so their corpora replay as ordinary tests), and the map of what each page of a
+//! file is to its commits (for the corruption tests). Not part of the stable API.
 
 pub mod crash;
 pub mod fuzz;
+pub mod page_roles;
 pub mod recovery;
 
 pub use crate::os::simulated::{

@@ -94,6 +94,7 @@ impl RwTxn<'_> {
         let mut writer = Writer {
             map: map.bytes(),
             store: &mut state.store,
+            verify: env.verify_checksums_on_read,
         };
 
         // 1. The catalog.

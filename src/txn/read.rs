@@ -72,9 +72,11 @@ pub struct RoTxn<'e> {
     /// Boxed: a read transaction is moved by value on every begin, and the write state is
     /// large (the page store), so keeping it inline would copy it for every reader.
     pub(crate) write: Option<Box<WriteState<'e>>>,
-    /// Verify the checksum of every tree page and overflow run read: a read transaction of an
-    /// environment opened with `verify_checksums_on_read`. Never a write transaction, whose
-    /// own pages are not sealed until commit (it verifies committed pages as it copies them).
+    /// Verify the checksum of every tree page and overflow run read: a transaction of an
+    /// environment opened with `verify_checksums_on_read`. A write transaction verifies the
+    /// sealed pages it reads, not the ones it holds in memory, which are sealed at commit (it
+    /// verifies committed pages as it copies them in any case). Without this, its lookups on a
+    /// damaged page could answer wrongly: a delete finding no key that is committed.
     verify_checksums: bool,
 }
 
@@ -130,7 +132,7 @@ impl<'e> RoTxn<'e> {
             slot: None,
             trees: RefCell::new(Vec::new()),
             write: Some(Box::new(write)),
-            verify_checksums: false,
+            verify_checksums: env.verify_checksums_on_read,
         }
     }
 
@@ -245,6 +247,18 @@ impl<'e> RoTxn<'e> {
     }
 }
 
+impl RoTxn<'_> {
+    /// Whether page (or run) `id` is verified as it is read (see `verify_checksums`).
+    #[inline]
+    fn verifies(&self, id: PageId) -> bool {
+        self.verify_checksums
+            && self
+                .write
+                .as_ref()
+                .is_none_or(|write| !write.store.holds_in_memory(id))
+    }
+}
+
 impl PageSource for RoTxn<'_> {
     #[inline]
     fn page_size(&self) -> usize {
@@ -277,7 +291,7 @@ impl PageSource for RoTxn<'_> {
     #[inline]
     fn read_tree_page(&self, id: PageId) -> Result<&[u8]> {
         let page = self.read(id, 1)?;
-        if self.verify_checksums {
+        if self.verifies(id) {
             header::verify_checksum(page, id)?;
         }
         Ok(page)
@@ -286,7 +300,7 @@ impl PageSource for RoTxn<'_> {
     #[inline]
     fn read_overflow_run(&self, id: PageId, pages: usize) -> Result<&[u8]> {
         let run = self.read(id, pages)?;
-        if self.verify_checksums {
+        if self.verifies(id) {
             header::verify_checksum(run, id)?;
         }
         Ok(run)

@@ -220,6 +220,7 @@ impl<'e> RwTxn<'e> {
         let mut writer = Writer {
             map: map.bytes(),
             store: &mut state.store,
+            verify: env.verify_checksums_on_read,
         };
         let result = change(&mut writer, &mut tree);
         match &result {

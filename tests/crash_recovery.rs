@@ -19,7 +19,7 @@ mod common;
 use std::fs;
 use std::path::Path;
 
-use arbordb::testing::crash::{Op, DATABASE_NAMES};
+use arbordb::testing::crash::{case_seeds, Op, DATABASE_NAMES};
 use arbordb::testing::recovery::{
     operation_marks, run_recovery_case, run_recovery_from_image, LockFate, RecoveryCase,
     RecoveryOutcome,
@@ -103,24 +103,13 @@ fn recovery_case(seed: u64, flags: EnvFlags, first: FirstCrash) -> Result<Recove
         .map_err(|error| format!("{error} (first crash at operation {first_crash_at})"))
 }
 
-fn seeds(default_cases: u64, salt: u64) -> Vec<u64> {
-    match std::env::var("ARBORDB_CRASH_SEED") {
-        Ok(seed) => vec![seed.parse().expect("a number")],
-        Err(_) => {
-            let cases = std::env::var("ARBORDB_CRASH_CASES")
-                .map_or(default_cases, |cases| cases.parse().expect("a number"));
-            (0..cases).map(|n| n * 1000 + salt).collect()
-        }
-    }
-}
-
 fn run_cases(
     default_cases: u64,
     salt: u64,
     flags: EnvFlags,
     first: FirstCrash,
 ) -> Vec<RecoveryOutcome> {
-    seeds(default_cases, salt)
+    case_seeds(default_cases, salt)
         .into_iter()
         .map(|seed| {
             recovery_case(seed, flags, first).unwrap_or_else(|error| {
@@ -237,7 +226,7 @@ fn power_loss_in_the_first_commits_after_a_creation_cut_short_keeps_a_valid_meta
     let whole = new_file_of(PAGE);
     // The 64-byte piece of each slot that holds its checksum (offset 148).
     let checksum_piece = |slot: usize| slot * PAGE + 128..slot * PAGE + 192;
-    let outcomes: Vec<RecoveryOutcome> = seeds(300, 9)
+    let outcomes: Vec<RecoveryOutcome> = case_seeds(300, 9)
         .into_iter()
         .map(|seed| {
             let mut rng = Rng(seed);

@@ -12,8 +12,9 @@
 mod common;
 
 use arbordb::testing::crash::{
-    count_commits_and_syncs, count_operations, count_operations_and_syncs, run_crash_case,
-    run_crash_case_on_sectors, CrashCase, CrashKind, Op, WeakOutcome, DATABASE_NAMES,
+    case_seeds, count_commits_and_syncs, count_operations, count_operations_and_syncs,
+    run_crash_case, run_crash_case_on_sectors, CrashCase, CrashKind, Op, WeakOutcome,
+    DATABASE_NAMES,
 };
 use arbordb::testing::{fate_patterns_drawn, FatePatterns};
 use arbordb::EnvFlags;
@@ -97,14 +98,7 @@ fn run_cases_with(
     kind: CrashKind,
     txn_memory_max: Option<usize>,
 ) {
-    let seeds: Vec<u64> = match std::env::var("ARBORDB_CRASH_SEED") {
-        Ok(seed) => vec![seed.parse().expect("a number")],
-        Err(_) => {
-            let cases = std::env::var("ARBORDB_CRASH_CASES")
-                .map_or(default_cases, |cases| cases.parse().expect("a number"));
-            (0..cases).map(|n| n * 1000 + salt).collect()
-        }
-    };
+    let seeds: Vec<u64> = case_seeds(default_cases, salt);
     let drawn = fate_patterns_drawn();
     let cases = seeds.len() as u64;
     for seed in seeds {
@@ -247,13 +241,7 @@ fn small_transactions_workload(seed: u64) -> Vec<Vec<Op>> {
 
 #[test]
 fn power_loss_in_one_sync_commits_keeps_the_last_returned_commit() {
-    let seeds: Vec<u64> = match std::env::var("ARBORDB_CRASH_SEED") {
-        Ok(seed) => vec![seed.parse().expect("a number")],
-        Err(_) => (0..std::env::var("ARBORDB_CRASH_CASES")
-            .map_or(600, |cases| cases.parse().expect("a number")))
-            .map(|n| n * 1000 + 5)
-            .collect(),
-    };
+    let seeds: Vec<u64> = case_seeds(600, 5);
     let (mut all_commits, mut all_syncs) = (0, 0);
     let many = seeds.len() >= 100;
     let (drawn, cases) = (fate_patterns_drawn(), seeds.len() as u64);
@@ -336,13 +324,7 @@ fn mass_delete_workload(seed: u64) -> (Vec<Vec<Op>>, usize) {
 
 #[test]
 fn power_loss_while_reusing_free_segments_keeps_the_last_returned_commit() {
-    let seeds: Vec<u64> = match std::env::var("ARBORDB_CRASH_SEED") {
-        Ok(seed) => vec![seed.parse().expect("a number")],
-        Err(_) => (0..std::env::var("ARBORDB_CRASH_CASES")
-            .map_or(150, |cases| cases.parse().expect("a number")))
-            .map(|n| n * 1000 + 4)
-            .collect(),
-    };
+    let seeds: Vec<u64> = case_seeds(150, 4);
     let (drawn, cases) = (fate_patterns_drawn(), seeds.len() as u64);
     for seed in seeds {
         let (transactions, setup) = mass_delete_workload(seed);
@@ -380,13 +362,7 @@ fn power_loss_while_reusing_free_segments_keeps_the_last_returned_commit() {
 /// was seen (3,000 cases passed once: 174 refused, 215 damaged, 4 at the commit before).
 #[test]
 fn power_loss_with_pages_smaller_than_sectors_is_refused_reported_or_a_recent_commit() {
-    let seeds: Vec<u64> = match std::env::var("ARBORDB_CRASH_SEED") {
-        Ok(seed) => vec![seed.parse().expect("a number")],
-        Err(_) => (0..std::env::var("ARBORDB_CRASH_CASES")
-            .map_or(400, |cases| cases.parse().expect("a number")))
-            .map(|n| n * 1000 + 8)
-            .collect(),
-    };
+    let seeds: Vec<u64> = case_seeds(400, 8);
     let many = seeds.len() >= 100;
     let (mut refused, mut damaged) = (0, 0);
     for seed in seeds {

@@ -18,7 +18,9 @@ mod common;
 use std::path::Path;
 use std::sync::Arc;
 
-use arbordb::testing::crash::{read_model, Model, Op, DATABASE_NAMES};
+use arbordb::testing::crash::{
+    apply, case_seeds, create_databases, read_model, Model, Op, DATABASE_NAMES,
+};
 use arbordb::testing::{Fault, SimulatedDisk};
 use arbordb::types::Bytes;
 use arbordb::{Env, EnvFlags, EnvOpenOptions, Error};
@@ -169,30 +171,14 @@ fn run(dir: &Path, case: &Case, disk: &Arc<SimulatedDisk>) -> Result<Run, String
             ));
         }
         let mut working = seen;
-        let mut dbs = Vec::new();
-        for name in DATABASE_NAMES {
-            match env_now.create_database::<Bytes, Bytes>(&mut wtxn, name) {
-                Ok(db) => dbs.push(db),
-                Err(Error::Io(_)) if disk.crashed() => break 'transactions,
-                Err(Error::Io(_)) => continue 'transactions,
-                Err(error) => return Err(format!("create_database: {error}")),
-            }
-        }
+        let dbs = match create_databases(env_now, &mut wtxn) {
+            Ok(dbs) => dbs,
+            Err(Error::Io(_)) if disk.crashed() => break 'transactions,
+            Err(Error::Io(_)) => continue 'transactions,
+            Err(error) => return Err(format!("create_database: {error}")),
+        };
         for op in ops {
-            let result = match op {
-                Op::Put { db, key, value } => {
-                    working[*db].insert(key.clone(), value.clone());
-                    dbs[*db].put(&mut wtxn, key, value)
-                }
-                Op::Delete { db, key } => {
-                    working[*db].remove(key);
-                    dbs[*db].delete(&mut wtxn, key).map(|_| ())
-                }
-                Op::Clear { db } => {
-                    working[*db].clear();
-                    dbs[*db].clear(&mut wtxn)
-                }
-            };
+            let result = apply(op, &dbs, &mut wtxn, &mut working);
             match result {
                 Ok(()) => {}
                 // The crash came while the transaction spilled pages: it never committed.
@@ -336,13 +322,7 @@ fn sync_failure_case(seed: u64, spilling: bool, flags: EnvFlags) -> Result<(), S
 }
 
 fn run_cases(default_cases: u64, salt: u64, spilling: bool, flags: EnvFlags) {
-    let seeds: Vec<u64> = match std::env::var("ARBORDB_CRASH_SEED") {
-        Ok(seed) => vec![seed.parse().expect("a number")],
-        Err(_) => (0..std::env::var("ARBORDB_CRASH_CASES")
-            .map_or(default_cases, |cases| cases.parse().expect("a number")))
-            .map(|n| n * 1000 + salt)
-            .collect(),
-    };
+    let seeds: Vec<u64> = case_seeds(default_cases, salt);
     for seed in seeds {
         if let Err(error) = sync_failure_case(seed, spilling, flags) {
             panic!("seed {seed}: {error}\nreplay with ARBORDB_CRASH_SEED={seed}");

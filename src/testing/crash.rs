@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::{Fault, SimulatedDisk, TempDir};
 use crate::types::Bytes;
-use crate::{Env, EnvFlags, EnvOpenOptions};
+use crate::{Database, Env, EnvFlags, EnvOpenOptions, RwTxn};
 
 /// The databases a crash case writes: the unnamed one and three named ones.
 pub const DATABASE_NAMES: [Option<&str>; 4] = [None, Some("alpha"), Some("beta"), Some("gamma")];
@@ -116,28 +116,9 @@ fn execute(
     'transactions: for ops in case.transactions {
         let mut working = states.last().expect("never empty").clone();
         let mut wtxn = env.write_txn().map_err(|e| failed("write_txn", e))?;
-        let mut dbs = Vec::new();
-        for name in DATABASE_NAMES {
-            dbs.push(
-                env.create_database::<Bytes, Bytes>(&mut wtxn, name)
-                    .map_err(|e| failed("create_database", e))?,
-            );
-        }
+        let dbs = create_databases(&env, &mut wtxn).map_err(|e| failed("create_database", e))?;
         for op in ops {
-            let result = match op {
-                Op::Put { db, key, value } => {
-                    working[*db].insert(key.clone(), value.clone());
-                    dbs[*db].put(&mut wtxn, key, value)
-                }
-                Op::Delete { db, key } => {
-                    working[*db].remove(key);
-                    dbs[*db].delete(&mut wtxn, key).map(|_| ())
-                }
-                Op::Clear { db } => {
-                    working[*db].clear();
-                    dbs[*db].clear(&mut wtxn)
-                }
-            };
+            let result = apply(op, &dbs, &mut wtxn, &mut working);
             match result {
                 Ok(()) => {}
                 // The crash came while the transaction spilled pages: it never committed.
@@ -158,6 +139,56 @@ fn execute(
         in_flight,
         disk,
     })
+}
+
+/// The seeds of a family of crash cases: `ARBORDB_CRASH_SEED` alone if set (to replay one),
+/// else `ARBORDB_CRASH_CASES` of them (`default_cases` if unset), `n * 1000 + salt` for each
+/// `n`, so that families with different salts never share a seed.
+pub fn case_seeds(default_cases: u64, salt: u64) -> Vec<u64> {
+    match std::env::var("ARBORDB_CRASH_SEED") {
+        Ok(seed) => vec![seed.parse().expect("ARBORDB_CRASH_SEED is a number")],
+        Err(_) => {
+            let cases = std::env::var("ARBORDB_CRASH_CASES").map_or(default_cases, |cases| {
+                cases.parse().expect("ARBORDB_CRASH_CASES is a number")
+            });
+            (0..cases).map(|n| n * 1000 + salt).collect()
+        }
+    }
+}
+
+/// Creates (or opens) every database of [`DATABASE_NAMES`] in `wtxn`, in that order.
+pub fn create_databases(
+    env: &Env,
+    wtxn: &mut RwTxn<'_>,
+) -> crate::Result<Vec<Database<Bytes, Bytes>>> {
+    DATABASE_NAMES
+        .iter()
+        .map(|name| env.create_database::<Bytes, Bytes>(wtxn, *name))
+        .collect()
+}
+
+/// Applies `op` to the databases `dbs` (from [`create_databases`]) in `wtxn`, and to the model
+/// `working` of what the transaction holds.
+pub fn apply(
+    op: &Op,
+    dbs: &[Database<Bytes, Bytes>],
+    wtxn: &mut RwTxn<'_>,
+    working: &mut Model,
+) -> crate::Result<()> {
+    match op {
+        Op::Put { db, key, value } => {
+            working[*db].insert(key.clone(), value.clone());
+            dbs[*db].put(wtxn, key, value)
+        }
+        Op::Delete { db, key } => {
+            working[*db].remove(key);
+            dbs[*db].delete(wtxn, key).map(|_| ())
+        }
+        Op::Clear { db } => {
+            working[*db].clear();
+            dbs[*db].clear(wtxn)
+        }
+    }
 }
 
 /// The operations (writes, resizes, syncs) the workload performs without a crash.

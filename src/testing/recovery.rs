@@ -13,7 +13,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use super::crash::{read_model, Model, Op, DATABASE_NAMES};
+use super::crash::{apply, create_databases, read_model, Model, Op, DATABASE_NAMES};
 use super::{Fault, SimulatedDisk, TempDir};
 use crate::env::{is_creation_cut_short, SkipReason, DATA_FILE_NAME, LOCK_FILE_NAME};
 use crate::os::simulated::SplitMix;
@@ -147,29 +147,13 @@ fn run(
     'transactions: for ops in transactions {
         let mut working = states.last().expect("never empty").clone();
         let mut wtxn = env.write_txn().map_err(|e| format!("write_txn: {e}"))?;
-        let mut dbs = Vec::new();
-        for name in DATABASE_NAMES {
-            match env.create_database::<Bytes, Bytes>(&mut wtxn, name) {
-                Ok(db) => dbs.push(db),
-                Err(crate::Error::Io(_)) if disk.crashed() => break 'transactions,
-                Err(error) => return Err(format!("create_database: {error}")),
-            }
-        }
+        let dbs = match create_databases(&env, &mut wtxn) {
+            Ok(dbs) => dbs,
+            Err(crate::Error::Io(_)) if disk.crashed() => break 'transactions,
+            Err(error) => return Err(format!("create_database: {error}")),
+        };
         for op in ops {
-            let result = match op {
-                Op::Put { db, key, value } => {
-                    working[*db].insert(key.clone(), value.clone());
-                    dbs[*db].put(&mut wtxn, key, value)
-                }
-                Op::Delete { db, key } => {
-                    working[*db].remove(key);
-                    dbs[*db].delete(&mut wtxn, key).map(|_| ())
-                }
-                Op::Clear { db } => {
-                    working[*db].clear();
-                    dbs[*db].clear(&mut wtxn)
-                }
-            };
+            let result = apply(op, &dbs, &mut wtxn, &mut working);
             match result {
                 Ok(()) => {}
                 // The crash came while the transaction spilled pages: it never committed.

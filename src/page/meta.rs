@@ -611,6 +611,40 @@ mod tests {
         }
     }
 
+    /// For every page size and freelist length, a meta listing as many runs as
+    /// `unsynced_runs_capacity` allows fits in the slot that is read and decodes whole, and
+    /// one run more would not fit (unless the list is at its maximum).
+    #[test]
+    fn the_runs_capacity_fills_the_slot_as_far_as_it_goes() {
+        let mut page_size = PAGE_SIZE_MIN;
+        while page_size <= PAGE_SIZE_MAX {
+            let limit = slot_read_len(page_size);
+            let mut meta = sample();
+            meta.page_size = page_size as u32;
+            meta.freelist = 0;
+            let most = freelist_capacity(page_size);
+            for freelist_len in (0..=most).step_by(3).chain([most]) {
+                let capacity = unsynced_runs_capacity(page_size, freelist_len);
+                let runs = vec![runs()[1]; capacity];
+                let stream = vec![0x5A; freelist_len];
+                let encoded = meta.encode_with(&runs, Some(&stream));
+                let case = format!("page {page_size}, freelist {freelist_len}");
+                assert!(encoded.len() <= limit, "{case}");
+                assert!(
+                    capacity == UNSYNCED_RUNS_MAX
+                        || encoded.len() + UnsyncedRun::ENCODED_SIZE > limit,
+                    "{case}: room for one run more"
+                );
+                let mut slot = encoded.clone();
+                slot.resize(limit, 0);
+                let (decoded, tail) = Meta::decode_with_tail(&slot);
+                assert_eq!(decoded, MetaSlot::Valid(meta), "{case}");
+                assert_eq!(tail.runs, runs, "{case}");
+            }
+            page_size *= 2;
+        }
+    }
+
     #[test]
     #[should_panic(expected = "do not fit")]
     fn encoding_more_runs_than_the_page_holds_panics() {

@@ -646,6 +646,18 @@ mod tests {
     }
 
     #[test]
+    fn a_claimed_txn_id_needs_the_magic_and_its_bytes() {
+        let encoded = sample().encode();
+        assert_eq!(claimed_txn_id(&encoded), Some(7));
+        assert_eq!(claimed_txn_id(&encoded[..TXN_ID_OFFSET + 8]), Some(7));
+        assert_eq!(claimed_txn_id(&encoded[..TXN_ID_OFFSET + 7]), None);
+        assert_eq!(claimed_txn_id(&encoded[..1]), None);
+        let mut foreign = encoded;
+        foreign[MAGIC_OFFSET] ^= 1;
+        assert_eq!(claimed_txn_id(&foreign), None);
+    }
+
+    #[test]
     #[should_panic(expected = "do not fit")]
     fn encoding_more_runs_than_the_page_holds_panics() {
         let mut small = sample();

@@ -773,6 +773,20 @@ mod tests {
         assert!(!verify(&image, &[huge], u64::MAX));
     }
 
+    /// Runs that all read back whole verify up to `UNSYNCED_BYTES_MAX` bytes in all, and not
+    /// one page beyond.
+    #[test]
+    fn unsynced_runs_verify_up_to_the_byte_limit_and_not_past_it() {
+        let limit_pages = (UNSYNCED_BYTES_MAX / 512) as usize;
+        let (first, last) = (2, 2 + limit_pages as u64);
+        let image = image_with_sealed_pages(last + 1, &[(first, limit_pages), (last, 1)]);
+        let at_limit = run_of(&image, first, limit_pages as u32);
+        let past = run_of(&image, last, 1);
+        assert!(verify(&image, &[at_limit], last + 1));
+        assert!(verify(&image, &[past], last + 1));
+        assert!(!verify(&image, &[at_limit, past], last + 1));
+    }
+
     #[test]
     fn wrong_magic_and_version_are_told_apart() {
         let mut encoded = sample().encode();

@@ -787,6 +787,17 @@ mod tests {
         assert!(!verify(&image, &[at_limit, past], last + 1));
     }
 
+    /// A read that fails other than by reaching the end of the file is an error, not a meta
+    /// that merely did not verify.
+    #[test]
+    fn a_read_error_while_verifying_is_returned() {
+        let image = image_with_sealed_pages(4, &[(3, 1)]);
+        let failed = verify_unsynced(&[run_of(&image, 3, 1)], 512, 4, |_, _| {
+            Err(std::io::Error::other("the disk failed"))
+        });
+        assert_eq!(failed.unwrap_err().to_string(), "the disk failed");
+    }
+
     #[test]
     fn wrong_magic_and_version_are_told_apart() {
         let mut encoded = sample().encode();

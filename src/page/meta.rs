@@ -611,6 +611,52 @@ mod tests {
         }
     }
 
+    /// For every page size and freelist length, a meta listing as many runs as
+    /// `unsynced_runs_capacity` allows fits in the slot that is read and decodes whole, and
+    /// one run more would not fit (unless the list is at its maximum).
+    #[test]
+    fn the_runs_capacity_fills_the_slot_as_far_as_it_goes() {
+        let mut page_size = PAGE_SIZE_MIN;
+        while page_size <= PAGE_SIZE_MAX {
+            let limit = slot_read_len(page_size);
+            let mut meta = sample();
+            meta.page_size = page_size as u32;
+            meta.freelist = 0;
+            let most = freelist_capacity(page_size);
+            for freelist_len in (0..=most).step_by(3).chain([most]) {
+                let capacity = unsynced_runs_capacity(page_size, freelist_len);
+                let runs = vec![runs()[1]; capacity];
+                let stream = vec![0x5A; freelist_len];
+                let encoded = meta.encode_with(&runs, Some(&stream));
+                let case = format!("page {page_size}, freelist {freelist_len}");
+                assert!(encoded.len() <= limit, "{case}");
+                assert!(
+                    capacity == UNSYNCED_RUNS_MAX
+                        || encoded.len() + UnsyncedRun::ENCODED_SIZE > limit,
+                    "{case}: room for one run more"
+                );
+                let mut slot = encoded.clone();
+                slot.resize(limit, 0);
+                let (decoded, tail) = Meta::decode_with_tail(&slot);
+                assert_eq!(decoded, MetaSlot::Valid(meta), "{case}");
+                assert_eq!(tail.runs, runs, "{case}");
+            }
+            page_size *= 2;
+        }
+    }
+
+    #[test]
+    fn a_claimed_txn_id_needs_the_magic_and_its_bytes() {
+        let encoded = sample().encode();
+        assert_eq!(claimed_txn_id(&encoded), Some(7));
+        assert_eq!(claimed_txn_id(&encoded[..TXN_ID_OFFSET + 8]), Some(7));
+        assert_eq!(claimed_txn_id(&encoded[..TXN_ID_OFFSET + 7]), None);
+        assert_eq!(claimed_txn_id(&encoded[..1]), None);
+        let mut foreign = encoded;
+        foreign[MAGIC_OFFSET] ^= 1;
+        assert_eq!(claimed_txn_id(&foreign), None);
+    }
+
     #[test]
     #[should_panic(expected = "do not fit")]
     fn encoding_more_runs_than_the_page_holds_panics() {
@@ -725,6 +771,31 @@ mod tests {
             checksum: 0,
         };
         assert!(!verify(&image, &[huge], u64::MAX));
+    }
+
+    /// Runs that all read back whole verify up to `UNSYNCED_BYTES_MAX` bytes in all, and not
+    /// one page beyond.
+    #[test]
+    fn unsynced_runs_verify_up_to_the_byte_limit_and_not_past_it() {
+        let limit_pages = (UNSYNCED_BYTES_MAX / 512) as usize;
+        let (first, last) = (2, 2 + limit_pages as u64);
+        let image = image_with_sealed_pages(last + 1, &[(first, limit_pages), (last, 1)]);
+        let at_limit = run_of(&image, first, limit_pages as u32);
+        let past = run_of(&image, last, 1);
+        assert!(verify(&image, &[at_limit], last + 1));
+        assert!(verify(&image, &[past], last + 1));
+        assert!(!verify(&image, &[at_limit, past], last + 1));
+    }
+
+    /// A read that fails other than by reaching the end of the file is an error, not a meta
+    /// that merely did not verify.
+    #[test]
+    fn a_read_error_while_verifying_is_returned() {
+        let image = image_with_sealed_pages(4, &[(3, 1)]);
+        let failed = verify_unsynced(&[run_of(&image, 3, 1)], 512, 4, |_, _| {
+            Err(std::io::Error::other("the disk failed"))
+        });
+        assert_eq!(failed.unwrap_err().to_string(), "the disk failed");
     }
 
     #[test]

@@ -1205,4 +1205,15 @@ mod tests {
         assert!(read_committed(&map, 512, 4, u64::MAX, 2).is_err());
         assert!(read_committed(&map, 512, 4, 3, 1).is_ok());
     }
+
+    #[test]
+    fn reading_a_dirty_run_as_longer_than_it_is_is_corruption() {
+        let mut store = PageStore::new(512, 3, 2, 1 << 20, Reusable::default());
+        let run = store.allocate(&[], 2).unwrap();
+        assert_eq!(store.read(&[], run, 2).unwrap().len(), 2 * 512);
+        assert!(matches!(
+            store.read(&[], run, 3),
+            Err(Error::Corrupted { .. })
+        ));
+    }
 }

@@ -399,6 +399,20 @@ mod tests {
     }
 
     #[test]
+    fn list_names_each_slot_in_use_with_its_owner_and_snapshot() {
+        let table = ReaderTable::private(3, 5, 5);
+        assert_eq!(table.list(), Vec::new());
+        let (first, _) = started(table.begin(41, 7, |id| Ok(Some(id))));
+        table.set_current_txn_id(6);
+        let (_second, _) = started(table.begin(42, 7, |id| Ok(Some(id))));
+        let mut listed = table.list();
+        listed.sort_unstable();
+        assert_eq!(listed, vec![(41, Some(5)), (42, Some(6))]);
+        table.end(first);
+        assert_eq!(table.list(), vec![(42, Some(6))]);
+    }
+
+    #[test]
     fn oldest_tracks_live_readers_and_full_table_is_reported() {
         let table = ReaderTable::private(2, 5, 5);
         assert_eq!(table.oldest(), None);

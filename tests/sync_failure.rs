@@ -19,7 +19,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use arbordb::testing::crash::{
-    apply, case_seeds, create_databases, read_model, Model, Op, DATABASE_NAMES,
+    apply, case_seeds, checked_contents, create_databases, read_model, Model, Op, DATABASE_NAMES,
 };
 use arbordb::testing::{Fault, SimulatedDisk};
 use arbordb::types::Bytes;
@@ -293,15 +293,7 @@ fn sync_failure_case(seed: u64, spilling: bool, flags: EnvFlags) -> Result<(), S
     // SAFETY: the directory is private to this case.
     let env = unsafe { options.open(rebooted.path()) }
         .map_err(|e| format!("after {crash} the file does not open: {e}"))?;
-    let report = env
-        .check()
-        .map_err(|e| format!("after {crash} the checker failed: {e}"))?;
-    if !report.is_ok() {
-        return Err(format!(
-            "after {crash} the checker found problems:\n{report}"
-        ));
-    }
-    let found = read_model(&env).map_err(|e| format!("after {crash} reading failed: {e}"))?;
+    let found = checked_contents(&env, &crash)?;
     // Under NO_META_SYNC the last returned commit's meta is not synced: one older may show.
     let oldest = if flags.contains(EnvFlags::NO_META_SYNC) {
         run.last_returned.saturating_sub(1)

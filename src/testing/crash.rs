@@ -233,6 +233,20 @@ pub fn read_model(env: &Env) -> crate::Result<Model> {
     Ok(model)
 }
 
+/// What `env`, reopened after `crash` (words for messages), holds, once the checker found
+/// nothing wrong with it.
+pub fn checked_contents(env: &Env, crash: &str) -> Result<Model, String> {
+    let report = env
+        .check()
+        .map_err(|e| format!("after {crash} the checker failed: {e}"))?;
+    if !report.is_ok() {
+        return Err(format!(
+            "after {crash} the checker found problems:\n{report}"
+        ));
+    }
+    read_model(env).map_err(|e| format!("after {crash} reading failed: {e}"))
+}
+
 /// Runs `case`, crashing at operation `crash_at` (or not at all), reboots, and checks: the
 /// file opens, the checker passes, the data equals the model after a commit no older than the
 /// last one that returned (one older under `NO_META_SYNC`) or the one in flight, and the
@@ -244,15 +258,7 @@ pub fn run_crash_case(case: &CrashCase<'_>, crash_at: Option<u64>) -> Result<(),
     let env = rebooted
         .env
         .map_err(|e| format!("after {crash} the file does not open: {e}"))?;
-    let report = env
-        .check()
-        .map_err(|e| format!("after {crash} the checker failed: {e}"))?;
-    if !report.is_ok() {
-        return Err(format!(
-            "after {crash} the checker found problems:\n{report}"
-        ));
-    }
-    let found = read_model(&env).map_err(|e| format!("after {crash} reading failed: {e}"))?;
+    let found = checked_contents(&env, crash)?;
     if !rebooted.acceptable.contains(&found) {
         return Err(format!(
             "after {crash} the data matches no acceptable commit ({} had returned)",

@@ -491,11 +491,15 @@ impl Soak {
         let before = Stats::get(counter);
         self.journal.flood.store(true, Ordering::SeqCst);
         let squeezed = Instant::now();
+        let counts_before = self.journal.stats.summary();
         while Stats::get(counter) == before {
             assert!(
                 squeezed.elapsed() < SQUEEZE_LIMIT,
                 "round {round}: {what} and writers flooded for {SQUEEZE_LIMIT:?}, but no write \
-                 failed for it"
+                 failed for it\nbefore: {counts_before}\nafter: {}\ndata file {:?} bytes",
+                self.journal.stats.summary(),
+                std::fs::metadata(self.config.dir.join(arbordb::DATA_FILE_NAME))
+                    .map(|metadata| metadata.len()),
             );
             std::thread::sleep(Duration::from_millis(2));
         }

@@ -10,6 +10,7 @@ use arbordb::types::Bytes;
 use arbordb::{Database, Env, Error, PutFlags, RoTxn, RwTxn};
 
 use crate::common::Rng;
+use crate::disk::TMPFS_BYTES;
 
 /// The data databases (named) and the history database.
 pub const DATA_NAMES: [&str; 3] = ["alpha", "beta", "gamma"];
@@ -28,6 +29,9 @@ const FLOOD_KEYS: u64 = 30 * KEYS;
 const KEY_NUMBERS: u64 = 10_000;
 const _: () = assert!(FLOOD_KEYS < KEY_NUMBERS);
 
+/// The largest value a fill writes.
+const FILL_VALUE_BYTES: u64 = 64 << 10;
+
 /// The content of the data databases, one map each.
 pub type Model = Vec<BTreeMap<Vec<u8>, Vec<u8>>>;
 
@@ -38,6 +42,11 @@ pub enum Kind {
     Grow,
     /// Large values under new keys: the file grows.
     Flood,
+    /// Writes of half to five quarters of the tmpfs's size at once (writers do this while the
+    /// disk is squeezed). Ordinary transactions clear whole databases now and then, so floods
+    /// alone can level off below the size the file already has, its free pages taking them;
+    /// a third of these cannot fit on the tmpfs whatever the file holds.
+    Fill,
     /// Deletes and range deletes over every key (writers do this after the disk or the map
     /// filled).
     Shrink,
@@ -59,6 +68,7 @@ impl Recipe {
             Kind::Grow => 0,
             Kind::Shrink => 1,
             Kind::Flood => 2,
+            Kind::Fill => 3,
         };
         bytes
     }
@@ -69,6 +79,7 @@ impl Recipe {
             0 => Kind::Grow,
             1 => Kind::Shrink,
             2 => Kind::Flood,
+            3 => Kind::Fill,
             other => panic!("a history value names kind {other}"),
         };
         Recipe {
@@ -98,6 +109,24 @@ impl Recipe {
                     }
                 })
                 .collect(),
+            Kind::Fill => {
+                let mut left = TMPFS_BYTES / 2 + rng.below(TMPFS_BYTES * 3 / 4);
+                let mut ops = Vec::new();
+                while left > 0 {
+                    let len = (FILL_VALUE_BYTES / 2 + rng.below(FILL_VALUE_BYTES / 2)).min(left);
+                    left -= len;
+                    let fill = rng.next_u64() as u8;
+                    ops.push(Op::Put {
+                        db: rng.below(DATA_NAMES.len() as u64) as usize,
+                        key: key(KEYS + rng.below(FLOOD_KEYS - KEYS)),
+                        value: (0..len as usize)
+                            .map(|i| fill.wrapping_add(i as u8))
+                            .collect(),
+                        no_overwrite: false,
+                    });
+                }
+                ops
+            }
         }
     }
 }
@@ -153,11 +182,11 @@ fn op(rng: &mut Rng, kind: Kind, depth: u32) -> Op {
     let db = rng.below(DATA_NAMES.len() as u64) as usize;
     let roll = rng.below(1000);
     let (put, delete, range) = match kind {
-        Kind::Grow | Kind::Flood => (600, 880, 920),
+        Kind::Grow | Kind::Flood | Kind::Fill => (600, 880, 920),
         Kind::Shrink => (50, 600, 990),
     };
     let keys = match kind {
-        Kind::Grow | Kind::Flood => KEYS,
+        Kind::Grow | Kind::Flood | Kind::Fill => KEYS,
         Kind::Shrink => FLOOD_KEYS,
     };
     if roll < put {
@@ -177,7 +206,7 @@ fn op(rng: &mut Rng, kind: Kind, depth: u32) -> Op {
     if roll < range {
         let first = rng.below(keys);
         let span = match kind {
-            Kind::Grow | Kind::Flood => 1 + rng.below(10),
+            Kind::Grow | Kind::Flood | Kind::Fill => 1 + rng.below(10),
             Kind::Shrink => 10 + rng.below(keys / 4),
         };
         return Op::DeleteRange {

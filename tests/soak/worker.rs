@@ -134,7 +134,7 @@ impl Writer {
 
     /// One write transaction: begin, read the next sequence number, apply a recipe, record it
     /// in the history, then commit (nine in ten) or abort. With `flood`, half the recipes are
-    /// floods.
+    /// floods or fills.
     pub fn step(&mut self, handles: &Handles, flood: bool) -> Outcome {
         let context = &self.name;
         let mut wtxn = match handles.env.write_txn() {
@@ -155,7 +155,8 @@ impl Writer {
             match self.rng.below(20) {
                 0 => Kind::Shrink,
                 1..=2 => Kind::Flood,
-                3..=12 if flood => Kind::Flood,
+                3..=5 if flood => Kind::Fill,
+                6..=12 if flood => Kind::Flood,
                 _ => Kind::Grow,
             }
         };
@@ -274,6 +275,22 @@ impl Stats {
 
     pub fn get(counter: &AtomicU64) -> u64 {
         counter.load(Ordering::Relaxed)
+    }
+
+    /// The counters of writes, for a failure's message.
+    pub fn summary(&self) -> String {
+        let get = Stats::get;
+        format!(
+            "{} commits, {} by child processes, {} aborted, {} failed for a full disk, {} for a \
+             full map, {} poisoned, {} map growths",
+            get(&self.commits),
+            get(&self.child_commits),
+            get(&self.aborts),
+            get(&self.no_space),
+            get(&self.map_full),
+            get(&self.poisoned),
+            get(&self.resizes),
+        )
     }
 }
 

@@ -14,7 +14,7 @@ cd "$(dirname "$0")/../.."
 records=${RECORDS:-1000000}
 runs=${RUNS:-3}
 command -v mdb_load >/dev/null || { echo "mdb_load is needed (apt-get install lmdb-utils)" >&2; exit 1; }
-cargo build --release --quiet --bin arbor
+cargo build --release --quiet --features cli --bin arbor
 arbor=target/release/arbor
 work=$(mktemp -d "${TMPDIR:-/tmp}/arbordb-load.XXXXXX")
 trap 'rm -rf "$work"' EXIT

@@ -27,7 +27,8 @@
 //!
 //! ## Layers
 //!
-//! Data flows down one layer at a time; no layer imports one above it.
+//! Data flows down one layer at a time; no layer imports one above it, and no production
+//! module uses the test support (`tests/layers.rs` checks both on the source).
 //!
 //! ```text
 //! os        file I/O, the memory map, file locks                 (the only unsafe code)

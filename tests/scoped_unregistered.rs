@@ -714,23 +714,22 @@ fn a_scope_with_data_here_costs_one_registry_lookup_per_get_and_put() {
     let hash = hash_of("tenant").to_be_bytes();
     let record = [&hash[..], b"bytes_scoped"].concat();
     let stored = [&hash[..], b"k"].concat();
-    let reads = arbordb::testing::page_reads;
 
-    let before = reads();
+    let before = wtxn.pages_read();
     assert!(registry.get(&wtxn, &record).unwrap().is_some());
-    let lookup = reads() - before;
+    let lookup = wtxn.pages_read() - before;
     assert!(lookup > 1, "a lookup read {lookup} pages");
-    let before = reads();
+    let before = wtxn.pages_read();
     tree.get(&wtxn, &stored).unwrap();
-    let raw_get = reads() - before;
-    let before = reads();
+    let raw_get = wtxn.pages_read() - before;
+    let before = wtxn.pages_read();
     tree.put(&mut wtxn, &stored, b"w").unwrap();
-    let raw_put = reads() - before;
+    let raw_put = wtxn.pages_read() - before;
 
-    let before = reads();
+    let before = wtxn.pages_read();
     assert_eq!(bytes.get(&wtxn, &tenant, b"k").unwrap(), Some(&b"w"[..]));
-    assert_eq!(reads() - before, lookup + raw_get, "get");
-    let before = reads();
+    assert_eq!(wtxn.pages_read() - before, lookup + raw_get, "get");
+    let before = wtxn.pages_read();
     bytes.put(&mut wtxn, &tenant, b"k", b"x").unwrap();
-    assert_eq!(reads() - before, lookup + raw_put, "put");
+    assert_eq!(wtxn.pages_read() - before, lookup + raw_put, "put");
 }

@@ -279,3 +279,56 @@ fn write_transactions_are_send() {
     fn assert_send<T: Send>() {}
     assert_send::<arbordb::RwTxn<'static>>();
 }
+
+#[test]
+fn pages_read_counts_the_pages_an_operation_visits() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = open(dir.path());
+    let mut wtxn = env.write_txn().unwrap();
+    let db = env
+        .create_database::<Bytes, Bytes>(&mut wtxn, None)
+        .unwrap();
+    for n in 0..20_000u32 {
+        db.put(&mut wtxn, &n.to_be_bytes(), &[1; 40]).unwrap();
+    }
+    db.put(&mut wtxn, b"large", &[2; 20_000]).unwrap();
+    wtxn.commit().unwrap();
+
+    let rtxn = env.read_txn().unwrap();
+    assert_eq!(rtxn.pages_read(), 0, "beginning reads no tree page");
+    let depth = u64::from(db.stat(&rtxn).unwrap().depth);
+    assert!(depth >= 3, "a tree of {depth} levels");
+    let cost = |operation: &dyn Fn()| {
+        let before = rtxn.pages_read();
+        operation();
+        rtxn.pages_read() - before
+    };
+    // A lookup visits one page per level; a value in overflow pages adds its first page
+    // (checked first) and its run.
+    let key = 7_777u32.to_be_bytes();
+    assert_eq!(
+        cost(&|| assert!(db.get(&rtxn, &key).unwrap().is_some())),
+        depth
+    );
+    assert_eq!(
+        cost(&|| assert!(db.get(&rtxn, b"large").unwrap().is_some())),
+        depth + 2
+    );
+    // A walk of every entry visits every leaf: far more than a lookup.
+    let leaves = db.stat(&rtxn).unwrap().leaf_pages as u64;
+    let walk = cost(&|| assert_eq!(db.iter(&rtxn).unwrap().count(), 20_001));
+    assert!(
+        walk >= leaves,
+        "a walk read {walk} pages of {leaves} leaves"
+    );
+
+    // A write transaction counts what it reads, from the file or its own changed pages.
+    let mut wtxn = env.write_txn().unwrap();
+    let before = wtxn.pages_read();
+    db.put(&mut wtxn, &key, b"changed").unwrap();
+    let put = wtxn.pages_read() - before;
+    assert!(put >= depth, "a put read {put} pages");
+    let before = wtxn.pages_read();
+    assert_eq!(db.get(&wtxn, &key).unwrap(), Some(&b"changed"[..]));
+    assert_eq!(wtxn.pages_read() - before, depth);
+}

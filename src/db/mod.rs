@@ -7,6 +7,7 @@ mod bulk;
 mod codec;
 mod database;
 mod database_mut;
+mod env_databases;
 mod integer;
 mod iter;
 mod iter_mut;

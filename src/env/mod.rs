@@ -22,18 +22,18 @@ use std::time::Instant;
 use parking_lot::{Mutex, RwLock};
 
 pub use copy::CompactionOption;
+#[cfg(feature = "test-support")]
 pub(crate) use creation::is_creation_cut_short;
 pub use options::{EnvOpenOptions, DATA_FILE_NAME, LOCK_FILE_NAME, MAP_SIZE_MAX};
 pub(crate) use writer_lock::{WriterGuard, WriterLock};
 
 use crate::btree::check::{self, CheckReport};
 use crate::btree::node;
-use crate::db::{Database, DatabaseStat};
 use crate::error::{Error, Result};
 use crate::flags::EnvFlags;
 use crate::os::{process, AddError, Map, MapSet, PageIo, OLD_MAPS_MAX};
 use crate::page::freelist::FreeList;
-use crate::page::meta::{self, Meta, MetaSlot, MetaTail, UnsyncedRun, META_SIZE_MAX};
+use crate::page::meta::{self, Meta, MetaSlot, MetaTail, TreeInfo, UnsyncedRun, META_SIZE_MAX};
 use crate::page::readers::ReaderTable;
 use crate::page::segment_summary::SegmentSummaries;
 use crate::page::{PageId, TxnId};
@@ -544,41 +544,6 @@ impl Env {
         RwTxn::begin(&self.inner, false)?.ok_or(Error::WriterBusy)
     }
 
-    /// A builder for opening or creating a database, as heed's.
-    pub fn database_options(
-        &self,
-    ) -> crate::db::DatabaseOpenOptions<'_, 'static, crate::db::Unspecified, crate::db::Unspecified>
-    {
-        crate::db::DatabaseOpenOptions::new(self)
-    }
-
-    /// Opens the database `name` (`None`: the unnamed one), creating it in `wtxn` if missing.
-    ///
-    /// The new name is visible to other transactions once `wtxn` commits. Returns
-    /// [`Error::DbsFull`] when the environment already handles `max_dbs` named databases.
-    pub fn create_database<KC: 'static, DC: 'static>(
-        &self,
-        wtxn: &mut RwTxn<'_>,
-        name: Option<&str>,
-    ) -> Result<Database<KC, DC>> {
-        self.check_txn_env(wtxn.env_id())?;
-        let dbi = wtxn.create_tree(name)?;
-        Ok(Database::new(self.inner.id, dbi))
-    }
-
-    /// Opens the database `name` (`None`: the unnamed one) as it exists in `rtxn`'s snapshot;
-    /// `Ok(None)` when it does not exist there.
-    pub fn open_database<KC: 'static, DC: 'static>(
-        &self,
-        rtxn: &RoTxn<'_>,
-        name: Option<&str>,
-    ) -> Result<Option<Database<KC, DC>>> {
-        self.check_txn_env(rtxn.env_id())?;
-        Ok(rtxn
-            .open_tree(name)?
-            .map(|dbi| Database::new(self.inner.id, dbi)))
-    }
-
     /// Deletes the named database `name` in `wtxn`: its pages are freed and, once `wtxn`
     /// commits, the name is gone (LMDB's `mdb_drop` with `del = 1`). Returns whether it
     /// existed. Handles on it give [`Error::DatabaseNotFound`] until it is created again. To
@@ -594,7 +559,8 @@ impl Env {
         }
     }
 
-    fn check_txn_env(&self, env_id: u64) -> Result<()> {
+    /// Refuses a transaction of another environment.
+    pub(crate) fn check_txn_env(&self, env_id: u64) -> Result<()> {
         if env_id != self.inner.id {
             return Err(Error::DatabaseFromAnotherEnv);
         }
@@ -668,9 +634,14 @@ impl Env {
         Ok(total)
     }
 
-    /// Statistics of the unnamed database, as LMDB's `mdb_env_stat`.
-    pub fn stat(&self) -> DatabaseStat {
-        DatabaseStat::of(&self.inner.cached_meta().main, self.inner.page_size)
+    /// The unnamed database's record in the newest commit.
+    pub(crate) fn main_tree(&self) -> TreeInfo {
+        self.inner.cached_meta().main
+    }
+
+    /// This environment's identity, which its database handles carry.
+    pub(crate) fn id(&self) -> u64 {
+        self.inner.id
     }
 
     /// The data file's size on disk in bytes.

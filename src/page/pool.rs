@@ -1,9 +1,8 @@
 //! The pool: the free pages a write transaction may reuse, and which of them it takes next.
 //!
 //! Page layer, under the page store (`store.rs`). Where a commit's pages lie decides what its
-//! sync costs: on the development machine a sync of five pages in a row and the meta took
-//! 0.12-0.19 ms, of five pages scattered over the file and the meta 0.23-0.35 ms
-//! (docs/BENCHMARKS.md, "Where a commit's pages lie"). So single pages (a B-tree path copied
+//! sync costs: pages in a row go to the disk as one request, scattered pages as one each
+//! (docs/design.md, invariant 13, has the measurement). So single pages (a B-tree path copied
 //! on write, the freelist's chain page) come from a *run*: the lowest stretch of at least
 //! [`RUN_PAGES_MIN`] consecutive free pages, taken in ascending order, one after another,
 //! until it is used up. Only when the pool holds no run does a page come from anywhere

@@ -3,12 +3,11 @@
 //!
 //! Spilling bounds a transaction's memory and spreads a large commit's writing over the
 //! transaction. It pays off when the pages written are not changed again, as in a sorted
-//! load, where every leaf left of the insertion point is finished: measured on 5,000,000
-//! sorted pairs (891 MiB), the load with its commit took 1.4-2.0 s spilling past 64-512 MiB,
-//! against 4.0-5.1 s holding every page until commit. It costs when they are changed again,
-//! as in a random load larger than the limit, where most spilled leaves are soon read back
-//! and written once more: the same 5,000,000 pairs in random order took 22 s spilling past
-//! 512 MiB and 45 s past 64 MiB, against 14 s without spilling (docs/BENCHMARKS.md).
+//! load, where every leaf left of the insertion point is finished: the load then writes each
+//! page once, part of it while the caller is still producing pairs. It costs when they are
+//! changed again, as in a random load larger than the limit, where most spilled leaves are
+//! soon read back and written once more, so a fixed low threshold would write the same leaf
+//! many times (docs/design.md, invariant 14, and docs/BENCHMARKS.md have the measurements).
 //!
 //! So the transaction starts spilling early ([`SPILL_START_BYTES`]) a small part at a time
 //! (an eighth), and watches what comes back: when more than a quarter of the pages it spilled

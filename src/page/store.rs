@@ -14,6 +14,7 @@
 //! order through [`PageIo`]. A page read back from the file to be changed is verified against
 //! its checksum first, so that sealing never covers damage.
 
+use std::cell::Cell;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
@@ -72,6 +73,8 @@ pub(crate) struct PageStore {
     spill_policy: SpillPolicy,
     /// Page buffers freed by spilling, for the next dirty pages.
     spare: SpareBuffers,
+    /// Pages read so far through the store, free segments included (`RoTxn::pages_read`).
+    pages_read: Cell<u64>,
 }
 
 /// Page-sized buffers to reuse, at most [`SPARE_BUFFERS_MAX`]. A nested transaction's copy of
@@ -125,6 +128,7 @@ impl PageStore {
             spilled: HashMap::new(),
             spill_policy: SpillPolicy::default(),
             spare: SpareBuffers::default(),
+            pages_read: Cell::new(0),
         }
     }
 
@@ -149,6 +153,11 @@ impl PageStore {
         self.page_size
     }
 
+    /// Pages read through this store: tree pages, overflow runs and free segments.
+    pub(crate) fn pages_read(&self) -> u64 {
+        self.pages_read.get()
+    }
+
     /// The transaction this store belongs to.
     pub(crate) fn txn_id(&self) -> TxnId {
         self.txn_id
@@ -163,6 +172,7 @@ impl PageStore {
     /// Reads `pages` pages starting at `id`: the dirty copy if there is one, else the map.
     #[inline]
     pub(crate) fn read<'a>(&'a self, map: &'a [u8], id: PageId, pages: usize) -> Result<&'a [u8]> {
+        self.pages_read.set(self.pages_read.get() + 1);
         if let Some(buffer) = self.dirty.get(id) {
             if buffer.len() < pages * self.page_size {
                 return Err(Error::corrupted(
@@ -371,8 +381,7 @@ impl PageStore {
     /// The pages free segment `segment` of the snapshot's freelist lists, checked, recording
     /// its summary.
     fn read_segment_pages(&self, map: &[u8], segment: PageId) -> Result<Vec<PageId>> {
-        #[cfg(feature = "test-support")]
-        crate::testing::count_page_read();
+        self.pages_read.set(self.pages_read.get() + 1);
         let page = read_committed(map, self.page_size, self.committed_page_count, segment, 1)?;
         let pages = free_segment::read(page, segment, self.committed_page_count)?;
         self.summaries

@@ -13,23 +13,8 @@ pub use crate::os::simulated::{
 };
 pub use crate::os::{PageIo, PageIoFactory};
 
-use std::cell::Cell;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-
-thread_local! {
-    static PAGE_READS: Cell<u64> = const { Cell::new(0) };
-}
-
-/// Pages read through read and write transactions on this thread so far: lets tests check
-/// that an operation touches O(its own data) pages rather than timing it.
-pub fn page_reads() -> u64 {
-    PAGE_READS.with(Cell::get)
-}
-
-pub(crate) fn count_page_read() {
-    PAGE_READS.with(|reads| reads.set(reads.get() + 1));
-}
 
 /// A fresh directory under the system's temporary directory, removed when dropped. (The
 /// library cannot use the `tempfile` crate, which is only a dev-dependency.)

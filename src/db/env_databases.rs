@@ -1,0 +1,48 @@
+//! The methods of [`Env`] that hand out typed databases: written in the db layer, which knows
+//! [`Database`], so that the environment's own module never reaches up into it.
+
+use super::database::{Database, DatabaseStat};
+use super::options::{DatabaseOpenOptions, Unspecified};
+use crate::env::Env;
+use crate::error::Result;
+use crate::txn::{RoTxn, RwTxn};
+
+impl Env {
+    /// A builder for opening or creating a database, as heed's.
+    pub fn database_options(&self) -> DatabaseOpenOptions<'_, 'static, Unspecified, Unspecified> {
+        DatabaseOpenOptions::new(self)
+    }
+
+    /// Opens the database `name` (`None`: the unnamed one), creating it in `wtxn` if missing.
+    ///
+    /// The new name is visible to other transactions once `wtxn` commits. Returns
+    /// [`Error::DbsFull`](crate::Error::DbsFull) when the environment already handles
+    /// `max_dbs` named databases.
+    pub fn create_database<KC: 'static, DC: 'static>(
+        &self,
+        wtxn: &mut RwTxn<'_>,
+        name: Option<&str>,
+    ) -> Result<Database<KC, DC>> {
+        self.check_txn_env(wtxn.env_id())?;
+        let dbi = wtxn.create_tree(name)?;
+        Ok(Database::new(self.id(), dbi))
+    }
+
+    /// Opens the database `name` (`None`: the unnamed one) as it exists in `rtxn`'s snapshot;
+    /// `Ok(None)` when it does not exist there.
+    pub fn open_database<KC: 'static, DC: 'static>(
+        &self,
+        rtxn: &RoTxn<'_>,
+        name: Option<&str>,
+    ) -> Result<Option<Database<KC, DC>>> {
+        self.check_txn_env(rtxn.env_id())?;
+        Ok(rtxn
+            .open_tree(name)?
+            .map(|dbi| Database::new(self.id(), dbi)))
+    }
+
+    /// Statistics of the unnamed database, as LMDB's `mdb_env_stat`.
+    pub fn stat(&self) -> DatabaseStat {
+        DatabaseStat::of(&self.main_tree(), self.page_size())
+    }
+}

@@ -547,7 +547,7 @@ impl Env {
     /// Deletes the named database `name` in `wtxn`: its pages are freed and, once `wtxn`
     /// commits, the name is gone (LMDB's `mdb_drop` with `del = 1`). Returns whether it
     /// existed. Handles on it give [`Error::DatabaseNotFound`] until it is created again. To
-    /// empty a database but keep it, use [`Database::clear`].
+    /// empty a database but keep it, use [`Database::clear`](crate::Database::clear).
     pub fn delete_database(&self, wtxn: &mut RwTxn<'_>, name: &str) -> Result<bool> {
         self.check_txn_env(wtxn.env_id())?;
         match wtxn.open_tree(Some(name))? {

@@ -27,6 +27,9 @@
 //!
 //! Last, publish the meta to new readers.
 //!
+//! [`RwTxn::commit`] reads as these steps, a function each: [`record_catalog`] (1),
+//! [`record_freelist`] (2), [`grow_file`] (3), [`write_durably`] (4 to 7), [`publish`].
+//!
 //! Failures (docs/design.md, invariant 7): before the first sync (a full disk, a write error)
 //! the commit fails and the environment goes on. A failed page sync of a two-sync commit
 //! drops only this transaction's pages when every earlier commit was synced, so with full
@@ -38,17 +41,18 @@
 
 use std::sync::Arc;
 
-use super::read::RoTxn;
+use super::read::{RoTxn, TreeSlot};
 use super::snapshot::Snapshot;
 use super::write::RwTxn;
 use crate::btree::mutate::{PutMode, Writer};
-use crate::env::CachedFreeList;
+use crate::env::{CachedFreeList, EnvInner, WriterState};
 use crate::error::{Error, Result};
 use crate::flags::EnvFlags;
 use crate::page::free_segment;
 use crate::page::freelist::{self, FreeList};
-use crate::page::meta;
-use crate::page::PageId;
+use crate::page::meta::{self, Meta};
+use crate::page::store::PageStore;
+use crate::page::{PageId, TxnId};
 
 /// Grow the file by this fraction of its needed length beyond what a commit needs, so that a
 /// run of small commits does not resize it every time. A commit that grows the file by more
@@ -72,7 +76,6 @@ impl RwTxn<'_> {
             return self.commit_into_parent();
         }
         let env = self.txn.env;
-        let page_size = env.page_size;
         let RoTxn {
             snapshot,
             map,
@@ -96,167 +99,250 @@ impl RwTxn<'_> {
             store: &mut state.store,
             verify: env.verify_checksums_on_read,
         };
-
-        // 1. The catalog.
-        let names = env.database_names.read().clone();
-        for (dbi, slot) in trees.get_mut().iter().enumerate() {
-            let Some(slot) = slot.filter(|slot| slot.changed) else {
-                continue;
-            };
-            if dbi == 0 {
-                meta.main = slot.info;
-            } else if slot.deleted {
-                writer.delete(&mut meta.catalog, names[dbi - 1].as_bytes())?;
-            } else {
-                writer.put(
-                    &mut meta.catalog,
-                    names[dbi - 1].as_bytes(),
-                    &slot.info.encode(),
-                    PutMode::Overwrite,
-                )?;
-            }
-        }
-
-        // 2. The freelist.
-        for &page in &state.old_chain {
-            writer.store.free(page, 1);
-        }
-        let mut freed = writer.store.freed().to_vec();
-        freed.sort_unstable();
-        if let Some(pair) = freed.windows(2).find(|pair| pair[0] == pair[1]) {
-            return Err(Error::corrupted(
-                pair[0],
-                "a page is reachable twice (freed twice in one transaction)",
-            ));
-        }
-        let (list, chain, kept_freelist) = write_freelist(&mut writer, &state.pending)?;
-        let kept_bytes = kept_freelist.as_ref().map_or(0, |stream| stream.len());
-        let txn_id = state.store.txn_id();
-        meta.freelist = chain.first().copied().unwrap_or(0);
-        meta.txn_id = txn_id;
-        meta.page_count = state.store.page_count();
+        record_catalog(env, &mut writer, meta, trees.get_mut())?;
+        let freelist = record_freelist(&mut writer, &state.old_chain, &state.pending, meta)?;
         meta.map_size = map.len() as u64;
 
         let mut writer_state = env.writer.lock();
-        // 3. Grow the file.
-        let needed = meta.page_count * page_size as u64;
-        let grew = writer_state.file_len_bytes < needed;
-        if grew {
-            let slack = (needed / GROWTH_FRACTION).min(GROWTH_EXTRA_MAX_BYTES);
-            let growth = needed - writer_state.file_len_bytes;
-            let extra = if growth > slack { 0 } else { slack };
-            let target = (needed + extra).div_ceil(page_size as u64) * page_size as u64;
-            let target = target.min(map.len() as u64).max(needed);
-            env.io.set_len(target)?;
-            writer_state.file_len_bytes = target;
-        }
-        // The length must be durable before a meta names pages up to it: fsync (fdatasync may
-        // leave a size change behind) when the file grew, or when this process has not made
-        // its present length durable itself (after opening, after another process grew it,
-        // after an fsync that failed).
-        let sync_length = grew || writer_state.file_len_synced != Some(writer_state.file_len_bytes);
-        let sync_pages = !env.flags.contains(EnvFlags::NO_SYNC);
-        let sync_meta = sync_pages && !env.flags.contains(EnvFlags::NO_META_SYNC);
-        // One sync for the pages and the meta together when the meta can list every page
-        // written (and open can verify them cheaply), the file keeps its length, and the
-        // commit this one builds on is durable: after a power loss the meta is then either
-        // whole with all its pages, or ignored in favour of that commit (`page/meta.rs`). A
-        // transaction that spilled pages wrote more than its dirty pages: two syncs.
-        let (dirty_buffers, dirty_bytes) = state.store.dirty_size();
-        let one_sync = sync_meta
-            && !sync_length
-            && !state.store.has_spilled()
-            && env.readers.durable_txn_id() >= txn_id - 1
-            && dirty_buffers <= meta::unsynced_runs_capacity(page_size, kept_bytes)
-            && dirty_bytes as u64 <= meta::UNSYNCED_BYTES_MAX;
-        // 4. Write the pages (recording them for the meta if it is to list them).
-        let runs = state.store.write_dirty(&*env.io, sync_pages, one_sync)?;
-        let poison = |error: std::io::Error, writer_state: &mut crate::env::WriterState| {
-            writer_state.poisoned = true;
-            Error::Io(error)
-        };
-        let slot_offset = (txn_id % 2) * page_size as u64;
-        if one_sync {
-            // 5 and 6: the meta listing the pages, then one sync of both. After a failure
-            // the meta's fate is unknown (invariant 7).
-            env.io
-                .write_at(
-                    slot_offset,
-                    &meta.encode_with(&runs, kept_freelist.as_deref()),
-                )
-                .and_then(|()| env.io.sync_data())
-                .map_err(|error| poison(error, &mut writer_state))?;
-        } else {
-            // 5. Sync the pages (and the new length).
-            if sync_pages {
-                if env.readers.durable_txn_id() < txn_id - 1
-                    && writer_state.written_here != Some(txn_id - 1)
-                {
-                    // The commit this one builds on is not known durable and was not written
-                    // here (the first commit after opening, or after adopting a commit whose
-                    // writer died): its pages and meta read back whole but may have been
-                    // dropped by a failed sync. This commit's meta will name those pages
-                    // without listing them, and overwrite the meta before that one: write
-                    // them again so that this sync makes them durable.
-                    env.rewrite_unsynced(txn_id - 1, true)?;
-                }
-                let synced = if sync_length {
-                    env.io.sync_all()
-                } else {
-                    env.io.sync_data()
-                };
-                if synced.is_ok() && sync_length {
-                    writer_state.file_len_synced = Some(writer_state.file_len_bytes);
-                }
-                if let Err(error) = synced {
-                    // With full syncs every earlier commit is already on disk, so the pages
-                    // this failed sync may have dropped are only this transaction's, which no
-                    // meta names: the environment can go on. With NO_META_SYNC the previous
-                    // meta may have been dropped too, so what is durable is no longer known.
-                    return Err(if sync_meta {
-                        Error::Io(error)
-                    } else {
-                        poison(error, &mut writer_state)
-                    });
-                }
-            }
-            // 6 and 7. Write the meta into the older slot, durably in one step unless the
-            // meta is not to be synced.
-            let encoded = meta.encode_with(&[], kept_freelist.as_deref());
-            let written = if sync_meta {
-                env.io.write_durably(slot_offset, &encoded)
-            } else {
-                env.io.write_at(slot_offset, &encoded)
-            };
-            written.map_err(|error| poison(error, &mut writer_state))?;
-        }
-        // Publish. With the meta synced this commit is durable; with only the pages synced,
-        // that sync made the previous meta durable. Without syncs, only a process crash is
-        // survived (the page cache keeps the writes), so keep one commit of margin.
-        let durable_now = if sync_meta { txn_id } else { txn_id - 1 };
-        // The segments this commit took are no longer free segments; the rest are unchanged.
-        let segment_summaries = writer_state
-            .freelist
-            .as_ref()
-            .map(|cached| Arc::clone(&cached.segment_summaries))
-            .unwrap_or_default();
-        segment_summaries.lock().taken(state.store.taken_segments());
-        writer_state.freelist = Some(CachedFreeList {
-            txn_id,
-            list,
-            chain,
-            segment_summaries,
-        });
-        env.cache_snapshot(Snapshot {
-            meta: *meta,
-            map: *map_index,
-            freelist: kept_freelist.map(Arc::from),
-        });
-        env.readers.raise_durable_txn_id(durable_now);
-        writer_state.written_here = Some(txn_id);
-        env.readers.set_current_txn_id(txn_id);
+        let grew = grow_file(env, &mut writer_state, meta.page_count, map.len())?;
+        let durable_now = write_durably(
+            env,
+            &mut writer_state,
+            &mut state.store,
+            meta,
+            &freelist,
+            grew,
+        )?;
+        publish(
+            env,
+            &mut writer_state,
+            &state.store,
+            Snapshot {
+                meta: *meta,
+                map: *map_index,
+                freelist: freelist.kept.map(Arc::from),
+            },
+            freelist.list,
+            freelist.chain,
+            durable_now,
+        );
         Ok(())
     }
+}
+
+/// Step 1: every changed named database's record goes into the catalog (a deleted one leaves
+/// it); the unnamed database's goes into the meta.
+fn record_catalog(
+    env: &EnvInner,
+    writer: &mut Writer<'_>,
+    meta: &mut Meta,
+    trees: &[Option<TreeSlot>],
+) -> Result<()> {
+    let names = env.database_names.read().clone();
+    for (dbi, slot) in trees.iter().enumerate() {
+        let Some(slot) = slot.filter(|slot| slot.changed) else {
+            continue;
+        };
+        if dbi == 0 {
+            meta.main = slot.info;
+        } else if slot.deleted {
+            writer.delete(&mut meta.catalog, names[dbi - 1].as_bytes())?;
+        } else {
+            writer.put(
+                &mut meta.catalog,
+                names[dbi - 1].as_bytes(),
+                &slot.info.encode(),
+                PutMode::Overwrite,
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// The freelist a commit writes: the list, its chain pages, and its stream when the meta
+/// keeps it instead of a chain.
+struct NewFreeList {
+    list: FreeList,
+    chain: Vec<PageId>,
+    kept: Option<Vec<u8>>,
+}
+
+/// Step 2: the previous chain is freed, and the new freelist (every free page, this
+/// transaction's included) is written into fresh pages or kept in the meta. The meta gets
+/// the freelist, the transaction id and the page count.
+fn record_freelist(
+    writer: &mut Writer<'_>,
+    old_chain: &[PageId],
+    pending: &FreeList,
+    meta: &mut Meta,
+) -> Result<NewFreeList> {
+    for &page in old_chain {
+        writer.store.free(page, 1);
+    }
+    let mut freed = writer.store.freed().to_vec();
+    freed.sort_unstable();
+    if let Some(pair) = freed.windows(2).find(|pair| pair[0] == pair[1]) {
+        return Err(Error::corrupted(
+            pair[0],
+            "a page is reachable twice (freed twice in one transaction)",
+        ));
+    }
+    let (list, chain, kept) = write_freelist(writer, pending)?;
+    meta.freelist = chain.first().copied().unwrap_or(0);
+    meta.txn_id = writer.store.txn_id();
+    meta.page_count = writer.store.page_count();
+    Ok(NewFreeList { list, chain, kept })
+}
+
+/// Step 3: grows the file when the commit's pages reach past its end, with some slack
+/// ([`GROWTH_FRACTION`]) unless the growth is larger than that. Returns whether it grew.
+fn grow_file(
+    env: &EnvInner,
+    writer_state: &mut WriterState,
+    page_count: u64,
+    map_len: usize,
+) -> Result<bool> {
+    let page_size = env.page_size as u64;
+    let needed = page_count * page_size;
+    if writer_state.file_len_bytes >= needed {
+        return Ok(false);
+    }
+    let slack = (needed / GROWTH_FRACTION).min(GROWTH_EXTRA_MAX_BYTES);
+    let growth = needed - writer_state.file_len_bytes;
+    let extra = if growth > slack { 0 } else { slack };
+    let target = (needed + extra).div_ceil(page_size) * page_size;
+    let target = target.min(map_len as u64).max(needed);
+    env.io.set_len(target)?;
+    writer_state.file_len_bytes = target;
+    Ok(true)
+}
+
+/// Steps 4 to 7: write the pages, then the meta, with one sync or two (the module's doc).
+/// Returns the newest commit that is now durable.
+fn write_durably(
+    env: &EnvInner,
+    writer_state: &mut WriterState,
+    store: &mut PageStore,
+    meta: &Meta,
+    freelist: &NewFreeList,
+    grew: bool,
+) -> Result<TxnId> {
+    let page_size = env.page_size;
+    let txn_id = meta.txn_id;
+    let kept_freelist = freelist.kept.as_deref();
+    let kept_bytes = kept_freelist.map_or(0, <[u8]>::len);
+    // The length must be durable before a meta names pages up to it: fsync (fdatasync may
+    // leave a size change behind) when the file grew, or when this process has not made
+    // its present length durable itself (after opening, after another process grew it,
+    // after an fsync that failed).
+    let sync_length = grew || writer_state.file_len_synced != Some(writer_state.file_len_bytes);
+    let sync_pages = !env.flags.contains(EnvFlags::NO_SYNC);
+    let sync_meta = sync_pages && !env.flags.contains(EnvFlags::NO_META_SYNC);
+    // One sync for the pages and the meta together when the meta can list every page
+    // written (and open can verify them cheaply), the file keeps its length, and the
+    // commit this one builds on is durable: after a power loss the meta is then either
+    // whole with all its pages, or ignored in favour of that commit (`page/meta.rs`). A
+    // transaction that spilled pages wrote more than its dirty pages: two syncs.
+    let (dirty_buffers, dirty_bytes) = store.dirty_size();
+    let one_sync = sync_meta
+        && !sync_length
+        && !store.has_spilled()
+        && env.readers.durable_txn_id() >= txn_id - 1
+        && dirty_buffers <= meta::unsynced_runs_capacity(page_size, kept_bytes)
+        && dirty_bytes as u64 <= meta::UNSYNCED_BYTES_MAX;
+    // 4. Write the pages (recording them for the meta if it is to list them).
+    let runs = store.write_dirty(&*env.io, sync_pages, one_sync)?;
+    let poison = |error: std::io::Error, writer_state: &mut WriterState| {
+        writer_state.poisoned = true;
+        Error::Io(error)
+    };
+    let slot_offset = (txn_id % 2) * page_size as u64;
+    if one_sync {
+        // 5 and 6: the meta listing the pages, then one sync of both. After a failure
+        // the meta's fate is unknown (invariant 7).
+        env.io
+            .write_at(slot_offset, &meta.encode_with(&runs, kept_freelist))
+            .and_then(|()| env.io.sync_data())
+            .map_err(|error| poison(error, writer_state))?;
+        return Ok(txn_id);
+    }
+    // 5. Sync the pages (and the new length).
+    if sync_pages {
+        if env.readers.durable_txn_id() < txn_id - 1
+            && writer_state.written_here != Some(txn_id - 1)
+        {
+            // The commit this one builds on is not known durable and was not written
+            // here (the first commit after opening, or after adopting a commit whose
+            // writer died): its pages and meta read back whole but may have been
+            // dropped by a failed sync. This commit's meta will name those pages
+            // without listing them, and overwrite the meta before that one: write
+            // them again so that this sync makes them durable.
+            env.rewrite_unsynced(txn_id - 1, true)?;
+        }
+        let synced = if sync_length {
+            env.io.sync_all()
+        } else {
+            env.io.sync_data()
+        };
+        if synced.is_ok() && sync_length {
+            writer_state.file_len_synced = Some(writer_state.file_len_bytes);
+        }
+        if let Err(error) = synced {
+            // With full syncs every earlier commit is already on disk, so the pages
+            // this failed sync may have dropped are only this transaction's, which no
+            // meta names: the environment can go on. With NO_META_SYNC the previous
+            // meta may have been dropped too, so what is durable is no longer known.
+            return Err(if sync_meta {
+                Error::Io(error)
+            } else {
+                poison(error, writer_state)
+            });
+        }
+    }
+    // 6 and 7. Write the meta into the older slot, durably in one step unless the
+    // meta is not to be synced.
+    let encoded = meta.encode_with(&[], kept_freelist);
+    let written = if sync_meta {
+        env.io.write_durably(slot_offset, &encoded)
+    } else {
+        env.io.write_at(slot_offset, &encoded)
+    };
+    written.map_err(|error| poison(error, writer_state))?;
+    // With the meta synced this commit is durable; with only the pages synced, that sync
+    // made the previous meta durable. Without syncs, only a process crash is survived (the
+    // page cache keeps the writes), so keep one commit of margin.
+    Ok(if sync_meta { txn_id } else { txn_id - 1 })
+}
+
+/// Last: the writer keeps the new freelist for the next transaction, and the commit is
+/// published to transactions that begin from now on.
+fn publish(
+    env: &EnvInner,
+    writer_state: &mut WriterState,
+    store: &PageStore,
+    snapshot: Snapshot,
+    list: FreeList,
+    chain: Vec<PageId>,
+    durable_now: TxnId,
+) {
+    let txn_id = snapshot.meta.txn_id;
+    // The segments this commit took are no longer free segments; the rest are unchanged.
+    let segment_summaries = writer_state
+        .freelist
+        .as_ref()
+        .map(|cached| Arc::clone(&cached.segment_summaries))
+        .unwrap_or_default();
+    segment_summaries.lock().taken(store.taken_segments());
+    writer_state.freelist = Some(CachedFreeList {
+        txn_id,
+        list,
+        chain,
+        segment_summaries,
+    });
+    env.cache_snapshot(snapshot);
+    env.readers.raise_durable_txn_id(durable_now);
+    writer_state.written_here = Some(txn_id);
+    env.readers.set_current_txn_id(txn_id);
 }
 
 /// The freelist chain lists at most this many free segments' worth of pages (invariant 12):

@@ -852,3 +852,53 @@ fn a_process_opening_after_a_skipped_meta_reads_the_published_commit() {
     child.succeeds();
     common::assert_sound(&env);
 }
+
+/// A reader whose process has not seen the newest commit reads its meta from the file. If the
+/// lock file names that commit but its slot does not hold it (the slot damaged after the
+/// commit), beginning a read fails with a typed error at once: it must not wait for a newer
+/// commit that may never come, nor read another commit as if it were that one.
+#[test]
+fn a_published_commit_missing_from_its_slot_is_reported_not_waited_for() {
+    const TEST: &str = "a_published_commit_missing_from_its_slot_is_reported_not_waited_for";
+    if let Some((_, dir)) = child_role() {
+        let env = open(&dir);
+        let mut wtxn = env.write_txn().unwrap();
+        let db = env
+            .create_database::<Bytes, Bytes>(&mut wtxn, None)
+            .unwrap();
+        db.put(&mut wtxn, b"from", b"child").unwrap();
+        wtxn.commit().unwrap();
+        say(&format!("committed {}", env.info().last_txn_id));
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let env = open(dir.path());
+    let before = env.read_txn().unwrap().id();
+    let child = ChildProcess::spawn(TEST, "writer", dir.path());
+    let mut child = child;
+    let committed: u64 = child.expect("committed").parse().unwrap();
+    assert_eq!(committed, before + 1);
+    child.succeeds();
+    // Zero the slot of the commit the child published.
+    let page_size = env.page_size() as u64;
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(dir.path().join(arbordb::DATA_FILE_NAME))
+        .unwrap();
+    std::os::unix::fs::FileExt::write_all_at(
+        &file,
+        &vec![0; page_size as usize],
+        (committed % 2) * page_size,
+    )
+    .unwrap();
+    let (sender, outcome) = mpsc::channel();
+    std::thread::spawn(move || {
+        let begun = env.read_txn().map(|rtxn| rtxn.id());
+        let _ = sender.send(begun);
+    });
+    match outcome.recv_timeout(Duration::from_secs(20)) {
+        Ok(Err(Error::Corrupted { page, .. })) => assert_eq!(page, committed % 2),
+        Ok(other) => panic!("beginning a read gave {other:?}"),
+        Err(_) => panic!("beginning a read waited for 20 s"),
+    }
+}

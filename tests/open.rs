@@ -591,3 +591,27 @@ fn falling_back_past_a_newer_meta_is_reported() {
     assert!(stderr.contains("passed over"), "{stderr}");
     assert!(stderr.contains("commit 2"), "{stderr}");
 }
+
+/// A second open of a path already open in this process shares the environment, whose map
+/// cannot grow by opening again: asking for a larger map is refused (naming the file and
+/// `Env::resize`), never silently given the smaller one; asking for a smaller or equal map
+/// is already satisfied.
+#[test]
+fn opening_again_with_a_larger_map_is_refused_and_a_smaller_one_shares() {
+    let dir = tempfile::tempdir().unwrap();
+    let open_with_map =
+        |bytes: usize| unsafe { EnvOpenOptions::new().map_size(bytes).open(dir.path()) };
+    let first = open_with_map(4 << 20).unwrap();
+    let map_size = first.info().map_size;
+    match open_with_map(64 << 20) {
+        Err(Error::InvalidOption { reason }) => {
+            assert!(reason.contains(arbordb::DATA_FILE_NAME), "{reason}");
+            assert!(reason.contains("Env::resize"), "{reason}");
+        }
+        other => panic!("a larger map on a second open gave {other:?}"),
+    }
+    let smaller = open_with_map(1 << 20).unwrap();
+    assert_eq!(smaller.info().map_size, map_size);
+    let same = open_with_map(map_size).unwrap();
+    assert_eq!(same.info().map_size, map_size);
+}

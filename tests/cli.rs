@@ -596,3 +596,36 @@ fn an_lmdb_directory_is_named_with_the_way_to_convert_it() {
     }
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
 }
+
+/// With `-n` (NO_SUB_DIR) a bare file name is a file of the current directory: its lock file
+/// goes beside it, and a later command finds the data there.
+#[test]
+fn a_bare_file_name_under_no_subdir_lives_in_the_current_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str], input: &[u8]| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_arbor"))
+            .current_dir(dir.path())
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let _ = child.stdin.take().unwrap().write_all(input);
+        let output = child.wait_with_output().unwrap();
+        assert!(
+            output.status.success(),
+            "arbor {args:?} failed: {}",
+            text(&output.stderr)
+        );
+        text(&output.stdout)
+    };
+    run(&["load", "-n", "-T", "plain.db"], b"colour\nblue\n");
+    assert!(dir.path().join("plain.db").is_file());
+    assert!(dir.path().join("plain.db-lock").is_file());
+    let dumped = run(&["dump", "-n", "-p", "plain.db"], b"");
+    assert!(
+        dumped.contains("colour") && dumped.contains("blue"),
+        "{dumped}"
+    );
+}

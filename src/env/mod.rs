@@ -6,6 +6,8 @@
 
 mod copy;
 mod creation;
+mod meta_choice;
+mod open;
 mod options;
 mod preflight;
 mod registry;
@@ -24,6 +26,8 @@ use parking_lot::{Mutex, RwLock};
 pub use copy::CompactionOption;
 #[cfg(feature = "test-support")]
 pub(crate) use creation::is_creation_cut_short;
+pub(crate) use meta_choice::{meta_of_commit, published_meta_missing, read_meta_slot, verify_meta};
+pub(crate) use open::{map_data_file, map_size_in_pages};
 pub use options::{EnvOpenOptions, DATA_FILE_NAME, LOCK_FILE_NAME, MAP_SIZE_MAX};
 pub(crate) use writer_lock::{WriterGuard, WriterLock};
 
@@ -33,7 +37,7 @@ use crate::error::{Error, Result};
 use crate::flags::EnvFlags;
 use crate::os::{process, AddError, Map, MapSet, PageIo, OLD_MAPS_MAX};
 use crate::page::freelist::FreeList;
-use crate::page::meta::{self, Meta, MetaSlot, MetaTail, TreeInfo, UnsyncedRun, META_SIZE_MAX};
+use crate::page::meta::{Meta, MetaSlot, MetaTail, TreeInfo};
 use crate::page::readers::ReaderTable;
 use crate::page::segment_summary::SegmentSummaries;
 use crate::page::{PageId, TxnId};
@@ -363,72 +367,6 @@ fn map_error(error: AddError) -> Error {
     }
 }
 
-/// Reads meta slot `slot` (0 or 1) of a data file with pages of `page_size` bytes: what the
-/// slot holds and, if it is a valid meta, its unsynced runs and kept freelist.
-pub(crate) fn read_meta_slot(
-    file: &File,
-    page_size: usize,
-    slot: u64,
-) -> std::io::Result<(MetaSlot, MetaTail)> {
-    let mut bytes = [0u8; META_SIZE_MAX];
-    let bytes = &mut bytes[..meta::slot_read_len(page_size)];
-    file.read_exact_at(bytes, slot * page_size as u64)?;
-    Ok(Meta::decode_with_tail(bytes))
-}
-
-/// The meta of commit `id` if its slot (`id % 2`) holds it, with its unsynced runs and kept
-/// freelist.
-///
-/// A meta of a newer format there is `UnsupportedFormatVersion`: a process of a newer release
-/// shares the environment, and building on the older commit would overwrite its commit.
-pub(crate) fn meta_of_commit(
-    file: &File,
-    path: &Path,
-    page_size: usize,
-    id: TxnId,
-) -> Result<Option<(Meta, MetaTail)>> {
-    let (slot, tail) = read_meta_slot(file, page_size, id % 2)?;
-    Ok(match slot {
-        MetaSlot::Valid(meta) if meta.txn_id == id && meta.page_size as usize == page_size => {
-            Some((meta, tail))
-        }
-        MetaSlot::NewerVersion(found) => {
-            return Err(Error::UnsupportedFormatVersion {
-                path: path.to_path_buf(),
-                found,
-                supported: meta::FORMAT_VERSION,
-            })
-        }
-        _ => None,
-    })
-}
-
-/// The error for a lock file naming commit `id` as the newest while its slot, which no
-/// commit has overwritten since, does not hold it.
-pub(crate) fn published_meta_missing(id: TxnId) -> Error {
-    Error::corrupted(
-        id % 2,
-        format!(
-            "the lock file names commit {id} as the newest, but its meta slot does not hold it"
-        ),
-    )
-}
-
-/// Whether the commit of `meta` reached the file whole: every unsynced run it lists reads back
-/// with its checksum (`page/meta.rs`). A meta that lists none was written after its pages
-/// were synced.
-pub(crate) fn verify_meta(file: &File, meta: &Meta, runs: &[UnsyncedRun]) -> std::io::Result<bool> {
-    if runs.is_empty() {
-        return Ok(true);
-    }
-    meta::verify_unsynced(
-        runs,
-        meta.page_size as usize,
-        meta.page_count,
-        |offset, buffer| file.read_exact_at(buffer, offset),
-    )
-}
-
 impl Drop for EnvInner {
     fn drop(&mut self) {
         registry::forget(&self.registry_path);
@@ -714,7 +652,7 @@ impl Env {
     pub unsafe fn resize(&self, new_size: usize) -> Result<()> {
         let _writer = self.inner.lock_writer(true)?;
         let page_size = self.inner.page_size;
-        let new_size = options::map_size_in_pages(new_size, page_size)?;
+        let new_size = map_size_in_pages(new_size, page_size)?;
         let in_use = self.inner.cached_meta().page_count as usize * page_size;
         if new_size < in_use {
             return Err(Error::InvalidOption {
@@ -723,7 +661,7 @@ impl Env {
         }
         self.inner
             .maps
-            .push(options::map_data_file(
+            .push(map_data_file(
                 &self.inner.file,
                 &self.inner.registry_path,
                 new_size,

@@ -629,3 +629,44 @@ fn a_bare_file_name_under_no_subdir_lives_in_the_current_directory() {
         "{dumped}"
     );
 }
+
+/// A writer that cannot open the lock file is refused with a message naming it: only a
+/// read-only open may go on without the lock file's reader table, and a writer without it
+/// would reuse pages that readers in other processes still read. The data file and its
+/// directory stay writable, so nothing but the lock file stops the writer.
+#[test]
+fn a_writer_that_cannot_open_the_lock_file_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    sample_env(dir.path());
+    use std::os::unix::fs::PermissionsExt;
+    let set_mode = |path: &Path, mode: u32| {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap()
+    };
+    set_mode(dir.path(), 0o777);
+    set_mode(&dir.path().join(arbordb::DATA_FILE_NAME), 0o666);
+    let lock = dir.path().join(arbordb::LOCK_FILE_NAME);
+    set_mode(&lock, 0o444);
+    let mut command = Command::new(env!("CARGO_BIN_EXE_arbor"));
+    command
+        .args(["load", dir.path().to_str().unwrap(), "-T"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    // Run as nobody when root, so the permissions bind.
+    if unsafe { libc::geteuid() } == 0 {
+        use std::os::unix::process::CommandExt;
+        command.uid(65534).gid(65534);
+    }
+    let mut child = command.spawn().unwrap();
+    let _ = child.stdin.take().unwrap().write_all(b"k\nv\n");
+    let output = child.wait_with_output().unwrap();
+    let message = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{message}");
+    assert!(
+        message.contains(lock.to_str().unwrap()) && message.contains("lock file"),
+        "{message}"
+    );
+    // Nothing was loaded.
+    set_mode(&lock, 0o644);
+    assert!(!ok(&["dump", dir.path().to_str().unwrap()], None).contains("6b\n 76"));
+}

@@ -615,3 +615,28 @@ fn opening_again_with_a_larger_map_is_refused_and_a_smaller_one_shares() {
     let same = open_with_map(map_size).unwrap();
     assert_eq!(same.info().map_size, map_size);
 }
+
+/// The reader table holds from 1 to 65,536 slots: both ends open, one past either is an
+/// `InvalidOption` that creates nothing.
+#[test]
+fn max_readers_from_one_to_65536_and_nothing_else() {
+    let open_with_readers = |dir: &std::path::Path, readers: u32| unsafe {
+        EnvOpenOptions::new().max_readers(readers).open(dir)
+    };
+    for refused in [0, (1 << 16) + 1] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("env");
+        match open_with_readers(&path, refused) {
+            Err(Error::InvalidOption { reason }) => {
+                assert!(reason.contains(&refused.to_string()), "{reason}")
+            }
+            other => panic!("max_readers({refused}) gave {other:?}"),
+        }
+        assert!(!path.join(arbordb::DATA_FILE_NAME).exists());
+    }
+    for accepted in [1, 1 << 16] {
+        let dir = tempfile::tempdir().unwrap();
+        let env = open_with_readers(dir.path(), accepted).unwrap();
+        assert_eq!(env.info().maximum_number_of_readers, accepted);
+    }
+}

@@ -640,3 +640,60 @@ fn max_readers_from_one_to_65536_and_nothing_else() {
         assert_eq!(env.info().maximum_number_of_readers, accepted);
     }
 }
+
+/// A new file of the largest page size whose creation a crash cut short at its full length
+/// (the length set, the metas not yet written) is created again like any shorter one.
+#[test]
+fn a_creation_cut_short_at_the_largest_page_size_is_created_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let largest = 1 << 16;
+    std::fs::write(
+        dir.path().join(arbordb::DATA_FILE_NAME),
+        vec![0u8; 2 * largest],
+    )
+    .unwrap();
+    let env = unsafe {
+        EnvOpenOptions::new()
+            .page_size(largest)
+            .open(dir.path())
+            .unwrap()
+    };
+    let mut wtxn = env.write_txn().unwrap();
+    let db = env.create_database::<Str, Str>(&mut wtxn, None).unwrap();
+    db.put(&mut wtxn, "after", "recreation").unwrap();
+    wtxn.commit().unwrap();
+    assert_eq!(env.page_size(), largest);
+    assert_sound(&env);
+}
+
+/// Telling a creation cut short reads at most two of the largest pages: a large file that is
+/// not an environment is refused without being read whole (checked under an address-space
+/// limit far below the file's size, in a process of its own).
+#[test]
+fn a_large_foreign_file_is_refused_without_reading_it_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join(arbordb::DATA_FILE_NAME);
+    let file = std::fs::File::create(&data).unwrap();
+    file.set_len(8 << 30).unwrap(); // sparse: zeros that take no disk
+    drop(file);
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_arbor"));
+    command.args(["stat", dir.path().to_str().unwrap()]);
+    use std::os::unix::process::CommandExt;
+    // SAFETY: setrlimit is async-signal-safe; nothing else runs in the child before exec.
+    unsafe {
+        command.pre_exec(|| {
+            let limit = libc::rlimit {
+                rlim_cur: 2 << 30,
+                rlim_max: 2 << 30,
+            };
+            if libc::setrlimit(libc::RLIMIT_AS, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let output = command.output().unwrap();
+    let message = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{message}");
+    assert!(message.contains("not an arbordb"), "{message}");
+}

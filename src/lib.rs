@@ -32,7 +32,10 @@
 //!
 //! ```text
 //! os        file I/O, the memory map, file locks                 (the only unsafe code)
-//! page      page ids, page header, meta pages, freelist, reader table, page store
+//! page      the page format: page and txn ids, page header, meta pages
+//! readers   the MVCC reader table in the lock file: who reads which commit
+//! store     where pages come from and go: freelist, free segments, pool, dirty pages,
+//!           spilling, the page store, ordered writes
 //! btree     node layout, search, cursor, copy-on-write insert/delete/split/merge, checker
 //! env/txn   Env and its options, RoTxn, RwTxn, commit, the catalog of named databases
 //! db        typed Database<KC, DC>, codecs, iterators
@@ -50,8 +53,10 @@ mod error;
 mod flags;
 mod os;
 mod page;
+mod readers;
 #[cfg(feature = "scoped")]
 pub mod scoped;
+mod store;
 mod sync;
 mod txn;
 

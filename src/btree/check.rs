@@ -19,7 +19,7 @@ use super::{overflow, PageSource, DEPTH_MAX};
 use crate::page::header;
 use crate::page::meta::{Meta, MetaSlot, TreeInfo};
 use crate::page::PageId;
-use crate::page::{free_segment, freelist};
+use crate::store::{free_segment, freelist};
 
 /// The most problems a report lists; the count goes on beyond it.
 pub const PROBLEMS_MAX: usize = 1000;

@@ -1,8 +1,8 @@
-//! Layer 3, `btree`: the copy-on-write B+tree.
+//! Layer 4, `btree`: the copy-on-write B+tree.
 //!
 //! Pages come from a [`PageSource`] (a transaction: the map plus, for a write transaction,
 //! its dirty pages). Reads ([`cursor`]) never change anything; writes ([`mutate`]) go through
-//! the write transaction's [`PageStore`](crate::page::store::PageStore), which copies every
+//! the write transaction's [`PageStore`](crate::store::page_store::PageStore), which copies every
 //! committed page before it is changed.
 
 pub(crate) mod check;

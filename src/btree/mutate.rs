@@ -16,8 +16,8 @@ use super::{overflow, PageSource};
 use crate::error::{Error, Result};
 use crate::page::header;
 use crate::page::meta::TreeInfo;
-use crate::page::store::PageStore;
 use crate::page::PageId;
+use crate::store::page_store::PageStore;
 
 /// How a put treats an existing key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -193,7 +193,7 @@ impl Writer<'_> {
         };
         // Store the value inline when the whole cell stays small, else in an overflow run.
         // The run is allocated before the path is copied: the path's single pages would
-        // otherwise come out of the lowest free stretch (`page/pool.rs`), which may be the
+        // otherwise come out of the lowest free stretch (`store/pool.rs`), which may be the
         // one a replaced value of the same length left.
         let inline_size = node::leaf_cell_size(key.len(), &StoredValue::Inline(value));
         let stored = if inline_size <= node::cell_size_max(page_size) {

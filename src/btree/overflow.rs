@@ -6,8 +6,8 @@
 use super::PageSource;
 use crate::error::{Error, Result};
 use crate::page::header::{self, PageKind, PAGE_HEADER_SIZE};
-use crate::page::store::PageStore;
 use crate::page::PageId;
+use crate::store::page_store::PageStore;
 
 /// Pages in the run that holds a `len`-byte value.
 pub(crate) fn pages_for(len: usize, page_size: usize) -> usize {

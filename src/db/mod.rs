@@ -1,4 +1,4 @@
-//! Layer 5, `db`: typed databases over the byte-level transactions.
+//! Layer 6, `db`: typed databases over the byte-level transactions.
 //!
 //! A [`Database<KC, DC>`] is a cheap, copyable handle naming one database of an environment;
 //! its key and data codecs (`KC`, `DC`) turn typed items into bytes and back, in heed's shape.

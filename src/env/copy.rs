@@ -12,9 +12,10 @@ use crate::btree::verify::{read_every_page, Verified};
 use crate::btree::PageSource;
 use crate::error::{Error, Result};
 use crate::page::meta::{Meta, TreeInfo};
-use crate::page::ordered_write::WRITE_BYTES_MAX;
-use crate::page::store::read_committed;
-use crate::page::{free_segment, freelist, PageId};
+use crate::page::PageId;
+use crate::store::ordered_write::WRITE_BYTES_MAX;
+use crate::store::page_store::read_committed;
+use crate::store::{free_segment, freelist};
 use crate::txn::RoTxn;
 
 /// Whether [`Env::copy_to_path`] / [`Env::copy_to_file`] compact, as heed's option.
@@ -35,7 +36,7 @@ const SINK_BUFFER_BYTES: usize = 64 << 20;
 
 /// Writes copied pages to the file, buffered and sorted, contiguous pages together in writes
 /// of at most [`WRITE_BYTES_MAX`] (larger writes would leave large page-cache folios that
-/// slow down the copy's first commits once it is opened; see `page/ordered_write.rs`).
+/// slow down the copy's first commits once it is opened; see `store/ordered_write.rs`).
 struct FileSink<'f> {
     file: &'f File,
     page_size: usize,

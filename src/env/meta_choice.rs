@@ -16,8 +16,8 @@ use crate::page::meta::{
     self, claimed_txn_id, Meta, MetaSlot, MetaTail, UnsyncedRun, MAGIC, META_SIZE, META_SIZE_MAX,
     PAGE_SIZE_MIN,
 };
-use crate::page::readers::ReaderTable;
 use crate::page::TxnId;
+use crate::readers::ReaderTable;
 
 /// The meta of the commit the reader table names as current, for a process opening an
 /// environment other processes have open. Retries while commits overwrite the slot it reads.

@@ -1,4 +1,4 @@
-//! Layer 4, `env`: the environment, the shared state of every transaction on one file.
+//! Layer 5, `env`: the environment, the shared state of every transaction on one file.
 //!
 //! An [`Env`] owns the data file, its memory map, the current meta (the newest commit), the
 //! reader table, the writer lock and the writer's cached freelist. Transactions
@@ -36,11 +36,11 @@ use crate::btree::node;
 use crate::error::{Error, Result};
 use crate::flags::EnvFlags;
 use crate::os::{process, AddError, Map, MapSet, PageIo, OLD_MAPS_MAX};
-use crate::page::freelist::FreeList;
 use crate::page::meta::{Meta, MetaSlot, MetaTail, TreeInfo};
-use crate::page::readers::ReaderTable;
-use crate::page::segment_summary::SegmentSummaries;
 use crate::page::{PageId, TxnId};
+use crate::readers::ReaderTable;
+use crate::store::freelist::FreeList;
+use crate::store::segment_summary::SegmentSummaries;
 use crate::txn::{RoTxn, RwTxn, Snapshot};
 use snapshot_cache::SnapshotCache;
 
@@ -85,7 +85,7 @@ pub(crate) struct CachedFreeList {
     /// The pages of the persisted chain (freed by the next commit, which writes a new one).
     pub(crate) chain: Vec<PageId>,
     /// What the free segments of this freelist hold, as far as the writer has read them;
-    /// dropped with the freelist when another process commits (`page/segment_summary.rs`).
+    /// dropped with the freelist when another process commits (`store/segment_summary.rs`).
     pub(crate) segment_summaries: Arc<Mutex<SegmentSummaries>>,
 }
 
@@ -134,7 +134,7 @@ pub(crate) struct EnvInner {
     /// current txn id of the reader table (else another process committed since).
     pub(crate) snapshots: SnapshotCache,
     /// The reader table, the current and durable txn ids, and the lock file, shared by every
-    /// process with the environment open (see `page/readers.rs`).
+    /// process with the environment open (see `readers.rs`).
     pub(crate) readers: ReaderTable,
     pub(crate) writer_lock: WriterLock,
     pub(crate) writer: Mutex<WriterState>,
@@ -256,7 +256,7 @@ impl EnvInner {
     /// The newest commit, for a writer (holding the writer lock) about to build on it: the
     /// current one, unless a writer died between writing its meta and publishing its id. Then
     /// the slot of the next commit holds a newer meta, and its id is published before this
-    /// writer scans the readers (see `page/readers.rs`). Only that slot can: the writer after
+    /// writer scans the readers (see `readers.rs`). Only that slot can: the writer after
     /// a lost publication repairs it at its own start.
     ///
     /// Such a meta is adopted only if its unsynced runs verify: a meta left by a commit a power
@@ -560,13 +560,19 @@ impl Env {
         let page_size = self.inner.page_size;
         let page_count = rtxn.meta().page_count;
         let read = |id| {
-            crate::page::store::read_committed(rtxn.map().bytes(), page_size, page_count, id, 1)
+            crate::store::page_store::read_committed(
+                rtxn.map().bytes(),
+                page_size,
+                page_count,
+                id,
+                1,
+            )
         };
         let kept = rtxn.snapshot().freelist.as_deref();
-        let (list, chain) = crate::page::freelist::read(rtxn.meta(), kept, read)?;
+        let (list, chain) = crate::store::freelist::read(rtxn.meta(), kept, read)?;
         let mut total = list.pages().count() as u64 + chain.len() as u64;
         for segment in list.segments() {
-            let listed = crate::page::free_segment::read(read(segment)?, segment, page_count)?;
+            let listed = crate::store::free_segment::read(read(segment)?, segment, page_count)?;
             total += 1 + listed.len() as u64;
         }
         Ok(total)

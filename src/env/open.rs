@@ -29,7 +29,7 @@ use crate::error::{Error, Result};
 use crate::flags::EnvFlags;
 use crate::os::{at_path, os_page_size, LockFile, Map, MapSet, OsFile, PageIo, Role};
 use crate::page::meta::{is_valid_page_size, Meta, PAGE_SIZE_MAX, PAGE_SIZE_MIN};
-use crate::page::readers::{ReaderTable, TableError};
+use crate::readers::{ReaderTable, TableError};
 use crate::txn::Snapshot;
 
 impl EnvOpenOptions {

@@ -1,5 +1,5 @@
 //! The lock file beside the data file: memory shared by every process that has the
-//! environment open (the reader table, laid out by `page/readers.rs`), and the file locks that
+//! environment open (the reader table, laid out by `readers.rs`), and the file locks that
 //! order those processes.
 //!
 //! Two one-byte ranges of the file carry open-file-description locks (`F_OFD_SETLK`), which

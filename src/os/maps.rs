@@ -12,7 +12,7 @@
 //! own, and the pins are scanned only when an old map might be released:
 //!
 //! - A reader stores its pin (a plain store) before the reader table's `fence(SeqCst)` that
-//!   publishes its snapshot (`page/readers.rs`), and after that fence checks that its map is
+//!   publishes its snapshot (`readers.rs`), and after that fence checks that its map is
 //!   still the newest; if not, it begins again on the newest.
 //! - Whoever makes a new map the newest, and whoever later looks for old maps to release,
 //!   issues `fence(SeqCst)` after the newest index was stored and before scanning the pins.
@@ -66,7 +66,7 @@ impl From<io::Error> for AddError {
 }
 
 /// The index of the newest map and the users' pins: the atomics of the protocol in the
-/// module docs (model-checked with a reader table in `page/readers.rs`).
+/// module docs (model-checked with a reader table in `readers.rs`).
 pub(crate) struct Pins {
     /// The index of the newest map: the one new transactions use.
     newest: AtomicUsize,

@@ -8,11 +8,11 @@ use crate::btree::check;
 use crate::btree::cursor::Cursor;
 use crate::btree::node::Node;
 use crate::btree::PageSource;
-use crate::page::free_segment;
-use crate::page::freelist::{self, FreeList};
 use crate::page::header;
 use crate::page::meta::{Meta, MetaSlot, TreeInfo};
 use crate::page::PageId;
+use crate::store::free_segment;
+use crate::store::freelist::{self, FreeList};
 use crate::types::Bytes;
 use crate::{EnvFlags, EnvOpenOptions, Error, Result};
 
@@ -86,7 +86,7 @@ pub fn page_decode(data: &[u8]) {
         // The runs a meta lists, checked against the input as the file (never past it).
         // The freelist a meta keeps, read as a writer would.
         let _ =
-            crate::page::freelist::read(&meta, tail.freelist.as_deref(), |id| pages.read(id, 1));
+            crate::store::freelist::read(&meta, tail.freelist.as_deref(), |id| pages.read(id, 1));
         let _ = crate::page::meta::verify_unsynced(
             &tail.runs,
             page_size,

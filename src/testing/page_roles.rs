@@ -14,9 +14,9 @@
 use crate::btree::node::{Node, StoredValue};
 use crate::btree::{overflow, PageSource};
 use crate::error::{Error, Result};
-use crate::page::freelist;
 use crate::page::meta::{self, Meta, MetaSlot, TreeInfo};
 use crate::page::PageId;
+use crate::store::freelist;
 
 /// What a page is to a commit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

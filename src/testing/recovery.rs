@@ -272,7 +272,7 @@ fn lock_after_power_loss(
             let me = crate::os::process::current();
             let slots = 1 + random.below(200) as usize;
             let current = 1000 + random.below(1000);
-            let table = crate::page::readers::left_over_table(
+            let table = crate::readers::left_over_table(
                 slots,
                 current,
                 current - 1,

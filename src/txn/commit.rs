@@ -48,11 +48,11 @@ use crate::btree::mutate::{PutMode, Writer};
 use crate::env::{CachedFreeList, EnvInner, WriterState};
 use crate::error::{Error, Result};
 use crate::flags::EnvFlags;
-use crate::page::free_segment;
-use crate::page::freelist::{self, FreeList};
 use crate::page::meta::{self, Meta};
-use crate::page::store::PageStore;
 use crate::page::{PageId, TxnId};
+use crate::store::free_segment;
+use crate::store::freelist::{self, FreeList};
+use crate::store::page_store::PageStore;
 
 /// Grow the file by this fraction of its needed length beyond what a commit needs, so that a
 /// run of small commits does not resize it every time. A commit that grows the file by more

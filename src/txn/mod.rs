@@ -1,4 +1,4 @@
-//! Layer 4, `txn`: read and write transactions and the catalog of named databases.
+//! Layer 5, `txn`: read and write transactions and the catalog of named databases.
 //!
 //! A [`RoTxn`] is a snapshot: one commit's meta and a map covering its pages (shared with the
 //! environment's cache), and a reader slot that keeps those pages from reuse. A [`RwTxn`] is

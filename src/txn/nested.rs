@@ -11,9 +11,9 @@ use super::snapshot::Snapshot;
 use super::write::{RwTxn, WriteState};
 use crate::env::Env;
 use crate::error::{Error, Result};
-use crate::page::freelist::FreeList;
 use crate::page::meta::Meta;
-use crate::page::store::PageStore;
+use crate::store::freelist::FreeList;
+use crate::store::page_store::PageStore;
 
 /// A write transaction's state without its lock: what a child copies and hands back.
 pub(crate) struct WriteParts {

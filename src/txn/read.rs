@@ -13,9 +13,9 @@ use crate::error::{Error, Result};
 use crate::os::{process, Map};
 use crate::page::header;
 use crate::page::meta::{Meta, TreeInfo};
-use crate::page::readers::BeginRead;
-use crate::page::store::read_committed;
 use crate::page::PageId;
+use crate::readers::BeginRead;
+use crate::store::page_store::read_committed;
 
 /// A tree as this transaction sees it, and whether this transaction changed it.
 #[derive(Debug, Clone, Copy)]

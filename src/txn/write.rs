@@ -10,10 +10,10 @@ use crate::btree::node;
 use crate::env::{CachedFreeList, EnvInner, WriterGuard};
 use crate::error::{Error, Result};
 use crate::flags::EnvFlags;
-use crate::page::freelist::{self, FreeList};
 use crate::page::header::PAGE_HEADER_SIZE;
 use crate::page::meta::TreeInfo;
-use crate::page::store::{read_committed, PageStore};
+use crate::store::freelist::{self, FreeList};
+use crate::store::page_store::{read_committed, PageStore};
 
 /// The largest value arbordb stores, in bytes.
 pub const VALUE_SIZE_MAX: usize = u32::MAX as usize - PAGE_HEADER_SIZE;

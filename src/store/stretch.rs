@@ -1,13 +1,13 @@
 //! Where a free stretch of consecutive pages lies among the pool and some free segments a
 //! write transaction has not read.
 //!
-//! Page layer, used by the page store (`store.rs`) when its pool holds no stretch long enough
+//! Store layer, used by the page store (`page_store.rs`) when its pool holds no stretch long enough
 //! for an overflow value. The segments that could hold part of one (`segment_summary.rs`)
 //! are read into an [`UnreadListing`] (their pages, sorted, each with its segment), which is
 //! merged with the pool (docs/design.md, invariant 12).
 
-use super::id::PageId;
 use crate::error::Result;
+use crate::page::id::PageId;
 
 /// The pages some unread free segments hold.
 #[derive(Debug)]

@@ -13,9 +13,9 @@
 //! 24     .    count x u64 page number, ascending, little-endian
 //! ```
 
-use super::header::{self, PageKind, PAGE_HEADER_SIZE};
-use super::id::{read_u64, write_u64, PageId, META_PAGE_COUNT};
 use crate::error::{Error, Result};
+use crate::page::header::{self, PageKind, PAGE_HEADER_SIZE};
+use crate::page::id::{read_u64, write_u64, PageId, META_PAGE_COUNT};
 
 /// Page numbers one segment page holds.
 pub(crate) fn capacity(page_size: usize) -> usize {

@@ -9,7 +9,7 @@
 //! so that a lookup is two array indexings. Either way iteration comes out in page order,
 //! which is the order commit writes in.
 
-use super::id::PageId;
+use crate::page::id::PageId;
 
 /// Page slots per chunk of the table.
 const CHUNK_PAGES: usize = 512;

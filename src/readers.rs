@@ -1,4 +1,5 @@
-//! The reader table: which snapshots live read transactions hold, in every process.
+//! Layer 3, `readers`: the reader table, which snapshots live read transactions hold, in
+//! every process.
 //!
 //! The table lives in the lock file, mapped as shared memory by every process that has the
 //! environment open (or, when that file cannot be written, in this process only; see
@@ -22,8 +23,8 @@
 //! the reader's re-check sees the newer id and retries; so no reader can hold a snapshot the
 //! writer did not account for. The loom tests below check this for every interleaving.
 
-use super::id::TxnId;
 use crate::os::{LockFile, Role};
+use crate::page::id::TxnId;
 use crate::sync::{fence, AtomicU64, Ordering};
 
 /// `ARBORLCK` as a little-endian word.

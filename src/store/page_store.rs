@@ -23,9 +23,6 @@ use parking_lot::Mutex;
 use super::dirty::DirtyPages;
 use super::free_segment;
 use super::freelist::Reusable;
-use super::header::{self, PageKind, PAGE_HEADER_SIZE};
-use super::id::{PageId, TxnId, META_PAGE_COUNT};
-use super::meta::UnsyncedRun;
 use super::ordered_write::OrderedWriter;
 use super::pool::Pool;
 use super::segment_summary::{self, SegmentSummaries, SegmentSummary};
@@ -33,6 +30,9 @@ use super::spill::SpillPolicy;
 use super::stretch::UnreadListing;
 use crate::error::{Error, Result};
 use crate::os::PageIo;
+use crate::page::header::{self, PageKind, PAGE_HEADER_SIZE};
+use crate::page::id::{PageId, TxnId, META_PAGE_COUNT};
+use crate::page::meta::UnsyncedRun;
 
 /// The pages a write transaction has allocated, changed and freed. Cloned (dirty pages and
 /// all) when a nested transaction begins, so that aborting it restores the parent's.
@@ -635,7 +635,7 @@ pub(crate) fn read_committed(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::page::ordered_write::WRITEBACK_BATCH_BYTES;
+    use crate::store::ordered_write::WRITEBACK_BATCH_BYTES;
     use std::sync::Mutex;
 
     /// A [`PageIo`] that records which pages were written and which writebacks were started.

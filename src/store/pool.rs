@@ -1,6 +1,6 @@
 //! The pool: the free pages a write transaction may reuse, and which of them it takes next.
 //!
-//! Page layer, under the page store (`store.rs`). Where a commit's pages lie decides what its
+//! Store layer, under the page store (`page_store.rs`). Where a commit's pages lie decides what its
 //! sync costs: pages in a row go to the disk as one request, scattered pages as one each
 //! (docs/design.md, invariant 13, has the measurement). So single pages (a B-tree path copied
 //! on write, the freelist's chain page) come from a *run*: the lowest stretch of at least
@@ -11,7 +11,7 @@
 
 use std::ops::Range;
 
-use super::id::PageId;
+use crate::page::id::PageId;
 
 /// The fewest consecutive free pages that make a run. A one-insert commit into a tree of
 /// depth 4 writes five pages (the path and a chain page), so a run serves it whole.

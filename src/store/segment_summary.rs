@@ -2,7 +2,7 @@
 //! next, so that looking for a stretch of consecutive free pages reads only the segments
 //! that could hold part of one.
 //!
-//! Page layer, used by the page store (`store.rs`). A free segment page is written once and
+//! Store layer, used by the page store (`page_store.rs`). A free segment page is written once and
 //! never changed while the freelist names it (invariant 2); it leaves the freelist only when
 //! a write transaction takes it. So the summaries belong to the freelist of one commit: the
 //! writer keeps them with its cached freelist (`env/mod.rs`, which drops them whenever
@@ -16,7 +16,7 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use super::id::PageId;
+use crate::page::id::PageId;
 
 /// What one free segment holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -294,7 +294,7 @@ mod tests {
     /// every segment, over free pages split among segments at random or in ascending slices.
     #[test]
     fn leaving_out_the_segments_that_are_not_candidates_never_changes_the_stretch_found() {
-        use crate::page::stretch::UnreadListing;
+        use crate::store::stretch::UnreadListing;
         let mut state = 0x2545_f491_4f6c_dd1du64;
         let mut random = move |below: u64| {
             state ^= state << 13;

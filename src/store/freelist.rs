@@ -28,11 +28,11 @@
 
 use std::collections::BTreeMap;
 
-use super::header::{self, PageKind, PAGE_HEADER_SIZE};
-use super::id::{read_u64, write_u64, PageId, TxnId, META_PAGE_COUNT};
-use super::meta::Meta;
 use super::pool;
 use crate::error::{Error, Result};
+use crate::page::header::{self, PageKind, PAGE_HEADER_SIZE};
+use crate::page::id::{read_u64, write_u64, PageId, TxnId, META_PAGE_COUNT};
+use crate::page::meta::Meta;
 
 const NEXT_OFFSET: usize = PAGE_HEADER_SIZE;
 /// Where a chain page's payload starts.

@@ -3,8 +3,8 @@
 //! [`WRITEBACK_BATCH_BYTES`]. Used by commit for every dirty page, and by a transaction that
 //! spills pages before commit to bound its memory.
 
-use super::id::PageId;
 use crate::os::PageIo;
+use crate::page::id::PageId;
 
 /// The most bytes of contiguous pages written in one call.
 ///

@@ -177,6 +177,36 @@ fn wrong_counts_in_a_descriptor_are_reported() {
     assert_eq!(report.problem_count, 1, "{report}");
 }
 
+/// A descriptor's counts come from the file: wrong ones are reported, and a writer that
+/// relies on them (emptying the tree resets them) does not panic, in a debug build either.
+#[test]
+fn emptying_a_tree_whose_descriptor_counts_overflow_pages_it_lacks() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let env = open(dir.path());
+        let mut wtxn = env.write_txn().unwrap();
+        let db = env
+            .create_database::<Bytes, Bytes>(&mut wtxn, None)
+            .unwrap();
+        db.put(&mut wtxn, b"only", b"small").unwrap();
+        wtxn.commit().unwrap();
+    }
+    let (slot, mut meta) = newest_meta(dir.path());
+    // The unnamed database's descriptor is at 48; its overflow page count at 32 within it.
+    meta[80..88].copy_from_slice(&3u64.to_le_bytes());
+    rewrite_meta(dir.path(), slot, meta);
+    let env = reopen(dir.path());
+    assert!(!env.check().unwrap().is_ok());
+    let mut wtxn = env.write_txn().unwrap();
+    let db = env
+        .open_database::<Bytes, Bytes>(&wtxn, None)
+        .unwrap()
+        .unwrap();
+    assert!(db.delete(&mut wtxn, b"only").unwrap());
+    wtxn.commit().unwrap();
+    assert_sound(&env);
+}
+
 /// The slot offset and bytes of the older meta.
 fn older_meta(dir: &Path) -> (u64, Vec<u8>) {
     let (newest, _) = newest_meta(dir);

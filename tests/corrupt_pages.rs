@@ -1,7 +1,8 @@
 //! Targeted damage to branch and leaf pages, with checksums recomputed so that the damage is
 //! not simply caught as a checksum failure: bad counts, offsets, lengths, cycles and page
 //! numbers each give `Error::Corrupted` from reads, a problem from the checker, and an error
-//! (not a panic) from writes.
+//! (not a panic) from writes. Damage that reads well (keys out of order, out of their
+//! parent's range) is split and merged by writes without a panic.
 
 mod common;
 
@@ -243,4 +244,69 @@ fn an_overflow_reference_to_a_page_that_is_not_an_overflow_run() {
             "replace {replace}: {result:?}"
         );
     }
+}
+
+/// Puts new keys just above the first one, all in the leftmost leaf's range, then deletes
+/// them and the first keys, so that the pages around the leftmost leaf split and merge. The
+/// writes may fail; they must not panic, as a debug build's checks of each split and merge
+/// would if they took damage read from the file for a bug of the writer.
+fn split_and_merge_over_the_damage(dir: &Path, what: &str) {
+    let env: Env = unsafe { EnvOpenOptions::new().open(dir).unwrap() };
+    let rtxn = env.read_txn().unwrap();
+    let db = env
+        .open_database::<Bytes, Bytes>(&rtxn, None)
+        .unwrap()
+        .unwrap();
+    drop(rtxn);
+    assert!(
+        !env.check().unwrap().is_ok(),
+        "{what}: the checker found nothing"
+    );
+    let new_key = |n: u32| format!("key00000+{n:03}");
+    let mut changes = 0;
+    for deleting in [false, true] {
+        let mut wtxn = env.write_txn().unwrap();
+        for n in 0..200u32 {
+            let result = if deleting {
+                db.delete(&mut wtxn, new_key(n).as_bytes())
+                    .and_then(|_| db.delete(&mut wtxn, format!("key{n:05}").as_bytes()))
+                    .map(drop)
+            } else {
+                db.put(&mut wtxn, new_key(n).as_bytes(), &[5u8; 20])
+            };
+            match result {
+                Ok(()) => changes += 1,
+                Err(_) => break,
+            }
+        }
+        let _ = wtxn.commit();
+    }
+    assert!(changes > 0, "{what}: no write got through");
+}
+
+#[test]
+fn keys_out_of_order_in_a_page_that_splits_and_merges() {
+    let dir = tempfile::tempdir().unwrap();
+    build(dir.path());
+    let (_, leaf) = leftmost_leaf(dir.path());
+    let mut page = read_page(dir.path(), leaf);
+    let (first, second) = (24 + 2, 24 + 2 * 4);
+    let slot: [u8; 2] = page[first..first + 2].try_into().unwrap();
+    page.copy_within(second..second + 2, first);
+    page[second..second + 2].copy_from_slice(&slot);
+    write_page(dir.path(), leaf, page);
+    split_and_merge_over_the_damage(dir.path(), "two keys of a leaf swapped");
+}
+
+#[test]
+fn keys_outside_their_parents_range_in_pages_that_split_and_merge() {
+    let dir = tempfile::tempdir().unwrap();
+    build(dir.path());
+    let (parent, _) = leftmost_leaf(dir.path());
+    let mut page = read_page(dir.path(), parent);
+    let (first, second) = (child(&page, 0), child(&page, 1));
+    set_child(&mut page, 0, second);
+    set_child(&mut page, 1, first);
+    write_page(dir.path(), parent, page);
+    split_and_merge_over_the_damage(dir.path(), "two leaves swapped under their parent");
 }

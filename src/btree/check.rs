@@ -209,12 +209,32 @@ struct Counts {
     entries: u64,
 }
 
-/// A page to visit, with the key range its parents allow: `lower <= key < upper`.
+/// The keys a page may hold, as its parents' separators give them (docs/design.md,
+/// invariant 6): `lower <= key < upper`, where a missing bound is no bound. The separators of
+/// a branch lie strictly above `lower`: the separator equal to it is the parent's.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct KeyRange {
+    pub(crate) lower: Option<Vec<u8>>,
+    pub(crate) upper: Option<Vec<u8>>,
+}
+
+impl KeyRange {
+    /// Whether a page of the given kind may hold `key` (a leaf's key, or one of a branch's
+    /// separators, never the empty key of its cell 0).
+    pub(crate) fn admits(&self, key: &[u8], is_leaf: bool) -> bool {
+        let above_lower = self
+            .lower
+            .as_deref()
+            .is_none_or(|lower| key > lower || (is_leaf && key == lower));
+        above_lower && self.upper.as_deref().is_none_or(|upper| key < upper)
+    }
+}
+
+/// A page to visit, with the key range its parents allow.
 struct Visit {
     id: PageId,
     level: u32,
-    lower: Option<Vec<u8>>,
-    upper: Option<Vec<u8>>,
+    range: KeyRange,
 }
 
 impl<S: PageSource + ?Sized> Checker<'_, S> {
@@ -266,8 +286,7 @@ impl<S: PageSource + ?Sized> Checker<'_, S> {
             to_visit.push(Visit {
                 id: tree.root,
                 level: 0,
-                lower: None,
-                upper: None,
+                range: KeyRange::default(),
             });
         }
         let keep_entries = label == "the catalog";
@@ -353,11 +372,7 @@ impl<S: PageSource + ?Sized> Checker<'_, S> {
                         "{label}: page {id}: key {index} is not above the key before it"
                     ));
                 }
-                let below_lower = visit
-                    .lower
-                    .as_deref()
-                    .is_some_and(|lower| key < lower || (!is_leaf && key == lower));
-                if below_lower || visit.upper.as_deref().is_some_and(|upper| key >= upper) {
+                if !visit.range.admits(key, is_leaf) {
                     self.problem(format!(
                         "{label}: page {id}: key {index} is outside the range its parent allows"
                     ));
@@ -372,20 +387,19 @@ impl<S: PageSource + ?Sized> Checker<'_, S> {
                     Err(error) => return self.problem(format!("{label}: {error}")),
                 };
                 let lower = if index == 0 {
-                    visit.lower.clone()
+                    visit.range.lower.clone()
                 } else {
                     Some(key.to_vec())
                 };
                 let upper = if index + 1 < node.count() {
                     node.key(index + 1).ok().map(<[u8]>::to_vec)
                 } else {
-                    visit.upper.clone()
+                    visit.range.upper.clone()
                 };
                 to_visit.push(Visit {
                     id: child,
                     level: visit.level + 1,
-                    lower,
-                    upper,
+                    range: KeyRange { lower, upper },
                 });
             }
         }

@@ -8,6 +8,8 @@
 pub(crate) mod check;
 pub(crate) mod copy;
 pub(crate) mod cursor;
+#[cfg(debug_assertions)]
+mod invariants;
 pub(crate) mod mutate;
 pub(crate) mod node;
 pub(crate) mod overflow;

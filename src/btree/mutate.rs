@@ -5,12 +5,15 @@
 //! pushes a separator to its parent (splitting it in turn, up to a new root). A page that falls
 //! below a quarter full after a delete merges with a sibling when both fit in one page, and
 //! otherwise borrows one cell from it; a root branch with one child is replaced by the child.
+//! Debug builds check the pages each of these changes touched ([`super::invariants`]).
 //!
 //! The tree descriptor's counters (pages by kind, entries) are kept exact here; the checker
 //! verifies them. They saturate rather than overflow: in a corrupt file they may disagree with
 //! the tree, which the checker reports, and that must not become a panic.
 
 use super::cursor::{check_shape, open_node};
+#[cfg(debug_assertions)]
+use super::invariants;
 use super::node::{self, Node, StoredValue};
 use super::{overflow, PageSource};
 use crate::error::{Error, Result};
@@ -261,9 +264,28 @@ impl Writer<'_> {
         index: usize,
         cell: &[u8],
     ) -> Result<()> {
-        if is_leaf && index == self.leaf(id)?.count() {
-            return self.split_leaf_at_end(tree, path, id, cell);
-        }
+        #[cfg(debug_assertions)]
+        let check = invariants::Split::before(self, path.last().copied(), id, is_leaf, index, cell);
+        let (right_id, separator) = if is_leaf && index == self.leaf(id)?.count() {
+            self.split_leaf_at_end(tree, id, cell)?
+        } else {
+            self.split_in_two(tree, id, is_leaf, index, cell)?
+        };
+        #[cfg(debug_assertions)]
+        check.after(self, right_id, &separator);
+        self.insert_separator(tree, path, id, right_id, &separator)
+    }
+
+    /// Splits the full dirty page `id` in two to insert `cell` at `index`: `id` keeps the
+    /// left half, a new page the right one. Returns the new page and the separator for it.
+    fn split_in_two(
+        &mut self,
+        tree: &mut TreeInfo,
+        id: PageId,
+        is_leaf: bool,
+        index: usize,
+        cell: &[u8],
+    ) -> Result<(PageId, Vec<u8>)> {
         let old_page = self.store.page_mut(id).to_vec();
         let old = Node::open(&old_page, id, is_leaf)?;
         let mut cells: Vec<&[u8]> = Vec::with_capacity(old.count() + 1);
@@ -315,19 +337,19 @@ impl Writer<'_> {
             tree.branch_pages = tree.branch_pages.saturating_add(1);
         }
         node::fill(self.store.page_mut(id), id, is_leaf, &cells[..split_at])?;
-        self.insert_separator(tree, path, id, right_id, &separator)
+        Ok((right_id, separator))
     }
 
     /// Splits the full leaf `id` for a `cell` that goes after all of its cells (sorted loads):
     /// the leaf stays as it is, full, and a new right leaf starts with the cell alone. The
     /// general split would rebuild the left page unchanged, a page copy per leaf of the load.
+    /// Returns the new page and the separator for it.
     fn split_leaf_at_end(
         &mut self,
         tree: &mut TreeInfo,
-        path: &mut Path,
         id: PageId,
         cell: &[u8],
-    ) -> Result<()> {
+    ) -> Result<(PageId, Vec<u8>)> {
         let separator = {
             let left = self.leaf(id)?;
             let last = left
@@ -340,7 +362,7 @@ impl Writer<'_> {
         let right_id = self.store.allocate(self.map, 1)?;
         node::fill(self.store.page_mut(right_id), right_id, true, &[cell])?;
         tree.leaf_pages = tree.leaf_pages.saturating_add(1);
-        self.insert_separator(tree, path, id, right_id, &separator)
+        Ok((right_id, separator))
     }
 
     /// After `left_id` split off `right_id`, adds the separator to the parent (the last path
@@ -362,10 +384,16 @@ impl Writer<'_> {
                 tree.root = root;
                 tree.depth += 1;
                 tree.branch_pages = tree.branch_pages.saturating_add(1);
+                #[cfg(debug_assertions)]
+                invariants::check_new_root(self, tree, left_id, right_id, separator);
                 Ok(())
             }
             Some((parent, index)) => {
+                #[cfg(debug_assertions)]
+                let check = invariants::Insertion::before(self, parent, index, separator);
                 if node::insert_cell(self.store.page_mut(parent), index + 1, &cell) {
+                    #[cfg(debug_assertions)]
+                    check.after(self, left_id, right_id, separator);
                     Ok(())
                 } else {
                     self.split_insert(tree, path, parent, false, index + 1, &cell)
@@ -448,11 +476,22 @@ impl Writer<'_> {
                 (id, sibling)
             };
             let separator = self.branch(parent_id)?.key(right_index)?.to_vec();
+            #[cfg(debug_assertions)]
+            let check = invariants::Rebalance::before(
+                self,
+                parent_id,
+                left_index,
+                (left_id, right_id),
+                is_leaf,
+                index == 0,
+            );
 
             if self.try_merge(tree, left_id, right_id, is_leaf, &separator)? {
                 let parent = self.branch(parent_id)?;
                 let size = parent.cell(right_index)?.len();
                 node::remove_cell(self.store.page_mut(parent_id), right_index, size);
+                #[cfg(debug_assertions)]
+                check.after_merge(self);
                 self.store.free(right_id, 1);
                 path.pop();
                 id = parent_id;
@@ -460,13 +499,18 @@ impl Writer<'_> {
                 continue;
             }
             let new_separator = self.borrow(left_id, right_id, is_leaf, index == 0, &separator)?;
+            #[cfg(debug_assertions)]
+            check.after_borrow(self, &new_separator);
             // Replace the parent's separator for the right page; it may have grown.
             let parent = self.branch(parent_id)?;
             let size = parent.cell(right_index)?.len();
             node::remove_cell(self.store.page_mut(parent_id), right_index, size);
             let cell = node::branch_cell(right_id, &new_separator);
             path.pop();
-            if !node::insert_cell(self.store.page_mut(parent_id), right_index, &cell) {
+            if node::insert_cell(self.store.page_mut(parent_id), right_index, &cell) {
+                #[cfg(debug_assertions)]
+                check.after_new_separator(self, &new_separator);
+            } else {
                 self.split_insert(tree, path, parent_id, false, right_index, &cell)?;
             }
             return Ok(());
@@ -483,14 +527,19 @@ impl Writer<'_> {
     ) -> Result<()> {
         if is_leaf && count == 0 {
             self.store.free(id, 1);
-            debug_assert_eq!(tree.overflow_pages, 0, "an empty tree has no overflow runs");
+            // No assertion that the overflow count is 0: it comes from the file, where it may
+            // be wrong (the checker reports that); the empty tree's count is 0 all the same.
             *tree = TreeInfo::default();
         } else if !is_leaf && count == 1 {
             let child = self.branch(id)?.child(0)?;
+            #[cfg(debug_assertions)]
+            let check = invariants::RootReplacement::before(self, tree, child);
             self.store.free(id, 1);
             tree.root = child;
             tree.depth -= 1;
             tree.branch_pages = tree.branch_pages.saturating_sub(1);
+            #[cfg(debug_assertions)]
+            check.after(self, tree);
         }
         Ok(())
     }

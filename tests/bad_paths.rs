@@ -207,3 +207,24 @@ fn opening_an_open_path_with_a_larger_map_is_refused() {
     unsafe { env.resize(1 << 30).unwrap() };
     unsafe { EnvOpenOptions::new().map_size(1 << 30).open(dir.path()) }.unwrap();
 }
+
+/// A data file that cannot even be looked at (a symbolic link to itself) is an error naming
+/// it, found before anything is created: no lock file appears beside it.
+#[test]
+fn a_data_file_that_cannot_be_looked_at_is_refused_before_anything_is_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join(DATA_FILE_NAME);
+    std::os::unix::fs::symlink(&data, &data).unwrap();
+    let error = open_with(dir.path(), EnvFlags::empty())
+        .map(drop)
+        .unwrap_err();
+    let Error::Io(io) = &error else {
+        panic!("{error:?}")
+    };
+    assert!(io.to_string().contains("cannot look at"), "{error}");
+    assert!(
+        error.to_string().contains(data.to_str().unwrap()),
+        "{error}"
+    );
+    assert_eq!(entries(dir.path()), [DATA_FILE_NAME]);
+}

@@ -412,3 +412,41 @@ fn delete_database_frees_its_pages_and_removes_its_name_at_commit() {
     let env = common::open(dir.path());
     assert_eq!(env.read_txn().unwrap().database_names().unwrap(), ["kept"]);
 }
+
+/// A database name is a key of the catalog: one of exactly the longest key's length is
+/// created, reopened and listed; one byte more is refused with a reason, creating nothing.
+#[test]
+fn a_database_name_may_be_as_long_as_the_longest_key_and_no_longer() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = unsafe {
+        EnvOpenOptions::new()
+            .max_dbs(4)
+            .page_size(512)
+            .open(dir.path())
+            .unwrap()
+    };
+    let longest = "n".repeat(env.max_key_size());
+    let too_long = "n".repeat(env.max_key_size() + 1);
+    let mut wtxn = env.write_txn().unwrap();
+    let db = env
+        .create_database::<Bytes, Bytes>(&mut wtxn, Some(&longest))
+        .unwrap();
+    db.put(&mut wtxn, b"k", b"v").unwrap();
+    match env.create_database::<Bytes, Bytes>(&mut wtxn, Some(&too_long)) {
+        Err(Error::InvalidOption { reason }) => {
+            assert!(reason.contains(&too_long.len().to_string()), "{reason}")
+        }
+        other => panic!("a name of {} bytes gave {other:?}", too_long.len()),
+    }
+    wtxn.commit().unwrap();
+    let rtxn = env.read_txn().unwrap();
+    let reopened = env
+        .open_database::<Bytes, Bytes>(&rtxn, Some(&longest))
+        .unwrap()
+        .unwrap();
+    assert_eq!(reopened.get(&rtxn, b"k").unwrap(), Some(&b"v"[..]));
+    assert!(env
+        .open_database::<Bytes, Bytes>(&rtxn, Some(&too_long))
+        .unwrap()
+        .is_none());
+}

@@ -27,6 +27,25 @@ fn arbor(args: &[&str], stdin: Option<&[u8]>) -> Output {
     child.wait_with_output().unwrap()
 }
 
+/// Runs arbor as the user nobody when the tests run as root (so that file permissions bind,
+/// see tests/multi_process.rs), as this user otherwise.
+fn arbor_as_nobody(args: &[&str], stdin: &[u8]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_arbor"));
+    command
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if unsafe { libc::geteuid() } == 0 {
+        use std::os::unix::process::CommandExt;
+        command.uid(65534).gid(65534);
+    }
+    let mut child = command.spawn().unwrap();
+    // The child may fail before reading its input: a broken pipe here is expected.
+    let _ = child.stdin.take().unwrap().write_all(stdin);
+    child.wait_with_output().unwrap()
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -420,7 +439,6 @@ fn bad_input_gets_a_message_and_a_non_zero_status() {
 
 #[test]
 fn a_read_only_target_is_refused_with_a_message() {
-    // Run as nobody when root, so the permissions bind (see tests/multi_process.rs).
     let dir = tempfile::tempdir().unwrap();
     sample_env(dir.path());
     use std::os::unix::fs::PermissionsExt;
@@ -431,20 +449,7 @@ fn a_read_only_target_is_refused_with_a_message() {
         set_mode(&dir.path().join(name), 0o444);
     }
     set_mode(dir.path(), 0o555);
-    let mut command = Command::new(env!("CARGO_BIN_EXE_arbor"));
-    command
-        .args(["load", dir.path().to_str().unwrap(), "-T"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    if unsafe { libc::geteuid() } == 0 {
-        use std::os::unix::process::CommandExt;
-        command.uid(65534).gid(65534);
-    }
-    let mut child = command.spawn().unwrap();
-    // The child may fail before reading its input: a broken pipe here is expected.
-    let _ = child.stdin.take().unwrap().write_all(b"k\nv\n");
-    let output = child.wait_with_output().unwrap();
+    let output = arbor_as_nobody(&["load", dir.path().to_str().unwrap(), "-T"], b"k\nv\n");
     set_mode(dir.path(), 0o755);
     assert_eq!(output.status.code(), Some(1));
     let message = text(&output.stderr);
@@ -646,20 +651,7 @@ fn a_writer_that_cannot_open_the_lock_file_is_refused() {
     set_mode(&dir.path().join(arbordb::DATA_FILE_NAME), 0o666);
     let lock = dir.path().join(arbordb::LOCK_FILE_NAME);
     set_mode(&lock, 0o444);
-    let mut command = Command::new(env!("CARGO_BIN_EXE_arbor"));
-    command
-        .args(["load", dir.path().to_str().unwrap(), "-T"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    // Run as nobody when root, so the permissions bind.
-    if unsafe { libc::geteuid() } == 0 {
-        use std::os::unix::process::CommandExt;
-        command.uid(65534).gid(65534);
-    }
-    let mut child = command.spawn().unwrap();
-    let _ = child.stdin.take().unwrap().write_all(b"k\nv\n");
-    let output = child.wait_with_output().unwrap();
+    let output = arbor_as_nobody(&["load", dir.path().to_str().unwrap(), "-T"], b"k\nv\n");
     let message = text(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{message}");
     assert!(

@@ -902,3 +902,49 @@ fn a_published_commit_missing_from_its_slot_is_reported_not_waited_for() {
         Err(_) => panic!("beginning a read waited for 20 s"),
     }
 }
+
+/// A process joining others takes the commit the lock file names. If that commit's slot does
+/// not hold it (the slot damaged after the commit), the open fails at once with an error
+/// naming the slot: it neither waits for a newer commit nor opens an older one.
+#[test]
+fn a_process_joining_when_the_published_commit_is_missing_is_told_so() {
+    const TEST: &str = "a_process_joining_when_the_published_commit_is_missing_is_told_so";
+    if let Some((_, dir)) = child_role() {
+        let mut options = EnvOpenOptions::new();
+        options.map_size(1 << 30).max_dbs(4);
+        match unsafe { options.open(&dir) } {
+            Ok(env) => say(&format!("outcome opened at {}", env.info().last_txn_id)),
+            Err(Error::Corrupted { page, reason }) => say(&format!("outcome {page} {reason}")),
+            Err(other) => say(&format!("outcome other {other}")),
+        }
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let env = open(dir.path());
+    let mut wtxn = env.write_txn().unwrap();
+    let db = env
+        .create_database::<Bytes, Bytes>(&mut wtxn, None)
+        .unwrap();
+    db.put(&mut wtxn, b"only", b"commit").unwrap();
+    wtxn.commit().unwrap();
+    let committed = env.info().last_txn_id as u64;
+    let page_size = env.page_size() as u64;
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(dir.path().join(arbordb::DATA_FILE_NAME))
+        .unwrap();
+    std::os::unix::fs::FileExt::write_all_at(
+        &file,
+        &vec![0; page_size as usize],
+        (committed % 2) * page_size,
+    )
+    .unwrap();
+    let mut child = ChildProcess::spawn(TEST, "opener", dir.path());
+    let outcome = child.expect("outcome");
+    assert!(
+        outcome.starts_with(&format!("{} ", committed % 2))
+            && outcome.contains(&format!("names commit {committed}")),
+        "{outcome}"
+    );
+    child.succeeds();
+}

@@ -385,15 +385,18 @@ fn a_truncated_file_is_reported() {
         }
         other => panic!("{other:?}"),
     }
-    // Shorter than one meta: at least two pages of the smallest size are needed.
-    file.set_len(10).unwrap();
-    assert!(matches!(
-        try_open(dir.path()),
-        Err(Error::FileTruncated {
-            len_bytes: 10,
-            needed_bytes: 1024
-        })
-    ));
+    // Too short to hold a whole meta (however many of its bytes are there): at least two
+    // pages of the smallest size are needed.
+    for len in [10, 100, 152, 159] {
+        file.set_len(len).unwrap();
+        match try_open(dir.path()) {
+            Err(Error::FileTruncated {
+                len_bytes,
+                needed_bytes: 1024,
+            }) => assert_eq!(len_bytes, len),
+            other => panic!("a file of {len} bytes gave {other:?}"),
+        }
+    }
 }
 
 #[test]
@@ -582,6 +585,14 @@ fn falling_back_past_a_newer_meta_is_reported() {
     patch(dir.path(), 4096 + 32, &[older ^ 0x40]);
     assert_eq!(open_first(dir.path()).info().skipped_meta, None);
     patch(dir.path(), 4096 + 32, &[older]);
+    // The older meta damaged so that it claims the newest commit's id: still nothing newer.
+    let older_id = read_at(dir.path(), 4096 + 16, 8);
+    patch(dir.path(), 4096 + 16, &2u64.to_le_bytes());
+    let env = open_first(dir.path());
+    assert_eq!(env.info().last_txn_id, 2);
+    assert_eq!(env.info().skipped_meta, None);
+    drop(env);
+    patch(dir.path(), 4096 + 16, &older_id);
     // The newest (commit 2, slot 0) damaged the same way: open takes commit 1 and says why.
     let newest = read_at(dir.path(), 32, 1)[0];
     patch(dir.path(), 32, &[newest ^ 0x40]);

@@ -160,6 +160,14 @@ pub(crate) fn choose_meta(
         });
     }
     let Some((meta, kept_freelist)) = newest else {
+        if file_len < 2 * PAGE_SIZE_MIN as u64 && first.starts_with(&MAGIC) {
+            // Shorter than any environment, and no whole meta in it: cut short, as a file
+            // too short to hold even one meta is.
+            return Err(Error::FileTruncated {
+                len_bytes: file_len,
+                needed_bytes: 2 * PAGE_SIZE_MIN as u64,
+            });
+        }
         let slots: Vec<MetaSlot> = slots.iter().map(|(slot, _)| *slot).collect();
         return Err(no_meta_error(&slots, path));
     };

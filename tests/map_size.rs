@@ -250,3 +250,33 @@ fn a_map_size_past_the_largest_is_refused_and_nothing_wraps() {
     drop(rtxn);
     assert_sound(&env);
 }
+
+/// An environment reopened without a map size keeps the one it was last written with
+/// (recorded in the meta, as LMDB does), after a resize too; a new one gets the default
+/// (64 GiB on 64-bit targets); a size given on reopening wins.
+#[test]
+fn a_reopened_environment_keeps_its_recorded_map_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let reopen = |size: Option<usize>| {
+        let mut options = EnvOpenOptions::new();
+        if let Some(size) = size {
+            options.map_size(size);
+        }
+        unsafe { options.open(dir.path()).unwrap() }
+    };
+    drop(open_small_map(dir.path()));
+    assert_eq!(reopen(None).info().map_size, MAP_SIZE);
+    {
+        let env = reopen(None);
+        unsafe { env.resize(3 * MAP_SIZE).unwrap() };
+        // The size is recorded by the next commit.
+        env.write_txn().unwrap().commit().unwrap();
+    }
+    assert_eq!(reopen(None).info().map_size, 3 * MAP_SIZE);
+    assert_eq!(reopen(Some(5 * MAP_SIZE)).info().map_size, 5 * MAP_SIZE);
+    let fresh = tempfile::tempdir().unwrap();
+    let env = unsafe { EnvOpenOptions::new().open(fresh.path()).unwrap() };
+    if cfg!(target_pointer_width = "64") {
+        assert_eq!(env.info().map_size, 64 << 30);
+    }
+}

@@ -1002,9 +1002,13 @@ mod tests {
         assert_eq!(store.allocate(&map, 2).unwrap(), 8);
         assert_eq!(store.freed(), &[5]);
         assert_eq!(store.unread_segments().collect::<Vec<_>>(), vec![6]);
+        // Taken segments are reported, so that the commit drops their summaries: their
+        // pages may hold anything from then on.
+        assert_eq!(store.taken_segments(), &[5]);
         assert_eq!(store.allocate(&map, 1).unwrap(), 11);
         assert_eq!(store.pool(), &[10]);
         assert_eq!(store.freed(), &[5, 6]);
+        assert_eq!(store.taken_segments(), &[5, 6]);
     }
 
     #[test]

@@ -6,6 +6,10 @@
 //! crate root re-exports (`crate::Database`) counts as the module it comes from, read from the
 //! `pub use` lines of `src/lib.rs`. The `arbor` tool (`src/bin`) is a crate of its own that
 //! uses the library's public API only.
+//!
+//! Inside a module, its files' `super::` imports of each other form no circle: each file can
+//! be read knowing only the files it names (the transaction module, for one, runs snapshot,
+//! read, write, then nested, catalog and commit).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -171,6 +175,122 @@ fn no_module_imports_a_layer_above_it_or_the_test_support() {
         "imports against the layer rule of src/lib.rs:\n{}",
         found.join("\n")
     );
+}
+
+/// The files of module directory `dir` each file names through `super::`, by file stem.
+fn sibling_imports(dir: &Path) -> BTreeMap<String, Vec<String>> {
+    let mut files = Vec::new();
+    source_files(dir, &mut files);
+    let stems: Vec<String> = files
+        .iter()
+        .filter(|file| file.parent() == Some(dir))
+        .map(|file| file.file_stem().unwrap().to_str().unwrap().to_owned())
+        .filter(|stem| stem != "mod")
+        .collect();
+    let mut graph = BTreeMap::new();
+    for stem in &stems {
+        let code = code_of(&std::fs::read_to_string(dir.join(format!("{stem}.rs"))).unwrap());
+        let mut named: Vec<String> = Vec::new();
+        let mut rest = code.as_str();
+        while let Some(start) = rest.find("super::") {
+            rest = &rest[start + "super::".len()..];
+            let group = rest.strip_prefix('{');
+            let items: Vec<&str> = match group {
+                Some(group) => group[..group.find('}').unwrap_or(group.len())]
+                    .split(',')
+                    .collect(),
+                None => vec![rest],
+            };
+            for item in items {
+                let ident: String = item
+                    .trim()
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect();
+                if stems.contains(&ident) && ident != *stem && !named.contains(&ident) {
+                    named.push(ident);
+                }
+            }
+        }
+        graph.insert(stem.clone(), named);
+    }
+    graph
+}
+
+/// A circle of files in `graph`, if there is one.
+fn circle(graph: &BTreeMap<String, Vec<String>>) -> Option<Vec<String>> {
+    fn visit(
+        node: &str,
+        graph: &BTreeMap<String, Vec<String>>,
+        path: &mut Vec<String>,
+        done: &mut Vec<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(start) = path.iter().position(|seen| seen == node) {
+            let mut found = path[start..].to_vec();
+            found.push(node.to_owned());
+            return Some(found);
+        }
+        if done.iter().any(|seen| seen == node) {
+            return None;
+        }
+        path.push(node.to_owned());
+        for next in graph.get(node).into_iter().flatten() {
+            if let Some(found) = visit(next, graph, path, done) {
+                return Some(found);
+            }
+        }
+        path.pop();
+        done.push(node.to_owned());
+        None
+    }
+    let mut done = Vec::new();
+    graph
+        .keys()
+        .find_map(|node| visit(node, graph, &mut Vec::new(), &mut done))
+}
+
+#[test]
+fn no_module_s_files_import_each_other_in_a_circle() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(&src).unwrap() {
+        let dir = entry.unwrap().path();
+        if dir.is_dir() && dir.file_name().unwrap() != "bin" {
+            if let Some(circle) = circle(&sibling_imports(&dir)) {
+                found.push(format!(
+                    "src/{}: {}",
+                    dir.file_name().unwrap().to_str().unwrap(),
+                    circle.join(" -> ")
+                ));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "files importing each other in a circle:\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn the_circle_check_finds_a_circle_and_passes_a_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+    write("mod.rs", "mod read; mod write; mod commit;");
+    write(
+        "read.rs",
+        "use super::snapshot::Snapshot; // super::write in a comment",
+    );
+    write("write.rs", "use super::read::RoTxn;");
+    write("commit.rs", "use super::{read::RoTxn, write::RwTxn};");
+    write("snapshot.rs", "");
+    assert_eq!(circle(&sibling_imports(dir.path())), None);
+    write(
+        "read.rs",
+        "use super::snapshot::Snapshot;\nfn f() { super::commit::g(); }",
+    );
+    let found = circle(&sibling_imports(dir.path())).expect("read -> commit -> read");
+    assert!(found.contains(&"read".to_owned()) && found.contains(&"commit".to_owned()));
 }
 
 #[test]

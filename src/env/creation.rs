@@ -9,10 +9,12 @@
 //! nothing but what creation writes: creating it again loses nothing. A file with any other
 //! byte is not such a file (docs/design.md, at the end of "The commit protocol").
 
+use std::fs::File;
+use std::os::unix::fs::FileExt;
 use std::path::Path;
 
 use crate::error::Result;
-use crate::os::PageIo;
+use crate::os::{at_path, PageIo};
 use crate::page::meta::{Meta, PAGE_SIZE_MAX, PAGE_SIZE_MIN};
 
 /// The unit in which a file system records a file's length after a crash, at the finest.
@@ -85,6 +87,18 @@ pub(crate) fn is_creation_cut_short(bytes: &[u8]) -> bool {
         page_size *= 2;
     }
     false
+}
+
+/// Whether the data file, `len` bytes long, is a creation cut short: part of what creating it
+/// writes and no more, not all of it ([`is_creation_cut_short`]).
+pub(crate) fn creation_cut_short(file: &File, path: &Path, len: u64) -> Result<bool> {
+    if len > 2 * PAGE_SIZE_MAX as u64 {
+        return Ok(false);
+    }
+    let mut bytes = vec![0u8; len as usize];
+    file.read_exact_at(&mut bytes, 0)
+        .map_err(|error| at_path(path, "cannot read", error))?;
+    Ok(is_creation_cut_short(&bytes))
 }
 
 #[cfg(test)]

@@ -8,7 +8,6 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io;
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -241,7 +240,7 @@ impl EnvOpenOptions {
             .open(data_path)
             .map_err(data_error("cannot open"))?;
         let file_len = file.metadata().map_err(data_error("cannot read"))?.len();
-        let cut_short = file_len > 0 && creation_cut_short(&file, data_path, file_len)?;
+        let cut_short = file_len > 0 && creation::creation_cut_short(&file, data_path, file_len)?;
         if file_len > 0 && !cut_short {
             return Ok((file, file_len));
         }
@@ -366,18 +365,6 @@ fn name_io<'p>(data_path: &'p Path, doing: &'static str) -> impl Fn(Error) -> Er
         Error::Io(error) => at_path(data_path, doing, error).into(),
         other => other,
     }
-}
-
-/// Whether the data file, `len` bytes long, is a creation cut short: part of what creating it
-/// writes and no more, not all of it ([`creation::is_creation_cut_short`]).
-pub(crate) fn creation_cut_short(file: &File, path: &Path, len: u64) -> Result<bool> {
-    if len > 2 * PAGE_SIZE_MAX as u64 {
-        return Ok(false);
-    }
-    let mut bytes = vec![0u8; len as usize];
-    file.read_exact_at(&mut bytes, 0)
-        .map_err(|error| at_path(path, "cannot read", error))?;
-    Ok(creation::is_creation_cut_short(&bytes))
 }
 
 /// `bytes` rounded up to whole pages, or `InvalidOption` if it is over [`MAP_SIZE_MAX`].

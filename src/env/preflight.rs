@@ -95,7 +95,7 @@ pub(crate) fn check_files(data_path: &Path, lock_path: &Path) -> Result<DataFile
     // so is a creation cut short (all zeros, or part of a new file), which open creates again.
     match super::meta_choice::choose_meta(&file, data_path, metadata.len(), false) {
         Err(error @ Error::NotAnArbordbFile { .. }) => {
-            if super::open::creation_cut_short(&file, data_path, metadata.len())? {
+            if super::creation::creation_cut_short(&file, data_path, metadata.len())? {
                 Ok(DataFile::Present)
             } else {
                 Err(error)

@@ -4,7 +4,7 @@
 //! bytes to the encoded [`TreeInfo`] of that database. Unlike LMDB, names do not live in the
 //! unnamed database, so it holds only user keys.
 
-use super::read::{RoTxn, TreeSlot};
+use super::read::{RoTxn, TreeSlot, MAIN_DBI};
 use super::write::RwTxn;
 use crate::btree::cursor::{self, Cursor};
 use crate::btree::node;
@@ -12,9 +12,6 @@ use crate::btree::PageSource;
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::page::meta::TreeInfo;
-
-/// The database index of the unnamed database.
-pub(crate) const MAIN_DBI: u32 = 0;
 
 impl RoTxn<'_> {
     /// Reads database `dbi`'s tree from the meta or the catalog.

@@ -43,7 +43,7 @@ use std::sync::Arc;
 
 use super::read::{RoTxn, TreeSlot};
 use super::snapshot::Snapshot;
-use super::write::RwTxn;
+use super::write::{own_store, RwTxn};
 use crate::btree::mutate::{PutMode, Writer};
 use crate::env::{CachedFreeList, EnvInner, WriterState};
 use crate::error::{Error, Result};
@@ -76,10 +76,13 @@ impl RwTxn<'_> {
             return self.commit_into_parent();
         }
         let env = self.txn.env;
+        if self.state.failed {
+            return Err(Error::TxnFailed);
+        }
         let RoTxn {
             snapshot,
             map,
-            write,
+            store,
             trees,
             ..
         } = &mut self.txn;
@@ -90,13 +93,11 @@ impl RwTxn<'_> {
         } = &mut **snapshot
             .as_mut()
             .expect("only a dropped transaction has no snapshot");
-        let state = write.as_mut().expect("a write transaction has write state");
-        if state.failed {
-            return Err(Error::TxnFailed);
-        }
+        let store = own_store(store);
+        let state = &self.state;
         let mut writer = Writer {
             map: map.bytes(),
-            store: &mut state.store,
+            store: &mut *store,
             verify: env.verify_checksums_on_read,
         };
         record_catalog(env, &mut writer, meta, trees.get_mut())?;
@@ -105,18 +106,11 @@ impl RwTxn<'_> {
 
         let mut writer_state = env.writer.lock();
         let grew = grow_file(env, &mut writer_state, meta.page_count, map.len())?;
-        let durable_now = write_durably(
-            env,
-            &mut writer_state,
-            &mut state.store,
-            meta,
-            &freelist,
-            grew,
-        )?;
+        let durable_now = write_durably(env, &mut writer_state, store, meta, &freelist, grew)?;
         publish(
             env,
             &mut writer_state,
-            &state.store,
+            store,
             Snapshot {
                 meta: *meta,
                 map: *map_index,

@@ -2,8 +2,13 @@
 //!
 //! A [`RoTxn`] is a snapshot: one commit's meta and a map covering its pages (shared with the
 //! environment's cache), and a reader slot that keeps those pages from reuse. A [`RwTxn`] is
-//! a `RoTxn` plus the write state (the page store and the freelist) and the writer lock; it
-//! derefs to `RoTxn`, so every read works on both.
+//! a `RoTxn` that reads through the transaction's page store, plus the write state (the
+//! freelist it carries forward, whether it failed) and the writer lock; it derefs to `RoTxn`,
+//! so every read works on both, and a read transaction's code knows nothing of the write
+//! state.
+//!
+//! The files import one way (`tests/layers.rs` checks it): `snapshot`, then `read`, then
+//! `write`, then `nested`, `catalog` and `commit`.
 
 mod catalog;
 mod commit;

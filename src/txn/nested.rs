@@ -6,65 +6,34 @@
 //! Commit moves the child's state into the parent; abort or drop just discards the copy. The
 //! copy costs memory proportional to the parent's dirty pages.
 
-use super::read::{RoTxn, TreeSlot};
+use super::read::RoTxn;
 use super::snapshot::Snapshot;
-use super::write::{RwTxn, WriteState};
+use super::write::{own_store, take_own_store, NestedParent, RwTxn, WriteParts, WriteState};
 use crate::env::Env;
 use crate::error::{Error, Result};
-use crate::page::meta::Meta;
-use crate::store::freelist::FreeList;
-use crate::store::page_store::PageStore;
-
-/// A write transaction's state without its lock: what a child copies and hands back.
-pub(crate) struct WriteParts {
-    meta: Meta,
-    trees: Vec<Option<TreeSlot>>,
-    store: PageStore,
-    pending: FreeList,
-    old_chain: Vec<u64>,
-    failed: bool,
-}
-
-/// A transaction a nested one can fold into.
-pub(crate) trait NestedParent {
-    /// A copy of the current write state, for a child to start from.
-    fn copy_parts(&self) -> Result<WriteParts>;
-    /// Replaces the write state with a committed child's.
-    fn adopt(&mut self, parts: WriteParts);
-}
 
 impl NestedParent for RwTxn<'_> {
-    fn copy_parts(&self) -> Result<WriteParts> {
-        let state = self
-            .txn
-            .write
-            .as_ref()
-            .expect("a write transaction has write state");
-        if state.failed {
+    fn copy_parts(&mut self) -> Result<WriteParts> {
+        if self.state.failed {
             return Err(Error::TxnFailed);
         }
         Ok(WriteParts {
             meta: *self.txn.meta(),
             trees: self.txn.trees.borrow().clone(),
-            store: state.store.clone(),
-            pending: state.pending.clone(),
-            old_chain: state.old_chain.clone(),
+            store: own_store(&mut self.txn.store).clone(),
+            pending: self.state.pending.clone(),
+            old_chain: self.state.old_chain.clone(),
             failed: false,
         })
     }
 
     fn adopt(&mut self, parts: WriteParts) {
         *self.txn.meta_mut() = parts.meta;
-        let state = self
-            .txn
-            .write
-            .as_mut()
-            .expect("a write transaction has write state");
         *self.txn.trees.get_mut() = parts.trees;
-        state.store = parts.store;
-        state.pending = parts.pending;
-        state.old_chain = parts.old_chain;
-        state.failed = parts.failed;
+        *own_store(&mut self.txn.store) = parts.store;
+        self.state.pending = parts.pending;
+        self.state.old_chain = parts.old_chain;
+        self.state.failed = parts.failed;
     }
 }
 
@@ -100,7 +69,6 @@ impl Env {
         }
         let parts = parent.copy_parts()?;
         let state = WriteState {
-            store: parts.store,
             pending: parts.pending,
             old_chain: parts.old_chain,
             failed: false,
@@ -111,10 +79,11 @@ impl Env {
             map: parent.txn.snapshot().map,
             freelist: parent.txn.snapshot().freelist.clone(),
         };
-        let mut txn = RoTxn::for_writer(parent.txn.env, snapshot, state);
+        let mut txn = RoTxn::for_writer(parent.txn.env, snapshot, parts.store, false);
         *txn.trees.get_mut() = parts.trees;
         Ok(RwTxn {
             txn,
+            state,
             parent: Some(parent),
         })
     }
@@ -123,20 +92,15 @@ impl Env {
 impl RwTxn<'_> {
     /// Hands this nested transaction's state to its parent.
     pub(crate) fn commit_into_parent(mut self) -> Result<()> {
-        let state = self
-            .txn
-            .write
-            .take()
-            .expect("a write transaction has write state");
-        if state.failed {
+        if self.state.failed {
             return Err(Error::TxnFailed);
         }
         let parts = WriteParts {
             meta: *self.txn.meta(),
             trees: std::mem::take(self.txn.trees.get_mut()),
-            store: state.store,
-            pending: state.pending,
-            old_chain: state.old_chain,
+            store: take_own_store(&mut self.txn.store),
+            pending: std::mem::take(&mut self.state.pending),
+            old_chain: std::mem::take(&mut self.state.old_chain),
             failed: false,
         };
         self.parent

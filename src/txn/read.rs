@@ -2,9 +2,7 @@
 
 use std::cell::{Cell, RefCell};
 
-use super::catalog::MAIN_DBI;
 use super::snapshot::Snapshot;
-use super::write::WriteState;
 use crate::btree::check::{self, CheckReport};
 use crate::btree::cursor::{self, Cursor};
 use crate::btree::PageSource;
@@ -15,7 +13,10 @@ use crate::page::header;
 use crate::page::meta::{Meta, TreeInfo};
 use crate::page::PageId;
 use crate::readers::BeginRead;
-use crate::store::page_store::read_committed;
+use crate::store::page_store::{read_committed, PageStore};
+
+/// The database index of the unnamed database.
+pub(crate) const MAIN_DBI: u32 = 0;
 
 /// A tree as this transaction sees it, and whether this transaction changed it.
 #[derive(Debug, Clone, Copy)]
@@ -69,9 +70,12 @@ pub struct RoTxn<'e> {
     slot: Option<usize>,
     /// Trees by database index, loaded on first use.
     pub(crate) trees: RefCell<Vec<Option<TreeSlot>>>,
-    /// Boxed: a read transaction is moved by value on every begin, and the write state is
-    /// large (the page store), so keeping it inline would copy it for every reader.
-    pub(crate) write: Option<Box<WriteState<'e>>>,
+    /// A write transaction's page store, through which it reads its own changed pages (the
+    /// rest of its state is [`RwTxn`](super::RwTxn)'s); `None` in a read transaction. Boxed:
+    /// a read transaction is moved by value on every begin, and the store is large.
+    pub(super) store: Option<Box<PageStore>>,
+    /// Holds the writer's map pin (a top-level write transaction), which its end releases.
+    writer_pin: bool,
     /// Verify the checksum of every tree page and overflow run read: a transaction of an
     /// environment opened with `verify_checksums_on_read`. A write transaction verifies the
     /// sealed pages it reads, not the ones it holds in memory, which are sealed at commit (it
@@ -114,19 +118,22 @@ impl<'e> RoTxn<'e> {
                 snapshot: Some(snapshot),
                 slot: Some(slot),
                 trees: RefCell::new(Vec::new()),
-                write: None,
+                store: None,
+                writer_pin: false,
                 verify_checksums: env.verify_checksums_on_read,
                 pages_read: Cell::new(0),
             }),
         }
     }
 
-    /// A transaction for the writer, building on `snapshot`: no reader slot (the writer lock
-    /// protects its snapshot).
-    pub(crate) fn for_writer(
+    /// A transaction for the writer, building on `snapshot` with `store`: no reader slot (the
+    /// writer lock protects its snapshot). `top_level`: it holds the writer's map pin (a
+    /// nested transaction's parent holds it).
+    pub(super) fn for_writer(
         env: &'e EnvInner,
         snapshot: Snapshot,
-        write: WriteState<'e>,
+        store: PageStore,
+        top_level: bool,
     ) -> RoTxn<'e> {
         RoTxn {
             env,
@@ -134,7 +141,8 @@ impl<'e> RoTxn<'e> {
             snapshot: Some(Box::new(snapshot)),
             slot: None,
             trees: RefCell::new(Vec::new()),
-            write: Some(Box::new(write)),
+            store: Some(Box::new(store)),
+            writer_pin: top_level,
             verify_checksums: env.verify_checksums_on_read,
             pages_read: Cell::new(0),
         }
@@ -173,8 +181,8 @@ impl<'e> RoTxn<'e> {
     /// The id of the commit this transaction reads (for a write transaction: the id it will
     /// commit as).
     pub fn id(&self) -> u64 {
-        match &self.write {
-            Some(write) => write.store.txn_id(),
+        match &self.store {
+            Some(store) => store.txn_id(),
             None => self.meta().txn_id,
         }
     }
@@ -187,10 +195,7 @@ impl<'e> RoTxn<'e> {
     /// independent of timing and caches: the difference before and after a call is the pages
     /// it visited. A nested transaction counts its own reads.
     pub fn pages_read(&self) -> u64 {
-        let through_store = self
-            .write
-            .as_ref()
-            .map_or(0, |write| write.store.pages_read());
+        let through_store = self.store.as_ref().map_or(0, |store| store.pages_read());
         self.pages_read.get() + through_store
     }
 
@@ -219,7 +224,7 @@ impl<'e> RoTxn<'e> {
     #[inline]
     pub(crate) fn tree(&self, dbi: u32) -> Result<TreeInfo> {
         // A read transaction's unnamed database is the meta's: nothing to look up or cache.
-        if dbi == MAIN_DBI && self.write.is_none() {
+        if dbi == MAIN_DBI && self.store.is_none() {
             return Ok(self.meta().main);
         }
         if let Some(Some(slot)) = self.trees.borrow().get(dbi as usize) {
@@ -272,9 +277,9 @@ impl RoTxn<'_> {
     fn verifies(&self, id: PageId) -> bool {
         self.verify_checksums
             && self
-                .write
+                .store
                 .as_ref()
-                .is_none_or(|write| !write.store.holds_in_memory(id))
+                .is_none_or(|store| !store.holds_in_memory(id))
     }
 }
 
@@ -285,16 +290,16 @@ impl PageSource for RoTxn<'_> {
     }
 
     fn page_count(&self) -> u64 {
-        match &self.write {
-            Some(write) => write.store.page_count(),
+        match &self.store {
+            Some(store) => store.page_count(),
             None => self.meta().page_count,
         }
     }
 
     #[inline]
     fn read(&self, id: PageId, pages: usize) -> Result<&[u8]> {
-        match &self.write {
-            Some(write) => write.store.read(self.map().bytes(), id, pages),
+        match &self.store {
+            Some(store) => store.read(self.map().bytes(), id, pages),
             None => {
                 self.pages_read.set(self.pages_read.get() + 1);
                 read_committed(
@@ -337,11 +342,7 @@ impl Drop for RoTxn<'_> {
             if let Some(snapshot) = self.snapshot.take() {
                 self.env.snapshots.give_back(snapshot);
             }
-        } else if self
-            .write
-            .as_ref()
-            .is_some_and(|write| write.is_top_level())
-        {
+        } else if self.writer_pin {
             self.env.maps.unpin(self.env.writer_pin());
         }
         // The last transaction on a map replaced since lets it go.

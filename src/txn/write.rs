@@ -11,16 +11,16 @@ use crate::env::{CachedFreeList, EnvInner, WriterGuard};
 use crate::error::{Error, Result};
 use crate::flags::EnvFlags;
 use crate::page::header::PAGE_HEADER_SIZE;
-use crate::page::meta::TreeInfo;
+use crate::page::meta::{Meta, TreeInfo};
 use crate::store::freelist::{self, FreeList};
 use crate::store::page_store::{read_committed, PageStore};
 
 /// The largest value arbordb stores, in bytes.
 pub const VALUE_SIZE_MAX: usize = u32::MAX as usize - PAGE_HEADER_SIZE;
 
-/// What a write transaction adds to a read transaction.
+/// What a write transaction adds to a read transaction, besides the page store its
+/// [`RoTxn`] reads through.
 pub(crate) struct WriteState<'e> {
-    pub(crate) store: PageStore,
     /// Free pages not yet reusable (freed by recent commits), carried to the next freelist.
     pub(crate) pending: FreeList,
     /// The chain pages of the freelist this transaction started from.
@@ -31,12 +31,37 @@ pub(crate) struct WriteState<'e> {
     pub(crate) _guard: Option<WriterGuard<'e>>,
 }
 
-impl WriteState<'_> {
-    /// Whether this is the state of a top-level write transaction (which holds the writer
-    /// lock and the writer's map pin), not a nested one's.
-    pub(crate) fn is_top_level(&self) -> bool {
-        self._guard.is_some()
-    }
+/// The message of the one fact the types do not carry: a write transaction's [`RoTxn`] has a
+/// page store. [`RwTxn::begin`] and `Env::nested_write_txn` build it with one, and only
+/// `commit_into_parent`, which consumes the transaction, takes it out.
+const HAS_STORE: &str = "a write transaction is built with a page store";
+
+/// The page store of a write transaction's [`RoTxn`] (its `store` field).
+pub(super) fn own_store(store: &mut Option<Box<PageStore>>) -> &mut PageStore {
+    store.as_deref_mut().expect(HAS_STORE)
+}
+
+/// The page store of a write transaction's [`RoTxn`], taken out of it.
+pub(super) fn take_own_store(store: &mut Option<Box<PageStore>>) -> PageStore {
+    *store.take().expect(HAS_STORE)
+}
+
+/// A transaction a nested one can fold into.
+pub(crate) trait NestedParent {
+    /// A copy of the current write state, for a child to start from.
+    fn copy_parts(&mut self) -> Result<WriteParts>;
+    /// Replaces the write state with a committed child's.
+    fn adopt(&mut self, parts: WriteParts);
+}
+
+/// A write transaction's state without its lock: what a nested child copies and hands back.
+pub(crate) struct WriteParts {
+    pub(super) meta: Meta,
+    pub(super) trees: Vec<Option<TreeSlot>>,
+    pub(super) store: PageStore,
+    pub(super) pending: FreeList,
+    pub(super) old_chain: Vec<u64>,
+    pub(super) failed: bool,
 }
 
 /// The read-write transaction. There is at most one per environment at a time; a second
@@ -73,9 +98,12 @@ impl WriteState<'_> {
 /// # Ok(()) }
 /// ```
 pub struct RwTxn<'e> {
+    /// Declared before `state`: its end releases the writer's map pin before the writer lock
+    /// in `state` is released.
     pub(crate) txn: RoTxn<'e>,
+    pub(super) state: WriteState<'e>,
     /// For a nested transaction, the parent its commit folds into.
-    pub(crate) parent: Option<&'e mut (dyn super::nested::NestedParent + Send)>,
+    pub(crate) parent: Option<&'e mut (dyn NestedParent + Send)>,
 }
 
 /// The writer's map pin while a write transaction is being begun: taken away if the begin
@@ -170,7 +198,6 @@ impl<'e> RwTxn<'e> {
         )
         .with_segment_summaries(segment_summaries);
         let state = WriteState {
-            store,
             pending,
             old_chain,
             failed: false,
@@ -186,17 +213,12 @@ impl<'e> RwTxn<'e> {
                     map: map_index,
                     freelist: kept_freelist,
                 },
-                state,
+                store,
+                true,
             ),
+            state,
             parent: None,
         }))
-    }
-
-    fn state(&mut self) -> &mut WriteState<'e> {
-        self.txn
-            .write
-            .as_mut()
-            .expect("a write transaction has write state")
     }
 
     /// Runs `change` on database `dbi`'s tree, recording the new tree, or marking the
@@ -206,7 +228,7 @@ impl<'e> RwTxn<'e> {
         dbi: u32,
         change: impl FnOnce(&mut Writer<'_>, &mut TreeInfo) -> Result<T>,
     ) -> Result<T> {
-        if self.state().failed {
+        if self.state.failed {
             return Err(Error::TxnFailed);
         }
         let mut tree = self.txn.tree(dbi)?;
@@ -214,12 +236,12 @@ impl<'e> RwTxn<'e> {
         let env = self.txn.env;
         let nested = self.parent.is_some();
         let RoTxn {
-            map, write, trees, ..
+            map, store, trees, ..
         } = &mut self.txn;
-        let state = write.as_mut().expect("a write transaction has write state");
+        let store = own_store(store);
         let mut writer = Writer {
             map: map.bytes(),
-            store: &mut state.store,
+            store: &mut *store,
             verify: env.verify_checksums_on_read,
         };
         let result = change(&mut writer, &mut tree);
@@ -237,18 +259,16 @@ impl<'e> RwTxn<'e> {
                 let start_writeback = !env.flags.contains(EnvFlags::NO_SYNC);
                 if !nested {
                     let spilled =
-                        state
-                            .store
-                            .spill_if_needed(&*env.io, start_writeback, env.txn_memory_max);
+                        store.spill_if_needed(&*env.io, start_writeback, env.txn_memory_max);
                     if let Err(error) = spilled {
-                        state.failed = true;
+                        self.state.failed = true;
                         return Err(Error::Io(error));
                     }
                 }
             }
             // Checked before anything was touched: nothing changed.
             Err(Error::KeyExist) => {}
-            Err(_) => state.failed = true,
+            Err(_) => self.state.failed = true,
         }
         result
     }

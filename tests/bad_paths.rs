@@ -228,3 +228,19 @@ fn a_data_file_that_cannot_be_looked_at_is_refused_before_anything_is_created() 
     );
     assert_eq!(entries(dir.path()), [DATA_FILE_NAME]);
 }
+
+/// An environment directory that cannot be looked at (a symbolic link to itself) is an
+/// error naming it as the environment's directory, not taken for a directory to create.
+#[test]
+fn an_environment_directory_that_cannot_be_looked_at_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = dir.path().join("env");
+    std::os::unix::fs::symlink(&env, &env).unwrap();
+    let error = open_with(&env, EnvFlags::empty()).map(drop).unwrap_err();
+    let message = error.to_string();
+    assert!(
+        message.contains("cannot open the environment directory")
+            && message.contains(env.to_str().unwrap()),
+        "{message}"
+    );
+}

@@ -199,3 +199,31 @@ fn a_nested_transaction_changing_its_parents_spilled_pages_folds_in_or_vanishes(
     }
     assert_sound(&env);
 }
+
+/// With the default limit a transaction of a few MiB keeps every page in memory until its
+/// commit (spilling starts at 64 MiB of changed pages): the file does not grow before it.
+#[test]
+fn with_the_default_limit_a_small_transaction_writes_nothing_before_its_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = unsafe {
+        EnvOpenOptions::new()
+            .map_size(1 << 30)
+            .page_size(4096)
+            .open(dir.path())
+            .unwrap()
+    };
+    let before = file_len(dir.path());
+    let mut wtxn = env.write_txn().unwrap();
+    let db = env
+        .create_database::<Bytes, Bytes>(&mut wtxn, None)
+        .unwrap();
+    for n in 0u32..20_000 {
+        let value = vec![n as u8; 100 + (n % 7) as usize * 300];
+        db.put_with_flags(&mut wtxn, PutFlags::APPEND, &n.to_be_bytes(), &value)
+            .unwrap();
+    }
+    assert_eq!(file_len(dir.path()), before, "nothing spilled");
+    wtxn.commit().unwrap();
+    assert!(file_len(dir.path()) > before + (1 << 20));
+    assert_sound(&env);
+}

@@ -219,7 +219,7 @@ impl<KC, DC> Database<KC, DC> {
 
     /// Statistics of the database's tree.
     pub fn stat(&self, txn: &RoTxn<'_>) -> Result<DatabaseStat> {
-        Ok(DatabaseStat::of(&self.tree(txn)?, txn.env.page_size))
+        Ok(DatabaseStat::of(&self.tree(txn)?, txn.env.page_size()))
     }
 
     pub(super) fn raw_iter<'txn>(

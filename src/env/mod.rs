@@ -113,39 +113,97 @@ pub(crate) struct WriterState {
 
 pub(crate) struct EnvInner {
     /// Unique per opened environment; database handles carry it.
-    pub(crate) id: u64,
-    pub(crate) path: PathBuf,
-    pub(crate) registry_path: PathBuf,
-    pub(crate) flags: EnvFlags,
-    pub(crate) page_size: usize,
+    id: u64,
+    path: PathBuf,
+    registry_path: PathBuf,
+    flags: EnvFlags,
+    page_size: usize,
     /// Dirty-page bytes a write transaction holds before it spills some to the file.
-    pub(crate) txn_memory_max: usize,
+    txn_memory_max: usize,
     /// Read transactions verify the pages they read
     /// ([`EnvOpenOptions::verify_checksums_on_read`]).
-    pub(crate) verify_checksums_on_read: bool,
-    pub(crate) max_dbs: u32,
-    pub(crate) io: Box<dyn PageIo>,
-    pub(crate) file: File,
+    verify_checksums_on_read: bool,
+    max_dbs: u32,
+    io: Box<dyn PageIo>,
+    file: File,
     /// Every map of the file made so far; old ones are unmapped once no transaction of this
     /// process reads through them (`os/maps.rs`). Pin `i` is reader slot `i`'s, the last
     /// ([`EnvInner::writer_pin`]) the write transaction's.
-    pub(crate) maps: MapSet,
+    maps: MapSet,
     /// The newest commit this process knows of, cached; readers share it when its id is the
     /// current txn id of the reader table (else another process committed since).
-    pub(crate) snapshots: SnapshotCache,
+    snapshots: SnapshotCache,
     /// The reader table, the current and durable txn ids, and the lock file, shared by every
     /// process with the environment open (see `readers.rs`).
-    pub(crate) readers: ReaderTable,
-    pub(crate) writer_lock: WriterLock,
-    pub(crate) writer: Mutex<WriterState>,
+    readers: ReaderTable,
+    writer_lock: WriterLock,
+    writer: Mutex<WriterState>,
     /// Names of the named databases handed out so far; database index `i + 1` is `names[i]`.
-    pub(crate) database_names: RwLock<Vec<String>>,
+    database_names: RwLock<Vec<String>>,
     /// A newer meta this process's open passed over, if it did (reported by `Env::info`).
-    pub(crate) skipped_meta: Option<SkippedMeta>,
+    skipped_meta: Option<SkippedMeta>,
 }
 
 /// How often at most a writer checks whether the readers pinning old pages still run.
 const STALE_CHECK_INTERVAL: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// What the other layers read of the environment: the file's I/O, its maps, the reader table,
+/// the writer's state and the settings. The fields stay private to `env`.
+impl EnvInner {
+    /// Unique per opened environment; database handles carry it.
+    pub(crate) fn id(&self) -> u64 {
+        self.id
+    }
+
+    pub(crate) fn flags(&self) -> EnvFlags {
+        self.flags
+    }
+
+    pub(crate) fn page_size(&self) -> usize {
+        self.page_size
+    }
+
+    /// Dirty-page bytes a write transaction holds before it spills some to the file.
+    pub(crate) fn txn_memory_max(&self) -> usize {
+        self.txn_memory_max
+    }
+
+    /// Whether transactions verify the pages they read
+    /// ([`EnvOpenOptions::verify_checksums_on_read`]).
+    pub(crate) fn verifies_checksums_on_read(&self) -> bool {
+        self.verify_checksums_on_read
+    }
+
+    /// Every write to the data file goes through this.
+    pub(crate) fn io(&self) -> &dyn PageIo {
+        &*self.io
+    }
+
+    /// The maps of the data file (`os/maps.rs`).
+    pub(crate) fn maps(&self) -> &MapSet {
+        &self.maps
+    }
+
+    /// The cached newest commit of this process.
+    pub(crate) fn snapshots(&self) -> &SnapshotCache {
+        &self.snapshots
+    }
+
+    /// The reader table, with the current and durable txn ids (`readers.rs`).
+    pub(crate) fn readers(&self) -> &ReaderTable {
+        &self.readers
+    }
+
+    /// The writer's state across transactions, locked by the one writer.
+    pub(crate) fn writer(&self) -> &Mutex<WriterState> {
+        &self.writer
+    }
+
+    /// Names of the named databases handed out so far; index `i + 1` is `names[i]`.
+    pub(crate) fn database_names(&self) -> &RwLock<Vec<String>> {
+        &self.database_names
+    }
+}
 
 impl EnvInner {
     /// Takes the writer lock: this process's, then the lock file's; `Ok(None)` if `wait` is

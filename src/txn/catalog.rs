@@ -19,7 +19,7 @@ impl RoTxn<'_> {
         if dbi == MAIN_DBI {
             return Ok(self.meta().main);
         }
-        let name = self.env.database_names.read()[dbi as usize - 1].clone();
+        let name = self.env.database_names().read()[dbi as usize - 1].clone();
         self.catalog_lookup(&name)?
             .ok_or(Error::DatabaseNotFound { name })
     }
@@ -60,7 +60,7 @@ impl RoTxn<'_> {
         };
         let known = self
             .env
-            .database_names
+            .database_names()
             .read()
             .iter()
             .position(|known| known == name);
@@ -88,7 +88,7 @@ impl RwTxn<'_> {
             self.txn.tree(MAIN_DBI)?;
             return Ok(MAIN_DBI);
         };
-        let key_size_max = node::key_size_max(self.txn.env.page_size);
+        let key_size_max = node::key_size_max(self.txn.env.page_size());
         if name.len() > key_size_max {
             return Err(Error::InvalidOption {
                 reason: format!(

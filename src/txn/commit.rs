@@ -98,13 +98,13 @@ impl RwTxn<'_> {
         let mut writer = Writer {
             map: map.bytes(),
             store: &mut *store,
-            verify: env.verify_checksums_on_read,
+            verify: env.verifies_checksums_on_read(),
         };
         record_catalog(env, &mut writer, meta, trees.get_mut())?;
         let freelist = record_freelist(&mut writer, &state.old_chain, &state.pending, meta)?;
         meta.map_size = map.len() as u64;
 
-        let mut writer_state = env.writer.lock();
+        let mut writer_state = env.writer().lock();
         let grew = grow_file(env, &mut writer_state, meta.page_count, map.len())?;
         let durable_now = write_durably(env, &mut writer_state, store, meta, &freelist, grew)?;
         publish(
@@ -132,7 +132,7 @@ fn record_catalog(
     meta: &mut Meta,
     trees: &[Option<TreeSlot>],
 ) -> Result<()> {
-    let names = env.database_names.read().clone();
+    let names = env.database_names().read().clone();
     for (dbi, slot) in trees.iter().enumerate() {
         let Some(slot) = slot.filter(|slot| slot.changed) else {
             continue;
@@ -196,7 +196,7 @@ fn grow_file(
     page_count: u64,
     map_len: usize,
 ) -> Result<bool> {
-    let page_size = env.page_size as u64;
+    let page_size = env.page_size() as u64;
     let needed = page_count * page_size;
     if writer_state.file_len_bytes >= needed {
         return Ok(false);
@@ -206,7 +206,7 @@ fn grow_file(
     let extra = if growth > slack { 0 } else { slack };
     let target = (needed + extra).div_ceil(page_size) * page_size;
     let target = target.min(map_len as u64).max(needed);
-    env.io.set_len(target)?;
+    env.io().set_len(target)?;
     writer_state.file_len_bytes = target;
     Ok(true)
 }
@@ -221,7 +221,7 @@ fn write_durably(
     freelist: &NewFreeList,
     grew: bool,
 ) -> Result<TxnId> {
-    let page_size = env.page_size;
+    let page_size = env.page_size();
     let txn_id = meta.txn_id;
     let kept_freelist = freelist.kept.as_deref();
     let kept_bytes = kept_freelist.map_or(0, <[u8]>::len);
@@ -230,8 +230,8 @@ fn write_durably(
     // its present length durable itself (after opening, after another process grew it,
     // after an fsync that failed).
     let sync_length = grew || writer_state.file_len_synced != Some(writer_state.file_len_bytes);
-    let sync_pages = !env.flags.contains(EnvFlags::NO_SYNC);
-    let sync_meta = sync_pages && !env.flags.contains(EnvFlags::NO_META_SYNC);
+    let sync_pages = !env.flags().contains(EnvFlags::NO_SYNC);
+    let sync_meta = sync_pages && !env.flags().contains(EnvFlags::NO_META_SYNC);
     // One sync for the pages and the meta together when the meta can list every page
     // written (and open can verify them cheaply), the file keeps its length, and the
     // commit this one builds on is durable: after a power loss the meta is then either
@@ -241,11 +241,11 @@ fn write_durably(
     let one_sync = sync_meta
         && !sync_length
         && !store.has_spilled()
-        && env.readers.durable_txn_id() >= txn_id - 1
+        && env.readers().durable_txn_id() >= txn_id - 1
         && dirty_buffers <= meta::unsynced_runs_capacity(page_size, kept_bytes)
         && dirty_bytes as u64 <= meta::UNSYNCED_BYTES_MAX;
     // 4. Write the pages (recording them for the meta if it is to list them).
-    let runs = store.write_dirty(&*env.io, sync_pages, one_sync)?;
+    let runs = store.write_dirty(env.io(), sync_pages, one_sync)?;
     let poison = |error: std::io::Error, writer_state: &mut WriterState| {
         writer_state.poisoned = true;
         Error::Io(error)
@@ -254,15 +254,15 @@ fn write_durably(
     if one_sync {
         // 5 and 6: the meta listing the pages, then one sync of both. After a failure
         // the meta's fate is unknown (invariant 7).
-        env.io
+        env.io()
             .write_at(slot_offset, &meta.encode_with(&runs, kept_freelist))
-            .and_then(|()| env.io.sync_data())
+            .and_then(|()| env.io().sync_data())
             .map_err(|error| poison(error, writer_state))?;
         return Ok(txn_id);
     }
     // 5. Sync the pages (and the new length).
     if sync_pages {
-        if env.readers.durable_txn_id() < txn_id - 1
+        if env.readers().durable_txn_id() < txn_id - 1
             && writer_state.written_here != Some(txn_id - 1)
         {
             // The commit this one builds on is not known durable and was not written
@@ -274,9 +274,9 @@ fn write_durably(
             env.rewrite_unsynced(txn_id - 1, true)?;
         }
         let synced = if sync_length {
-            env.io.sync_all()
+            env.io().sync_all()
         } else {
-            env.io.sync_data()
+            env.io().sync_data()
         };
         if synced.is_ok() && sync_length {
             writer_state.file_len_synced = Some(writer_state.file_len_bytes);
@@ -297,9 +297,9 @@ fn write_durably(
     // meta is not to be synced.
     let encoded = meta.encode_with(&[], kept_freelist);
     let written = if sync_meta {
-        env.io.write_durably(slot_offset, &encoded)
+        env.io().write_durably(slot_offset, &encoded)
     } else {
-        env.io.write_at(slot_offset, &encoded)
+        env.io().write_at(slot_offset, &encoded)
     };
     written.map_err(|error| poison(error, writer_state))?;
     // With the meta synced this commit is durable; with only the pages synced, that sync
@@ -334,9 +334,9 @@ fn publish(
         segment_summaries,
     });
     env.cache_snapshot(snapshot);
-    env.readers.raise_durable_txn_id(durable_now);
+    env.readers().raise_durable_txn_id(durable_now);
     writer_state.written_here = Some(txn_id);
-    env.readers.set_current_txn_id(txn_id);
+    env.readers().set_current_txn_id(txn_id);
 }
 
 /// The freelist chain lists at most this many free segments' worth of pages (invariant 12):

@@ -64,7 +64,7 @@ impl Env {
     /// # Ok(()) }
     /// ```
     pub fn nested_write_txn<'p>(&'p self, parent: &'p mut RwTxn<'_>) -> Result<RwTxn<'p>> {
-        if parent.env_id() != self.inner.id {
+        if parent.env_id() != self.inner.id() {
             return Err(Error::DatabaseFromAnotherEnv);
         }
         let parts = parent.copy_parts()?;

@@ -92,15 +92,15 @@ impl<'e> RoTxn<'e> {
         // The map is pinned under the reader table's fence, and must still be the newest
         // after it (`os/maps.rs`): no extra locked instruction.
         let begin = || {
-            env.readers.begin_pinned(
+            env.readers().begin_pinned(
                 me.pid,
                 me.start,
                 |id| env.snapshot(id),
                 |slot, snapshot: Option<&Box<Snapshot>>| match snapshot {
-                    Some(snapshot) => env.maps.pin(slot, snapshot.map),
-                    None => env.maps.unpin(slot),
+                    Some(snapshot) => env.maps().pin(slot, snapshot.map),
+                    None => env.maps().unpin(slot),
                 },
-                |snapshot| snapshot.map == env.maps.newest_index(),
+                |snapshot| snapshot.map == env.maps().newest_index(),
             )
         };
         let mut outcome = begin()?;
@@ -110,17 +110,17 @@ impl<'e> RoTxn<'e> {
         }
         match outcome {
             BeginRead::Full => Err(Error::ReadersFull {
-                max_readers: env.readers.capacity() as u32,
+                max_readers: env.readers().capacity() as u32,
             }),
             BeginRead::Started { slot, snapshot } => Ok(RoTxn {
                 env,
-                map: env.maps.get(snapshot.map),
+                map: env.maps().get(snapshot.map),
                 snapshot: Some(snapshot),
                 slot: Some(slot),
                 trees: RefCell::new(Vec::new()),
                 store: None,
                 writer_pin: false,
-                verify_checksums: env.verify_checksums_on_read,
+                verify_checksums: env.verifies_checksums_on_read(),
                 pages_read: Cell::new(0),
             }),
         }
@@ -137,13 +137,13 @@ impl<'e> RoTxn<'e> {
     ) -> RoTxn<'e> {
         RoTxn {
             env,
-            map: env.maps.get(snapshot.map),
+            map: env.maps().get(snapshot.map),
             snapshot: Some(Box::new(snapshot)),
             slot: None,
             trees: RefCell::new(Vec::new()),
             store: Some(Box::new(store)),
             writer_pin: top_level,
-            verify_checksums: env.verify_checksums_on_read,
+            verify_checksums: env.verifies_checksums_on_read(),
             pages_read: Cell::new(0),
         }
     }
@@ -209,12 +209,12 @@ impl<'e> RoTxn<'e> {
     pub fn abort(self) {}
 
     pub(crate) fn env_id(&self) -> u64 {
-        self.env.id
+        self.env.id()
     }
 
     /// Checks that a database handle belongs to this transaction's environment.
     pub(crate) fn check_env(&self, env_id: u64) -> Result<()> {
-        if env_id != self.env.id {
+        if env_id != self.env.id() {
             return Err(Error::DatabaseFromAnotherEnv);
         }
         Ok(())
@@ -230,7 +230,7 @@ impl<'e> RoTxn<'e> {
         if let Some(Some(slot)) = self.trees.borrow().get(dbi as usize) {
             if slot.deleted {
                 return Err(Error::DatabaseNotFound {
-                    name: self.env.database_names.read()[dbi as usize - 1].clone(),
+                    name: self.env.database_names().read()[dbi as usize - 1].clone(),
                 });
             }
             return Ok(slot.info);
@@ -286,7 +286,7 @@ impl RoTxn<'_> {
 impl PageSource for RoTxn<'_> {
     #[inline]
     fn page_size(&self) -> usize {
-        self.env.page_size
+        self.env.page_size()
     }
 
     fn page_count(&self) -> u64 {
@@ -304,7 +304,7 @@ impl PageSource for RoTxn<'_> {
                 self.pages_read.set(self.pages_read.get() + 1);
                 read_committed(
                     self.map().bytes(),
-                    self.env.page_size,
+                    self.env.page_size(),
                     self.meta().page_count,
                     id,
                     pages,
@@ -337,17 +337,17 @@ impl Drop for RoTxn<'_> {
         let map = self.snapshot.as_ref().map(|snapshot| snapshot.map);
         if let Some(slot) = self.slot {
             // Unpinned before the slot is given up: the next owner of the slot pins its own.
-            self.env.maps.unpin(slot);
-            self.env.readers.end(slot);
+            self.env.maps().unpin(slot);
+            self.env.readers().end(slot);
             if let Some(snapshot) = self.snapshot.take() {
-                self.env.snapshots.give_back(snapshot);
+                self.env.snapshots().give_back(snapshot);
             }
         } else if self.writer_pin {
-            self.env.maps.unpin(self.env.writer_pin());
+            self.env.maps().unpin(self.env.writer_pin());
         }
         // The last transaction on a map replaced since lets it go.
-        if map.is_some_and(|map| map != self.env.maps.newest_index()) {
-            self.env.maps.release_unused();
+        if map.is_some_and(|map| map != self.env.maps().newest_index()) {
+            self.env.maps().release_unused();
         }
     }
 }

@@ -114,7 +114,7 @@ struct WriterPin<'e> {
 
 impl Drop for WriterPin<'_> {
     fn drop(&mut self) {
-        self.env.maps.unpin(self.env.writer_pin());
+        self.env.maps().unpin(self.env.writer_pin());
     }
 }
 
@@ -129,27 +129,27 @@ impl<'e> Deref for RwTxn<'e> {
 impl<'e> RwTxn<'e> {
     /// Takes the writer lock (waiting for it when `wait`) and starts from the newest commit.
     pub(crate) fn begin(env: &'e EnvInner, wait: bool) -> Result<Option<RwTxn<'e>>> {
-        if env.flags.contains(EnvFlags::READ_ONLY) {
+        if env.flags().contains(EnvFlags::READ_ONLY) {
             return Err(Error::ReadOnly);
         }
         let Some(guard) = env.lock_writer(wait)? else {
             return Ok(None);
         };
-        let mut writer = env.writer.lock();
+        let mut writer = env.writer().lock();
         if writer.poisoned {
             return Err(Error::EnvPoisoned);
         }
         let (meta, kept_freelist) = env.newest_meta()?;
-        if env.maps.old_maps_kept() > 0 {
+        if env.maps().old_maps_kept() > 0 {
             // Transactions on old maps may have ended since a map was added.
-            env.maps.release_unused();
+            env.maps().release_unused();
         }
         // Pinned (`os/maps.rs`) until the transaction ends (`RoTxn`'s drop); until it is
         // built, the guard takes the pin away on any error.
         let pin = WriterPin { env };
         let (map_index, map) = loop {
             let (index, map) = env.map_for(&meta, true)?;
-            if env.maps.pin_newest(env.writer_pin(), index) {
+            if env.maps().pin_newest(env.writer_pin(), index) {
                 break (index, map);
             }
         };
@@ -160,9 +160,9 @@ impl<'e> RwTxn<'e> {
         {
             // Another process committed (or this is the first write): what this process
             // knew of the file is stale.
-            writer.file_len_bytes = env.io.file_len()?;
+            writer.file_len_bytes = env.io().file_len()?;
             let (list, chain) = freelist::read(&meta, kept_freelist.as_deref(), |id| {
-                read_committed(map.bytes(), env.page_size, meta.page_count, id, 1)
+                read_committed(map.bytes(), env.page_size(), meta.page_count, id, 1)
             })?;
             writer.freelist = Some(CachedFreeList {
                 txn_id: meta.txn_id,
@@ -174,7 +174,7 @@ impl<'e> RwTxn<'e> {
         let cached = writer.freelist.as_ref().expect("loaded above");
         let old_chain = cached.chain.clone();
         let segment_summaries = Arc::clone(&cached.segment_summaries);
-        let durable = env.readers.durable_txn_id();
+        let durable = env.readers().durable_txn_id();
         // Pages freed by txn T were reachable in snapshot T - 1 and nowhere later. They are
         // reusable once every reader's snapshot (in every process) is at least T, and T is no
         // newer than the newest durable meta, whose tree a crash must never damage
@@ -190,7 +190,7 @@ impl<'e> RwTxn<'e> {
             .split_reusable(reuse_limit);
         drop(writer);
         let store = PageStore::new(
-            env.page_size,
+            env.page_size(),
             meta.txn_id + 1,
             meta.page_count,
             map.len(),
@@ -242,7 +242,7 @@ impl<'e> RwTxn<'e> {
         let mut writer = Writer {
             map: map.bytes(),
             store: &mut *store,
-            verify: env.verify_checksums_on_read,
+            verify: env.verifies_checksums_on_read(),
         };
         let result = change(&mut writer, &mut tree);
         match &result {
@@ -256,10 +256,10 @@ impl<'e> RwTxn<'e> {
                 }
                 // Between changes no page is held by a change in progress, so any may be
                 // written out. Not in a nested transaction (`PageStore::spill`).
-                let start_writeback = !env.flags.contains(EnvFlags::NO_SYNC);
+                let start_writeback = !env.flags().contains(EnvFlags::NO_SYNC);
                 if !nested {
                     let spilled =
-                        store.spill_if_needed(&*env.io, start_writeback, env.txn_memory_max);
+                        store.spill_if_needed(env.io(), start_writeback, env.txn_memory_max());
                     if let Err(error) = spilled {
                         self.state.failed = true;
                         return Err(Error::Io(error));
@@ -274,7 +274,7 @@ impl<'e> RwTxn<'e> {
     }
 
     fn check_key(&self, key: &[u8]) -> Result<()> {
-        let max = node::key_size_max(self.txn.env.page_size);
+        let max = node::key_size_max(self.txn.env.page_size());
         if key.len() > max {
             return Err(Error::KeyTooLarge {
                 len: key.len(),

@@ -1,6 +1,7 @@
 //! What each sync mode asks of the disk, counted on the simulated disk: `NO_SYNC` commits
 //! never sync (they survive a process crash, not a power loss), `NO_META_SYNC` commits sync
-//! their pages once and write the meta without syncing it.
+//! their pages once and write the meta without syncing it, and a small commit settles at
+//! three disk operations.
 
 use std::sync::Arc;
 
@@ -77,4 +78,36 @@ fn no_sync_commits_never_sync() {
 #[test]
 fn no_meta_sync_commits_sync_their_pages_once_and_not_the_meta() {
     assert_eq!(syncs_per_commit(EnvFlags::NO_META_SYNC), vec![1; 8]);
+}
+
+/// The disk operations of each of six small commits after the first, under `flags`.
+fn operations_per_small_commit(flags: EnvFlags) -> Vec<u64> {
+    let dir = tempfile::tempdir().unwrap();
+    let disk = SimulatedDisk::new(Fault::Never);
+    let env = open_on(dir.path(), &disk, flags);
+    let mut wtxn = env.write_txn().unwrap();
+    let db: Database<Bytes, Bytes> = env.create_database(&mut wtxn, None).unwrap();
+    wtxn.commit().unwrap();
+    (0..6u8)
+        .map(|n| {
+            let before = disk.operations();
+            let mut wtxn = env.write_txn().unwrap();
+            db.put(&mut wtxn, &[n], b"small").unwrap();
+            wtxn.commit().unwrap();
+            disk.operations() - before
+        })
+        .collect()
+}
+
+/// Once the first commits have made the file's length durable, a small commit asks the disk
+/// for three operations in every mode that syncs: its pages (one stretch), and the meta with
+/// one sync (one sync for both, or the pages' sync and a meta write left unsynced). Nothing
+/// else: in particular `NO_META_SYNC` does not write the previous commit again, which it
+/// wrote itself.
+#[test]
+fn small_commits_settle_at_three_disk_operations() {
+    for flags in [EnvFlags::empty(), EnvFlags::NO_META_SYNC] {
+        let operations = operations_per_small_commit(flags);
+        assert_eq!(operations[3..], [3, 3, 3], "{flags:?}: {operations:?}");
+    }
 }

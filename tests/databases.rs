@@ -383,10 +383,10 @@ fn delete_database_frees_its_pages_and_removes_its_name_at_commit() {
         .open_database::<Bytes, Bytes>(&wtxn, Some("doomed"))
         .unwrap()
         .is_none());
-    assert!(matches!(
-        doomed.get(&wtxn, b"x"),
-        Err(arbordb::Error::DatabaseNotFound { .. })
-    ));
+    match doomed.get(&wtxn, b"x") {
+        Err(arbordb::Error::DatabaseNotFound { name }) => assert_eq!(name, "doomed"),
+        other => panic!("a deleted database's handle gave {other:?}"),
+    }
     wtxn.commit().unwrap();
 
     let snapshot = env.read_txn().unwrap();

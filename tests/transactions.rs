@@ -332,3 +332,43 @@ fn pages_read_counts_the_pages_an_operation_visits() {
     assert_eq!(db.get(&wtxn, &key).unwrap(), Some(&b"changed"[..]));
     assert_eq!(wtxn.pages_read() - before, depth);
 }
+
+/// With `verify_checksums_on_read`, a write transaction reads its own changed pages (held in
+/// memory, sealed only at commit) without verifying them, and the committed pages it reads
+/// with: its own writes read back, before and after commit.
+#[test]
+fn with_verification_a_write_transaction_reads_its_own_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = unsafe {
+        EnvOpenOptions::new()
+            .verify_checksums_on_read(true)
+            .open(dir.path())
+            .unwrap()
+    };
+    let mut wtxn = env.write_txn().unwrap();
+    let db = env
+        .create_database::<Bytes, Bytes>(&mut wtxn, None)
+        .unwrap();
+    for n in 0..2_000u32 {
+        db.put(&mut wtxn, &n.to_be_bytes(), &[n as u8; 50]).unwrap();
+    }
+    for n in (0..2_000u32).step_by(37) {
+        assert_eq!(
+            db.get(&wtxn, &n.to_be_bytes()).unwrap(),
+            Some(&[n as u8; 50][..])
+        );
+    }
+    wtxn.commit().unwrap();
+    let mut wtxn = env.write_txn().unwrap();
+    db.put(&mut wtxn, &7u32.to_be_bytes(), b"changed").unwrap();
+    assert_eq!(
+        db.get(&wtxn, &7u32.to_be_bytes()).unwrap(),
+        Some(&b"changed"[..])
+    );
+    assert_eq!(
+        db.get(&wtxn, &1_999u32.to_be_bytes()).unwrap(),
+        Some(&[1_999u32 as u8; 50][..])
+    );
+    wtxn.commit().unwrap();
+    assert_eq!(db.len(&env.read_txn().unwrap()).unwrap(), 2_000);
+}

@@ -338,3 +338,15 @@ impl std::fmt::Debug for RwTxn<'_> {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A leaf cell records a large value's length in 32 bits, and its overflow run holds the
+    /// page header and the value: the largest value is what fills a 32-bit length with them.
+    #[test]
+    fn the_largest_value_and_its_page_header_fill_a_32_bit_length() {
+        assert_eq!(VALUE_SIZE_MAX + PAGE_HEADER_SIZE, u32::MAX as usize);
+    }
+}

@@ -177,3 +177,39 @@ fn a_large_value_over_a_fragmented_freelist_reads_few_segments_per_commit() {
     );
     assert_sound(&env);
 }
+
+/// A value one byte longer than the largest is refused before anything is read or written
+/// (the buffer is never touched: it is allocated zeroed, and lazily, by the system).
+#[test]
+fn a_value_past_the_largest_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = unsafe { arbordb::EnvOpenOptions::new().open(dir.path()).unwrap() };
+    let mut wtxn = env.write_txn().unwrap();
+    let db = env
+        .create_database::<arbordb::types::Bytes, arbordb::types::Bytes>(&mut wtxn, None)
+        .unwrap();
+    // Past a 32-bit length: refused, naming the largest.
+    let huge = vec![0u8; u32::MAX as usize + 1];
+    let max = match db.put(&mut wtxn, b"k", &huge) {
+        Err(arbordb::Error::ValueTooLarge { len, max }) => {
+            assert_eq!(len, huge.len());
+            max
+        }
+        other => panic!("a value of {} bytes gave {other:?}", huge.len()),
+    };
+    drop(huge);
+    assert!(
+        max > u32::MAX as usize - 4096,
+        "the largest value is {max} bytes"
+    );
+    // One byte past the largest: refused too.
+    let huge = vec![0u8; max + 1];
+    assert!(matches!(
+        db.put(&mut wtxn, b"k", &huge),
+        Err(arbordb::Error::ValueTooLarge { .. })
+    ));
+    drop(huge);
+    // The transaction goes on.
+    db.put(&mut wtxn, b"k", b"v").unwrap();
+    wtxn.commit().unwrap();
+}

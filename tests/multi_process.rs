@@ -853,6 +853,17 @@ fn a_process_opening_after_a_skipped_meta_reads_the_published_commit() {
     common::assert_sound(&env);
 }
 
+/// Zeroes the meta slot of commit `txn_id` in the data file under `dir` (damage after the
+/// commit, which the lock file still names).
+fn zero_meta_slot_of(dir: &Path, page_size: usize, txn_id: u64) {
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(dir.join(arbordb::DATA_FILE_NAME))
+        .unwrap();
+    let slot = (txn_id % 2) * page_size as u64;
+    std::os::unix::fs::FileExt::write_all_at(&file, &vec![0; page_size], slot).unwrap();
+}
+
 /// A reader whose process has not seen the newest commit reads its meta from the file. If the
 /// lock file names that commit but its slot does not hold it (the slot damaged after the
 /// commit), beginning a read fails with a typed error at once: it must not wait for a newer
@@ -879,18 +890,7 @@ fn a_published_commit_missing_from_its_slot_is_reported_not_waited_for() {
     let committed: u64 = child.expect("committed").parse().unwrap();
     assert_eq!(committed, before + 1);
     child.succeeds();
-    // Zero the slot of the commit the child published.
-    let page_size = env.page_size() as u64;
-    let file = std::fs::OpenOptions::new()
-        .write(true)
-        .open(dir.path().join(arbordb::DATA_FILE_NAME))
-        .unwrap();
-    std::os::unix::fs::FileExt::write_all_at(
-        &file,
-        &vec![0; page_size as usize],
-        (committed % 2) * page_size,
-    )
-    .unwrap();
+    zero_meta_slot_of(dir.path(), env.page_size(), committed);
     let (sender, outcome) = mpsc::channel();
     std::thread::spawn(move || {
         let begun = env.read_txn().map(|rtxn| rtxn.id());
@@ -928,17 +928,7 @@ fn a_process_joining_when_the_published_commit_is_missing_is_told_so() {
     db.put(&mut wtxn, b"only", b"commit").unwrap();
     wtxn.commit().unwrap();
     let committed = env.info().last_txn_id as u64;
-    let page_size = env.page_size() as u64;
-    let file = std::fs::OpenOptions::new()
-        .write(true)
-        .open(dir.path().join(arbordb::DATA_FILE_NAME))
-        .unwrap();
-    std::os::unix::fs::FileExt::write_all_at(
-        &file,
-        &vec![0; page_size as usize],
-        (committed % 2) * page_size,
-    )
-    .unwrap();
+    zero_meta_slot_of(dir.path(), env.page_size(), committed);
     let mut child = ChildProcess::spawn(TEST, "opener", dir.path());
     let outcome = child.expect("outcome");
     assert!(

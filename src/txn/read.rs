@@ -193,7 +193,8 @@ impl<'e> RoTxn<'e> {
     /// run), and each free segment of the freelist a write transaction read to find
     /// reusable pages one. A measure of what an operation touches,
     /// independent of timing and caches: the difference before and after a call is the pages
-    /// it visited. A nested transaction counts its own reads.
+    /// it visited. A nested transaction's count goes on from its parent's, and the reads of
+    /// one that commits count for the parent.
     pub fn pages_read(&self) -> u64 {
         let through_store = self.store.as_ref().map_or(0, |store| store.pages_read());
         self.pages_read.get() + through_store

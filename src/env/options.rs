@@ -26,9 +26,9 @@ pub const MAX_READERS_LIMIT: u32 = 1 << 16;
 /// The largest map size: the largest slice Rust allows, in whole pages of the largest page
 /// size, so that rounding a size up to whole pages cannot overflow. A larger size given to
 /// [`EnvOpenOptions::map_size`] or [`Env::resize`](crate::Env::resize) is
-/// [`Error::InvalidOption`]. The operating system may refuse to reserve less than this (a
+/// [`Error::InvalidOption`](crate::Error::InvalidOption). The operating system may refuse to reserve less than this (a
 /// 64-bit Linux process has 128 TiB of address space); opening then fails with an
-/// [`Error::Io`] that names the size.
+/// [`Error::Io`](crate::Error::Io) that names the size.
 pub const MAP_SIZE_MAX: usize = (isize::MAX as usize) & !(PAGE_SIZE_MAX - 1);
 
 /// The data file's name inside an environment directory.
@@ -93,7 +93,7 @@ impl EnvOpenOptions {
     }
 
     /// The map size in bytes: the largest the data file may grow to. It reserves address
-    /// space, not disk, so it may be generous; grow it later with [`Env::resize`].
+    /// space, not disk, so it may be generous; grow it later with [`Env::resize`](crate::Env::resize).
     pub fn map_size(&mut self, size: usize) -> &mut Self {
         self.map_size = Some(size);
         self
@@ -115,7 +115,7 @@ impl EnvOpenOptions {
 
     /// The page size of a new data file in bytes (a power of two from 512 to 65536); the
     /// default is the operating system's page size. An existing file keeps its own page size;
-    /// asking for another one is [`Error::PageSizeMismatch`]. (An arbordb extension.)
+    /// asking for another one is [`Error::PageSizeMismatch`](crate::Error::PageSizeMismatch). (An arbordb extension.)
     ///
     /// A page smaller than the disk's physical sector (often 4096 bytes) gives up the
     /// guarantees against torn writes: a power loss during a write may damage the other pages
@@ -149,14 +149,14 @@ impl EnvOpenOptions {
     /// copies, so damage is never sealed under a fresh checksum; [`Env::check`](crate::Env::check)
     /// verifies every page. With this option every transaction also verifies each committed
     /// branch and leaf page its lookups and cursors open, and each large value's pages, and
-    /// returns [`Error::Corrupted`] naming the page instead of bytes that changed on disk (a
+    /// returns [`Error::Corrupted`](crate::Error::Corrupted) naming the page instead of bytes that changed on disk (a
     /// write transaction's own changed pages are sealed at commit, and not verified). It costs a
     /// CRC of every page visited (docs/BENCHMARKS.md has the numbers). LMDB has no page
     /// checksums; redb verifies its own when it recovers from an unclean shutdown and in its
     /// integrity check, not as it reads. (An arbordb extension.)
     ///
     /// A path already open in this process with the other setting gives
-    /// [`Error::EnvAlreadyOpened`], as differing flags do.
+    /// [`Error::EnvAlreadyOpened`](crate::Error::EnvAlreadyOpened), as differing flags do.
     pub fn verify_checksums_on_read(&mut self, verify: bool) -> &mut Self {
         self.verify_checksums_on_read = verify;
         self

@@ -276,6 +276,19 @@ fn newest_meta_bytes(dir: &Path) -> Vec<u8> {
 }
 
 #[test]
+fn a_commit_that_leaves_nothing_free_records_no_freelist() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = open(dir.path());
+    let db = main_db(&env);
+    put(&env, db, b"only", b"value");
+    // The first commits of a new file free nothing: neither a chain page nor a stream in the
+    // meta (an empty stream there would be a freelist of no groups, not "none").
+    let meta = newest_meta_bytes(dir.path());
+    assert_eq!(meta[40..48], [0; 8], "no chain");
+    assert!(common::meta_kept_freelist(&meta).is_empty());
+}
+
+#[test]
 fn a_small_freelist_is_kept_in_the_meta_and_a_large_one_in_a_chain() {
     let dir = tempfile::tempdir().unwrap();
     let env = open(dir.path());

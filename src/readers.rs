@@ -400,6 +400,15 @@ mod tests {
     }
 
     #[test]
+    fn a_private_table_has_the_layout_of_a_lock_file() {
+        for slots in [1, 3, 126] {
+            let table = ReaderTable::private(slots, 5, 5);
+            assert_eq!(table.words().len() * 8, table_len(slots));
+            assert_eq!(table_len(slots), 64 + 64 * slots, "docs/format.md");
+        }
+    }
+
+    #[test]
     fn list_names_each_slot_in_use_with_its_owner_and_snapshot() {
         let table = ReaderTable::private(3, 5, 5);
         assert_eq!(table.list(), Vec::new());

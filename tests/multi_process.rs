@@ -699,6 +699,39 @@ fn read_only_opens_work_on_a_read_only_directory_and_file() {
 }
 
 #[test]
+fn a_lock_file_claiming_an_impossible_slot_count_is_refused() {
+    const TEST: &str = "a_lock_file_claiming_an_impossible_slot_count_is_refused";
+    if let Some((_, dir)) = child_role() {
+        match unsafe { EnvOpenOptions::new().open(&dir) } {
+            Err(Error::InvalidLockFile { reason, .. }) => say(&format!("refused {reason}")),
+            other => panic!("expected InvalidLockFile, got {:?}", other.map(|_| ())),
+        }
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let env = unsafe { EnvOpenOptions::new().max_readers(4).open(dir.path()) }.unwrap();
+    let lock = dir.path().join(arbordb::LOCK_FILE_NAME);
+    // The file is 64 + 64 N bytes (docs/format.md).
+    assert_eq!(std::fs::metadata(&lock).unwrap().len(), 64 + 64 * 4);
+    let file = std::fs::OpenOptions::new().write(true).open(&lock).unwrap();
+    use std::os::unix::fs::FileExt;
+    // Word 2 is the slot count, in the machine's byte order; this process holds the file
+    // open, so a joining process validates it instead of initialising it.
+    for (claimed, expected) in [
+        (0u64, "claims 0 reader slots"),
+        (5, "claims 5 reader slots"),
+    ] {
+        file.write_all_at(&claimed.to_ne_bytes(), 16).unwrap();
+        let mut child = ChildProcess::spawn(TEST, "opener", dir.path());
+        let refused = child.expect("refused");
+        assert!(refused.contains(expected), "{refused}");
+        child.succeeds();
+    }
+    file.write_all_at(&4u64.to_ne_bytes(), 16).unwrap();
+    assert!(env.read_txn().is_ok());
+}
+
+#[test]
 fn a_foreign_lock_file_held_by_another_process_is_refused() {
     const TEST: &str = "a_foreign_lock_file_held_by_another_process_is_refused";
     if let Some((_, dir)) = child_role() {

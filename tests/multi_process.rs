@@ -699,6 +699,39 @@ fn read_only_opens_work_on_a_read_only_directory_and_file() {
 }
 
 #[test]
+fn a_readers_slot_is_laid_out_as_the_format_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = unsafe { EnvOpenOptions::new().max_readers(4).open(dir.path()) }.unwrap();
+    let db: Database<U64<BigEndian>, U64<BigEndian>> = {
+        let mut wtxn = env.write_txn().unwrap();
+        let db = env.create_database(&mut wtxn, None).unwrap();
+        db.put(&mut wtxn, &1, &1).unwrap();
+        wtxn.commit().unwrap();
+        db
+    };
+    let rtxn = env.read_txn().unwrap();
+    assert_eq!(db.get(&rtxn, &1).unwrap(), Some(1));
+    let snapshot = env.info().last_txn_id as u64;
+    // Native-endian words (docs/format.md, "Lock file"): the header's 8, then slot 0's owner
+    // pid, start time and snapshot id plus one.
+    let bytes = std::fs::read(dir.path().join(arbordb::LOCK_FILE_NAME)).unwrap();
+    let word =
+        |index: usize| u64::from_ne_bytes(bytes[index * 8..index * 8 + 8].try_into().unwrap());
+    assert_eq!(word(2), 4, "slot count");
+    assert_eq!(word(3), snapshot, "current txn id");
+    assert_eq!(word(8), u64::from(std::process::id()), "owner pid");
+    assert_ne!(word(9), 0, "owner start time");
+    assert_eq!(word(10), snapshot + 1, "snapshot id plus one");
+    assert_eq!(&bytes[40..64], &[0; 24], "reserved header words");
+    assert_eq!(
+        &bytes[88..],
+        &vec![0; bytes.len() - 88][..],
+        "reserved and free slot words"
+    );
+    drop(rtxn);
+}
+
+#[test]
 fn a_lock_file_claiming_an_impossible_slot_count_is_refused() {
     const TEST: &str = "a_lock_file_claiming_an_impossible_slot_count_is_refused";
     if let Some((_, dir)) = child_role() {

@@ -172,9 +172,11 @@ pub enum Error {
 }
 
 impl Error {
-    pub(crate) fn corrupted(page: u64, reason: impl Into<String>) -> Error {
+    /// [`Error::Corrupted`] at `page`: a page number (the `page` layer's `PageId`), or 0
+    /// when the problem concerns no single page.
+    pub(crate) fn corrupted(page: impl Into<u64>, reason: impl Into<String>) -> Error {
         Error::Corrupted {
-            page,
+            page: page.into(),
             reason: reason.into(),
         }
     }

@@ -85,6 +85,18 @@ pub(crate) enum BeginRead<T> {
     Full,
 }
 
+/// A slot's snapshot word for snapshot `txn_id`: the id plus one, so that 0 means none.
+#[inline]
+fn slot_word(txn_id: TxnId) -> u64 {
+    txn_id.get() + 1
+}
+
+/// The snapshot a slot's snapshot word names, `None` for 0.
+#[inline]
+fn snapshot_in(word: u64) -> Option<TxnId> {
+    word.checked_sub(1).map(TxnId::new)
+}
+
 impl ReaderTable {
     /// A table in this process's memory only.
     pub(crate) fn private(slots: usize, current: TxnId, durable: TxnId) -> ReaderTable {
@@ -157,8 +169,8 @@ impl ReaderTable {
         }
         words[WORD_VERSION].store(LAYOUT_VERSION, Ordering::Relaxed);
         words[WORD_SLOTS].store(self.slots as u64, Ordering::Relaxed);
-        words[WORD_CURRENT].store(current, Ordering::Relaxed);
-        words[WORD_DURABLE].store(durable, Ordering::Relaxed);
+        words[WORD_CURRENT].store(current.get(), Ordering::Relaxed);
+        words[WORD_DURABLE].store(durable.get(), Ordering::Relaxed);
         // The magic last: a table is valid only once complete.
         words[WORD_MAGIC].store(MAGIC, Ordering::SeqCst);
     }
@@ -189,23 +201,23 @@ impl ReaderTable {
 
     /// The id of the newest commit.
     pub(crate) fn current_txn_id(&self) -> TxnId {
-        self.words()[WORD_CURRENT].load(Ordering::SeqCst)
+        TxnId::new(self.words()[WORD_CURRENT].load(Ordering::SeqCst))
     }
 
     /// Publishes `txn_id` as the newest commit: after a commit, and by a new writer whose
     /// predecessor died before publishing (a meta newer than the current id is on disk).
     pub(crate) fn set_current_txn_id(&self, txn_id: TxnId) {
-        self.words()[WORD_CURRENT].store(txn_id, Ordering::SeqCst);
+        self.words()[WORD_CURRENT].store(txn_id.get(), Ordering::SeqCst);
     }
 
     /// The newest commit known to be on stable storage.
     pub(crate) fn durable_txn_id(&self) -> TxnId {
-        self.words()[WORD_DURABLE].load(Ordering::SeqCst)
+        TxnId::new(self.words()[WORD_DURABLE].load(Ordering::SeqCst))
     }
 
     /// Records that `txn_id` is on stable storage.
     pub(crate) fn raise_durable_txn_id(&self, txn_id: TxnId) {
-        self.words()[WORD_DURABLE].fetch_max(txn_id, Ordering::SeqCst);
+        self.words()[WORD_DURABLE].fetch_max(txn_id.get(), Ordering::SeqCst);
     }
 
     /// Claims a slot for `pid` (started at `start`) and publishes a snapshot in it.
@@ -254,7 +266,7 @@ impl ReaderTable {
             // against the writer's fence before its scan), so the store itself need not be
             // SeqCst: on x86 that would be a second full barrier (`xchg`) next to the fence.
             self.slot(slot, SLOT_TXN)
-                .store(txn_id + 1, Ordering::Release);
+                .store(slot_word(txn_id), Ordering::Release);
             pin(slot, Some(&snapshot));
             fence(Ordering::SeqCst);
             if self.current_txn_id() == txn_id && still_valid(&snapshot) {
@@ -287,9 +299,7 @@ impl ReaderTable {
     pub(crate) fn oldest(&self) -> Option<TxnId> {
         fence(Ordering::SeqCst);
         (0..self.slots)
-            .map(|slot| self.slot(slot, SLOT_TXN).load(Ordering::SeqCst))
-            .filter(|&value| value != 0)
-            .map(|value| value - 1)
+            .filter_map(|slot| snapshot_in(self.slot(slot, SLOT_TXN).load(Ordering::SeqCst)))
             .min()
     }
 
@@ -306,8 +316,8 @@ impl ReaderTable {
         (0..self.slots)
             .filter_map(|slot| {
                 let pid = u32::try_from(self.slot(slot, SLOT_PID).load(Ordering::SeqCst)).ok()?;
-                let txn = self.slot(slot, SLOT_TXN).load(Ordering::SeqCst);
-                (pid != 0).then_some((pid, txn.checked_sub(1)))
+                let txn = snapshot_in(self.slot(slot, SLOT_TXN).load(Ordering::SeqCst));
+                (pid != 0).then_some((pid, txn))
             })
             .collect()
     }
@@ -354,8 +364,8 @@ impl ReaderTable {
     pub(crate) fn owners_older_than(&self, txn_id: TxnId) -> Vec<(u32, u64)> {
         (0..self.slots)
             .filter(|&slot| {
-                let value = self.slot(slot, SLOT_TXN).load(Ordering::SeqCst);
-                value != 0 && value - 1 < txn_id
+                snapshot_in(self.slot(slot, SLOT_TXN).load(Ordering::SeqCst))
+                    .is_some_and(|snapshot| snapshot < txn_id)
             })
             .filter_map(|slot| {
                 let pid = u32::try_from(self.slot(slot, SLOT_PID).load(Ordering::SeqCst)).ok()?;
@@ -380,17 +390,21 @@ pub(crate) fn left_over_table(
     words[WORD_MAGIC] = MAGIC;
     words[WORD_VERSION] = LAYOUT_VERSION;
     words[WORD_SLOTS] = slots as u64;
-    words[WORD_CURRENT] = current;
-    words[WORD_DURABLE] = durable;
+    words[WORD_CURRENT] = current.get();
+    words[WORD_DURABLE] = durable.get();
     words[HEADER_WORDS + SLOT_PID] = u64::from(reader.0);
     words[HEADER_WORDS + SLOT_START] = reader.1;
-    words[HEADER_WORDS + SLOT_TXN] = snapshot + 1;
+    words[HEADER_WORDS + SLOT_TXN] = slot_word(snapshot);
     words.iter().flat_map(|word| word.to_le_bytes()).collect()
 }
 
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
+
+    fn txn(number: u64) -> TxnId {
+        TxnId::new(number)
+    }
 
     fn started<T>(outcome: Result<BeginRead<T>, ()>) -> (usize, T) {
         match outcome.unwrap() {
@@ -410,85 +424,85 @@ mod tests {
 
     #[test]
     fn list_names_each_slot_in_use_with_its_owner_and_snapshot() {
-        let table = ReaderTable::private(3, 5, 5);
+        let table = ReaderTable::private(3, txn(5), txn(5));
         assert_eq!(table.list(), Vec::new());
         let (first, _) = started(table.begin(41, 7, |id| Ok(Some(id))));
-        table.set_current_txn_id(6);
+        table.set_current_txn_id(txn(6));
         let (_second, _) = started(table.begin(42, 7, |id| Ok(Some(id))));
         let mut listed = table.list();
         listed.sort_unstable();
-        assert_eq!(listed, vec![(41, Some(5)), (42, Some(6))]);
+        assert_eq!(listed, vec![(41, Some(txn(5))), (42, Some(txn(6)))]);
         table.end(first);
-        assert_eq!(table.list(), vec![(42, Some(6))]);
+        assert_eq!(table.list(), vec![(42, Some(txn(6)))]);
     }
 
     #[test]
     fn oldest_tracks_live_readers_and_full_table_is_reported() {
-        let table = ReaderTable::private(2, 5, 5);
+        let table = ReaderTable::private(2, txn(5), txn(5));
         assert_eq!(table.oldest(), None);
         let (first, snapshot) = started(table.begin(1, 7, |id| Ok(Some(id))));
-        assert_eq!(snapshot, 5);
-        table.set_current_txn_id(0);
+        assert_eq!(snapshot, txn(5));
+        table.set_current_txn_id(txn(0));
         let (second, _) = started(table.begin(1, 7, |id| Ok(Some(id))));
-        assert_eq!(table.oldest(), Some(0));
+        assert_eq!(table.oldest(), Some(txn(0)));
         assert!(matches!(
             table.begin(1, 7, |id| Ok::<_, ()>(Some(id))),
             Ok(BeginRead::Full)
         ));
         table.end(second);
-        assert_eq!(table.oldest(), Some(5));
+        assert_eq!(table.oldest(), Some(txn(5)));
         table.end(first);
         assert_eq!(table.count(), 0);
     }
 
     #[test]
     fn begin_retries_when_a_commit_slips_in_or_a_meta_is_gone() {
-        let table = ReaderTable::private(1, 1, 1);
+        let table = ReaderTable::private(1, txn(1), txn(1));
         let mut calls = 0;
         let (_, snapshot) = started(table.begin(1, 7, |id| {
             calls += 1;
             match calls {
                 1 => Ok(None), // the meta was overwritten: retry
                 2 => {
-                    table.set_current_txn_id(id + 1); // a commit slips in after the lookup
+                    table.set_current_txn_id(id.next()); // a commit slips in after the lookup
                     Ok(Some(id))
                 }
                 _ => Ok(Some(id)),
             }
         }));
-        assert_eq!(snapshot, 2);
-        assert_eq!(table.oldest(), Some(2));
+        assert_eq!(snapshot, txn(2));
+        assert_eq!(table.oldest(), Some(txn(2)));
     }
 
     #[test]
     fn an_error_finding_the_snapshot_frees_the_slot() {
-        let table = ReaderTable::private(1, 1, 1);
+        let table = ReaderTable::private(1, txn(1), txn(1));
         assert!(table.begin(1, 7, |_| Err::<Option<()>, _>("gone")).is_err());
         assert_eq!(table.count(), 0);
     }
 
     #[test]
     fn stale_slots_are_cleared_and_live_ones_kept() {
-        let table = ReaderTable::private(3, 4, 4);
+        let table = ReaderTable::private(3, txn(4), txn(4));
         started(table.begin(10, 100, |id| Ok(Some(id))));
         started(table.begin(11, 200, |id| Ok(Some(id))));
         started(table.begin(10, 300, |id| Ok(Some(id)))); // pid 10 reused by another process
-        assert_eq!(table.owners_older_than(5).len(), 3);
-        assert_eq!(table.owners_older_than(4).len(), 0);
+        assert_eq!(table.owners_older_than(txn(5)).len(), 3);
+        assert_eq!(table.owners_older_than(txn(4)).len(), 0);
         let alive = |pid: u32, start: u64| (pid, start) == (10, 300);
         assert_eq!(table.clear_stale(alive), 2);
         assert_eq!(table.count(), 1);
         assert_eq!(table.clear_stale(alive), 0);
-        assert_eq!(table.owners_older_than(5), [(10, 300)]);
+        assert_eq!(table.owners_older_than(txn(5)), [(10, 300)]);
     }
 
     #[test]
     fn durable_only_rises() {
-        let table = ReaderTable::private(1, 9, 3);
-        table.raise_durable_txn_id(8);
-        table.raise_durable_txn_id(6);
-        assert_eq!(table.durable_txn_id(), 8);
-        assert_eq!(table.current_txn_id(), 9);
+        let table = ReaderTable::private(1, txn(9), txn(3));
+        table.raise_durable_txn_id(txn(8));
+        table.raise_durable_txn_id(txn(6));
+        assert_eq!(table.durable_txn_id(), txn(8));
+        assert_eq!(table.current_txn_id(), txn(9));
     }
 }
 
@@ -501,6 +515,10 @@ mod loom_tests {
     use loom::sync::atomic::AtomicBool;
     use loom::sync::Arc;
     use loom::thread;
+
+    fn txn(number: u64) -> TxnId {
+        TxnId::new(number)
+    }
 
     /// Runs `model` under loom, bounding preemptions so the search ends in seconds; bugs in
     /// protocols like this one need few preemptions to show (loom's documentation).
@@ -515,7 +533,7 @@ mod loom_tests {
     /// starting concurrently must never hold snapshot 1 while P is overwritten.
     fn reuse_never_hits_a_starting_reader(readers: usize) {
         check(move || {
-            let table = Arc::new(ReaderTable::private(readers, 1, 1));
+            let table = Arc::new(ReaderTable::private(readers, txn(1), txn(1)));
             // P's content: true while it is the page commit 1's tree reaches.
             let page_intact = Arc::new(AtomicBool::new(true));
             let handles: Vec<_> = (0..readers)
@@ -526,7 +544,7 @@ mod loom_tests {
                         let Ok(BeginRead::Started { slot, snapshot }) = outcome else {
                             panic!("a slot was free")
                         };
-                        if snapshot == 1 {
+                        if snapshot == txn(1) {
                             assert!(
                                 page_intact.load(Ordering::SeqCst),
                                 "a reader of commit 1 saw P reused"
@@ -537,9 +555,11 @@ mod loom_tests {
                 })
                 .collect();
             // Commit 2 frees P and publishes itself; the next writer computes what it may reuse.
-            table.set_current_txn_id(2);
-            let freed_by = 2;
-            let reuse_limit = table.oldest().map_or(2, |oldest| oldest.min(2));
+            table.set_current_txn_id(txn(2));
+            let freed_by = txn(2);
+            let reuse_limit = table
+                .oldest()
+                .map_or(freed_by, |oldest| oldest.min(freed_by));
             if freed_by <= reuse_limit {
                 page_intact.store(false, Ordering::SeqCst);
             }
@@ -566,7 +586,7 @@ mod loom_tests {
     fn loom_a_map_is_never_released_under_a_starting_reader() {
         use crate::os::Pins;
         check(|| {
-            let table = Arc::new(ReaderTable::private(1, 1, 1));
+            let table = Arc::new(ReaderTable::private(1, txn(1), txn(1)));
             let pins = Arc::new(Pins::new(1));
             let released = Arc::new(AtomicBool::new(false));
             let reader = {
@@ -609,7 +629,7 @@ mod loom_tests {
     #[test]
     fn loom_concurrent_stale_clearing_spares_live_readers() {
         check(|| {
-            let table = Arc::new(ReaderTable::private(2, 1, 1));
+            let table = Arc::new(ReaderTable::private(2, txn(1), txn(1)));
             // Slot 0 belongs to dead pid 9.
             let Ok(BeginRead::Started { .. }) = table.begin(9, 1, |id| Ok::<_, ()>(Some(id)))
             else {
@@ -647,7 +667,7 @@ mod loom_tests {
                 5,
                 "the live reader kept its slot"
             );
-            assert_eq!(table.oldest(), Some(1));
+            assert_eq!(table.oldest(), Some(txn(1)));
         });
     }
 }

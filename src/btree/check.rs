@@ -17,8 +17,8 @@ use std::fmt;
 use super::node::{Node, StoredValue};
 use super::{overflow, PageSource, DEPTH_MAX};
 use crate::page::header;
+use crate::page::id::{pages_in, PageId, TxnId, META_PAGE_COUNT};
 use crate::page::meta::{Meta, MetaSlot, TreeInfo};
-use crate::page::PageId;
 use crate::store::{free_segment, freelist};
 
 /// The most problems a report lists; the count goes on beyond it.
@@ -119,8 +119,9 @@ pub(crate) fn check<S: PageSource + ?Sized>(
     }
     checker.freelist(meta, kept_freelist);
 
-    let leaked: Vec<PageId> = (2..meta.page_count)
+    let leaked: Vec<PageId> = (META_PAGE_COUNT..meta.page_count)
         .filter(|&page| !checker.used[page as usize])
+        .map(PageId::new)
         .collect();
     for page in leaked {
         checker.problem(format!(
@@ -161,7 +162,9 @@ pub(crate) fn check_metas(
                 if meta.txn_id >= current.txn_id {
                     problem(report, format!("meta slot {index} holds txn {} but txn {} is in use", meta.txn_id, current.txn_id));
                 }
-                if meta.txn_id != 0 && meta.txn_id % 2 != index as u64 {
+                if meta.txn_id != TxnId::BEFORE_FIRST_COMMIT
+                    && meta.txn_id.meta_page() != PageId::new(index as u64)
+                {
                     problem(report, format!("meta slot {index} holds txn {}, which belongs in the other slot", meta.txn_id));
                 }
                 if meta.page_size != current.page_size {
@@ -245,10 +248,10 @@ impl<S: PageSource + ?Sized> Checker<'_, S> {
     /// Marks `pages` pages from `id` as used; false (with a problem) if any is out of range or
     /// used already.
     fn claim(&mut self, id: PageId, pages: u64, owner: &str) -> bool {
-        if id < 2
+        if id < PageId::FIRST_TREE_PAGE
             || id
                 .checked_add(pages)
-                .is_none_or(|end| end > self.page_count)
+                .is_none_or(|end| end.get() > self.page_count)
         {
             self.problem(format!(
                 "{owner}: page {id} (+{pages}) is outside the file ({} pages)",
@@ -256,14 +259,14 @@ impl<S: PageSource + ?Sized> Checker<'_, S> {
             ));
             return false;
         }
-        for page in id..id + pages {
-            if self.used[page as usize] {
+        for page in pages_in(id..id + pages) {
+            if self.used[page.get() as usize] {
                 self.problem(format!("{owner}: page {page} is used twice"));
                 return false;
             }
         }
-        for page in id..id + pages {
-            self.used[page as usize] = true;
+        for page in pages_in(id..id + pages) {
+            self.used[page.get() as usize] = true;
         }
         true
     }
@@ -273,7 +276,7 @@ impl<S: PageSource + ?Sized> Checker<'_, S> {
     fn tree(&mut self, label: &str, tree: &TreeInfo) -> Vec<(Vec<u8>, Vec<u8>)> {
         self.report.trees_checked += 1;
         let mut entries = Vec::new();
-        if (tree.root == 0) != (tree.depth == 0) || tree.depth > DEPTH_MAX {
+        if tree.root.is_none() != (tree.depth == 0) || tree.depth > DEPTH_MAX {
             self.problem(format!(
                 "{label}: root {} with depth {}",
                 tree.root, tree.depth
@@ -282,7 +285,7 @@ impl<S: PageSource + ?Sized> Checker<'_, S> {
         }
         let mut counts = Counts::default();
         let mut to_visit = Vec::new();
-        if tree.root != 0 {
+        if !tree.root.is_none() {
             to_visit.push(Visit {
                 id: tree.root,
                 level: 0,

@@ -35,7 +35,7 @@ pub(crate) fn copy_tree<S: PageSource + ?Sized>(
     rewrite_value: &mut RewriteValue<'_>,
 ) -> Result<TreeInfo> {
     check_shape(tree)?;
-    if tree.root == 0 {
+    if tree.root.is_none() {
         return Ok(TreeInfo::default());
     }
     let mut builder = TreeBuilder::new(source.page_size());

@@ -8,6 +8,7 @@ use super::node::{self, Node, StoredValue};
 use super::{overflow, PageSource, DEPTH_MAX};
 use crate::error::{Error, Result};
 use crate::page::meta::TreeInfo;
+use crate::page::PageId;
 
 /// Resolves a stored value to its bytes.
 #[inline]
@@ -23,7 +24,7 @@ pub(crate) fn value_bytes<'s, S: PageSource + ?Sized>(
 
 /// Checks a tree descriptor's shape before walking it.
 pub(crate) fn check_shape(tree: &TreeInfo) -> Result<()> {
-    if (tree.root == 0) != (tree.depth == 0) || tree.depth > DEPTH_MAX {
+    if tree.root.is_none() != (tree.depth == 0) || tree.depth > DEPTH_MAX {
         return Err(Error::corrupted(
             tree.root,
             format!("tree root {} with depth {}", tree.root, tree.depth),
@@ -38,7 +39,7 @@ pub(crate) fn open_node<'s, S: PageSource + ?Sized>(
     source: &'s S,
     tree: &TreeInfo,
     level: u32,
-    id: u64,
+    id: PageId,
 ) -> Result<Node<'s>> {
     Node::open(source.read_tree_page(id)?, id, level + 1 == tree.depth)
 }
@@ -50,7 +51,7 @@ pub(crate) fn get<'s, S: PageSource + ?Sized>(
     key: &[u8],
 ) -> Result<Option<&'s [u8]>> {
     check_shape(tree)?;
-    if tree.root == 0 {
+    if tree.root.is_none() {
         return Ok(None);
     }
     let mut id = tree.root;
@@ -88,7 +89,7 @@ pub(crate) struct Cursor<'s, S: PageSource + ?Sized> {
 
 impl<'s, S: PageSource + ?Sized> Cursor<'s, S> {
     /// Opens the page `id` at `level`, counting it against the walk's budget.
-    fn open(&mut self, level: u32, id: u64) -> Result<Node<'s>> {
+    fn open(&mut self, level: u32, id: PageId) -> Result<Node<'s>> {
         self.opened += 1;
         if self.opened > self.page_count {
             self.page_count = self.source.page_count();
@@ -135,7 +136,7 @@ impl<'s, S: PageSource + ?Sized> Cursor<'s, S> {
     fn start_at_root(&mut self, to_last: bool) -> Result<bool> {
         self.stack.clear();
         self.opened = 0;
-        if self.tree.root == 0 {
+        if self.tree.root.is_none() {
             return Ok(false);
         }
         let root = self.open(0, self.tree.root)?;
@@ -325,7 +326,7 @@ mod tests {
         }
 
         fn read(&self, id: PageId, pages: usize) -> Result<&[u8]> {
-            let start = id as usize * self.page_size;
+            let start = id.get() as usize * self.page_size;
             self.bytes
                 .get(start..start + pages * self.page_size)
                 .ok_or_else(|| Error::corrupted(id, "out of range"))
@@ -344,8 +345,9 @@ mod tests {
         let depth = 21u32;
         let mut bytes = vec![0u8; page_size * (depth as usize + 2)];
         for level in 0..depth as u64 {
-            let id = 2 + level;
-            let page = &mut bytes[id as usize * page_size..(id as usize + 1) * page_size];
+            let id = PageId::new(2 + level);
+            let start = id.get() as usize * page_size;
+            let page = &mut bytes[start..start + page_size];
             if level + 1 == depth as u64 {
                 node::init(page, id, true);
                 let value = node::StoredValue::Inline(b"v");
@@ -361,7 +363,7 @@ mod tests {
         }
         let pages = Pages { bytes, page_size };
         let tree = TreeInfo {
-            root: 2,
+            root: PageId::new(2),
             depth,
             ..TreeInfo::default()
         };

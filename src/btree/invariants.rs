@@ -660,7 +660,7 @@ mod tests {
 
         fn read(&self, id: PageId, _pages: usize) -> Result<&[u8]> {
             self.0
-                .get(id as usize)
+                .get(id.get() as usize)
                 .map(Vec::as_slice)
                 .ok_or_else(|| Error::corrupted(id, "no such page"))
         }
@@ -677,11 +677,11 @@ mod tests {
         cell
     }
 
-    fn leaf(id: PageId, keys: &[&str]) -> Vec<u8> {
+    fn leaf(id: u64, keys: &[&str]) -> Vec<u8> {
         let mut page = vec![0u8; PAGE];
         let cells: Vec<Vec<u8>> = keys.iter().map(|key| leaf_cell(key.as_bytes())).collect();
         let cells: Vec<&[u8]> = cells.iter().map(Vec::as_slice).collect();
-        node::fill(&mut page, id, true, &cells).unwrap();
+        node::fill(&mut page, PageId::new(id), true, &cells).unwrap();
         page
     }
 
@@ -689,9 +689,16 @@ mod tests {
     /// holding `left` and `right`, with `separator` between them.
     fn split(before: &[&str], position: usize, left: &[&str], right: &[&str], separator: &str) {
         let mut pages = Pages(vec![leaf(0, before)]);
-        let check = Split::before(&pages, None, 0, true, position, &leaf_cell(b"d"));
+        let check = Split::before(
+            &pages,
+            None,
+            PageId::new(0),
+            true,
+            position,
+            &leaf_cell(b"d"),
+        );
         pages.0 = vec![leaf(0, left), leaf(1, right)];
-        check.after(&pages, 1, separator.as_bytes());
+        check.after(&pages, PageId::new(1), separator.as_bytes());
     }
 
     #[test]
@@ -736,11 +743,15 @@ mod tests {
     /// Afterwards they hold `left_after` and `right_after`, split at the latter's first key.
     fn borrow(left: &[&str], right: &[&str], left_after: &[&str], right_after: &[&str]) {
         let mut parent = vec![0u8; PAGE];
-        let cells = [node::branch_cell(1, b""), node::branch_cell(2, b"m")];
+        let (left_id, right_id) = (PageId::new(1), PageId::new(2));
+        let cells = [
+            node::branch_cell(left_id, b""),
+            node::branch_cell(right_id, b"m"),
+        ];
         let cells: Vec<&[u8]> = cells.iter().map(Vec::as_slice).collect();
-        node::fill(&mut parent, 0, false, &cells).unwrap();
+        node::fill(&mut parent, PageId::new(0), false, &cells).unwrap();
         let mut pages = Pages(vec![parent, leaf(1, left), leaf(2, right)]);
-        let check = Rebalance::before(&pages, 0, 0, (1, 2), true, true);
+        let check = Rebalance::before(&pages, PageId::new(0), 0, (left_id, right_id), true, true);
         pages.0[1] = leaf(1, left_after);
         pages.0[2] = leaf(2, right_after);
         check.after_borrow(&pages, right_after[0].as_bytes());

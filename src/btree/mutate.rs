@@ -164,7 +164,7 @@ impl Writer<'_> {
         mode: PutMode,
     ) -> Result<bool> {
         let page_size = self.store.page_size();
-        if tree.root == 0 {
+        if tree.root.is_none() {
             let id = self.store.allocate(self.map, 1)?;
             node::init(self.store.page_mut(id), id, true);
             *tree = TreeInfo {
@@ -404,7 +404,7 @@ impl Writer<'_> {
 
     /// Deletes `key`. Returns whether it existed.
     pub(crate) fn delete(&mut self, tree: &mut TreeInfo, key: &[u8]) -> Result<bool> {
-        if tree.root == 0 {
+        if tree.root.is_none() {
             return Ok(false);
         }
         let (mut path, leaf_id) = self.descend(tree, key)?;
@@ -653,7 +653,7 @@ impl Writer<'_> {
     /// Frees every page of `tree` and empties it.
     pub(crate) fn clear(&mut self, tree: &mut TreeInfo) -> Result<()> {
         check_shape(tree)?;
-        if tree.root == 0 {
+        if tree.root.is_none() {
             return Ok(());
         }
         let mut to_visit = vec![(tree.root, 0u32)];

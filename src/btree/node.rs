@@ -24,7 +24,7 @@ use std::cmp::Ordering;
 
 use crate::error::{Error, Result};
 use crate::page::header::{self, PageKind, PAGE_HEADER_SIZE};
-use crate::page::id::{read_u16, read_u64, write_u16, write_u32, write_u64};
+use crate::page::id::{read_page_id, read_u16, write_page_id, write_u16, write_u32};
 use crate::page::PageId;
 
 /// Where the slot array starts.
@@ -104,14 +104,14 @@ pub(crate) fn write_leaf_cell(out: &mut [u8], key: &[u8], value: &StoredValue<'_
         StoredValue::Overflow { page, len } => {
             out[0] = FLAG_OVERFLOW;
             write_u32(out, 3, *len as u32);
-            write_u64(out, rest, *page);
+            write_page_id(out, rest, *page);
         }
     }
 }
 
 /// Writes a branch cell into `out` (exactly [`branch_cell_size`] bytes).
 pub(crate) fn write_branch_cell(out: &mut [u8], child: PageId, key: &[u8]) {
-    write_u64(out, 0, child);
+    write_page_id(out, 0, child);
     write_u16(out, 8, key.len() as u16);
     out[BRANCH_CELL_HEADER..BRANCH_CELL_HEADER + key.len()].copy_from_slice(key);
 }
@@ -136,7 +136,7 @@ pub(crate) fn cell_key(cell: &[u8], is_leaf: bool) -> &[u8] {
 
 /// The child of a raw branch cell.
 pub(crate) fn cell_child(cell: &[u8]) -> PageId {
-    read_u64(cell, 0)
+    read_page_id(cell, 0)
 }
 
 /// A validated, read-only view of a branch or leaf page.
@@ -385,7 +385,9 @@ impl<'a> Node<'a> {
         debug_assert!(!self.is_leaf);
         let offset = self.cell_offset(index)?;
         match self.page.get(offset..offset + 8) {
-            Some(&[a, b, c, d, e, f, g, h]) => Ok(u64::from_le_bytes([a, b, c, d, e, f, g, h])),
+            Some(&[a, b, c, d, e, f, g, h]) => {
+                Ok(PageId::new(u64::from_le_bytes([a, b, c, d, e, f, g, h])))
+            }
             _ => Err(self.corrupted("a cell offset points outside the cell area")),
         }
     }
@@ -398,7 +400,7 @@ impl<'a> Node<'a> {
         // `stored` is the eight bytes of a page number exactly when the value overflows.
         let value = match stored {
             &[a, b, c, d, e, f, g, h] if cell.overflow => StoredValue::Overflow {
-                page: u64::from_le_bytes([a, b, c, d, e, f, g, h]),
+                page: PageId::new(u64::from_le_bytes([a, b, c, d, e, f, g, h])),
                 len: cell.value_len,
             },
             _ => StoredValue::Inline(stored),
@@ -544,7 +546,7 @@ pub(crate) fn overwrite_cell(
 /// Points branch cell `index` at `child`.
 pub(crate) fn set_child(page: &mut [u8], index: usize, child: PageId) {
     let offset = slot(page, index);
-    write_u64(page, offset, child);
+    write_page_id(page, offset, child);
 }
 
 /// Refills page `id` with `cells` in order.
@@ -583,9 +585,13 @@ pub(crate) fn shortest_separator<'k>(
 mod tests {
     use super::*;
 
+    fn page_id(number: u64) -> PageId {
+        PageId::new(number)
+    }
+
     fn leaf_with(keys: &[&[u8]]) -> Vec<u8> {
         let mut page = vec![0u8; 512];
-        init(&mut page, 5, true);
+        init(&mut page, page_id(5), true);
         for (index, key) in keys.iter().enumerate() {
             let value = StoredValue::Inline(b"value");
             let size = leaf_cell_size(key.len(), &value);
@@ -599,14 +605,14 @@ mod tests {
     #[test]
     fn insert_search_and_remove_keep_the_page_consistent() {
         let mut page = leaf_with(&[b"a", b"c", b"e"]);
-        let node = Node::open(&page, 5, true).unwrap();
+        let node = Node::open(&page, page_id(5), true).unwrap();
         assert_eq!(node.search_leaf(b"c").unwrap(), Ok(1));
         assert_eq!(node.search_leaf(b"d").unwrap(), Err(2));
         let free_before = free_bytes(&page);
         let size = node.cell(1).unwrap().len();
         remove_cell(&mut page, 1, size);
         assert_eq!(free_bytes(&page), free_before + size + SLOT_SIZE);
-        let node = Node::open(&page, 5, true).unwrap();
+        let node = Node::open(&page, page_id(5), true).unwrap();
         assert_eq!(node.count(), 2);
         assert_eq!(node.key(0).unwrap(), b"a");
         assert_eq!(node.key(1).unwrap(), b"e");
@@ -616,34 +622,41 @@ mod tests {
     #[test]
     fn branch_search_finds_the_covering_child() {
         let mut page = vec![0u8; 512];
-        init(&mut page, 3, false);
+        init(&mut page, page_id(3), false);
         for (index, (child, key)) in [(10u64, &b""[..]), (11, b"m"), (12, b"t")]
             .iter()
             .enumerate()
         {
-            assert!(insert_cell(&mut page, index, &branch_cell(*child, key)));
+            assert!(insert_cell(
+                &mut page,
+                index,
+                &branch_cell(page_id(*child), key)
+            ));
         }
-        let node = Node::open(&page, 3, false).unwrap();
+        let node = Node::open(&page, page_id(3), false).unwrap();
         assert_eq!(node.search_branch(b"").unwrap(), 0);
         assert_eq!(node.search_branch(b"l").unwrap(), 0);
         assert_eq!(node.search_branch(b"m").unwrap(), 1);
         assert_eq!(node.search_branch(b"s").unwrap(), 1);
         assert_eq!(node.search_branch(b"zz").unwrap(), 2);
-        assert_eq!(node.child(2).unwrap(), 12);
+        assert_eq!(node.child(2).unwrap(), page_id(12));
     }
 
     #[test]
     fn corrupt_offsets_are_errors_not_panics() {
         let mut page = leaf_with(&[b"a", b"b"]);
         write_u16(&mut page, SLOTS_OFFSET, 600);
-        let node = Node::open(&page, 5, true).unwrap();
+        let node = Node::open(&page, page_id(5), true).unwrap();
         assert!(node.key(0).is_err());
         let mut page = leaf_with(&[b"a"]);
         header::set_count(&mut page, 300);
-        assert!(Node::open(&page, 5, true).is_err());
+        assert!(Node::open(&page, page_id(5), true).is_err());
         let page = leaf_with(&[b"a"]);
-        assert!(Node::open(&page, 6, true).is_err(), "wrong page id");
-        assert!(Node::open(&page, 5, false).is_err(), "wrong kind");
+        assert!(
+            Node::open(&page, page_id(6), true).is_err(),
+            "wrong page id"
+        );
+        assert!(Node::open(&page, page_id(5), false).is_err(), "wrong kind");
     }
 
     #[test]
@@ -652,7 +665,7 @@ mod tests {
         // Claim a 400-byte inline value: it fits in the page but no cell may be that large.
         let offset = slot(&page, 0);
         write_u32(&mut page, offset + 3, 400);
-        let node = Node::open(&page, 5, true).unwrap();
+        let node = Node::open(&page, page_id(5), true).unwrap();
         assert!(node.cell(0).is_err());
     }
 
@@ -660,9 +673,9 @@ mod tests {
     fn entry_and_child_check_what_they_read() {
         // An inline and an overflow entry read back as written.
         let mut page = vec![0u8; 512];
-        init(&mut page, 5, true);
+        init(&mut page, page_id(5), true);
         let overflow = StoredValue::Overflow {
-            page: 77,
+            page: page_id(77),
             len: 9000,
         };
         for (index, (key, value)) in [(&b"a"[..], StoredValue::Inline(b"one")), (b"b", overflow)]
@@ -674,7 +687,7 @@ mod tests {
                 write_leaf_cell(out, key, value)
             }));
         }
-        let node = Node::open(&page, 5, true).unwrap();
+        let node = Node::open(&page, page_id(5), true).unwrap();
         assert_eq!(
             node.entry(0).unwrap(),
             (&b"a"[..], StoredValue::Inline(b"one"))
@@ -684,36 +697,63 @@ mod tests {
         let offset = slot(&page, 0);
         let mut oversized = page.clone();
         write_u32(&mut oversized, offset + 3, 400);
-        let node = Node::open(&oversized, 5, true).unwrap();
+        let node = Node::open(&oversized, page_id(5), true).unwrap();
         assert!(node.entry(0).is_err());
         assert!(node.entry(1).is_ok());
         let mut stray = page.clone();
         write_u16(&mut stray, SLOTS_OFFSET, 40);
-        assert!(Node::open(&stray, 5, true).unwrap().entry(0).is_err());
+        assert!(Node::open(&stray, page_id(5), true)
+            .unwrap()
+            .entry(0)
+            .is_err());
         write_u16(&mut stray, SLOTS_OFFSET, 510);
-        assert!(Node::open(&stray, 5, true).unwrap().entry(0).is_err());
+        assert!(Node::open(&stray, page_id(5), true)
+            .unwrap()
+            .entry(0)
+            .is_err());
 
         // A branch's child: read where the slot says, refused outside the cell area or when
         // the eight bytes run past the page.
         let mut branch = vec![0u8; 512];
-        init(&mut branch, 3, false);
-        assert!(insert_cell(&mut branch, 0, &branch_cell(10, b"")));
-        assert!(insert_cell(&mut branch, 1, &branch_cell(11, b"m")));
-        assert_eq!(Node::open(&branch, 3, false).unwrap().child(1).unwrap(), 11);
+        init(&mut branch, page_id(3), false);
+        assert!(insert_cell(&mut branch, 0, &branch_cell(page_id(10), b"")));
+        assert!(insert_cell(&mut branch, 1, &branch_cell(page_id(11), b"m")));
+        assert_eq!(
+            Node::open(&branch, page_id(3), false)
+                .unwrap()
+                .child(1)
+                .unwrap(),
+            page_id(11)
+        );
         write_u16(&mut branch, SLOTS_OFFSET + SLOT_SIZE, 30);
-        assert!(Node::open(&branch, 3, false).unwrap().child(1).is_err());
+        assert!(Node::open(&branch, page_id(3), false)
+            .unwrap()
+            .child(1)
+            .is_err());
         write_u16(&mut branch, SLOTS_OFFSET + SLOT_SIZE, 508);
-        assert!(Node::open(&branch, 3, false).unwrap().child(1).is_err());
+        assert!(Node::open(&branch, page_id(3), false)
+            .unwrap()
+            .child(1)
+            .is_err());
     }
 
     #[test]
     fn shortest_separator_splits_correctly() {
-        assert_eq!(shortest_separator(1, b"abc", b"abd").unwrap(), b"abd");
-        assert_eq!(shortest_separator(1, b"abc", b"b").unwrap(), b"b");
-        assert_eq!(shortest_separator(1, b"ab", b"abzz").unwrap(), b"abz");
-        assert_eq!(shortest_separator(1, b"", b"\x00").unwrap(), b"\x00");
-        assert!(shortest_separator(1, b"b", b"a").is_err());
-        assert!(shortest_separator(1, b"a", b"a").is_err());
+        assert_eq!(
+            shortest_separator(page_id(1), b"abc", b"abd").unwrap(),
+            b"abd"
+        );
+        assert_eq!(shortest_separator(page_id(1), b"abc", b"b").unwrap(), b"b");
+        assert_eq!(
+            shortest_separator(page_id(1), b"ab", b"abzz").unwrap(),
+            b"abz"
+        );
+        assert_eq!(
+            shortest_separator(page_id(1), b"", b"\x00").unwrap(),
+            b"\x00"
+        );
+        assert!(shortest_separator(page_id(1), b"b", b"a").is_err());
+        assert!(shortest_separator(page_id(1), b"a", b"a").is_err());
     }
 
     #[test]

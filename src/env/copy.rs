@@ -12,7 +12,7 @@ use crate::btree::verify::{read_every_page, Verified};
 use crate::btree::PageSource;
 use crate::error::{Error, Result};
 use crate::page::meta::{Meta, TreeInfo};
-use crate::page::PageId;
+use crate::page::{PageId, TxnId};
 use crate::store::ordered_write::WRITE_BYTES_MAX;
 use crate::store::page_store::read_committed;
 use crate::store::{free_segment, freelist};
@@ -50,7 +50,7 @@ impl FileSink<'_> {
         let mut run: Vec<u8> = Vec::new();
         let mut run_start = 0;
         for (id, bytes) in std::mem::take(&mut self.pending) {
-            let offset = id * self.page_size as u64;
+            let offset = id.byte_offset(self.page_size);
             if !run.is_empty()
                 && (run_start + run.len() as u64 != offset || run.len() >= WRITE_BYTES_MAX)
             {
@@ -162,7 +162,7 @@ impl Env {
                 verify_snapshot(&rtxn)?;
                 let end = snapshot.page_count * page_size as u64;
                 let mut buffer = vec![0u8; COPY_CHUNK_BYTES];
-                let mut offset = 2 * page_size as u64;
+                let mut offset = PageId::FIRST_TREE_PAGE.byte_offset(page_size);
                 while offset < end {
                     let len = (end - offset).min(COPY_CHUNK_BYTES as u64) as usize;
                     // Read through the file, not the map: free pages may be rewritten meanwhile.
@@ -176,7 +176,7 @@ impl Env {
                 let mut sink = FileSink {
                     file,
                     page_size,
-                    next_page: 2,
+                    next_page: PageId::FIRST_TREE_PAGE,
                     pending: BTreeMap::new(),
                     pending_bytes: 0,
                 };
@@ -195,8 +195,8 @@ impl Env {
                 })?;
                 sink.flush()?;
                 let meta = Meta {
-                    page_count: sink.next_page,
-                    freelist: 0,
+                    page_count: sink.next_page.get(),
+                    freelist: PageId::NONE,
                     main,
                     catalog,
                     ..snapshot
@@ -207,14 +207,15 @@ impl Env {
         // The copy's meta goes into its own slot; the other holds an empty txn-0 meta, older
         // than any commit, as in a new file.
         let empty = Meta::empty(meta.page_size, meta.map_size).encode();
-        let slot = meta.txn_id % 2;
+        let slot = meta.txn_id.meta_page();
+        let other_slot = meta.txn_id.next().meta_page();
         file.write_all_at(
             &meta.encode_with(&[], kept_freelist.as_deref()),
-            slot * page_size as u64,
+            slot.byte_offset(page_size),
         )?;
-        file.write_all_at(&empty, (1 - slot) * page_size as u64)?;
-        if meta.txn_id == 0 {
-            file.write_all_at(&empty, slot * page_size as u64)?;
+        file.write_all_at(&empty, other_slot.byte_offset(page_size))?;
+        if meta.txn_id == TxnId::BEFORE_FIRST_COMMIT {
+            file.write_all_at(&empty, slot.byte_offset(page_size))?;
         }
         file.set_len(meta.page_count * page_size as u64)?;
         file.sync_all()?;

@@ -12,11 +12,11 @@ use std::sync::Arc;
 
 use super::{SkipReason, SkippedMeta};
 use crate::error::{Error, Result};
+use crate::page::id::{PageId, TxnId, META_PAGE_COUNT};
 use crate::page::meta::{
     self, claimed_txn_id, Meta, MetaSlot, MetaTail, UnsyncedRun, MAGIC, META_SIZE, META_SIZE_MAX,
     PAGE_SIZE_MIN,
 };
-use crate::page::TxnId;
 use crate::readers::ReaderTable;
 
 /// The meta of the commit the reader table names as current, for a process opening an
@@ -40,7 +40,7 @@ pub(super) fn published_meta(
         }
     }
     Err(Error::corrupted(
-        0,
+        PageId::NONE,
         "the newest commit changed on every read of its meta slot",
     ))
 }
@@ -154,8 +154,8 @@ pub(crate) fn choose_meta(
             break;
         }
         skipped.get_or_insert(SkippedMeta {
-            slot: meta.txn_id % 2,
-            txn_id: meta.txn_id,
+            slot: meta.txn_id.meta_page().get(),
+            txn_id: meta.txn_id.get(),
             reason: SkipReason::PagesNotWhole,
         });
     }
@@ -172,9 +172,9 @@ pub(crate) fn choose_meta(
         return Err(no_meta_error(&slots, path));
     };
     let needed_bytes = meta.page_count.saturating_mul(meta.page_size as u64);
-    if meta.page_count < 2 {
+    if meta.page_count < META_PAGE_COUNT {
         return Err(Error::corrupted(
-            0,
+            PageId::NONE,
             "the meta counts fewer pages than the two meta pages",
         ));
     }
@@ -196,7 +196,7 @@ pub(crate) fn choose_meta(
             .find(|&(_, claimed)| claimed > meta.txn_id)
             .map(|(slot, txn_id)| SkippedMeta {
                 slot,
-                txn_id,
+                txn_id: txn_id.get(),
                 reason: SkipReason::Checksum,
             })
     });
@@ -241,7 +241,7 @@ pub(crate) fn meta_of_commit(
     page_size: usize,
     id: TxnId,
 ) -> Result<Option<(Meta, MetaTail)>> {
-    let (slot, tail) = read_meta_slot(file, page_size, id % 2)?;
+    let (slot, tail) = read_meta_slot(file, page_size, id.meta_page().get())?;
     Ok(match slot {
         MetaSlot::Valid(meta) if meta.txn_id == id && meta.page_size as usize == page_size => {
             Some((meta, tail))
@@ -261,7 +261,7 @@ pub(crate) fn meta_of_commit(
 /// commit has overwritten since, does not hold it.
 pub(crate) fn published_meta_missing(id: TxnId) -> Error {
     Error::corrupted(
-        id % 2,
+        id.meta_page(),
         format!(
             "the lock file names commit {id} as the newest, but its meta slot does not hold it"
         ),

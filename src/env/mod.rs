@@ -234,10 +234,13 @@ impl EnvInner {
         let mut ranges: Vec<(u64, u64)> = tail
             .runs
             .iter()
-            .map(|run| (run.first * page_size, u64::from(run.pages) * page_size))
+            .map(|run| {
+                let offset = run.first.byte_offset(self.page_size);
+                (offset, u64::from(run.pages) * page_size)
+            })
             .collect();
         if meta {
-            ranges.push(((id % 2) * page_size, page_size));
+            ranges.push((id.meta_page().byte_offset(self.page_size), page_size));
         }
         for (offset, len) in ranges {
             let mut bytes = vec![0u8; len as usize];
@@ -322,7 +325,7 @@ impl EnvInner {
     /// known to be durable, so the next commit syncs its pages before its meta.
     pub(crate) fn newest_meta(&self) -> Result<(Meta, Option<Arc<[u8]>>)> {
         let current = self.readers.current_txn_id();
-        if let Some((newer, tail)) = self.meta_in_slot(current + 1)? {
+        if let Some((newer, tail)) = self.meta_in_slot(current.next())? {
             if verify_meta(&self.file, &newer, &tail.runs)? {
                 self.readers.set_current_txn_id(newer.txn_id);
                 let (map, _) = self.map_for(&newer, false)?;
@@ -342,7 +345,7 @@ impl EnvInner {
         });
         newest.ok_or_else(|| {
             Error::corrupted(
-                current % 2,
+                current.meta_page(),
                 "the newest meta changed while the writer lock was held",
             )
         })
@@ -593,7 +596,7 @@ impl Env {
             map_addr: 0,
             map_size: self.inner.maps.newest().1.len(),
             last_page_number: meta.page_count as usize - 1,
-            last_txn_id: meta.txn_id as usize,
+            last_txn_id: meta.txn_id.get() as usize,
             maximum_number_of_readers: self.inner.readers.capacity() as u32,
             number_of_readers: self.inner.readers.count() as u32,
             skipped_meta: self.inner.skipped_meta,
@@ -607,7 +610,10 @@ impl Env {
             .readers
             .list()
             .into_iter()
-            .map(|(pid, txn_id)| ReaderInfo { pid, txn_id })
+            .map(|(pid, txn_id)| ReaderInfo {
+                pid,
+                txn_id: txn_id.map(TxnId::get),
+            })
             .collect()
     }
 

@@ -342,7 +342,7 @@ fn reader_table(
     max_readers: usize,
     meta: &Meta,
 ) -> Result<ReaderTable> {
-    let durable = meta.txn_id.saturating_sub(1);
+    let durable = meta.txn_id.previous();
     let Some((lock_file, role)) = lock else {
         return Ok(ReaderTable::private(max_readers, meta.txn_id, durable));
     };

@@ -135,9 +135,13 @@ impl SnapshotCache {
 mod tests {
     use super::*;
 
-    fn snapshot(txn_id: TxnId, map: usize) -> Snapshot {
+    fn txn(number: u64) -> TxnId {
+        TxnId::new(number)
+    }
+
+    fn snapshot(txn_id: u64, map: usize) -> Snapshot {
         let meta = Meta {
-            txn_id,
+            txn_id: txn(txn_id),
             ..Meta::empty(4096, 4096)
         };
         Snapshot {
@@ -155,42 +159,45 @@ mod tests {
     #[test]
     fn hands_out_only_the_commit_asked_for_and_reuses_the_box_given_back() {
         let cache = SnapshotCache::new(u64::MAX - 3, snapshot(5, 0));
-        let first = cache.get(5).unwrap();
-        assert_eq!((first.meta.txn_id, first.map), (5, 0));
-        assert!(cache.get(4).is_none());
-        assert!(cache.get(6).is_none());
+        let first = cache.get(txn(5)).unwrap();
+        assert_eq!((first.meta.txn_id, first.map), (txn(5), 0));
+        assert!(cache.get(txn(4)).is_none());
+        assert!(cache.get(txn(6)).is_none());
         let at = address(&first);
         cache.give_back(first);
-        let again = cache.get(5).unwrap();
+        let again = cache.get(txn(5)).unwrap();
         assert_eq!(address(&again), at, "the box given back is reused");
         // While it is taken, another begin gets a box of its own; only one is kept.
-        let second = cache.get(5).unwrap();
+        let second = cache.get(txn(5)).unwrap();
         assert_ne!(address(&second), at);
         cache.give_back(again);
         cache.give_back(second);
-        assert_eq!(address(&cache.get(5).unwrap()), at);
+        assert_eq!(address(&cache.get(txn(5)).unwrap()), at);
 
         // Another environment with the same thread entry index gets its own snapshot.
         let other = SnapshotCache::new(u64::MAX - 3 - THREAD_ENTRIES as u64, snapshot(5, 1));
-        let from_other = other.get(5).unwrap();
+        let from_other = other.get(txn(5)).unwrap();
         assert_eq!(from_other.map, 1);
         other.give_back(from_other);
-        assert_eq!(cache.get(5).unwrap().map, 0);
+        assert_eq!(cache.get(txn(5)).unwrap().map, 0);
 
         // A newer commit replaces the shared snapshot; an older one does not. A kept box of
         // an older commit is refilled, not handed out. (A kept box is handed out for the
         // commit it holds even when that is no longer the newest: a txn id names one commit,
         // and a reader asks for the id its slot publishes.)
-        let kept = cache.get(5).unwrap();
+        let kept = cache.get(txn(5)).unwrap();
         let at = address(&kept);
         cache.give_back(kept);
         cache.publish(snapshot(7, 2));
         cache.publish(snapshot(6, 3));
-        assert_eq!(cache.meta().txn_id, 7);
-        let newest = cache.get(7).unwrap();
-        assert_eq!((newest.meta.txn_id, newest.map), (7, 2));
+        assert_eq!(cache.meta().txn_id, txn(7));
+        let newest = cache.get(txn(7)).unwrap();
+        assert_eq!((newest.meta.txn_id, newest.map), (txn(7), 2));
         assert_eq!(address(&newest), at, "refilled in place");
         cache.give_back(newest);
-        assert!(cache.get(5).is_none(), "neither kept nor cached any more");
+        assert!(
+            cache.get(txn(5)).is_none(),
+            "neither kept nor cached any more"
+        );
     }
 }

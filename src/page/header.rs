@@ -18,7 +18,7 @@
 //! damaged bytes under a fresh checksum), by copies and dumps, and by read transactions of an
 //! environment opened with `verify_checksums_on_read`.
 
-use super::id::{read_u16, read_u32, read_u64, write_u16, write_u32, write_u64, PageId};
+use super::id::{read_page_id, read_u16, read_u32, write_page_id, write_u16, write_u32, PageId};
 use crate::error::{Error, Result};
 
 /// Bytes of the page header.
@@ -62,7 +62,7 @@ impl PageKind {
 pub(crate) fn init(page: &mut [u8], kind: PageKind, id: PageId) {
     page[..PAGE_HEADER_SIZE].fill(0);
     page[KIND_OFFSET] = kind as u8;
-    write_u64(page, PAGE_ID_OFFSET, id);
+    write_page_id(page, PAGE_ID_OFFSET, id);
 }
 
 /// The page's kind, or `None` for a byte that names no kind.
@@ -74,12 +74,12 @@ pub(crate) fn kind(page: &[u8]) -> Option<PageKind> {
 /// The page number recorded in the header.
 #[inline]
 pub(crate) fn page_id(page: &[u8]) -> PageId {
-    read_u64(page, PAGE_ID_OFFSET)
+    read_page_id(page, PAGE_ID_OFFSET)
 }
 
 /// Records the page's own number (when a page is copied to a new number).
 pub(crate) fn set_page_id(page: &mut [u8], id: PageId) {
-    write_u64(page, PAGE_ID_OFFSET, id);
+    write_page_id(page, PAGE_ID_OFFSET, id);
 }
 
 /// The entry count of a branch or leaf page.
@@ -148,12 +148,13 @@ mod tests {
     #[test]
     fn a_changed_byte_fails_verification_naming_the_page() {
         let mut page = vec![0u8; 512];
-        init(&mut page, PageKind::Leaf, 7);
+        let id = PageId::new(7);
+        init(&mut page, PageKind::Leaf, id);
         page[300] = 1;
         seal(&mut page);
-        assert!(verify_checksum(&page, 7).is_ok());
+        assert!(verify_checksum(&page, id).is_ok());
         page[300] = 2;
-        match verify_checksum(&page, 7) {
+        match verify_checksum(&page, id) {
             Err(Error::Corrupted { page, reason }) => {
                 assert_eq!(page, 7);
                 assert!(reason.contains("checksum"), "{reason}");

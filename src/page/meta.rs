@@ -39,7 +39,10 @@
 //! Only pages the commit wrote can be missing: every other page it names belongs to earlier
 //! commits, which were durable before it began.
 
-use super::id::{read_u32, read_u64, write_u32, write_u64, PageId, TxnId};
+use super::id::{
+    read_page_id, read_txn_id, read_u32, read_u64, write_page_id, write_txn_id, write_u32,
+    write_u64, PageId, TxnId,
+};
 
 /// The first eight bytes of every arbordb data file.
 pub(crate) const MAGIC: [u8; 8] = *b"ARBORDB\0";
@@ -192,7 +195,7 @@ impl TreeInfo {
 
     /// Encodes into `out`, which is at least [`Self::ENCODED_SIZE`] bytes.
     pub(crate) fn encode_into(&self, out: &mut [u8]) {
-        write_u64(out, 0, self.root);
+        write_page_id(out, 0, self.root);
         write_u32(out, 8, self.depth);
         write_u32(out, 12, 0);
         write_u64(out, 16, self.branch_pages);
@@ -214,7 +217,7 @@ impl TreeInfo {
             return None;
         }
         Some(TreeInfo {
-            root: read_u64(bytes, 0),
+            root: read_page_id(bytes, 0),
             depth: read_u32(bytes, 8),
             branch_pages: read_u64(bytes, 16),
             leaf_pages: read_u64(bytes, 24),
@@ -260,10 +263,10 @@ impl Meta {
     pub(crate) fn empty(page_size: u32, map_size: u64) -> Meta {
         Meta {
             page_size,
-            txn_id: 0,
+            txn_id: TxnId::BEFORE_FIRST_COMMIT,
             page_count: super::id::META_PAGE_COUNT,
             map_size,
-            freelist: 0,
+            freelist: PageId::NONE,
             main: TreeInfo::default(),
             catalog: TreeInfo::default(),
         }
@@ -299,16 +302,16 @@ impl Meta {
         out[MAGIC_OFFSET..MAGIC_OFFSET + 8].copy_from_slice(&MAGIC);
         write_u32(&mut out, VERSION_OFFSET, FORMAT_VERSION);
         write_u32(&mut out, PAGE_SIZE_OFFSET, self.page_size);
-        write_u64(&mut out, TXN_ID_OFFSET, self.txn_id);
+        write_txn_id(&mut out, TXN_ID_OFFSET, self.txn_id);
         write_u64(&mut out, PAGE_COUNT_OFFSET, self.page_count);
         write_u64(&mut out, MAP_SIZE_OFFSET, self.map_size);
-        write_u64(&mut out, FREELIST_OFFSET, self.freelist);
+        write_page_id(&mut out, FREELIST_OFFSET, self.freelist);
         self.main.encode_into(&mut out[MAIN_OFFSET..]);
         self.catalog.encode_into(&mut out[CATALOG_OFFSET..]);
         write_u32(&mut out, UNSYNCED_COUNT_OFFSET, runs.len() as u32);
         for (index, run) in runs.iter().enumerate() {
             let at = RUNS_OFFSET + index * UnsyncedRun::ENCODED_SIZE;
-            write_u64(&mut out, at, run.first);
+            write_page_id(&mut out, at, run.first);
             write_u32(&mut out, at + 8, run.pages);
             write_u32(&mut out, at + 12, run.checksum);
         }
@@ -387,7 +390,7 @@ impl Meta {
                 .map(|index| {
                     let at = RUNS_OFFSET + index * UnsyncedRun::ENCODED_SIZE;
                     UnsyncedRun {
-                        first: read_u64(bytes, at),
+                        first: read_page_id(bytes, at),
                         pages: read_u32(bytes, at + 8),
                         checksum: read_u32(bytes, at + 12),
                     }
@@ -403,10 +406,10 @@ impl Meta {
         };
         let meta = Meta {
             page_size,
-            txn_id: read_u64(bytes, TXN_ID_OFFSET),
+            txn_id: read_txn_id(bytes, TXN_ID_OFFSET),
             page_count: read_u64(bytes, PAGE_COUNT_OFFSET),
             map_size: read_u64(bytes, MAP_SIZE_OFFSET),
-            freelist: read_u64(bytes, FREELIST_OFFSET),
+            freelist: read_page_id(bytes, FREELIST_OFFSET),
             main: tree(MAIN_OFFSET),
             catalog: tree(CATALOG_OFFSET),
         };
@@ -421,7 +424,7 @@ pub(crate) fn claimed_txn_id(bytes: &[u8]) -> Option<TxnId> {
     if bytes.len() < TXN_ID_OFFSET + 8 || bytes[MAGIC_OFFSET..MAGIC_OFFSET + 8] != MAGIC {
         return None;
     }
-    Some(read_u64(bytes, TXN_ID_OFFSET))
+    Some(read_txn_id(bytes, TXN_ID_OFFSET))
 }
 
 /// The checksum of an encoded version 3 meta: CRC32 of everything but the checksum field.
@@ -449,15 +452,15 @@ pub(crate) fn verify_unsynced(
     let mut buffer = Vec::new();
     for run in runs {
         let end = run.first.checked_add(u64::from(run.pages));
-        let in_range = run.first >= super::id::META_PAGE_COUNT
+        let in_range = run.first >= PageId::FIRST_TREE_PAGE
             && run.pages > 0
-            && end.is_some_and(|end| end <= page_count);
+            && end.is_some_and(|end| end.get() <= page_count);
         total_bytes += u64::from(run.pages) * page_size as u64;
         if !in_range || total_bytes > UNSYNCED_BYTES_MAX {
             return Ok(false);
         }
         buffer.resize(run.pages as usize * page_size, 0);
-        match read(run.first * page_size as u64, &mut buffer) {
+        match read(run.first.byte_offset(page_size), &mut buffer) {
             Ok(()) => {}
             Err(error) if error.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(false),
             Err(error) => return Err(error),
@@ -476,13 +479,13 @@ mod tests {
 
     fn sample() -> Meta {
         let mut meta = Meta::empty(4096, 1 << 30);
-        meta.txn_id = 7;
+        meta.txn_id = TxnId::new(7);
         meta.page_count = 99;
-        meta.freelist = 42;
-        meta.main.root = 5;
+        meta.freelist = PageId::new(42);
+        meta.main.root = PageId::new(5);
         meta.main.depth = 2;
         meta.main.entries = 1000;
-        meta.catalog.root = 6;
+        meta.catalog.root = PageId::new(6);
         meta
     }
 
@@ -512,12 +515,12 @@ mod tests {
     fn runs() -> Vec<UnsyncedRun> {
         vec![
             UnsyncedRun {
-                first: 9,
+                first: PageId::new(9),
                 pages: 1,
                 checksum: 0xdead_beef,
             },
             UnsyncedRun {
-                first: 20,
+                first: PageId::new(20),
                 pages: 3,
                 checksum: 7,
             },
@@ -554,7 +557,7 @@ mod tests {
     #[test]
     fn a_freelist_round_trips_beside_runs_and_every_flipped_byte_of_it_is_detected() {
         let mut meta = sample();
-        meta.freelist = 0;
+        meta.freelist = PageId::NONE;
         let stream: Vec<u8> = (0..200u8).collect();
         let encoded = meta.encode_with(&runs(), Some(&stream));
         assert_eq!(
@@ -621,7 +624,7 @@ mod tests {
             let limit = slot_read_len(page_size);
             let mut meta = sample();
             meta.page_size = page_size as u32;
-            meta.freelist = 0;
+            meta.freelist = PageId::NONE;
             let most = freelist_capacity(page_size);
             for freelist_len in (0..=most).step_by(3).chain([most]) {
                 let capacity = unsynced_runs_capacity(page_size, freelist_len);
@@ -648,8 +651,11 @@ mod tests {
     #[test]
     fn a_claimed_txn_id_needs_the_magic_and_its_bytes() {
         let encoded = sample().encode();
-        assert_eq!(claimed_txn_id(&encoded), Some(7));
-        assert_eq!(claimed_txn_id(&encoded[..TXN_ID_OFFSET + 8]), Some(7));
+        assert_eq!(claimed_txn_id(&encoded), Some(TxnId::new(7)));
+        assert_eq!(
+            claimed_txn_id(&encoded[..TXN_ID_OFFSET + 8]),
+            Some(TxnId::new(7))
+        );
         assert_eq!(claimed_txn_id(&encoded[..TXN_ID_OFFSET + 7]), None);
         assert_eq!(claimed_txn_id(&encoded[..1]), None);
         let mut foreign = encoded;
@@ -692,7 +698,7 @@ mod tests {
     }
 
     /// A file image of `pages` pages of 512 bytes, where page `id` holds a sealed page.
-    fn image_with_sealed_pages(pages: u64, sealed: &[(PageId, usize)]) -> Vec<u8> {
+    fn image_with_sealed_pages(pages: u64, sealed: &[(u64, usize)]) -> Vec<u8> {
         let mut image = vec![0u8; pages as usize * 512];
         for &(id, run) in sealed {
             let start = id as usize * 512;
@@ -703,9 +709,9 @@ mod tests {
         image
     }
 
-    fn run_of(image: &[u8], first: PageId, pages: u32) -> UnsyncedRun {
+    fn run_of(image: &[u8], first: u64, pages: u32) -> UnsyncedRun {
         UnsyncedRun {
-            first,
+            first: PageId::new(first),
             pages,
             checksum: read_u32(image, first as usize * 512),
         }
@@ -741,7 +747,7 @@ mod tests {
         // Runs outside the file, at the metas, empty, or past the meta's page count.
         for bad in [
             UnsyncedRun {
-                first: 0,
+                first: PageId::NONE,
                 ..listed[0]
             },
             UnsyncedRun {
@@ -749,12 +755,12 @@ mod tests {
                 ..listed[0]
             },
             UnsyncedRun {
-                first: 11,
+                first: PageId::new(11),
                 pages: 2,
                 ..listed[0]
             },
             UnsyncedRun {
-                first: u64::MAX,
+                first: PageId::new(u64::MAX),
                 pages: 2,
                 ..listed[0]
             },
@@ -766,7 +772,7 @@ mod tests {
         assert!(!verify(&image[..6 * 512], &listed, 12));
         // More bytes than a commit lists.
         let huge = UnsyncedRun {
-            first: 2,
+            first: PageId::FIRST_TREE_PAGE,
             pages: (UNSYNCED_BYTES_MAX / 512 + 1) as u32,
             checksum: 0,
         };

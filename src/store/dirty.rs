@@ -36,8 +36,8 @@ pub(crate) struct DirtyPages {
 
 fn split(id: PageId) -> (usize, usize) {
     (
-        (id / CHUNK_PAGES as u64) as usize,
-        (id % CHUNK_PAGES as u64) as usize,
+        (id.get() / CHUNK_PAGES as u64) as usize,
+        (id.get() % CHUNK_PAGES as u64) as usize,
     )
 }
 
@@ -151,9 +151,9 @@ impl DirtyPages {
                     .flat_map(|slots| slots.iter_mut())
                     .enumerate()
                     .filter_map(move |(slot, buffer)| {
-                        buffer
-                            .as_deref_mut()
-                            .map(|buffer| ((chunk * CHUNK_PAGES + slot) as PageId, buffer))
+                        buffer.as_deref_mut().map(|buffer| {
+                            (PageId::new((chunk * CHUNK_PAGES + slot) as u64), buffer)
+                        })
                     })
             });
         small.chain(table)
@@ -172,11 +172,11 @@ mod tests {
         // The same in the table: fill it past the list first, then empty it again.
         let mut dirty = DirtyPages::default();
         let filler = 1_000_000..1_000_000 + SMALL_MAX as u64 + 1;
-        for id in filler.clone() {
+        for id in filler.clone().map(PageId::new) {
             dirty.insert(id, vec![0; 1].into_boxed_slice());
         }
         assert!(dirty.large);
-        for id in filler {
+        for id in filler.map(PageId::new) {
             assert!(dirty.remove(id).is_some());
         }
         insert_get_remove_and_ordered_iteration_in(&mut dirty);
@@ -185,8 +185,8 @@ mod tests {
     #[test]
     fn moving_to_the_table_keeps_every_page_and_the_order() {
         let mut dirty = DirtyPages::default();
-        let ids: Vec<u64> = (0..SMALL_MAX as u64 * 3)
-            .map(|n| (n * 7919) % 100_003)
+        let ids: Vec<PageId> = (0..SMALL_MAX as u64 * 3)
+            .map(|n| PageId::new((n * 7919) % 100_003))
             .collect();
         for (n, &id) in ids.iter().enumerate() {
             assert!(dirty
@@ -199,30 +199,33 @@ mod tests {
         }
         let mut sorted = ids.clone();
         sorted.sort_unstable();
-        let order: Vec<u64> = dirty.iter_mut().map(|(id, _)| id).collect();
+        let order: Vec<PageId> = dirty.iter_mut().map(|(id, _)| id).collect();
         assert_eq!(order, sorted);
         assert_eq!(dirty.size(), (ids.len(), 2 * ids.len()));
     }
 
     fn insert_get_remove_and_ordered_iteration_in(dirty: &mut DirtyPages) {
+        let page = PageId::new;
         for id in [5000u64, 3, 511, 512, 70_000] {
             assert!(dirty
-                .insert(id, vec![id as u8; 4].into_boxed_slice())
+                .insert(page(id), vec![id as u8; 4].into_boxed_slice())
                 .is_none());
         }
-        assert!(dirty.contains(512));
-        assert!(!dirty.contains(513));
-        assert!(!dirty.contains(1 << 40));
-        assert_eq!(dirty.get(511).unwrap()[0], 511u64 as u8);
-        dirty.get_mut(3).unwrap()[0] = 99;
-        assert_eq!(dirty.get(3).unwrap()[0], 99);
-        let order: Vec<u64> = dirty.iter_mut().map(|(id, _)| id).collect();
+        assert!(dirty.contains(page(512)));
+        assert!(!dirty.contains(page(513)));
+        assert!(!dirty.contains(page(1 << 40)));
+        assert_eq!(dirty.get(page(511)).unwrap()[0], 511u64 as u8);
+        dirty.get_mut(page(3)).unwrap()[0] = 99;
+        assert_eq!(dirty.get(page(3)).unwrap()[0], 99);
+        let order: Vec<u64> = dirty.iter_mut().map(|(id, _)| id.get()).collect();
         assert_eq!(order, vec![3, 511, 512, 5000, 70_000]);
         assert_eq!(dirty.size(), (5, 20));
-        assert!(dirty.remove(512).is_some());
-        assert!(dirty.remove(512).is_none());
+        assert!(dirty.remove(page(512)).is_some());
+        assert!(dirty.remove(page(512)).is_none());
         assert_eq!(dirty.iter_mut().count(), 4);
-        assert!(dirty.insert(3, vec![0; 10].into_boxed_slice()).is_some());
+        assert!(dirty
+            .insert(page(3), vec![0; 10].into_boxed_slice())
+            .is_some());
         assert_eq!(dirty.size(), (4, 22));
     }
 }

@@ -15,7 +15,7 @@
 
 use crate::error::{Error, Result};
 use crate::page::header::{self, PageKind, PAGE_HEADER_SIZE};
-use crate::page::id::{read_u64, write_u64, PageId, META_PAGE_COUNT};
+use crate::page::id::{read_page_id, write_page_id, PageId};
 
 /// Page numbers one segment page holds.
 pub(crate) fn capacity(page_size: usize) -> usize {
@@ -33,7 +33,7 @@ pub(crate) fn write(page: &mut [u8], id: PageId, pages: &[PageId]) {
     header::init(page, PageKind::FreeSegment, id);
     header::set_count(page, pages.len());
     for (index, &free) in pages.iter().enumerate() {
-        write_u64(page, PAGE_HEADER_SIZE + 8 * index, free);
+        write_page_id(page, PAGE_HEADER_SIZE + 8 * index, free);
     }
     page[PAGE_HEADER_SIZE + 8 * pages.len()..].fill(0);
 }
@@ -58,11 +58,11 @@ pub(crate) fn read(page: &[u8], id: PageId, page_count: u64) -> Result<Vec<PageI
         ));
     }
     let pages: Vec<PageId> = (0..count)
-        .map(|index| read_u64(page, PAGE_HEADER_SIZE + 8 * index))
+        .map(|index| read_page_id(page, PAGE_HEADER_SIZE + 8 * index))
         .collect();
     if let Some(&bad) = pages
         .iter()
-        .find(|&&free| free < META_PAGE_COUNT || free >= page_count)
+        .find(|&&free| free < PageId::FIRST_TREE_PAGE || free.get() >= page_count)
     {
         return Err(Error::corrupted(
             id,
@@ -81,17 +81,22 @@ pub(crate) fn read(page: &[u8], id: PageId, page_count: u64) -> Result<Vec<PageI
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::page::id::write_u64;
 
     #[test]
     fn segments_round_trip_and_reject_bad_contents() {
         let page_size = 512;
         assert_eq!(capacity(page_size), 61);
         let mut page = vec![0xAAu8; page_size];
-        write(&mut page, 7, &[2, 5, 90]);
+        let ids = |numbers: &[u64]| numbers.iter().map(|&n| PageId::new(n)).collect::<Vec<_>>();
+        write(&mut page, PageId::new(7), &ids(&[2, 5, 90]));
         header::seal(&mut page);
-        assert_eq!(read(&page, 7, 100).unwrap(), vec![2, 5, 90]);
-        let fails =
-            |page: &[u8], id, page_count| read(page, id, page_count).unwrap_err().to_string();
+        assert_eq!(read(&page, PageId::new(7), 100).unwrap(), ids(&[2, 5, 90]));
+        let fails = |page: &[u8], id, page_count| {
+            read(page, PageId::new(id), page_count)
+                .unwrap_err()
+                .to_string()
+        };
         assert!(fails(&page, 8, 100).contains("expected a free segment"));
         assert!(
             fails(&page, 7, 90).contains("outside"),
@@ -110,7 +115,7 @@ mod tests {
         assert!(fails(&too_many, 7, 100).contains("more pages than it holds"));
 
         let mut chain_page = page.clone();
-        header::init(&mut chain_page, PageKind::Freelist, 7);
+        header::init(&mut chain_page, PageKind::Freelist, PageId::new(7));
         header::seal(&mut chain_page);
         assert!(fails(&chain_page, 7, 100).contains("expected a free segment"));
 

@@ -31,7 +31,7 @@ use std::collections::BTreeMap;
 use super::pool;
 use crate::error::{Error, Result};
 use crate::page::header::{self, PageKind, PAGE_HEADER_SIZE};
-use crate::page::id::{read_u64, write_u64, PageId, TxnId, META_PAGE_COUNT};
+use crate::page::id::{pages_in, read_page_id, read_u64, write_page_id, PageId, TxnId};
 use crate::page::meta::Meta;
 
 const NEXT_OFFSET: usize = PAGE_HEADER_SIZE;
@@ -54,7 +54,8 @@ struct Group {
     run_segments: Vec<PageId>,
 }
 
-/// Free pages by the txn that freed them (0: free for everyone).
+/// Free pages by the txn that freed them ([`FreeList::FREE_FOR_EVERYONE`]: free for
+/// everyone).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct FreeList {
     groups: BTreeMap<TxnId, Group>,
@@ -71,6 +72,9 @@ pub(crate) struct Reusable {
 }
 
 impl FreeList {
+    /// The group of pages free for everyone (group 0): no snapshot still sees them.
+    pub(crate) const FREE_FOR_EVERYONE: TxnId = TxnId::BEFORE_FIRST_COMMIT;
+
     /// Records that `txn` freed `pages` (listed in the chain).
     pub(crate) fn add(&mut self, txn: TxnId, pages: &[PageId]) {
         if !pages.is_empty() {
@@ -159,7 +163,7 @@ impl FreeList {
             );
         };
         for (&txn, group) in &mut self.groups {
-            if txn == 0 || group.pages.len() <= segment_capacity {
+            if txn == Self::FREE_FOR_EVERYONE || group.pages.len() <= segment_capacity {
                 continue;
             }
             sort_and_dedup(&mut group.pages);
@@ -171,7 +175,7 @@ impl FreeList {
         if listed <= listed_max {
             return spilled;
         }
-        if let Some(pool) = self.groups.get_mut(&0) {
+        if let Some(pool) = self.groups.get_mut(&Self::FREE_FOR_EVERYONE) {
             sort_and_dedup(&mut pool.pages);
             let in_runs = pool::in_runs(&pool.pages);
             let (runs, isolated): (Vec<_>, Vec<_>) = pool
@@ -182,20 +186,20 @@ impl FreeList {
             let isolated: Vec<PageId> = isolated.into_iter().map(|(&page, _)| page).collect();
             pool.pages = runs.into_iter().map(|(&page, _)| page).collect();
             listed -= isolated.len();
-            spill(0, &isolated);
+            spill(Self::FREE_FOR_EVERYONE, &isolated);
             // Then its highest runs, a full segment at a time, keeping the lowest ones listed.
             while listed > listed_max && pool.pages.len() >= segment_capacity {
                 let highest = pool.pages.split_off(pool.pages.len() - segment_capacity);
                 listed -= highest.len();
-                spill(0, &highest);
+                spill(Self::FREE_FOR_EVERYONE, &highest);
             }
         }
         let order: Vec<TxnId> = self
             .groups
             .keys()
             .copied()
-            .filter(|&txn| txn != 0)
-            .chain(std::iter::once(0))
+            .filter(|&txn| txn != Self::FREE_FOR_EVERYONE)
+            .chain(std::iter::once(Self::FREE_FOR_EVERYONE))
             .collect();
         for txn in order {
             if listed <= listed_max {
@@ -264,9 +268,9 @@ impl FreeList {
             .collect();
         word(listed.len() as u64);
         for (&txn, group) in listed {
-            word(txn);
+            word(txn.get());
             word(group.pages.len() as u64);
-            group.pages.iter().for_each(|&page| word(page));
+            group.pages.iter().for_each(|&page| word(page.get()));
         }
         for segments in [
             (|group| &group.segments) as fn(&Group) -> &Vec<PageId>,
@@ -280,10 +284,10 @@ impl FreeList {
             word(segmented.len() as u64);
             for (&txn, group) in segmented {
                 let runs = consecutive_runs(segments(group));
-                word(txn);
+                word(txn.get());
                 word(runs.len() as u64);
                 for (first, count) in runs {
-                    word(first);
+                    word(first.get());
                     word(count);
                 }
             }
@@ -304,18 +308,18 @@ impl FreeList {
                 .map(|word| read_u64(word, 0))
                 .ok_or_else(|| bad(&format!("stream ends inside {what}")))
         };
-        let in_file = |page: u64| (META_PAGE_COUNT..page_count).contains(&page);
+        let in_file = |page: PageId| page >= PageId::FIRST_TREE_PAGE && page.get() < page_count;
         let mut list = FreeList::default();
         let group_count = next_u64(&mut words, "a group count")?;
         for _ in 0..group_count {
-            let txn = next_u64(&mut words, "a txn id")?;
+            let txn = TxnId::new(next_u64(&mut words, "a txn id")?);
             let count = next_u64(&mut words, "a page count")?;
             if count == 0 || count > page_count {
                 return Err(bad("a group lists no pages, or more than the file has"));
             }
             let mut pages = Vec::with_capacity(count as usize);
             for _ in 0..count {
-                let page = next_u64(&mut words, "a page id")?;
+                let page = PageId::new(next_u64(&mut words, "a page id")?);
                 if !in_file(page) {
                     return Err(bad(&format!("page {page} is outside the file")));
                 }
@@ -337,7 +341,7 @@ impl FreeList {
             }
             let group_count = next_u64(&mut words, "a segment group count")?;
             for _ in 0..group_count {
-                let txn = next_u64(&mut words, "a txn id")?;
+                let txn = TxnId::new(next_u64(&mut words, "a txn id")?);
                 let run_count = next_u64(&mut words, "a run count")?;
                 if run_count == 0 || run_count > page_count {
                     return Err(bad(
@@ -346,20 +350,20 @@ impl FreeList {
                 }
                 let mut segments = Vec::new();
                 for _ in 0..run_count {
-                    let first = next_u64(&mut words, "a segment run")?;
+                    let first = PageId::new(next_u64(&mut words, "a segment run")?);
                     let count = next_u64(&mut words, "a segment run")?;
                     segments_total = segments_total.saturating_add(count);
                     let end = first.saturating_add(count);
                     if count == 0
                         || !in_file(first)
-                        || end > page_count
+                        || end.get() > page_count
                         || segments_total > page_count
                     {
                         return Err(bad(&format!(
                             "segment run of {count} pages from {first} is outside the file"
                         )));
                     }
-                    segments.extend(first..end);
+                    segments.extend(pages_in(first..end));
                 }
                 let group = list.groups.entry(txn).or_default();
                 let kind = if holding_runs {
@@ -436,7 +440,7 @@ fn consecutive_runs(pages: &[PageId]) -> Vec<(PageId, u64)> {
 pub(crate) fn write_chain_page(page: &mut [u8], id: PageId, next: PageId, payload: &[u8]) {
     header::init(page, PageKind::Freelist, id);
     header::set_aux(page, payload.len() as u32);
-    write_u64(page, NEXT_OFFSET, next);
+    write_page_id(page, NEXT_OFFSET, next);
     page[PAYLOAD_OFFSET..PAYLOAD_OFFSET + payload.len()].copy_from_slice(payload);
     page[PAYLOAD_OFFSET + payload.len()..].fill(0);
 }
@@ -451,12 +455,12 @@ pub(crate) fn read<'a>(
 ) -> Result<(FreeList, Vec<PageId>)> {
     let page_size = meta.page_size as usize;
     match kept {
-        Some(_) if meta.freelist != 0 => Err(Error::corrupted(
-            meta.txn_id % 2,
+        Some(_) if !meta.freelist.is_none() => Err(Error::corrupted(
+            meta.txn_id.meta_page(),
             "the meta keeps a freelist and names a freelist chain too",
         )),
         Some(stream) => Ok((
-            FreeList::decode(stream, meta.page_count, meta.txn_id % 2)?,
+            FreeList::decode(stream, meta.page_count, meta.txn_id.meta_page())?,
             Vec::new(),
         )),
         None => read_chain(meta.freelist, meta.page_count, page_size, read_page),
@@ -474,7 +478,7 @@ pub(crate) fn read_chain<'a>(
     let mut stream = Vec::new();
     let mut chain = Vec::new();
     let mut next = head;
-    while next != 0 {
+    while !next.is_none() {
         if chain.len() as u64 >= page_count {
             return Err(Error::corrupted(head, "freelist chain loops"));
         }
@@ -495,7 +499,7 @@ pub(crate) fn read_chain<'a>(
         }
         stream.extend_from_slice(&page[PAYLOAD_OFFSET..PAYLOAD_OFFSET + payload_len]);
         chain.push(next);
-        next = read_u64(page, NEXT_OFFSET);
+        next = read_page_id(page, NEXT_OFFSET);
     }
     if chain.is_empty() {
         return Ok((FreeList::default(), chain));
@@ -507,21 +511,37 @@ pub(crate) fn read_chain<'a>(
 mod tests {
     use super::*;
 
+    fn txn(number: u64) -> TxnId {
+        TxnId::new(number)
+    }
+
+    fn page(number: u64) -> PageId {
+        PageId::new(number)
+    }
+
+    fn ids(numbers: &[u64]) -> Vec<PageId> {
+        numbers.iter().map(|&number| page(number)).collect()
+    }
+
+    fn range(numbers: std::ops::Range<u64>) -> Vec<PageId> {
+        numbers.map(page).collect()
+    }
+
     #[test]
     fn take_reusable_respects_the_limit() {
         let mut list = FreeList::default();
-        list.add(0, &[9]);
-        list.add(3, &[5, 4]);
-        list.add_segments(3, &[20]);
-        list.add(4, &[7]);
-        list.add_segments(4, &[21, 22]);
-        list.add(6, &[8]);
-        list.add_segments(6, &[23]);
-        let (kept, taken) = list.split_reusable(4);
-        assert_eq!(taken.pages, vec![4, 5, 7, 9]);
-        assert_eq!(taken.segments, vec![20, 21, 22]);
-        assert_eq!(kept.pages().collect::<Vec<_>>(), vec![8]);
-        assert_eq!(kept.segments().collect::<Vec<_>>(), vec![23]);
+        list.add(txn(0), &ids(&[9]));
+        list.add(txn(3), &ids(&[5, 4]));
+        list.add_segments(txn(3), &ids(&[20]));
+        list.add(txn(4), &ids(&[7]));
+        list.add_segments(txn(4), &ids(&[21, 22]));
+        list.add(txn(6), &ids(&[8]));
+        list.add_segments(txn(6), &ids(&[23]));
+        let (kept, taken) = list.split_reusable(txn(4));
+        assert_eq!(taken.pages, ids(&[4, 5, 7, 9]));
+        assert_eq!(taken.segments, ids(&[20, 21, 22]));
+        assert_eq!(kept.pages().collect::<Vec<_>>(), ids(&[8]));
+        assert_eq!(kept.segments().collect::<Vec<_>>(), ids(&[23]));
         // The list itself is left as it was.
         assert_eq!(list.pages().count(), 5);
     }
@@ -529,14 +549,14 @@ mod tests {
     #[test]
     fn merging_keeps_every_page_in_order() {
         assert_eq!(
-            merge_sorted(vec![1, 4, 9], vec![2, 3, 10, 11]),
-            vec![1, 2, 3, 4, 9, 10, 11]
+            merge_sorted(ids(&[1, 4, 9]), ids(&[2, 3, 10, 11])),
+            ids(&[1, 2, 3, 4, 9, 10, 11])
         );
-        assert_eq!(merge_sorted(vec![], vec![2]), vec![2]);
-        assert_eq!(merge_sorted(vec![5, 6], vec![]), vec![5, 6]);
+        assert_eq!(merge_sorted(vec![], ids(&[2])), ids(&[2]));
+        assert_eq!(merge_sorted(ids(&[5, 6]), vec![]), ids(&[5, 6]));
         assert_eq!(
-            merge_sorted(vec![7], vec![7]),
-            vec![7, 7],
+            merge_sorted(ids(&[7]), ids(&[7])),
+            ids(&[7, 7]),
             "a duplicate is kept (and refused later)"
         );
     }
@@ -544,11 +564,14 @@ mod tests {
     #[test]
     fn a_large_group_spills_its_full_segments_whatever_the_limit() {
         let mut list = FreeList::default();
-        let pool: Vec<PageId> = (100..120).collect();
-        list.add(0, &pool);
-        list.add(1, &[9, 3, 8, 2, 7, 4, 6, 30, 31, 32, 33, 34]);
+        let pool = range(100..120);
+        list.add(txn(0), &pool);
+        list.add(txn(1), &ids(&[9, 3, 8, 2, 7, 4, 6, 30, 31, 32, 33, 34]));
         let spilled = list.spill(10, 40);
-        assert_eq!(spilled, vec![(1, vec![2, 3, 4, 6, 7, 8, 9, 30, 31, 32])]);
+        assert_eq!(
+            spilled,
+            vec![(txn(1), ids(&[2, 3, 4, 6, 7, 8, 9, 30, 31, 32]))]
+        );
         // Group 0 lists more than a segment holds, but the chain is under the limit.
         assert_eq!(list.pages().count(), 20 + 2);
     }
@@ -556,35 +579,43 @@ mod tests {
     #[test]
     fn over_the_limit_group_0_gives_isolated_pages_then_its_highest_runs_then_whole_groups() {
         let mut list = FreeList::default();
-        let mut pool = vec![2, 4, 6];
-        pool.extend(100..120);
-        pool.extend(200..208);
-        list.add(0, &pool);
-        list.add(5, &[50, 51]);
-        list.add(6, &[60]);
+        let mut pool = ids(&[2, 4, 6]);
+        pool.extend(range(100..120));
+        pool.extend(range(200..208));
+        list.add(txn(0), &pool);
+        list.add(txn(5), &ids(&[50, 51]));
+        list.add(txn(6), &ids(&[60]));
         // 34 listed, at most 12: the isolated pages of group 0, then its highest runs a
         // segment's worth at a time; its lowest run and the small groups stay.
         let spilled = list.spill(10, 12);
-        let mut highest = vec![118, 119];
-        highest.extend(200..208);
+        let mut highest = ids(&[118, 119]);
+        highest.extend(range(200..208));
         assert_eq!(
             spilled,
-            vec![(0, vec![2, 4, 6]), (0, highest), (0, (108..118).collect())]
+            vec![
+                (txn(0), ids(&[2, 4, 6])),
+                (txn(0), highest),
+                (txn(0), range(108..118))
+            ]
         );
         let mut listed: Vec<PageId> = list.pages().collect();
         listed.sort_unstable();
-        let mut expected: Vec<PageId> = (50..52).chain([60]).collect();
-        expected.extend(100..108);
+        let mut expected = ids(&[50, 51, 60]);
+        expected.extend(range(100..108));
         assert_eq!(listed, expected);
         // At most 2: whole groups, oldest first, group 0 last.
         let spilled = list.spill(10, 2);
         assert_eq!(
             spilled,
-            vec![(5, vec![50, 51]), (6, vec![60]), (0, (100..108).collect())]
+            vec![
+                (txn(5), ids(&[50, 51])),
+                (txn(6), ids(&[60])),
+                (txn(0), range(100..108))
+            ]
         );
         assert!(list.pages().next().is_none());
         // Under the limit nothing moves.
-        list.add(0, &[3, 5]);
+        list.add(txn(0), &ids(&[3, 5]));
         assert!(list.spill(10, 2).is_empty());
     }
 
@@ -636,86 +667,88 @@ mod tests {
     #[test]
     fn segments_are_recorded_and_handed_out_by_what_they_hold() {
         let mut list = FreeList::default();
-        let runs: Vec<PageId> = (100..116).collect();
-        list.add_segment_holding(3, 40, &runs);
-        list.add_segment_holding(3, 41, &[2, 4, 6, 8]);
-        list.add_segment_holding(4, 42, &runs);
-        list.add_segment_holding(9, 43, &runs);
+        let runs = range(100..116);
+        list.add_segment_holding(txn(3), page(40), &runs);
+        list.add_segment_holding(txn(3), page(41), &ids(&[2, 4, 6, 8]));
+        list.add_segment_holding(txn(4), page(42), &runs);
+        list.add_segment_holding(txn(9), page(43), &runs);
         assert_eq!(list.segments().count(), 4);
-        let (kept, taken) = list.split_reusable(4);
-        assert_eq!(taken.segments, vec![41]);
-        assert_eq!(taken.run_segments, vec![40, 42]);
-        assert_eq!(kept.segments().collect::<Vec<_>>(), vec![43]);
+        let (kept, taken) = list.split_reusable(txn(4));
+        assert_eq!(taken.segments, ids(&[41]));
+        assert_eq!(taken.run_segments, ids(&[40, 42]));
+        assert_eq!(kept.segments().collect::<Vec<_>>(), ids(&[43]));
     }
 
     #[test]
     fn stream_round_trips_and_rejects_out_of_range_pages() {
         let mut list = FreeList::default();
-        list.add(0, &[2, 3]);
-        list.add(10, &[11]);
-        list.add_segments(10, &[12, 13]);
-        list.add_segments(11, &[14]);
+        list.add(txn(0), &ids(&[2, 3]));
+        list.add(txn(10), &ids(&[11]));
+        list.add_segments(txn(10), &ids(&[12, 13]));
+        list.add_segments(txn(11), &ids(&[14]));
         let stream = list.encode();
         assert_eq!(stream.len(), list.encoded_len());
-        assert_eq!(FreeList::decode(&stream, 20, 1).unwrap(), list);
+        assert_eq!(FreeList::decode(&stream, 20, page(1)).unwrap(), list);
         assert!(
-            FreeList::decode(&stream, 14, 1).is_err(),
+            FreeList::decode(&stream, 14, page(1)).is_err(),
             "segment 14 is outside"
         );
-        assert!(FreeList::decode(&stream, 5, 1).is_err());
-        assert!(FreeList::decode(&stream[..stream.len() - 1], 20, 1).is_err());
+        assert!(FreeList::decode(&stream, 5, page(1)).is_err());
+        assert!(FreeList::decode(&stream[..stream.len() - 1], 20, page(1)).is_err());
         let mut trailing = stream.clone();
         trailing.extend_from_slice(&[0; 8]);
-        assert!(FreeList::decode(&trailing, 20, 1).is_err());
+        assert!(FreeList::decode(&trailing, 20, page(1)).is_err());
     }
 
     #[test]
     fn consecutive_segments_are_encoded_as_runs() {
         let mut list = FreeList::default();
-        let segments: Vec<u64> = (100..1100).chain([5, 7, 8]).collect();
-        list.add_segments(3, &segments);
-        // Three count words, one group, three runs, in page order: (5, 1), (7, 2), (100, 1000).
+        let segments: Vec<PageId> = (100..1100).chain([5, 7, 8]).map(page).collect();
+        list.add_segments(txn(3), &segments);
+        // Three count words, one group, three runs, in page order: (5, 1), (txn(7), 2), (txn(100), 1000).
         assert_eq!(list.encoded_len(), 24 + 16 + 3 * 16);
         let stream = list.encode();
         assert_eq!(stream.len(), list.encoded_len());
-        let decoded = FreeList::decode(&stream, 2000, 1).unwrap();
+        let decoded = FreeList::decode(&stream, 2000, page(1)).unwrap();
         let mut sorted = segments.clone();
         sorted.sort_unstable();
         assert_eq!(decoded.segments().collect::<Vec<_>>(), sorted);
 
         // A run reaching past the file, an empty run, a run count of zero.
-        assert!(FreeList::decode(&stream, 1099, 1).is_err());
+        assert!(FreeList::decode(&stream, 1099, page(1)).is_err());
         let word = |stream: &mut Vec<u8>, index: usize, value: u64| {
             stream[index * 8..index * 8 + 8].copy_from_slice(&value.to_le_bytes())
         };
         let mut empty_run = stream.clone();
         word(&mut empty_run, 7, 0);
-        assert!(FreeList::decode(&empty_run, 2000, 1).is_err());
+        assert!(FreeList::decode(&empty_run, 2000, page(1)).is_err());
         let mut no_runs = stream.clone();
         word(&mut no_runs, 3, 0);
-        assert!(FreeList::decode(&no_runs, 2000, 1).is_err());
+        assert!(FreeList::decode(&no_runs, 2000, page(1)).is_err());
         let mut wrapping = stream.clone();
         word(&mut wrapping, 8, u64::MAX - 1);
-        assert!(FreeList::decode(&wrapping, 2000, 1).is_err());
+        assert!(FreeList::decode(&wrapping, 2000, page(1)).is_err());
     }
 
     #[test]
     fn segments_holding_runs_round_trip_in_the_third_part() {
         let mut list = FreeList::default();
-        list.add(0, &[2]);
-        list.add_segments(0, &[20]);
-        list.add_run_segments(0, &[21, 22, 30]);
-        list.add_run_segments(7, &[31]);
+        list.add(txn(0), &ids(&[2]));
+        list.add_segments(txn(0), &ids(&[20]));
+        list.add_run_segments(txn(0), &ids(&[21, 22, 30]));
+        list.add_run_segments(txn(7), &ids(&[31]));
         let stream = list.encode();
         assert_eq!(stream.len(), list.encoded_len());
-        assert_eq!(FreeList::decode(&stream, 40, 1).unwrap(), list);
+        assert_eq!(FreeList::decode(&stream, 40, page(1)).unwrap(), list);
         // The third part is checked like the second: a run outside the file, or a group
         // named twice.
-        assert!(FreeList::decode(&stream, 31, 1).is_err());
+        assert!(FreeList::decode(&stream, 31, page(1)).is_err());
         let mut twice = stream.clone();
         let group_7_txn = twice.len() - 4 * 8;
         twice[group_7_txn..group_7_txn + 8].copy_from_slice(&0u64.to_le_bytes());
-        let error = FreeList::decode(&twice, 40, 1).unwrap_err().to_string();
+        let error = FreeList::decode(&twice, 40, page(1))
+            .unwrap_err()
+            .to_string();
         assert!(error.contains("appears twice"), "{error}");
     }
 
@@ -728,9 +761,9 @@ mod tests {
             stream.extend_from_slice(&word.to_le_bytes());
         }
         let mut expected = FreeList::default();
-        expected.add(0, &[2, 3]);
-        expected.add_segments(10, &[12, 13]);
-        assert_eq!(FreeList::decode(&stream, 20, 1).unwrap(), expected);
+        expected.add(txn(0), &ids(&[2, 3]));
+        expected.add_segments(txn(10), &ids(&[12, 13]));
+        assert_eq!(FreeList::decode(&stream, 20, page(1)).unwrap(), expected);
     }
 
     #[test]
@@ -741,45 +774,52 @@ mod tests {
             stream.extend_from_slice(&word.to_le_bytes());
         }
         let mut expected = FreeList::default();
-        expected.add(0, &[2, 3]);
-        expected.add(10, &[11]);
-        assert_eq!(FreeList::decode(&stream, 20, 1).unwrap(), expected);
+        expected.add(txn(0), &ids(&[2, 3]));
+        expected.add(txn(10), &ids(&[11]));
+        assert_eq!(FreeList::decode(&stream, 20, page(1)).unwrap(), expected);
     }
 
     #[test]
     fn chain_round_trips_and_detects_a_loop() {
         let page_size = 512;
         let mut list = FreeList::default();
-        let many: Vec<u64> = (2..200).collect();
-        list.add(1, &many);
+        let many = range(2..200);
+        list.add(txn(1), &many);
         let stream = list.encode();
         let capacity = payload_capacity(page_size);
         let chunks: Vec<&[u8]> = stream.chunks(capacity).collect();
-        let ids: Vec<u64> = (300..300 + chunks.len() as u64).collect();
+        let ids = range(300..300 + chunks.len() as u64);
         let mut pages = vec![vec![0u8; page_size]; 400];
         for (index, chunk) in chunks.iter().enumerate() {
-            let next = ids.get(index + 1).copied().unwrap_or(0);
-            write_chain_page(&mut pages[ids[index] as usize], ids[index], next, chunk);
-            header::seal(&mut pages[ids[index] as usize]);
+            let next = ids.get(index + 1).copied().unwrap_or(PageId::NONE);
+            let at = ids[index].get() as usize;
+            write_chain_page(&mut pages[at], ids[index], next, chunk);
+            header::seal(&mut pages[at]);
         }
-        let (decoded, chain) =
-            read_chain(ids[0], 400, page_size, |id| Ok(&pages[id as usize][..])).unwrap();
+        let (decoded, chain) = read_chain(ids[0], 400, page_size, |id| {
+            Ok(&pages[id.get() as usize][..])
+        })
+        .unwrap();
         assert_eq!(decoded, list);
         assert_eq!(chain, ids);
 
         // A damaged page is refused before its contents are used.
-        let last = *ids.last().unwrap() as usize;
+        let last = ids.last().unwrap().get() as usize;
         pages[last][PAYLOAD_OFFSET] ^= 1;
-        let damaged = read_chain(ids[0], 400, page_size, |id| Ok(&pages[id as usize][..]));
+        let damaged = read_chain(ids[0], 400, page_size, |id| {
+            Ok(&pages[id.get() as usize][..])
+        });
         assert!(damaged
             .unwrap_err()
             .to_string()
             .contains("fails its checksum"));
         pages[last][PAYLOAD_OFFSET] ^= 1;
 
-        write_u64(&mut pages[last], NEXT_OFFSET, ids[0]);
+        write_page_id(&mut pages[last], NEXT_OFFSET, ids[0]);
         header::seal(&mut pages[last]);
-        let looped = read_chain(ids[0], 400, page_size, |id| Ok(&pages[id as usize][..]));
+        let looped = read_chain(ids[0], 400, page_size, |id| {
+            Ok(&pages[id.get() as usize][..])
+        });
         assert!(looped.unwrap_err().to_string().contains("loops"));
     }
 }

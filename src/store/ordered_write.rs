@@ -22,7 +22,7 @@ pub(crate) const WRITEBACK_BATCH_BYTES: usize = 256 << 10;
 /// Pages handed over in ascending page order, written in runs of consecutive pages.
 pub(crate) struct OrderedWriter<'a> {
     io: &'a dyn PageIo,
-    page_size: u64,
+    page_size: usize,
     start_writeback: bool,
     /// The run being gathered: pages `run_start..run_end`, `run_bytes` in all.
     run: Vec<&'a [u8]>,
@@ -40,11 +40,11 @@ impl<'a> OrderedWriter<'a> {
     pub(crate) fn new(io: &'a dyn PageIo, page_size: usize, start_writeback: bool) -> Self {
         OrderedWriter {
             io,
-            page_size: page_size as u64,
+            page_size,
             start_writeback,
             run: Vec::new(),
-            run_start: 0,
-            run_end: 0,
+            run_start: PageId::NONE,
+            run_end: PageId::NONE,
             run_bytes: 0,
             unsent_start: None,
             unsent_bytes: 0,
@@ -58,7 +58,7 @@ impl<'a> OrderedWriter<'a> {
             self.run.is_empty() || first >= self.run_end,
             "pages out of order"
         );
-        for (index, page) in buffer.chunks(self.page_size as usize).enumerate() {
+        for (index, page) in buffer.chunks(self.page_size).enumerate() {
             let id = first + index as u64;
             if !self.run.is_empty() && (id != self.run_end || self.run_bytes >= WRITE_BYTES_MAX) {
                 self.write_run()?;
@@ -77,22 +77,22 @@ impl<'a> OrderedWriter<'a> {
     pub(crate) fn finish(self) -> std::io::Result<()> {
         if !self.run.is_empty() {
             self.io
-                .write_pages_at(self.run_start * self.page_size, &self.run)?;
+                .write_pages_at(self.run_start.byte_offset(self.page_size), &self.run)?;
         }
         Ok(())
     }
 
     fn write_run(&mut self) -> std::io::Result<()> {
         self.io
-            .write_pages_at(self.run_start * self.page_size, &self.run)?;
+            .write_pages_at(self.run_start.byte_offset(self.page_size), &self.run)?;
         let first_unsent = *self.unsent_start.get_or_insert(self.run_start);
         self.unsent_bytes += self.run_bytes;
         self.run.clear();
         self.run_bytes = 0;
         if self.start_writeback && self.unsent_bytes >= WRITEBACK_BATCH_BYTES {
-            let span = (self.run_end - first_unsent) * self.page_size;
+            let span = self.run_end.pages_since(first_unsent) * self.page_size as u64;
             self.io
-                .start_writeback(first_unsent * self.page_size, span)?;
+                .start_writeback(first_unsent.byte_offset(self.page_size), span)?;
             (self.unsent_start, self.unsent_bytes) = (None, 0);
         }
         Ok(())
@@ -156,7 +156,7 @@ mod tests {
     const PAGE: usize = 4096;
 
     /// `count` pages starting at page `first`, each page's first byte its number.
-    fn pages(first: PageId, count: usize) -> Vec<u8> {
+    fn pages(first: u64, count: usize) -> Vec<u8> {
         let mut bytes = vec![0; count * PAGE];
         for (index, page) in bytes.chunks_mut(PAGE).enumerate() {
             page[0] = (first as usize + index) as u8;
@@ -164,17 +164,17 @@ mod tests {
         bytes
     }
 
-    fn write(start_writeback: bool, buffers: &[(PageId, Vec<u8>)]) -> Vec<Call> {
+    fn write(start_writeback: bool, buffers: &[(u64, Vec<u8>)]) -> Vec<Call> {
         let io = RecordingIo::default();
         let mut writer = OrderedWriter::new(&io, PAGE, start_writeback);
         for (first, buffer) in buffers {
-            writer.add(*first, buffer).unwrap();
+            writer.add(PageId::new(*first), buffer).unwrap();
         }
         writer.finish().unwrap();
         io.calls.into_inner().unwrap()
     }
 
-    fn written(first: PageId, count: usize) -> Call {
+    fn written(first: u64, count: usize) -> Call {
         Call::Write {
             offset: first * PAGE as u64,
             pages: (first..first + count as u64).map(|id| id as u8).collect(),

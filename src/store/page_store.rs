@@ -31,7 +31,7 @@ use super::stretch::UnreadListing;
 use crate::error::{Error, Result};
 use crate::os::PageIo;
 use crate::page::header::{self, PageKind, PAGE_HEADER_SIZE};
-use crate::page::id::{PageId, TxnId, META_PAGE_COUNT};
+use crate::page::id::{pages_in, PageId, TxnId};
 use crate::page::meta::UnsyncedRun;
 
 /// The pages a write transaction has allocated, changed and freed. Cloned (dirty pages and
@@ -229,7 +229,7 @@ impl PageStore {
         let Some(first) = self.take_from_pool(map, pages)? else {
             return Ok(None);
         };
-        for id in first..first + pages as u64 {
+        for id in pages_in(first..first + pages as u64) {
             let buffer = self.zeroed_page();
             self.record_dirty(id, buffer);
         }
@@ -241,8 +241,8 @@ impl PageStore {
         let id = match self.take_from_pool(map, pages)? {
             Some(id) => id,
             None => {
-                let id = self.page_count;
-                if id + pages as u64 > self.page_limit {
+                let id = PageId::new(self.page_count);
+                if self.page_count + pages as u64 > self.page_limit {
                     return Err(Error::MapFull {
                         map_size_bytes: self.map_size_bytes,
                     });
@@ -455,7 +455,7 @@ impl PageStore {
     /// straight back to the pool (no snapshot ever saw it); a committed one is recorded as
     /// freed by this transaction.
     pub(crate) fn free(&mut self, id: PageId, pages: usize) {
-        let run = id..id + pages as u64;
+        let run = pages_in(id..id + pages as u64);
         let dirty = self.dirty.remove(id);
         let own = dirty.is_some() || self.spilled.remove(&id).is_some();
         if let Some(buffer) = dirty.filter(|buffer| buffer.len() == self.page_size) {
@@ -622,13 +622,13 @@ pub(crate) fn read_committed(
     pages: usize,
 ) -> Result<&[u8]> {
     let end = id.checked_add(pages as u64);
-    if id < META_PAGE_COUNT || end.is_none_or(|end| end > page_count) {
+    if id < PageId::FIRST_TREE_PAGE || end.is_none_or(|end| end.get() > page_count) {
         return Err(Error::corrupted(
             id,
             format!("page number out of range (file has {page_count} pages)"),
         ));
     }
-    let start = id as usize * page_size;
+    let start = id.byte_offset(page_size) as usize;
     Ok(&map[start..start + pages * page_size])
 }
 
@@ -637,6 +637,18 @@ mod tests {
     use super::*;
     use crate::store::ordered_write::WRITEBACK_BATCH_BYTES;
     use std::sync::Mutex;
+
+    fn page(number: u64) -> PageId {
+        PageId::new(number)
+    }
+
+    fn ids(numbers: &[u64]) -> Vec<PageId> {
+        numbers.iter().map(|&number| page(number)).collect()
+    }
+
+    fn range(numbers: std::ops::Range<u64>) -> Vec<PageId> {
+        numbers.map(page).collect()
+    }
 
     /// A [`PageIo`] that records which pages were written and which writebacks were started.
     #[derive(Default)]
@@ -676,10 +688,10 @@ mod tests {
 
     /// A store with `count` dirty pages at every other page id (so no two are contiguous).
     fn store_with_scattered_dirty_pages(page_size: usize, count: u64) -> PageStore {
-        let pool: Vec<PageId> = (0..count).map(|index| 2 + 2 * index).collect();
+        let pool: Vec<PageId> = (0..count).map(|index| PageId::new(2 + 2 * index)).collect();
         let mut store = PageStore::new(
             page_size,
-            1,
+            TxnId::new(1),
             2 + 2 * count,
             1 << 40,
             Reusable {
@@ -749,7 +761,7 @@ mod tests {
     #[test]
     fn written_runs_are_recorded_with_their_sealed_checksums() {
         let page_size = 512;
-        let mut store = PageStore::new(page_size, 3, 2, 1 << 20, Reusable::default());
+        let mut store = PageStore::new(page_size, TxnId::new(3), 2, 1 << 20, Reusable::default());
         let single = store.allocate(&[], 1).unwrap();
         let run = store.allocate(&[], 3).unwrap();
         store.page_mut(run)[1000] = 5;
@@ -828,7 +840,13 @@ mod tests {
     fn a_spill_writes_the_lowest_leaves_and_runs_and_keeps_branches() {
         let page_size = 512;
         let io = MemoryIo::new(page_size * 64);
-        let mut store = PageStore::new(page_size, 3, 2, 64 * page_size, Reusable::default());
+        let mut store = PageStore::new(
+            page_size,
+            TxnId::new(3),
+            2,
+            64 * page_size,
+            Reusable::default(),
+        );
         let map = io.map();
         let branch = store.allocate(&map, 1).unwrap();
         header::init(store.page_mut(branch), PageKind::Branch, branch);
@@ -851,7 +869,7 @@ mod tests {
         for (n, &leaf) in leaves.iter().enumerate() {
             assert_eq!(store.read(&map, leaf, 1).unwrap()[100], n as u8 + 1);
         }
-        let written = &map[leaves[0] as usize * page_size..][..page_size];
+        let written = &map[leaves[0].get() as usize * page_size..][..page_size];
         assert!(header::checksum_matches(written), "sealed before writing");
         // Keep nothing: everything but the branch, the run whole.
         assert_eq!(store.spill(&io, false, 0).unwrap(), 3);
@@ -863,7 +881,7 @@ mod tests {
         store.page_mut(leaves[1])[100] = 42;
         assert_eq!(store.read(&map, leaves[1], 1).unwrap()[100], 42);
         assert_eq!(
-            map[leaves[1] as usize * page_size + 100],
+            map[leaves[1].get() as usize * page_size + 100],
             2,
             "the file is as spilled"
         );
@@ -875,31 +893,43 @@ mod tests {
         assert!(store.freed().is_empty());
         // Commit writes what is still dirty, over the spilled copy.
         store.write_dirty(&io, false, false).unwrap();
-        assert_eq!(io.map()[leaves[1] as usize * page_size + 100], 42);
+        assert_eq!(io.map()[leaves[1].get() as usize * page_size + 100], 42);
     }
 
     #[test]
     fn a_spilled_page_damaged_in_the_file_is_not_read_back() {
         let page_size = 512;
         let io = MemoryIo::new(page_size * 64);
-        let mut store = PageStore::new(page_size, 3, 2, 64 * page_size, Reusable::default());
+        let mut store = PageStore::new(
+            page_size,
+            TxnId::new(3),
+            2,
+            64 * page_size,
+            Reusable::default(),
+        );
         let leaf = store.allocate(&[], 1).unwrap();
         header::init(store.page_mut(leaf), PageKind::Leaf, leaf);
         assert_eq!(store.spill(&io, false, 0).unwrap(), 1);
         let mut map = io.map();
-        map[leaf as usize * page_size + 100] ^= 1;
+        map[leaf.get() as usize * page_size + 100] ^= 1;
         assert!(matches!(
             store.touch(&map, leaf),
-            Err(Error::Corrupted { page, .. }) if page == leaf
+            Err(Error::Corrupted { page, .. }) if page == leaf.get()
         ));
-        map[leaf as usize * page_size + 100] ^= 1;
+        map[leaf.get() as usize * page_size + 100] ^= 1;
         assert_eq!(store.touch(&map, leaf).unwrap(), leaf);
     }
 
     #[test]
     fn a_failed_spill_keeps_every_page_in_memory() {
         let page_size = 512;
-        let mut store = PageStore::new(page_size, 3, 2, 64 * page_size, Reusable::default());
+        let mut store = PageStore::new(
+            page_size,
+            TxnId::new(3),
+            2,
+            64 * page_size,
+            Reusable::default(),
+        );
         let leaf = store.allocate(&[], 1).unwrap();
         header::init(store.page_mut(leaf), PageKind::Leaf, leaf);
         let full = MemoryIo {
@@ -919,7 +949,13 @@ mod tests {
     fn spilling_follows_the_policy_and_counts_pages_that_come_back() {
         let page_size = 512;
         let io = MemoryIo::new(page_size * 64);
-        let mut store = PageStore::new(page_size, 3, 2, 64 * page_size, Reusable::default());
+        let mut store = PageStore::new(
+            page_size,
+            TxnId::new(3),
+            2,
+            64 * page_size,
+            Reusable::default(),
+        );
         let leaves: Vec<PageId> = (0..16)
             .map(|_| {
                 let id = store.allocate(&[], 1).unwrap();
@@ -947,24 +983,24 @@ mod tests {
         let mut map = vec![0u8; page_size * 4];
         map[3 * page_size + 100] = 7;
         header::seal(&mut map[3 * page_size..]);
-        let mut store = PageStore::new(page_size, 9, 4, 1 << 20, Reusable::default());
-        let copy = store.touch(&map, 3).unwrap();
-        assert_eq!(copy, 4);
+        let mut store = PageStore::new(page_size, TxnId::new(9), 4, 1 << 20, Reusable::default());
+        let copy = store.touch(&map, page(3)).unwrap();
+        assert_eq!(copy, page(4));
         assert_eq!(store.read(&map, copy, 1).unwrap()[100], 7);
         assert_eq!(store.touch(&map, copy).unwrap(), copy);
-        assert_eq!(store.freed(), &[3]);
+        assert_eq!(store.freed(), ids(&[3]));
     }
 
     #[test]
     fn touch_refuses_a_committed_page_that_fails_its_checksum() {
         let page_size = 512;
         let mut map = vec![0u8; page_size * 4];
-        header::init(&mut map[3 * page_size..], PageKind::Leaf, 3);
+        header::init(&mut map[3 * page_size..], PageKind::Leaf, page(3));
         header::seal(&mut map[3 * page_size..]);
         map[3 * page_size + 100] = 7;
-        let mut store = PageStore::new(page_size, 9, 4, 1 << 20, Reusable::default());
+        let mut store = PageStore::new(page_size, TxnId::new(9), 4, 1 << 20, Reusable::default());
         assert!(matches!(
-            store.touch(&map, 3),
+            store.touch(&map, page(3)),
             Err(Error::Corrupted { page: 3, .. })
         ));
         assert_eq!(store.dirty_size(), (0, 0), "nothing copied");
@@ -973,12 +1009,12 @@ mod tests {
 
     #[test]
     fn freeing_a_dirty_page_returns_it_to_the_pool() {
-        let mut store = PageStore::new(512, 1, 2, 1 << 20, Reusable::default());
+        let mut store = PageStore::new(512, TxnId::new(1), 2, 1 << 20, Reusable::default());
         let run = store.allocate(&[], 3).unwrap();
         store.free(run, 3);
-        assert_eq!(store.pool(), &[2, 3, 4]);
-        assert_eq!(store.allocate(&[], 2).unwrap(), 2);
-        assert_eq!(store.allocate(&[], 1).unwrap(), 4);
+        assert_eq!(store.pool(), ids(&[2, 3, 4]));
+        assert_eq!(store.allocate(&[], 2).unwrap(), page(2));
+        assert_eq!(store.allocate(&[], 1).unwrap(), page(4));
         assert!(store.freed().is_empty());
     }
 
@@ -986,29 +1022,37 @@ mod tests {
     fn free_segments_are_read_when_the_pool_runs_dry_and_then_freed() {
         let page_size = 512;
         let mut map = vec![0u8; page_size * 12];
-        free_segment::write(&mut map[5 * page_size..6 * page_size], 5, &[8, 9]);
+        free_segment::write(
+            &mut map[5 * page_size..6 * page_size],
+            page(5),
+            &ids(&[8, 9]),
+        );
         header::seal(&mut map[5 * page_size..6 * page_size]);
-        free_segment::write(&mut map[6 * page_size..7 * page_size], 6, &[10, 11]);
+        free_segment::write(
+            &mut map[6 * page_size..7 * page_size],
+            page(6),
+            &ids(&[10, 11]),
+        );
         header::seal(&mut map[6 * page_size..7 * page_size]);
         let reusable = Reusable {
-            pages: vec![3],
-            segments: vec![5, 6],
+            pages: ids(&[3]),
+            segments: ids(&[5, 6]),
             run_segments: vec![],
         };
-        let mut store = PageStore::new(page_size, 4, 12, 1 << 20, reusable);
-        assert_eq!(store.allocate(&map, 1).unwrap(), 3);
-        assert_eq!(store.unread_segments().collect::<Vec<_>>(), vec![5, 6]);
+        let mut store = PageStore::new(page_size, TxnId::new(4), 12, 1 << 20, reusable);
+        assert_eq!(store.allocate(&map, 1).unwrap(), page(3));
+        assert_eq!(store.unread_segments().collect::<Vec<_>>(), ids(&[5, 6]));
         // A run of two: segment 5 gives 8 and 9.
-        assert_eq!(store.allocate(&map, 2).unwrap(), 8);
-        assert_eq!(store.freed(), &[5]);
-        assert_eq!(store.unread_segments().collect::<Vec<_>>(), vec![6]);
+        assert_eq!(store.allocate(&map, 2).unwrap(), page(8));
+        assert_eq!(store.freed(), ids(&[5]));
+        assert_eq!(store.unread_segments().collect::<Vec<_>>(), ids(&[6]));
         // Taken segments are reported, so that the commit drops their summaries: their
         // pages may hold anything from then on.
-        assert_eq!(store.taken_segments(), &[5]);
-        assert_eq!(store.allocate(&map, 1).unwrap(), 11);
-        assert_eq!(store.pool(), &[10]);
-        assert_eq!(store.freed(), &[5, 6]);
-        assert_eq!(store.taken_segments(), &[5, 6]);
+        assert_eq!(store.taken_segments(), ids(&[5]));
+        assert_eq!(store.allocate(&map, 1).unwrap(), page(11));
+        assert_eq!(store.pool(), ids(&[10]));
+        assert_eq!(store.freed(), ids(&[5, 6]));
+        assert_eq!(store.taken_segments(), ids(&[5, 6]));
     }
 
     #[test]
@@ -1017,31 +1061,31 @@ mod tests {
         let mut map = vec![0u8; page_size * 64];
         let write_segment = |map: &mut [u8], id: usize, pages: &[PageId]| {
             let page = &mut map[id * page_size..(id + 1) * page_size];
-            free_segment::write(page, id as PageId, pages);
+            free_segment::write(page, PageId::new(id as u64), pages);
             header::seal(page);
         };
-        let run: Vec<PageId> = (40..50).collect();
-        write_segment(&mut map, 5, &[30, 32, 34]);
+        let run = range(40..50);
+        write_segment(&mut map, 5, &ids(&[30, 32, 34]));
         write_segment(&mut map, 6, &run);
         let reusable = Reusable {
-            pages: vec![3, 7, 9],
-            segments: vec![5],
-            run_segments: vec![6],
+            pages: ids(&[3, 7, 9]),
+            segments: ids(&[5]),
+            run_segments: ids(&[6]),
         };
-        let mut store = PageStore::new(page_size, 4, 64, 1 << 20, reusable);
+        let mut store = PageStore::new(page_size, TxnId::new(4), 64, 1 << 20, reusable);
         // The pool's pages are isolated: the segment of runs is read, and its run handed out
         // in order; the segment's own page is freed.
         let taken: Vec<PageId> = (0..10).map(|_| store.allocate(&map, 1).unwrap()).collect();
         assert_eq!(taken, run);
-        assert_eq!(store.freed(), &[6]);
+        assert_eq!(store.freed(), ids(&[6]));
         assert_eq!(store.unread_run_segments().count(), 0);
         // With the run used up, the isolated pages go, highest first; the other segment is
         // read only when they are gone.
         let taken: Vec<PageId> = (0..3).map(|_| store.allocate(&map, 1).unwrap()).collect();
-        assert_eq!(taken, vec![9, 7, 3]);
-        assert_eq!(store.unread_segments().collect::<Vec<_>>(), vec![5]);
-        assert_eq!(store.allocate(&map, 1).unwrap(), 34);
-        assert_eq!(store.freed(), &[6, 5]);
+        assert_eq!(taken, ids(&[9, 7, 3]));
+        assert_eq!(store.unread_segments().collect::<Vec<_>>(), ids(&[5]));
+        assert_eq!(store.allocate(&map, 1).unwrap(), page(34));
+        assert_eq!(store.freed(), ids(&[6, 5]));
     }
 
     #[test]
@@ -1050,37 +1094,37 @@ mod tests {
         let mut map = vec![0u8; page_size * 200];
         let write_segment = |map: &mut [u8], id: usize, pages: &[PageId]| {
             let page = &mut map[id * page_size..(id + 1) * page_size];
-            free_segment::write(page, id as PageId, pages);
+            free_segment::write(page, PageId::new(id as u64), pages);
             header::seal(page);
         };
         // Free pages 100 to 159: 100-129 in segment 5, 130-139 in the pool, 140-159 in
         // segment 6 (a segment of isolated pages comes last in its queue); segment 7 holds
         // a stretch too short, and a segment is capped well below what the search looks at.
-        write_segment(&mut map, 5, &(100..130).collect::<Vec<_>>());
-        write_segment(&mut map, 6, &(140..160).collect::<Vec<_>>());
-        write_segment(&mut map, 7, &(170..180).collect::<Vec<_>>());
-        let mut pool = vec![20, 22];
-        pool.extend(130..140);
+        write_segment(&mut map, 5, &range(100..130));
+        write_segment(&mut map, 6, &range(140..160));
+        write_segment(&mut map, 7, &range(170..180));
+        let mut pool = ids(&[20, 22]);
+        pool.extend(range(130..140));
         let reusable = Reusable {
             pages: pool,
-            segments: vec![6],
-            run_segments: vec![7, 5],
+            segments: ids(&[6]),
+            run_segments: ids(&[7, 5]),
         };
-        let mut store = PageStore::new(page_size, 4, 200, 1 << 20, reusable);
-        assert_eq!(store.allocate(&map, 60).unwrap(), 100);
+        let mut store = PageStore::new(page_size, TxnId::new(4), 200, 1 << 20, reusable);
+        assert_eq!(store.allocate(&map, 60).unwrap(), page(100));
         assert_eq!(
             store.freed(),
-            &[5, 6],
+            ids(&[5, 6]),
             "the two segments holding the stretch"
         );
-        assert_eq!(store.unread_run_segments().collect::<Vec<_>>(), vec![7]);
-        assert_eq!(store.pool(), vec![20, 22]);
+        assert_eq!(store.unread_run_segments().collect::<Vec<_>>(), ids(&[7]));
+        assert_eq!(store.pool(), ids(&[20, 22]));
         // Nothing holds 11 in a row now: from the file's end, and segment 7 stays unread.
-        assert_eq!(store.allocate(&map, 11).unwrap(), 200);
-        assert_eq!(store.unread_run_segments().collect::<Vec<_>>(), vec![7]);
+        assert_eq!(store.allocate(&map, 11).unwrap(), page(200));
+        assert_eq!(store.unread_run_segments().collect::<Vec<_>>(), ids(&[7]));
         // A shorter stretch is still looked for, and found in segment 7.
-        assert_eq!(store.allocate(&map, 10).unwrap(), 170);
-        assert_eq!(store.freed(), &[5, 6, 7]);
+        assert_eq!(store.allocate(&map, 10).unwrap(), page(170));
+        assert_eq!(store.freed(), ids(&[5, 6, 7]));
     }
 
     #[test]
@@ -1089,22 +1133,30 @@ mod tests {
         let mut map = vec![0u8; page_size * 200];
         let write_segment = |map: &mut [u8], id: usize, pages: &[PageId]| {
             let page = &mut map[id * page_size..(id + 1) * page_size];
-            free_segment::write(page, id as PageId, pages);
+            free_segment::write(page, PageId::new(id as u64), pages);
             header::seal(page);
         };
-        write_segment(&mut map, 5, &[100, 101, 102, 110, 111, 112]);
-        write_segment(&mut map, 6, &[150, 151, 152, 153]);
+        write_segment(&mut map, 5, &ids(&[100, 101, 102, 110, 111, 112]));
+        write_segment(&mut map, 6, &ids(&[150, 151, 152, 153]));
         let reusable = Reusable {
-            segments: vec![5, 6],
+            segments: ids(&[5, 6]),
             ..Reusable::default()
         };
-        let mut store = PageStore::new(page_size, 4, 200, 1 << 20, reusable);
-        assert_eq!(store.allocate(&map, 3).unwrap(), 100);
+        let mut store = PageStore::new(page_size, TxnId::new(4), 200, 1 << 20, reusable);
+        assert_eq!(store.allocate(&map, 3).unwrap(), page(100));
         // Segment 6 is known from its summary, not read again while it cannot hold the
         // stretch looked for: damaging it now changes nothing until it could.
         map[6 * page_size + 40] ^= 1;
-        assert_eq!(store.allocate(&map, 3).unwrap(), 110, "from the pool now");
-        assert_eq!(store.allocate(&map, 5).unwrap(), 200, "none that long");
+        assert_eq!(
+            store.allocate(&map, 3).unwrap(),
+            page(110),
+            "from the pool now"
+        );
+        assert_eq!(
+            store.allocate(&map, 5).unwrap(),
+            page(200),
+            "none that long"
+        );
         assert!(
             matches!(store.allocate(&map, 4), Err(Error::Corrupted { .. })),
             "taking segment 6 reads it, checksum and all"
@@ -1117,32 +1169,32 @@ mod tests {
         let mut map = vec![0u8; page_size * 64];
         for (id, pages) in [(5usize, [30u64, 40, 41]), (6, [30, 50, 51])] {
             let page = &mut map[id * page_size..(id + 1) * page_size];
-            free_segment::write(page, id as PageId, &pages);
+            free_segment::write(page, PageId::new(id as u64), &ids(&pages));
             header::seal(page);
         }
         let reusable = Reusable {
-            segments: vec![5, 6],
+            segments: ids(&[5, 6]),
             ..Reusable::default()
         };
-        let mut store = PageStore::new(page_size, 4, 64, 1 << 20, reusable);
+        let mut store = PageStore::new(page_size, TxnId::new(4), 64, 1 << 20, reusable);
         let error = store.allocate(&map, 2).unwrap_err().to_string();
         assert!(error.contains("page 30, which is already free"), "{error}");
     }
 
     #[test]
     fn a_page_freed_right_after_its_allocation_keeps_the_commit_together() {
-        let pages: Vec<PageId> = (10..30).collect();
+        let pages = range(10..30);
         let reusable = Reusable {
             pages,
             ..Reusable::default()
         };
-        let mut store = PageStore::new(512, 4, 64, 1 << 20, reusable);
-        assert_eq!(store.allocate(&[], 1).unwrap(), 10);
+        let mut store = PageStore::new(512, TxnId::new(4), 64, 1 << 20, reusable);
+        assert_eq!(store.allocate(&[], 1).unwrap(), page(10));
         let run = store.allocate(&[], 2).unwrap();
-        assert_eq!(run, 11, "from the run");
+        assert_eq!(run, page(11), "from the run");
         store.free(run, 2);
-        assert_eq!(store.allocate(&[], 1).unwrap(), 11);
-        assert_eq!(store.allocate(&[], 1).unwrap(), 12);
+        assert_eq!(store.allocate(&[], 1).unwrap(), page(11));
+        assert_eq!(store.allocate(&[], 1).unwrap(), page(12));
         assert_eq!(store.pool().len(), 17);
         assert!(store.freed().is_empty());
     }
@@ -1151,25 +1203,29 @@ mod tests {
     fn a_free_segment_naming_a_page_already_free_or_in_use_is_corruption() {
         let page_size = 512;
         let mut map = vec![0u8; page_size * 12];
-        free_segment::write(&mut map[5 * page_size..6 * page_size], 5, &[3, 9]);
+        free_segment::write(
+            &mut map[5 * page_size..6 * page_size],
+            page(5),
+            &ids(&[3, 9]),
+        );
         header::seal(&mut map[5 * page_size..6 * page_size]);
         let reusable = Reusable {
-            pages: vec![3],
-            segments: vec![5],
+            pages: ids(&[3]),
+            segments: ids(&[5]),
             run_segments: vec![],
         };
-        let mut store = PageStore::new(page_size, 4, 12, 1 << 20, reusable);
-        assert_eq!(store.allocate(&map, 1).unwrap(), 3);
+        let mut store = PageStore::new(page_size, TxnId::new(4), 12, 1 << 20, reusable);
+        assert_eq!(store.allocate(&map, 1).unwrap(), page(3));
         assert!(matches!(
             store.allocate(&map, 1),
             Err(Error::Corrupted { .. })
         ));
         let reusable = Reusable {
-            pages: vec![3, 4],
-            segments: vec![5],
+            pages: ids(&[3, 4]),
+            segments: ids(&[5]),
             run_segments: vec![],
         };
-        let mut store = PageStore::new(page_size, 4, 12, 1 << 20, reusable);
+        let mut store = PageStore::new(page_size, TxnId::new(4), 12, 1 << 20, reusable);
         assert!(matches!(
             store.allocate(&map, 3),
             Err(Error::Corrupted { .. })
@@ -1179,32 +1235,35 @@ mod tests {
     #[test]
     fn consecutive_pages_are_separate_pages_from_a_free_stretch_or_none() {
         let pool = Reusable {
-            pages: vec![3, 5, 6, 7, 9],
+            pages: ids(&[3, 5, 6, 7, 9]),
             segments: vec![],
             run_segments: vec![],
         };
-        let mut store = PageStore::new(512, 4, 12, 1 << 20, pool);
-        assert_eq!(store.allocate_consecutive_reused(&[], 3).unwrap(), Some(5));
-        assert_eq!(store.pool(), &[3, 9]);
+        let mut store = PageStore::new(512, TxnId::new(4), 12, 1 << 20, pool);
+        assert_eq!(
+            store.allocate_consecutive_reused(&[], 3).unwrap(),
+            Some(page(5))
+        );
+        assert_eq!(store.pool(), ids(&[3, 9]));
         assert_eq!(
             store.allocate_consecutive_reused(&[], 2).unwrap(),
             None,
             "not from the file's end"
         );
         assert_eq!(store.page_count(), 12);
-        assert_eq!(store.pool(), &[3, 9]);
-        for id in [5, 6, 7] {
+        assert_eq!(store.pool(), ids(&[3, 9]));
+        for id in ids(&[5, 6, 7]) {
             assert_eq!(store.read(&[], id, 1).unwrap().len(), 512, "page {id}");
         }
         // Each is its own page: freeing one leaves the others.
-        store.free(6, 1);
-        assert_eq!(store.pool(), &[3, 6, 9]);
-        assert!(store.read(&[], 7, 1).is_ok());
+        store.free(page(6), 1);
+        assert_eq!(store.pool(), ids(&[3, 6, 9]));
+        assert!(store.read(&[], page(7), 1).is_ok());
     }
 
     #[test]
     fn allocation_past_the_map_is_map_full() {
-        let mut store = PageStore::new(512, 1, 2, 512 * 4, Reusable::default());
+        let mut store = PageStore::new(512, TxnId::new(1), 2, 512 * 4, Reusable::default());
         store.allocate(&[], 2).unwrap();
         assert!(matches!(store.allocate(&[], 1), Err(Error::MapFull { .. })));
     }
@@ -1212,16 +1271,16 @@ mod tests {
     #[test]
     fn out_of_range_reads_are_corruption() {
         let map = vec![0u8; 512 * 4];
-        assert!(read_committed(&map, 512, 4, 4, 1).is_err());
-        assert!(read_committed(&map, 512, 4, 1, 1).is_err());
-        assert!(read_committed(&map, 512, 4, 3, 2).is_err());
-        assert!(read_committed(&map, 512, 4, u64::MAX, 2).is_err());
-        assert!(read_committed(&map, 512, 4, 3, 1).is_ok());
+        assert!(read_committed(&map, 512, 4, page(4), 1).is_err());
+        assert!(read_committed(&map, 512, 4, page(1), 1).is_err());
+        assert!(read_committed(&map, 512, 4, page(3), 2).is_err());
+        assert!(read_committed(&map, 512, 4, page(u64::MAX), 2).is_err());
+        assert!(read_committed(&map, 512, 4, page(3), 1).is_ok());
     }
 
     #[test]
     fn reading_a_dirty_run_as_longer_than_it_is_is_corruption() {
-        let mut store = PageStore::new(512, 3, 2, 1 << 20, Reusable::default());
+        let mut store = PageStore::new(512, TxnId::new(3), 2, 1 << 20, Reusable::default());
         let run = store.allocate(&[], 2).unwrap();
         assert_eq!(store.read(&[], run, 2).unwrap().len(), 2 * 512);
         assert!(matches!(

@@ -11,11 +11,14 @@
 
 use std::ops::Range;
 
-use crate::page::id::PageId;
+use crate::page::id::{pages_in, PageId};
 
 /// The fewest consecutive free pages that make a run. A one-insert commit into a tree of
 /// depth 4 writes five pages (the path and a chain page), so a run serves it whole.
 pub(crate) const RUN_PAGES_MIN: usize = 8;
+
+/// [`Pool::run_search_from`] when no run starts anywhere among the pages searched last.
+const SEARCHED_ALL: PageId = PageId::new(u64::MAX);
 
 /// Free pages, sorted, with the run single pages are being taken from.
 #[derive(Clone, Debug, Default)]
@@ -25,8 +28,8 @@ pub(crate) struct Pool {
     /// The rest of the run single pages are being taken from: free pages, taken from the
     /// front.
     run: Range<PageId>,
-    /// No run starts below this page among the pages searched last (`PageId::MAX`: none at
-    /// all); back to 0 when a segment's pages are added. So a transaction without runs
+    /// No run starts below this page among the pages searched last ([`SEARCHED_ALL`]: none
+    /// at all); back to page 0 when a segment's pages are added. So a transaction without runs
     /// searches its pool once, and one that uses many runs searches each part of it once.
     /// (A page given back later may complete a run below it, which is then missed: a lost
     /// chance of locality, nothing more.)
@@ -52,7 +55,7 @@ impl Pool {
     }
 
     fn run_len(&self) -> usize {
-        (self.run.end - self.run.start) as usize
+        self.run.end.pages_since(self.run.start) as usize
     }
 
     /// Whether the pool holds a page in `low..=high`.
@@ -69,7 +72,7 @@ impl Pool {
         below
             .iter()
             .copied()
-            .chain(self.run.clone())
+            .chain(pages_in(self.run.clone()))
             .chain(above.iter().copied())
     }
 
@@ -82,7 +85,7 @@ impl Pool {
     /// The next page of a run, starting a new run (the lowest in the pool) when the current
     /// one is used up; `None` when the pool holds no run.
     pub(crate) fn take_from_run(&mut self) -> Option<PageId> {
-        if self.run.is_empty() && self.run_search_from != PageId::MAX {
+        if self.run.is_empty() && self.run_search_from != SEARCHED_ALL {
             let from = self
                 .pages
                 .partition_point(|&page| page < self.run_search_from);
@@ -94,10 +97,15 @@ impl Pool {
                     self.run = first..first + found.len() as u64;
                     self.run_search_from = first;
                 }
-                None => self.run_search_from = PageId::MAX,
+                None => self.run_search_from = SEARCHED_ALL,
             }
         }
-        self.run.next()
+        if self.run.is_empty() {
+            return None;
+        }
+        let page = self.run.start;
+        self.run.start += 1;
+        Some(page)
     }
 
     /// Any page: the next of a run if there is one, else the highest (a pop, nothing moves).
@@ -121,9 +129,9 @@ impl Pool {
                 return None;
             }
             let split = self.pages.partition_point(|&page| page < self.run.start);
-            self.pages.splice(split..split, self.run.clone());
+            self.pages.splice(split..split, pages_in(self.run.clone()));
             self.run_search_from = self.run_search_from.min(self.run.start);
-            self.run = 0..0;
+            self.run = PageId::NONE..PageId::NONE;
             first_stretch(&self.pages, count)
         })?;
         let first = self.pages[start];
@@ -161,7 +169,7 @@ impl Pool {
         }
         // Both sorted: merge them in one pass, from the back, in place.
         let old_len = self.pages.len();
-        self.pages.resize(old_len + pages.len(), 0);
+        self.pages.resize(old_len + pages.len(), PageId::NONE);
         let (mut old, mut new, mut to) = (old_len, pages.len(), old_len + pages.len());
         while new > 0 {
             let take_old = old > 0 && self.pages[old - 1] >= pages[new - 1];
@@ -181,7 +189,7 @@ impl Pool {
             to -= 1;
             self.pages[to] = page;
         }
-        self.run_search_from = 0;
+        self.run_search_from = PageId::NONE;
         Ok(())
     }
 }
@@ -207,9 +215,9 @@ pub(crate) fn first_stretch(pages: &[PageId], count: usize) -> Option<usize> {
 /// The positions in `pages` (ascending) of the lowest run of at least [`RUN_PAGES_MIN`]
 /// consecutive page numbers, as long as it goes.
 fn find_run(pages: &[PageId]) -> Option<Range<usize>> {
-    let start = pages
-        .windows(RUN_PAGES_MIN)
-        .position(|window| window[RUN_PAGES_MIN - 1] - window[0] == RUN_PAGES_MIN as u64 - 1)?;
+    let start = pages.windows(RUN_PAGES_MIN).position(|window| {
+        window[RUN_PAGES_MIN - 1].pages_since(window[0]) == RUN_PAGES_MIN as u64 - 1
+    })?;
     let length = pages[start..]
         .windows(2)
         .take_while(|pair| pair[1] == pair[0] + 1)
@@ -248,34 +256,42 @@ mod tests {
     use super::*;
 
     /// `count` consecutive pages from `first`.
-    fn run(first: PageId, count: u64) -> Vec<PageId> {
-        (first..first + count).collect()
+    fn run(first: u64, count: u64) -> Vec<PageId> {
+        (first..first + count).map(PageId::new).collect()
+    }
+
+    fn ids(numbers: &[u64]) -> Vec<PageId> {
+        numbers.iter().copied().map(PageId::new).collect()
+    }
+
+    fn page(number: u64) -> PageId {
+        PageId::new(number)
     }
 
     #[test]
     fn single_pages_come_from_the_lowest_run_in_order() {
-        let mut pages = vec![3, 5, 9];
+        let mut pages = ids(&[3, 5, 9]);
         pages.extend(run(20, 10));
-        pages.extend([40, 42]);
+        pages.extend(ids(&[40, 42]));
         pages.extend(run(50, 8));
         let mut pool = Pool::new(pages);
         let taken: Vec<PageId> = (0..12).map(|_| pool.take_single().unwrap()).collect();
         let mut expected = run(20, 10);
-        expected.extend([50, 51]);
+        expected.extend(ids(&[50, 51]));
         assert_eq!(taken, expected, "the run at 20, then the one at 50");
         // The runs used up, isolated pages go highest first.
         let rest: Vec<PageId> = std::iter::from_fn(|| pool.take_single()).collect();
-        assert_eq!(rest, vec![52, 53, 54, 55, 56, 57, 42, 40, 9, 5, 3]);
+        assert_eq!(rest, ids(&[52, 53, 54, 55, 56, 57, 42, 40, 9, 5, 3]));
     }
 
     #[test]
     fn without_a_run_the_highest_page_goes_first() {
-        let mut pool = Pool::new(vec![2, 4, 6, 7, 8, 9, 10, 11, 12]);
+        let mut pool = Pool::new(ids(&[2, 4, 6, 7, 8, 9, 10, 11, 12]));
         assert_eq!(pool.take_from_run(), None, "seven consecutive are no run");
-        assert_eq!(pool.take_single(), Some(12));
+        assert_eq!(pool.take_single(), Some(page(12)));
         // Adding a segment's pages makes a run possible again.
         pool.add(&run(100, 8)).unwrap();
-        assert_eq!(pool.take_single(), Some(100));
+        assert_eq!(pool.take_single(), Some(page(100)));
         assert_eq!(pool.len(), 8 + 7);
     }
 
@@ -284,19 +300,23 @@ mod tests {
         let mut pages = run(10, 8);
         pages.extend(run(30, 8));
         let mut pool = Pool::new(pages);
-        assert_eq!(pool.take_single(), Some(10));
+        assert_eq!(pool.take_single(), Some(page(10)));
         // Pages given back below the next search's start are not searched again.
-        for page in (2..10).rev() {
-            pool.give_back(page);
+        for number in (2..10).rev() {
+            pool.give_back(page(number));
         }
         let taken: Vec<PageId> = (0..8).map(|_| pool.take_from_run().unwrap()).collect();
         assert_eq!(&taken[..7], &run(11, 7)[..]);
-        assert_eq!(taken[7], 30, "the run at 30, not the one given back at 2");
+        assert_eq!(
+            taken[7],
+            page(30),
+            "the run at 30, not the one given back at 2"
+        );
         let taken: Vec<PageId> = (0..7).map(|_| pool.take_from_run().unwrap()).collect();
         assert_eq!(taken, run(31, 7));
         assert_eq!(pool.take_from_run(), None);
         // A segment's pages make the whole pool searched again.
-        pool.add(&[100]).unwrap();
+        pool.add(&ids(&[100])).unwrap();
         let taken: Vec<PageId> = (0..8).map(|_| pool.take_from_run().unwrap()).collect();
         assert_eq!(taken, run(2, 8), "the given-back run now");
     }
@@ -304,85 +324,89 @@ mod tests {
     #[test]
     fn a_page_given_back_just_before_the_run_is_the_next_one_out() {
         let mut pool = Pool::new(run(10, 9));
-        assert_eq!(pool.take_single(), Some(10));
-        assert_eq!(pool.take_single(), Some(11));
-        pool.give_back(11);
-        assert_eq!(pool.take_single(), Some(11));
-        pool.give_back(10);
-        assert_eq!(pool.to_vec(), vec![10, 12, 13, 14, 15, 16, 17, 18]);
+        assert_eq!(pool.take_single(), Some(page(10)));
+        assert_eq!(pool.take_single(), Some(page(11)));
+        pool.give_back(page(11));
+        assert_eq!(pool.take_single(), Some(page(11)));
+        pool.give_back(page(10));
+        assert_eq!(pool.to_vec(), ids(&[10, 12, 13, 14, 15, 16, 17, 18]));
         assert_eq!(pool.len(), 8);
     }
 
     #[test]
     fn the_whole_pool_lists_the_run_in_its_place() {
-        let mut pages = vec![2, 4];
+        let mut pages = ids(&[2, 4]);
         pages.extend(run(10, 8));
-        pages.extend([30, 31]);
+        pages.extend(ids(&[30, 31]));
         let mut pool = Pool::new(pages);
-        assert_eq!(pool.take_single(), Some(10));
+        assert_eq!(pool.take_single(), Some(page(10)));
         assert_eq!(
             pool.to_vec(),
-            vec![2, 4, 11, 12, 13, 14, 15, 16, 17, 30, 31]
+            ids(&[2, 4, 11, 12, 13, 14, 15, 16, 17, 30, 31])
         );
     }
 
     #[test]
     fn consecutive_pages_come_from_the_run_or_a_stretch_of_the_rest() {
-        let mut pages = vec![3, 4, 5];
+        let mut pages = ids(&[3, 4, 5]);
         pages.extend(run(10, 8));
         let mut pool = Pool::new(pages);
-        assert_eq!(pool.take_single(), Some(10));
-        assert_eq!(pool.take_consecutive(4), Some(11));
+        assert_eq!(pool.take_single(), Some(page(10)));
+        assert_eq!(pool.take_consecutive(4), Some(page(11)));
         assert_eq!(pool.take_consecutive(4), None, "three left in the run");
         // The lowest stretch of the whole pool, not the rest of the run first.
-        assert_eq!(pool.take_consecutive(3), Some(3));
-        assert_eq!(pool.take_consecutive(3), Some(15));
+        assert_eq!(pool.take_consecutive(3), Some(page(3)));
+        assert_eq!(pool.take_consecutive(3), Some(page(15)));
         assert_eq!(pool.len(), 0);
     }
 
     #[test]
     fn a_stretch_may_join_the_pages_before_the_run_to_the_run() {
         let mut pool = Pool::new(run(5, 9));
-        assert_eq!(pool.take_single(), Some(5), "the run is 6 to 13");
-        pool.add(&[2, 3, 4, 5]).unwrap();
-        assert_eq!(pool.take_consecutive(12), Some(2), "pages and run together");
+        assert_eq!(pool.take_single(), Some(page(5)), "the run is 6 to 13");
+        pool.add(&ids(&[2, 3, 4, 5])).unwrap();
+        assert_eq!(
+            pool.take_consecutive(12),
+            Some(page(2)),
+            "pages and run together"
+        );
         assert_eq!(pool.len(), 0);
         // After a stretch folded the run back, single pages find it again as a run.
         let mut pool = Pool::new(run(20, 9));
-        pool.add(&[10, 11, 12]).unwrap();
-        assert_eq!(pool.take_single(), Some(20));
+        pool.add(&ids(&[10, 11, 12])).unwrap();
+        assert_eq!(pool.take_single(), Some(page(20)));
         assert_eq!(pool.take_consecutive(9), None);
-        assert_eq!(pool.take_single(), Some(21));
+        assert_eq!(pool.take_single(), Some(page(21)));
         assert_eq!(pool.len(), 10);
     }
 
     #[test]
     fn the_first_stretch_is_the_lowest_long_enough() {
-        assert_eq!(first_stretch(&[2, 3, 5, 6, 7, 9], 3), Some(2));
-        assert_eq!(first_stretch(&[2, 3, 5, 6, 7, 9], 1), Some(0));
-        assert_eq!(first_stretch(&[2, 3, 5, 6, 7, 9], 4), None);
+        assert_eq!(first_stretch(&ids(&[2, 3, 5, 6, 7, 9]), 3), Some(2));
+        assert_eq!(first_stretch(&ids(&[2, 3, 5, 6, 7, 9]), 1), Some(0));
+        assert_eq!(first_stretch(&ids(&[2, 3, 5, 6, 7, 9]), 4), None);
         assert_eq!(
-            first_stretch(&[4, 4, 5], 2),
+            first_stretch(&ids(&[4, 4, 5]), 2),
             Some(1),
             "a repeat breaks a stretch"
         );
-        assert_eq!(first_stretch(&[], 1), None);
-        assert_eq!(first_stretch(&[1, 2], 0), None);
+        assert_eq!(first_stretch(&ids(&[]), 1), None);
+        assert_eq!(first_stretch(&ids(&[1, 2]), 0), None);
     }
 
     #[test]
     fn a_segment_s_pages_are_merged_into_the_pool_in_order() {
-        let mut pool = Pool::new(vec![3, 10, 20, 21]);
-        pool.add(&[1, 4, 11, 22, 30]).unwrap();
-        assert_eq!(pool.to_vec(), vec![1, 3, 4, 10, 11, 20, 21, 22, 30]);
-        pool.add(&[]).unwrap();
-        pool.add(&[0, 2]).unwrap();
-        assert_eq!(pool.to_vec()[..4], [0, 1, 2, 3]);
-        assert!(pool.has_page_in(5, 10));
-        assert!(!pool.has_page_in(5, 9));
+        let mut pool = Pool::new(ids(&[3, 10, 20, 21]));
+        pool.add(&ids(&[1, 4, 11, 22, 30])).unwrap();
+        assert_eq!(pool.to_vec(), ids(&[1, 3, 4, 10, 11, 20, 21, 22, 30]));
+        pool.add(&ids(&[])).unwrap();
+        pool.add(&ids(&[0, 2])).unwrap();
+        assert_eq!(pool.to_vec()[..4], ids(&[0, 1, 2, 3]));
+        assert!(pool.has_page_in(page(5), page(10)));
+        assert!(!pool.has_page_in(page(5), page(9)));
         assert_eq!(
-            Pool::new(vec![]).add(&[5, 5]),
-            Err(5),
+            Pool::new(ids(&[])).add(&ids(&[5, 5])),
+            Err(page(5)),
             "a page listed twice"
         );
     }
@@ -390,30 +414,30 @@ mod tests {
     #[test]
     fn a_page_already_in_the_pool_is_refused() {
         let mut pool = Pool::new(run(10, 8));
-        assert_eq!(pool.add(&[3, 4]), Ok(()));
-        assert_eq!(pool.add(&[5, 4]), Err(4));
+        assert_eq!(pool.add(&ids(&[3, 4])), Ok(()));
+        assert_eq!(pool.add(&ids(&[5, 4])), Err(page(4)));
         let mut pool = Pool::new(run(10, 8));
         pool.take_single();
-        assert_eq!(pool.add(&[12]), Err(12), "a page of the run");
+        assert_eq!(pool.add(&ids(&[12])), Err(page(12)), "a page of the run");
     }
 
     #[test]
     #[should_panic(expected = "freed twice")]
     fn giving_back_a_free_page_panics() {
-        let mut pool = Pool::new(vec![3, 5]);
-        pool.give_back(5);
+        let mut pool = Pool::new(ids(&[3, 5]));
+        pool.give_back(page(5));
     }
 
     #[test]
     fn pages_in_runs_are_told_from_isolated_ones() {
-        let mut pages = vec![1, 3];
+        let mut pages = ids(&[1, 3]);
         pages.extend(run(10, 8));
         pages.extend(run(30, 7));
         let marks = in_runs(&pages);
         assert_eq!(marks.iter().filter(|&&marked| marked).count(), 8);
         assert!(marks[2..10].iter().all(|&marked| marked));
         assert!(!mostly_runs(&pages), "8 of 17 pages");
-        let mut half = vec![1, 3, 5, 7, 9, 11, 13, 15];
+        let mut half = ids(&[1, 3, 5, 7, 9, 11, 13, 15]);
         half.extend(run(20, 8));
         assert!(mostly_runs(&half), "8 of 16 pages");
         assert!(mostly_runs(&run(10, 8)));

@@ -53,8 +53,8 @@ impl SegmentSummary {
             .count() as u64
             + 1;
         SegmentSummary {
-            lowest: pages.first().copied().unwrap_or(0),
-            highest: pages.last().copied().unwrap_or(0),
+            lowest: pages.first().copied().unwrap_or(PageId::NONE),
+            highest: pages.last().copied().unwrap_or(PageId::NONE),
             longest_run,
             leading_run: leading_run.min(pages.len() as u64),
             trailing_run: run,
@@ -217,8 +217,16 @@ pub(crate) fn candidates(
 mod tests {
     use super::*;
 
-    fn summary(pages: &[PageId]) -> SegmentSummary {
-        SegmentSummary::of(pages)
+    fn summary(pages: &[u64]) -> SegmentSummary {
+        SegmentSummary::of(&ids(pages))
+    }
+
+    fn page(number: u64) -> PageId {
+        PageId::new(number)
+    }
+
+    fn ids(numbers: &[u64]) -> Vec<PageId> {
+        numbers.iter().map(|&number| page(number)).collect()
     }
 
     #[test]
@@ -226,8 +234,8 @@ mod tests {
         assert_eq!(
             summary(&[3, 5, 6, 7, 9, 10]),
             SegmentSummary {
-                lowest: 3,
-                highest: 10,
+                lowest: page(3),
+                highest: page(10),
                 longest_run: 3,
                 leading_run: 1,
                 trailing_run: 2,
@@ -241,51 +249,53 @@ mod tests {
     fn only_segments_that_could_hold_part_of_a_stretch_are_candidates() {
         let no_pool = |_, _| false;
         let segments = [
-            (50, summary(&[10, 12, 14])),
-            (51, summary(&[20, 21, 22, 23])),
-            (52, summary(&[30, 31, 32])),
-            (53, summary(&[33, 35])),
-            (54, summary(&[40, 42])),
-            (55, summary(&[41, 43])),
-            (56, summary(&[])),
-            (57, summary(&[60, 62])),
+            (page(50), summary(&[10, 12, 14])),
+            (page(51), summary(&[20, 21, 22, 23])),
+            (page(52), summary(&[30, 31, 32])),
+            (page(53), summary(&[33, 35])),
+            (page(54), summary(&[40, 42])),
+            (page(55), summary(&[41, 43])),
+            (page(56), summary(&[])),
+            (page(57), summary(&[60, 62])),
         ];
         assert_eq!(
             candidates(&segments, 4, no_pool),
-            vec![51, 52, 53, 54, 55],
+            ids(&[51, 52, 53, 54, 55]),
             "a run of 4; 30-32 goes on into 33; 40-42 overlaps 41-43"
         );
         assert_eq!(
             candidates(&segments, 5, no_pool),
-            vec![54, 55],
+            ids(&[54, 55]),
             "30 to 33 is four pages"
         );
         assert_eq!(
-            candidates(&segments, 5, |low, high| low <= 15 && 15 <= high),
-            vec![50, 54, 55],
+            candidates(&segments, 5, |low, high| low <= page(15)
+                && page(15) <= high),
+            ids(&[50, 54, 55]),
             "pool page 15 next to 14"
         );
         assert_eq!(
-            candidates(&segments, 5, |low, high| low <= 36 && 36 <= high),
-            vec![52, 53, 54, 55],
+            candidates(&segments, 5, |low, high| low <= page(36)
+                && page(36) <= high),
+            ids(&[52, 53, 54, 55]),
             "pool page 36 next to the cluster 30-35"
         );
         assert_eq!(
-            candidates(&segments, 5, |low, _| low == 59),
-            vec![54, 55, 57]
+            candidates(&segments, 5, |low, _| low == page(59)),
+            ids(&[54, 55, 57])
         );
     }
 
     #[test]
     fn a_run_crossing_whole_segments_makes_them_all_candidates() {
         let segments = [
-            (50, summary(&[8, 10, 11])),
-            (51, summary(&[12, 13])),
-            (52, summary(&[14, 15, 17])),
-            (53, summary(&[18, 20])),
+            (page(50), summary(&[8, 10, 11])),
+            (page(51), summary(&[12, 13])),
+            (page(52), summary(&[14, 15, 17])),
+            (page(53), summary(&[18, 20])),
         ];
         let no_pool = |_, _| false;
-        assert_eq!(candidates(&segments, 6, no_pool), vec![50, 51, 52]);
+        assert_eq!(candidates(&segments, 6, no_pool), ids(&[50, 51, 52]));
         assert_eq!(candidates(&segments, 7, no_pool), Vec::<PageId>::new());
         assert_eq!(candidates(&segments[1..], 5, no_pool), Vec::<PageId>::new());
     }
@@ -304,7 +314,10 @@ mod tests {
         };
         for round in 0..3000 {
             let sparse = 2 + round % 4;
-            let free: Vec<PageId> = (2..120).filter(|_| random(sparse) != 0).collect();
+            let free: Vec<PageId> = (2..120)
+                .filter(|_| random(sparse) != 0)
+                .map(PageId::new)
+                .collect();
             let segment_count = 1 + random(8) as usize;
             let mut segments: Vec<Vec<PageId>> = vec![Vec::new(); segment_count];
             let mut pool = Vec::new();
@@ -324,9 +337,10 @@ mod tests {
             let summarized: Vec<(PageId, SegmentSummary)> = segments
                 .iter()
                 .enumerate()
-                .map(|(index, pages)| (1000 + index as PageId, SegmentSummary::of(pages)))
+                .map(|(index, pages)| (page(1000) + index as u64, SegmentSummary::of(pages)))
                 .collect();
-            let pages_of = |segment: PageId| Ok(segments[(segment - 1000) as usize].clone());
+            let pages_of =
+                |segment: PageId| Ok(segments[segment.pages_since(page(1000)) as usize].clone());
             let all: Vec<PageId> = summarized.iter().map(|&(segment, _)| segment).collect();
             let every = UnreadListing::read(all, pages_of).unwrap();
             for count in 2..14 {
@@ -347,12 +361,12 @@ mod tests {
     #[test]
     fn a_taken_segment_loses_its_summary() {
         let mut summaries = SegmentSummaries::default();
-        summaries.record(5, summary(&[10, 11]));
-        summaries.record(6, summary(&[20]));
-        summaries.record(5, summary(&[10, 11]));
+        summaries.record(page(5), summary(&[10, 11]));
+        summaries.record(page(6), summary(&[20]));
+        summaries.record(page(5), summary(&[10, 11]));
         assert_eq!(summaries.len(), 2, "the same again");
-        summaries.taken(&[6]);
-        assert_eq!(summaries.get(6), None);
+        summaries.taken(&[page(6)]);
+        assert_eq!(summaries.get(page(6)), None);
         assert_eq!(summaries.len(), 1);
     }
 }

@@ -57,7 +57,7 @@ impl UnreadListing {
         let mut listed = self.pages.iter().peekable();
         let mut pool = pool.into_iter().peekable();
         let mut previous: Option<PageId> = None;
-        let (mut start, mut length) = (0, 0);
+        let (mut start, mut length) = (PageId::NONE, 0);
         loop {
             let next = match (pool.peek(), listed.peek()) {
                 (None, None) => return Ok(None),
@@ -106,17 +106,27 @@ impl UnreadListing {
 mod tests {
     use super::*;
 
-    fn listing(segments: &[(PageId, &[PageId])]) -> UnreadListing {
-        let ids = segments.iter().map(|&(id, _)| id).collect();
+    fn listing(segments: &[(u64, &[u64])]) -> UnreadListing {
+        let ids = segments.iter().map(|&(id, _)| page(id)).collect();
         UnreadListing::read(ids, |id| {
             Ok(segments
                 .iter()
-                .find(|&&(listed, _)| listed == id)
+                .find(|&&(listed, _)| page(listed) == id)
                 .unwrap()
                 .1
-                .to_vec())
+                .iter()
+                .map(|&number| page(number))
+                .collect())
         })
         .unwrap()
+    }
+
+    fn page(number: u64) -> PageId {
+        PageId::new(number)
+    }
+
+    fn ids(numbers: &[u64]) -> Vec<PageId> {
+        numbers.iter().map(|&number| page(number)).collect()
     }
 
     #[test]
@@ -127,16 +137,16 @@ mod tests {
             (52, &[20, 21, 22, 23, 24, 25]),
         ]);
         assert_eq!(
-            listing.lowest_stretch(vec![15, 16], 7),
-            Ok(Some((10, vec![50, 51]))),
+            listing.lowest_stretch(ids(&[15, 16]), 7),
+            Ok(Some((page(10), ids(&[50, 51])))),
             "10 to 14 in two segments, 15 and 16 in the pool"
         );
         assert_eq!(listing.lowest_stretch(Vec::new(), 7), Ok(None));
         assert_eq!(
             listing.lowest_stretch(Vec::new(), 6),
-            Ok(Some((20, vec![52])))
+            Ok(Some((page(20), ids(&[52]))))
         );
-        assert_eq!(listing.lowest_stretch(vec![1], 0), Ok(None));
+        assert_eq!(listing.lowest_stretch(ids(&[1]), 0), Ok(None));
     }
 
     #[test]
@@ -145,16 +155,16 @@ mod tests {
         assert_eq!(
             listing.lowest_stretch(Vec::new(), 3),
             Err(ListedTwice {
-                page: 11,
-                segment: 50
+                page: page(11),
+                segment: page(50)
             })
         );
         let listing = self::listing(&[(50, &[10, 11])]);
         assert_eq!(
-            listing.lowest_stretch(vec![11], 2),
+            listing.lowest_stretch(ids(&[11]), 2),
             Err(ListedTwice {
-                page: 11,
-                segment: 50
+                page: page(11),
+                segment: page(50)
             })
         );
     }

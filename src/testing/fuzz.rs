@@ -9,8 +9,8 @@ use crate::btree::cursor::Cursor;
 use crate::btree::node::Node;
 use crate::btree::PageSource;
 use crate::page::header;
+use crate::page::id::{PageId, META_PAGE_COUNT};
 use crate::page::meta::{Meta, MetaSlot, TreeInfo};
-use crate::page::PageId;
 use crate::store::free_segment;
 use crate::store::freelist::{self, FreeList};
 use crate::types::Bytes;
@@ -28,13 +28,13 @@ impl PageSource for InputPages {
     }
 
     fn read(&self, id: PageId, pages: usize) -> Result<&[u8]> {
-        let start = (id as usize)
+        let start = (id.get() as usize)
             .checked_mul(self.page_size)
             .ok_or_else(|| Error::corrupted(id, "huge"))?;
         let end = start
             .checked_add(pages * self.page_size)
             .ok_or_else(|| Error::corrupted(id, "huge"))?;
-        if id < 2 {
+        if id < PageId::FIRST_TREE_PAGE {
             return Err(Error::corrupted(id, "a meta page"));
         }
         self.bytes
@@ -69,9 +69,11 @@ pub fn page_decode(data: &[u8]) {
             "a meta does not survive re-encoding"
         );
     }
-    if let Ok(list) = FreeList::decode(rest, 1 << 20, 0) {
+    if let Ok(list) = FreeList::decode(rest, 1 << 20, PageId::NONE) {
         assert_eq!(
-            FreeList::decode(&list.encode(), 1 << 20, 0).as_ref().ok(),
+            FreeList::decode(&list.encode(), 1 << 20, PageId::NONE)
+                .as_ref()
+                .ok(),
             Some(&list),
             "a freelist stream does not survive re-encoding"
         );
@@ -103,7 +105,7 @@ pub fn page_decode(data: &[u8]) {
         );
     }
     let probe = &rest[..rest.len().min(12)];
-    for id in 2..pages.page_count() {
+    for id in (META_PAGE_COUNT..pages.page_count()).map(PageId::new) {
         let Ok(page) = pages.read(id, 1) else {
             continue;
         };
@@ -155,8 +157,13 @@ pub fn page_decode(data: &[u8]) {
         header::seal(page);
     }
     for source in [&pages, &sealed] {
-        let _ = freelist::read_chain(2, source.page_count(), page_size, |id| source.read(id, 1));
-        for id in 2..source.page_count() {
+        let _ = freelist::read_chain(
+            PageId::FIRST_TREE_PAGE,
+            source.page_count(),
+            page_size,
+            |id| source.read(id, 1),
+        );
+        for id in (META_PAGE_COUNT..source.page_count()).map(PageId::new) {
             let Ok(page) = source.read(id, 1) else {
                 continue;
             };
@@ -177,7 +184,7 @@ pub fn page_decode(data: &[u8]) {
     // A tree rooted at page 2, of a depth the input chooses, walked every way.
     let depth = 1 + (selector as u32 / 3) % 5;
     let tree = TreeInfo {
-        root: 2,
+        root: PageId::FIRST_TREE_PAGE,
         depth,
         ..TreeInfo::default()
     };

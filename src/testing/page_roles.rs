@@ -14,8 +14,8 @@
 use crate::btree::node::{Node, StoredValue};
 use crate::btree::{overflow, PageSource};
 use crate::error::{Error, Result};
+use crate::page::id::{pages_in, PageId};
 use crate::page::meta::{self, Meta, MetaSlot, TreeInfo};
-use crate::page::PageId;
 use crate::store::freelist;
 
 /// What a page is to a commit.
@@ -73,8 +73,8 @@ impl PageSource for FilePages<'_> {
     }
 
     fn read(&self, id: PageId, pages: usize) -> Result<&[u8]> {
-        let start = id as usize * self.page_size;
-        if id < 2 || id + pages as u64 > self.page_count {
+        let start = id.get() as usize * self.page_size;
+        if id < PageId::FIRST_TREE_PAGE || (id + pages as u64).get() > self.page_count {
             return Err(Error::corrupted(id, "outside the commit's pages"));
         }
         self.bytes
@@ -112,7 +112,7 @@ pub fn commit_reach(file: &[u8], page_size: usize) -> Result<[Option<CommitReach
         };
         let mut roles = vec![None; meta.page_count as usize];
         let mut mark = |page: PageId, role: PageRole| -> Result<()> {
-            match roles.get_mut(page as usize) {
+            match roles.get_mut(page.get() as usize) {
                 Some(entry @ None) => {
                     *entry = Some(role);
                     Ok(())
@@ -124,8 +124,9 @@ pub fn commit_reach(file: &[u8], page_size: usize) -> Result<[Option<CommitReach
         walk(&source, &meta.main, &mut mark, None)?;
         walk(&source, &meta.catalog, &mut mark, Some(&mut catalog))?;
         for descriptor in catalog {
-            let tree = TreeInfo::decode(&descriptor)
-                .ok_or_else(|| Error::corrupted(0, "a catalog value is no descriptor"))?;
+            let tree = TreeInfo::decode(&descriptor).ok_or_else(|| {
+                Error::corrupted(PageId::NONE, "a catalog value is no descriptor")
+            })?;
             walk(&source, &tree, &mut mark, None)?;
         }
         let (list, chain) =
@@ -137,7 +138,7 @@ pub fn commit_reach(file: &[u8], page_size: usize) -> Result<[Option<CommitReach
             mark(segment, PageRole::FreeSegment)?;
         }
         *out = Some(CommitReach {
-            txn_id: meta.txn_id,
+            txn_id: meta.txn_id.get(),
             slot,
             meta_len,
             page_count: meta.page_count,
@@ -156,7 +157,7 @@ fn walk(
     mut values: Option<&mut Vec<Vec<u8>>>,
 ) -> Result<()> {
     let mut to_visit = Vec::new();
-    if tree.root != 0 {
+    if !tree.root.is_none() {
         to_visit.push((tree.root, 1));
     }
     while let Some((id, level)) = to_visit.pop() {
@@ -179,7 +180,7 @@ fn walk(
                 StoredValue::Inline(bytes) => bytes,
                 StoredValue::Overflow { page, len } => {
                     let pages = overflow::check_run(source, page, len)?;
-                    for run_page in page..page + pages as u64 {
+                    for run_page in pages_in(page..page + pages as u64) {
                         mark(run_page, PageRole::Overflow)?;
                     }
                     overflow::read(source, page, len)?

@@ -17,6 +17,7 @@ use super::crash::{apply, create_databases, read_model, Model, Op, DATABASE_NAME
 use super::{Fault, SimulatedDisk, TempDir};
 use crate::env::{is_creation_cut_short, SkipReason, DATA_FILE_NAME, LOCK_FILE_NAME};
 use crate::os::simulated::SplitMix;
+use crate::page::TxnId;
 use crate::types::Bytes;
 use crate::{Env, EnvFlags, EnvOpenOptions};
 
@@ -274,10 +275,10 @@ fn lock_after_power_loss(
             let current = 1000 + random.below(1000);
             let table = crate::readers::left_over_table(
                 slots,
-                current,
-                current - 1,
+                TxnId::new(current),
+                TxnId::new(current - 1),
                 (me.pid, me.start),
-                random.below(current),
+                TxnId::new(random.below(current)),
             );
             (Some(table), LockFate::NamingNewerCommits)
         }

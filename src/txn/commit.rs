@@ -48,8 +48,8 @@ use crate::btree::mutate::{PutMode, Writer};
 use crate::env::{CachedFreeList, EnvInner, WriterState};
 use crate::error::{Error, Result};
 use crate::flags::EnvFlags;
+use crate::page::id::{pages_in, PageId, TxnId};
 use crate::page::meta::{self, Meta};
-use crate::page::{PageId, TxnId};
 use crate::store::free_segment;
 use crate::store::freelist::{self, FreeList};
 use crate::store::page_store::PageStore;
@@ -182,7 +182,7 @@ fn record_freelist(
         ));
     }
     let (list, chain, kept) = write_freelist(writer, pending)?;
-    meta.freelist = chain.first().copied().unwrap_or(0);
+    meta.freelist = chain.first().copied().unwrap_or(PageId::NONE);
     meta.txn_id = writer.store.txn_id();
     meta.page_count = writer.store.page_count();
     Ok(NewFreeList { list, chain, kept })
@@ -241,7 +241,7 @@ fn write_durably(
     let one_sync = sync_meta
         && !sync_length
         && !store.has_spilled()
-        && env.readers().durable_txn_id() >= txn_id - 1
+        && env.readers().durable_txn_id() >= txn_id.previous()
         && dirty_buffers <= meta::unsynced_runs_capacity(page_size, kept_bytes)
         && dirty_bytes as u64 <= meta::UNSYNCED_BYTES_MAX;
     // 4. Write the pages (recording them for the meta if it is to list them).
@@ -250,7 +250,7 @@ fn write_durably(
         writer_state.poisoned = true;
         Error::Io(error)
     };
-    let slot_offset = (txn_id % 2) * page_size as u64;
+    let slot_offset = txn_id.meta_page().byte_offset(page_size);
     if one_sync {
         // 5 and 6: the meta listing the pages, then one sync of both. After a failure
         // the meta's fate is unknown (invariant 7).
@@ -262,8 +262,8 @@ fn write_durably(
     }
     // 5. Sync the pages (and the new length).
     if sync_pages {
-        if env.readers().durable_txn_id() < txn_id - 1
-            && writer_state.written_here != Some(txn_id - 1)
+        if env.readers().durable_txn_id() < txn_id.previous()
+            && writer_state.written_here != Some(txn_id.previous())
         {
             // The commit this one builds on is not known durable and was not written
             // here (the first commit after opening, or after adopting a commit whose
@@ -271,7 +271,7 @@ fn write_durably(
             // dropped by a failed sync. This commit's meta will name those pages
             // without listing them, and overwrite the meta before that one: write
             // them again so that this sync makes them durable.
-            env.rewrite_unsynced(txn_id - 1, true)?;
+            env.rewrite_unsynced(txn_id.previous(), true)?;
         }
         let synced = if sync_length {
             env.io().sync_all()
@@ -305,7 +305,7 @@ fn write_durably(
     // With the meta synced this commit is durable; with only the pages synced, that sync
     // made the previous meta durable. Without syncs, only a process crash is survived (the
     // page cache keeps the writes), so keep one commit of margin.
-    Ok(if sync_meta { txn_id } else { txn_id - 1 })
+    Ok(if sync_meta { txn_id } else { txn_id.previous() })
 }
 
 /// Last: the writer keeps the new freelist for the next transaction, and the commit is
@@ -370,11 +370,12 @@ fn write_freelist(
     let mut chain: Vec<PageId> = Vec::new();
     loop {
         let mut list = pending.clone();
-        list.add(0, &writer.store.pool());
+        let everyone = FreeList::FREE_FOR_EVERYONE;
+        list.add(everyone, &writer.store.pool());
         let unread: Vec<PageId> = writer.store.unread_segments().collect();
-        list.add_segments(0, &unread);
+        list.add_segments(everyone, &unread);
         let unread: Vec<PageId> = writer.store.unread_run_segments().collect();
-        list.add_run_segments(0, &unread);
+        list.add_run_segments(everyone, &unread);
         list.add(txn_id, writer.store.freed());
         let runs = list.spill(segment_capacity, LISTED_SEGMENTS_MAX * segment_capacity);
         if segment_pages.len() < runs.len() {
@@ -390,7 +391,7 @@ fn write_freelist(
                 None
             };
             match together {
-                Some(first) => segment_pages.extend(first..first + missing as u64),
+                Some(first) => segment_pages.extend(pages_in(first..first + missing as u64)),
                 None => {
                     for _ in 0..missing {
                         segment_pages.push(writer.store.allocate(writer.map, 1)?);
@@ -442,7 +443,7 @@ fn write_freelist(
         for (index, &id) in chain.iter().enumerate() {
             let start = (index * chain_capacity).min(stream.len());
             let end = ((index + 1) * chain_capacity).min(stream.len());
-            let next = chain.get(index + 1).copied().unwrap_or(0);
+            let next = chain.get(index + 1).copied().unwrap_or(PageId::NONE);
             freelist::write_chain_page(writer.store.page_mut(id), id, next, &stream[start..end]);
         }
         return Ok((list, chain, None));

@@ -185,6 +185,7 @@ impl<'e> RoTxn<'e> {
             Some(store) => store.txn_id(),
             None => self.meta().txn_id,
         }
+        .get()
     }
 
     /// How many pages this transaction has read so far: each tree page visited counts one

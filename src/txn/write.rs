@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::flags::EnvFlags;
 use crate::page::header::PAGE_HEADER_SIZE;
 use crate::page::meta::{Meta, TreeInfo};
+use crate::page::PageId;
 use crate::store::freelist::{self, FreeList};
 use crate::store::page_store::{read_committed, PageStore};
 
@@ -24,7 +25,7 @@ pub(crate) struct WriteState<'e> {
     /// Free pages not yet reusable (freed by recent commits), carried to the next freelist.
     pub(crate) pending: FreeList,
     /// The chain pages of the freelist this transaction started from.
-    pub(crate) old_chain: Vec<u64>,
+    pub(crate) old_chain: Vec<PageId>,
     /// Set when an operation failed midway: the transaction can only be aborted.
     pub(crate) failed: bool,
     /// The writer lock; `None` in a nested transaction, whose parent holds it.
@@ -60,7 +61,7 @@ pub(crate) struct WriteParts {
     pub(super) trees: Vec<Option<TreeSlot>>,
     pub(super) store: PageStore,
     pub(super) pending: FreeList,
-    pub(super) old_chain: Vec<u64>,
+    pub(super) old_chain: Vec<PageId>,
     pub(super) failed: bool,
 }
 
@@ -191,7 +192,7 @@ impl<'e> RwTxn<'e> {
         drop(writer);
         let store = PageStore::new(
             env.page_size(),
-            meta.txn_id + 1,
+            meta.txn_id.next(),
             meta.page_count,
             map.len(),
             reusable,

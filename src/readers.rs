@@ -416,7 +416,7 @@ mod tests {
     #[test]
     fn a_private_table_has_the_layout_of_a_lock_file() {
         for slots in [1, 3, 126] {
-            let table = ReaderTable::private(slots, 5, 5);
+            let table = ReaderTable::private(slots, txn(5), txn(5));
             assert_eq!(table.words().len() * 8, table_len(slots));
             assert_eq!(table_len(slots), 64 + 64 * slots, "docs/format.md");
         }

@@ -622,26 +622,26 @@ mod tests {
     #[test]
     fn group_0_stops_spilling_as_soon_as_the_chain_is_at_the_limit() {
         let mut list = FreeList::default();
-        let mut pool = vec![2, 4, 6];
-        pool.extend(100..120);
-        list.add(0, &pool);
+        let mut pool = ids(&[2, 4, 6]);
+        pool.extend(range(100..120));
+        list.add(txn(0), &pool);
         // 23 listed, at most 20: the three isolated pages bring it to the limit exactly, so
         // the runs stay listed.
-        assert_eq!(list.spill(10, 20), vec![(0, vec![2, 4, 6])]);
+        assert_eq!(list.spill(10, 20), vec![(txn(0), ids(&[2, 4, 6]))]);
         assert_eq!(list.pages().count(), 20);
     }
 
     #[test]
     fn whole_groups_spill_only_until_the_chain_is_under_the_limit() {
         let mut list = FreeList::default();
-        list.add(5, &[50, 51]);
-        list.add(6, &[60]);
-        list.add(7, &[70]);
+        list.add(txn(5), &ids(&[50, 51]));
+        list.add(txn(6), &ids(&[60]));
+        list.add(txn(7), &ids(&[70]));
         // 4 listed, at most 2: the oldest group is enough.
-        assert_eq!(list.spill(10, 2), vec![(5, vec![50, 51])]);
+        assert_eq!(list.spill(10, 2), vec![(txn(5), ids(&[50, 51]))]);
         let mut listed: Vec<PageId> = list.pages().collect();
         listed.sort_unstable();
-        assert_eq!(listed, vec![60, 70]);
+        assert_eq!(listed, ids(&[60, 70]));
     }
 
     #[test]
@@ -654,7 +654,7 @@ mod tests {
             bytes
         };
         for count in [0, 21, 1 << 40, u64::MAX] {
-            let refused = FreeList::decode(&stream(count), 20, 1).unwrap_err();
+            let refused = FreeList::decode(&stream(count), 20, page(1)).unwrap_err();
             assert!(
                 refused
                     .to_string()

@@ -157,7 +157,25 @@ mod tests {
         match verify_checksum(&page, id) {
             Err(Error::Corrupted { page, reason }) => {
                 assert_eq!(page, 7);
-                assert!(reason.contains("checksum"), "{reason}");
+                assert_eq!(reason, "the page fails its checksum");
+            }
+            other => panic!("expected Corrupted, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_damaged_overflow_run_is_named_as_a_run() {
+        let mut run = vec![0u8; 3 * 512];
+        let id = PageId::new(9);
+        init(&mut run, PageKind::Overflow, id);
+        seal(&mut run);
+        assert!(verify_checksum(&run, id).is_ok());
+        // The value's last byte, two pages past the header.
+        run[3 * 512 - 1] ^= 1;
+        match verify_checksum(&run, id) {
+            Err(Error::Corrupted { page, reason }) => {
+                assert_eq!(page, 9);
+                assert_eq!(reason, "the overflow run starting here fails its checksum");
             }
             other => panic!("expected Corrupted, got {other:?}"),
         }

@@ -401,10 +401,7 @@ pub(crate) fn left_over_table(
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
-
-    fn txn(number: u64) -> TxnId {
-        TxnId::new(number)
-    }
+    use crate::page::id::numbered::txn;
 
     fn started<T>(outcome: Result<BeginRead<T>, ()>) -> (usize, T) {
         match outcome.unwrap() {
@@ -512,13 +509,10 @@ mod loom_tests {
     //! `RUSTFLAGS="--cfg loom" cargo test --release --lib loom` (what `.ci/run` does).
 
     use super::*;
+    use crate::page::id::numbered::txn;
     use loom::sync::atomic::AtomicBool;
     use loom::sync::Arc;
     use loom::thread;
-
-    fn txn(number: u64) -> TxnId {
-        TxnId::new(number)
-    }
 
     /// Runs `model` under loom, bounding preemptions so the search ends in seconds; bugs in
     /// protocols like this one need few preemptions to show (loom's documentation).

@@ -134,10 +134,7 @@ impl SnapshotCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn txn(number: u64) -> TxnId {
-        TxnId::new(number)
-    }
+    use crate::page::id::numbered::txn;
 
     fn snapshot(txn_id: u64, map: usize) -> Snapshot {
         let meta = Meta {

@@ -230,6 +230,32 @@ pub(crate) fn write_txn_id(bytes: &mut [u8], offset: usize, id: TxnId) {
     write_u64(bytes, offset, id.0);
 }
 
+/// Short constructors for the unit tests, which name many pages and transactions by number.
+#[cfg(test)]
+pub(crate) mod numbered {
+    use super::{PageId, TxnId};
+
+    /// Page `number`.
+    pub(crate) fn page(number: u64) -> PageId {
+        PageId::new(number)
+    }
+
+    /// The pages of these numbers, in this order.
+    pub(crate) fn ids(numbers: &[u64]) -> Vec<PageId> {
+        numbers.iter().map(|&number| page(number)).collect()
+    }
+
+    /// The pages of a range of numbers.
+    pub(crate) fn range(numbers: std::ops::Range<u64>) -> Vec<PageId> {
+        numbers.map(page).collect()
+    }
+
+    /// Transaction `number`.
+    pub(crate) fn txn(number: u64) -> TxnId {
+        TxnId::new(number)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

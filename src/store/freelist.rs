@@ -510,22 +510,7 @@ pub(crate) fn read_chain<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn txn(number: u64) -> TxnId {
-        TxnId::new(number)
-    }
-
-    fn page(number: u64) -> PageId {
-        PageId::new(number)
-    }
-
-    fn ids(numbers: &[u64]) -> Vec<PageId> {
-        numbers.iter().map(|&number| page(number)).collect()
-    }
-
-    fn range(numbers: std::ops::Range<u64>) -> Vec<PageId> {
-        numbers.map(page).collect()
-    }
+    use crate::page::id::numbered::{ids, page, range, txn};
 
     #[test]
     fn take_reusable_respects_the_limit() {

@@ -635,20 +635,9 @@ pub(crate) fn read_committed(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::page::id::numbered::{ids, page, range};
     use crate::store::ordered_write::WRITEBACK_BATCH_BYTES;
     use std::sync::Mutex;
-
-    fn page(number: u64) -> PageId {
-        PageId::new(number)
-    }
-
-    fn ids(numbers: &[u64]) -> Vec<PageId> {
-        numbers.iter().map(|&number| page(number)).collect()
-    }
-
-    fn range(numbers: std::ops::Range<u64>) -> Vec<PageId> {
-        numbers.map(page).collect()
-    }
 
     /// A [`PageIo`] that records which pages were written and which writebacks were started.
     #[derive(Default)]

@@ -254,18 +254,11 @@ pub(crate) fn mostly_runs(pages: &[PageId]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::page::id::numbered::{ids, page};
 
     /// `count` consecutive pages from `first`.
     fn run(first: u64, count: u64) -> Vec<PageId> {
         (first..first + count).map(PageId::new).collect()
-    }
-
-    fn ids(numbers: &[u64]) -> Vec<PageId> {
-        numbers.iter().copied().map(PageId::new).collect()
-    }
-
-    fn page(number: u64) -> PageId {
-        PageId::new(number)
     }
 
     #[test]

@@ -216,17 +216,10 @@ pub(crate) fn candidates(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::page::id::numbered::{ids, page};
 
     fn summary(pages: &[u64]) -> SegmentSummary {
         SegmentSummary::of(&ids(pages))
-    }
-
-    fn page(number: u64) -> PageId {
-        PageId::new(number)
-    }
-
-    fn ids(numbers: &[u64]) -> Vec<PageId> {
-        numbers.iter().map(|&number| page(number)).collect()
     }
 
     #[test]

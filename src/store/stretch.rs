@@ -105,6 +105,7 @@ impl UnreadListing {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::page::id::numbered::{ids, page};
 
     fn listing(segments: &[(u64, &[u64])]) -> UnreadListing {
         let ids = segments.iter().map(|&(id, _)| page(id)).collect();
@@ -119,14 +120,6 @@ mod tests {
                 .collect())
         })
         .unwrap()
-    }
-
-    fn page(number: u64) -> PageId {
-        PageId::new(number)
-    }
-
-    fn ids(numbers: &[u64]) -> Vec<PageId> {
-        numbers.iter().map(|&number| page(number)).collect()
     }
 
     #[test]

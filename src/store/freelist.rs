@@ -764,6 +764,84 @@ mod tests {
         assert_eq!(FreeList::decode(&stream, 20, page(1)).unwrap(), expected);
     }
 
+    /// A version 2 stream: no page groups, then one group of free segments given as runs.
+    fn segment_stream(runs: &[(u64, u64)], run_count: u64) -> Vec<u8> {
+        let mut words = vec![0, 1, 7, run_count];
+        for &(first, count) in runs {
+            words.extend([first, count]);
+        }
+        words
+            .iter()
+            .flat_map(|word: &u64| word.to_le_bytes())
+            .collect()
+    }
+
+    #[test]
+    fn segment_runs_are_bounded_by_the_file_before_they_are_expanded() {
+        let decode = |stream: Vec<u8>| FreeList::decode(&stream, 20, page(1));
+        assert!(decode(segment_stream(&[(2, 9), (12, 8)], 2)).is_ok());
+        for run_count in [0, 21, 1 << 40] {
+            let refused = decode(segment_stream(&[(2, 9)], run_count)).unwrap_err();
+            assert!(
+                refused
+                    .to_string()
+                    .contains("no segment runs, or more than the file"),
+                "{run_count} runs: {refused}"
+            );
+        }
+        // Each run lies in the file, but together they name more segments than the file has
+        // pages: refused before a third copy of the same pages is listed.
+        let refused = decode(segment_stream(&[(2, 9), (2, 9), (2, 9)], 3)).unwrap_err();
+        assert!(
+            refused
+                .to_string()
+                .contains("9 pages from 2 is outside the file"),
+            "{refused}"
+        );
+    }
+
+    #[test]
+    fn a_meta_keeping_a_stream_and_naming_a_chain_is_corrupt() {
+        let mut meta = Meta::empty(512, 1 << 20);
+        meta.txn_id = txn(3);
+        meta.page_count = 20;
+        let stream = FreeList::default().encode();
+        let no_page = |_: PageId| -> Result<&'static [u8]> { unreachable!("no chain is read") };
+        assert_eq!(
+            read(&meta, Some(&stream), no_page).unwrap(),
+            (FreeList::default(), Vec::new())
+        );
+        meta.freelist = page(9);
+        match read(&meta, Some(&stream), no_page) {
+            Err(Error::Corrupted { page, reason }) => {
+                assert_eq!(page, 1, "the meta of txn 3 is on page 1");
+                assert!(reason.contains("names a freelist chain too"), "{reason}");
+            }
+            other => panic!("expected Corrupted, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_chain_page_of_another_kind_or_number_is_refused() {
+        let page_size = 512;
+        let mut leaf = vec![0u8; page_size];
+        header::init(&mut leaf, PageKind::Leaf, page(5));
+        header::seal(&mut leaf);
+        let mut misplaced = vec![0u8; page_size];
+        write_chain_page(&mut misplaced, page(6), PageId::NONE, &[0; 8]);
+        header::seal(&mut misplaced);
+        for (head, image) in [(5, &leaf), (5, &misplaced)] {
+            let refused = read_chain(page(head), 20, page_size, |_| Ok(&image[..])).unwrap_err();
+            match refused {
+                Error::Corrupted { page, reason } => {
+                    assert_eq!(page, 5);
+                    assert_eq!(reason, "expected a freelist page");
+                }
+                other => panic!("expected Corrupted, got {other:?}"),
+            }
+        }
+    }
+
     #[test]
     fn chain_round_trips_and_detects_a_loop() {
         let page_size = 512;

@@ -294,12 +294,7 @@ impl<'e> RwTxn<'e> {
         mode: PutMode,
     ) -> Result<bool> {
         self.check_key(key)?;
-        if value.len() > VALUE_SIZE_MAX {
-            return Err(Error::ValueTooLarge {
-                len: value.len(),
-                max: VALUE_SIZE_MAX,
-            });
-        }
+        check_value_len(value.len())?;
         self.change_tree(dbi, |writer, tree| writer.put(tree, key, value, mode))
     }
 
@@ -340,6 +335,17 @@ impl std::fmt::Debug for RwTxn<'_> {
     }
 }
 
+/// Refuses a value longer than [`VALUE_SIZE_MAX`], before anything is written.
+fn check_value_len(len: usize) -> Result<()> {
+    if len > VALUE_SIZE_MAX {
+        return Err(Error::ValueTooLarge {
+            len,
+            max: VALUE_SIZE_MAX,
+        });
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -349,5 +355,16 @@ mod tests {
     #[test]
     fn the_largest_value_and_its_page_header_fill_a_32_bit_length() {
         assert_eq!(VALUE_SIZE_MAX + PAGE_HEADER_SIZE, u32::MAX as usize);
+    }
+
+    /// At the limit itself, where writing a value would take 4 GiB; tests/large_values.rs
+    /// writes one past it.
+    #[test]
+    fn a_value_of_the_largest_size_is_accepted_and_one_byte_more_is_not() {
+        assert!(check_value_len(VALUE_SIZE_MAX).is_ok());
+        assert!(matches!(
+            check_value_len(VALUE_SIZE_MAX + 1),
+            Err(Error::ValueTooLarge { len, max: VALUE_SIZE_MAX }) if len == VALUE_SIZE_MAX + 1
+        ));
     }
 }

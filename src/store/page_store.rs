@@ -996,6 +996,24 @@ mod tests {
         assert!(store.freed().is_empty());
     }
 
+    /// Pages held in memory are not sealed yet, so a verifying reader skips their checksum;
+    /// every other page, committed pages above all, is verified.
+    #[test]
+    fn only_pages_written_by_the_transaction_are_held_in_memory() {
+        let page_size = 512;
+        let mut map = vec![0u8; page_size * 4];
+        header::init(&mut map[3 * page_size..], PageKind::Leaf, page(3));
+        header::seal(&mut map[3 * page_size..]);
+        let mut store = PageStore::new(page_size, TxnId::new(9), 4, 1 << 20, Reusable::default());
+        assert!(!store.holds_in_memory(page(3)));
+        let copy = store.touch(&map, page(3)).unwrap();
+        assert!(store.holds_in_memory(copy));
+        assert!(
+            !store.holds_in_memory(page(3)),
+            "the committed page stays in the file"
+        );
+    }
+
     #[test]
     fn freeing_a_dirty_page_returns_it_to_the_pool() {
         let mut store = PageStore::new(512, TxnId::new(1), 2, 1 << 20, Reusable::default());

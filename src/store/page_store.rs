@@ -1049,14 +1049,18 @@ mod tests {
         let mut store = PageStore::new(page_size, TxnId::new(4), 12, 1 << 20, reusable);
         assert_eq!(store.allocate(&map, 1).unwrap(), page(3));
         assert_eq!(store.unread_segments().collect::<Vec<_>>(), ids(&[5, 6]));
+        assert_eq!(store.pages_read(), 0);
         // A run of two: segment 5 gives 8 and 9.
         assert_eq!(store.allocate(&map, 2).unwrap(), page(8));
+        let after_the_run = store.pages_read();
+        assert!(after_the_run > 0, "segment 5 was read");
         assert_eq!(store.freed(), ids(&[5]));
         assert_eq!(store.unread_segments().collect::<Vec<_>>(), ids(&[6]));
         // Taken segments are reported, so that the commit drops their summaries: their
         // pages may hold anything from then on.
         assert_eq!(store.taken_segments(), ids(&[5]));
         assert_eq!(store.allocate(&map, 1).unwrap(), page(11));
+        assert!(store.pages_read() > after_the_run, "segment 6 was read");
         assert_eq!(store.pool(), ids(&[10]));
         assert_eq!(store.freed(), ids(&[5, 6]));
         assert_eq!(store.taken_segments(), ids(&[5, 6]));

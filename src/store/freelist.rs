@@ -31,7 +31,9 @@ use std::collections::BTreeMap;
 use super::pool;
 use crate::error::{Error, Result};
 use crate::page::header::{self, PageKind, PAGE_HEADER_SIZE};
-use crate::page::id::{pages_in, read_page_id, read_u64, write_page_id, PageId, TxnId};
+use crate::page::id::{
+    pages_in, read_page_id, read_u64, write_page_id, PageId, TxnId, META_PAGE_COUNT,
+};
 use crate::page::meta::Meta;
 
 const NEXT_OFFSET: usize = PAGE_HEADER_SIZE;
@@ -309,12 +311,14 @@ impl FreeList {
                 .ok_or_else(|| bad(&format!("stream ends inside {what}")))
         };
         let in_file = |page: PageId| page >= PageId::FIRST_TREE_PAGE && page.get() < page_count;
+        // No count can exceed the pages a tree may use: the metas are never free.
+        let free_max = page_count.saturating_sub(META_PAGE_COUNT);
         let mut list = FreeList::default();
         let group_count = next_u64(&mut words, "a group count")?;
         for _ in 0..group_count {
             let txn = TxnId::new(next_u64(&mut words, "a txn id")?);
             let count = next_u64(&mut words, "a page count")?;
-            if count == 0 || count > page_count {
+            if count == 0 || count > free_max {
                 return Err(bad("a group lists no pages, or more than the file has"));
             }
             let mut pages = Vec::with_capacity(count as usize);
@@ -343,7 +347,7 @@ impl FreeList {
             for _ in 0..group_count {
                 let txn = TxnId::new(next_u64(&mut words, "a txn id")?);
                 let run_count = next_u64(&mut words, "a run count")?;
-                if run_count == 0 || run_count > page_count {
+                if run_count == 0 || run_count > free_max {
                     return Err(bad(
                         "a group has no segment runs, or more than the file has pages",
                     ));
@@ -357,7 +361,7 @@ impl FreeList {
                     if count == 0
                         || !in_file(first)
                         || end.get() > page_count
-                        || segments_total > page_count
+                        || segments_total > free_max
                     {
                         return Err(bad(&format!(
                             "segment run of {count} pages from {first} is outside the file"
@@ -638,7 +642,15 @@ mod tests {
             }
             bytes
         };
-        for count in [0, 21, 1 << 40, u64::MAX] {
+        // Pages 2 to 19 of a 20-page file: at most 18 free.
+        let mut valid = vec![1, 5, 18];
+        valid.extend(2..20);
+        let valid: Vec<u8> = valid
+            .iter()
+            .flat_map(|word: &u64| word.to_le_bytes())
+            .collect();
+        assert!(FreeList::decode(&valid, 20, page(1)).is_ok());
+        for count in [0, 19, 20, 1 << 40, u64::MAX] {
             let refused = FreeList::decode(&stream(count), 20, page(1)).unwrap_err();
             assert!(
                 refused
@@ -780,7 +792,12 @@ mod tests {
     fn segment_runs_are_bounded_by_the_file_before_they_are_expanded() {
         let decode = |stream: Vec<u8>| FreeList::decode(&stream, 20, page(1));
         assert!(decode(segment_stream(&[(2, 9), (12, 8)], 2)).is_ok());
-        for run_count in [0, 21, 1 << 40] {
+        let singles: Vec<(u64, u64)> = (2..20).map(|first| (first, 1)).collect();
+        assert!(
+            decode(segment_stream(&singles, 18)).is_ok(),
+            "18 runs of one"
+        );
+        for run_count in [0, 19, 20, 1 << 40] {
             let refused = decode(segment_stream(&[(2, 9)], run_count)).unwrap_err();
             assert!(
                 refused

@@ -254,7 +254,7 @@ pub(crate) fn mostly_runs(pages: &[PageId]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::page::id::numbered::{ids, page};
+    use crate::page::id::numbered::{ids, page, range};
 
     /// `count` consecutive pages from `first`.
     fn run(first: u64, count: u64) -> Vec<PageId> {
@@ -385,6 +385,22 @@ mod tests {
         );
         assert_eq!(first_stretch(&ids(&[]), 1), None);
         assert_eq!(first_stretch(&ids(&[1, 2]), 0), None);
+    }
+
+    #[test]
+    fn pages_in_the_current_run_count_as_held() {
+        // Pages 10 to 19 make a run; taking one leaves 11 to 19 in it, and 30 among the rest.
+        let mut pool = Pool::new(range(10..20).into_iter().chain([page(30)]).collect());
+        assert_eq!(pool.take_from_run(), Some(page(10)));
+        assert_eq!(pool.to_vec()[..2], ids(&[11, 12]));
+        let held = |low: u64, high: u64| pool.has_page_in(page(low), page(high));
+        assert!(held(11, 11), "the run's first page");
+        assert!(held(19, 19), "the run's last page");
+        assert!(held(5, 11) && held(19, 25), "ranges overlapping either end");
+        assert!(held(12, 18), "a range inside the run");
+        assert!(!held(10, 10), "taken");
+        assert!(!held(20, 29), "between the run and page 30");
+        assert!(held(20, 30));
     }
 
     #[test]

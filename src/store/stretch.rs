@@ -140,6 +140,12 @@ mod tests {
             Ok(Some((page(20), ids(&[52]))))
         );
         assert_eq!(listing.lowest_stretch(ids(&[1]), 0), Ok(None));
+        // The segment holding only the stretch's first page is read too.
+        let listing = self::listing(&[(60, &[9]), (61, &[10, 11])]);
+        assert_eq!(
+            listing.lowest_stretch(Vec::new(), 3),
+            Ok(Some((page(9), ids(&[60, 61]))))
+        );
     }
 
     #[test]

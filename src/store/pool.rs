@@ -413,6 +413,11 @@ mod tests {
         assert_eq!(pool.to_vec()[..4], ids(&[0, 1, 2, 3]));
         assert!(pool.has_page_in(page(5), page(10)));
         assert!(!pool.has_page_in(page(5), page(9)));
+        // One page below the highest, and one page already held.
+        let mut pool = Pool::new(ids(&[5]));
+        pool.add(&ids(&[3])).unwrap();
+        assert_eq!(pool.to_vec(), ids(&[3, 5]));
+        assert_eq!(pool.add(&ids(&[5])), Err(page(5)));
         assert_eq!(
             Pool::new(ids(&[])).add(&ids(&[5, 5])),
             Err(page(5)),

@@ -635,21 +635,11 @@ mod tests {
 
     #[test]
     fn a_group_count_of_zero_or_beyond_the_file_is_refused_before_allocating() {
-        let stream = |count: u64| {
-            let mut bytes = Vec::new();
-            for word in [1, 5, count] {
-                bytes.extend_from_slice(&word.to_le_bytes());
-            }
-            bytes
-        };
+        let stream = |count: u64| stream_of(&[1, 5, count]);
         // Pages 2 to 19 of a 20-page file: at most 18 free.
         let mut valid = vec![1, 5, 18];
         valid.extend(2..20);
-        let valid: Vec<u8> = valid
-            .iter()
-            .flat_map(|word: &u64| word.to_le_bytes())
-            .collect();
-        assert!(FreeList::decode(&valid, 20, page(1)).is_ok());
+        assert!(FreeList::decode(&stream_of(&valid), 20, page(1)).is_ok());
         for count in [0, 19, 20, 1 << 40, u64::MAX] {
             let refused = FreeList::decode(&stream(count), 20, page(1)).unwrap_err();
             assert!(
@@ -753,10 +743,7 @@ mod tests {
     fn a_version_3_stream_decodes_as_a_list_without_segments_holding_runs() {
         // Versions 2 and 3 wrote the first two parts: pages 2 and 3 listed in group 0,
         // segments 12 and 13 of group 10.
-        let mut stream = Vec::new();
-        for word in [1u64, 0, 2, 2, 3, 1, 10, 1, 12, 2] {
-            stream.extend_from_slice(&word.to_le_bytes());
-        }
+        let stream = stream_of(&[1, 0, 2, 2, 3, 1, 10, 1, 12, 2]);
         let mut expected = FreeList::default();
         expected.add(txn(0), &ids(&[2, 3]));
         expected.add_segments(txn(10), &ids(&[12, 13]));
@@ -766,14 +753,16 @@ mod tests {
     #[test]
     fn a_version_1_stream_decodes_as_a_list_without_segments() {
         // Format version 1 wrote only the first part of the stream.
-        let mut stream = Vec::new();
-        for word in [2u64, 0, 2, 2, 3, 10, 1, 11] {
-            stream.extend_from_slice(&word.to_le_bytes());
-        }
+        let stream = stream_of(&[2, 0, 2, 2, 3, 10, 1, 11]);
         let mut expected = FreeList::default();
         expected.add(txn(0), &ids(&[2, 3]));
         expected.add(txn(10), &ids(&[11]));
         assert_eq!(FreeList::decode(&stream, 20, page(1)).unwrap(), expected);
+    }
+
+    /// A stream of these words, as the chain's payloads hold them.
+    fn stream_of(words: &[u64]) -> Vec<u8> {
+        words.iter().flat_map(|word| word.to_le_bytes()).collect()
     }
 
     /// A version 2 stream: no page groups, then one group of free segments given as runs.
@@ -782,10 +771,7 @@ mod tests {
         for &(first, count) in runs {
             words.extend([first, count]);
         }
-        words
-            .iter()
-            .flat_map(|word: &u64| word.to_le_bytes())
-            .collect()
+        stream_of(&words)
     }
 
     #[test]

@@ -367,4 +367,31 @@ mod tests {
             Err(Error::ValueTooLarge { len, max: VALUE_SIZE_MAX }) if len == VALUE_SIZE_MAX + 1
         ));
     }
+
+    /// A transaction's own end releases its old map unless its check that the map was
+    /// replaced raced the replacement (its unpin and the resize's scan of the pins pass each
+    /// other, or a reader's begin moved its pin to the newer map after the scan saw the old
+    /// one). The map is then kept with no pin on it; the next write transaction lets it go.
+    #[test]
+    fn a_write_transaction_releases_an_old_map_nobody_pins() {
+        let dir = tempfile::tempdir().unwrap();
+        // SAFETY: the test's own file, opened once and never truncated.
+        let env = unsafe { crate::EnvOpenOptions::new().open(dir.path()) }.unwrap();
+        let inner = &env.inner;
+        let reader_slot = 0;
+        let first = inner.maps().newest_index();
+        inner.maps().pin(reader_slot, first);
+        let data_file = std::fs::File::open(dir.path().join(crate::DATA_FILE_NAME)).unwrap();
+        let larger = crate::os::Map::new(&data_file, 2 * inner.maps().newest().1.len()).unwrap();
+        if inner.maps().push(larger).is_err() {
+            panic!("the map was not replaced");
+        }
+        assert_eq!(inner.maps().old_maps_kept(), 1, "the pinned map is kept");
+        inner.maps().unpin(reader_slot);
+        assert!(inner.maps().get(first).is_mapped());
+
+        drop(env.write_txn().unwrap());
+        assert_eq!(inner.maps().old_maps_kept(), 0);
+        assert!(!inner.maps().get(first).is_mapped());
+    }
 }

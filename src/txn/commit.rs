@@ -449,3 +449,84 @@ fn write_freelist(
         return Ok((list, chain, None));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::page::header;
+    use crate::page::id::numbered::{page, range, txn};
+    use crate::store::freelist::Reusable;
+
+    /// The pages free segment `segment` (written by this transaction, not sealed yet) holds.
+    fn segment_contents(store: &PageStore, segment: PageId) -> Vec<PageId> {
+        let mut copy = store.read(&[], segment, 1).unwrap().to_vec();
+        header::seal(&mut copy);
+        free_segment::read(&copy, segment, store.page_count()).unwrap()
+    }
+
+    /// Allocating the pages for the free segments of a first pass reads a free segment into
+    /// the pool, and the longer list then spills into one more segment. The second pass takes
+    /// one page for it, not pages for every segment again: the freelist's own pages are its
+    /// segments and the chain pages its stream needs, and every page free before the commit
+    /// is free after it, exactly once.
+    #[test]
+    fn a_segment_read_for_the_list_s_own_pages_costs_only_the_pages_the_list_then_needs() {
+        let page_size = 512;
+        let segment_capacity = free_segment::capacity(page_size);
+        assert_eq!(segment_capacity, 61, "the numbers below assume it");
+        let page_count = 1000;
+        // Free segment 10 (unread, free for everyone) holds a run of a segment's worth.
+        let read_segment = page(10);
+        let in_segment = range(600..661);
+        let mut map = vec![0u8; page_size * page_count as usize];
+        let slot = &mut map[10 * page_size..11 * page_size];
+        free_segment::write(slot, read_segment, &in_segment);
+        header::seal(slot);
+        // Groups still pinned by readers: txn 6's fills two segments; 7's fits in one and
+        // stays listed while the chain is under its limit (two segments' worth); 8's is small.
+        let mut pending = FreeList::default();
+        pending.add(txn(6), &range(200..322));
+        pending.add(txn(7), &range(400..461));
+        pending.add(txn(8), &range(500..510));
+        let reusable = Reusable {
+            run_segments: vec![read_segment],
+            ..Reusable::default()
+        };
+        let mut store = PageStore::new(page_size, txn(9), page_count, 1 << 20, reusable);
+        let mut writer = Writer {
+            map: &map,
+            store: &mut store,
+            verify: true,
+        };
+        let (list, chain, kept) = write_freelist(&mut writer, &pending).unwrap();
+
+        // The first pass spilled txn 6's two segments; taking their pages read segment 10,
+        // whose pages, listed now, took the chain past its limit, so txn 7's group spilled
+        // too: three segments, and the pages for the third came from the pool.
+        assert_eq!(store.taken_segments(), [read_segment]);
+        let segments: Vec<PageId> = list.segments().collect();
+        assert_eq!(segments.len(), 3, "{list:?}");
+        assert!(kept.is_none(), "too long for the meta");
+        let stream = list.encode();
+        let chain_capacity = freelist::payload_capacity(page_size);
+        assert_eq!(
+            chain.len(),
+            stream.len().div_ceil(chain_capacity),
+            "the chain holds {} pages for a stream of {} bytes",
+            chain.len(),
+            stream.len()
+        );
+
+        let mut free_after: Vec<PageId> = list.pages().chain(chain.iter().copied()).collect();
+        for &segment in &segments {
+            free_after.push(segment);
+            free_after.extend(segment_contents(&store, segment));
+        }
+        free_after.sort_unstable();
+        let mut free_before: Vec<PageId> = pending.pages().collect();
+        free_before.push(read_segment);
+        free_before.extend_from_slice(&in_segment);
+        free_before.sort_unstable();
+        assert_eq!(free_after, free_before);
+    }
+}

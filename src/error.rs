@@ -135,6 +135,15 @@ pub enum Error {
         /// The database's name.
         name: String,
     },
+    /// Returned when a database is opened with options at odds with the ones it was created
+    /// with (flags, or the name of its key comparator), as LMDB's `MDB_INCOMPATIBLE`; or when
+    /// its keys are ordered by a comparator this handle does not give. Nothing is changed.
+    Incompatible {
+        /// The database's name (`None`: the unnamed database).
+        name: Option<String>,
+        /// What differs, in words.
+        reason: String,
+    },
     /// Returned when a database handle from one environment is used with a transaction of
     /// another.
     DatabaseFromAnotherEnv,
@@ -248,6 +257,10 @@ impl fmt::Display for Error {
             Error::DatabaseNotFound { name } => {
                 write!(f, "the database {name:?} does not exist in this transaction")
             }
+            Error::Incompatible { name, reason } => match name {
+                Some(name) => write!(f, "the database {name:?} cannot be opened so: {reason}"),
+                None => write!(f, "the unnamed database cannot be opened so: {reason}"),
+            },
             Error::DatabaseFromAnotherEnv => {
                 write!(f, "the database handle belongs to another environment")
             }

@@ -94,9 +94,18 @@ flag_set! {
 }
 
 flag_set! {
-    /// Options of a database. arbordb supports byte-wise ordered unique keys only; the type
-    /// exists so heed code that names it compiles.
+    /// Options of a database, set with
+    /// [`DatabaseOpenOptions::flags`](crate::DatabaseOpenOptions::flags) when it is created
+    /// and recorded with it; opening it again with other flags is
+    /// [`Error::Incompatible`](crate::Error::Incompatible). The values are LMDB's.
     DatabaseFlags {
+        /// Keys compare byte-wise from their last byte to their first (LMDB's
+        /// `MDB_REVERSEKEY`), a key that ends another first.
+        REVERSE_KEY = 0x02;
+        /// Keys are unsigned integers of one size, compared as numbers (LMDB's
+        /// `MDB_INTEGERKEY`); prefer
+        /// [`IntegerComparator`](crate::IntegerComparator), which sets it.
+        INTEGER_KEY = 0x08;
     }
 }
 

@@ -15,7 +15,9 @@
 use std::fmt;
 
 use super::node::{Node, StoredValue};
+use super::order::{CompareFn, KeyOrder};
 use super::{overflow, PageSource, DEPTH_MAX};
+use crate::page::catalog_record::{self, UNNAMED_DATABASE_KEY};
 use crate::page::header;
 use crate::page::id::{pages_in, PageId, TxnId, META_PAGE_COUNT};
 use crate::page::meta::{Meta, MetaSlot, TreeInfo};
@@ -82,11 +84,16 @@ impl fmt::Display for CheckReport {
     }
 }
 
-/// Checks the snapshot `meta` describes, reading pages from `source`.
+/// The comparator a process registered for a database (`None`: the unnamed one), if any.
+pub(crate) type RegisteredOrder<'r> = dyn Fn(Option<&str>) -> Option<CompareFn> + 'r;
+
+/// Checks the snapshot `meta` describes, reading pages from `source`. A database ordered by a
+/// custom comparator has its keys' order checked only if `registered` gives the comparator.
 pub(crate) fn check<S: PageSource + ?Sized>(
     source: &S,
     meta: &Meta,
     kept_freelist: Option<&[u8]>,
+    registered: &RegisteredOrder<'_>,
 ) -> CheckReport {
     let mut checker = Checker {
         source,
@@ -103,18 +110,45 @@ pub(crate) fn check<S: PageSource + ?Sized>(
         .take(2)
         .for_each(|used| *used = true);
 
-    checker.tree("the unnamed database", &meta.main);
-    let named = checker.tree("the catalog", &meta.catalog);
-    for (name, value) in named {
-        match TreeInfo::decode(&value) {
-            Some(tree) => {
-                let label = format!("database {:?}", String::from_utf8_lossy(&name));
-                checker.tree(&label, &tree);
+    let catalog_label = "the catalog";
+    let mut named = checker.tree(catalog_label, &meta.catalog, Some(KeyOrder::Bytes));
+    let unnamed_record = named
+        .iter()
+        .position(|(name, _)| name == UNNAMED_DATABASE_KEY)
+        .map(|position| named.remove(position).1);
+    let unnamed_order_name = match &unnamed_record {
+        Some(value) => match catalog_record::decode_order_name(value) {
+            Some(name) => Some(name.to_owned()),
+            None => {
+                checker.problem("the unnamed database's catalog record is malformed".to_string());
+                None
             }
-            None => checker.problem(format!(
-                "catalog entry {:?} is not a tree descriptor",
-                String::from_utf8_lossy(&name)
-            )),
+        },
+        None => None,
+    };
+    let order = checker.order_of(
+        "the unnamed database",
+        &meta.main,
+        None,
+        unnamed_order_name.as_deref(),
+        registered,
+    );
+    checker.tree("the unnamed database", &meta.main, order);
+    for (name, value) in named {
+        let label = format!("database {:?}", String::from_utf8_lossy(&name));
+        match catalog_record::decode(&value) {
+            Some(record) => {
+                let name = std::str::from_utf8(&name).ok();
+                let order = checker.order_of(
+                    &label,
+                    &record.tree,
+                    Some(name),
+                    record.key_order,
+                    registered,
+                );
+                checker.tree(&label, &record.tree, order);
+            }
+            None => checker.problem(format!("catalog entry {label} is not a database record")),
         }
     }
     checker.freelist(meta, kept_freelist);
@@ -223,14 +257,26 @@ pub(crate) struct KeyRange {
 
 impl KeyRange {
     /// Whether a page of the given kind may hold `key` (a leaf's key, or one of a branch's
-    /// separators, never the empty key of its cell 0).
-    pub(crate) fn admits(&self, key: &[u8], is_leaf: bool) -> bool {
-        let above_lower = self
-            .lower
-            .as_deref()
-            .is_none_or(|lower| key > lower || (is_leaf && key == lower));
-        above_lower && self.upper.as_deref().is_none_or(|upper| key < upper)
+    /// separators, never the empty key of its cell 0) under `order`.
+    pub(crate) fn admits(&self, key: &[u8], is_leaf: bool, order: KeyOrder) -> bool {
+        let above_lower = self.lower.as_deref().is_none_or(|lower| {
+            order.less(lower, key) || (is_leaf && order.compare(key, lower).is_eq())
+        });
+        above_lower
+            && self
+                .upper
+                .as_deref()
+                .is_none_or(|upper| order.less(key, upper))
     }
+}
+
+/// The tree a walk is in: its name in reports, its descriptor, the order of its keys (`None`:
+/// unknown, not checked).
+#[derive(Clone, Copy)]
+struct WalkedTree<'a> {
+    label: &'a str,
+    tree: &'a TreeInfo,
+    order: Option<KeyOrder>,
 }
 
 /// A page to visit, with the key range its parents allow.
@@ -271,9 +317,58 @@ impl<S: PageSource + ?Sized> Checker<'_, S> {
         true
     }
 
-    /// Walks a tree; returns the entries of its leaves when it is the catalog (for the
-    /// named databases), else nothing useful.
-    fn tree(&mut self, label: &str, tree: &TreeInfo) -> Vec<(Vec<u8>, Vec<u8>)> {
+    /// The order of `tree`'s keys (database `name`: `None` the unnamed one, `Some(None)` a
+    /// name that is not UTF-8), or `None` when it cannot be checked; reports a record at odds
+    /// with the tree's flags.
+    fn order_of(
+        &mut self,
+        label: &str,
+        tree: &TreeInfo,
+        name: Option<Option<&str>>,
+        recorded_name: Option<&str>,
+        registered: &RegisteredOrder<'_>,
+    ) -> Option<KeyOrder> {
+        if let Some(bits) = tree.flags.unknown_bits() {
+            self.problem(format!("{label}: unknown flags {bits:#x}"));
+            return None;
+        }
+        if let Some(order) = KeyOrder::of_flags(tree.flags) {
+            if recorded_name.is_some() {
+                self.problem(format!(
+                    "{label}: a comparator is recorded for a built-in order"
+                ));
+            }
+            return Some(order);
+        }
+        let Some(recorded_name) = recorded_name else {
+            self.problem(format!(
+                "{label}: ordered by a comparator whose name is not recorded"
+            ));
+            return None;
+        };
+        match name
+            .map_or(Some(None), |name| name.map(Some))
+            .and_then(registered)
+        {
+            Some(compare) => Some(KeyOrder::Custom(compare)),
+            None => {
+                self.report.warnings.push(format!(
+                    "{label}: key order not checked: its comparator {recorded_name:?} is not registered in this process"
+                ));
+                None
+            }
+        }
+    }
+
+    /// Walks a tree whose keys are in `order` (`None`: unknown, not checked); returns the
+    /// entries of its leaves when it is the catalog (for the named databases), else nothing
+    /// useful.
+    fn tree(
+        &mut self,
+        label: &str,
+        tree: &TreeInfo,
+        order: Option<KeyOrder>,
+    ) -> Vec<(Vec<u8>, Vec<u8>)> {
         self.report.trees_checked += 1;
         let mut entries = Vec::new();
         if tree.root.is_none() != (tree.depth == 0) || tree.depth > DEPTH_MAX {
@@ -295,8 +390,7 @@ impl<S: PageSource + ?Sized> Checker<'_, S> {
         let keep_entries = label == "the catalog";
         while let Some(visit) = to_visit.pop() {
             self.node(
-                label,
-                tree,
+                &WalkedTree { label, tree, order },
                 visit,
                 &mut counts,
                 &mut to_visit,
@@ -327,13 +421,13 @@ impl<S: PageSource + ?Sized> Checker<'_, S> {
 
     fn node(
         &mut self,
-        label: &str,
-        tree: &TreeInfo,
+        walked: &WalkedTree<'_>,
         visit: Visit,
         counts: &mut Counts,
         to_visit: &mut Vec<Visit>,
         mut entries: Option<&mut Vec<(Vec<u8>, Vec<u8>)>>,
     ) {
+        let WalkedTree { label, tree, order } = *walked;
         let id = visit.id;
         if !self.claim(id, 1, label) {
             return;
@@ -369,13 +463,13 @@ impl<S: PageSource + ?Sized> Checker<'_, S> {
                 Ok(key) => key,
                 Err(error) => return self.problem(format!("{label}: {error}")),
             };
-            if index >= first_key_index {
-                if previous.is_some_and(|previous| previous >= key) {
+            if let Some(order) = order.filter(|_| index >= first_key_index) {
+                if previous.is_some_and(|previous| !order.less(previous, key)) {
                     self.problem(format!(
                         "{label}: page {id}: key {index} is not above the key before it"
                     ));
                 }
-                if !visit.range.admits(key, is_leaf) {
+                if !visit.range.admits(key, is_leaf, order) {
                     self.problem(format!(
                         "{label}: page {id}: key {index} is outside the range its parent allows"
                     ));

@@ -7,10 +7,11 @@
 
 use super::cursor::{check_shape, open_node};
 use super::node::{self, StoredValue};
+use super::order::KeyOrder;
 use super::{overflow, PageSource};
 use crate::error::{Error, Result};
 use crate::page::header;
-use crate::page::meta::TreeInfo;
+use crate::page::meta::{TreeFlags, TreeInfo};
 use crate::page::PageId;
 
 /// Where copied pages go: [`CopySink::allocate`] numbers them, [`CopySink::write`] stores them.
@@ -28,17 +29,22 @@ pub(crate) type RewriteValue<'r> = dyn FnMut(&[u8], &[u8]) -> Result<Option<Vec<
 /// Copies `tree` from `source` into `sink` with full pages; returns the copy's descriptor.
 /// `rewrite_value` may replace an inline value with another of the same length (the catalog
 /// uses it to point at the copied trees).
+///
+/// The entries keep the order they have in `tree`, which `order` checks when it is known (a
+/// custom comparator is known only to the process that registered it); without it, each
+/// separator is a whole key, right under any order.
 pub(crate) fn copy_tree<S: PageSource + ?Sized>(
     source: &S,
     tree: &TreeInfo,
+    order: Option<KeyOrder>,
     sink: &mut dyn CopySink,
     rewrite_value: &mut RewriteValue<'_>,
 ) -> Result<TreeInfo> {
     check_shape(tree)?;
     if tree.root.is_none() {
-        return Ok(TreeInfo::default());
+        return Ok(TreeInfo::empty(tree.flags));
     }
-    let mut builder = TreeBuilder::new(source.page_size());
+    let mut builder = TreeBuilder::new(source.page_size(), tree.flags, order);
     copy_entries(
         source,
         tree,
@@ -114,6 +120,8 @@ struct Level {
 /// Builds a tree bottom-up from cells given in key order, every page as full as it gets.
 struct TreeBuilder {
     page_size: usize,
+    flags: TreeFlags,
+    order: Option<KeyOrder>,
     /// Index 0 is the leaf level.
     levels: Vec<Level>,
     /// The last key of the previous leaf written, for the separator of the next one.
@@ -125,9 +133,11 @@ struct TreeBuilder {
 }
 
 impl TreeBuilder {
-    fn new(page_size: usize) -> TreeBuilder {
+    fn new(page_size: usize, flags: TreeFlags, order: Option<KeyOrder>) -> TreeBuilder {
         TreeBuilder {
             page_size,
+            flags,
+            order,
             levels: vec![Level::default()],
             last_leaf_key: Vec::new(),
             last_key: Vec::new(),
@@ -148,7 +158,12 @@ impl TreeBuilder {
         key: &[u8],
         cell: Vec<u8>,
     ) -> Result<()> {
-        if self.entries > 0 && key <= self.last_key.as_slice() {
+        // Compared only with a key that was added: a comparator is given keys, nothing else.
+        let in_order = || {
+            self.order
+                .is_none_or(|order| order.less(&self.last_key, key))
+        };
+        if self.entries > 0 && !in_order() {
             return Err(Error::corrupted(source_id, "keys are out of order"));
         }
         if !self.levels[0].cells.is_empty() && !self.fits(0, cell.len()) {
@@ -158,8 +173,12 @@ impl TreeBuilder {
         let leaf = &mut self.levels[0];
         if leaf.cells.is_empty() && leaf.written > 0 {
             // The separator between the previous leaf and this one, the shortest that works.
-            leaf.first_key =
-                node::shortest_separator(source_id, &self.last_leaf_key, key)?.to_vec();
+            leaf.first_key = match self.order {
+                Some(order) => order
+                    .separator(source_id, &self.last_leaf_key, key)?
+                    .to_vec(),
+                None => key.to_vec(),
+            };
         }
         leaf.used += cell.len() + node::SLOT_SIZE;
         leaf.cells.push(cell);
@@ -223,7 +242,7 @@ impl TreeBuilder {
     /// Writes every partly filled page, bottom up; the last one written is the root.
     fn finish(mut self, sink: &mut dyn CopySink) -> Result<TreeInfo> {
         if self.entries == 0 {
-            return Ok(TreeInfo::default());
+            return Ok(TreeInfo::empty(self.flags));
         }
         let mut level = 0;
         // A level that has written no page yet is the top one: its page is the root.
@@ -241,6 +260,7 @@ impl TreeBuilder {
             branch_pages,
             overflow_pages: self.overflow_pages,
             entries: self.entries,
+            flags: self.flags,
         })
     }
 }

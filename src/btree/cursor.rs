@@ -5,6 +5,7 @@
 //! [`Error::Corrupted`](crate::Error::Corrupted) and never an endless walk.
 
 use super::node::{self, Node, StoredValue};
+use super::order::KeyOrder;
 use super::{overflow, PageSource, DEPTH_MAX};
 use crate::error::{Error, Result};
 use crate::page::meta::TreeInfo;
@@ -44,10 +45,11 @@ pub(crate) fn open_node<'s, S: PageSource + ?Sized>(
     Node::open(source.read_tree_page(id)?, id, level + 1 == tree.depth)
 }
 
-/// Looks `key` up in `tree`.
+/// Looks `key` up in `tree`, whose keys are in `order`.
 pub(crate) fn get<'s, S: PageSource + ?Sized>(
     source: &'s S,
     tree: &TreeInfo,
+    order: KeyOrder,
     key: &[u8],
 ) -> Result<Option<&'s [u8]>> {
     check_shape(tree)?;
@@ -57,10 +59,10 @@ pub(crate) fn get<'s, S: PageSource + ?Sized>(
     let mut id = tree.root;
     for level in 0..tree.depth - 1 {
         let node = open_node(source, tree, level, id)?;
-        id = node.child(node.search_branch(key)?)?;
+        id = node.child(node.search_branch(key, order)?)?;
     }
     let leaf = open_node(source, tree, tree.depth - 1, id)?;
-    match leaf.search_leaf(key)? {
+    match leaf.search_leaf(key, order)? {
         Ok(index) => Ok(Some(value_bytes(source, leaf.entry(index)?.1)?)),
         Err(_) => Ok(None),
     }
@@ -76,6 +78,7 @@ const SEEK_PREFETCH_CELLS: usize = 8;
 pub(crate) struct Cursor<'s, S: PageSource + ?Sized> {
     source: &'s S,
     tree: TreeInfo,
+    order: KeyOrder,
     stack: Vec<(Node<'s>, usize)>,
     /// Pages opened since the last seek. A walk opens each page of a sound tree at most once,
     /// so more than the file has pages means pages are shared (corruption); without this
@@ -103,12 +106,19 @@ impl<'s, S: PageSource + ?Sized> Cursor<'s, S> {
         open_node(self.source, &self.tree, level, id)
     }
 
-    /// An exhausted cursor over `tree`; position it with a `seek_*` method.
-    pub(crate) fn new(source: &'s S, tree: TreeInfo) -> Result<Self> {
+    /// The order of the tree's keys.
+    pub(crate) fn order(&self) -> KeyOrder {
+        self.order
+    }
+
+    /// An exhausted cursor over `tree`, whose keys are in `order`; position it with a
+    /// `seek_*` method.
+    pub(crate) fn new(source: &'s S, tree: TreeInfo, order: KeyOrder) -> Result<Self> {
         check_shape(&tree)?;
         Ok(Cursor {
             source,
             tree,
+            order,
             stack: Vec::with_capacity(tree.depth as usize),
             opened: 0,
             page_count: source.page_count(),
@@ -175,7 +185,7 @@ impl<'s, S: PageSource + ?Sized> Cursor<'s, S> {
         loop {
             let (node, _) = *self.stack.last().expect("started at the root");
             if node.is_leaf() {
-                let index = match node.search_leaf(key)? {
+                let index = match node.search_leaf(key, self.order)? {
                     Ok(found) if inclusive => found,
                     Ok(found) => found + 1,
                     Err(insert_at) => insert_at,
@@ -187,7 +197,7 @@ impl<'s, S: PageSource + ?Sized> Cursor<'s, S> {
                 }
                 return self.settle_forward();
             }
-            let index = node.search_branch(key)?;
+            let index = node.search_branch(key, self.order)?;
             self.stack.last_mut().expect("non-empty").1 = index;
             let level = self.stack.len() as u32;
             let child = self.open(level, node.child(index)?)?;
@@ -367,7 +377,7 @@ mod tests {
             depth,
             ..TreeInfo::default()
         };
-        let mut cursor = Cursor::new(&pages, tree).unwrap();
+        let mut cursor = Cursor::new(&pages, tree, KeyOrder::Bytes).unwrap();
         cursor.seek_first().unwrap();
         let mut steps = 0;
         let outcome = loop {

@@ -39,9 +39,16 @@
 
 use super::check::KeyRange;
 use super::node::{self, Node};
+use super::order::KeyOrder;
 use super::PageSource;
 use crate::page::meta::TreeInfo;
 use crate::page::PageId;
+
+/// Pages of a tree and the order of its keys: what every check reads.
+pub(super) trait Ordered: PageSource {
+    /// The order of the tree's keys.
+    fn key_order(&self) -> KeyOrder;
+}
 
 /// What a check found wrong, in words naming the page.
 type Verdict<T = ()> = Result<T, String>;
@@ -86,7 +93,7 @@ fn assert_sound(change: std::fmt::Arguments<'_>, verdict: Verdict) {
     }
 }
 
-fn open<S: PageSource + ?Sized>(source: &S, id: PageId, is_leaf: bool) -> Verdict<Node<'_>> {
+fn open<S: Ordered + ?Sized>(source: &S, id: PageId, is_leaf: bool) -> Verdict<Node<'_>> {
     let kind = if is_leaf { "leaf" } else { "branch" };
     source
         .read(id, 1)
@@ -96,7 +103,13 @@ fn open<S: PageSource + ?Sized>(source: &S, id: PageId, is_leaf: bool) -> Verdic
 
 /// Checks one opened page: cells within the size limit, keys ascending and inside `range`,
 /// at least `minimum` cells.
-fn check_node(node: &Node<'_>, id: PageId, range: &KeyRange, minimum: usize) -> Verdict {
+fn check_node(
+    node: &Node<'_>,
+    id: PageId,
+    range: &KeyRange,
+    minimum: usize,
+    order: KeyOrder,
+) -> Verdict {
     let is_leaf = node.is_leaf();
     if node.count() < minimum {
         return Err(format!(
@@ -116,7 +129,7 @@ fn check_node(node: &Node<'_>, id: PageId, range: &KeyRange, minimum: usize) -> 
             }
             continue;
         }
-        if let Some(previous) = previous.filter(|&previous| previous >= key) {
+        if let Some(previous) = previous.filter(|&previous| !order.less(previous, key)) {
             return Err(format!(
                 "page {id}: key {index} {} is not above key {} {}",
                 shown(key),
@@ -130,7 +143,7 @@ fn check_node(node: &Node<'_>, id: PageId, range: &KeyRange, minimum: usize) -> 
     for index in [first_key, node.count().saturating_sub(1)] {
         if first_key <= index && index < node.count() {
             let key = node.key(index).map_err(error)?;
-            if !range.admits(key, is_leaf) {
+            if !range.admits(key, is_leaf, order) {
                 return Err(format!(
                     "page {id}: key {index} {} is outside its range {}",
                     shown(key),
@@ -143,7 +156,7 @@ fn check_node(node: &Node<'_>, id: PageId, range: &KeyRange, minimum: usize) -> 
 }
 
 /// Opens and checks page `id`; returns its cell count.
-fn check_page<S: PageSource + ?Sized>(
+fn check_page<S: Ordered + ?Sized>(
     source: &S,
     id: PageId,
     is_leaf: bool,
@@ -151,7 +164,7 @@ fn check_page<S: PageSource + ?Sized>(
     minimum: usize,
 ) -> Verdict<usize> {
     let node = open(source, id, is_leaf)?;
-    check_node(&node, id, range, minimum)?;
+    check_node(&node, id, range, minimum, source.key_order())?;
     Ok(node.count())
 }
 
@@ -206,14 +219,14 @@ fn check_link(
 }
 
 /// The parent of a changed page, checked on its own, and the range it gives the page.
-fn parent_range<S: PageSource + ?Sized>(
+fn parent_range<S: Ordered + ?Sized>(
     source: &S,
     parent: PageId,
     index: usize,
     child: PageId,
 ) -> Verdict<KeyRange> {
     let node = open(source, parent, false)?;
-    check_node(&node, parent, &KeyRange::default(), 1)?;
+    check_node(&node, parent, &KeyRange::default(), 1, source.key_order())?;
     let range = child_range(&node, parent, index)?;
     check_link(&node, parent, index, child, &range)?;
     Ok(range)
@@ -231,7 +244,7 @@ pub(super) struct Split {
 impl Split {
     /// Before page `id` (child `parent.1` of `parent.0`, or the root) splits to take `cell`
     /// at `position`.
-    pub(super) fn before<S: PageSource + ?Sized>(
+    pub(super) fn before<S: Ordered + ?Sized>(
         source: &S,
         parent: Option<(PageId, usize)>,
         id: PageId,
@@ -245,16 +258,17 @@ impl Split {
                 None => KeyRange::default(),
             };
             let page = open(source, id, is_leaf)?;
-            check_node(&page, id, &range, 0)?;
+            check_node(&page, id, &range, 0, source.key_order())?;
             let key = node::cell_key(cell, is_leaf);
             let key_at = |index: usize| page.key(index).map_err(|error| error.to_string());
             let first_key = if is_leaf { 0 } else { 1 };
+            let order = source.key_order();
             let after_previous = position == first_key
                 || (position > first_key
                     && position <= page.count()
-                    && key_at(position - 1)? < key);
-            let before_next = position >= page.count() || key_at(position)? > key;
-            if !(after_previous && before_next && range.admits(key, is_leaf)) {
+                    && order.less(key_at(position - 1)?, key));
+            let before_next = position >= page.count() || order.less(key, key_at(position)?);
+            if !(after_previous && before_next && range.admits(key, is_leaf, order)) {
                 return Err(format!("the new cell does not belong at {position}"));
             }
             Ok((range, page.count() + 1))
@@ -267,18 +281,13 @@ impl Split {
     }
 
     /// After the page split off `right` with `separator` between the halves.
-    pub(super) fn after<S: PageSource + ?Sized>(
-        &self,
-        source: &S,
-        right: PageId,
-        separator: &[u8],
-    ) {
+    pub(super) fn after<S: Ordered + ?Sized>(&self, source: &S, right: PageId, separator: &[u8]) {
         let Ok((range, cells)) = &self.inputs else {
             return;
         };
         let (left, is_leaf) = (self.id, self.is_leaf);
         let verdict = (|| {
-            if !range.admits(separator, false) {
+            if !range.admits(separator, false, source.key_order()) {
                 return Err(format!(
                     "the separator {} is outside the page's range {}",
                     shown(separator),
@@ -329,7 +338,7 @@ pub(super) struct Insertion {
 
 impl Insertion {
     /// Before `parent` takes `separator` for the right half of its child `index`.
-    pub(super) fn before<S: PageSource + ?Sized>(
+    pub(super) fn before<S: Ordered + ?Sized>(
         source: &S,
         parent: PageId,
         index: usize,
@@ -337,9 +346,9 @@ impl Insertion {
     ) -> Insertion {
         let inputs = (|| {
             let node = open(source, parent, false)?;
-            check_node(&node, parent, &KeyRange::default(), 1)?;
+            check_node(&node, parent, &KeyRange::default(), 1, source.key_order())?;
             let range = child_range(&node, parent, index)?;
-            if !range.admits(separator, false) {
+            if !range.admits(separator, false, source.key_order()) {
                 return Err("the separator is outside the child's range".to_string());
             }
             Ok((range, node.count()))
@@ -352,7 +361,7 @@ impl Insertion {
     }
 
     /// After the parent took the separator without splitting, for `left` and `right`.
-    pub(super) fn after<S: PageSource + ?Sized>(
+    pub(super) fn after<S: Ordered + ?Sized>(
         &self,
         source: &S,
         left: PageId,
@@ -365,7 +374,7 @@ impl Insertion {
         let (parent, index) = (self.parent, self.index);
         let verdict = (|| {
             let node = open(source, parent, false)?;
-            check_node(&node, parent, &KeyRange::default(), 2)?;
+            check_node(&node, parent, &KeyRange::default(), 2, source.key_order())?;
             if node.count() != count + 1 {
                 return Err(format!(
                     "page {parent} holds {} cells, not {}",
@@ -386,7 +395,7 @@ impl Insertion {
 
 /// After a split of the root grew the new root `tree.root` over `left` and `right`. Its
 /// inputs are the split's, checked there: the new root is built from nothing else.
-pub(super) fn check_new_root<S: PageSource + ?Sized>(
+pub(super) fn check_new_root<S: Ordered + ?Sized>(
     source: &S,
     tree: &TreeInfo,
     left: PageId,
@@ -396,7 +405,7 @@ pub(super) fn check_new_root<S: PageSource + ?Sized>(
     let root = tree.root;
     let verdict = (|| {
         let node = open(source, root, false)?;
-        check_node(&node, root, &KeyRange::default(), 2)?;
+        check_node(&node, root, &KeyRange::default(), 2, source.key_order())?;
         if node.count() != 2 {
             return Err(format!(
                 "page {root} holds {} children, not 2",
@@ -436,7 +445,7 @@ pub(super) struct Rebalance {
 
 impl Rebalance {
     /// Before the siblings `left` and `right` under `parent` merge or borrow.
-    pub(super) fn before<S: PageSource + ?Sized>(
+    pub(super) fn before<S: Ordered + ?Sized>(
         source: &S,
         parent: PageId,
         left_index: usize,
@@ -446,7 +455,7 @@ impl Rebalance {
     ) -> Rebalance {
         let inputs = (|| {
             let node = open(source, parent, false)?;
-            check_node(&node, parent, &KeyRange::default(), 2)?;
+            check_node(&node, parent, &KeyRange::default(), 2, source.key_order())?;
             let left_range = child_range(&node, parent, left_index)?;
             let right_range = child_range(&node, parent, left_index + 1)?;
             check_link(&node, parent, left_index, left, &left_range)?;
@@ -480,7 +489,7 @@ impl Rebalance {
     }
 
     /// After the right sibling merged into the left one and left the parent.
-    pub(super) fn after_merge<S: PageSource + ?Sized>(&self, source: &S) {
+    pub(super) fn after_merge<S: Ordered + ?Sized>(&self, source: &S) {
         let Ok(inputs) = &self.inputs else {
             return;
         };
@@ -489,7 +498,7 @@ impl Rebalance {
             let node = open(source, parent, false)?;
             // One child is allowed here: the next step merges the parent or hands the root
             // down to its child.
-            check_node(&node, parent, &KeyRange::default(), 1)?;
+            check_node(&node, parent, &KeyRange::default(), 1, source.key_order())?;
             check_link(&node, parent, self.left_index, left, &inputs.range)?;
             let minimum = minimum_cells(self.is_leaf);
             let cells = check_page(source, left, self.is_leaf, &inputs.range, minimum)?;
@@ -507,13 +516,13 @@ impl Rebalance {
 
     /// After one cell moved between the siblings, `separator` now lying between them (the
     /// parent not yet updated).
-    pub(super) fn after_borrow<S: PageSource + ?Sized>(&self, source: &S, separator: &[u8]) {
+    pub(super) fn after_borrow<S: Ordered + ?Sized>(&self, source: &S, separator: &[u8]) {
         let Ok(inputs) = &self.inputs else {
             return;
         };
         let ((left, right), is_leaf) = (self.pages, self.is_leaf);
         let verdict = (|| {
-            if !inputs.range.admits(separator, false) {
+            if !inputs.range.admits(separator, false, source.key_order()) {
                 return Err(format!(
                     "the new separator {} is outside the pair's range {}",
                     shown(separator),
@@ -523,9 +532,15 @@ impl Rebalance {
             let (left_range, right_range) = split_range(&inputs.range, separator);
             let minimum = minimum_cells(is_leaf);
             let left_node = open(source, left, is_leaf)?;
-            check_node(&left_node, left, &left_range, minimum)?;
+            check_node(&left_node, left, &left_range, minimum, source.key_order())?;
             let right_node = open(source, right, is_leaf)?;
-            check_node(&right_node, right, &right_range, minimum)?;
+            check_node(
+                &right_node,
+                right,
+                &right_range,
+                minimum,
+                source.key_order(),
+            )?;
             let ((recipient, recipient_node, recipient_cells), (donor, donor_node)) =
                 if self.left_is_underfull {
                     ((left, left_node, inputs.cells.0), (right, right_node))
@@ -558,14 +573,14 @@ impl Rebalance {
 
     /// After the parent took the borrow's new `separator` in place of the old one without
     /// splitting.
-    pub(super) fn after_new_separator<S: PageSource + ?Sized>(&self, source: &S, separator: &[u8]) {
+    pub(super) fn after_new_separator<S: Ordered + ?Sized>(&self, source: &S, separator: &[u8]) {
         let Ok(inputs) = &self.inputs else {
             return;
         };
         let (parent, (left, right)) = (self.parent, self.pages);
         let verdict = (|| {
             let node = open(source, parent, false)?;
-            check_node(&node, parent, &KeyRange::default(), 2)?;
+            check_node(&node, parent, &KeyRange::default(), 2, source.key_order())?;
             let (left_range, right_range) = split_range(&inputs.range, separator);
             check_link(&node, parent, self.left_index, left, &left_range)?;
             check_link(&node, parent, self.left_index + 1, right, &right_range)
@@ -589,7 +604,7 @@ pub(super) struct RootReplacement {
 
 impl RootReplacement {
     /// Before `child`, the only child of the root of `tree`, becomes the root.
-    pub(super) fn before<S: PageSource + ?Sized>(
+    pub(super) fn before<S: Ordered + ?Sized>(
         source: &S,
         tree: &TreeInfo,
         child: PageId,
@@ -611,7 +626,7 @@ impl RootReplacement {
     }
 
     /// After the replacement.
-    pub(super) fn after<S: PageSource + ?Sized>(&self, source: &S, tree: &TreeInfo) {
+    pub(super) fn after<S: Ordered + ?Sized>(&self, source: &S, tree: &TreeInfo) {
         if self.inputs.is_err() {
             return;
         }
@@ -650,8 +665,14 @@ mod tests {
 
     const PAGE: usize = 512;
 
-    /// Pages in memory, page `n` at index `n`.
+    /// Pages in memory, page `n` at index `n`, keys in byte order.
     struct Pages(Vec<Vec<u8>>);
+
+    impl Ordered for Pages {
+        fn key_order(&self) -> KeyOrder {
+            KeyOrder::Bytes
+        }
+    }
 
     impl PageSource for Pages {
         fn page_size(&self) -> usize {

@@ -12,6 +12,7 @@ pub(crate) mod cursor;
 mod invariants;
 pub(crate) mod mutate;
 pub(crate) mod node;
+pub(crate) mod order;
 pub(crate) mod overflow;
 pub(crate) mod verify;
 

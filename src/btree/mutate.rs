@@ -15,6 +15,7 @@ use super::cursor::{check_shape, open_node};
 #[cfg(debug_assertions)]
 use super::invariants;
 use super::node::{self, Node, StoredValue};
+use super::order::KeyOrder;
 use super::{overflow, PageSource};
 use crate::error::{Error, Result};
 use crate::page::header;
@@ -44,6 +45,15 @@ pub(crate) struct Writer<'w> {
     /// that change nothing, such as a delete finding no key, read committed pages without
     /// copying them, and so without the copy's verification.
     pub(crate) verify: bool,
+    /// The order of the keys of the tree being changed.
+    pub(crate) order: KeyOrder,
+}
+
+#[cfg(debug_assertions)]
+impl invariants::Ordered for Writer<'_> {
+    fn key_order(&self) -> KeyOrder {
+        self.order
+    }
 }
 
 impl PageSource for Writer<'_> {
@@ -86,7 +96,7 @@ impl Writer<'_> {
         let mut id = tree.root;
         for level in 0..tree.depth - 1 {
             let node = open_node(self, tree, level, id)?;
-            let index = node.search_branch(key)?;
+            let index = node.search_branch(key, self.order)?;
             path.push((id, index));
             id = node.child(index)?;
         }
@@ -171,7 +181,7 @@ impl Writer<'_> {
                 root: id,
                 depth: 1,
                 leaf_pages: 1,
-                ..TreeInfo::default()
+                ..TreeInfo::empty(tree.flags)
             };
         }
         let (mut path, leaf_id, position, old_cell_size) = if mode == PutMode::Append {
@@ -179,14 +189,14 @@ impl Writer<'_> {
             let (path, leaf_id) = self.descend_rightmost(tree)?;
             let leaf = self.leaf(leaf_id)?;
             let count = leaf.count();
-            if count > 0 && leaf.key(count - 1)? >= key {
+            if count > 0 && !self.order.less(leaf.key(count - 1)?, key) {
                 return Err(Error::KeyExist);
             }
             (path, leaf_id, Err(count), None)
         } else {
             let (path, leaf_id) = self.descend(tree, key)?;
             let leaf = self.leaf(leaf_id)?;
-            let position = leaf.search_leaf(key)?;
+            let position = leaf.search_leaf(key, self.order)?;
             let old_cell_size = match position {
                 Ok(_) if mode == PutMode::NoOverwrite => return Err(Error::KeyExist),
                 Ok(index) => Some(leaf.cell(index)?.len()),
@@ -319,7 +329,7 @@ impl Writer<'_> {
         if is_leaf {
             let last_left = node::cell_key(cells[split_at - 1], true);
             let first_right = node::cell_key(cells[split_at], true);
-            separator = node::shortest_separator(id, last_left, first_right)?.to_vec();
+            separator = self.order.separator(id, last_left, first_right)?.to_vec();
             node::fill(
                 self.store.page_mut(right_id),
                 right_id,
@@ -357,7 +367,9 @@ impl Writer<'_> {
                 .checked_sub(1)
                 .ok_or_else(|| Error::corrupted(id, "an empty leaf has no room for one cell"))?;
             let last_left = left.key(last)?;
-            node::shortest_separator(id, last_left, node::cell_key(cell, true))?.to_vec()
+            self.order
+                .separator(id, last_left, node::cell_key(cell, true))?
+                .to_vec()
         };
         let right_id = self.store.allocate(self.map, 1)?;
         node::fill(self.store.page_mut(right_id), right_id, true, &[cell])?;
@@ -408,7 +420,7 @@ impl Writer<'_> {
             return Ok(false);
         }
         let (mut path, leaf_id) = self.descend(tree, key)?;
-        let index = match self.leaf(leaf_id)?.search_leaf(key)? {
+        let index = match self.leaf(leaf_id)?.search_leaf(key, self.order)? {
             Ok(index) => index,
             Err(_) => return Ok(false),
         };
@@ -529,7 +541,7 @@ impl Writer<'_> {
             self.store.free(id, 1);
             // No assertion that the overflow count is 0: it comes from the file, where it may
             // be wrong (the checker reports that); the empty tree's count is 0 all the same.
-            *tree = TreeInfo::default();
+            *tree = TreeInfo::empty(tree.flags);
         } else if !is_leaf && count == 1 {
             let child = self.branch(id)?.child(0)?;
             #[cfg(debug_assertions)]
@@ -616,7 +628,9 @@ impl Writer<'_> {
             }
             let last_left = node::cell_key(left_cells.last().expect("left has cells"), true);
             let first_right = node::cell_key(&right_cells[0], true);
-            node::shortest_separator(left_id, last_left, first_right)?.to_vec()
+            self.order
+                .separator(left_id, last_left, first_right)?
+                .to_vec()
         } else if left_is_underfull {
             // The right page's first child moves left under the old separator; the right
             // page's second separator moves up.
@@ -681,7 +695,7 @@ impl Writer<'_> {
         for (id, pages) in to_free {
             self.store.free(id, pages);
         }
-        *tree = TreeInfo::default();
+        *tree = TreeInfo::empty(tree.flags);
         Ok(())
     }
 }

@@ -22,6 +22,7 @@
 
 use std::cmp::Ordering;
 
+use super::order::KeyOrder;
 use crate::error::{Error, Result};
 use crate::page::header::{self, PageKind, PAGE_HEADER_SIZE};
 use crate::page::id::{read_page_id, read_u16, write_page_id, write_u16, write_u32};
@@ -408,18 +409,32 @@ impl<'a> Node<'a> {
         Ok((key, value))
     }
 
-    /// In a leaf: `Ok(index)` of `key`, or `Err(index)` where it would be inserted.
+    /// In a leaf: `Ok(index)` of `key`, or `Err(index)` where it would be inserted, under
+    /// `order`.
     #[inline]
-    pub(crate) fn search_leaf(&self, key: &[u8]) -> Result<Result<usize, usize>> {
+    pub(crate) fn search_leaf(&self, key: &[u8], order: KeyOrder) -> Result<Result<usize, usize>> {
+        // One search loop per order, chosen once: the byte-wise one compares slices inline.
+        match order {
+            KeyOrder::Bytes => self.search_leaf_by(key, <[u8]>::cmp),
+            other => self.search_leaf_by(key, |a, b| other.compare(a, b)),
+        }
+    }
+
+    #[inline(always)]
+    fn search_leaf_by(
+        &self,
+        key: &[u8],
+        compare: impl Fn(&[u8], &[u8]) -> Ordering,
+    ) -> Result<Result<usize, usize>> {
         let (mut low, mut high) = (0, self.count);
         debug_assert!(self.is_leaf);
         while low < high {
             let middle = low + (high - low) / 2;
             self.prefetch_next_probes(low, middle, high);
-            match self
-                .key_in::<LEAF_CELL_HEADER, LEAF_KEY_LENGTH_AT>(middle)?
-                .cmp(key)
-            {
+            match compare(
+                self.key_in::<LEAF_CELL_HEADER, LEAF_KEY_LENGTH_AT>(middle)?,
+                key,
+            ) {
                 Ordering::Less => low = middle + 1,
                 Ordering::Greater => high = middle,
                 Ordering::Equal => return Ok(Ok(middle)),
@@ -428,16 +443,29 @@ impl<'a> Node<'a> {
         Ok(Err(low))
     }
 
-    /// In a branch: the index of the child whose range holds `key`.
+    /// In a branch: the index of the child whose range holds `key` under `order`.
     #[inline]
-    pub(crate) fn search_branch(&self, key: &[u8]) -> Result<usize> {
+    pub(crate) fn search_branch(&self, key: &[u8], order: KeyOrder) -> Result<usize> {
+        match order {
+            KeyOrder::Bytes => self.search_branch_by(key, <[u8]>::cmp),
+            other => self.search_branch_by(key, |a, b| other.compare(a, b)),
+        }
+    }
+
+    #[inline(always)]
+    fn search_branch_by(
+        &self,
+        key: &[u8],
+        compare: impl Fn(&[u8], &[u8]) -> Ordering,
+    ) -> Result<usize> {
         // The last index whose separator is <= key; separator 0 is minus infinity.
         debug_assert!(!self.is_leaf);
         let (mut low, mut high) = (1, self.count);
         while low < high {
             let middle = low + (high - low) / 2;
             self.prefetch_next_probes(low, middle, high);
-            if self.key_in::<BRANCH_CELL_HEADER, BRANCH_KEY_LENGTH_AT>(middle)? <= key {
+            let separator = self.key_in::<BRANCH_CELL_HEADER, BRANCH_KEY_LENGTH_AT>(middle)?;
+            if compare(separator, key) != Ordering::Greater {
                 low = middle + 1;
             } else {
                 high = middle;
@@ -567,20 +595,6 @@ pub(crate) fn fill(page: &mut [u8], id: PageId, is_leaf: bool, cells: &[&[u8]]) 
     Ok(())
 }
 
-/// The shortest key `s` with `left < s <= right`: a separator for a split between them.
-/// Keys out of order (only in a corrupt page) are [`Error::Corrupted`].
-pub(crate) fn shortest_separator<'k>(
-    page: PageId,
-    left: &[u8],
-    right: &'k [u8],
-) -> Result<&'k [u8]> {
-    if left >= right {
-        return Err(Error::corrupted(page, "keys are out of order"));
-    }
-    let common = left.iter().zip(right).take_while(|(a, b)| a == b).count();
-    Ok(&right[..(common + 1).min(right.len())])
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -606,8 +620,8 @@ mod tests {
     fn insert_search_and_remove_keep_the_page_consistent() {
         let mut page = leaf_with(&[b"a", b"c", b"e"]);
         let node = Node::open(&page, page_id(5), true).unwrap();
-        assert_eq!(node.search_leaf(b"c").unwrap(), Ok(1));
-        assert_eq!(node.search_leaf(b"d").unwrap(), Err(2));
+        assert_eq!(node.search_leaf(b"c", KeyOrder::Bytes).unwrap(), Ok(1));
+        assert_eq!(node.search_leaf(b"d", KeyOrder::Bytes).unwrap(), Err(2));
         let free_before = free_bytes(&page);
         let size = node.cell(1).unwrap().len();
         remove_cell(&mut page, 1, size);
@@ -634,11 +648,11 @@ mod tests {
             ));
         }
         let node = Node::open(&page, page_id(3), false).unwrap();
-        assert_eq!(node.search_branch(b"").unwrap(), 0);
-        assert_eq!(node.search_branch(b"l").unwrap(), 0);
-        assert_eq!(node.search_branch(b"m").unwrap(), 1);
-        assert_eq!(node.search_branch(b"s").unwrap(), 1);
-        assert_eq!(node.search_branch(b"zz").unwrap(), 2);
+        assert_eq!(node.search_branch(b"", KeyOrder::Bytes).unwrap(), 0);
+        assert_eq!(node.search_branch(b"l", KeyOrder::Bytes).unwrap(), 0);
+        assert_eq!(node.search_branch(b"m", KeyOrder::Bytes).unwrap(), 1);
+        assert_eq!(node.search_branch(b"s", KeyOrder::Bytes).unwrap(), 1);
+        assert_eq!(node.search_branch(b"zz", KeyOrder::Bytes).unwrap(), 2);
         assert_eq!(node.child(2).unwrap(), page_id(12));
     }
 
@@ -735,25 +749,6 @@ mod tests {
             .unwrap()
             .child(1)
             .is_err());
-    }
-
-    #[test]
-    fn shortest_separator_splits_correctly() {
-        assert_eq!(
-            shortest_separator(page_id(1), b"abc", b"abd").unwrap(),
-            b"abd"
-        );
-        assert_eq!(shortest_separator(page_id(1), b"abc", b"b").unwrap(), b"b");
-        assert_eq!(
-            shortest_separator(page_id(1), b"ab", b"abzz").unwrap(),
-            b"abz"
-        );
-        assert_eq!(
-            shortest_separator(page_id(1), b"", b"\x00").unwrap(),
-            b"\x00"
-        );
-        assert!(shortest_separator(page_id(1), b"b", b"a").is_err());
-        assert!(shortest_separator(page_id(1), b"a", b"a").is_err());
     }
 
     #[test]

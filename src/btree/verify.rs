@@ -6,6 +6,7 @@
 //! checksums, which would hide it for good).
 
 use super::cursor::Cursor;
+use super::order::KeyOrder;
 use super::PageSource;
 use crate::error::Result;
 use crate::page::header;
@@ -46,7 +47,8 @@ impl<S: PageSource + ?Sized> PageSource for Verified<'_, S> {
 /// [`Verified`] source, checks each against its checksum. The cursor's bounds keep the walk
 /// finite in a corrupt tree.
 pub(crate) fn read_every_page<S: PageSource + ?Sized>(source: &S, tree: TreeInfo) -> Result<()> {
-    let mut cursor = Cursor::new(source, tree)?;
+    // A walk from the first entry compares no keys: any order will do.
+    let mut cursor = Cursor::new(source, tree, KeyOrder::Bytes)?;
     cursor.seek_first()?;
     while cursor.current()?.is_some() {
         cursor.next()?;

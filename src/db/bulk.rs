@@ -9,7 +9,7 @@ use crate::btree::mutate::PutMode;
 use crate::error::{Error, Result};
 use crate::txn::{RoTxn, RwTxn};
 
-impl<KC, DC> Database<KC, DC> {
+impl<KC, DC, C, CDUP> Database<KC, DC, C, CDUP> {
     /// Returns the value of `key` if it exists; otherwise stores `data` under it and returns
     /// `None`. The returned value borrows the transaction.
     pub fn get_or_put<'a, 'txn>(

@@ -5,11 +5,12 @@ use std::marker::PhantomData;
 use std::ops::{Bound, RangeBounds};
 
 use super::codec::{BytesDecode, BytesEncode};
+use super::comparator::DefaultComparator;
 use super::iter::{Direction, RawIter, RoIter, RoRange, RoRevIter, RoRevRange};
 use crate::btree::mutate::PutMode;
 use crate::error::{Error, Result};
 use crate::flags::PutFlags;
-use crate::page::meta::TreeInfo;
+use crate::page::meta::{TreeFlags, TreeInfo};
 use crate::txn::{RoTxn, RwTxn};
 
 /// A typed handle on one database of an environment, from
@@ -17,7 +18,12 @@ use crate::txn::{RoTxn, RwTxn};
 /// [`Env::open_database`](crate::Env::open_database). It is `Copy`; the codecs `KC` and `DC`
 /// encode and decode keys and values.
 ///
-/// Keys are ordered byte-wise (lexicographically, shorter first on a shared prefix).
+/// Keys are ordered by the comparator `C` the database was created with: byte-wise
+/// (lexicographically, shorter first on a shared prefix) unless it was created with another
+/// ([`DatabaseOpenOptions::key_comparator`](crate::DatabaseOpenOptions::key_comparator),
+/// or the flags [`INTEGER_KEY`](crate::DatabaseFlags::INTEGER_KEY) and
+/// [`REVERSE_KEY`](crate::DatabaseFlags::REVERSE_KEY)). `CDUP` is heed's comparator of
+/// duplicate values, kept so heed's types compile.
 ///
 /// ```
 /// use arbordb::types::{Str, Bytes};
@@ -33,24 +39,25 @@ use crate::txn::{RoTxn, RwTxn};
 /// assert_eq!(db.get(&rtxn, "apple")?, Some(&b"red"[..]));
 /// # Ok(()) }
 /// ```
-pub struct Database<KC, DC> {
+pub struct Database<KC, DC, C = DefaultComparator, CDUP = DefaultComparator> {
     env_id: u64,
     dbi: u32,
-    marker: PhantomData<fn() -> (KC, DC)>,
+    marker: Types<KC, DC, C, CDUP>,
 }
 
-impl<KC, DC> Clone for Database<KC, DC> {
+impl<KC, DC, C, CDUP> Clone for Database<KC, DC, C, CDUP> {
     fn clone(&self) -> Self {
         *self
     }
 }
 
-impl<KC, DC> Copy for Database<KC, DC> {}
+impl<KC, DC, C, CDUP> Copy for Database<KC, DC, C, CDUP> {}
 
-impl<KC, DC> std::fmt::Debug for Database<KC, DC> {
+impl<KC, DC, C, CDUP> std::fmt::Debug for Database<KC, DC, C, CDUP> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Database")
             .field("dbi", &self.dbi)
+            .field("key_comparator", &std::any::type_name::<C>())
             .finish_non_exhaustive()
     }
 }
@@ -85,6 +92,9 @@ impl DatabaseStat {
     }
 }
 
+/// The types a handle or builder carries and never holds: codecs and comparators.
+pub(super) type Types<KC, DC, C, CDUP> = PhantomData<fn() -> (KC, DC, C, CDUP)>;
+
 pub(super) fn encode<'a, C: BytesEncode<'a>>(item: &'a C::EItem) -> Result<Cow<'a, [u8]>> {
     C::bytes_encode(item).map_err(Error::Encoding)
 }
@@ -110,7 +120,7 @@ pub(super) fn encode_range<'a, C: BytesEncode<'a>, R: RangeBounds<C::EItem>>(
     ))
 }
 
-impl<KC, DC> Database<KC, DC> {
+impl<KC, DC, C, CDUP> Database<KC, DC, C, CDUP> {
     pub(crate) fn env_id(&self) -> u64 {
         self.env_id
     }
@@ -127,9 +137,28 @@ impl<KC, DC> Database<KC, DC> {
         }
     }
 
+    /// The same database with the default comparator types, for the iterators (the order a
+    /// tree is searched in comes from the database, not from the handle's types).
+    pub(super) fn erased(&self) -> Database<KC, DC> {
+        Database::new(self.env_id, self.dbi)
+    }
+
     pub(super) fn tree(&self, txn: &RoTxn<'_>) -> Result<TreeInfo> {
         txn.check_env(self.env_id)?;
         txn.tree(self.dbi)
+    }
+
+    /// Refuses prefix iteration over a database whose keys are in a built-in order that is
+    /// not lexicographic (a handle opened without flags takes the database's own).
+    pub(super) fn check_lexicographic(&self, txn: &RoTxn<'_>) -> Result<()> {
+        let flags = self.tree(txn)?.flags;
+        if flags.contains(TreeFlags::INTEGER_KEY) || flags.contains(TreeFlags::REVERSE_KEY) {
+            return Err(Error::Incompatible {
+                name: txn.database_name(self.dbi),
+                reason: "prefix iteration needs keys in a lexicographic order, and this database orders them as integers or from their end".to_owned(),
+            });
+        }
+        Ok(())
     }
 
     /// The value of `key`, or `None`. The value borrows from the transaction.
@@ -320,23 +349,23 @@ impl<KC, DC> Database<KC, DC> {
     }
 
     /// The same database with other codecs.
-    pub fn remap_types<KC2, DC2>(&self) -> Database<KC2, DC2> {
+    pub fn remap_types<KC2, DC2>(&self) -> Database<KC2, DC2, C, CDUP> {
         Database::new(self.env_id, self.dbi)
     }
 
     /// The same database with another key codec.
-    pub fn remap_key_type<KC2>(&self) -> Database<KC2, DC> {
+    pub fn remap_key_type<KC2>(&self) -> Database<KC2, DC, C, CDUP> {
         self.remap_types()
     }
 
     /// The same database, decoding values lazily: reads return a
     /// [`Lazy`](crate::types::Lazy) to decode when (and if) needed.
-    pub fn lazily_decode_data(&self) -> Database<KC, crate::types::LazyDecode<DC>> {
+    pub fn lazily_decode_data(&self) -> Database<KC, crate::types::LazyDecode<DC>, C, CDUP> {
         self.remap_types()
     }
 
     /// The same database with another data codec.
-    pub fn remap_data_type<DC2>(&self) -> Database<KC, DC2> {
+    pub fn remap_data_type<DC2>(&self) -> Database<KC, DC2, C, CDUP> {
         self.remap_types()
     }
 }

@@ -3,6 +3,7 @@
 use std::ops::{Bound, RangeBounds};
 
 use super::codec::BytesEncode;
+use super::comparator::LexicographicComparator;
 use super::database::{encode_range, Database};
 use super::iter::Direction;
 use super::iter_mut::RwIter;
@@ -10,12 +11,12 @@ use super::seek::encode_prefix;
 use crate::error::Result;
 use crate::txn::RwTxn;
 
-impl<KC, DC> Database<KC, DC> {
+impl<KC, DC, C, CDUP> Database<KC, DC, C, CDUP> {
     /// Every entry in key order, through a write transaction; see [`RwIter`].
     pub fn iter_mut<'t, 'e>(&self, txn: &'t mut RwTxn<'e>) -> Result<RwIter<'t, 'e, KC, DC>> {
         RwIter::new(
             txn,
-            *self,
+            self.erased(),
             Direction::Forward,
             Bound::Unbounded,
             Bound::Unbounded,
@@ -26,7 +27,7 @@ impl<KC, DC> Database<KC, DC> {
     pub fn rev_iter_mut<'t, 'e>(&self, txn: &'t mut RwTxn<'e>) -> Result<RwIter<'t, 'e, KC, DC>> {
         RwIter::new(
             txn,
-            *self,
+            self.erased(),
             Direction::Backward,
             Bound::Unbounded,
             Bound::Unbounded,
@@ -44,7 +45,7 @@ impl<KC, DC> Database<KC, DC> {
         R: RangeBounds<KC::EItem>,
     {
         let (start, end) = encode_range::<KC, R>(range)?;
-        RwIter::new(txn, *self, Direction::Forward, start, end)
+        RwIter::new(txn, self.erased(), Direction::Forward, start, end)
     }
 
     /// The entries of `range` in reverse key order, through a write transaction.
@@ -58,7 +59,7 @@ impl<KC, DC> Database<KC, DC> {
         R: RangeBounds<KC::EItem>,
     {
         let (start, end) = encode_range::<KC, R>(range)?;
-        RwIter::new(txn, *self, Direction::Backward, end, start)
+        RwIter::new(txn, self.erased(), Direction::Backward, end, start)
     }
 
     /// The entries whose keys start with `prefix`, in key order, through a write transaction.
@@ -69,9 +70,11 @@ impl<KC, DC> Database<KC, DC> {
     ) -> Result<RwIter<'t, 'e, KC, DC>>
     where
         KC: BytesEncode<'a>,
+        C: LexicographicComparator,
     {
-        let (start, end) = encode_prefix::<KC>(prefix)?;
-        RwIter::new(txn, *self, Direction::Forward, start, end)
+        self.check_lexicographic(txn)?;
+        let (start, end) = encode_prefix::<KC, C>(prefix)?;
+        RwIter::new(txn, self.erased(), Direction::Forward, start, end)
     }
 
     /// The entries whose keys start with `prefix`, in reverse key order, through a write
@@ -83,8 +86,10 @@ impl<KC, DC> Database<KC, DC> {
     ) -> Result<RwIter<'t, 'e, KC, DC>>
     where
         KC: BytesEncode<'a>,
+        C: LexicographicComparator,
     {
-        let (start, end) = encode_prefix::<KC>(prefix)?;
-        RwIter::new(txn, *self, Direction::Backward, end, start)
+        self.check_lexicographic(txn)?;
+        let (start, end) = encode_prefix::<KC, C>(prefix)?;
+        RwIter::new(txn, self.erased(), Direction::Backward, end, start)
     }
 }

@@ -5,6 +5,7 @@ use super::database::{Database, DatabaseStat};
 use super::options::{DatabaseOpenOptions, Unspecified};
 use crate::env::Env;
 use crate::error::Result;
+use crate::txn::shape::DatabaseShape;
 use crate::txn::{RoTxn, RwTxn};
 
 impl Env {
@@ -24,7 +25,7 @@ impl Env {
         name: Option<&str>,
     ) -> Result<Database<KC, DC>> {
         self.check_txn_env(wtxn.env_id())?;
-        let dbi = wtxn.create_tree(name)?;
+        let dbi = wtxn.create_tree(name, &DatabaseShape::plain())?;
         Ok(Database::new(self.id(), dbi))
     }
 
@@ -37,7 +38,7 @@ impl Env {
     ) -> Result<Option<Database<KC, DC>>> {
         self.check_txn_env(rtxn.env_id())?;
         Ok(rtxn
-            .open_tree(name)?
+            .open_tree(name, &DatabaseShape::plain())?
             .map(|dbi| Database::new(self.id(), dbi)))
     }
 

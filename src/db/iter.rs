@@ -1,5 +1,6 @@
 //! Iterators over a database: forward, reverse, and over a range of keys.
 
+use std::cmp::Ordering;
 use std::marker::PhantomData;
 use std::ops::Bound;
 
@@ -41,13 +42,20 @@ impl<'txn> RawIter<'txn> {
         }
     }
 
+    /// Whether `key` lies beyond the end bound, in the tree's order.
     fn past_end(&self, key: &[u8]) -> bool {
-        match (&self.end, self.direction) {
-            (Bound::Unbounded, _) => false,
-            (Bound::Included(end), Direction::Forward) => key > end.as_slice(),
-            (Bound::Excluded(end), Direction::Forward) => key >= end.as_slice(),
-            (Bound::Included(end), Direction::Backward) => key < end.as_slice(),
-            (Bound::Excluded(end), Direction::Backward) => key <= end.as_slice(),
+        let (end, inclusive) = match &self.end {
+            Bound::Unbounded => return false,
+            Bound::Included(end) => (end.as_slice(), true),
+            Bound::Excluded(end) => (end.as_slice(), false),
+        };
+        let beyond = match self.direction {
+            Direction::Forward => Ordering::Greater,
+            Direction::Backward => Ordering::Less,
+        };
+        match self.cursor.order().compare(key, end) {
+            Ordering::Equal => !inclusive,
+            ordering => ordering == beyond,
         }
     }
 

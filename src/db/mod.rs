@@ -5,6 +5,7 @@
 
 mod bulk;
 mod codec;
+mod comparator;
 mod database;
 mod database_mut;
 mod env_databases;
@@ -19,6 +20,7 @@ mod serde;
 pub mod types;
 
 pub use codec::{BytesDecode, BytesEncode};
+pub use comparator::{Comparator, DefaultComparator, IntegerComparator, LexicographicComparator};
 pub use database::{Database, DatabaseStat};
 pub use iter::{RoIter, RoPrefix, RoRange, RoRevIter, RoRevPrefix, RoRevRange};
 pub use iter_mut::{RwIter, RwPrefix, RwRange, RwRevIter, RwRevPrefix, RwRevRange};

@@ -2,7 +2,8 @@
 
 use std::marker::PhantomData;
 
-use super::database::Database;
+use super::comparator::{shape_of, Comparator, DefaultComparator};
+use super::database::{Database, Types};
 use crate::env::Env;
 use crate::error::Result;
 use crate::flags::DatabaseFlags;
@@ -26,11 +27,11 @@ pub enum Unspecified {}
 /// wtxn.commit()?;
 /// # Ok(()) }
 /// ```
-pub struct DatabaseOpenOptions<'e, 'n, KC, DC> {
+pub struct DatabaseOpenOptions<'e, 'n, KC, DC, C = DefaultComparator, CDUP = DefaultComparator> {
     env: &'e Env,
     name: Option<&'n str>,
     flags: DatabaseFlags,
-    types: PhantomData<fn() -> (KC, DC)>,
+    types: Types<KC, DC, C, CDUP>,
 }
 
 impl<'e> DatabaseOpenOptions<'e, 'static, Unspecified, Unspecified> {
@@ -44,9 +45,22 @@ impl<'e> DatabaseOpenOptions<'e, 'static, Unspecified, Unspecified> {
     }
 }
 
-impl<'e, 'n, KC, DC> DatabaseOpenOptions<'e, 'n, KC, DC> {
+impl<'e, 'n, KC, DC, C, CDUP> DatabaseOpenOptions<'e, 'n, KC, DC, C, CDUP> {
     /// Chooses the key and data codecs.
-    pub fn types<NKC, NDC>(self) -> DatabaseOpenOptions<'e, 'n, NKC, NDC> {
+    pub fn types<NKC, NDC>(self) -> DatabaseOpenOptions<'e, 'n, NKC, NDC, C, CDUP> {
+        DatabaseOpenOptions {
+            env: self.env,
+            name: self.name,
+            flags: self.flags,
+            types: PhantomData,
+        }
+    }
+
+    /// Chooses the order of the database's keys: [`IntegerComparator`](crate::IntegerComparator)
+    /// (which records [`DatabaseFlags::INTEGER_KEY`]) or an application's [`Comparator`],
+    /// whose [`name`](Comparator::name) the database records. It must be given whenever the
+    /// database is opened again.
+    pub fn key_comparator<NC>(self) -> DatabaseOpenOptions<'e, 'n, KC, DC, NC, CDUP> {
         DatabaseOpenOptions {
             env: self.env,
             name: self.name,
@@ -61,27 +75,46 @@ impl<'e, 'n, KC, DC> DatabaseOpenOptions<'e, 'n, KC, DC> {
         self
     }
 
-    /// Sets the database flags. arbordb has none yet; this exists for heed code.
+    /// Sets the database's flags, recorded when it is created.
     pub fn flags(&mut self, flags: DatabaseFlags) -> &mut Self {
         self.flags = flags;
         self
     }
 
     /// Opens the database if it exists in `rtxn`'s snapshot.
-    pub fn open(&self, rtxn: &RoTxn<'_>) -> Result<Option<Database<KC, DC>>>
+    ///
+    /// With no flags and the default comparator, the database opens as it was created (a
+    /// built-in order such as `INTEGER_KEY` comes with it, as in LMDB), unless its keys are
+    /// ordered by an application's comparator: that one must be given. Otherwise the flags
+    /// and comparator must be the ones it was created with, else
+    /// [`Error::Incompatible`](crate::Error::Incompatible).
+    pub fn open(&self, rtxn: &RoTxn<'_>) -> Result<Option<Database<KC, DC, C, CDUP>>>
     where
         KC: 'static,
         DC: 'static,
+        C: Comparator + 'static,
+        CDUP: Comparator + 'static,
     {
-        self.env.open_database(rtxn, self.name)
+        self.env.check_txn_env(rtxn.env_id())?;
+        let shape = shape_of::<C>(self.flags);
+        Ok(rtxn
+            .open_tree(self.name, &shape)?
+            .map(|dbi| Database::new(self.env.id(), dbi)))
     }
 
-    /// Opens the database, creating it in `wtxn` if missing.
-    pub fn create(&self, wtxn: &mut RwTxn<'_>) -> Result<Database<KC, DC>>
+    /// Opens the database, creating it in `wtxn` with these flags and comparator if missing
+    /// (the unnamed database, which always exists, takes them while it is empty). An existing
+    /// database is checked as [`open`](Self::open) does.
+    pub fn create(&self, wtxn: &mut RwTxn<'_>) -> Result<Database<KC, DC, C, CDUP>>
     where
         KC: 'static,
         DC: 'static,
+        C: Comparator + 'static,
+        CDUP: Comparator + 'static,
     {
-        self.env.create_database(wtxn, self.name)
+        self.env.check_txn_env(wtxn.env_id())?;
+        let shape = shape_of::<C>(self.flags);
+        let dbi = wtxn.create_tree(self.name, &shape)?;
+        Ok(Database::new(self.env.id(), dbi))
     }
 }

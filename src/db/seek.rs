@@ -3,29 +3,23 @@
 use std::ops::Bound;
 
 use super::codec::{BytesDecode, BytesEncode};
+use super::comparator::{prefix_successor, LexicographicComparator};
 use super::database::{as_ref, encode, Database, EncodedRange};
 use super::iter::{decode_entry, Direction, RoPrefix, RoRevPrefix};
 use crate::error::Result;
 use crate::txn::RoTxn;
 
-/// The smallest key greater than every key that starts with `prefix`, or `None` when there is
-/// none (an empty prefix, or one of only 0xFF bytes).
-pub(crate) fn prefix_successor(prefix: &[u8]) -> Option<Vec<u8>> {
-    let keep = prefix.iter().rposition(|&byte| byte != u8::MAX)?;
-    let mut successor = prefix[..=keep].to_vec();
-    successor[keep] += 1;
-    Some(successor)
-}
-
-/// The key range of every key starting with the encoded `prefix`: from the prefix itself up
-/// to (not including) its successor, or to the end when it has none.
-pub(crate) fn encode_prefix<'a, C: BytesEncode<'a>>(prefix: &'a C::EItem) -> Result<EncodedRange> {
-    let prefix = encode::<C>(prefix)?.into_owned();
-    let end = prefix_successor(&prefix).map_or(Bound::Unbounded, Bound::Excluded);
+/// The key range of every key starting with the encoded `prefix` in `C`'s order: from the
+/// prefix itself up to (not including) its successor, or to the end when it has none.
+pub(crate) fn encode_prefix<'a, KC: BytesEncode<'a>, C: LexicographicComparator>(
+    prefix: &'a KC::EItem,
+) -> Result<EncodedRange> {
+    let prefix = encode::<KC>(prefix)?.into_owned();
+    let end = prefix_successor::<C>(&prefix).map_or(Bound::Unbounded, Bound::Excluded);
     Ok((Bound::Included(prefix), end))
 }
 
-impl<KC, DC> Database<KC, DC> {
+impl<KC, DC, C, CDUP> Database<KC, DC, C, CDUP> {
     fn neighbour<'a, 'txn>(
         &self,
         txn: &'txn RoTxn<'_>,
@@ -110,8 +104,10 @@ impl<KC, DC> Database<KC, DC> {
     ) -> Result<RoPrefix<'txn, KC, DC>>
     where
         KC: BytesEncode<'a>,
+        C: LexicographicComparator,
     {
-        let (start, end) = encode_prefix::<KC>(prefix)?;
+        self.check_lexicographic(txn)?;
+        let (start, end) = encode_prefix::<KC, C>(prefix)?;
         Ok(RoPrefix::new(self.raw_iter(
             txn,
             as_ref(&start),
@@ -128,26 +124,15 @@ impl<KC, DC> Database<KC, DC> {
     ) -> Result<RoRevPrefix<'txn, KC, DC>>
     where
         KC: BytesEncode<'a>,
+        C: LexicographicComparator,
     {
-        let (start, end) = encode_prefix::<KC>(prefix)?;
+        self.check_lexicographic(txn)?;
+        let (start, end) = encode_prefix::<KC, C>(prefix)?;
         Ok(RoRevPrefix::new(self.raw_iter(
             txn,
             as_ref(&end),
             start,
             Direction::Backward,
         )?))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::prefix_successor;
-
-    #[test]
-    fn prefix_successors() {
-        assert_eq!(prefix_successor(b"ab"), Some(b"ac".to_vec()));
-        assert_eq!(prefix_successor(b"a\xff\xff"), Some(b"b".to_vec()));
-        assert_eq!(prefix_successor(b"\xff\xff"), None);
-        assert_eq!(prefix_successor(b""), None);
     }
 }

@@ -8,9 +8,11 @@ use std::path::Path;
 use super::Env;
 use crate::btree::copy::{copy_tree, CopySink};
 use crate::btree::cursor::Cursor;
+use crate::btree::order::KeyOrder;
 use crate::btree::verify::{read_every_page, Verified};
 use crate::btree::PageSource;
 use crate::error::{Error, Result};
+use crate::page::catalog_record::{self, UNNAMED_DATABASE_KEY};
 use crate::page::meta::{Meta, TreeInfo};
 use crate::page::{PageId, TxnId};
 use crate::store::ordered_write::WRITE_BYTES_MAX;
@@ -87,15 +89,21 @@ impl CopySink for FileSink<'_> {
     }
 }
 
-/// The named databases' trees in the catalog of `source`'s snapshot, by name.
-fn named_trees(source: &dyn PageSource, catalog: TreeInfo) -> Result<Vec<(Vec<u8>, TreeInfo)>> {
+/// A named database's record: its tree and its custom key comparator's name, if any.
+type NamedTree = (TreeInfo, Option<String>);
+
+/// The named databases' records in the catalog of `source`'s snapshot, by name.
+fn named_trees(source: &dyn PageSource, catalog: TreeInfo) -> Result<Vec<(Vec<u8>, NamedTree)>> {
     let mut named = Vec::new();
-    let mut cursor = Cursor::new(source, catalog)?;
+    let mut cursor = Cursor::new(source, catalog, KeyOrder::Bytes)?;
     cursor.seek_first()?;
     while let Some((name, value)) = cursor.current()? {
-        let tree = TreeInfo::decode(value)
-            .ok_or_else(|| Error::corrupted(catalog.root, "a catalog entry of the wrong size"))?;
-        named.push((name.to_vec(), tree));
+        if name != UNNAMED_DATABASE_KEY {
+            let record = catalog_record::decode(value)
+                .ok_or_else(|| Error::corrupted(catalog.root, "a malformed catalog entry"))?;
+            let order_name = record.key_order.map(str::to_owned);
+            named.push((name.to_vec(), (record.tree, order_name)));
+        }
         cursor.next()?;
     }
     Ok(named)
@@ -108,7 +116,7 @@ fn verify_snapshot(rtxn: &RoTxn<'_>) -> Result<()> {
     let meta = rtxn.meta();
     let source = Verified(rtxn as &dyn PageSource);
     read_every_page(&source, meta.main)?;
-    for (_, tree) in named_trees(&source, meta.catalog)? {
+    for (_, (tree, _)) in named_trees(&source, meta.catalog)? {
         read_every_page(&source, tree)?;
     }
     let read = |id| read_committed(rtxn.map().bytes(), rtxn.page_size(), meta.page_count, id, 1);
@@ -182,17 +190,31 @@ impl Env {
                 };
                 // Read through a verifying source: the copy's pages get fresh checksums.
                 let source = Verified(&rtxn as &dyn PageSource);
-                let main = copy_tree(&source, &snapshot.main, &mut sink, &mut |_, _| Ok(None))?;
+                // Keys keep their order; a custom one (known only to the process that
+                // registered it) is copied unchecked, with whole keys as separators.
+                let keep = &mut |_: &[u8], _: &[u8]| Ok(None);
+                let order = |tree: &TreeInfo| KeyOrder::of_flags(tree.flags);
+                let main_order = order(&snapshot.main);
+                let main = copy_tree(&source, &snapshot.main, main_order, &mut sink, keep)?;
                 let mut named = named_trees(&source, snapshot.catalog)?;
-                for (_, tree) in &mut named {
-                    *tree = copy_tree(&source, tree, &mut sink, &mut |_, _| Ok(None))?;
+                for (_, (tree, _)) in &mut named {
+                    *tree = copy_tree(&source, tree, order(tree), &mut sink, keep)?;
                 }
-                let catalog = copy_tree(&source, &snapshot.catalog, &mut sink, &mut |name, _| {
-                    let position = named.binary_search_by(|(known, _)| known.as_slice().cmp(name));
-                    Ok(position
-                        .ok()
-                        .map(|position| named[position].1.encode().to_vec()))
-                })?;
+                let catalog_order = Some(KeyOrder::Bytes);
+                let catalog = copy_tree(
+                    &source,
+                    &snapshot.catalog,
+                    catalog_order,
+                    &mut sink,
+                    &mut |name, _| {
+                        let position =
+                            named.binary_search_by(|(known, _)| known.as_slice().cmp(name));
+                        Ok(position.ok().map(|position| {
+                            let (tree, order_name) = &named[position].1;
+                            catalog_record::encode(tree, order_name.as_deref())
+                        }))
+                    },
+                )?;
                 sink.flush()?;
                 let meta = Meta {
                     page_count: sink.next_page.get(),

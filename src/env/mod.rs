@@ -6,6 +6,7 @@
 
 mod copy;
 mod creation;
+pub(crate) mod key_orders;
 mod meta_choice;
 mod open;
 mod options;
@@ -140,6 +141,8 @@ pub(crate) struct EnvInner {
     writer: Mutex<WriterState>,
     /// Names of the named databases handed out so far; database index `i + 1` is `names[i]`.
     database_names: RwLock<Vec<String>>,
+    /// The custom key comparators registered per database index.
+    key_orders: key_orders::KeyOrders,
     /// A newer meta this process's open passed over, if it did (reported by `Env::info`).
     skipped_meta: Option<SkippedMeta>,
 }
@@ -202,6 +205,11 @@ impl EnvInner {
     /// Names of the named databases handed out so far; index `i + 1` is `names[i]`.
     pub(crate) fn database_names(&self) -> &RwLock<Vec<String>> {
         &self.database_names
+    }
+
+    /// The custom key comparators registered per database index.
+    pub(crate) fn key_orders(&self) -> &key_orders::KeyOrders {
+        &self.key_orders
     }
 }
 
@@ -549,7 +557,7 @@ impl Env {
     /// empty a database but keep it, use [`Database::clear`](crate::Database::clear).
     pub fn delete_database(&self, wtxn: &mut RwTxn<'_>, name: &str) -> Result<bool> {
         self.check_txn_env(wtxn.env_id())?;
-        match wtxn.open_tree(Some(name))? {
+        match wtxn.find_tree(Some(name))? {
             Some(dbi) => {
                 wtxn.delete_tree(dbi)?;
                 Ok(true)

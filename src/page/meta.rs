@@ -49,12 +49,12 @@ pub(crate) const MAGIC: [u8; 8] = *b"ARBORDB\0";
 
 /// The on-disk format version; it moves with every incompatible change (docs/format.md).
 /// Commits write this version.
-pub const FORMAT_VERSION: u32 = 5;
+pub const FORMAT_VERSION: u32 = 6;
 
 /// The oldest format version still read. Version 1 (no free segments), version 2 (no
-/// unsynced runs), version 3 (no free segments marked as holding runs) and version 4 (no
-/// freelist in the meta) files are read as they are; their first commit writes a current
-/// meta.
+/// unsynced runs), version 3 (no free segments marked as holding runs), version 4 (no
+/// freelist in the meta) and version 5 (no database flags) files are read as they are; their
+/// first commit writes a current meta.
 pub(crate) const FORMAT_VERSION_OLDEST_READ: u32 = 1;
 
 /// The smallest supported page size in bytes.
@@ -167,13 +167,65 @@ pub(crate) fn is_valid_page_size(size: usize) -> bool {
     size.is_power_of_two() && (PAGE_SIZE_MIN..=PAGE_SIZE_MAX).contains(&size)
 }
 
+/// How a database orders and stores its entries, recorded in its tree descriptor. The bits
+/// LMDB has keep LMDB's values; arbordb's own start at bit 16.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
+pub(crate) struct TreeFlags(u32);
+
+impl TreeFlags {
+    /// Keys compare byte-wise from their last byte (LMDB's `MDB_REVERSEKEY`).
+    pub(crate) const REVERSE_KEY: TreeFlags = TreeFlags(0x02);
+    /// Keys compare as unsigned integers (LMDB's `MDB_INTEGERKEY`).
+    pub(crate) const INTEGER_KEY: TreeFlags = TreeFlags(0x08);
+    /// Keys are ordered by a function of the application's, whose name the catalog records.
+    pub(crate) const CUSTOM_KEY_ORDER: TreeFlags = TreeFlags(0x1_0000);
+    /// The flags a database's options may set (the rest are arbordb's to set).
+    pub(crate) const SETTABLE: u32 = 0x02 | 0x08;
+    /// Every flag this version knows; any other bit set is corruption (or a newer format,
+    /// which the meta's version refuses first).
+    const KNOWN: u32 = Self::SETTABLE | 0x1_0000;
+
+    /// No flag.
+    pub(crate) const fn empty() -> TreeFlags {
+        TreeFlags(0)
+    }
+
+    /// From raw bits, as a database's options give them.
+    pub(crate) const fn from_bits(bits: u32) -> TreeFlags {
+        TreeFlags(bits)
+    }
+
+    /// The raw bits.
+    pub(crate) const fn bits(self) -> u32 {
+        self.0
+    }
+
+    /// Whether every flag of `other` is set.
+    pub(crate) const fn contains(self, other: TreeFlags) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    /// `self` with `other`'s flags added.
+    pub(crate) const fn with(self, other: TreeFlags) -> TreeFlags {
+        TreeFlags(self.0 | other.0)
+    }
+
+    /// The bits this version does not know, if any is set.
+    pub(crate) const fn unknown_bits(self) -> Option<u32> {
+        match self.0 & !Self::KNOWN {
+            0 => None,
+            bits => Some(bits),
+        }
+    }
+}
+
 /// The descriptor of one B-tree: its root and its statistics.
 ///
 /// ```text
 /// offset size field
 ///  0     8    root            root page, 0 for an empty tree
 ///  8     4    depth           levels, 0 for an empty tree, 1 for a lone leaf
-/// 12     4    reserved        0
+/// 12     4    flags           the database's flags (TreeFlags; 0 before format version 6)
 /// 16     8    branch_pages
 /// 24     8    leaf_pages
 /// 32     8    overflow_pages
@@ -183,6 +235,7 @@ pub(crate) fn is_valid_page_size(size: usize) -> bool {
 pub(crate) struct TreeInfo {
     pub(crate) root: PageId,
     pub(crate) depth: u32,
+    pub(crate) flags: TreeFlags,
     pub(crate) branch_pages: u64,
     pub(crate) leaf_pages: u64,
     pub(crate) overflow_pages: u64,
@@ -193,11 +246,19 @@ impl TreeInfo {
     /// Bytes of an encoded tree descriptor.
     pub(crate) const ENCODED_SIZE: usize = 48;
 
+    /// An empty tree with `flags`.
+    pub(crate) fn empty(flags: TreeFlags) -> TreeInfo {
+        TreeInfo {
+            flags,
+            ..TreeInfo::default()
+        }
+    }
+
     /// Encodes into `out`, which is at least [`Self::ENCODED_SIZE`] bytes.
     pub(crate) fn encode_into(&self, out: &mut [u8]) {
         write_page_id(out, 0, self.root);
         write_u32(out, 8, self.depth);
-        write_u32(out, 12, 0);
+        write_u32(out, 12, self.flags.bits());
         write_u64(out, 16, self.branch_pages);
         write_u64(out, 24, self.leaf_pages);
         write_u64(out, 32, self.overflow_pages);
@@ -219,6 +280,7 @@ impl TreeInfo {
         Some(TreeInfo {
             root: read_page_id(bytes, 0),
             depth: read_u32(bytes, 8),
+            flags: TreeFlags(read_u32(bytes, 12)),
             branch_pages: read_u64(bytes, 16),
             leaf_pages: read_u64(bytes, 24),
             overflow_pages: read_u64(bytes, 32),

@@ -5,6 +5,7 @@
 //! contents belongs to the `btree` layer above, where pages come from and how they are
 //! written to the `store` layer, and who reads which commit to the `readers` layer.
 
+pub(crate) mod catalog_record;
 pub(crate) mod header;
 pub(crate) mod id;
 pub(crate) mod meta;

@@ -7,6 +7,7 @@ use super::TempDir;
 use crate::btree::check;
 use crate::btree::cursor::Cursor;
 use crate::btree::node::Node;
+use crate::btree::order::KeyOrder;
 use crate::btree::PageSource;
 use crate::page::header;
 use crate::page::id::{PageId, META_PAGE_COUNT};
@@ -117,9 +118,9 @@ pub fn page_decode(data: &[u8]) {
             let _ = node.used_bytes();
             // Each search reads cells of its own kind (`Node::open` checked the kind).
             let _ = if leaf {
-                node.search_leaf(probe).map(|_| ())
+                node.search_leaf(probe, KeyOrder::Bytes).map(|_| ())
             } else {
-                node.search_branch(probe).map(|_| ())
+                node.search_branch(probe, KeyOrder::Bytes).map(|_| ())
             };
             let mut keys = Vec::new();
             for index in 0..node.count() {
@@ -139,7 +140,7 @@ pub fn page_decode(data: &[u8]) {
                 for (index, key) in keys.iter().enumerate() {
                     let key = key.expect("every key read");
                     assert_eq!(
-                        node.search_leaf(key).ok(),
+                        node.search_leaf(key, KeyOrder::Bytes).ok(),
                         Some(Ok(index)),
                         "page {id}: a leaf search misses key {index}"
                     );
@@ -190,7 +191,7 @@ pub fn page_decode(data: &[u8]) {
     };
     // Each walk: the entries in the order met, or `None` if it stopped on an error.
     let mut walks: [Option<Vec<Entry<'_>>>; 2] = [None, None];
-    if let Ok(mut cursor) = Cursor::new(&pages, tree) {
+    if let Ok(mut cursor) = Cursor::new(&pages, tree, KeyOrder::Bytes) {
         for (backward, walk) in [false, true].into_iter().zip(&mut walks) {
             let positioned = if backward {
                 cursor.seek_last()
@@ -223,13 +224,13 @@ pub fn page_decode(data: &[u8]) {
         let _ = cursor.seek_after(probe, true);
         let _ = cursor.seek_before(probe, false);
     }
-    let _ = crate::btree::cursor::get(&pages, &tree, probe);
+    let _ = crate::btree::cursor::get(&pages, &tree, KeyOrder::Bytes, probe);
     let meta = Meta {
         page_count: pages.page_count(),
         main: tree,
         ..Meta::empty(page_size as u32, 0)
     };
-    let report = check::check(&pages, &meta, None);
+    let report = check::check(&pages, &meta, None, &|_| None);
     // The checker sees the rest of the input as leaked pages, and the descriptor's counts are
     // made up; any other problem is the tree's.
     let tree_sound = report.problem_count == report.problems.len()
@@ -253,7 +254,7 @@ pub fn page_decode(data: &[u8]) {
         );
         for (key, value) in &forward {
             assert_eq!(
-                crate::btree::cursor::get(&pages, &tree, key).ok(),
+                crate::btree::cursor::get(&pages, &tree, KeyOrder::Bytes, key).ok(),
                 Some(Some(*value)),
                 "a get disagrees with the walk"
             );

@@ -14,6 +14,7 @@
 use crate::btree::node::{Node, StoredValue};
 use crate::btree::{overflow, PageSource};
 use crate::error::{Error, Result};
+use crate::page::catalog_record::{self, UNNAMED_DATABASE_KEY};
 use crate::page::id::{pages_in, PageId};
 use crate::page::meta::{self, Meta, MetaSlot, TreeInfo};
 use crate::store::freelist;
@@ -124,9 +125,9 @@ pub fn commit_reach(file: &[u8], page_size: usize) -> Result<[Option<CommitReach
         walk(&source, &meta.main, &mut mark, None)?;
         walk(&source, &meta.catalog, &mut mark, Some(&mut catalog))?;
         for descriptor in catalog {
-            let tree = TreeInfo::decode(&descriptor).ok_or_else(|| {
-                Error::corrupted(PageId::NONE, "a catalog value is no descriptor")
-            })?;
+            let tree = catalog_record::decode(&descriptor)
+                .ok_or_else(|| Error::corrupted(PageId::NONE, "a catalog value is no record"))?
+                .tree;
             walk(&source, &tree, &mut mark, None)?;
         }
         let (list, chain) =
@@ -176,7 +177,12 @@ fn walk(
                 to_visit.push((node.child(index)?, level + 1));
                 continue;
             }
-            let value = match node.entry(index)?.1 {
+            let (key, stored) = node.entry(index)?;
+            if key == UNNAMED_DATABASE_KEY && values.is_some() {
+                // The unnamed database's record in the catalog: a comparator's name, no tree.
+                continue;
+            }
+            let value = match stored {
                 StoredValue::Inline(bytes) => bytes,
                 StoredValue::Overflow { page, len } => {
                     let pages = overflow::check_run(source, page, len)?;

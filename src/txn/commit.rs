@@ -44,12 +44,15 @@ use std::sync::Arc;
 use super::read::{RoTxn, TreeSlot};
 use super::snapshot::Snapshot;
 use super::write::{own_store, RwTxn};
+use crate::btree::cursor;
 use crate::btree::mutate::{PutMode, Writer};
+use crate::btree::order::KeyOrder;
 use crate::env::{CachedFreeList, EnvInner, WriterState};
 use crate::error::{Error, Result};
 use crate::flags::EnvFlags;
+use crate::page::catalog_record::{self, UNNAMED_DATABASE_KEY};
 use crate::page::id::{pages_in, PageId, TxnId};
-use crate::page::meta::{self, Meta};
+use crate::page::meta::{self, Meta, TreeFlags};
 use crate::store::free_segment;
 use crate::store::freelist::{self, FreeList};
 use crate::store::page_store::PageStore;
@@ -99,6 +102,8 @@ impl RwTxn<'_> {
             map: map.bytes(),
             store: &mut *store,
             verify: env.verifies_checksums_on_read(),
+            // The catalog's: its keys are names, ordered byte-wise.
+            order: KeyOrder::Bytes,
         };
         record_catalog(env, &mut writer, meta, trees.get_mut())?;
         let freelist = record_freelist(&mut writer, &state.old_chain, &state.pending, meta)?;
@@ -125,7 +130,8 @@ impl RwTxn<'_> {
 }
 
 /// Step 1: every changed named database's record goes into the catalog (a deleted one leaves
-/// it); the unnamed database's goes into the meta.
+/// it); the unnamed database's goes into the meta, and the name of its custom comparator, if
+/// it has one, into the catalog.
 fn record_catalog(
     env: &EnvInner,
     writer: &mut Writer<'_>,
@@ -137,20 +143,63 @@ fn record_catalog(
         let Some(slot) = slot.filter(|slot| slot.changed) else {
             continue;
         };
+        let custom = slot.info.flags.contains(TreeFlags::CUSTOM_KEY_ORDER);
         if dbi == 0 {
+            let was_custom = meta.main.flags.contains(TreeFlags::CUSTOM_KEY_ORDER);
             meta.main = slot.info;
+            // The name is written when the order is taken on, not at every commit.
+            if custom && !was_custom {
+                let name = order_name(env, writer, meta, 0, UNNAMED_DATABASE_KEY)?;
+                let record = catalog_record::encode_order_name(&name);
+                writer.put(
+                    &mut meta.catalog,
+                    UNNAMED_DATABASE_KEY,
+                    &record,
+                    PutMode::Overwrite,
+                )?;
+            } else if was_custom && !custom {
+                writer.delete(&mut meta.catalog, UNNAMED_DATABASE_KEY)?;
+            }
         } else if slot.deleted {
             writer.delete(&mut meta.catalog, names[dbi - 1].as_bytes())?;
         } else {
-            writer.put(
-                &mut meta.catalog,
-                names[dbi - 1].as_bytes(),
-                &slot.info.encode(),
-                PutMode::Overwrite,
-            )?;
+            let key = names[dbi - 1].as_bytes();
+            let name = match custom {
+                true => Some(order_name(env, writer, meta, dbi as u32, key)?),
+                false => None,
+            };
+            let record = catalog_record::encode(&slot.info, name.as_deref());
+            writer.put(&mut meta.catalog, key, &record, PutMode::Overwrite)?;
         }
     }
     Ok(())
+}
+
+/// The name of the custom comparator of database `dbi`, whose catalog key is `key`: the one
+/// registered in this process, else the one its record holds (a tree can change without a
+/// comparator only by being emptied).
+fn order_name(
+    env: &EnvInner,
+    writer: &Writer<'_>,
+    meta: &Meta,
+    dbi: u32,
+    key: &[u8],
+) -> Result<String> {
+    if let Some(custom) = env.key_orders().get(dbi) {
+        return Ok(custom.name.clone());
+    }
+    let recorded = cursor::get(writer, &meta.catalog, KeyOrder::Bytes, key)?;
+    let name = match recorded {
+        Some(bytes) if dbi == 0 => catalog_record::decode_order_name(bytes),
+        Some(bytes) => catalog_record::decode(bytes).and_then(|record| record.key_order),
+        None => None,
+    };
+    name.map(str::to_owned).ok_or_else(|| {
+        Error::corrupted(
+            meta.catalog.root,
+            "a custom-ordered database has no comparator name",
+        )
+    })
 }
 
 /// The freelist a commit writes: the list, its chain pages, and its stream when the meta
@@ -497,6 +546,7 @@ mod tests {
             map: &map,
             store: &mut store,
             verify: true,
+            order: KeyOrder::Bytes,
         };
         let (list, chain, kept) = write_freelist(&mut writer, &pending).unwrap();
 

@@ -14,6 +14,7 @@ mod catalog;
 mod commit;
 mod nested;
 mod read;
+pub(crate) mod shape;
 mod snapshot;
 mod write;
 

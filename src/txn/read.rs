@@ -254,21 +254,35 @@ impl<'e> RoTxn<'e> {
     #[inline]
     pub(crate) fn get(&self, dbi: u32, key: &[u8]) -> Result<Option<&[u8]>> {
         let tree = self.tree(dbi)?;
-        cursor::get(self, &tree, key)
+        cursor::get(self, &tree, self.key_order(dbi, &tree)?, key)
     }
 
     /// A cursor over database `dbi`, not yet positioned.
     pub(crate) fn cursor<'t>(&'t self, dbi: u32) -> Result<Cursor<'t, dyn PageSource + 't>> {
         let tree = self.tree(dbi)?;
-        Cursor::new(self as &(dyn PageSource + 't), tree)
+        let order = self.key_order(dbi, &tree)?;
+        Cursor::new(self as &(dyn PageSource + 't), tree, order)
     }
 
     /// Runs the checker on this transaction's snapshot.
     pub fn check(&self) -> Result<CheckReport> {
+        let env = self.env;
+        // The comparators this process registered, by database name.
+        let registered = |name: Option<&str>| {
+            let dbi = match name {
+                None => MAIN_DBI,
+                Some(name) => {
+                    let names = env.database_names().read();
+                    names.iter().position(|known| known == name)? as u32 + 1
+                }
+            };
+            env.key_orders().get(dbi).map(|custom| custom.compare)
+        };
         Ok(check::check(
             self,
             self.meta(),
             self.snapshot().freelist.as_deref(),
+            &registered,
         ))
     }
 }

@@ -233,6 +233,7 @@ impl<'e> RwTxn<'e> {
             return Err(Error::TxnFailed);
         }
         let mut tree = self.txn.tree(dbi)?;
+        let order = self.txn.key_order(dbi, &tree)?;
         let before = tree;
         let env = self.txn.env;
         let nested = self.parent.is_some();
@@ -244,8 +245,15 @@ impl<'e> RwTxn<'e> {
             map: map.bytes(),
             store: &mut *store,
             verify: env.verifies_checksums_on_read(),
+            order,
         };
+        // Failed until the change returns: a change that unwinds (a comparator that panics)
+        // may leave pages half rebuilt, which must never be committed.
+        self.state.failed = true;
         let result = change(&mut writer, &mut tree);
+        if matches!(result, Ok(_) | Err(Error::KeyExist)) {
+            self.state.failed = false;
+        }
         match &result {
             Ok(_) => {
                 if tree != before {

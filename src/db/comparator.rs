@@ -1,0 +1,221 @@
+//! Key orders in heed's shape: [`Comparator`], [`LexicographicComparator`],
+//! [`DefaultComparator`] and [`IntegerComparator`].
+//!
+//! A database is ordered by the comparator it is created with, for good: the tree is sorted
+//! by it. arbordb records which one (a built-in order as a flag, an application's comparator
+//! by its [`Comparator::name`]) and refuses to open the database with another
+//! ([`Error::Incompatible`](crate::Error::Incompatible)), where LMDB cannot tell and would
+//! search a tree sorted one way with another order.
+
+use std::any::TypeId;
+use std::cmp::Ordering;
+
+use crate::page::meta::TreeFlags;
+use crate::txn::shape::DatabaseShape;
+
+/// An order of keys (or of duplicate values), given as a function of their bytes.
+///
+/// It must be a total order and the same for ever: a database stays sorted by the order it
+/// was written with. It should not panic; if it does, the write transaction it panicked in
+/// refuses to commit ([`Error::TxnFailed`](crate::Error::TxnFailed)) and nothing written
+/// before is harmed.
+pub trait Comparator {
+    /// Compares the bytes of two keys.
+    fn compare(a: &[u8], b: &[u8]) -> Ordering;
+
+    /// The name a database records for this order, and checks when it is opened again.
+    /// By default the type's name ([`std::any::type_name`], which includes its module path):
+    /// override it to keep a database openable after the type moves or is renamed.
+    fn name() -> String {
+        std::any::type_name::<Self>().to_owned()
+    }
+}
+
+/// A lexicographic order: keys compare element by element (bytes, in an order of their own),
+/// a key that is a prefix of another first. Prefix iteration needs one.
+pub trait LexicographicComparator: Comparator {
+    /// Compares two bytes.
+    fn compare_elem(a: u8, b: u8) -> Ordering;
+    /// The byte just after `elem` in this order, `None` for the last.
+    fn successor(elem: u8) -> Option<u8>;
+    /// The byte just before `elem` in this order, `None` for the first.
+    fn predecessor(elem: u8) -> Option<u8>;
+    /// The last byte in this order.
+    fn max_elem() -> u8;
+    /// The first byte in this order.
+    fn min_elem() -> u8;
+}
+
+impl<C: LexicographicComparator> Comparator for C {
+    fn compare(a: &[u8], b: &[u8]) -> Ordering {
+        for (&x, &y) in a.iter().zip(b) {
+            if x != y {
+                return C::compare_elem(x, y);
+            }
+        }
+        a.len().cmp(&b.len())
+    }
+}
+
+/// Byte-wise order, shorter first on a shared prefix: what a database has unless told
+/// otherwise.
+#[derive(Debug)]
+pub enum DefaultComparator {}
+
+impl LexicographicComparator for DefaultComparator {
+    #[inline]
+    fn compare_elem(a: u8, b: u8) -> Ordering {
+        a.cmp(&b)
+    }
+
+    #[inline]
+    fn successor(elem: u8) -> Option<u8> {
+        elem.checked_add(1)
+    }
+
+    #[inline]
+    fn predecessor(elem: u8) -> Option<u8> {
+        elem.checked_sub(1)
+    }
+
+    #[inline]
+    fn max_elem() -> u8 {
+        u8::MAX
+    }
+
+    #[inline]
+    fn min_elem() -> u8 {
+        u8::MIN
+    }
+}
+
+/// Keys as unsigned integers in the machine's byte order (`u32` or `u64`/`usize`, all of one
+/// size): LMDB's `INTEGER_KEY`. A database created with it records that flag, as heed's does.
+///
+/// arbordb compares them as little-endian integers, which is the machine's order on every
+/// platform it builds for; keys of different lengths (which LMDB does not allow) order by
+/// length first.
+#[derive(Debug)]
+pub enum IntegerComparator {}
+
+impl Comparator for IntegerComparator {
+    fn compare(a: &[u8], b: &[u8]) -> Ordering {
+        a.len()
+            .cmp(&b.len())
+            .then_with(|| a.iter().rev().cmp(b.iter().rev()))
+    }
+}
+
+/// What a handle with key comparator `C` and `flags` asks of a database.
+pub(crate) fn shape_of<C: Comparator + 'static>(flags: crate::DatabaseFlags) -> DatabaseShape {
+    let mut tree_flags = TreeFlags::from_bits(flags.bits() & TreeFlags::SETTABLE);
+    let custom = if TypeId::of::<C>() == TypeId::of::<DefaultComparator>() {
+        None
+    } else if TypeId::of::<C>() == TypeId::of::<IntegerComparator>() {
+        tree_flags = tree_flags.with(TreeFlags::INTEGER_KEY);
+        None
+    } else {
+        Some((C::compare as fn(&[u8], &[u8]) -> Ordering, C::name()))
+    };
+    DatabaseShape {
+        flags: tree_flags,
+        custom,
+    }
+}
+
+/// The smallest key above every key that starts with `prefix` in `C`'s order, or `None`
+/// when there is none (an empty prefix, or one of only `C`'s last byte).
+pub(crate) fn prefix_successor<C: LexicographicComparator>(prefix: &[u8]) -> Option<Vec<u8>> {
+    let keep = prefix.iter().rposition(|&byte| byte != C::max_elem())?;
+    let mut successor = prefix[..=keep].to_vec();
+    successor[keep] = C::successor(successor[keep])?;
+    Some(successor)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Bytes in descending order: a lexicographic order of its own.
+    enum Descending {}
+
+    impl LexicographicComparator for Descending {
+        fn compare_elem(a: u8, b: u8) -> Ordering {
+            b.cmp(&a)
+        }
+        fn successor(elem: u8) -> Option<u8> {
+            elem.checked_sub(1)
+        }
+        fn predecessor(elem: u8) -> Option<u8> {
+            elem.checked_add(1)
+        }
+        fn max_elem() -> u8 {
+            u8::MIN
+        }
+        fn min_elem() -> u8 {
+            u8::MAX
+        }
+    }
+
+    #[test]
+    fn a_lexicographic_comparator_orders_by_its_bytes_then_by_length() {
+        assert_eq!(DefaultComparator::compare(b"ab", b"abc"), Ordering::Less);
+        assert_eq!(DefaultComparator::compare(b"b", b"abc"), Ordering::Greater);
+        assert_eq!(Descending::compare(b"b", b"abc"), Ordering::Less);
+        assert_eq!(
+            Descending::compare(b"ab", b"abc"),
+            Ordering::Less,
+            "prefix first"
+        );
+    }
+
+    #[test]
+    fn integers_compare_by_value() {
+        let key = |n: u32| n.to_le_bytes();
+        assert_eq!(
+            IntegerComparator::compare(&key(255), &key(256)),
+            Ordering::Less
+        );
+        assert_eq!(
+            IntegerComparator::compare(&key(1 << 24), &key(2)),
+            Ordering::Greater
+        );
+        assert_eq!(
+            IntegerComparator::compare(&key(9), &key(9)),
+            Ordering::Equal
+        );
+    }
+
+    #[test]
+    fn the_built_in_comparators_become_flags_and_others_a_named_order() {
+        let default = shape_of::<DefaultComparator>(crate::DatabaseFlags::empty());
+        assert!(default.custom.is_none() && default.flags == TreeFlags::empty());
+        let integer = shape_of::<IntegerComparator>(crate::DatabaseFlags::empty());
+        assert!(integer.custom.is_none() && integer.flags == TreeFlags::INTEGER_KEY);
+        let custom = shape_of::<Descending>(crate::DatabaseFlags::REVERSE_KEY);
+        assert_eq!(custom.flags, TreeFlags::REVERSE_KEY);
+        let (compare, name) = custom.custom.unwrap();
+        assert!(name.ends_with("Descending"), "{name}");
+        assert_eq!(compare(b"a", b"b"), Ordering::Greater);
+    }
+
+    #[test]
+    fn prefix_successors_follow_the_comparators_byte_order() {
+        assert_eq!(
+            prefix_successor::<DefaultComparator>(b"ab"),
+            Some(b"ac".to_vec())
+        );
+        assert_eq!(
+            prefix_successor::<DefaultComparator>(b"a\xFF"),
+            Some(b"b".to_vec())
+        );
+        assert_eq!(prefix_successor::<DefaultComparator>(b"\xFF\xFF"), None);
+        assert_eq!(prefix_successor::<DefaultComparator>(b""), None);
+        assert_eq!(prefix_successor::<Descending>(b"ab"), Some(b"aa".to_vec()));
+        assert_eq!(
+            prefix_successor::<Descending>(b"b\x00"),
+            Some(b"a".to_vec())
+        );
+        assert_eq!(prefix_successor::<Descending>(b"\x00"), None);
+    }
+}

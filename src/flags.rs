@@ -90,6 +90,14 @@ flag_set! {
         /// [`Error::KeyExist`](crate::Error::KeyExist)); pages are filled completely, so a
         /// sorted bulk load is faster and smaller.
         APPEND = 2;
+        /// In a duplicate-sorted database: fail with
+        /// [`Error::KeyExist`](crate::Error::KeyExist) if the pair exists (LMDB's
+        /// `MDB_NODUPDATA`).
+        NO_DUP_DATA = 4;
+        /// In a duplicate-sorted database: the value sorts after the key's values (else
+        /// [`Error::KeyExist`](crate::Error::KeyExist)), for loading a key's values in order
+        /// (LMDB's `MDB_APPENDDUP`).
+        APPEND_DUP = 8;
     }
 }
 
@@ -102,10 +110,19 @@ flag_set! {
         /// Keys compare byte-wise from their last byte to their first (LMDB's
         /// `MDB_REVERSEKEY`), a key that ends another first.
         REVERSE_KEY = 0x02;
+        /// A key may have several values, kept sorted, each stored once (LMDB's
+        /// `MDB_DUPSORT`). Values are then at most `Env::max_key_size` bytes, as keys.
+        DUP_SORT = 0x04;
         /// Keys are unsigned integers of one size, compared as numbers (LMDB's
         /// `MDB_INTEGERKEY`); prefer
         /// [`IntegerComparator`](crate::IntegerComparator), which sets it.
         INTEGER_KEY = 0x08;
+        /// With `DUP_SORT`: values are unsigned integers of one size, compared as numbers
+        /// (LMDB's `MDB_INTEGERDUP`); prefer `dup_sort_comparator::<IntegerComparator>()`.
+        INTEGER_DUP = 0x20;
+        /// With `DUP_SORT`: values compare byte-wise from their last byte (LMDB's
+        /// `MDB_REVERSEDUP`).
+        REVERSE_DUP = 0x40;
     }
 }
 

@@ -61,6 +61,7 @@ mod sync;
 mod txn;
 
 pub use btree::check::{CheckReport, PROBLEMS_MAX};
+pub use db::iteration_method;
 pub use db::{
     types, BytesDecode, BytesEncode, Comparator, Database, DatabaseOpenOptions, DatabaseStat,
     DefaultComparator, IntegerComparator, LexicographicComparator, RoIter, RoPrefix, RoRange,

@@ -8,6 +8,7 @@ mod common;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::ops::Bound;
+
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use arbordb::byteorder::NativeEndian;
@@ -386,11 +387,30 @@ fn a_database_opens_only_with_the_comparator_it_was_created_with() {
 
     let env = reopen(dir.path(), env);
     let rtxn = env.read_txn().unwrap();
-    let plain = env.open_database::<Bytes, Bytes>(&rtxn, Some("ordered"));
+    // Opened without options, in a process that has not given its comparator: it can be
+    // walked and counted in its order, but not searched.
+    let plain = env
+        .open_database::<Bytes, Bytes>(&rtxn, Some("ordered"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(plain.len(&rtxn).unwrap(), 2);
+    let walked: Vec<&[u8]> = plain
+        .iter(&rtxn)
+        .unwrap()
+        .map(|entry| entry.unwrap().0)
+        .collect();
+    assert_eq!(walked, [&b"a"[..], b"zz"]);
+    let searched = plain.get(&rtxn, b"zz");
     assert!(
-        matches!(&plain, Err(Error::Incompatible { reason, .. }) if reason.contains("by length, then reversed")),
-        "{plain:?}"
+        matches!(&searched, Err(Error::Incompatible { reason, .. }) if reason.contains("by length, then reversed")),
+        "{searched:?}"
     );
+    assert!(matches!(
+        plain
+            .range(&rtxn, &(Bound::Included(&b"a"[..]), Bound::Unbounded))
+            .map(|mut range| range.next()),
+        Err(Error::Incompatible { .. })
+    ));
     let other = env
         .database_options()
         .types::<Bytes, Bytes>()
@@ -618,7 +638,7 @@ fn a_panicking_comparator_cannot_commit_a_half_made_change() {
 }
 
 /// The unnamed database takes a comparator while empty, records its name in the catalog, and
-/// gives it up only by being emptied and given another shape.
+/// gives it up when emptied and given another shape (its record then leaves the catalog).
 #[test]
 fn the_unnamed_database_records_its_comparator() {
     let dir = tempfile::tempdir().unwrap();
@@ -638,8 +658,12 @@ fn the_unnamed_database_records_its_comparator() {
 
     let env = reopen(dir.path(), env);
     let rtxn = env.read_txn().unwrap();
+    let plain = env
+        .open_database::<Str, Unit>(&rtxn, None)
+        .unwrap()
+        .unwrap();
     assert!(matches!(
-        env.open_database::<Str, Unit>(&rtxn, None),
+        plain.get(&rtxn, "9"),
         Err(Error::Incompatible { name: None, .. })
     ));
     let db = env
@@ -650,9 +674,294 @@ fn the_unnamed_database_records_its_comparator() {
         .unwrap()
         .unwrap();
     assert_eq!(db.first(&rtxn).unwrap(), Some(("9", ())));
+    assert_eq!(
+        plain.get(&rtxn, "9").unwrap(),
+        Some(()),
+        "the name is now known"
+    );
     drop(rtxn);
+    assert_sound(&env);
+
+    // Emptied, it takes integer keys; the comparator's record goes.
     let mut wtxn = env.write_txn().unwrap();
     db.clear(&mut wtxn).unwrap();
+    let integers = env
+        .database_options()
+        .types::<U32<NativeEndian>, Unit>()
+        .key_comparator::<IntegerComparator>()
+        .create(&mut wtxn)
+        .unwrap();
+    integers.put(&mut wtxn, &256, &()).unwrap();
+    integers.put(&mut wtxn, &3, &()).unwrap();
+    wtxn.commit().unwrap();
+    let env = reopen(dir.path(), env);
+    // The checker reports a record the flags do not announce.
+    assert_sound(&env);
+    let rtxn = env.read_txn().unwrap();
+    let plain = env
+        .open_database::<U32<NativeEndian>, Unit>(&rtxn, None)
+        .unwrap()
+        .unwrap();
+    assert_eq!(plain.first(&rtxn).unwrap(), Some((3, ())));
+}
+
+/// A comparator registered by one handle, an aborted transaction or a deleted database does
+/// not stick to the database's place: the tree is searched with the order its record names.
+#[test]
+fn a_database_recreated_with_another_comparator_is_searched_in_its_new_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = open_with_page_size(dir.path(), 512);
+    // Created with one comparator in an aborted transaction, then with another.
+    let mut wtxn = env.write_txn().unwrap();
+    env.database_options()
+        .types::<Str, Unit>()
+        .key_comparator::<ByLengthThenReversed>()
+        .name("numbers")
+        .create(&mut wtxn)
+        .unwrap();
+    wtxn.abort();
+    let mut wtxn = env.write_txn().unwrap();
+    let by_length = env
+        .database_options()
+        .types::<Bytes, Unit>()
+        .key_comparator::<ByLengthThenReversed>()
+        .name("numbers")
+        .create(&mut wtxn)
+        .unwrap();
+    wtxn.abort();
+    let mut wtxn = env.write_txn().unwrap();
+    let numbers = env
+        .database_options()
+        .types::<Str, Unit>()
+        .key_comparator::<StringAsInt>()
+        .name("numbers")
+        .create(&mut wtxn)
+        .unwrap();
+    for n in 0..300 {
+        numbers.put(&mut wtxn, &n.to_string(), &()).unwrap();
+    }
+    wtxn.commit().unwrap();
+    // Deleted and created again with the other comparator: the old handle searches the new
+    // tree in the new tree's order.
+    let mut wtxn = env.write_txn().unwrap();
+    assert!(env.delete_database(&mut wtxn, "numbers").unwrap());
+    let again = env
+        .database_options()
+        .types::<Bytes, Unit>()
+        .key_comparator::<ByLengthThenReversed>()
+        .name("numbers")
+        .create(&mut wtxn)
+        .unwrap();
+    let mut rng = Rng(9);
+    let mut keys = Vec::new();
+    for _ in 0..300 {
+        let key = random_key(&mut rng, 6);
+        again.put(&mut wtxn, &key, &()).unwrap();
+        keys.push(key);
+    }
+    wtxn.commit().unwrap();
+    let rtxn = env.read_txn().unwrap();
+    for key in &keys {
+        assert_eq!(by_length.get(&rtxn, key).unwrap(), Some(()));
+    }
+    drop(rtxn);
+    assert_sound(&env);
+}
+
+/// A database whose comparator this process never gave can still be cleared and deleted.
+#[test]
+fn a_database_without_its_comparator_can_be_cleared_and_deleted() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = open_with_page_size(dir.path(), 512);
+    let mut wtxn = env.write_txn().unwrap();
+    for name in ["cleared", "deleted"] {
+        let db = env
+            .database_options()
+            .types::<Str, Unit>()
+            .key_comparator::<StringAsInt>()
+            .name(name)
+            .create(&mut wtxn)
+            .unwrap();
+        for n in 0..500 {
+            db.put(&mut wtxn, &n.to_string(), &()).unwrap();
+        }
+    }
+    wtxn.commit().unwrap();
+    let env = reopen(dir.path(), env);
+    let mut wtxn = env.write_txn().unwrap();
+    let cleared = env
+        .open_database::<Str, Unit>(&wtxn, Some("cleared"))
+        .unwrap()
+        .unwrap();
+    cleared.clear(&mut wtxn).unwrap();
+    assert!(env.delete_database(&mut wtxn, "deleted").unwrap());
     wtxn.commit().unwrap();
     assert_sound(&env);
+    let rtxn = env.read_txn().unwrap();
+    assert_eq!(cleared.len(&rtxn).unwrap(), 0);
+    assert_eq!(rtxn.database_names().unwrap(), ["cleared"]);
+}
+
+thread_local! {
+    /// How many more comparisons [`Fused`] makes before it panics.
+    static FUSE: std::cell::Cell<u64> = const { std::cell::Cell::new(u64::MAX) };
+}
+
+/// Byte order, panicking at the comparison the fuse runs out on.
+enum Fused {}
+
+impl Comparator for Fused {
+    fn compare(a: &[u8], b: &[u8]) -> Ordering {
+        FUSE.with(|fuse| {
+            let left = fuse.get();
+            if left == 0 {
+                panic!("the fuse ran out");
+            }
+            fuse.set(left - 1);
+        });
+        a.cmp(b)
+    }
+}
+
+/// A comparator that panics at a random comparison in the middle of puts, deletes and
+/// range deletes (splits and merges half done): the transaction refuses to go on or commit,
+/// and what the database holds is always what the model committed.
+#[test]
+fn a_comparator_panicking_mid_change_never_commits_a_half_made_tree() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = open_with_page_size(dir.path(), 512);
+    let mut wtxn = env.write_txn().unwrap();
+    let db = env
+        .database_options()
+        .types::<Bytes, Bytes>()
+        .key_comparator::<Fused>()
+        .name("fused")
+        .create(&mut wtxn)
+        .unwrap();
+    wtxn.commit().unwrap();
+    let mut model: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
+    let mut rng = Rng(23);
+    let mut panicked = 0;
+    for _ in 0..150 {
+        let mut wtxn = env.write_txn().unwrap();
+        let mut changed = model.clone();
+        FUSE.with(|fuse| fuse.set(rng.below(4_000)));
+        let outcome = catch_unwind(AssertUnwindSafe(|| -> Result<(), Error> {
+            for _ in 0..60 {
+                let key = random_key(&mut rng, 4);
+                match rng.below(5) {
+                    0 => {
+                        db.delete(&mut wtxn, &key)?;
+                        changed.remove(&key);
+                    }
+                    1 => {
+                        let end = random_key(&mut rng, 4);
+                        let range = (Bound::Included(&key[..]), Bound::Excluded(&end[..]));
+                        db.delete_range(&mut wtxn, &range)?;
+                        changed.retain(|k, _| !(key <= *k && *k < end));
+                    }
+                    _ => {
+                        let len = rng.below(80) as usize;
+                        let value = rng.bytes(len);
+                        db.put(&mut wtxn, &key, &value)?;
+                        changed.insert(key, value);
+                    }
+                }
+            }
+            Ok(())
+        }));
+        FUSE.with(|fuse| fuse.set(u64::MAX));
+        match outcome {
+            Ok(result) => {
+                result.unwrap();
+                wtxn.commit().unwrap();
+                model = changed;
+            }
+            Err(_) => {
+                panicked += 1;
+                assert!(matches!(
+                    db.put(&mut wtxn, b"after", b"panic"),
+                    Err(Error::TxnFailed)
+                ));
+                assert!(matches!(wtxn.commit(), Err(Error::TxnFailed)));
+            }
+        }
+        let rtxn = env.read_txn().unwrap();
+        let stored: Vec<(Vec<u8>, Vec<u8>)> = db
+            .iter(&rtxn)
+            .unwrap()
+            .map(|entry| {
+                let (key, value) = entry.unwrap();
+                (key.to_vec(), value.to_vec())
+            })
+            .collect();
+        assert!(stored.into_iter().eq(model.clone()));
+    }
+    assert!(panicked > 30, "only {panicked} transactions panicked");
+    assert_sound(&env);
+}
+
+/// Reverse order through thousands of keys: splits and merges choose whole keys as
+/// separators.
+#[test]
+fn reverse_keys_hold_their_order_through_splits_and_merges() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = open_with_page_size(dir.path(), 512);
+    let mut wtxn = env.write_txn().unwrap();
+    let mut options = env.database_options().types::<Bytes, Bytes>();
+    options.name("reversed").flags(DatabaseFlags::REVERSE_KEY);
+    let db = options.create(&mut wtxn).unwrap();
+    let reversed = |key: &[u8]| key.iter().rev().copied().collect::<Vec<u8>>();
+    let mut model: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
+    let mut rng = Rng(31);
+    for round in 0..4 {
+        for _ in 0..2_000 {
+            let key = random_key(&mut rng, 10);
+            if round % 2 == 1 && rng.below(2) == 0 {
+                db.delete(&mut wtxn, &key).unwrap();
+                model.remove(&reversed(&key));
+            } else {
+                db.put(&mut wtxn, &key, &key).unwrap();
+                model.insert(reversed(&key), key);
+            }
+        }
+    }
+    wtxn.commit().unwrap();
+    let rtxn = env.read_txn().unwrap();
+    let stored: Vec<Vec<u8>> = db
+        .iter(&rtxn)
+        .unwrap()
+        .map(|entry| entry.unwrap().0.to_vec())
+        .collect();
+    assert_eq!(stored, model.values().cloned().collect::<Vec<_>>());
+    assert!(db.stat(&rtxn).unwrap().depth >= 3);
+    drop(rtxn);
+    assert_sound(&env);
+}
+
+/// Flags are refused in combinations no database has; a huge `max_dbs` costs nothing.
+#[test]
+fn impossible_flags_are_refused_and_max_dbs_allocates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = unsafe {
+        EnvOpenOptions::new()
+            .max_dbs(u32::MAX)
+            .open(dir.path())
+            .unwrap()
+    };
+    let mut wtxn = env.write_txn().unwrap();
+    let mut options = env.database_options().types::<Bytes, Bytes>();
+    options
+        .name("both")
+        .flags(DatabaseFlags::INTEGER_KEY | DatabaseFlags::REVERSE_KEY);
+    assert!(matches!(
+        options.create(&mut wtxn),
+        Err(Error::InvalidOption { .. })
+    ));
+    let mut options = env.database_options().types::<Bytes, Bytes>();
+    options.name("values").flags(DatabaseFlags::INTEGER_DUP);
+    assert!(matches!(
+        options.create(&mut wtxn),
+        Err(Error::InvalidOption { .. })
+    ));
 }

@@ -14,13 +14,14 @@
 
 use std::fmt;
 
+use super::duplicates::InlineList;
 use super::node::{Node, StoredValue};
-use super::order::{CompareFn, KeyOrder};
+use super::order::{CompareFn, KeyOrder, Side};
 use super::{overflow, PageSource, DEPTH_MAX};
-use crate::page::catalog_record::{self, UNNAMED_DATABASE_KEY};
+use crate::page::catalog_record::{self, OrderNames, UNNAMED_DATABASE_KEY};
 use crate::page::header;
 use crate::page::id::{pages_in, PageId, TxnId, META_PAGE_COUNT};
-use crate::page::meta::{Meta, MetaSlot, TreeInfo};
+use crate::page::meta::{Meta, MetaSlot, TreeFlags, TreeInfo};
 use crate::store::{free_segment, freelist};
 
 /// The most problems a report lists; the count goes on beyond it.
@@ -84,8 +85,8 @@ impl fmt::Display for CheckReport {
     }
 }
 
-/// The comparator a process registered for a database (`None`: the unnamed one), if any.
-pub(crate) type RegisteredOrder<'r> = dyn Fn(Option<&str>) -> Option<CompareFn> + 'r;
+/// The comparator a process registered under a name, if any.
+pub(crate) type RegisteredOrder<'r> = dyn Fn(&str) -> Option<CompareFn> + 'r;
 
 /// Checks the snapshot `meta` describes, reading pages from `source`. A database ordered by a
 /// custom comparator has its keys' order checked only if `registered` gives the comparator.
@@ -111,42 +112,47 @@ pub(crate) fn check<S: PageSource + ?Sized>(
         .for_each(|used| *used = true);
 
     let catalog_label = "the catalog";
-    let mut named = checker.tree(catalog_label, &meta.catalog, Some(KeyOrder::Bytes));
+    let mut named = checker.tree(
+        catalog_label,
+        &meta.catalog,
+        Some(KeyOrder::Bytes),
+        Values::NotAllowed,
+    );
     let unnamed_record = named
         .iter()
         .position(|(name, _)| name == UNNAMED_DATABASE_KEY)
         .map(|position| named.remove(position).1);
-    let unnamed_order_name = match &unnamed_record {
-        Some(value) => match catalog_record::decode_order_name(value) {
-            Some(name) => Some(name.to_owned()),
-            None => {
-                checker.problem("the unnamed database's catalog record is malformed".to_string());
-                None
+    let unnamed_names = match &unnamed_record {
+        Some(value) => match catalog_record::decode_names(value, meta.main.flags) {
+            Some(names) if OrderNames::announced_by(meta.main.flags) => names,
+            _ => {
+                checker.problem(
+                    "the unnamed database's catalog record is malformed or not announced by its flags"
+                        .to_string(),
+                );
+                OrderNames::default()
             }
         },
-        None => None,
+        None => {
+            if OrderNames::announced_by(meta.main.flags) {
+                checker.problem(
+                    "the unnamed database's flags announce comparators the catalog does not name"
+                        .to_string(),
+                );
+            }
+            OrderNames::default()
+        }
     };
-    let order = checker.order_of(
-        "the unnamed database",
-        &meta.main,
-        None,
-        unnamed_order_name.as_deref(),
-        registered,
-    );
-    checker.tree("the unnamed database", &meta.main, order);
+    let label = "the unnamed database";
+    let (order, values) = checker.orders_of(label, &meta.main, &unnamed_names, registered);
+    checker.tree(label, &meta.main, order, values);
     for (name, value) in named {
         let label = format!("database {:?}", String::from_utf8_lossy(&name));
         match catalog_record::decode(&value) {
             Some(record) => {
-                let name = std::str::from_utf8(&name).ok();
-                let order = checker.order_of(
-                    &label,
-                    &record.tree,
-                    Some(name),
-                    record.key_order,
-                    registered,
-                );
-                checker.tree(&label, &record.tree, order);
+                let (order, values) =
+                    checker.orders_of(&label, &record.tree, &record.names, registered);
+                checker.tree(&label, &record.tree, order, values);
             }
             None => checker.problem(format!("catalog entry {label} is not a database record")),
         }
@@ -271,12 +277,49 @@ impl KeyRange {
 }
 
 /// The tree a walk is in: its name in reports, its descriptor, the order of its keys (`None`:
-/// unknown, not checked).
+/// unknown, not checked), and whether a key may have several values.
 #[derive(Clone, Copy)]
 struct WalkedTree<'a> {
     label: &'a str,
     tree: &'a TreeInfo,
     order: Option<KeyOrder>,
+    values: Values,
+}
+
+/// Whether a tree's keys may have several values, and their order (`None`: unknown).
+#[derive(Clone, Copy, Debug)]
+enum Values {
+    NotAllowed,
+    Sorted(Option<KeyOrder>),
+}
+
+impl Values {
+    /// As a database's flags say, the order of values given (`None` when custom and not
+    /// known).
+    fn of(flags: TreeFlags, order: Option<KeyOrder>) -> Values {
+        if flags.contains(TreeFlags::DUP_SORT) {
+            Values::Sorted(order)
+        } else {
+            Values::NotAllowed
+        }
+    }
+}
+
+/// The page a node was read from, for errors.
+fn node_id(node: &Node<'_>) -> PageId {
+    node.id()
+}
+
+/// A key for a problem's text: printable ASCII as it is, anything else in hex.
+fn shown_key(key: &[u8]) -> String {
+    if key
+        .iter()
+        .all(|byte| byte.is_ascii_graphic() || *byte == b' ')
+    {
+        format!("{:?}", String::from_utf8_lossy(key))
+    } else {
+        key.iter().map(|byte| format!("{byte:02x}")).collect()
+    }
 }
 
 /// A page to visit, with the key range its parents allow.
@@ -317,43 +360,75 @@ impl<S: PageSource + ?Sized> Checker<'_, S> {
         true
     }
 
-    /// The order of `tree`'s keys (database `name`: `None` the unnamed one, `Some(None)` a
-    /// name that is not UTF-8), or `None` when it cannot be checked; reports a record at odds
-    /// with the tree's flags.
-    fn order_of(
+    /// The orders of `tree`'s keys and values (`None` for an order that cannot be checked),
+    /// from its flags and the comparators `recorded` for it.
+    fn orders_of(
         &mut self,
         label: &str,
         tree: &TreeInfo,
-        name: Option<Option<&str>>,
-        recorded_name: Option<&str>,
+        recorded: &OrderNames,
+        registered: &RegisteredOrder<'_>,
+    ) -> (Option<KeyOrder>, Values) {
+        let flags = tree.flags;
+        if let Some(bits) = flags.unknown_bits() {
+            self.problem(format!("{label}: unknown flags {bits:#x}"));
+            return (None, Values::of(flags, None));
+        }
+        let keys = self.side_order(
+            label,
+            Side::Keys,
+            KeyOrder::of_flags(flags),
+            recorded.keys.as_deref(),
+            registered,
+        );
+        let values = if flags.contains(TreeFlags::DUP_SORT) {
+            Values::Sorted(self.side_order(
+                label,
+                Side::Values,
+                KeyOrder::of_value_flags(flags),
+                recorded.values.as_deref(),
+                registered,
+            ))
+        } else {
+            if flags.contains(TreeFlags::CUSTOM_VALUE_ORDER)
+                || flags.contains(TreeFlags::INTEGER_DUP)
+                || flags.contains(TreeFlags::REVERSE_DUP)
+            {
+                self.problem(format!("{label}: an order of values without DUP_SORT"));
+            }
+            Values::NotAllowed
+        };
+        (keys, values)
+    }
+
+    /// The order of one side of a database: `built_in`, or the comparator registered under
+    /// the `recorded` name (a warning when none is: the order is not checked).
+    fn side_order(
+        &mut self,
+        label: &str,
+        side: Side,
+        built_in: Option<KeyOrder>,
+        recorded: Option<&str>,
         registered: &RegisteredOrder<'_>,
     ) -> Option<KeyOrder> {
-        if let Some(bits) = tree.flags.unknown_bits() {
-            self.problem(format!("{label}: unknown flags {bits:#x}"));
-            return None;
+        let what = match side {
+            Side::Keys => "key",
+            Side::Values => "value",
+        };
+        if built_in.is_some() {
+            return built_in;
         }
-        if let Some(order) = KeyOrder::of_flags(tree.flags) {
-            if recorded_name.is_some() {
-                self.problem(format!(
-                    "{label}: a comparator is recorded for a built-in order"
-                ));
-            }
-            return Some(order);
-        }
-        let Some(recorded_name) = recorded_name else {
+        let Some(recorded) = recorded else {
             self.problem(format!(
-                "{label}: ordered by a comparator whose name is not recorded"
+                "{label}: its {what}s are ordered by a comparator whose name is not recorded"
             ));
             return None;
         };
-        match name
-            .map_or(Some(None), |name| name.map(Some))
-            .and_then(registered)
-        {
+        match registered(recorded) {
             Some(compare) => Some(KeyOrder::Custom(compare)),
             None => {
                 self.report.warnings.push(format!(
-                    "{label}: key order not checked: its comparator {recorded_name:?} is not registered in this process"
+                    "{label}: {what} order not checked: its comparator {recorded:?} is not registered in this process"
                 ));
                 None
             }
@@ -362,23 +437,46 @@ impl<S: PageSource + ?Sized> Checker<'_, S> {
 
     /// Walks a tree whose keys are in `order` (`None`: unknown, not checked); returns the
     /// entries of its leaves when it is the catalog (for the named databases), else nothing
-    /// useful.
+    /// useful. `values` says whether it is a duplicate-sorted database, and the order of a
+    /// key's values.
     fn tree(
         &mut self,
         label: &str,
         tree: &TreeInfo,
         order: Option<KeyOrder>,
+        values: Values,
     ) -> Vec<(Vec<u8>, Vec<u8>)> {
         self.report.trees_checked += 1;
         let mut entries = Vec::new();
+        let keep_entries = label == "the catalog";
+        let walked = WalkedTree {
+            label,
+            tree,
+            order,
+            values,
+        };
+        let counts = self.walk(&walked, keep_entries.then_some(&mut entries));
+        self.report.pages_in_trees +=
+            counts.branch_pages + counts.leaf_pages + counts.overflow_pages;
+        entries
+    }
+
+    /// Walks `walked`'s tree, checking its descriptor against what it holds; returns the
+    /// counts found.
+    fn walk(
+        &mut self,
+        walked: &WalkedTree<'_>,
+        mut entries: Option<&mut Vec<(Vec<u8>, Vec<u8>)>>,
+    ) -> Counts {
+        let WalkedTree { label, tree, .. } = *walked;
+        let mut counts = Counts::default();
         if tree.root.is_none() != (tree.depth == 0) || tree.depth > DEPTH_MAX {
             self.problem(format!(
                 "{label}: root {} with depth {}",
                 tree.root, tree.depth
             ));
-            return entries;
+            return counts;
         }
-        let mut counts = Counts::default();
         let mut to_visit = Vec::new();
         if !tree.root.is_none() {
             to_visit.push(Visit {
@@ -387,14 +485,13 @@ impl<S: PageSource + ?Sized> Checker<'_, S> {
                 range: KeyRange::default(),
             });
         }
-        let keep_entries = label == "the catalog";
         while let Some(visit) = to_visit.pop() {
             self.node(
-                &WalkedTree { label, tree, order },
+                walked,
                 visit,
                 &mut counts,
                 &mut to_visit,
-                keep_entries.then_some(&mut entries),
+                entries.as_deref_mut(),
             );
         }
         let expected = (
@@ -414,9 +511,7 @@ impl<S: PageSource + ?Sized> Checker<'_, S> {
                 "{label}: descriptor says (branch, leaf, overflow pages, entries) = {expected:?}, the tree has {found:?}"
             ));
         }
-        self.report.pages_in_trees +=
-            counts.branch_pages + counts.leaf_pages + counts.overflow_pages;
-        entries
+        counts
     }
 
     fn node(
@@ -427,7 +522,9 @@ impl<S: PageSource + ?Sized> Checker<'_, S> {
         to_visit: &mut Vec<Visit>,
         mut entries: Option<&mut Vec<(Vec<u8>, Vec<u8>)>>,
     ) {
-        let WalkedTree { label, tree, order } = *walked;
+        let WalkedTree {
+            label, tree, order, ..
+        } = *walked;
         let id = visit.id;
         if !self.claim(id, 1, label) {
             return;
@@ -477,7 +574,7 @@ impl<S: PageSource + ?Sized> Checker<'_, S> {
                 previous = Some(key);
             }
             if is_leaf {
-                self.leaf_entry(label, &node, index, counts, entries.as_deref_mut());
+                self.leaf_entry(walked, &node, index, counts, entries.as_deref_mut());
             } else {
                 let child = match node.child(index) {
                     Ok(child) => child,
@@ -504,12 +601,13 @@ impl<S: PageSource + ?Sized> Checker<'_, S> {
 
     fn leaf_entry(
         &mut self,
-        label: &str,
+        walked: &WalkedTree<'_>,
         node: &Node<'_>,
         index: usize,
         counts: &mut Counts,
         entries: Option<&mut Vec<(Vec<u8>, Vec<u8>)>>,
     ) {
+        let label = walked.label;
         counts.entries += 1;
         let (key, value) = match node.entry(index) {
             Ok(entry) => entry,
@@ -518,6 +616,11 @@ impl<S: PageSource + ?Sized> Checker<'_, S> {
         let bytes = match value {
             StoredValue::Inline(bytes) => Some(bytes),
             StoredValue::Overflow { page, len } => {
+                if matches!(walked.values, Values::Sorted(_)) {
+                    self.problem(format!(
+                        "{label}: a value in an overflow run in a duplicate-sorted database"
+                    ));
+                }
                 let pages = overflow::pages_for(len, self.source.page_size()) as u64;
                 counts.overflow_pages += pages;
                 if !self.claim(page, pages, label) {
@@ -544,10 +647,69 @@ impl<S: PageSource + ?Sized> Checker<'_, S> {
                     }
                 }
             }
+            StoredValue::Duplicates(list) => {
+                let Values::Sorted(value_order) = walked.values else {
+                    return self.problem(format!(
+                        "{label}: several values of one key in a database without duplicates"
+                    ));
+                };
+                match InlineList::parse(list, node_id(node), value_order) {
+                    Ok(list) => counts.entries += list.len() as u64 - 1,
+                    Err(error) => self.problem(format!("{label}: {error}")),
+                }
+                None
+            }
+            StoredValue::DuplicateTree(descriptor) => {
+                let Values::Sorted(value_order) = walked.values else {
+                    return self.problem(format!(
+                        "{label}: several values of one key in a database without duplicates"
+                    ));
+                };
+                self.value_tree(label, key, descriptor, value_order, counts);
+                None
+            }
         };
         if let (Some(entries), Some(bytes)) = (entries, bytes) {
             entries.push((key.to_vec(), bytes.to_vec()));
         }
+    }
+
+    /// Walks the tree of `key`'s values, adding its pages and values to `counts`.
+    fn value_tree(
+        &mut self,
+        label: &str,
+        key: &[u8],
+        descriptor: &[u8],
+        value_order: Option<KeyOrder>,
+        counts: &mut Counts,
+    ) {
+        let Some(values) = TreeInfo::decode(descriptor) else {
+            return self.problem(format!(
+                "{label}: the tree of a key's values has a malformed descriptor"
+            ));
+        };
+        if values.entries < 2 || values.overflow_pages != 0 || values.flags != TreeFlags::empty() {
+            self.problem(format!(
+                "{label}: the tree of a key's values has {} values, {} overflow pages and flags {:?}",
+                values.entries, values.overflow_pages, values.flags
+            ));
+        }
+        let nested_label = format!("{label}, the values of key {}", shown_key(key));
+        let walked = WalkedTree {
+            label: &nested_label,
+            tree: &values,
+            order: value_order,
+            values: Values::NotAllowed,
+        };
+        let mut values_entries = Vec::new();
+        let found = self.walk(&walked, Some(&mut values_entries));
+        if values_entries.iter().any(|(_, value)| !value.is_empty()) {
+            self.problem(format!("{nested_label}: an entry holds bytes"));
+        }
+        counts.branch_pages += found.branch_pages;
+        counts.leaf_pages += found.leaf_pages;
+        counts.overflow_pages += found.overflow_pages;
+        counts.entries += found.entries.saturating_sub(1);
     }
 
     fn freelist(&mut self, meta: &Meta, kept: Option<&[u8]>) {

@@ -6,6 +6,8 @@
 //! copied whole. Free pages are left behind, so the copy has none.
 
 use super::cursor::{check_shape, open_node};
+use super::duplicates::decode_value_tree;
+use super::duplicates::InlineList;
 use super::node::{self, StoredValue};
 use super::order::KeyOrder;
 use super::{overflow, PageSource};
@@ -33,10 +35,13 @@ pub(crate) type RewriteValue<'r> = dyn FnMut(&[u8], &[u8]) -> Result<Option<Vec<
 /// The entries keep the order they have in `tree`, which `order` checks when it is known (a
 /// custom comparator is known only to the process that registered it); without it, each
 /// separator is a whole key, right under any order.
+///
+/// In a duplicate-sorted database, `value_order` is the order of a key's values (`None`
+/// when not known, as for keys), and each key's tree of values is copied packed too.
 pub(crate) fn copy_tree<S: PageSource + ?Sized>(
     source: &S,
     tree: &TreeInfo,
-    order: Option<KeyOrder>,
+    (order, value_order): (Option<KeyOrder>, Option<KeyOrder>),
     sink: &mut dyn CopySink,
     rewrite_value: &mut RewriteValue<'_>,
 ) -> Result<TreeInfo> {
@@ -45,6 +50,7 @@ pub(crate) fn copy_tree<S: PageSource + ?Sized>(
         return Ok(TreeInfo::empty(tree.flags));
     }
     let mut builder = TreeBuilder::new(source.page_size(), tree.flags, order);
+    builder.value_order = value_order;
     copy_entries(
         source,
         tree,
@@ -86,6 +92,21 @@ fn copy_entries<S: PageSource + ?Sized>(
                 builder.overflow_pages += pages as u64;
                 StoredValue::Overflow { page: new_run, len }
             }
+            StoredValue::Duplicates(list) => {
+                let list = InlineList::parse(list, id, builder.value_order)?;
+                builder.entries += list.len() as u64 - 1;
+                value
+            }
+            StoredValue::DuplicateTree(descriptor) => {
+                let values = decode_value_tree(descriptor, id)?;
+                let orders = (builder.value_order, None);
+                let copied = copy_tree(source, &values, orders, sink, &mut |_, _| Ok(None))?;
+                builder.value_tree_pages.0 += copied.branch_pages;
+                builder.value_tree_pages.1 += copied.leaf_pages;
+                builder.entries += copied.entries.saturating_sub(1);
+                replacement = Some(copied.encode().to_vec());
+                StoredValue::DuplicateTree(replacement.as_deref().expect("just set"))
+            }
             StoredValue::Inline(bytes) => {
                 replacement = rewrite_value(key, bytes)?;
                 match &replacement {
@@ -122,6 +143,10 @@ struct TreeBuilder {
     page_size: usize,
     flags: TreeFlags,
     order: Option<KeyOrder>,
+    /// The order of a key's values, in a duplicate-sorted database.
+    value_order: Option<KeyOrder>,
+    /// Branch and leaf pages of the trees of values copied for the entries.
+    value_tree_pages: (u64, u64),
     /// Index 0 is the leaf level.
     levels: Vec<Level>,
     /// The last key of the previous leaf written, for the separator of the next one.
@@ -138,6 +163,8 @@ impl TreeBuilder {
             page_size,
             flags,
             order,
+            value_order: None,
+            value_tree_pages: (0, 0),
             levels: vec![Level::default()],
             last_leaf_key: Vec::new(),
             last_key: Vec::new(),
@@ -251,8 +278,12 @@ impl TreeBuilder {
             level += 1;
         }
         let root = self.write_cells(sink, level)?;
-        let leaf_pages = self.levels[0].written;
-        let branch_pages = self.levels[1..].iter().map(|level| level.written).sum();
+        let leaf_pages = self.levels[0].written + self.value_tree_pages.1;
+        let branch_pages = self.levels[1..]
+            .iter()
+            .map(|level| level.written)
+            .sum::<u64>()
+            + self.value_tree_pages.0;
         Ok(TreeInfo {
             root,
             depth: self.levels.len() as u32,

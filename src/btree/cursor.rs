@@ -11,7 +11,8 @@ use crate::error::{Error, Result};
 use crate::page::meta::TreeInfo;
 use crate::page::PageId;
 
-/// Resolves a stored value to its bytes.
+/// Resolves a stored value to its bytes: a single value's. A key's several values (found
+/// only in duplicate-sorted databases, which are read value by value) are corruption here.
 #[inline]
 pub(crate) fn value_bytes<'s, S: PageSource + ?Sized>(
     source: &'s S,
@@ -20,6 +21,10 @@ pub(crate) fn value_bytes<'s, S: PageSource + ?Sized>(
     match value {
         StoredValue::Inline(bytes) => Ok(bytes),
         StoredValue::Overflow { page, len } => overflow::read(source, page, len),
+        StoredValue::Duplicates(_) | StoredValue::DuplicateTree(_) => Err(Error::corrupted(
+            PageId::NONE,
+            "several values of one key in a database without duplicates",
+        )),
     }
 }
 
@@ -272,14 +277,29 @@ impl<'s, S: PageSource + ?Sized> Cursor<'s, S> {
         }
     }
 
-    /// The entry under the cursor, or `None` when exhausted.
+    /// The entry under the cursor, or `None` when exhausted. A key with several values (a
+    /// duplicate-sorted database) is [`Error::Corrupted`] here: walk such a tree with a
+    /// `PairCursor`.
     #[inline]
     pub(crate) fn current(&self) -> Result<Option<(&'s [u8], &'s [u8])>> {
+        match self.current_entry()? {
+            Some((key, value)) => Ok(Some((key, value_bytes(self.source, value)?))),
+            None => Ok(None),
+        }
+    }
+
+    /// The key and stored value under the cursor, or `None` when exhausted.
+    #[inline]
+    pub(crate) fn current_entry(&self) -> Result<Option<(&'s [u8], StoredValue<'s>)>> {
         let Some(&(node, index)) = self.stack.last() else {
             return Ok(None);
         };
-        let (key, value) = node.entry(index)?;
-        Ok(Some((key, value_bytes(self.source, value)?)))
+        node.entry(index).map(Some)
+    }
+
+    /// Where the pages come from.
+    pub(crate) fn source(&self) -> &'s S {
+        self.source
     }
 
     /// Moves to the next entry (or becomes exhausted).

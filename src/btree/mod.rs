@@ -8,12 +8,15 @@
 pub(crate) mod check;
 pub(crate) mod copy;
 pub(crate) mod cursor;
+pub(crate) mod dup_write;
+pub(crate) mod duplicates;
 #[cfg(debug_assertions)]
 mod invariants;
 pub(crate) mod mutate;
 pub(crate) mod node;
 pub(crate) mod order;
 pub(crate) mod overflow;
+pub(crate) mod pair_cursor;
 pub(crate) mod verify;
 
 use crate::error::Result;

@@ -12,6 +12,7 @@
 //! the tree, which the checker reports, and that must not become a panic.
 
 use super::cursor::{check_shape, open_node};
+use super::duplicates::{decode_value_tree, InlineList};
 #[cfg(debug_assertions)]
 use super::invariants;
 use super::node::{self, Node, StoredValue};
@@ -35,6 +36,23 @@ pub(crate) enum PutMode {
     Append,
 }
 
+/// What a delete takes out of the tree with a key's cell.
+enum Removed {
+    One,
+    Run { page: PageId, len: usize },
+    Listed(u64),
+    Tree(TreeInfo),
+}
+
+/// The value a put stores.
+#[derive(Clone, Copy)]
+pub(super) enum NewValue<'v> {
+    /// These bytes, in the cell or in an overflow run as their size asks.
+    Bytes(&'v [u8]),
+    /// A cell's value as given (a list or tree of duplicates, or a value known to fit).
+    Stored(StoredValue<'v>),
+}
+
 /// A write transaction's view for changing trees: the map for committed pages and the page
 /// store for everything else.
 pub(crate) struct Writer<'w> {
@@ -47,6 +65,8 @@ pub(crate) struct Writer<'w> {
     pub(crate) verify: bool,
     /// The order of the keys of the tree being changed.
     pub(crate) order: KeyOrder,
+    /// The order of a key's values, in a duplicate-sorted database (else unused).
+    pub(crate) value_order: KeyOrder,
 }
 
 #[cfg(debug_assertions)]
@@ -87,10 +107,10 @@ impl PageSource for Writer<'_> {
 }
 
 /// The path from the root to a leaf: per branch level, the page and the child index taken.
-type Path = Vec<(PageId, usize)>;
+pub(super) type Path = Vec<(PageId, usize)>;
 
 impl Writer<'_> {
-    fn descend(&self, tree: &TreeInfo, key: &[u8]) -> Result<(Path, PageId)> {
+    pub(super) fn descend(&self, tree: &TreeInfo, key: &[u8]) -> Result<(Path, PageId)> {
         check_shape(tree)?;
         let mut path = Vec::with_capacity(tree.depth as usize);
         let mut id = tree.root;
@@ -104,7 +124,7 @@ impl Writer<'_> {
     }
 
     /// The path along the last child of every branch, and the last leaf.
-    fn descend_rightmost(&self, tree: &TreeInfo) -> Result<(Path, PageId)> {
+    pub(super) fn descend_rightmost(&self, tree: &TreeInfo) -> Result<(Path, PageId)> {
         check_shape(tree)?;
         let mut path = Vec::with_capacity(tree.depth as usize);
         let mut id = tree.root;
@@ -117,7 +137,7 @@ impl Writer<'_> {
         Ok((path, id))
     }
 
-    fn leaf(&self, id: PageId) -> Result<Node<'_>> {
+    pub(super) fn leaf(&self, id: PageId) -> Result<Node<'_>> {
         Node::open(self.read_tree_page(id)?, id, true)
     }
 
@@ -155,6 +175,28 @@ impl Writer<'_> {
         Ok(new_id)
     }
 
+    /// A writer for a key's tree of values: its keys are in the database's order of values.
+    pub(super) fn values_writer(&mut self) -> Writer<'_> {
+        Writer {
+            map: self.map,
+            store: &mut *self.store,
+            verify: self.verify,
+            order: self.value_order,
+            value_order: self.value_order,
+        }
+    }
+
+    /// Frees every page of the tree of a key's values `values`, uncounting them from `tree`.
+    pub(super) fn free_value_tree(
+        &mut self,
+        tree: &mut TreeInfo,
+        values: &mut TreeInfo,
+    ) -> Result<()> {
+        tree.branch_pages = tree.branch_pages.saturating_sub(values.branch_pages);
+        tree.leaf_pages = tree.leaf_pages.saturating_sub(values.leaf_pages);
+        self.values_writer().clear(values)
+    }
+
     /// Frees the overflow run a stored value uses, if any.
     fn free_value(&mut self, tree: &mut TreeInfo, value: StoredValue<'_>) -> Result<()> {
         if let StoredValue::Overflow { page, len } = value {
@@ -173,6 +215,19 @@ impl Writer<'_> {
         value: &[u8],
         mode: PutMode,
     ) -> Result<bool> {
+        self.put_stored(tree, key, NewValue::Bytes(value), mode)
+    }
+
+    /// Inserts or replaces `key` with `value`, stored as it says. Returns whether the key
+    /// existed. A replaced overflow run is freed; a replaced list or tree of duplicates is
+    /// the caller's (`dup_write.rs`), which passes the same tree with a new descriptor.
+    pub(super) fn put_stored(
+        &mut self,
+        tree: &mut TreeInfo,
+        key: &[u8],
+        value: NewValue<'_>,
+        mode: PutMode,
+    ) -> Result<bool> {
         let page_size = self.store.page_size();
         if tree.root.is_none() {
             let id = self.store.allocate(self.map, 1)?;
@@ -184,7 +239,7 @@ impl Writer<'_> {
                 ..TreeInfo::empty(tree.flags)
             };
         }
-        let (mut path, leaf_id, position, old_cell_size) = if mode == PutMode::Append {
+        let (path, leaf_id, position, old_cell_size) = if mode == PutMode::Append {
             // Appending goes straight down the rightmost edge: no searching, one comparison.
             let (path, leaf_id) = self.descend_rightmost(tree)?;
             let leaf = self.leaf(leaf_id)?;
@@ -208,6 +263,15 @@ impl Writer<'_> {
         // The run is allocated before the path is copied: the path's single pages would
         // otherwise come out of the lowest free stretch (`store/pool.rs`), which may be the
         // one a replaced value of the same length left.
+        let value = match value {
+            NewValue::Bytes(value) => value,
+            NewValue::Stored(stored) => {
+                debug_assert!(
+                    node::leaf_cell_size(key.len(), &stored) <= node::cell_size_max(page_size)
+                );
+                return self.place(tree, path, leaf_id, position, old_cell_size, key, stored);
+            }
+        };
         let inline_size = node::leaf_cell_size(key.len(), &StoredValue::Inline(value));
         let stored = if inline_size <= node::cell_size_max(page_size) {
             StoredValue::Inline(value)
@@ -221,6 +285,22 @@ impl Writer<'_> {
                 len: value.len(),
             }
         };
+        self.place(tree, path, leaf_id, position, old_cell_size, key, stored)
+    }
+
+    /// Copies the path to the leaf and puts the cell for `key` and `stored` at `position`
+    /// (`Ok`: replacing the cell there, whose size was `old_cell_size`).
+    #[allow(clippy::too_many_arguments)]
+    fn place(
+        &mut self,
+        tree: &mut TreeInfo,
+        mut path: Path,
+        leaf_id: PageId,
+        position: std::result::Result<usize, usize>,
+        old_cell_size: Option<usize>,
+        key: &[u8],
+        stored: StoredValue<'_>,
+    ) -> Result<bool> {
         let leaf_id = self.touch_path(tree, &mut path, leaf_id)?;
         let cell_size = node::leaf_cell_size(key.len(), &stored);
 
@@ -229,8 +309,8 @@ impl Writer<'_> {
                 let old_stored = {
                     let (_, old) = self.leaf(leaf_id)?.entry(index)?;
                     match old {
-                        StoredValue::Inline(_) => None,
                         StoredValue::Overflow { page, len } => Some((page, len)),
+                        _ => None,
                     }
                 };
                 if let Some((page, len)) = old_stored {
@@ -425,20 +505,36 @@ impl Writer<'_> {
             Err(_) => return Ok(false),
         };
         let leaf_id = self.touch_path(tree, &mut path, leaf_id)?;
-        let (size, stored) = {
+        let (size, removed) = {
             let leaf = self.leaf(leaf_id)?;
             let (_, value) = leaf.entry(index)?;
-            let stored = match value {
-                StoredValue::Inline(_) => None,
-                StoredValue::Overflow { page, len } => Some((page, len)),
+            let removed = match value {
+                StoredValue::Inline(_) => Removed::One,
+                StoredValue::Overflow { page, len } => Removed::Run { page, len },
+                StoredValue::Duplicates(list) => {
+                    Removed::Listed(InlineList::parse(list, leaf_id, None)?.len() as u64)
+                }
+                StoredValue::DuplicateTree(descriptor) => {
+                    Removed::Tree(decode_value_tree(descriptor, leaf_id)?)
+                }
             };
-            (leaf.cell(index)?.len(), stored)
+            (leaf.cell(index)?.len(), removed)
         };
-        if let Some((page, len)) = stored {
-            self.free_value(tree, StoredValue::Overflow { page, len })?;
-        }
+        let values = match removed {
+            Removed::One => 1,
+            Removed::Run { page, len } => {
+                self.free_value(tree, StoredValue::Overflow { page, len })?;
+                1
+            }
+            Removed::Listed(count) => count,
+            Removed::Tree(mut values) => {
+                let count = values.entries;
+                self.free_value_tree(tree, &mut values)?;
+                count
+            }
+        };
         node::remove_cell(self.store.page_mut(leaf_id), index, size);
-        tree.entries = tree.entries.saturating_sub(1);
+        tree.entries = tree.entries.saturating_sub(values);
         self.rebalance(tree, &mut path, leaf_id, true)?;
         Ok(true)
     }
@@ -673,6 +769,9 @@ impl Writer<'_> {
         let mut to_visit = vec![(tree.root, 0u32)];
         let mut to_free: Vec<(PageId, usize)> = Vec::new();
         let mut seen = std::collections::HashSet::new();
+        // Trees of duplicates met in the leaves: their pages (leaves and branches only) are
+        // freed with the tree's.
+        let mut value_trees: Vec<TreeInfo> = Vec::new();
         while let Some((id, level)) = to_visit.pop() {
             if !seen.insert(id) {
                 return Err(Error::corrupted(
@@ -683,14 +782,29 @@ impl Writer<'_> {
             let node = open_node(self, tree, level, id)?;
             for index in 0..node.count() {
                 if node.is_leaf() {
-                    if let StoredValue::Overflow { page, len } = node.entry(index)?.1 {
-                        to_free.push((page, overflow::check_run(self, page, len)?));
+                    match node.entry(index)?.1 {
+                        StoredValue::Overflow { page, len } => {
+                            to_free.push((page, overflow::check_run(self, page, len)?));
+                        }
+                        StoredValue::DuplicateTree(descriptor) => {
+                            let values = decode_value_tree(descriptor, id)?;
+                            check_shape(&values)?;
+                            if !values.root.is_none() {
+                                value_trees.push(values);
+                            }
+                        }
+                        StoredValue::Inline(_) | StoredValue::Duplicates(_) => {}
                     }
                 } else {
                     to_visit.push((node.child(index)?, level + 1));
                 }
             }
             to_free.push((id, 1));
+        }
+        for mut values in value_trees {
+            // Counted in the tree's descriptor, which is emptied below.
+            let mut ignored = TreeInfo::default();
+            self.free_value_tree(&mut ignored, &mut values)?;
         }
         for (id, pages) in to_free {
             self.store.free(id, pages);

@@ -10,6 +10,9 @@
 //!
 //! A leaf cell is `u8 flags, u16 key_len, u32 value_len, key, value` where, with flag bit 0
 //! (overflow), the value is replaced by the u64 number of the first page of its overflow run.
+//! In a duplicate-sorted database, flag bit 1 says the value is a list of the key's values
+//! (`duplicates.rs`), and flag bit 2 that it is the 48-byte descriptor of a tree holding them
+//! (`dup_tree.rs`). No cell has more than one of these bits, nor any other.
 //! A branch cell is `u64 child, u16 key_len, key`; cell 0 of a branch has an empty key and
 //! stands for "everything below the next separator". Child `i` holds the keys `k` with
 //! `separator(i) <= k < separator(i + 1)`.
@@ -38,6 +41,10 @@ pub(crate) const BRANCH_CELL_HEADER: usize = 10;
 pub(crate) const OVERFLOW_REFERENCE_SIZE: usize = 8;
 /// Leaf cell flag: the value lives in an overflow run.
 const FLAG_OVERFLOW: u8 = 1;
+/// Leaf cell flag: the value is a list of the key's values.
+const FLAG_DUPLICATES: u8 = 2;
+/// Leaf cell flag: the value is the descriptor of a tree of the key's values.
+const FLAG_DUPLICATE_TREE: u8 = 4;
 /// Bytes of one slot.
 pub(crate) const SLOT_SIZE: usize = 2;
 /// Bytes of a CPU cache line (64 on the machines we run on; a wrong guess only costs speed).
@@ -74,6 +81,11 @@ pub(crate) enum StoredValue<'a> {
         /// Value length in bytes.
         len: usize,
     },
+    /// Two or more values of one key, listed in the cell (`duplicates.rs`).
+    Duplicates(&'a [u8]),
+    /// The key's values are the keys of a tree of their own, whose encoded descriptor this
+    /// is (`TreeInfo::ENCODED_SIZE` bytes).
+    DuplicateTree(&'a [u8]),
 }
 
 /// The size of a leaf cell holding `key` and a value stored as `value`.
@@ -81,7 +93,9 @@ pub(crate) fn leaf_cell_size(key_len: usize, value: &StoredValue<'_>) -> usize {
     LEAF_CELL_HEADER
         + key_len
         + match value {
-            StoredValue::Inline(bytes) => bytes.len(),
+            StoredValue::Inline(bytes)
+            | StoredValue::Duplicates(bytes)
+            | StoredValue::DuplicateTree(bytes) => bytes.len(),
             StoredValue::Overflow { .. } => OVERFLOW_REFERENCE_SIZE,
         }
 }
@@ -96,18 +110,20 @@ pub(crate) fn write_leaf_cell(out: &mut [u8], key: &[u8], value: &StoredValue<'_
     write_u16(out, 1, key.len() as u16);
     out[LEAF_CELL_HEADER..LEAF_CELL_HEADER + key.len()].copy_from_slice(key);
     let rest = LEAF_CELL_HEADER + key.len();
-    match value {
-        StoredValue::Inline(bytes) => {
-            out[0] = 0;
-            write_u32(out, 3, bytes.len() as u32);
-            out[rest..rest + bytes.len()].copy_from_slice(bytes);
-        }
+    let (flags, bytes) = match value {
+        StoredValue::Inline(bytes) => (0, *bytes),
+        StoredValue::Duplicates(bytes) => (FLAG_DUPLICATES, *bytes),
+        StoredValue::DuplicateTree(bytes) => (FLAG_DUPLICATE_TREE, *bytes),
         StoredValue::Overflow { page, len } => {
             out[0] = FLAG_OVERFLOW;
             write_u32(out, 3, *len as u32);
             write_page_id(out, rest, *page);
+            return;
         }
-    }
+    };
+    out[0] = flags;
+    write_u32(out, 3, bytes.len() as u32);
+    out[rest..rest + bytes.len()].copy_from_slice(bytes);
 }
 
 /// Writes a branch cell into `out` (exactly [`branch_cell_size`] bytes).
@@ -159,8 +175,8 @@ struct LeafCell<'a> {
     key_len: usize,
     /// The value's length (also when it lives in an overflow run).
     value_len: usize,
-    /// Whether the cell holds an overflow reference instead of the value.
-    overflow: bool,
+    /// The cell's flags, checked to be one of the known kinds.
+    flags: u8,
 }
 
 /// Where a leaf cell's key length is.
@@ -246,6 +262,11 @@ impl<'a> Node<'a> {
         Error::corrupted(self.id, reason)
     }
 
+    /// The page this node was read from.
+    pub(crate) fn id(&self) -> PageId {
+        self.id
+    }
+
     /// How many cells the node holds.
     #[inline]
     pub(crate) fn count(&self) -> usize {
@@ -316,8 +337,13 @@ impl<'a> Node<'a> {
         };
         let key_len = u16::from_le_bytes([key_low, key_high]) as usize;
         let value_len = u32::from_le_bytes([v0, v1, v2, v3]) as usize;
-        let overflow = flags & FLAG_OVERFLOW != 0;
-        let stored_len = if overflow {
+        if !matches!(
+            flags,
+            0 | FLAG_OVERFLOW | FLAG_DUPLICATES | FLAG_DUPLICATE_TREE
+        ) {
+            return Err(self.corrupted("a leaf cell has unknown flags"));
+        }
+        let stored_len = if flags == FLAG_OVERFLOW {
             OVERFLOW_REFERENCE_SIZE
         } else {
             value_len
@@ -327,7 +353,7 @@ impl<'a> Node<'a> {
             bytes: self.checked_cell(offset, size)?,
             key_len,
             value_len,
-            overflow,
+            flags,
         })
     }
 
@@ -399,12 +425,14 @@ impl<'a> Node<'a> {
         let cell = self.leaf_cell(index)?;
         let (key, stored) = cell.bytes[LEAF_CELL_HEADER..].split_at(cell.key_len);
         // `stored` is the eight bytes of a page number exactly when the value overflows.
-        let value = match stored {
-            &[a, b, c, d, e, f, g, h] if cell.overflow => StoredValue::Overflow {
+        let value = match (cell.flags, stored) {
+            (FLAG_OVERFLOW, &[a, b, c, d, e, f, g, h]) => StoredValue::Overflow {
                 page: PageId::new(u64::from_le_bytes([a, b, c, d, e, f, g, h])),
                 len: cell.value_len,
             },
-            _ => StoredValue::Inline(stored),
+            (FLAG_DUPLICATES, list) => StoredValue::Duplicates(list),
+            (FLAG_DUPLICATE_TREE, descriptor) => StoredValue::DuplicateTree(descriptor),
+            (_, value) => StoredValue::Inline(value),
         };
         Ok((key, value))
     }

@@ -3,8 +3,8 @@
 //!
 //! Every comparison of keys in the tree layer goes through a [`KeyOrder`]: searching a page,
 //! choosing a split's separator, the append check, the checker's order verification. The
-//! default order compiles to a plain slice comparison; the others are chosen once per search,
-//! not per comparison (`Node::search_leaf`).
+//! default order has a search loop of its own that compares slices inline
+//! (`Node::search_leaf`); the others go through [`KeyOrder::compare`].
 
 use std::cmp::Ordering;
 
@@ -15,6 +15,15 @@ use crate::page::PageId;
 /// A comparison function of keys. It must be a total order, the same every time it is
 /// called with the same bytes (a database records which one it was written with).
 pub(crate) type CompareFn = fn(&[u8], &[u8]) -> Ordering;
+
+/// What an order orders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Side {
+    /// A database's keys.
+    Keys,
+    /// A duplicate-sorted database's values of one key.
+    Values,
+}
 
 /// The order of a tree's keys.
 #[derive(Clone, Copy)]
@@ -45,12 +54,28 @@ impl KeyOrder {
     /// The built-in order a tree's flags name, or `None` when they name a custom one (whose
     /// function only the application can give).
     pub(crate) fn of_flags(flags: TreeFlags) -> Option<KeyOrder> {
+        // Both flags (refused when a database is created) mean reversed, as in LMDB.
         if flags.contains(TreeFlags::CUSTOM_KEY_ORDER) {
             None
-        } else if flags.contains(TreeFlags::INTEGER_KEY) {
-            Some(KeyOrder::Integer)
         } else if flags.contains(TreeFlags::REVERSE_KEY) {
             Some(KeyOrder::Reverse)
+        } else if flags.contains(TreeFlags::INTEGER_KEY) {
+            Some(KeyOrder::Integer)
+        } else {
+            Some(KeyOrder::Bytes)
+        }
+    }
+
+    /// The built-in order a duplicate-sorted database's flags name for a key's values, or
+    /// `None` when they name a custom one. Without `DUP_SORT`, byte-wise (values are never
+    /// compared then).
+    pub(crate) fn of_value_flags(flags: TreeFlags) -> Option<KeyOrder> {
+        if flags.contains(TreeFlags::CUSTOM_VALUE_ORDER) {
+            None
+        } else if flags.contains(TreeFlags::REVERSE_DUP) {
+            Some(KeyOrder::Reverse)
+        } else if flags.contains(TreeFlags::INTEGER_DUP) {
+            Some(KeyOrder::Integer)
         } else {
             Some(KeyOrder::Bytes)
         }

@@ -24,9 +24,16 @@ impl<KC, DC, C, CDUP> Database<KC, DC, C, CDUP> {
     {
         txn.check_env(self.env_id())?;
         let key = encode::<KC>(key)?;
-        if txn.get(self.dbi(), &key)?.is_none() {
+        let dbi = self.dbi();
+        let absent = txn.failing_on_panic(|txn| -> Result<bool> {
+            if txn.get(dbi, &key)?.is_some() {
+                return Ok(false);
+            }
             let data = encode::<DC>(data)?;
-            txn.put(self.dbi(), &key, &data, PutMode::NoOverwrite)?;
+            txn.put(dbi, &key, &data, PutMode::NoOverwrite)?;
+            Ok(true)
+        })?;
+        if absent {
             return Ok(None);
         }
         let txn: &'txn RoTxn<'_> = txn;
@@ -34,24 +41,33 @@ impl<KC, DC, C, CDUP> Database<KC, DC, C, CDUP> {
         Ok(Some(DC::bytes_decode(bytes).map_err(Error::Decoding)?))
     }
 
-    /// Deletes every entry whose key lies in `range`; returns how many were deleted.
+    /// Deletes every entry whose key lies in `range`; returns how many were deleted (pairs,
+    /// in a duplicate-sorted database).
     pub fn delete_range<'a, R>(&self, txn: &mut RwTxn<'_>, range: &'a R) -> Result<usize>
     where
         KC: BytesEncode<'a>,
         R: RangeBounds<KC::EItem>,
     {
         let (start, end) = encode_range::<KC, R>(range)?;
-        let keys: Vec<Vec<u8>> = {
-            let mut raw = self.raw_iter(txn, as_ref(&start), end, Direction::Forward)?;
-            let mut keys = Vec::new();
-            while let Some(entry) = raw.next_raw() {
-                keys.push(entry?.0.to_vec());
+        txn.failing_on_panic(|txn| {
+            let keys: Vec<Vec<u8>> = {
+                let mut raw = self.raw_iter(txn, as_ref(&start), end, Direction::Forward)?;
+                let mut keys = Vec::new();
+                while let Some(entry) = raw.next_raw() {
+                    keys.push(entry?.0.to_vec());
+                }
+                keys
+            };
+            // A duplicate-sorted database lists a key once per value: each counts, and
+            // deleting the key deletes them all.
+            let mut previous: Option<&[u8]> = None;
+            for key in &keys {
+                if previous != Some(key.as_slice()) {
+                    txn.delete(self.dbi(), key)?;
+                }
+                previous = Some(key);
             }
-            keys
-        };
-        for key in &keys {
-            txn.delete(self.dbi(), key)?;
-        }
-        Ok(keys.len())
+            Ok(keys.len())
+        })
     }
 }

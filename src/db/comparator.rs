@@ -10,25 +10,39 @@
 use std::any::TypeId;
 use std::cmp::Ordering;
 
+use crate::btree::order::CompareFn;
 use crate::page::meta::TreeFlags;
 use crate::txn::shape::DatabaseShape;
 
 /// An order of keys (or of duplicate values), given as a function of their bytes.
 ///
 /// It must be a total order and the same for ever: a database stays sorted by the order it
-/// was written with. It should not panic; if it does, the write transaction it panicked in
-/// refuses to commit ([`Error::TxnFailed`](crate::Error::TxnFailed)) and nothing written
-/// before is harmed.
+/// was written with. It should not panic; if it panics while a write changes a database, that
+/// write transaction refuses every further operation and its commit
+/// ([`Error::TxnFailed`](crate::Error::TxnFailed)), so a change left half made is never
+/// committed and nothing committed before is harmed. (A panic in a read only unwinds.)
 pub trait Comparator {
     /// Compares the bytes of two keys.
     fn compare(a: &[u8], b: &[u8]) -> Ordering;
 
-    /// The name a database records for this order, and checks when it is opened again.
-    /// By default the type's name ([`std::any::type_name`], which includes its module path):
-    /// override it to keep a database openable after the type moves or is renamed.
+    /// The name a database records for this order, and checks when it is opened again. By
+    /// default the type's own name without its module path (from [`std::any::type_name`],
+    /// `"StringAsInt"` for `my_app::order::StringAsInt`), so moving the type keeps its
+    /// databases openable. Rust does not promise that `type_name`'s text stays the same
+    /// between compiler releases, and renaming the type changes it: a database that must
+    /// outlive both should be created with a comparator that returns a fixed name here. (A
+    /// [`LexicographicComparator`] always has its default name.)
     fn name() -> String {
-        std::any::type_name::<Self>().to_owned()
+        short_type_name(std::any::type_name::<Self>())
     }
+}
+
+/// `my_app::order::Cmp<other::T>` as `Cmp<other::T>`: the path of the type itself dropped,
+/// its generic arguments kept as they are.
+fn short_type_name(full: &str) -> String {
+    let (path, arguments) = full.split_at(full.find('<').unwrap_or(full.len()));
+    let own = path.rsplit("::").next().unwrap_or(path);
+    format!("{own}{arguments}")
 }
 
 /// A lexicographic order: keys compare element by element (bytes, in an order of their own),
@@ -106,20 +120,52 @@ impl Comparator for IntegerComparator {
     }
 }
 
-/// What a handle with key comparator `C` and `flags` asks of a database.
-pub(crate) fn shape_of<C: Comparator + 'static>(flags: crate::DatabaseFlags) -> DatabaseShape {
+/// What a handle with key comparator `C`, value comparator `CDUP` and `flags` asks of a
+/// database. `CDUP` counts only with `DUP_SORT`, as in LMDB.
+pub(crate) fn shape_of<C: Comparator + 'static, CDUP: Comparator + 'static>(
+    flags: crate::DatabaseFlags,
+) -> DatabaseShape {
     let mut tree_flags = TreeFlags::from_bits(flags.bits() & TreeFlags::SETTABLE);
-    let custom = if TypeId::of::<C>() == TypeId::of::<DefaultComparator>() {
-        None
-    } else if TypeId::of::<C>() == TypeId::of::<IntegerComparator>() {
-        tree_flags = tree_flags.with(TreeFlags::INTEGER_KEY);
-        None
-    } else {
-        Some((C::compare as fn(&[u8], &[u8]) -> Ordering, C::name()))
+    let custom = match built_in::<C>() {
+        Some(BuiltIn::Bytes) => None,
+        Some(BuiltIn::Integer) => {
+            tree_flags = tree_flags.with(TreeFlags::INTEGER_KEY);
+            None
+        }
+        None => Some((C::compare as CompareFn, C::name())),
+    };
+    let dup_sort = tree_flags.contains(TreeFlags::DUP_SORT);
+    let custom_values = match built_in::<CDUP>() {
+        _ if !dup_sort => None,
+        Some(BuiltIn::Bytes) => None,
+        Some(BuiltIn::Integer) => {
+            tree_flags = tree_flags.with(TreeFlags::INTEGER_DUP);
+            None
+        }
+        None => Some((CDUP::compare as CompareFn, CDUP::name())),
     };
     DatabaseShape {
         flags: tree_flags,
         custom,
+        custom_values,
+        exact: false,
+    }
+}
+
+/// A comparator arbordb has built in.
+enum BuiltIn {
+    Bytes,
+    Integer,
+}
+
+/// Which built-in comparator `C` is, if any.
+fn built_in<C: 'static>() -> Option<BuiltIn> {
+    if TypeId::of::<C>() == TypeId::of::<DefaultComparator>() {
+        Some(BuiltIn::Bytes)
+    } else if TypeId::of::<C>() == TypeId::of::<IntegerComparator>() {
+        Some(BuiltIn::Integer)
+    } else {
+        None
     }
 }
 
@@ -158,6 +204,14 @@ mod tests {
     }
 
     #[test]
+    fn a_comparator_is_named_by_its_type_without_its_path() {
+        assert_eq!(Descending::name(), "Descending");
+        assert_eq!(short_type_name("a::b::Cmp<x::Y, u8>"), "Cmp<x::Y, u8>");
+        assert_eq!(short_type_name("Plain"), "Plain");
+        assert_eq!(DefaultComparator::name(), "DefaultComparator");
+    }
+
+    #[test]
     fn a_lexicographic_comparator_orders_by_its_bytes_then_by_length() {
         assert_eq!(DefaultComparator::compare(b"ab", b"abc"), Ordering::Less);
         assert_eq!(DefaultComparator::compare(b"b", b"abc"), Ordering::Greater);
@@ -188,15 +242,27 @@ mod tests {
 
     #[test]
     fn the_built_in_comparators_become_flags_and_others_a_named_order() {
-        let default = shape_of::<DefaultComparator>(crate::DatabaseFlags::empty());
+        use crate::DatabaseFlags;
+        type Default = DefaultComparator;
+        let default = shape_of::<Default, Default>(DatabaseFlags::empty());
         assert!(default.custom.is_none() && default.flags == TreeFlags::empty());
-        let integer = shape_of::<IntegerComparator>(crate::DatabaseFlags::empty());
+        let integer = shape_of::<IntegerComparator, Default>(DatabaseFlags::empty());
         assert!(integer.custom.is_none() && integer.flags == TreeFlags::INTEGER_KEY);
-        let custom = shape_of::<Descending>(crate::DatabaseFlags::REVERSE_KEY);
+        let custom = shape_of::<Descending, Default>(DatabaseFlags::REVERSE_KEY);
         assert_eq!(custom.flags, TreeFlags::REVERSE_KEY);
         let (compare, name) = custom.custom.unwrap();
         assert!(name.ends_with("Descending"), "{name}");
         assert_eq!(compare(b"a", b"b"), Ordering::Greater);
+        // A value comparator counts only with DUP_SORT.
+        let ignored = shape_of::<Default, IntegerComparator>(DatabaseFlags::empty());
+        assert!(ignored.custom_values.is_none() && ignored.flags == TreeFlags::empty());
+        let integers = shape_of::<Default, IntegerComparator>(DatabaseFlags::DUP_SORT);
+        assert_eq!(
+            integers.flags,
+            TreeFlags::DUP_SORT.with(TreeFlags::INTEGER_DUP)
+        );
+        let values = shape_of::<Default, Descending>(DatabaseFlags::DUP_SORT);
+        assert!(values.custom_values.unwrap().1.ends_with("Descending"));
     }
 
     #[test]

@@ -5,8 +5,10 @@ use std::marker::PhantomData;
 use std::ops::{Bound, RangeBounds};
 
 use super::codec::{BytesDecode, BytesEncode};
-use super::comparator::DefaultComparator;
+use super::comparator::{Comparator, DefaultComparator};
 use super::iter::{Direction, RawIter, RoIter, RoRange, RoRevIter, RoRevRange};
+use super::iteration_method::MoveOnCurrentKeyDuplicates;
+use crate::btree::dup_write::PairPut;
 use crate::btree::mutate::PutMode;
 use crate::error::{Error, Result};
 use crate::flags::PutFlags;
@@ -148,20 +150,38 @@ impl<KC, DC, C, CDUP> Database<KC, DC, C, CDUP> {
         txn.tree(self.dbi)
     }
 
-    /// Refuses prefix iteration over a database whose keys are in a built-in order that is
-    /// not lexicographic (a handle opened without flags takes the database's own).
-    pub(super) fn check_lexicographic(&self, txn: &RoTxn<'_>) -> Result<()> {
+    /// Refuses prefix iteration unless the database's keys are in the lexicographic order
+    /// `C` computes the prefix's bounds in: byte-wise for the default comparator, else `C`'s
+    /// own (a handle opened without options takes the database's order, whatever it is).
+    pub(super) fn check_lexicographic(&self, txn: &RoTxn<'_>) -> Result<()>
+    where
+        C: Comparator,
+    {
         let flags = self.tree(txn)?.flags;
-        if flags.contains(TreeFlags::INTEGER_KEY) || flags.contains(TreeFlags::REVERSE_KEY) {
+        let recorded = txn
+            .custom_orders(self.dbi)
+            .and_then(|custom| custom.names.keys.clone());
+        let matches = if flags.contains(TreeFlags::CUSTOM_KEY_ORDER) {
+            recorded.as_deref() == Some(C::name().as_str())
+        } else {
+            !flags.contains(TreeFlags::INTEGER_KEY)
+                && !flags.contains(TreeFlags::REVERSE_KEY)
+                && C::name() == DefaultComparator::name()
+        };
+        if !matches {
             return Err(Error::Incompatible {
                 name: txn.database_name(self.dbi),
-                reason: "prefix iteration needs keys in a lexicographic order, and this database orders them as integers or from their end".to_owned(),
+                reason: format!(
+                    "prefix iteration computes bounds in the order of {}, and this database's keys are in another",
+                    C::name()
+                ),
             });
         }
         Ok(())
     }
 
-    /// The value of `key`, or `None`. The value borrows from the transaction.
+    /// The value of `key` (its first, in a duplicate-sorted database), or `None`. The value
+    /// borrows from the transaction.
     pub fn get<'a, 'txn>(
         &self,
         txn: &'txn RoTxn<'_>,
@@ -210,6 +230,30 @@ impl<KC, DC, C, CDUP> Database<KC, DC, C, CDUP> {
         txn.check_env(self.env_id)?;
         let key = encode::<KC>(key)?;
         let data = encode::<DC>(data)?;
+        if self.is_dup_sort(txn)? {
+            let append = flags.contains(PutFlags::APPEND);
+            let append_dup = flags.contains(PutFlags::APPEND_DUP);
+            let mode = if append && append_dup {
+                PairPut::AppendPairs
+            } else if append {
+                PairPut::Append
+            } else if append_dup {
+                PairPut::AppendDup
+            } else if flags.contains(PutFlags::NO_OVERWRITE) {
+                PairPut::NoOverwrite
+            } else if flags.contains(PutFlags::NO_DUP_DATA) {
+                PairPut::NoDupData
+            } else {
+                PairPut::Add
+            };
+            return txn.put_pair(self.dbi, &key, &data, mode).map(|_existed| ());
+        }
+        if flags.contains(PutFlags::NO_DUP_DATA) || flags.contains(PutFlags::APPEND_DUP) {
+            return Err(Error::InvalidOption {
+                reason: "NO_DUP_DATA and APPEND_DUP are for databases created with DUP_SORT"
+                    .to_owned(),
+            });
+        }
         let mode = if flags.contains(PutFlags::APPEND) {
             PutMode::Append
         } else if flags.contains(PutFlags::NO_OVERWRITE) {
@@ -220,7 +264,56 @@ impl<KC, DC, C, CDUP> Database<KC, DC, C, CDUP> {
         txn.put(self.dbi, &key, &data, mode).map(|_existed| ())
     }
 
-    /// Deletes `key`. Returns whether it existed.
+    /// Whether the database keeps several values per key ([`DatabaseFlags::DUP_SORT`](crate::DatabaseFlags::DUP_SORT)).
+    pub(super) fn is_dup_sort(&self, txn: &RoTxn<'_>) -> Result<bool> {
+        Ok(self.tree(txn)?.flags.contains(TreeFlags::DUP_SORT))
+    }
+
+    /// The values of `key`, in their order, or `None` if it has none. In a database without
+    /// [`DUP_SORT`](crate::DatabaseFlags::DUP_SORT), its one value.
+    pub fn get_duplicates<'a, 'txn>(
+        &self,
+        txn: &'txn RoTxn<'_>,
+        key: &'a KC::EItem,
+    ) -> Result<Option<RoIter<'txn, KC, DC, MoveOnCurrentKeyDuplicates>>>
+    where
+        KC: BytesEncode<'a>,
+    {
+        txn.check_env(self.env_id)?;
+        let key = encode::<KC>(key)?;
+        if txn.get(self.dbi, &key)?.is_none() {
+            return Ok(None);
+        }
+        let raw = self.raw_iter(
+            txn,
+            Bound::Included(&key),
+            Bound::Included(key.to_vec()),
+            Direction::Forward,
+        )?;
+        Ok(Some(RoIter::new(raw)))
+    }
+
+    /// Deletes the pair `(key, data)` only, leaving the key's other values. Returns whether
+    /// it existed. In a database without [`DUP_SORT`](crate::DatabaseFlags::DUP_SORT),
+    /// deletes `key` if its value is `data`.
+    pub fn delete_one_duplicate<'a>(
+        &self,
+        txn: &mut RwTxn<'_>,
+        key: &'a KC::EItem,
+        data: &'a DC::EItem,
+    ) -> Result<bool>
+    where
+        KC: BytesEncode<'a>,
+        DC: BytesEncode<'a>,
+    {
+        txn.check_env(self.env_id)?;
+        let key = encode::<KC>(key)?;
+        let data = encode::<DC>(data)?;
+        txn.delete_pair(self.dbi, &key, &data)
+    }
+
+    /// Deletes `key` (with all its values, in a duplicate-sorted database). Returns whether it
+    /// existed.
     pub fn delete<'a>(&self, txn: &mut RwTxn<'_>, key: &'a KC::EItem) -> Result<bool>
     where
         KC: BytesEncode<'a>,
@@ -236,7 +329,8 @@ impl<KC, DC, C, CDUP> Database<KC, DC, C, CDUP> {
         txn.clear(self.dbi)
     }
 
-    /// The number of entries (kept in the tree descriptor: no scan).
+    /// The number of entries (kept in the tree descriptor: no scan); in a duplicate-sorted
+    /// database, of pairs.
     pub fn len(&self, txn: &RoTxn<'_>) -> Result<u64> {
         Ok(self.tree(txn)?.entries)
     }
@@ -259,7 +353,11 @@ impl<KC, DC, C, CDUP> Database<KC, DC, C, CDUP> {
         direction: Direction,
     ) -> Result<RawIter<'txn>> {
         txn.check_env(self.env_id)?;
-        let mut cursor = txn.cursor(self.dbi)?;
+        let mut cursor = match (&start, &end) {
+            // A whole walk compares no keys, and works without the database's comparators.
+            (Bound::Unbounded, Bound::Unbounded) => txn.walk_cursor(self.dbi)?,
+            _ => txn.cursor(self.dbi)?,
+        };
         match (direction, start) {
             (Direction::Forward, Bound::Unbounded) => cursor.seek_first()?,
             (Direction::Forward, Bound::Included(key)) => cursor.seek_after(key, true)?,

@@ -42,6 +42,30 @@ impl Env {
             .map(|dbi| Database::new(self.id(), dbi)))
     }
 
+    /// [`Env::create_database`] for a layer built on byte-ordered trees of one value per key
+    /// (scopes): any other shape is [`Error::Incompatible`](crate::Error::Incompatible).
+    pub(crate) fn create_byte_ordered_database<KC: 'static, DC: 'static>(
+        &self,
+        wtxn: &mut RwTxn<'_>,
+        name: Option<&str>,
+    ) -> Result<Database<KC, DC>> {
+        self.check_txn_env(wtxn.env_id())?;
+        let dbi = wtxn.create_tree(name, &DatabaseShape::byte_ordered())?;
+        Ok(Database::new(self.id(), dbi))
+    }
+
+    /// [`Env::open_database`] for a layer built on byte-ordered trees of one value per key.
+    pub(crate) fn open_byte_ordered_database<KC: 'static, DC: 'static>(
+        &self,
+        rtxn: &RoTxn<'_>,
+        name: Option<&str>,
+    ) -> Result<Option<Database<KC, DC>>> {
+        self.check_txn_env(rtxn.env_id())?;
+        Ok(rtxn
+            .open_tree(name, &DatabaseShape::byte_ordered())?
+            .map(|dbi| Database::new(self.id(), dbi)))
+    }
+
     /// Statistics of the unnamed database, as LMDB's `mdb_env_stat`.
     pub fn stat(&self) -> DatabaseStat {
         DatabaseStat::of(&self.main_tree(), self.page_size())

@@ -1,11 +1,15 @@
-//! Iterators over a database: forward, reverse, and over a range of keys.
+//! Iterators over a database: forward, reverse, and over a range of keys. In a
+//! duplicate-sorted database they walk every pair by default; `move_between_keys` makes them
+//! visit each key once (with its first value, or its last walking backwards), as heed's.
 
 use std::cmp::Ordering;
 use std::marker::PhantomData;
 use std::ops::Bound;
 
 use super::codec::BytesDecode;
-use crate::btree::cursor::Cursor;
+use super::comparator::DefaultComparator;
+use super::iteration_method::{MoveBetweenKeys, MoveThroughDuplicateValues};
+use crate::btree::pair_cursor::PairCursor;
 use crate::btree::PageSource;
 use crate::error::{Error, Result};
 
@@ -16,10 +20,20 @@ pub(crate) enum Direction {
     Backward,
 }
 
+/// What a step of an iterator moves over.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Moves {
+    /// Every pair: a key's values one by one.
+    Pairs,
+    /// Every key once.
+    Keys,
+}
+
 /// A positioned cursor that yields raw entries until it passes `end`.
 pub(crate) struct RawIter<'txn> {
-    cursor: Cursor<'txn, dyn PageSource + 'txn>,
+    cursor: PairCursor<'txn, dyn PageSource + 'txn>,
     direction: Direction,
+    moves: Moves,
     /// Forward: the upper bound; backward: the lower bound.
     end: Bound<Vec<u8>>,
     started: bool,
@@ -29,13 +43,14 @@ pub(crate) struct RawIter<'txn> {
 impl<'txn> RawIter<'txn> {
     /// An iterator whose cursor is already on its first entry (or exhausted).
     pub(crate) fn new(
-        cursor: Cursor<'txn, dyn PageSource + 'txn>,
+        cursor: PairCursor<'txn, dyn PageSource + 'txn>,
         direction: Direction,
         end: Bound<Vec<u8>>,
     ) -> Self {
         RawIter {
             cursor,
             direction,
+            moves: Moves::Pairs,
             end,
             started: false,
             done: false,
@@ -53,7 +68,7 @@ impl<'txn> RawIter<'txn> {
             Direction::Forward => Ordering::Greater,
             Direction::Backward => Ordering::Less,
         };
-        match self.cursor.order().compare(key, end) {
+        match self.cursor.key_order().compare(key, end) {
             Ordering::Equal => !inclusive,
             ordering => ordering == beyond,
         }
@@ -61,9 +76,11 @@ impl<'txn> RawIter<'txn> {
 
     fn step(&mut self) -> Result<Option<(&'txn [u8], &'txn [u8])>> {
         if self.started {
-            match self.direction {
-                Direction::Forward => self.cursor.next()?,
-                Direction::Backward => self.cursor.prev()?,
+            match (self.direction, self.moves) {
+                (Direction::Forward, Moves::Pairs) => self.cursor.next()?,
+                (Direction::Forward, Moves::Keys) => self.cursor.next_key()?,
+                (Direction::Backward, Moves::Pairs) => self.cursor.prev()?,
+                (Direction::Backward, Moves::Keys) => self.cursor.prev_key()?,
             }
         }
         self.started = true;
@@ -71,6 +88,11 @@ impl<'txn> RawIter<'txn> {
             Some((key, _)) if self.past_end(key) => Ok(None),
             entry => Ok(entry),
         }
+    }
+
+    /// Makes the following steps move over `moves`.
+    pub(crate) fn set_moves(&mut self, moves: Moves) {
+        self.moves = moves;
     }
 
     /// The next raw entry, or `None` at the end. After an error it yields nothing more.
@@ -103,35 +125,54 @@ pub(crate) fn decode_entry<'txn, KC: BytesDecode<'txn>, DC: BytesDecode<'txn>>(
 }
 
 macro_rules! typed_iterator {
-    ($(#[$doc:meta])* $name:ident) => {
+    ($(#[$doc:meta])* $name:ident $(, $comparator:ident)?) => {
         $(#[$doc])*
-        pub struct $name<'txn, KC, DC> {
+        ///
+        /// In a duplicate-sorted database it visits every pair; `IM` says how it moves
+        /// ([`iteration_method`](crate::iteration_method)).
+        pub struct $name<'txn, KC, DC, $($comparator = DefaultComparator,)? IM = MoveThroughDuplicateValues> {
             pub(crate) raw: RawIter<'txn>,
-            pub(crate) marker: PhantomData<fn() -> (KC, DC)>,
+            pub(crate) marker: PhantomData<fn() -> (KC, DC, $($comparator,)? IM)>,
         }
 
-        impl<'txn, KC, DC> $name<'txn, KC, DC> {
+        impl<'txn, KC, DC, $($comparator,)? IM> $name<'txn, KC, DC, $($comparator,)? IM> {
             pub(crate) fn new(raw: RawIter<'txn>) -> Self {
                 $name { raw, marker: PhantomData }
             }
 
             /// Changes the codecs used to decode entries.
-            pub fn remap_types<KC2, DC2>(self) -> $name<'txn, KC2, DC2> {
+            pub fn remap_types<KC2, DC2>(self) -> $name<'txn, KC2, DC2, $($comparator,)? IM> {
                 $name { raw: self.raw, marker: PhantomData }
             }
 
             /// Changes the key codec.
-            pub fn remap_key_type<KC2>(self) -> $name<'txn, KC2, DC> {
+            pub fn remap_key_type<KC2>(self) -> $name<'txn, KC2, DC, $($comparator,)? IM> {
                 self.remap_types()
             }
 
             /// Changes the data codec.
-            pub fn remap_data_type<DC2>(self) -> $name<'txn, KC, DC2> {
+            pub fn remap_data_type<DC2>(self) -> $name<'txn, KC, DC2, $($comparator,)? IM> {
                 self.remap_types()
+            }
+
+            /// Visits each key once, with its first value (its last, walking backwards).
+            pub fn move_between_keys(mut self) -> $name<'txn, KC, DC, $($comparator,)? MoveBetweenKeys> {
+                self.raw.set_moves(Moves::Keys);
+                $name { raw: self.raw, marker: PhantomData }
+            }
+
+            /// Visits every pair, a key's values one by one (the default).
+            pub fn move_through_duplicate_values(
+                mut self,
+            ) -> $name<'txn, KC, DC, $($comparator,)? MoveThroughDuplicateValues> {
+                self.raw.set_moves(Moves::Pairs);
+                $name { raw: self.raw, marker: PhantomData }
             }
         }
 
-        impl<'txn, KC: BytesDecode<'txn>, DC: BytesDecode<'txn>> Iterator for $name<'txn, KC, DC> {
+        impl<'txn, KC: BytesDecode<'txn>, DC: BytesDecode<'txn>, $($comparator,)? IM> Iterator
+            for $name<'txn, KC, DC, $($comparator,)? IM>
+        {
             type Item = Result<(KC::DItem, DC::DItem)>;
 
             fn next(&mut self) -> Option<Self::Item> {
@@ -162,10 +203,10 @@ typed_iterator! {
 typed_iterator! {
     /// The entries whose keys start with a prefix, in key order; from
     /// [`Database::prefix_iter`](crate::Database::prefix_iter).
-    RoPrefix
+    RoPrefix, C
 }
 typed_iterator! {
     /// The entries whose keys start with a prefix, in reverse key order; from
     /// [`Database::rev_prefix_iter`](crate::Database::rev_prefix_iter).
-    RoRevPrefix
+    RoRevPrefix, C
 }

@@ -14,7 +14,9 @@ use std::ops::Bound;
 
 use super::codec::{BytesDecode, BytesEncode};
 use super::database::{encode, Database};
-use super::iter::{decode_entry, Direction};
+use super::iter::{decode_entry, Direction, Moves, RawIter};
+use super::iteration_method::{MoveBetweenKeys, MoveThroughDuplicateValues};
+use crate::btree::dup_write::PairPut;
 use crate::btree::mutate::PutMode;
 use crate::error::{Error, Result};
 use crate::txn::RwTxn;
@@ -48,30 +50,41 @@ use crate::txn::RwTxn;
 /// assert_eq!(db.get(&wtxn, "cy")?, Some(70));
 /// # Ok(()) }
 /// ```
-pub struct RwIter<'t, 'e, KC, DC> {
+///
+/// In a duplicate-sorted database it visits every pair (each key once after
+/// [`move_between_keys`](RwIter::move_between_keys)); `del_current` deletes the pair visited
+/// last and the walk goes on after it.
+pub struct RwIter<'t, 'e, KC, DC, IM = MoveThroughDuplicateValues> {
     txn: &'t mut RwTxn<'e>,
     database: Database<KC, DC>,
     direction: Direction,
+    moves: Moves,
+    /// Whether the database is duplicate-sorted: the walk then resumes after the last pair,
+    /// not after the last key.
+    pairs: bool,
     /// Where the walk begins, before any entry was visited.
     start: Bound<Vec<u8>>,
     /// Where it ends.
     end: Bound<Vec<u8>>,
-    /// The key of the entry visited last.
-    current: Option<Vec<u8>>,
+    /// The key and value of the entry visited last.
+    current: Option<(Vec<u8>, Vec<u8>)>,
     done: bool,
-    marker: PhantomData<fn() -> (KC, DC)>,
+    marker: Marker<KC, DC, IM>,
 }
 
+/// The types an [`RwIter`] carries and never holds.
+type Marker<KC, DC, IM> = PhantomData<fn() -> (KC, DC, IM)>;
+
 /// [`RwIter`] walking backwards (from `rev_iter_mut`).
-pub type RwRevIter<'t, 'e, KC, DC> = RwIter<'t, 'e, KC, DC>;
+pub type RwRevIter<'t, 'e, KC, DC, IM = MoveThroughDuplicateValues> = RwIter<'t, 'e, KC, DC, IM>;
 /// [`RwIter`] over a key range (from `range_mut`).
-pub type RwRange<'t, 'e, KC, DC> = RwIter<'t, 'e, KC, DC>;
+pub type RwRange<'t, 'e, KC, DC, IM = MoveThroughDuplicateValues> = RwIter<'t, 'e, KC, DC, IM>;
 /// [`RwIter`] over a key range backwards (from `rev_range_mut`).
-pub type RwRevRange<'t, 'e, KC, DC> = RwIter<'t, 'e, KC, DC>;
+pub type RwRevRange<'t, 'e, KC, DC, IM = MoveThroughDuplicateValues> = RwIter<'t, 'e, KC, DC, IM>;
 /// [`RwIter`] over a key prefix (from `prefix_iter_mut`).
-pub type RwPrefix<'t, 'e, KC, DC> = RwIter<'t, 'e, KC, DC>;
+pub type RwPrefix<'t, 'e, KC, DC, IM = MoveThroughDuplicateValues> = RwIter<'t, 'e, KC, DC, IM>;
 /// [`RwIter`] over a key prefix backwards (from `rev_prefix_iter_mut`).
-pub type RwRevPrefix<'t, 'e, KC, DC> = RwIter<'t, 'e, KC, DC>;
+pub type RwRevPrefix<'t, 'e, KC, DC, IM = MoveThroughDuplicateValues> = RwIter<'t, 'e, KC, DC, IM>;
 
 impl<'t, 'e, KC, DC> RwIter<'t, 'e, KC, DC> {
     pub(super) fn new(
@@ -82,16 +95,54 @@ impl<'t, 'e, KC, DC> RwIter<'t, 'e, KC, DC> {
         end: Bound<Vec<u8>>,
     ) -> Result<Self> {
         txn.check_env(database.env_id())?;
+        let pairs = database.is_dup_sort(txn)?;
         Ok(RwIter {
             txn,
             database,
             direction,
+            moves: Moves::Pairs,
+            pairs,
             start,
             end,
             current: None,
             done: false,
             marker: PhantomData,
         })
+    }
+}
+
+impl<'t, 'e, KC, DC, IM> RwIter<'t, 'e, KC, DC, IM> {
+    /// Visits each key once, with its first value (its last, walking backwards).
+    pub fn move_between_keys(self) -> RwIter<'t, 'e, KC, DC, MoveBetweenKeys> {
+        RwIter {
+            moves: Moves::Keys,
+            ..self.with_method()
+        }
+    }
+
+    /// Visits every pair, a key's values one by one (the default).
+    pub fn move_through_duplicate_values(
+        self,
+    ) -> RwIter<'t, 'e, KC, DC, MoveThroughDuplicateValues> {
+        RwIter {
+            moves: Moves::Pairs,
+            ..self.with_method()
+        }
+    }
+
+    fn with_method<IM2>(self) -> RwIter<'t, 'e, KC, DC, IM2> {
+        RwIter {
+            txn: self.txn,
+            database: self.database,
+            direction: self.direction,
+            moves: self.moves,
+            pairs: self.pairs,
+            start: self.start,
+            end: self.end,
+            current: self.current,
+            done: self.done,
+            marker: PhantomData,
+        }
     }
 
     /// The next entry, borrowed until the iterator is used again, or `None` at the end. After
@@ -105,18 +156,13 @@ impl<'t, 'e, KC, DC> RwIter<'t, 'e, KC, DC> {
         if self.done {
             return None;
         }
-        let from = match &self.current {
-            Some(key) => Bound::Excluded(key.as_slice()),
-            None => super::database::as_ref(&self.start),
-        };
         let txn: &'s RwTxn<'e> = self.txn;
         let entry = self
-            .database
-            .raw_iter(txn, from, self.end.clone(), self.direction)
+            .resume(txn)
             .and_then(|mut raw| raw.next_raw().transpose());
         match entry {
             Ok(Some((key, value))) => {
-                self.current = Some(key.to_vec());
+                self.current = Some((key.to_vec(), value.to_vec()));
                 Some(decode_entry::<KC, DC>(key, value))
             }
             Ok(None) => {
@@ -130,22 +176,53 @@ impl<'t, 'e, KC, DC> RwIter<'t, 'e, KC, DC> {
         }
     }
 
-    /// Deletes the entry visited last. Returns false when no entry was visited yet.
-    pub fn del_current(&mut self) -> Result<bool> {
+    /// A walk positioned past the entry visited last (at the start before any).
+    fn resume<'s>(&self, txn: &'s RwTxn<'e>) -> Result<RawIter<'s>> {
+        let forward = self.direction == Direction::Forward;
         match &self.current {
-            Some(key) => self.txn.delete(self.database.dbi(), key),
+            None => self.database.raw_iter(
+                txn,
+                super::database::as_ref(&self.start),
+                self.end.clone(),
+                self.direction,
+            ),
+            Some((key, value)) => {
+                let mut cursor = txn.cursor(self.database.dbi())?;
+                match (forward, self.pairs && self.moves == Moves::Pairs) {
+                    (true, true) => cursor.seek_pair_after(key, value, false)?,
+                    (true, false) => cursor.seek_after(key, false)?,
+                    (false, true) => cursor.seek_pair_before(key, value, false)?,
+                    (false, false) => cursor.seek_before(key, false)?,
+                }
+                let mut raw = RawIter::new(cursor, self.direction, self.end.clone());
+                raw.set_moves(self.moves);
+                Ok(raw)
+            }
+        }
+    }
+
+    /// Deletes the entry visited last (in a duplicate-sorted database, that pair). Returns
+    /// false when no entry was visited yet.
+    pub fn del_current(&mut self) -> Result<bool> {
+        let dbi = self.database.dbi();
+        match &self.current {
+            Some((key, value)) if self.pairs => self.txn.delete_pair(dbi, key, value),
+            Some((key, _)) => self.txn.delete(dbi, key),
             None => Ok(false),
         }
     }
 
     /// Replaces the value of the entry visited last; `key` must be its key (else
-    /// [`Error::InvalidOption`]). Returns false when no entry was visited yet.
+    /// [`Error::InvalidOption`]). In a duplicate-sorted database the new value must sort in
+    /// the old one's place (as LMDB's `MDB_CURRENT` asks), else [`Error::InvalidOption`]:
+    /// delete the pair and put the new one instead. Returns false when no entry was visited
+    /// yet.
     pub fn put_current<'a>(&mut self, key: &'a KC::EItem, data: &'a DC::EItem) -> Result<bool>
     where
         KC: BytesEncode<'a>,
         DC: BytesEncode<'a>,
     {
-        let Some(current) = &self.current else {
+        let Some((current, old)) = &self.current else {
             return Ok(false);
         };
         let key = encode::<KC>(key)?;
@@ -155,17 +232,33 @@ impl<'t, 'e, KC, DC> RwIter<'t, 'e, KC, DC> {
             });
         }
         let data = encode::<DC>(data)?;
-        self.txn
-            .put(self.database.dbi(), &key, &data, PutMode::Overwrite)?;
+        let dbi = self.database.dbi();
+        if !self.pairs {
+            self.txn.put(dbi, &key, &data, PutMode::Overwrite)?;
+            return Ok(true);
+        }
+        if !self.txn.sorts_as(dbi, old, &data)? {
+            return Err(Error::InvalidOption {
+                reason: "in a duplicate-sorted database put_current must keep the value's place; delete the pair and put the new one".into(),
+            });
+        }
+        let old = old.clone();
+        self.txn.delete_pair(dbi, &key, &old)?;
+        self.txn.put_pair(dbi, &key, &data, PairPut::Add)?;
+        if let Some(current) = &mut self.current {
+            current.1 = data.into_owned();
+        }
         Ok(true)
     }
 
     /// Changes the codecs used to decode entries.
-    pub fn remap_types<KC2, DC2>(self) -> RwIter<'t, 'e, KC2, DC2> {
+    pub fn remap_types<KC2, DC2>(self) -> RwIter<'t, 'e, KC2, DC2, IM> {
         RwIter {
             txn: self.txn,
             database: self.database.remap_types(),
             direction: self.direction,
+            moves: self.moves,
+            pairs: self.pairs,
             start: self.start,
             end: self.end,
             current: self.current,

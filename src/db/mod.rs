@@ -12,6 +12,7 @@ mod env_databases;
 mod integer;
 mod iter;
 mod iter_mut;
+pub mod iteration_method;
 mod lazy;
 mod options;
 mod seek;

@@ -75,6 +75,20 @@ impl<'e, 'n, KC, DC, C, CDUP> DatabaseOpenOptions<'e, 'n, KC, DC, C, CDUP> {
         self
     }
 
+    /// Chooses the order of a key's values in a duplicate-sorted database
+    /// ([`DatabaseFlags::DUP_SORT`]): [`IntegerComparator`](crate::IntegerComparator) (which
+    /// records [`DatabaseFlags::INTEGER_DUP`]) or an application's [`Comparator`], whose
+    /// [`name`](Comparator::name) the database records. Without `DUP_SORT` it is not used,
+    /// as in LMDB.
+    pub fn dup_sort_comparator<NCDUP>(self) -> DatabaseOpenOptions<'e, 'n, KC, DC, C, NCDUP> {
+        DatabaseOpenOptions {
+            env: self.env,
+            name: self.name,
+            flags: self.flags,
+            types: PhantomData,
+        }
+    }
+
     /// Sets the database's flags, recorded when it is created.
     pub fn flags(&mut self, flags: DatabaseFlags) -> &mut Self {
         self.flags = flags;
@@ -96,7 +110,7 @@ impl<'e, 'n, KC, DC, C, CDUP> DatabaseOpenOptions<'e, 'n, KC, DC, C, CDUP> {
         CDUP: Comparator + 'static,
     {
         self.env.check_txn_env(rtxn.env_id())?;
-        let shape = shape_of::<C>(self.flags);
+        let shape = shape_of::<C, CDUP>(self.flags);
         Ok(rtxn
             .open_tree(self.name, &shape)?
             .map(|dbi| Database::new(self.env.id(), dbi)))
@@ -113,7 +127,7 @@ impl<'e, 'n, KC, DC, C, CDUP> DatabaseOpenOptions<'e, 'n, KC, DC, C, CDUP> {
         CDUP: Comparator + 'static,
     {
         self.env.check_txn_env(wtxn.env_id())?;
-        let shape = shape_of::<C>(self.flags);
+        let shape = shape_of::<C, CDUP>(self.flags);
         let dbi = wtxn.create_tree(self.name, &shape)?;
         Ok(Database::new(self.env.id(), dbi))
     }

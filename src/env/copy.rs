@@ -12,7 +12,7 @@ use crate::btree::order::KeyOrder;
 use crate::btree::verify::{read_every_page, Verified};
 use crate::btree::PageSource;
 use crate::error::{Error, Result};
-use crate::page::catalog_record::{self, UNNAMED_DATABASE_KEY};
+use crate::page::catalog_record::{self, OrderNames, UNNAMED_DATABASE_KEY};
 use crate::page::meta::{Meta, TreeInfo};
 use crate::page::{PageId, TxnId};
 use crate::store::ordered_write::WRITE_BYTES_MAX;
@@ -89,8 +89,8 @@ impl CopySink for FileSink<'_> {
     }
 }
 
-/// A named database's record: its tree and its custom key comparator's name, if any.
-type NamedTree = (TreeInfo, Option<String>);
+/// A named database's record: its tree and the names of its custom comparators.
+type NamedTree = (TreeInfo, OrderNames);
 
 /// The named databases' records in the catalog of `source`'s snapshot, by name.
 fn named_trees(source: &dyn PageSource, catalog: TreeInfo) -> Result<Vec<(Vec<u8>, NamedTree)>> {
@@ -101,8 +101,7 @@ fn named_trees(source: &dyn PageSource, catalog: TreeInfo) -> Result<Vec<(Vec<u8
         if name != UNNAMED_DATABASE_KEY {
             let record = catalog_record::decode(value)
                 .ok_or_else(|| Error::corrupted(catalog.root, "a malformed catalog entry"))?;
-            let order_name = record.key_order.map(str::to_owned);
-            named.push((name.to_vec(), (record.tree, order_name)));
+            named.push((name.to_vec(), (record.tree, record.names)));
         }
         cursor.next()?;
     }
@@ -193,14 +192,19 @@ impl Env {
                 // Keys keep their order; a custom one (known only to the process that
                 // registered it) is copied unchecked, with whole keys as separators.
                 let keep = &mut |_: &[u8], _: &[u8]| Ok(None);
-                let order = |tree: &TreeInfo| KeyOrder::of_flags(tree.flags);
+                let order = |tree: &TreeInfo| {
+                    (
+                        KeyOrder::of_flags(tree.flags),
+                        KeyOrder::of_value_flags(tree.flags),
+                    )
+                };
                 let main_order = order(&snapshot.main);
                 let main = copy_tree(&source, &snapshot.main, main_order, &mut sink, keep)?;
                 let mut named = named_trees(&source, snapshot.catalog)?;
                 for (_, (tree, _)) in &mut named {
                     *tree = copy_tree(&source, tree, order(tree), &mut sink, keep)?;
                 }
-                let catalog_order = Some(KeyOrder::Bytes);
+                let catalog_order = (Some(KeyOrder::Bytes), None);
                 let catalog = copy_tree(
                     &source,
                     &snapshot.catalog,
@@ -211,7 +215,7 @@ impl Env {
                             named.binary_search_by(|(known, _)| known.as_slice().cmp(name));
                         Ok(position.ok().map(|position| {
                             let (tree, order_name) = &named[position].1;
-                            catalog_record::encode(tree, order_name.as_deref())
+                            catalog_record::encode(tree, order_name)
                         }))
                     },
                 )?;

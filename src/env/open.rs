@@ -202,7 +202,7 @@ impl EnvOpenOptions {
                 poisoned: false,
             }),
             database_names: RwLock::new(Vec::new()),
-            key_orders: super::key_orders::KeyOrders::new(self.max_dbs.unwrap_or(DEFAULT_MAX_DBS)),
+            key_orders: super::key_orders::KeyOrders::default(),
             skipped_meta,
         }))
     }

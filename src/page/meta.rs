@@ -177,13 +177,22 @@ impl TreeFlags {
     pub(crate) const REVERSE_KEY: TreeFlags = TreeFlags(0x02);
     /// Keys compare as unsigned integers (LMDB's `MDB_INTEGERKEY`).
     pub(crate) const INTEGER_KEY: TreeFlags = TreeFlags(0x08);
+    /// A key may have several values, kept sorted (LMDB's `MDB_DUPSORT`).
+    pub(crate) const DUP_SORT: TreeFlags = TreeFlags(0x04);
+    /// With `DUP_SORT`: values compare as unsigned integers (LMDB's `MDB_INTEGERDUP`).
+    pub(crate) const INTEGER_DUP: TreeFlags = TreeFlags(0x20);
+    /// With `DUP_SORT`: values compare byte-wise from their last byte (`MDB_REVERSEDUP`).
+    pub(crate) const REVERSE_DUP: TreeFlags = TreeFlags(0x40);
     /// Keys are ordered by a function of the application's, whose name the catalog records.
     pub(crate) const CUSTOM_KEY_ORDER: TreeFlags = TreeFlags(0x1_0000);
+    /// With `DUP_SORT`: values are ordered by a function of the application's, whose name
+    /// the catalog records.
+    pub(crate) const CUSTOM_VALUE_ORDER: TreeFlags = TreeFlags(0x2_0000);
     /// The flags a database's options may set (the rest are arbordb's to set).
-    pub(crate) const SETTABLE: u32 = 0x02 | 0x08;
+    pub(crate) const SETTABLE: u32 = 0x02 | 0x04 | 0x08 | 0x20 | 0x40;
     /// Every flag this version knows; any other bit set is corruption (or a newer format,
     /// which the meta's version refuses first).
-    const KNOWN: u32 = Self::SETTABLE | 0x1_0000;
+    const KNOWN: u32 = Self::SETTABLE | 0x1_0000 | 0x2_0000;
 
     /// No flag.
     pub(crate) const fn empty() -> TreeFlags {

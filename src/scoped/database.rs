@@ -184,8 +184,8 @@ impl<KS: ScopedKeyCodec, VS: ScopedValueCodec> ScopedDb<KS, VS> {
         registry: Arc<GlobalScopeRegistry>,
     ) -> Result<Self, ScopedDbError> {
         let tree_name = scoped_tree_name(name);
-        let default_tree = env.create_database(wtxn, Some(name))?;
-        let scoped_tree = env.create_database(wtxn, Some(&tree_name))?;
+        let default_tree = env.create_byte_ordered_database(wtxn, Some(name))?;
+        let scoped_tree = env.create_byte_ordered_database(wtxn, Some(&tree_name))?;
         let database = ScopedDb {
             default_tree,
             scoped_tree,
@@ -233,8 +233,8 @@ impl<KS: ScopedKeyCodec, VS: ScopedValueCodec> ScopedDb<KS, VS> {
         registry: Arc<GlobalScopeRegistry>,
     ) -> Result<Option<Self>, ScopedDbError> {
         let tree_name = scoped_tree_name(name);
-        let default_tree = env.open_database(rtxn, Some(name))?;
-        let scoped_tree = env.open_database(rtxn, Some(&tree_name))?;
+        let default_tree = env.open_byte_ordered_database(rtxn, Some(name))?;
+        let scoped_tree = env.open_byte_ordered_database(rtxn, Some(&tree_name))?;
         Ok(default_tree
             .zip(scoped_tree)
             .map(|(default_tree, scoped_tree)| ScopedDb {

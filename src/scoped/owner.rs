@@ -119,7 +119,10 @@ pub(crate) fn open_tree(
     name: &str,
 ) -> Result<Option<Database<Bytes, Bytes>>, ScopedDbError> {
     Ok(txn
-        .open_tree(Some(name), &crate::txn::shape::DatabaseShape::plain())?
+        .open_tree(
+            Some(name),
+            &crate::txn::shape::DatabaseShape::byte_ordered(),
+        )?
         .map(|dbi| Database::new(txn.env_id(), dbi)))
 }
 

@@ -49,7 +49,8 @@ impl GlobalScopeRegistry {
     /// upgrades a file whose scoped data predates owner records (once; this opens every
     /// scoped database of the file, so `max_dbs` must leave room for them).
     pub fn new(env: &Env, wtxn: &mut RwTxn<'_>) -> Result<GlobalScopeRegistry, ScopedDbError> {
-        let records = env.create_database(wtxn, Some(Self::GLOBAL_METADATA_DB_NAME))?;
+        let records =
+            env.create_byte_ordered_database(wtxn, Some(Self::GLOBAL_METADATA_DB_NAME))?;
         let registry = GlobalScopeRegistry { records };
         registry.ensure_upgraded(wtxn, None)?;
         Ok(registry)
@@ -57,7 +58,7 @@ impl GlobalScopeRegistry {
 
     /// Opens an existing registry; `None` when the environment has none (for read-only use).
     pub fn open(env: &Env, rtxn: &RoTxn<'_>) -> Result<Option<GlobalScopeRegistry>, ScopedDbError> {
-        let records = env.open_database(rtxn, Some(Self::GLOBAL_METADATA_DB_NAME))?;
+        let records = env.open_byte_ordered_database(rtxn, Some(Self::GLOBAL_METADATA_DB_NAME))?;
         Ok(records.map(|records| GlobalScopeRegistry { records }))
     }
 

@@ -191,6 +191,15 @@ fn walk(
                     }
                     overflow::read(source, page, len)?
                 }
+                StoredValue::Duplicates(list) => list,
+                StoredValue::DuplicateTree(descriptor) => {
+                    // A key's values: a tree of their own, whose pages are the database's.
+                    let values_tree = TreeInfo::decode(descriptor).ok_or_else(|| {
+                        Error::corrupted(id, "a tree of duplicates with a malformed descriptor")
+                    })?;
+                    walk(source, &values_tree, mark, None)?;
+                    descriptor
+                }
             };
             if let Some(values) = values.as_deref_mut() {
                 values.push(value.to_vec());

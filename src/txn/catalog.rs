@@ -4,6 +4,9 @@
 //! bytes to the encoded [`TreeInfo`] of that database. Unlike LMDB, names do not live in the
 //! unnamed database, so it holds only user keys.
 
+use std::sync::Arc;
+
+use super::custom_orders::CustomOrders;
 use super::read::{RoTxn, TreeSlot, MAIN_DBI};
 use super::shape::DatabaseShape;
 use super::write::RwTxn;
@@ -13,18 +16,29 @@ use crate::btree::order::KeyOrder;
 use crate::btree::PageSource;
 use crate::env::Env;
 use crate::error::{Error, Result};
-use crate::page::catalog_record::{self, UNNAMED_DATABASE_KEY};
-use crate::page::meta::TreeInfo;
+use crate::page::catalog_record::{self, OrderNames, UNNAMED_DATABASE_KEY};
+use crate::page::meta::{TreeFlags, TreeInfo};
 
 impl RoTxn<'_> {
-    /// Reads database `dbi`'s tree from the meta or the catalog.
-    pub(crate) fn load_tree(&self, dbi: u32) -> Result<TreeInfo> {
-        if dbi == MAIN_DBI {
-            return Ok(self.meta().main);
+    /// Reads database `dbi`'s tree from the meta or the catalog, with the names of its custom
+    /// comparators. Flags this release does not know are [`Error::Corrupted`]: the tree's
+    /// order would be a guess.
+    pub(crate) fn load_tree(&self, dbi: u32) -> Result<(TreeInfo, OrderNames)> {
+        let (tree, names) = if dbi == MAIN_DBI {
+            let main = self.meta().main;
+            (main, self.unnamed_order_names(main.flags)?)
+        } else {
+            let name = self.env.database_names().read()[dbi as usize - 1].clone();
+            self.catalog_record(&name)?
+                .ok_or(Error::DatabaseNotFound { name })?
+        };
+        if let Some(bits) = tree.flags.unknown_bits() {
+            return Err(Error::corrupted(
+                tree.root,
+                format!("a database's descriptor has unknown flags {bits:#x}"),
+            ));
         }
-        let name = self.env.database_names().read()[dbi as usize - 1].clone();
-        self.catalog_lookup(&name)?
-            .ok_or(Error::DatabaseNotFound { name })
+        Ok((tree, names))
     }
 
     /// The committed tree of the database called `name`, if the snapshot has one.
@@ -32,14 +46,14 @@ impl RoTxn<'_> {
         Ok(self.catalog_record(name)?.map(|(tree, _)| tree))
     }
 
-    /// The committed record of the database called `name`: its tree and the name of its
-    /// key comparator, if custom.
-    pub(crate) fn catalog_record(&self, name: &str) -> Result<Option<(TreeInfo, Option<String>)>> {
+    /// The committed record of the database called `name`: its tree and the names of its
+    /// custom comparators.
+    pub(crate) fn catalog_record(&self, name: &str) -> Result<Option<(TreeInfo, OrderNames)>> {
         let catalog = &self.meta().catalog;
         match cursor::get(self, catalog, KeyOrder::Bytes, name.as_bytes())? {
             None => Ok(None),
             Some(bytes) => match catalog_record::decode(bytes) {
-                Some(record) => Ok(Some((record.tree, record.key_order.map(str::to_owned)))),
+                Some(record) => Ok(Some((record.tree, record.names))),
                 None => Err(Error::corrupted(
                     catalog.root,
                     format!("catalog entry {name:?} is malformed"),
@@ -48,49 +62,36 @@ impl RoTxn<'_> {
         }
     }
 
-    /// The name of the unnamed database's custom key comparator, as committed.
-    pub(crate) fn unnamed_key_order_name(&self) -> Result<Option<String>> {
+    /// The names of the unnamed database's custom comparators, as committed (its flags,
+    /// `flags`, say which there are).
+    pub(crate) fn unnamed_order_names(&self, flags: TreeFlags) -> Result<OrderNames> {
+        if !OrderNames::announced_by(flags) {
+            return Ok(OrderNames::default());
+        }
         let catalog = &self.meta().catalog;
+        let malformed =
+            || Error::corrupted(catalog.root, "the unnamed database's record is malformed");
         match cursor::get(self, catalog, KeyOrder::Bytes, UNNAMED_DATABASE_KEY)? {
-            None => Ok(None),
-            Some(bytes) => catalog_record::decode_order_name(bytes)
-                .map(|name| Some(name.to_owned()))
-                .ok_or_else(|| {
-                    Error::corrupted(catalog.root, "the unnamed database's record is malformed")
-                }),
+            None => Err(malformed()),
+            Some(bytes) => catalog_record::decode_names(bytes, flags).ok_or_else(malformed),
         }
     }
 
     /// Checks `shape` against database `dbi` (called `name`) as this transaction sees it, and
-    /// registers its comparator.
+    /// registers its comparators (after which the tree's recorded names may resolve to them).
     fn accept_shape(&self, dbi: u32, name: Option<&str>, shape: &DatabaseShape) -> Result<()> {
         shape.validate(name)?;
         let tree = self.tree(dbi)?;
-        let recorded = match name {
-            None => self.unnamed_key_order_name()?,
-            Some(name) => self.catalog_record(name)?.and_then(|(_, order)| order),
-        };
-        // A tree created in this transaction has no record yet: its order is the one
-        // registered when it was created, which `register` below compares with.
-        let recorded = recorded.or_else(|| {
-            self.env
-                .key_orders()
-                .get(dbi)
-                .map(|custom| custom.name.clone())
-        });
-        shape.check_against(name, &tree, recorded.as_deref())?;
-        self.register_shape(dbi, name, shape)
-    }
-
-    /// Registers `shape`'s comparator, if it has one, for database `dbi`.
-    fn register_shape(&self, dbi: u32, name: Option<&str>, shape: &DatabaseShape) -> Result<()> {
-        match &shape.custom {
-            Some((compare, order_name)) => self
-                .env
-                .key_orders()
-                .register(dbi, name, *compare, order_name),
-            None => Ok(()),
+        let custom = self.custom_orders(dbi).unwrap_or_default();
+        shape.check_against(name, &tree, &custom.names)?;
+        shape.register(self.env.key_orders());
+        if OrderNames::announced_by(tree.flags) {
+            let resolved = CustomOrders::resolve(custom.names.clone(), self.env.key_orders());
+            if let Some(Some(slot)) = self.trees.borrow_mut().get_mut(dbi as usize) {
+                slot.custom = Some(Arc::new(resolved));
+            }
         }
+        Ok(())
     }
 
     /// The names of the named databases in this snapshot (committed ones; for a write
@@ -163,12 +164,7 @@ impl RwTxn<'_> {
         let Some(name) = name else {
             let main = self.txn.tree(MAIN_DBI)?;
             if main.root.is_none() && !shape.is_plain() && main.flags != shape.tree_flags() {
-                self.txn.register_shape(MAIN_DBI, None, shape)?;
-                self.txn.trees.get_mut()[MAIN_DBI as usize] = Some(TreeSlot {
-                    info: TreeInfo::empty(shape.tree_flags()),
-                    changed: true,
-                    deleted: false,
-                });
+                self.set_new_tree(MAIN_DBI, shape);
                 return Ok(MAIN_DBI);
             }
             self.txn.accept_shape(MAIN_DBI, None, shape)?;
@@ -190,19 +186,32 @@ impl RwTxn<'_> {
                 Ok(dbi)
             }
             Err(Error::DatabaseNotFound { .. }) => {
-                self.txn.register_shape(dbi, Some(name), shape)?;
-                let trees = self.txn.trees.get_mut();
-                if trees.len() <= dbi as usize {
-                    trees.resize(dbi as usize + 1, None);
-                }
-                trees[dbi as usize] = Some(TreeSlot {
-                    info: TreeInfo::empty(shape.tree_flags()),
-                    changed: true,
-                    deleted: false,
-                });
+                self.set_new_tree(dbi, shape);
                 Ok(dbi)
             }
             Err(error) => Err(error),
         }
+    }
+
+    /// Makes database `dbi` a new empty tree of `shape` in this transaction.
+    fn set_new_tree(&mut self, dbi: u32, shape: &DatabaseShape) {
+        shape.register(self.txn.env.key_orders());
+        let flags = shape.tree_flags();
+        let custom = OrderNames::announced_by(flags).then(|| {
+            Arc::new(CustomOrders::resolve(
+                shape.names(),
+                self.txn.env.key_orders(),
+            ))
+        });
+        let trees = self.txn.trees.get_mut();
+        if trees.len() <= dbi as usize {
+            trees.resize(dbi as usize + 1, None);
+        }
+        trees[dbi as usize] = Some(TreeSlot {
+            info: TreeInfo::empty(flags),
+            changed: true,
+            deleted: false,
+            custom,
+        });
     }
 }

@@ -44,15 +44,14 @@ use std::sync::Arc;
 use super::read::{RoTxn, TreeSlot};
 use super::snapshot::Snapshot;
 use super::write::{own_store, RwTxn};
-use crate::btree::cursor;
 use crate::btree::mutate::{PutMode, Writer};
 use crate::btree::order::KeyOrder;
 use crate::env::{CachedFreeList, EnvInner, WriterState};
 use crate::error::{Error, Result};
 use crate::flags::EnvFlags;
-use crate::page::catalog_record::{self, UNNAMED_DATABASE_KEY};
+use crate::page::catalog_record::{self, OrderNames, UNNAMED_DATABASE_KEY};
 use crate::page::id::{pages_in, PageId, TxnId};
-use crate::page::meta::{self, Meta, TreeFlags};
+use crate::page::meta::{self, Meta};
 use crate::store::free_segment;
 use crate::store::freelist::{self, FreeList};
 use crate::store::page_store::PageStore;
@@ -104,6 +103,7 @@ impl RwTxn<'_> {
             verify: env.verifies_checksums_on_read(),
             // The catalog's: its keys are names, ordered byte-wise.
             order: KeyOrder::Bytes,
+            value_order: KeyOrder::Bytes,
         };
         record_catalog(env, &mut writer, meta, trees.get_mut())?;
         let freelist = record_freelist(&mut writer, &state.old_chain, &state.pending, meta)?;
@@ -130,8 +130,9 @@ impl RwTxn<'_> {
 }
 
 /// Step 1: every changed named database's record goes into the catalog (a deleted one leaves
-/// it); the unnamed database's goes into the meta, and the name of its custom comparator, if
-/// it has one, into the catalog.
+/// it); the unnamed database's goes into the meta, and the names of its custom comparators,
+/// if it has any, into the catalog. The names are the ones the transaction's tree carries:
+/// recorded with the database, or given when it was created.
 fn record_catalog(
     env: &EnvInner,
     writer: &mut Writer<'_>,
@@ -140,66 +141,41 @@ fn record_catalog(
 ) -> Result<()> {
     let names = env.database_names().read().clone();
     for (dbi, slot) in trees.iter().enumerate() {
-        let Some(slot) = slot.filter(|slot| slot.changed) else {
+        let Some(slot) = slot.as_ref().filter(|slot| slot.changed) else {
             continue;
         };
-        let custom = slot.info.flags.contains(TreeFlags::CUSTOM_KEY_ORDER);
+        let flags = slot.info.flags;
+        let order_names = slot
+            .custom
+            .as_ref()
+            .map(|custom| custom.names.clone())
+            .unwrap_or_default();
         if dbi == 0 {
-            let was_custom = meta.main.flags.contains(TreeFlags::CUSTOM_KEY_ORDER);
+            let old_flags = meta.main.flags;
             meta.main = slot.info;
-            // The name is written when the order is taken on, not at every commit.
-            if custom && !was_custom {
-                let name = order_name(env, writer, meta, 0, UNNAMED_DATABASE_KEY)?;
-                let record = catalog_record::encode_order_name(&name);
-                writer.put(
-                    &mut meta.catalog,
-                    UNNAMED_DATABASE_KEY,
-                    &record,
-                    PutMode::Overwrite,
-                )?;
-            } else if was_custom && !custom {
-                writer.delete(&mut meta.catalog, UNNAMED_DATABASE_KEY)?;
+            // The names are written when the orders are taken on, not at every commit.
+            if flags != old_flags {
+                if OrderNames::announced_by(flags) {
+                    let record = catalog_record::encode_names(flags, &order_names);
+                    writer.put(
+                        &mut meta.catalog,
+                        UNNAMED_DATABASE_KEY,
+                        &record,
+                        PutMode::Overwrite,
+                    )?;
+                } else if OrderNames::announced_by(old_flags) {
+                    writer.delete(&mut meta.catalog, UNNAMED_DATABASE_KEY)?;
+                }
             }
         } else if slot.deleted {
             writer.delete(&mut meta.catalog, names[dbi - 1].as_bytes())?;
         } else {
             let key = names[dbi - 1].as_bytes();
-            let name = match custom {
-                true => Some(order_name(env, writer, meta, dbi as u32, key)?),
-                false => None,
-            };
-            let record = catalog_record::encode(&slot.info, name.as_deref());
+            let record = catalog_record::encode(&slot.info, &order_names);
             writer.put(&mut meta.catalog, key, &record, PutMode::Overwrite)?;
         }
     }
     Ok(())
-}
-
-/// The name of the custom comparator of database `dbi`, whose catalog key is `key`: the one
-/// registered in this process, else the one its record holds (a tree can change without a
-/// comparator only by being emptied).
-fn order_name(
-    env: &EnvInner,
-    writer: &Writer<'_>,
-    meta: &Meta,
-    dbi: u32,
-    key: &[u8],
-) -> Result<String> {
-    if let Some(custom) = env.key_orders().get(dbi) {
-        return Ok(custom.name.clone());
-    }
-    let recorded = cursor::get(writer, &meta.catalog, KeyOrder::Bytes, key)?;
-    let name = match recorded {
-        Some(bytes) if dbi == 0 => catalog_record::decode_order_name(bytes),
-        Some(bytes) => catalog_record::decode(bytes).and_then(|record| record.key_order),
-        None => None,
-    };
-    name.map(str::to_owned).ok_or_else(|| {
-        Error::corrupted(
-            meta.catalog.root,
-            "a custom-ordered database has no comparator name",
-        )
-    })
 }
 
 /// The freelist a commit writes: the list, its chain pages, and its stream when the meta
@@ -547,6 +523,7 @@ mod tests {
             store: &mut store,
             verify: true,
             order: KeyOrder::Bytes,
+            value_order: KeyOrder::Bytes,
         };
         let (list, chain, kept) = write_freelist(&mut writer, &pending).unwrap();
 

@@ -12,6 +12,7 @@
 
 mod catalog;
 mod commit;
+mod custom_orders;
 mod nested;
 mod read;
 pub(crate) mod shape;

@@ -1,16 +1,21 @@
 //! Read transactions: stable snapshots of one commit.
 
 use std::cell::{Cell, RefCell};
+use std::sync::Arc;
 
+use super::custom_orders::CustomOrders;
 use super::snapshot::Snapshot;
 use crate::btree::check::{self, CheckReport};
-use crate::btree::cursor::{self, Cursor};
+use crate::btree::cursor;
+use crate::btree::order::KeyOrder;
+use crate::btree::pair_cursor::{self, PairCursor};
 use crate::btree::PageSource;
 use crate::env::EnvInner;
 use crate::error::{Error, Result};
 use crate::os::{process, Map};
+use crate::page::catalog_record::OrderNames;
 use crate::page::header;
-use crate::page::meta::{Meta, TreeInfo};
+use crate::page::meta::{Meta, TreeFlags, TreeInfo};
 use crate::page::PageId;
 use crate::readers::BeginRead;
 use crate::store::page_store::{read_committed, PageStore};
@@ -19,12 +24,27 @@ use crate::store::page_store::{read_committed, PageStore};
 pub(crate) const MAIN_DBI: u32 = 0;
 
 /// A tree as this transaction sees it, and whether this transaction changed it.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct TreeSlot {
     pub(crate) info: TreeInfo,
     pub(crate) changed: bool,
     /// Deleted by this transaction: gone from the catalog at commit, `DatabaseNotFound` now.
     pub(crate) deleted: bool,
+    /// The database's custom comparators: the names it records and the functions registered
+    /// under them (`None` when its flags announce none).
+    pub(crate) custom: Option<Arc<CustomOrders>>,
+}
+
+impl TreeSlot {
+    /// A slot for a tree this transaction has not changed (yet).
+    pub(crate) fn loaded(info: TreeInfo, custom: Option<Arc<CustomOrders>>) -> TreeSlot {
+        TreeSlot {
+            info,
+            changed: false,
+            deleted: false,
+            custom,
+        }
+    }
 }
 
 /// A read-only transaction: a snapshot of the newest commit at the time it began.
@@ -225,8 +245,12 @@ impl<'e> RoTxn<'e> {
     /// The tree of database `dbi` as this transaction sees it.
     #[inline]
     pub(crate) fn tree(&self, dbi: u32) -> Result<TreeInfo> {
-        // A read transaction's unnamed database is the meta's: nothing to look up or cache.
-        if dbi == MAIN_DBI && self.store.is_none() {
+        // A read transaction's unnamed database is the meta's: nothing to look up or cache,
+        // unless it names comparators.
+        if dbi == MAIN_DBI
+            && self.store.is_none()
+            && !OrderNames::announced_by(self.meta().main.flags)
+        {
             return Ok(self.meta().main);
         }
         if let Some(Some(slot)) = self.trees.borrow().get(dbi as usize) {
@@ -237,47 +261,65 @@ impl<'e> RoTxn<'e> {
             }
             return Ok(slot.info);
         }
-        let info = self.load_tree(dbi)?;
+        let (info, names) = self.load_tree(dbi)?;
+        let custom = OrderNames::announced_by(info.flags)
+            .then(|| Arc::new(CustomOrders::resolve(names, self.env.key_orders())));
         let mut trees = self.trees.borrow_mut();
         if trees.len() <= dbi as usize {
             trees.resize(dbi as usize + 1, None);
         }
-        trees[dbi as usize] = Some(TreeSlot {
-            info,
-            changed: false,
-            deleted: false,
-        });
+        trees[dbi as usize] = Some(TreeSlot::loaded(info, custom));
         Ok(info)
+    }
+
+    /// The custom comparators of database `dbi`, which `tree` has loaded.
+    pub(crate) fn custom_orders(&self, dbi: u32) -> Option<Arc<CustomOrders>> {
+        self.trees
+            .borrow()
+            .get(dbi as usize)
+            .and_then(|slot| slot.as_ref()?.custom.clone())
     }
 
     /// Looks `key` up in database `dbi`.
     #[inline]
     pub(crate) fn get(&self, dbi: u32, key: &[u8]) -> Result<Option<&[u8]>> {
         let tree = self.tree(dbi)?;
-        cursor::get(self, &tree, self.key_order(dbi, &tree)?, key)
+        let order = self.key_order(dbi, &tree)?;
+        if tree.flags.contains(TreeFlags::DUP_SORT) {
+            let value_order = self.value_order(dbi, &tree)?;
+            return pair_cursor::get_first(self, &tree, order, value_order, key);
+        }
+        cursor::get(self, &tree, order, key)
     }
 
-    /// A cursor over database `dbi`, not yet positioned.
-    pub(crate) fn cursor<'t>(&'t self, dbi: u32) -> Result<Cursor<'t, dyn PageSource + 't>> {
+    /// A cursor over database `dbi`'s pairs for a walk from one end to the other, which
+    /// compares no keys: it works without the database's comparators (the `arbor` tool, a
+    /// handle that gave none). Seeking it by key is a bug.
+    pub(crate) fn walk_cursor<'t>(
+        &'t self,
+        dbi: u32,
+    ) -> Result<PairCursor<'t, dyn PageSource + 't>> {
+        let tree = self.tree(dbi)?;
+        // Unused by a walk; any order will do where the database's is not known.
+        let order = self.key_order(dbi, &tree).unwrap_or(KeyOrder::Bytes);
+        let value_order = self.value_order(dbi, &tree).unwrap_or(KeyOrder::Bytes);
+        PairCursor::new(self as &(dyn PageSource + 't), tree, order, value_order)
+    }
+
+    /// A cursor over database `dbi`'s pairs, not yet positioned.
+    pub(crate) fn cursor<'t>(&'t self, dbi: u32) -> Result<PairCursor<'t, dyn PageSource + 't>> {
         let tree = self.tree(dbi)?;
         let order = self.key_order(dbi, &tree)?;
-        Cursor::new(self as &(dyn PageSource + 't), tree, order)
+        let value_order = self.value_order(dbi, &tree)?;
+        PairCursor::new(self as &(dyn PageSource + 't), tree, order, value_order)
     }
 
     /// Runs the checker on this transaction's snapshot.
     pub fn check(&self) -> Result<CheckReport> {
         let env = self.env;
         // The comparators this process registered, by database name.
-        let registered = |name: Option<&str>| {
-            let dbi = match name {
-                None => MAIN_DBI,
-                Some(name) => {
-                    let names = env.database_names().read();
-                    names.iter().position(|known| known == name)? as u32 + 1
-                }
-            };
-            env.key_orders().get(dbi).map(|custom| custom.compare)
-        };
+        // The comparators this process registered, by the names databases record.
+        let registered = |name: &str| env.key_orders().get(name);
         Ok(check::check(
             self,
             self.meta(),

@@ -1,10 +1,20 @@
-//! A database's shape: its flags and the comparator of its keys, as a handle asks for them
-//! and as the database records them; and the order a transaction searches a tree in.
+//! A database's shape: its flags and the comparators of its keys and values, as a handle
+//! asks for them and as the database records them; and the orders a transaction searches a
+//! tree in.
+//!
+//! A transaction takes a database's orders from what the database records, never from the
+//! handle: built-in orders from its flags, custom ones by looking the recorded names up among
+//! the functions registered with the environment (`env/key_orders.rs`). So a tree is searched
+//! only with the order it was written in, and a database whose comparator no handle of this
+//! process has given can be walked, counted, cleared and deleted, but not searched
+//! ([`Error::Incompatible`]).
 
+use super::custom_orders::CustomOrders;
 use super::read::{RoTxn, MAIN_DBI};
 use crate::btree::order::{CompareFn, KeyOrder};
+use crate::env::key_orders::KeyOrders;
 use crate::error::{Error, Result};
-use crate::page::catalog_record::ORDER_NAME_MAX;
+use crate::page::catalog_record::{OrderNames, ORDER_NAME_MAX};
 use crate::page::meta::{TreeFlags, TreeInfo};
 
 /// What a handle asks of a database when it opens or creates it.
@@ -14,85 +24,133 @@ pub(crate) struct DatabaseShape {
     pub(crate) flags: TreeFlags,
     /// A custom comparator of keys and the name to record for it.
     pub(crate) custom: Option<(CompareFn, String)>,
+    /// A custom comparator of a duplicate-sorted database's values, and its name.
+    pub(crate) custom_values: Option<(CompareFn, String)>,
+    /// Whether the database must be exactly this shape, a plain one included (the layers
+    /// built on byte-ordered trees, such as scopes, ask so).
+    pub(crate) exact: bool,
 }
 
 impl DatabaseShape {
-    /// No flags, byte-wise keys: what a plain `open_database` asks; it takes the database
-    /// as it was created, unless its keys need a comparator this handle does not give.
+    /// No flags, byte-wise keys, no opinion: what a plain `open_database` asks; it takes the
+    /// database as it was created.
     pub(crate) fn plain() -> DatabaseShape {
         DatabaseShape {
             flags: TreeFlags::empty(),
             custom: None,
+            custom_values: None,
+            exact: false,
         }
     }
 
-    /// The name of the custom comparator asked for.
-    pub(crate) fn custom_name(&self) -> Option<&str> {
-        self.custom.as_ref().map(|(_, name)| name.as_str())
+    /// A plain database and nothing else: byte-wise keys, one value per key.
+    pub(crate) fn byte_ordered() -> DatabaseShape {
+        DatabaseShape {
+            exact: true,
+            ..DatabaseShape::plain()
+        }
     }
 
+    /// The names of the custom comparators asked for.
+    pub(crate) fn names(&self) -> OrderNames {
+        OrderNames {
+            keys: self.custom.as_ref().map(|(_, name)| name.clone()),
+            values: self.custom_values.as_ref().map(|(_, name)| name.clone()),
+        }
+    }
+
+    /// Whether this shape takes any database as it is.
     pub(crate) fn is_plain(&self) -> bool {
-        self.flags == TreeFlags::empty() && self.custom.is_none()
+        !self.exact
+            && self.flags == TreeFlags::empty()
+            && self.custom.is_none()
+            && self.custom_values.is_none()
     }
 
     /// The flags a tree created with this shape records.
     pub(crate) fn tree_flags(&self) -> TreeFlags {
-        match self.custom {
-            Some(_) => self.flags.with(TreeFlags::CUSTOM_KEY_ORDER),
-            None => self.flags,
+        let mut flags = self.flags;
+        if self.custom.is_some() {
+            flags = flags.with(TreeFlags::CUSTOM_KEY_ORDER);
+        }
+        if self.custom_values.is_some() && flags.contains(TreeFlags::DUP_SORT) {
+            flags = flags.with(TreeFlags::CUSTOM_VALUE_ORDER);
+        }
+        flags
+    }
+
+    /// Registers the comparators asked for under their names.
+    pub(crate) fn register(&self, orders: &KeyOrders) {
+        for (compare, name) in [&self.custom, &self.custom_values].into_iter().flatten() {
+            orders.register(name, *compare);
         }
     }
 
-    /// Refuses a name no record can hold.
+    /// Refuses what no database can be: a name no record holds, two built-in orders of
+    /// keys (or of values) at once, an order of values without `DUP_SORT`.
     pub(crate) fn validate(&self, database: Option<&str>) -> Result<()> {
-        if let Some((_, name)) = &self.custom {
+        let invalid = |reason: String| Err(Error::InvalidOption { reason });
+        let flags = self.flags;
+        if flags.contains(TreeFlags::INTEGER_KEY.with(TreeFlags::REVERSE_KEY))
+            || flags.contains(TreeFlags::INTEGER_DUP.with(TreeFlags::REVERSE_DUP))
+        {
+            return invalid(format!(
+                "{} cannot order the same thing as integers and from the end at once",
+                described(database)
+            ));
+        }
+        let value_flags = TreeFlags::INTEGER_DUP.with(TreeFlags::REVERSE_DUP);
+        if flags.bits() & value_flags.bits() != 0 && !flags.contains(TreeFlags::DUP_SORT) {
+            return invalid(format!(
+                "INTEGER_DUP and REVERSE_DUP order a key's values: {} needs DUP_SORT for them",
+                described(database)
+            ));
+        }
+        for (_, name) in [&self.custom, &self.custom_values].into_iter().flatten() {
             if name.is_empty() || name.len() > ORDER_NAME_MAX {
-                return Err(Error::InvalidOption {
-                    reason: format!(
-                        "the comparator name for {} must be 1 to {ORDER_NAME_MAX} bytes, not {}",
-                        described(database),
-                        name.len()
-                    ),
-                });
+                return invalid(format!(
+                    "the comparator name for {} must be 1 to {ORDER_NAME_MAX} bytes, not {}",
+                    described(database),
+                    name.len()
+                ));
             }
         }
         Ok(())
     }
 
-    /// Checks this shape against a database that exists with `tree` and, for a custom
-    /// order, the comparator name `recorded`.
+    /// Checks this shape against a database that exists with `tree` and, for custom orders,
+    /// the comparator names `recorded`.
     pub(crate) fn check_against(
         &self,
         database: Option<&str>,
         tree: &TreeInfo,
-        recorded: Option<&str>,
+        recorded: &OrderNames,
     ) -> Result<()> {
+        if self.is_plain() {
+            return Ok(());
+        }
         let incompatible = |reason: String| Error::Incompatible {
             name: database.map(str::to_owned),
             reason,
         };
-        if self.is_plain() {
-            return match recorded {
-                Some(recorded) if tree.flags.contains(TreeFlags::CUSTOM_KEY_ORDER) => {
-                    Err(incompatible(format!(
-                        "its keys are ordered by the comparator {recorded:?}; open it with that comparator"
-                    )))
-                }
-                _ => Ok(()),
-            };
-        }
+        let asked = self.names();
         if self.tree_flags() != tree.flags {
             return Err(incompatible(format!(
                 "it was created with {}, not {}",
                 described_flags(tree.flags, recorded),
-                described_flags(self.tree_flags(), self.custom_name()),
+                described_flags(self.tree_flags(), &asked),
             )));
         }
-        if let (Some(asked), Some(recorded)) = (self.custom_name(), recorded) {
-            if asked != recorded {
-                return Err(incompatible(format!(
-                    "its keys are ordered by the comparator {recorded:?}, not {asked:?}"
-                )));
+        for (asked, recorded, what) in [
+            (&asked.keys, &recorded.keys, "keys"),
+            (&asked.values, &recorded.values, "values"),
+        ] {
+            if let (Some(asked), Some(recorded)) = (asked, recorded) {
+                if asked != recorded {
+                    return Err(incompatible(format!(
+                        "its {what} are ordered by the comparator {recorded:?}, not {asked:?}"
+                    )));
+                }
             }
         }
         Ok(())
@@ -107,17 +165,31 @@ fn described(database: Option<&str>) -> String {
     }
 }
 
-/// Flags (and a comparator's name) in words.
-fn described_flags(flags: TreeFlags, comparator: Option<&str>) -> String {
+/// Flags (and comparators' names) in words.
+fn described_flags(flags: TreeFlags, names: &OrderNames) -> String {
     let mut words = Vec::new();
-    if flags.contains(TreeFlags::INTEGER_KEY) {
-        words.push("INTEGER_KEY".to_owned());
+    for (flag, word) in [
+        (TreeFlags::INTEGER_KEY, "INTEGER_KEY"),
+        (TreeFlags::REVERSE_KEY, "REVERSE_KEY"),
+        (TreeFlags::DUP_SORT, "DUP_SORT"),
+        (TreeFlags::INTEGER_DUP, "INTEGER_DUP"),
+        (TreeFlags::REVERSE_DUP, "REVERSE_DUP"),
+    ] {
+        if flags.contains(flag) {
+            words.push(word.to_owned());
+        }
     }
-    if flags.contains(TreeFlags::REVERSE_KEY) {
-        words.push("REVERSE_KEY".to_owned());
-    }
-    if let Some(name) = comparator.filter(|_| flags.contains(TreeFlags::CUSTOM_KEY_ORDER)) {
-        words.push(format!("the key comparator {name:?}"));
+    let custom = [
+        (TreeFlags::CUSTOM_KEY_ORDER, &names.keys, "key"),
+        (TreeFlags::CUSTOM_VALUE_ORDER, &names.values, "value"),
+    ];
+    for (flag, name, what) in custom {
+        if flags.contains(flag) {
+            match name {
+                Some(name) => words.push(format!("the {what} comparator {name:?}")),
+                None => words.push(format!("a {what} comparator")),
+            }
+        }
     }
     if words.is_empty() {
         "no flags and byte-wise keys".to_owned()
@@ -132,19 +204,52 @@ impl RoTxn<'_> {
         (dbi != MAIN_DBI).then(|| self.env.database_names().read()[dbi as usize - 1].clone())
     }
 
-    /// The order of database `dbi`'s keys, whose tree is `tree`.
+    /// The order of database `dbi`'s keys, whose tree (loaded by `tree`) is `tree`.
     #[inline]
     pub(crate) fn key_order(&self, dbi: u32, tree: &TreeInfo) -> Result<KeyOrder> {
-        if let Some(order) = KeyOrder::of_flags(tree.flags) {
-            return Ok(order);
+        match KeyOrder::of_flags(tree.flags) {
+            Some(order) => Ok(order),
+            None => self.custom_order(dbi, "keys", |custom| (custom.keys, &custom.names.keys)),
         }
-        match self.env.key_orders().get(dbi) {
-            Some(custom) => Ok(KeyOrder::Custom(custom.compare)),
-            None => Err(Error::Incompatible {
-                name: self.database_name(dbi),
-                reason: "its keys are ordered by a comparator no handle has given".to_owned(),
+    }
+
+    /// The order of a key's values in database `dbi`, whose tree is `tree` (byte-wise, and
+    /// unused, unless it is duplicate-sorted).
+    #[inline]
+    pub(crate) fn value_order(&self, dbi: u32, tree: &TreeInfo) -> Result<KeyOrder> {
+        match KeyOrder::of_value_flags(tree.flags) {
+            Some(order) => Ok(order),
+            None => self.custom_order(dbi, "values", |custom| {
+                (custom.values, &custom.names.values)
             }),
         }
+    }
+
+    /// A custom order of database `dbi`, as `side` picks it from its comparators.
+    fn custom_order(
+        &self,
+        dbi: u32,
+        what: &str,
+        side: impl Fn(&CustomOrders) -> (Option<CompareFn>, &Option<String>),
+    ) -> Result<KeyOrder> {
+        let custom = self.custom_orders(dbi).unwrap_or_default();
+        let (compare, name) = side(&custom);
+        match compare {
+            Some(compare) => Ok(KeyOrder::Custom(compare)),
+            None => Err(Error::Incompatible {
+                name: self.database_name(dbi),
+                reason: format!(
+                    "its {what} are ordered by the comparator {:?}, which no handle of this process has given; open it with that comparator",
+                    name.as_deref().unwrap_or("(unnamed)")
+                ),
+            }),
+        }
+    }
+
+    /// Whether two values of database `dbi` sort as one (equal in its order of values).
+    pub(crate) fn sorts_as(&self, dbi: u32, a: &[u8], b: &[u8]) -> Result<bool> {
+        let tree = self.tree(dbi)?;
+        Ok(self.value_order(dbi, &tree)?.compare(a, b).is_eq())
     }
 }
 
@@ -154,8 +259,15 @@ mod tests {
 
     fn custom(name: &str) -> DatabaseShape {
         DatabaseShape {
-            flags: TreeFlags::empty(),
             custom: Some((|a, b| b.cmp(a), name.to_owned())),
+            ..DatabaseShape::plain()
+        }
+    }
+
+    fn recorded(keys: Option<&str>) -> OrderNames {
+        OrderNames {
+            keys: keys.map(str::to_owned),
+            values: None,
         }
     }
 
@@ -164,54 +276,100 @@ mod tests {
     }
 
     #[test]
-    fn a_plain_open_takes_built_in_flags_but_not_a_custom_order() {
+    fn a_plain_open_takes_any_database_and_an_exact_one_only_a_plain_database() {
         let plain = DatabaseShape::plain();
+        let none = recorded(None);
         plain
-            .check_against(Some("a"), &tree(TreeFlags::INTEGER_KEY), None)
+            .check_against(Some("a"), &tree(TreeFlags::INTEGER_KEY), &none)
             .unwrap();
         let custom_tree = tree(TreeFlags::CUSTOM_KEY_ORDER);
-        assert!(matches!(
-            plain.check_against(Some("a"), &custom_tree, Some("by length")),
-            Err(Error::Incompatible { reason, .. }) if reason.contains("by length")
-        ));
+        plain
+            .check_against(Some("a"), &custom_tree, &recorded(Some("by length")))
+            .unwrap();
+        let exact = DatabaseShape::byte_ordered();
+        exact
+            .check_against(Some("a"), &tree(TreeFlags::empty()), &none)
+            .unwrap();
+        assert!(exact
+            .check_against(Some("a"), &tree(TreeFlags::REVERSE_KEY), &none)
+            .is_err());
+        assert!(exact
+            .check_against(Some("a"), &tree(TreeFlags::DUP_SORT), &none)
+            .is_err());
     }
 
     #[test]
     fn asked_flags_and_comparators_must_be_the_recorded_ones() {
         let integer = DatabaseShape {
             flags: TreeFlags::INTEGER_KEY,
-            custom: None,
+            ..DatabaseShape::plain()
         };
+        let none = recorded(None);
         integer
-            .check_against(None, &tree(TreeFlags::INTEGER_KEY), None)
+            .check_against(None, &tree(TreeFlags::INTEGER_KEY), &none)
             .unwrap();
         assert!(integer
-            .check_against(None, &tree(TreeFlags::empty()), None)
+            .check_against(None, &tree(TreeFlags::empty()), &none)
             .is_err());
         assert!(integer
-            .check_against(None, &tree(TreeFlags::REVERSE_KEY), None)
+            .check_against(None, &tree(TreeFlags::REVERSE_KEY), &none)
             .is_err());
         let custom_tree = tree(TreeFlags::CUSTOM_KEY_ORDER);
+        let by_length = recorded(Some("by length"));
         custom("by length")
-            .check_against(None, &custom_tree, Some("by length"))
+            .check_against(None, &custom_tree, &by_length)
             .unwrap();
-        let refused = custom("other").check_against(None, &custom_tree, Some("by length"));
-        assert!(matches!(
-            refused,
-            Err(Error::Incompatible { name: None, .. })
-        ));
+        let refused = custom("other").check_against(None, &custom_tree, &by_length);
+        assert!(
+            matches!(refused, Err(Error::Incompatible { name: None, reason }) if reason.contains("by length"))
+        );
         assert!(custom("x")
-            .check_against(None, &tree(TreeFlags::empty()), None)
+            .check_against(None, &tree(TreeFlags::empty()), &none)
             .is_err());
     }
 
     #[test]
-    fn comparator_names_are_bounded() {
+    fn impossible_shapes_are_refused() {
         custom("n").validate(None).unwrap();
         custom(&"n".repeat(ORDER_NAME_MAX)).validate(None).unwrap();
         assert!(custom("").validate(None).is_err());
         assert!(custom(&"n".repeat(ORDER_NAME_MAX + 1))
             .validate(None)
             .is_err());
+        let shape = |flags| DatabaseShape {
+            flags,
+            ..DatabaseShape::plain()
+        };
+        assert!(shape(TreeFlags::INTEGER_KEY.with(TreeFlags::REVERSE_KEY))
+            .validate(None)
+            .is_err());
+        assert!(
+            shape(TreeFlags::INTEGER_DUP).validate(None).is_err(),
+            "no DUP_SORT"
+        );
+        let dup = TreeFlags::DUP_SORT;
+        shape(dup.with(TreeFlags::INTEGER_DUP))
+            .validate(None)
+            .unwrap();
+        assert!(shape(
+            dup.with(TreeFlags::INTEGER_DUP)
+                .with(TreeFlags::REVERSE_DUP)
+        )
+        .validate(None)
+        .is_err());
+    }
+
+    #[test]
+    fn recorded_names_resolve_to_the_functions_registered_under_them() {
+        let orders = KeyOrders::default();
+        let names = OrderNames {
+            keys: Some("keys".into()),
+            values: Some("values".into()),
+        };
+        let unresolved = CustomOrders::resolve(names.clone(), &orders);
+        assert!(unresolved.keys.is_none() && unresolved.values.is_none());
+        custom("keys").register(&orders);
+        let resolved = CustomOrders::resolve(names, &orders);
+        assert!(resolved.keys.is_some() && resolved.values.is_none());
     }
 }

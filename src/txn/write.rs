@@ -5,13 +5,15 @@ use std::sync::Arc;
 
 use super::read::{RoTxn, TreeSlot};
 use super::snapshot::Snapshot;
+use crate::btree::dup_write::PairPut;
 use crate::btree::mutate::{PutMode, Writer};
 use crate::btree::node;
+use crate::btree::order::KeyOrder;
 use crate::env::{CachedFreeList, EnvInner, WriterGuard};
 use crate::error::{Error, Result};
 use crate::flags::EnvFlags;
 use crate::page::header::PAGE_HEADER_SIZE;
-use crate::page::meta::{Meta, TreeInfo};
+use crate::page::meta::{Meta, TreeFlags, TreeInfo};
 use crate::page::PageId;
 use crate::store::freelist::{self, FreeList};
 use crate::store::page_store::{read_committed, PageStore};
@@ -105,6 +107,13 @@ pub struct RwTxn<'e> {
     pub(super) state: WriteState<'e>,
     /// For a nested transaction, the parent its commit folds into.
     pub(crate) parent: Option<&'e mut (dyn NestedParent + Send)>,
+}
+
+/// Whether a change of a tree compares keys (and so needs the database's orders).
+#[derive(Clone, Copy)]
+enum Compares {
+    Keys,
+    Nothing,
 }
 
 /// The writer's map pin while a write transaction is being begun: taken away if the begin
@@ -229,11 +238,29 @@ impl<'e> RwTxn<'e> {
         dbi: u32,
         change: impl FnOnce(&mut Writer<'_>, &mut TreeInfo) -> Result<T>,
     ) -> Result<T> {
+        self.change_tree_with(dbi, Compares::Keys, change)
+    }
+
+    /// [`Self::change_tree`], saying whether the change compares keys: a clear does not, and
+    /// so runs without the database's comparators.
+    fn change_tree_with<T>(
+        &mut self,
+        dbi: u32,
+        compares: Compares,
+        change: impl FnOnce(&mut Writer<'_>, &mut TreeInfo) -> Result<T>,
+    ) -> Result<T> {
         if self.state.failed {
             return Err(Error::TxnFailed);
         }
         let mut tree = self.txn.tree(dbi)?;
-        let order = self.txn.key_order(dbi, &tree)?;
+        let (order, value_order) = match compares {
+            Compares::Keys => (
+                self.txn.key_order(dbi, &tree)?,
+                self.txn.value_order(dbi, &tree)?,
+            ),
+            // Never called: nothing is compared.
+            Compares::Nothing => (KeyOrder::Bytes, KeyOrder::Bytes),
+        };
         let before = tree;
         let env = self.txn.env;
         let nested = self.parent.is_some();
@@ -246,6 +273,7 @@ impl<'e> RwTxn<'e> {
             store: &mut *store,
             verify: env.verifies_checksums_on_read(),
             order,
+            value_order,
         };
         // Failed until the change returns: a change that unwinds (a comparator that panics)
         // may leave pages half rebuilt, which must never be committed.
@@ -257,11 +285,11 @@ impl<'e> RwTxn<'e> {
         match &result {
             Ok(_) => {
                 if tree != before {
-                    trees.get_mut()[dbi as usize] = Some(TreeSlot {
-                        info: tree,
-                        changed: true,
-                        deleted: false,
-                    });
+                    let slot = trees.get_mut()[dbi as usize]
+                        .as_mut()
+                        .expect("a write transaction's trees are in its slots");
+                    slot.info = tree;
+                    slot.changed = true;
                 }
                 // Between changes no page is held by a change in progress, so any may be
                 // written out. Not in a nested transaction (`PageStore::spill`).
@@ -293,7 +321,8 @@ impl<'e> RwTxn<'e> {
         Ok(())
     }
 
-    /// Stores `value` under `key` in database `dbi`. Returns whether the key existed.
+    /// Stores `value` under `key` in database `dbi`. Returns whether the key existed (in a
+    /// duplicate-sorted database: whether the pair did, `Overwrite` adding the pair).
     pub(crate) fn put(
         &mut self,
         dbi: u32,
@@ -301,9 +330,61 @@ impl<'e> RwTxn<'e> {
         value: &[u8],
         mode: PutMode,
     ) -> Result<bool> {
+        if self.txn.tree(dbi)?.flags.contains(TreeFlags::DUP_SORT) {
+            let mode = match mode {
+                PutMode::Overwrite => PairPut::Add,
+                PutMode::NoOverwrite => PairPut::NoOverwrite,
+                PutMode::Append => PairPut::Append,
+            };
+            return self.put_pair(dbi, key, value, mode);
+        }
         self.check_key(key)?;
         check_value_len(value.len())?;
         self.change_tree(dbi, |writer, tree| writer.put(tree, key, value, mode))
+    }
+
+    /// Adds the pair `(key, value)` to the duplicate-sorted database `dbi`. Returns whether
+    /// it existed. Its values, like its keys, are at most the longest key.
+    pub(crate) fn put_pair(
+        &mut self,
+        dbi: u32,
+        key: &[u8],
+        value: &[u8],
+        mode: PairPut,
+    ) -> Result<bool> {
+        self.check_key(key)?;
+        self.check_duplicate_value(value)?;
+        self.change_tree(dbi, |writer, tree| writer.put_pair(tree, key, value, mode))
+    }
+
+    /// Removes the pair `(key, value)` from the duplicate-sorted database `dbi` (in any other
+    /// database: `key` if its value is `value`). Returns whether it existed.
+    pub(crate) fn delete_pair(&mut self, dbi: u32, key: &[u8], value: &[u8]) -> Result<bool> {
+        if self.check_key(key).is_err() {
+            return Ok(false);
+        }
+        if !self.txn.tree(dbi)?.flags.contains(TreeFlags::DUP_SORT) {
+            return match self.txn.get(dbi, key)? {
+                Some(stored) if stored == value => self.delete(dbi, key),
+                _ => Ok(false),
+            };
+        }
+        if value.len() > node::key_size_max(self.txn.env.page_size()) {
+            return Ok(false);
+        }
+        self.change_tree(dbi, |writer, tree| writer.delete_pair(tree, key, value))
+    }
+
+    /// Refuses a value a duplicate-sorted database cannot hold: longer than the longest key.
+    fn check_duplicate_value(&self, value: &[u8]) -> Result<()> {
+        let max = node::key_size_max(self.txn.env.page_size());
+        if value.len() > max {
+            return Err(Error::ValueTooLarge {
+                len: value.len(),
+                max,
+            });
+        }
+        Ok(())
     }
 
     /// Deletes `key` from database `dbi`. Returns whether it existed.
@@ -316,7 +397,7 @@ impl<'e> RwTxn<'e> {
 
     /// Empties database `dbi`, freeing its pages.
     pub(crate) fn clear(&mut self, dbi: u32) -> Result<()> {
-        self.change_tree(dbi, |writer, tree| writer.clear(tree))
+        self.change_tree_with(dbi, Compares::Nothing, |writer, tree| writer.clear(tree))
     }
 
     /// Deletes the named database `dbi`: frees its pages, and its name leaves the catalog at
@@ -327,8 +408,23 @@ impl<'e> RwTxn<'e> {
             info: Default::default(),
             changed: true,
             deleted: true,
+            custom: None,
         });
         Ok(())
+    }
+
+    /// Runs `body`, an operation of several changes and lookups (`delete_range`,
+    /// `get_or_put`), so that a panic anywhere in it (a comparator's, in a lookup between
+    /// changes) leaves the transaction failed: its earlier changes may be done and later
+    /// ones not, which must not be committed as one.
+    pub(crate) fn failing_on_panic<T>(&mut self, body: impl FnOnce(&mut Self) -> T) -> T {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| body(&mut *self))) {
+            Ok(result) => result,
+            Err(panic) => {
+                self.state.failed = true;
+                std::panic::resume_unwind(panic)
+            }
+        }
     }
 
     /// Discards every change; the same as dropping the transaction.

@@ -1,0 +1,159 @@
+//! A key's duplicate values kept in its leaf cell: the inline list of a duplicate-sorted
+//! database.
+//!
+//! ```text
+//! per value, in the database's order of values:   u16 length, the value's bytes
+//! ```
+//!
+//! A list holds at least two values (one value is stored as a plain cell) and no two equal
+//! under the order. It stays in the cell while the cell is at most a quarter page
+//! (`node::cell_size_max`); past that the values move into a tree of their own
+//! (`dup_tree.rs`), so that a key with many values is searched in O(log n).
+
+use super::order::KeyOrder;
+use crate::error::{Error, Result};
+use crate::page::id::{read_u16, write_u16};
+use crate::page::meta::TreeInfo;
+use crate::page::PageId;
+
+/// Decodes the descriptor of a tree of a key's values found in a cell of page `page`.
+pub(crate) fn decode_value_tree(descriptor: &[u8], page: PageId) -> Result<TreeInfo> {
+    TreeInfo::decode(descriptor)
+        .ok_or_else(|| Error::corrupted(page, "a tree of duplicates with a malformed descriptor"))
+}
+
+/// Bytes before each value in a list.
+pub(crate) const VALUE_HEADER: usize = 2;
+
+/// A list of values read from a cell, each checked to lie inside it.
+#[derive(Clone, Debug)]
+pub(crate) struct InlineList<'a> {
+    /// Each value, in order.
+    values: Vec<&'a [u8]>,
+}
+
+impl<'a> InlineList<'a> {
+    /// Parses the list in `bytes`, a cell of page `page`. A length past the end, fewer than
+    /// two values, or values out of `order` are [`Error::Corrupted`].
+    pub(crate) fn parse(bytes: &'a [u8], page: PageId, order: Option<KeyOrder>) -> Result<Self> {
+        let mut values = Vec::new();
+        let mut rest = bytes;
+        while !rest.is_empty() {
+            let Some((length, tail)) = rest.split_at_checked(VALUE_HEADER) else {
+                return Err(Error::corrupted(
+                    page,
+                    "a duplicate list ends inside a length",
+                ));
+            };
+            let length = read_u16(length, 0) as usize;
+            let Some((value, tail)) = tail.split_at_checked(length) else {
+                return Err(Error::corrupted(page, "a duplicate runs past its list"));
+            };
+            values.push(value);
+            rest = tail;
+        }
+        if values.len() < 2 {
+            return Err(Error::corrupted(
+                page,
+                "a duplicate list of fewer than two values",
+            ));
+        }
+        if let Some(order) = order {
+            if values.windows(2).any(|pair| !order.less(pair[0], pair[1])) {
+                return Err(Error::corrupted(page, "duplicates out of order"));
+            }
+        }
+        Ok(InlineList { values })
+    }
+
+    /// The values, in order.
+    pub(crate) fn values(&self) -> &[&'a [u8]] {
+        &self.values
+    }
+
+    /// How many values.
+    pub(crate) fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    /// `Ok(index)` of `value`, or `Err(index)` where it would go.
+    pub(crate) fn search(
+        &self,
+        value: &[u8],
+        order: KeyOrder,
+    ) -> std::result::Result<usize, usize> {
+        self.values
+            .binary_search_by(|probe| order.compare(probe, value))
+    }
+}
+
+/// The encoded size of a list of `values`.
+pub(crate) fn encoded_len<'v>(values: impl IntoIterator<Item = &'v [u8]>) -> usize {
+    values
+        .into_iter()
+        .map(|value| VALUE_HEADER + value.len())
+        .sum()
+}
+
+/// Encodes `values`, in order, as a list.
+pub(crate) fn encode<'v>(values: impl IntoIterator<Item = &'v [u8]>) -> Vec<u8> {
+    let mut out = Vec::new();
+    for value in values {
+        let at = out.len();
+        out.resize(at + VALUE_HEADER, 0);
+        write_u16(&mut out, at, value.len() as u16);
+        out.extend_from_slice(value);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page() -> PageId {
+        PageId::new(3)
+    }
+
+    #[test]
+    fn a_list_round_trips_and_is_searched_in_its_order() {
+        let bytes = encode([&b"a"[..], b"bb", b"c"]);
+        assert_eq!(bytes.len(), encoded_len([&b"a"[..], b"bb", b"c"]));
+        let list = InlineList::parse(&bytes, page(), Some(KeyOrder::Bytes)).unwrap();
+        assert_eq!(list.values(), [&b"a"[..], b"bb", b"c"]);
+        assert_eq!(list.search(b"bb", KeyOrder::Bytes), Ok(1));
+        assert_eq!(list.search(b"b", KeyOrder::Bytes), Err(1));
+        assert_eq!(list.search(b"d", KeyOrder::Bytes), Err(3));
+        let empty_values = encode([&b""[..], b"x"]);
+        assert_eq!(
+            InlineList::parse(&empty_values, page(), Some(KeyOrder::Bytes))
+                .unwrap()
+                .values(),
+            [&b""[..], b"x"]
+        );
+    }
+
+    #[test]
+    fn a_damaged_list_is_corruption() {
+        let bytes = encode([&b"a"[..], b"b"]);
+        let cut = &bytes[..bytes.len() - 1];
+        assert!(InlineList::parse(cut, page(), None).is_err(), "cut short");
+        assert!(
+            InlineList::parse(&bytes[..1], page(), None).is_err(),
+            "inside a length"
+        );
+        assert!(
+            InlineList::parse(&encode([&b"a"[..]]), page(), None).is_err(),
+            "one value"
+        );
+        assert!(InlineList::parse(&[], page(), None).is_err(), "empty");
+        let unordered = encode([&b"b"[..], b"a"]);
+        assert!(InlineList::parse(&unordered, page(), Some(KeyOrder::Bytes)).is_err());
+        let repeated = encode([&b"a"[..], b"a"]);
+        assert!(InlineList::parse(&repeated, page(), Some(KeyOrder::Bytes)).is_err());
+        assert!(
+            InlineList::parse(&unordered, page(), None).is_ok(),
+            "order not known"
+        );
+    }
+}

@@ -1,0 +1,340 @@
+//! A cursor over a database's key-value pairs: in a duplicate-sorted database a key's values
+//! one after another, in their own order, whether its leaf cell lists them or a tree of
+//! their own holds them; in any other database, the entries.
+
+use std::cmp::Ordering;
+
+use super::cursor::{value_bytes, Cursor};
+use super::duplicates::InlineList;
+use super::node::StoredValue;
+use super::order::KeyOrder;
+use super::PageSource;
+use crate::error::{Error, Result};
+use crate::page::meta::{TreeFlags, TreeInfo};
+use crate::page::PageId;
+
+/// Where among the current key's values the cursor is.
+enum Dups<'s, S: PageSource + ?Sized> {
+    /// The key has one value (or the cursor is exhausted).
+    One,
+    /// The cell lists the values; `index` is the current one.
+    Listed { list: InlineList<'s>, index: usize },
+    /// A tree of their own holds them (its keys are the values).
+    Tree(Box<Cursor<'s, S>>),
+}
+
+/// Which end of a key's values a move lands on.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum End {
+    First,
+    Last,
+}
+
+/// A cursor over pairs. Exhausted when its key cursor is.
+pub(crate) struct PairCursor<'s, S: PageSource + ?Sized> {
+    keys: Cursor<'s, S>,
+    /// The order of a key's values.
+    value_order: KeyOrder,
+    /// Whether the tree is duplicate-sorted (else every key has one value, and the cursor
+    /// does not look for more).
+    duplicates: bool,
+    dups: Dups<'s, S>,
+}
+
+impl<'s, S: PageSource + ?Sized> PairCursor<'s, S> {
+    /// An exhausted cursor over `tree`, whose keys are in `key_order` and a key's values in
+    /// `value_order`; position it with a `seek_*` method.
+    pub(crate) fn new(
+        source: &'s S,
+        tree: TreeInfo,
+        key_order: KeyOrder,
+        value_order: KeyOrder,
+    ) -> Result<Self> {
+        Ok(PairCursor {
+            keys: Cursor::new(source, tree, key_order)?,
+            value_order,
+            duplicates: tree.flags.contains(TreeFlags::DUP_SORT),
+            dups: Dups::One,
+        })
+    }
+
+    /// The order of the keys.
+    pub(crate) fn key_order(&self) -> KeyOrder {
+        self.keys.order()
+    }
+
+    /// Sets the value position for the entry the key cursor is now on.
+    fn enter(&mut self, end: End) -> Result<()> {
+        if !self.duplicates {
+            return Ok(());
+        }
+        self.dups = match self.keys.current_entry()? {
+            None | Some((_, StoredValue::Inline(_) | StoredValue::Overflow { .. })) => Dups::One,
+            Some((_, StoredValue::Duplicates(bytes))) => {
+                let list = InlineList::parse(bytes, PageId::NONE, None)?;
+                let index = match end {
+                    End::First => 0,
+                    End::Last => list.len() - 1,
+                };
+                Dups::Listed { list, index }
+            }
+            Some((_, StoredValue::DuplicateTree(descriptor))) => {
+                let mut values = self.value_tree(descriptor)?;
+                match end {
+                    End::First => values.seek_first()?,
+                    End::Last => values.seek_last()?,
+                }
+                if values.current_entry()?.is_none() {
+                    return Err(Error::corrupted(
+                        PageId::NONE,
+                        "an empty tree of duplicates",
+                    ));
+                }
+                Dups::Tree(Box::new(values))
+            }
+        };
+        Ok(())
+    }
+
+    /// A cursor over the tree of values `descriptor` describes.
+    fn value_tree(&self, descriptor: &[u8]) -> Result<Cursor<'s, S>> {
+        let tree = TreeInfo::decode(descriptor).ok_or_else(|| {
+            Error::corrupted(
+                PageId::NONE,
+                "a tree of duplicates with a malformed descriptor",
+            )
+        })?;
+        Cursor::new(self.keys.source(), tree, self.value_order)
+    }
+
+    /// Moves to the first pair.
+    pub(crate) fn seek_first(&mut self) -> Result<()> {
+        self.keys.seek_first()?;
+        self.enter(End::First)
+    }
+
+    /// Moves to the last pair.
+    pub(crate) fn seek_last(&mut self) -> Result<()> {
+        self.keys.seek_last()?;
+        self.enter(End::Last)
+    }
+
+    /// Moves to the first pair whose key is `>= key` (`> key` when `inclusive` is false).
+    pub(crate) fn seek_after(&mut self, key: &[u8], inclusive: bool) -> Result<()> {
+        self.keys.seek_after(key, inclusive)?;
+        self.enter(End::First)
+    }
+
+    /// Moves to the last pair whose key is `<= key` (`< key` when `inclusive` is false).
+    pub(crate) fn seek_before(&mut self, key: &[u8], inclusive: bool) -> Result<()> {
+        self.keys.seek_before(key, inclusive)?;
+        self.enter(End::Last)
+    }
+
+    /// Moves to the first pair after `(key, value)` in pair order (at it when `inclusive`).
+    pub(crate) fn seek_pair_after(
+        &mut self,
+        key: &[u8],
+        value: &[u8],
+        inclusive: bool,
+    ) -> Result<()> {
+        self.keys.seek_after(key, true)?;
+        if !self.on_key(key)? {
+            return self.enter(End::First);
+        }
+        let found = match self.keys.current_entry()? {
+            Some((_, StoredValue::Duplicates(bytes))) => {
+                let list = InlineList::parse(bytes, PageId::NONE, None)?;
+                let index = match list.search(value, self.value_order) {
+                    Ok(index) if inclusive => index,
+                    Ok(index) => index + 1,
+                    Err(index) => index,
+                };
+                let found = index < list.len();
+                self.dups = Dups::Listed { list, index };
+                found
+            }
+            Some((_, StoredValue::DuplicateTree(descriptor))) => {
+                let mut values = self.value_tree(descriptor)?;
+                values.seek_after(value, inclusive)?;
+                let found = values.current_entry()?.is_some();
+                self.dups = Dups::Tree(Box::new(values));
+                found
+            }
+            Some((_, single)) => {
+                let stored = value_bytes(self.keys.source(), single)?;
+                self.dups = Dups::One;
+                match self.value_order.compare(stored, value) {
+                    Ordering::Greater => true,
+                    Ordering::Equal => inclusive,
+                    Ordering::Less => false,
+                }
+            }
+            None => unreachable!("on_key found an entry"),
+        };
+        if found {
+            Ok(())
+        } else {
+            self.keys.next()?;
+            self.enter(End::First)
+        }
+    }
+
+    /// Moves to the last pair before `(key, value)` in pair order (at it when `inclusive`).
+    pub(crate) fn seek_pair_before(
+        &mut self,
+        key: &[u8],
+        value: &[u8],
+        inclusive: bool,
+    ) -> Result<()> {
+        self.keys.seek_after(key, true)?;
+        if !self.on_key(key)? {
+            // The first key above `key`, or none: the pair before is the last of the key
+            // before.
+            if self.keys.current_entry()?.is_none() {
+                return self.seek_last();
+            }
+            self.keys.prev()?;
+            return self.enter(End::Last);
+        }
+        let found = match self.keys.current_entry()? {
+            Some((_, StoredValue::Duplicates(bytes))) => {
+                let list = InlineList::parse(bytes, PageId::NONE, None)?;
+                let below = match list.search(value, self.value_order) {
+                    Ok(index) if inclusive => Some(index),
+                    Ok(index) | Err(index) => index.checked_sub(1),
+                };
+                match below {
+                    Some(index) => {
+                        self.dups = Dups::Listed { list, index };
+                        true
+                    }
+                    None => false,
+                }
+            }
+            Some((_, StoredValue::DuplicateTree(descriptor))) => {
+                let mut values = self.value_tree(descriptor)?;
+                values.seek_before(value, inclusive)?;
+                let found = values.current_entry()?.is_some();
+                self.dups = Dups::Tree(Box::new(values));
+                found
+            }
+            Some((_, single)) => {
+                let stored = value_bytes(self.keys.source(), single)?;
+                self.dups = Dups::One;
+                match self.value_order.compare(stored, value) {
+                    Ordering::Less => true,
+                    Ordering::Equal => inclusive,
+                    Ordering::Greater => false,
+                }
+            }
+            None => unreachable!("on_key found an entry"),
+        };
+        if found {
+            Ok(())
+        } else {
+            self.keys.prev()?;
+            self.enter(End::Last)
+        }
+    }
+
+    /// Whether the key cursor is on `key`.
+    fn on_key(&self, key: &[u8]) -> Result<bool> {
+        Ok(match self.keys.current_entry()? {
+            Some((found, _)) => self.keys.order().compare(found, key).is_eq(),
+            None => false,
+        })
+    }
+
+    /// The pair under the cursor, or `None` when exhausted.
+    #[inline]
+    pub(crate) fn current(&self) -> Result<Option<(&'s [u8], &'s [u8])>> {
+        let Some((key, stored)) = self.keys.current_entry()? else {
+            return Ok(None);
+        };
+        let value = match &self.dups {
+            Dups::One => value_bytes(self.keys.source(), stored)?,
+            Dups::Listed { list, index } => list.values()[*index],
+            Dups::Tree(values) => match values.current_entry()? {
+                Some((value, _)) => value,
+                None => {
+                    return Err(Error::corrupted(
+                        PageId::NONE,
+                        "a tree of duplicates ended early",
+                    ))
+                }
+            },
+        };
+        Ok(Some((key, value)))
+    }
+
+    /// Moves to the next pair.
+    #[inline]
+    pub(crate) fn next(&mut self) -> Result<()> {
+        match &mut self.dups {
+            Dups::One => {}
+            Dups::Listed { list, index } => {
+                if *index + 1 < list.len() {
+                    *index += 1;
+                    return Ok(());
+                }
+            }
+            Dups::Tree(values) => {
+                values.next()?;
+                if values.current_entry()?.is_some() {
+                    return Ok(());
+                }
+            }
+        }
+        self.next_key()
+    }
+
+    /// Moves to the previous pair.
+    pub(crate) fn prev(&mut self) -> Result<()> {
+        match &mut self.dups {
+            Dups::One => {}
+            Dups::Listed { index, .. } => {
+                if *index > 0 {
+                    *index -= 1;
+                    return Ok(());
+                }
+            }
+            Dups::Tree(values) => {
+                values.prev()?;
+                if values.current_entry()?.is_some() {
+                    return Ok(());
+                }
+            }
+        }
+        self.keys.prev()?;
+        self.enter(End::Last)
+    }
+
+    /// Moves to the first value of the next key.
+    pub(crate) fn next_key(&mut self) -> Result<()> {
+        self.keys.next()?;
+        self.enter(End::First)
+    }
+
+    /// Moves to the last value of the previous key (as LMDB's `MDB_PREV_NODUP`).
+    pub(crate) fn prev_key(&mut self) -> Result<()> {
+        self.keys.prev()?;
+        self.enter(End::Last)
+    }
+}
+
+/// The first value of `key` in `tree` (a database's pairs), if it has one.
+pub(crate) fn get_first<'s, S: PageSource + ?Sized>(
+    source: &'s S,
+    tree: &TreeInfo,
+    key_order: KeyOrder,
+    value_order: KeyOrder,
+    key: &[u8],
+) -> Result<Option<&'s [u8]>> {
+    let mut cursor = PairCursor::new(source, *tree, key_order, value_order)?;
+    cursor.seek_after(key, true)?;
+    Ok(match cursor.current()? {
+        Some((found, value)) if key_order.compare(found, key).is_eq() => Some(value),
+        _ => None,
+    })
+}

@@ -104,7 +104,8 @@ flag_set! {
         REVERSE_KEY = 0x02;
         /// Keys are unsigned integers of one size, compared as numbers (LMDB's
         /// `MDB_INTEGERKEY`); prefer
-        /// [`IntegerComparator`](crate::IntegerComparator), which sets it.
+        /// [`IntegerComparator`](crate::IntegerComparator), which sets it. With
+        /// [`REVERSE_KEY`](Self::REVERSE_KEY) as well, keys are in its order, as in LMDB.
         INTEGER_KEY = 0x08;
     }
 }

@@ -295,6 +295,16 @@ fn integer_and_reverse_key_databases_move_both_ways_in_their_order() {
         dump.push_str(&hex_line(&rng.bytes(1, 12, b"abcz")));
         dump.push_str(&hex_line(b"v"));
     }
+    // Both flags: LMDB orders by REVERSE_KEY's rule, so keys of several lengths may mix.
+    dump.push_str(
+        "DATA=END\nVERSION=3\nformat=bytevalue\ndatabase=both\ntype=btree\n\
+         mapsize=1073741824\nmaxreaders=126\nreversekey=1\nintegerkey=1\ndb_pagesize=4096\n\
+         HEADER=END\n",
+    );
+    for _ in 0..100 {
+        dump.push_str(&hex_line(&rng.bytes(1, 5, &[0x00, 0x01, 0x02, 0xff])));
+        dump.push_str(&hex_line(b"w"));
+    }
     dump.push_str("DATA=END\n");
 
     for format in [&[][..], &["-p"][..]] {
@@ -313,6 +323,7 @@ fn integer_and_reverse_key_databases_move_both_ways_in_their_order() {
         let lmdb_text = String::from_utf8(lmdb_dump.clone()).unwrap();
         assert!(lmdb_text.contains("maxreaders=126\nintegerkey=1\ndb_pagesize="));
         assert!(lmdb_text.contains("maxreaders=126\nreversekey=1\ndb_pagesize="));
+        assert!(lmdb_text.contains("maxreaders=126\nreversekey=1\nintegerkey=1\ndb_pagesize="));
         let file = round.join("lmdb.dump");
         fs::write(&file, &lmdb_dump).unwrap();
         let ours = round.join("arbor");
@@ -356,4 +367,12 @@ fn integer_and_reverse_key_databases_move_both_ways_in_their_order() {
         .windows(2)
         .all(|pair| reversed(&pair[0]) < reversed(&pair[1])));
     assert!(suffixes.windows(2).any(|pair| pair[0] > pair[1]));
+    let both = section_keys(&hex, "both");
+    assert!(both
+        .windows(2)
+        .all(|pair| reversed(&pair[0]) < reversed(&pair[1])));
+    assert!(
+        both.windows(2).any(|pair| pair[0].len() > pair[1].len()),
+        "a longer key before a shorter one, where ordering by length first differs"
+    );
 }

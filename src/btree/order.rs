@@ -43,14 +43,15 @@ impl std::fmt::Debug for KeyOrder {
 
 impl KeyOrder {
     /// The built-in order a tree's flags name, or `None` when they name a custom one (whose
-    /// function only the application can give).
+    /// function only the application can give). With both built-in flags the keys are in
+    /// `REVERSE_KEY`'s order, as in LMDB, so that its databases keep their order here.
     pub(crate) fn of_flags(flags: TreeFlags) -> Option<KeyOrder> {
         if flags.contains(TreeFlags::CUSTOM_KEY_ORDER) {
             None
-        } else if flags.contains(TreeFlags::INTEGER_KEY) {
-            Some(KeyOrder::Integer)
         } else if flags.contains(TreeFlags::REVERSE_KEY) {
             Some(KeyOrder::Reverse)
+        } else if flags.contains(TreeFlags::INTEGER_KEY) {
+            Some(KeyOrder::Integer)
         } else {
             Some(KeyOrder::Bytes)
         }
@@ -164,6 +165,10 @@ mod tests {
         ));
         assert!(matches!(
             KeyOrder::of_flags(TreeFlags::REVERSE_KEY),
+            Some(KeyOrder::Reverse)
+        ));
+        assert!(matches!(
+            KeyOrder::of_flags(TreeFlags::INTEGER_KEY.with(TreeFlags::REVERSE_KEY)),
             Some(KeyOrder::Reverse)
         ));
         assert!(KeyOrder::of_flags(TreeFlags::CUSTOM_KEY_ORDER).is_none());

@@ -656,3 +656,59 @@ fn the_unnamed_database_records_its_comparator() {
     wtxn.commit().unwrap();
     assert_sound(&env);
 }
+
+#[test]
+fn database_info_describes_a_database_without_its_comparator() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = open(dir.path());
+    let mut wtxn = env.write_txn().unwrap();
+    env.database_options()
+        .types::<Bytes, Bytes>()
+        .key_comparator::<ByLengthThenReversed>()
+        .name("custom")
+        .create(&mut wtxn)
+        .unwrap()
+        .put(&mut wtxn, b"k", b"v")
+        .unwrap();
+    env.database_options()
+        .types::<Bytes, Bytes>()
+        .name("both")
+        .flags(DatabaseFlags::INTEGER_KEY | DatabaseFlags::REVERSE_KEY)
+        .create(&mut wtxn)
+        .unwrap();
+    // Before the commit the name comes from the comparator registered at creation.
+    let described = env.database_info(&wtxn, Some("custom")).unwrap().unwrap();
+    assert_eq!(
+        described.key_comparator.as_deref(),
+        Some("by length, then reversed")
+    );
+    wtxn.commit().unwrap();
+    drop(env);
+
+    // A new process, which has no comparator: described, though it cannot be opened.
+    let env = open(dir.path());
+    let rtxn = env.read_txn().unwrap();
+    assert!(matches!(
+        env.open_database::<Bytes, Bytes>(&rtxn, Some("custom")),
+        Err(Error::Incompatible { .. })
+    ));
+    let described = env.database_info(&rtxn, Some("custom")).unwrap().unwrap();
+    assert_eq!(
+        described.key_comparator.as_deref(),
+        Some("by length, then reversed")
+    );
+    assert_eq!(described.flags, DatabaseFlags::empty());
+    assert_eq!(described.stat.entries, 1);
+    let both = env.database_info(&rtxn, Some("both")).unwrap().unwrap();
+    assert_eq!(
+        both.flags,
+        DatabaseFlags::INTEGER_KEY | DatabaseFlags::REVERSE_KEY
+    );
+    assert_eq!(both.key_comparator, None);
+    let unnamed = env.database_info(&rtxn, None).unwrap().unwrap();
+    assert_eq!(
+        (unnamed.flags, unnamed.key_comparator),
+        (DatabaseFlags::empty(), None)
+    );
+    assert_eq!(env.database_info(&rtxn, Some("missing")).unwrap(), None);
+}

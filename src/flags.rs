@@ -115,7 +115,8 @@ flag_set! {
         DUP_SORT = 0x04;
         /// Keys are unsigned integers of one size, compared as numbers (LMDB's
         /// `MDB_INTEGERKEY`); prefer
-        /// [`IntegerComparator`](crate::IntegerComparator), which sets it.
+        /// [`IntegerComparator`](crate::IntegerComparator), which sets it. With
+        /// [`REVERSE_KEY`](Self::REVERSE_KEY) as well, keys are in its order, as in LMDB.
         INTEGER_KEY = 0x08;
         /// With `DUP_SORT`: values are unsigned integers of one size, compared as numbers
         /// (LMDB's `MDB_INTEGERDUP`); prefer `dup_sort_comparator::<IntegerComparator>()`.

@@ -63,9 +63,9 @@ mod txn;
 pub use btree::check::{CheckReport, PROBLEMS_MAX};
 pub use db::iteration_method;
 pub use db::{
-    types, BytesDecode, BytesEncode, Comparator, Database, DatabaseOpenOptions, DatabaseStat,
-    DefaultComparator, IntegerComparator, LexicographicComparator, RoIter, RoPrefix, RoRange,
-    RoRevIter, RoRevPrefix, RoRevRange, RwIter, RwPrefix, RwRange, RwRevIter, RwRevPrefix,
+    types, BytesDecode, BytesEncode, Comparator, Database, DatabaseInfo, DatabaseOpenOptions,
+    DatabaseStat, DefaultComparator, IntegerComparator, LexicographicComparator, RoIter, RoPrefix,
+    RoRange, RoRevIter, RoRevPrefix, RoRevRange, RwIter, RwPrefix, RwRange, RwRevIter, RwRevPrefix,
     RwRevRange, Unspecified,
 };
 pub use env::{

@@ -7,8 +7,9 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use arbordb::types::Bytes;
-use arbordb::Database;
+use arbordb::byteorder::NativeEndian;
+use arbordb::types::{Bytes, U32};
+use arbordb::{Comparator, Database, DatabaseFlags, IntegerComparator};
 
 fn arbor(args: &[&str], stdin: Option<&[u8]>) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_arbor"))
@@ -379,7 +380,11 @@ fn bad_input_gets_a_message_and_a_non_zero_status() {
         ),
         (
             "VERSION=3\ndupsort=1\nHEADER=END\n".to_string(),
-            "duplicate-sorted",
+            "sorted duplicates",
+        ),
+        (
+            "VERSION=3\nintegerkey=yes\nHEADER=END\n".to_string(),
+            "not a flag value",
         ),
         (
             format!("{header} 616\n 62\nDATA=END\n"),
@@ -661,4 +666,228 @@ fn a_writer_that_cannot_open_the_lock_file_is_refused() {
     // Nothing was loaded.
     set_mode(&lock, 0o644);
     assert!(!ok(&["dump", dir.path().to_str().unwrap()], None).contains("6b\n 76"));
+}
+
+/// An environment with an INTEGER_KEY database "numbers" and a REVERSE_KEY database
+/// "suffixes", whose orders differ from byte order.
+fn ordered_env(dir: &Path) {
+    let env = common::open(dir);
+    let mut wtxn = env.write_txn().unwrap();
+    let numbers = env
+        .database_options()
+        .types::<U32<NativeEndian>, Bytes>()
+        .key_comparator::<IntegerComparator>()
+        .name("numbers")
+        .create(&mut wtxn)
+        .unwrap();
+    for number in [256u32, 1, 70_000, 2] {
+        numbers.put(&mut wtxn, &number, b"n").unwrap();
+    }
+    let suffixes: Database<Bytes, Bytes> = env
+        .database_options()
+        .types::<Bytes, Bytes>()
+        .name("suffixes")
+        .flags(DatabaseFlags::REVERSE_KEY)
+        .create(&mut wtxn)
+        .unwrap();
+    for key in [&b"ab"[..], b"ba", b"ca"] {
+        suffixes.put(&mut wtxn, key, b"s").unwrap();
+    }
+    wtxn.commit().unwrap();
+}
+
+#[test]
+fn integer_and_reverse_key_databases_dump_load_and_stat_with_their_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    ordered_env(dir.path());
+    let path = dir.path().to_str().unwrap();
+    let numbers = ok(&["dump", path, "-s", "numbers"], None);
+    // mdb_dump's line, between maxreaders and db_pagesize; keys in numeric order.
+    assert!(
+        numbers.contains("\nmaxreaders=126\nintegerkey=1\ndb_pagesize=4096\nHEADER=END\n"),
+        "{numbers}"
+    );
+    assert!(
+        numbers.ends_with(
+            "HEADER=END\n 01000000\n 6e\n 02000000\n 6e\n 00010000\n 6e\n 70110100\n 6e\nDATA=END\n"
+        ),
+        "{numbers}"
+    );
+    let suffixes = ok(&["dump", path, "-s", "suffixes", "-p"], None);
+    assert!(
+        suffixes.contains("\nmaxreaders=126\nreversekey=1\ndb_pagesize=4096\nHEADER=END\n ba\n s\n ca\n s\n ab\n s\nDATA=END\n"),
+        "{suffixes}"
+    );
+    let all = ok(&["dump", path, "-a"], None);
+    assert_eq!(all.matches("integerkey=1\n").count(), 1);
+    assert_eq!(all.matches("reversekey=1\n").count(), 1);
+
+    let stat = ok(&["stat", path, "-a"], None);
+    assert!(
+        stat.contains("Status of numbers\n  Flags: integerkey\n  Tree depth: 1\n"),
+        "{stat}"
+    );
+    assert!(stat.contains("Status of suffixes\n  Flags: reversekey\n"));
+    assert!(
+        stat.contains("Status of Main DB\n  Tree depth:"),
+        "no flags, no line"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(&["stat", path, "-s", "numbers", "--json"], None)).unwrap();
+    assert_eq!(
+        json["databases"][0]["flags"],
+        serde_json::json!(["integerkey"])
+    );
+    assert_eq!(
+        json["databases"][0]["key_comparator"],
+        serde_json::Value::Null
+    );
+
+    // Loaded into a new environment, the databases have their flags and dump the same.
+    let target = tempfile::tempdir().unwrap();
+    let target_path = target.path().join("env");
+    let target_path = target_path.to_str().unwrap();
+    ok(&["load", target_path], Some(all.as_bytes()));
+    assert_eq!(ok(&["dump", target_path, "-a"], None), all);
+    {
+        let env = common::open(Path::new(target_path));
+        let rtxn = env.read_txn().unwrap();
+        let described = env.database_info(&rtxn, Some("numbers")).unwrap().unwrap();
+        assert_eq!(described.flags, DatabaseFlags::INTEGER_KEY);
+        let described = env.database_info(&rtxn, Some("suffixes")).unwrap().unwrap();
+        assert_eq!(described.flags, DatabaseFlags::REVERSE_KEY);
+    }
+
+    // Input in byte order but not in numeric order (256 before 1): loaded by search once an
+    // append is refused, and dumped in numeric order.
+    let unsorted = "VERSION=3\nformat=bytevalue\ndatabase=late\ntype=btree\nintegerkey=1\n\
+                    HEADER=END\n 00010000\n 61\n 01000000\n 62\nDATA=END\n";
+    ok(&["load", target_path], Some(unsorted.as_bytes()));
+    assert!(ok(&["dump", target_path, "-s", "late"], None)
+        .ends_with("HEADER=END\n 01000000\n 62\n 00010000\n 61\nDATA=END\n"));
+    // `=0` leaves a flag unset, as mdb_dump never writes it.
+    let unset =
+        "VERSION=3\ndatabase=plain\nintegerkey=0\nHEADER=END\n 0201\n 61\n 0102\n 62\nDATA=END\n";
+    ok(&["load", target_path], Some(unset.as_bytes()));
+    assert!(!ok(&["dump", target_path, "-s", "plain"], None).contains("integerkey"));
+    // An existing database keeps its order: a dump asking for another is refused.
+    let other = "VERSION=3\ndatabase=numbers\nreversekey=1\nHEADER=END\n 61\n 61\nDATA=END\n";
+    let message = fails(&["load", target_path], Some(other.as_bytes()), 1);
+    assert!(
+        message.contains("\"numbers\"") && message.contains("INTEGER_KEY"),
+        "{message}"
+    );
+}
+
+#[test]
+fn sorted_duplicate_flags_are_refused_naming_the_database_and_the_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("env");
+    let target = target.to_str().unwrap();
+    for flag in ["dupsort", "dupfixed", "integerdup", "reversedup"] {
+        let dump = format!(
+            "VERSION=3\nformat=bytevalue\ndatabase=things\ntype=btree\n{flag}=1\nHEADER=END\n 61\n 62\nDATA=END\n"
+        );
+        let message = fails(&["load", target], Some(dump.as_bytes()), 1);
+        assert!(
+            message.contains("line 5: the database \"things\" has ")
+                && message.contains(&format!("{flag}=1"))
+                && message.contains("not supported"),
+            "{message}"
+        );
+        assert!(!Path::new(target).exists(), "nothing loaded, nothing made");
+        let message = fails(&["load", target, "-s", "other"], Some(dump.as_bytes()), 1);
+        assert!(message.contains("the database \"other\""), "{message}");
+    }
+}
+
+/// An application's order: shorter keys first, then byte-wise.
+enum ByLength {}
+
+impl Comparator for ByLength {
+    fn compare(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
+        a.len().cmp(&b.len()).then_with(|| a.cmp(b))
+    }
+
+    fn name() -> String {
+        "by-length".to_owned()
+    }
+}
+
+#[test]
+fn a_custom_ordered_database_is_described_and_checked_but_not_dumped() {
+    let dir = tempfile::tempdir().unwrap();
+    sample_env(dir.path());
+    {
+        let env = common::open(dir.path());
+        let mut wtxn = env.write_txn().unwrap();
+        let custom = env
+            .database_options()
+            .types::<Bytes, Bytes>()
+            .key_comparator::<ByLength>()
+            .name("custom")
+            .create(&mut wtxn)
+            .unwrap();
+        for key in [&b"ccc"[..], b"a", b"bb"] {
+            custom.put(&mut wtxn, key, b"x").unwrap();
+        }
+        wtxn.commit().unwrap();
+    }
+    let path = dir.path().to_str().unwrap();
+    for args in [&["dump", path, "-s", "custom"][..], &["dump", path, "-a"]] {
+        let output = arbor(args, None);
+        assert_eq!(output.status.code(), Some(1));
+        let message = text(&output.stderr);
+        assert!(
+            message
+                .contains("the database \"custom\" is ordered by the key comparator \"by-length\""),
+            "{message}"
+        );
+        assert!(output.stdout.is_empty(), "no partial dump");
+    }
+    ok(&["dump", path, "-s", "colours"], None);
+
+    let stat = ok(&["stat", path, "-a"], None);
+    assert!(
+        stat.contains("Status of custom\n  Key comparator: by-length\n  Tree depth: 1\n")
+            && stat.contains("Entries: 3"),
+        "{stat}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(&["stat", path, "-s", "custom", "--json"], None)).unwrap();
+    assert_eq!(json["databases"][0]["key_comparator"], "by-length");
+
+    // The checker cannot verify an order it has no function for, and says so.
+    let check = ok(&["check", path], None);
+    assert!(
+        check.contains("key order not checked: its comparator \"by-length\""),
+        "{check}"
+    );
+    // A copy, compacting or not, keeps the database as it is; the application opens it with
+    // its comparator.
+    let copies = tempfile::tempdir().unwrap();
+    for compact in [false, true] {
+        let copy = copies.path().join(format!("copy-{compact}"));
+        let mut args = vec!["copy", path, copy.to_str().unwrap()];
+        if compact {
+            args.push("--compact");
+        }
+        ok(&args, None);
+        let env = common::open(&copy);
+        let rtxn = env.read_txn().unwrap();
+        let custom = env
+            .database_options()
+            .types::<Bytes, Bytes>()
+            .key_comparator::<ByLength>()
+            .name("custom")
+            .open(&rtxn)
+            .unwrap()
+            .unwrap();
+        let keys: Vec<&[u8]> = custom
+            .iter(&rtxn)
+            .unwrap()
+            .map(|entry| entry.unwrap().0)
+            .collect();
+        assert_eq!(keys, [&b"a"[..], b"bb", b"ccc"]);
+    }
 }

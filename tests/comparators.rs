@@ -939,9 +939,10 @@ fn reverse_keys_hold_their_order_through_splits_and_merges() {
     assert_sound(&env);
 }
 
-/// Flags are refused in combinations no database has; a huge `max_dbs` costs nothing.
+/// An order of values without DUP_SORT is refused; a huge `max_dbs` costs nothing; both
+/// built-in key flags order keys from their end, as in LMDB.
 #[test]
-fn impossible_flags_are_refused_and_max_dbs_allocates_nothing() {
+fn flag_combinations_and_max_dbs() {
     let dir = tempfile::tempdir().unwrap();
     let env = unsafe {
         EnvOpenOptions::new()
@@ -954,14 +955,84 @@ fn impossible_flags_are_refused_and_max_dbs_allocates_nothing() {
     options
         .name("both")
         .flags(DatabaseFlags::INTEGER_KEY | DatabaseFlags::REVERSE_KEY);
-    assert!(matches!(
-        options.create(&mut wtxn),
-        Err(Error::InvalidOption { .. })
-    ));
+    let both = options.create(&mut wtxn).unwrap();
+    for key in [&b"\x01\x00"[..], b"\x02"] {
+        both.put(&mut wtxn, key, b"").unwrap();
+    }
+    let keys: Vec<&[u8]> = both
+        .iter(&wtxn)
+        .unwrap()
+        .map(|entry| entry.unwrap().0)
+        .collect();
+    assert_eq!(
+        keys,
+        [&b"\x01\x00"[..], b"\x02"],
+        "from the last byte, as LMDB"
+    );
     let mut options = env.database_options().types::<Bytes, Bytes>();
     options.name("values").flags(DatabaseFlags::INTEGER_DUP);
     assert!(matches!(
         options.create(&mut wtxn),
         Err(Error::InvalidOption { .. })
     ));
+}
+
+#[test]
+fn database_info_describes_a_database_without_its_comparator() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = open(dir.path());
+    let mut wtxn = env.write_txn().unwrap();
+    env.database_options()
+        .types::<Bytes, Bytes>()
+        .key_comparator::<ByLengthThenReversed>()
+        .name("custom")
+        .create(&mut wtxn)
+        .unwrap()
+        .put(&mut wtxn, b"k", b"v")
+        .unwrap();
+    env.database_options()
+        .types::<Bytes, Bytes>()
+        .name("both")
+        .flags(DatabaseFlags::INTEGER_KEY | DatabaseFlags::REVERSE_KEY)
+        .create(&mut wtxn)
+        .unwrap();
+    // Before the commit the name comes from the comparator registered at creation.
+    let described = env.database_info(&wtxn, Some("custom")).unwrap().unwrap();
+    assert_eq!(
+        described.key_comparator.as_deref(),
+        Some("by length, then reversed")
+    );
+    wtxn.commit().unwrap();
+    drop(env);
+
+    // A new process, which has no comparator: described, though it cannot be searched.
+    let env = open(dir.path());
+    let rtxn = env.read_txn().unwrap();
+    let custom = env
+        .open_database::<Bytes, Bytes>(&rtxn, Some("custom"))
+        .unwrap()
+        .unwrap();
+    assert!(matches!(
+        custom.get(&rtxn, b"k"),
+        Err(Error::Incompatible { .. })
+    ));
+    let described = env.database_info(&rtxn, Some("custom")).unwrap().unwrap();
+    assert_eq!(
+        described.key_comparator.as_deref(),
+        Some("by length, then reversed")
+    );
+    assert_eq!(described.flags, DatabaseFlags::empty());
+    assert_eq!(described.stat.entries, 1);
+    let both = env.database_info(&rtxn, Some("both")).unwrap().unwrap();
+    assert_eq!(
+        both.flags,
+        DatabaseFlags::INTEGER_KEY | DatabaseFlags::REVERSE_KEY
+    );
+    assert_eq!(both.key_comparator, None);
+    let unnamed = env.database_info(&rtxn, None).unwrap().unwrap();
+    assert_eq!(
+        (unnamed.flags, unnamed.key_comparator),
+        (DatabaseFlags::empty(), None)
+    );
+    assert_eq!(env.database_info(&rtxn, Some("missing")).unwrap(), None);
 }

@@ -52,9 +52,9 @@ impl std::fmt::Debug for KeyOrder {
 
 impl KeyOrder {
     /// The built-in order a tree's flags name, or `None` when they name a custom one (whose
-    /// function only the application can give).
+    /// function only the application can give). With both built-in flags the keys are in
+    /// `REVERSE_KEY`'s order, as in LMDB, so that its databases keep their order here.
     pub(crate) fn of_flags(flags: TreeFlags) -> Option<KeyOrder> {
-        // Both flags (refused when a database is created) mean reversed, as in LMDB.
         if flags.contains(TreeFlags::CUSTOM_KEY_ORDER) {
             None
         } else if flags.contains(TreeFlags::REVERSE_KEY) {
@@ -70,12 +70,13 @@ impl KeyOrder {
     /// `None` when they name a custom one. Without `DUP_SORT`, byte-wise (values are never
     /// compared then).
     pub(crate) fn of_value_flags(flags: TreeFlags) -> Option<KeyOrder> {
+        // With both flags, LMDB compares values as integers (for keys, reversed wins).
         if flags.contains(TreeFlags::CUSTOM_VALUE_ORDER) {
             None
-        } else if flags.contains(TreeFlags::REVERSE_DUP) {
-            Some(KeyOrder::Reverse)
         } else if flags.contains(TreeFlags::INTEGER_DUP) {
             Some(KeyOrder::Integer)
+        } else if flags.contains(TreeFlags::REVERSE_DUP) {
+            Some(KeyOrder::Reverse)
         } else {
             Some(KeyOrder::Bytes)
         }
@@ -189,6 +190,10 @@ mod tests {
         ));
         assert!(matches!(
             KeyOrder::of_flags(TreeFlags::REVERSE_KEY),
+            Some(KeyOrder::Reverse)
+        ));
+        assert!(matches!(
+            KeyOrder::of_flags(TreeFlags::INTEGER_KEY.with(TreeFlags::REVERSE_KEY)),
             Some(KeyOrder::Reverse)
         ));
         assert!(KeyOrder::of_flags(TreeFlags::CUSTOM_KEY_ORDER).is_none());

@@ -86,19 +86,12 @@ impl DatabaseShape {
         }
     }
 
-    /// Refuses what no database can be: a name no record holds, two built-in orders of
-    /// keys (or of values) at once, an order of values without `DUP_SORT`.
+    /// Refuses what no database can be: a name no record holds, an order of values without
+    /// `DUP_SORT`. (Both built-in orders of keys, or of values, are taken as LMDB takes
+    /// them: `btree/order.rs`.)
     pub(crate) fn validate(&self, database: Option<&str>) -> Result<()> {
         let invalid = |reason: String| Err(Error::InvalidOption { reason });
         let flags = self.flags;
-        if flags.contains(TreeFlags::INTEGER_KEY.with(TreeFlags::REVERSE_KEY))
-            || flags.contains(TreeFlags::INTEGER_DUP.with(TreeFlags::REVERSE_DUP))
-        {
-            return invalid(format!(
-                "{} cannot order the same thing as integers and from the end at once",
-                described(database)
-            ));
-        }
         let value_flags = TreeFlags::INTEGER_DUP.with(TreeFlags::REVERSE_DUP);
         if flags.bits() & value_flags.bits() != 0 && !flags.contains(TreeFlags::DUP_SORT) {
             return invalid(format!(
@@ -340,9 +333,6 @@ mod tests {
             flags,
             ..DatabaseShape::plain()
         };
-        assert!(shape(TreeFlags::INTEGER_KEY.with(TreeFlags::REVERSE_KEY))
-            .validate(None)
-            .is_err());
         assert!(
             shape(TreeFlags::INTEGER_DUP).validate(None).is_err(),
             "no DUP_SORT"
@@ -351,12 +341,9 @@ mod tests {
         shape(dup.with(TreeFlags::INTEGER_DUP))
             .validate(None)
             .unwrap();
-        assert!(shape(
-            dup.with(TreeFlags::INTEGER_DUP)
-                .with(TreeFlags::REVERSE_DUP)
-        )
-        .validate(None)
-        .is_err());
+        shape(TreeFlags::INTEGER_KEY.with(TreeFlags::REVERSE_KEY))
+            .validate(None)
+            .unwrap();
     }
 
     #[test]

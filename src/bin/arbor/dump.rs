@@ -5,7 +5,7 @@ use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
 use arbordb::types::Bytes;
-use arbordb::Database;
+use arbordb::{Database, DatabaseFlags};
 use clap::Args;
 
 use crate::dump_format::{encode_line, Format};
@@ -65,8 +65,26 @@ pub fn run(args: &DumpArgs) -> Outcome {
     } else {
         Format::ByteValue
     };
+    // Every database is looked at before anything is written, so that a refusal leaves no
+    // partial dump behind.
+    let mut flags_of = Vec::with_capacity(targets.len());
+    for target in &targets {
+        let described = env
+            .database_info(&rtxn, target.as_deref())
+            .map_err(|error| failed(path, error))?
+            .ok_or_else(|| {
+                failed(
+                    path,
+                    format!("no database named {:?}", target.as_deref().unwrap_or("")),
+                )
+            })?;
+        if let Some(comparator) = described.key_comparator {
+            return Err(failed(path, refusal(target.as_deref(), &comparator)));
+        }
+        flags_of.push(described.flags);
+    }
     let info = env.info();
-    for target in targets {
+    for (target, flags) in targets.into_iter().zip(flags_of) {
         let db: Database<Bytes, Bytes> = env
             .open_database(&rtxn, target.as_deref())
             .map_err(|error| failed(path, error))?
@@ -81,11 +99,11 @@ pub fn run(args: &DumpArgs) -> Outcome {
             header.push_str(&format!("database={name}\n"));
         }
         header.push_str(&format!(
-            "type=btree\nmapsize={}\nmaxreaders={}\ndb_pagesize={}\nHEADER=END\n",
-            info.map_size,
-            info.maximum_number_of_readers,
-            env.page_size()
+            "type=btree\nmapsize={}\nmaxreaders={}\n",
+            info.map_size, info.maximum_number_of_readers,
         ));
+        header.push_str(&flag_lines(flags));
+        header.push_str(&format!("db_pagesize={}\nHEADER=END\n", env.page_size()));
         out.write_all(header.as_bytes()).map_err(write_failed)?;
         let total = db.len(&rtxn).map_err(|error| failed(path, error))?;
         let mut progress = Counter::new("dumping", args.file.is_some().then_some(total));
@@ -103,4 +121,34 @@ pub fn run(args: &DumpArgs) -> Outcome {
         out.write_all(b"DATA=END\n").map_err(write_failed)?;
     }
     out.flush().map_err(write_failed)
+}
+
+/// The header lines mdb_dump writes for a database's flags, in its order and spelling.
+fn flag_lines(flags: DatabaseFlags) -> String {
+    let mut lines = String::new();
+    for (flag, keyword) in [
+        (DatabaseFlags::REVERSE_KEY, "reversekey"),
+        (DatabaseFlags::INTEGER_KEY, "integerkey"),
+    ] {
+        if flags.contains(flag) {
+            lines.push_str(keyword);
+            lines.push_str("=1\n");
+        }
+    }
+    lines
+}
+
+/// Why a database ordered by an application's comparator is not dumped: the dump format
+/// cannot carry the order, so any tool would load the records in another one (mdb_load
+/// ignores header lines it does not know).
+fn refusal(name: Option<&str>, comparator: &str) -> String {
+    let database = match name {
+        Some(name) => format!("the database {name:?}"),
+        None => "the unnamed database".to_owned(),
+    };
+    format!(
+        "{database} is ordered by the key comparator {comparator:?}, which arbor does not have; \
+         a dump of it would load in another order, so it is not dumped (copy the environment \
+         with arbor copy, or read it with the program that has the comparator)"
+    )
 }

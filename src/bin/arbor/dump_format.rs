@@ -4,9 +4,10 @@
 //! `\\` for a backslash and `\xx` for any other byte (`format=print`).
 
 /// How record bytes are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Format {
-    /// Two lowercase hex digits per byte.
+    /// Two lowercase hex digits per byte (what a header without a format line means).
+    #[default]
     ByteValue,
     /// Printable ASCII as is, `\\` for a backslash, `\xx` for other bytes.
     Print,

@@ -10,7 +10,7 @@ use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 
 use arbordb::types::Bytes;
-use arbordb::{Database, Env, Error, PutFlags};
+use arbordb::{Database, DatabaseFlags, Env, Error, PutFlags};
 use clap::Args;
 
 use crate::dump_format::{decode_line, Format};
@@ -48,11 +48,16 @@ pub struct LoadArgs {
 }
 
 /// A dump header.
+#[derive(Default)]
 struct Header {
     format: Format,
     database: Option<String>,
     map_size: Option<usize>,
     max_readers: Option<u32>,
+    /// The key orders its flag lines ask for.
+    flags: DatabaseFlags,
+    /// The first flag line asking for what arbordb cannot do yet, and its line number.
+    unsupported: Option<(String, u64)>,
 }
 
 /// The input, line by line, counting lines for messages.
@@ -109,12 +114,7 @@ fn excerpt(text: &str) -> String {
 
 /// Reads a header; `None` at the end of the input (before any header line).
 fn read_header(input: &mut Input) -> Result<Option<Header>, String> {
-    let mut header = Header {
-        format: Format::ByteValue,
-        database: None,
-        map_size: None,
-        max_readers: None,
-    };
+    let mut header = Header::default();
     let mut seen_version = false;
     loop {
         let Some(line) = input.next()? else {
@@ -162,13 +162,27 @@ fn read_header(input: &mut Input) -> Result<Option<Header>, String> {
             "mapsize" => header.map_size = Some(parse_number(input, key, value)?),
             "maxreaders" => header.max_readers = Some(parse_number(input, key, value)?),
             "db_pagesize" | "mapaddr" => {}
-            "duplicates" | "dupsort" | "dupfixed" | "integerdup" | "reversedup" if value == "1" => {
-                return Err(input.error(format!(
-                    "{key}=1: duplicate-sorted databases are not supported by arbordb"
-                )));
-            }
-            "integerkey" | "reversekey" if value == "1" => {
-                return Err(input.error(format!("{key}=1: arbordb orders keys byte-wise only")));
+            // mdb_dump's flag lines: `=1` sets the flag; `=0` is accepted as unset.
+            "integerkey" | "reversekey" | "duplicates" | "dupsort" | "dupfixed" | "integerdup"
+            | "reversedup" => {
+                let set = match value {
+                    "1" => true,
+                    "0" => false,
+                    _ => {
+                        return Err(input.error(format!(
+                            "{key}={} is not a flag value (0 or 1)",
+                            excerpt(value)
+                        )))
+                    }
+                };
+                match key {
+                    "integerkey" if set => header.flags |= DatabaseFlags::INTEGER_KEY,
+                    "reversekey" if set => header.flags |= DatabaseFlags::REVERSE_KEY,
+                    _ if set && header.unsupported.is_none() => {
+                        header.unsupported = Some((key.to_owned(), input.number));
+                    }
+                    _ => {}
+                }
             }
             _ => eprintln!(
                 "arbor: {}",
@@ -194,6 +208,8 @@ struct Section<'a> {
     env: &'a Env,
     target: Option<String>,
     format: Format,
+    /// The flags the database is created with (an existing one must have them).
+    flags: DatabaseFlags,
     no_overwrite: bool,
     text: bool,
     /// Records per commit.
@@ -210,13 +226,22 @@ impl Section<'_> {
         let fail = |input: &Input, error: Error| input.error(error);
         let mut wtxn = self.env.write_txn().map_err(|error| fail(input, error))?;
         // Created in the first batch, so a load that fails before any commit leaves nothing.
-        let db: Database<Bytes, Bytes> = self
-            .env
-            .create_database(&mut wtxn, self.target.as_deref())
+        let mut options = self.env.database_options().types::<Bytes, Bytes>();
+        if let Some(name) = self.target.as_deref() {
+            options.name(name);
+        }
+        let db: Database<Bytes, Bytes> = options
+            .flags(self.flags)
+            .create(&mut wtxn)
             .map_err(|error| fail(input, error))?;
-        // Sorted keys into an empty database go along the right edge of the tree.
+        // Sorted keys into an empty database go along the right edge of the tree, until one
+        // is out of the database's order (which the append checks, whatever the order).
         let mut appending = db.is_empty(&wtxn).map_err(|error| fail(input, error))?;
-        let mut last_key: Option<Vec<u8>> = None;
+        let searched = if self.no_overwrite {
+            PutFlags::NO_OVERWRITE
+        } else {
+            PutFlags::empty()
+        };
         let (mut key, mut value) = (Vec::new(), Vec::new());
         let mut in_batch = 0;
         loop {
@@ -240,23 +265,21 @@ impl Section<'_> {
             decode_line(self.format, &value_text, &mut value)
                 .map_err(|error| input.error(error))?;
 
-            appending &= last_key
-                .as_ref()
-                .is_none_or(|last| key.as_slice() > last.as_slice());
-            let flags = if appending {
-                PutFlags::APPEND
-            } else if self.no_overwrite {
-                PutFlags::NO_OVERWRITE
+            let mut put = if appending {
+                db.put_with_flags(&mut wtxn, PutFlags::APPEND, &key, &value)
             } else {
-                PutFlags::empty()
+                db.put_with_flags(&mut wtxn, searched, &key, &value)
             };
-            match db.put_with_flags(&mut wtxn, flags, &key, &value) {
+            if appending && matches!(put, Err(Error::KeyExist)) {
+                // Not after the last key (a refused append changes nothing): from here on
+                // each record is put where a search puts it.
+                appending = false;
+                put = db.put_with_flags(&mut wtxn, searched, &key, &value);
+            }
+            match put {
                 Ok(()) => {}
                 Err(Error::KeyExist) if self.no_overwrite => {}
                 Err(error) => return Err(fail(input, error)),
-            }
-            if appending {
-                last_key = Some(key.clone());
             }
             in_batch += 1;
             progress.advance_to(input.bytes);
@@ -351,9 +374,7 @@ fn load_all(
             }
             Header {
                 format: Format::Print,
-                database: None,
-                map_size: None,
-                max_readers: None,
+                ..Header::default()
             }
         } else {
             match read_header(input)? {
@@ -362,6 +383,15 @@ fn load_all(
                 None => return Err(input.error("the input is empty (no VERSION=3 header)")),
             }
         };
+        let target = args.name.clone().or(header.database.clone());
+        if let Some((flag, line)) = &header.unsupported {
+            return Err(format!(
+                "{} line {line}: {} has {flag}=1: sorted duplicates (dupsort, dupfixed, \
+                 integerdup, reversedup) are not supported by arbordb yet, so it is not loaded",
+                input.name,
+                described(target.as_deref())
+            ));
+        }
         // The first header's map size and reader count configure the environment, as in
         // mdb_load; an existing environment keeps a larger map.
         let env = match &env {
@@ -382,12 +412,21 @@ fn load_all(
         };
         let section = Section {
             env: &env,
-            target: args.name.clone().or(header.database.clone()),
+            target,
             format: header.format,
+            flags: header.flags,
             no_overwrite: args.no_overwrite,
             text: args.text,
             batch_records: args.commit_every,
         };
         section.load(input, tally, progress)?;
+    }
+}
+
+/// A database's name for messages.
+fn described(name: Option<&str>) -> String {
+    match name {
+        Some(name) => format!("the database {name:?}"),
+        None => "the unnamed database".to_owned(),
     }
 }

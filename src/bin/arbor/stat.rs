@@ -1,8 +1,7 @@
 //! `arbor stat`: environment, database, freelist and reader statistics, in the spirit of
 //! `mdb_stat` (`-e`, `-f`, `-r`, `-a`, `-s NAME`), as text or `--json`.
 
-use arbordb::types::DecodeIgnore;
-use arbordb::{Database, DatabaseStat, Env};
+use arbordb::{DatabaseFlags, DatabaseInfo, Env};
 use clap::Args;
 use serde_json::{json, Value};
 
@@ -28,9 +27,24 @@ pub struct StatArgs {
     json: bool,
 }
 
-fn database_json(name: Option<&str>, stat: &DatabaseStat) -> Value {
+/// A database's flags in mdb_dump's words and order.
+fn flag_words(flags: DatabaseFlags) -> Vec<&'static str> {
+    [
+        (DatabaseFlags::REVERSE_KEY, "reversekey"),
+        (DatabaseFlags::INTEGER_KEY, "integerkey"),
+    ]
+    .into_iter()
+    .filter(|(flag, _)| flags.contains(*flag))
+    .map(|(_, word)| word)
+    .collect()
+}
+
+fn database_json(name: Option<&str>, described: &DatabaseInfo) -> Value {
+    let stat = &described.stat;
     json!({
         "name": name,
+        "flags": flag_words(described.flags),
+        "key_comparator": described.key_comparator,
         "depth": stat.depth,
         "branch_pages": stat.branch_pages,
         "leaf_pages": stat.leaf_pages,
@@ -39,10 +53,19 @@ fn database_json(name: Option<&str>, stat: &DatabaseStat) -> Value {
     })
 }
 
-fn database_text(name: Option<&str>, stat: &DatabaseStat) -> String {
-    format!(
-        "Status of {}\n  Tree depth: {}\n  Branch pages: {}\n  Leaf pages: {}\n  Overflow pages: {}\n  Entries: {}\n",
-        name.unwrap_or("Main DB"),
+/// A database's lines: mdb_stat's, then its flags and comparator when it has any.
+fn database_text(name: Option<&str>, described: &DatabaseInfo) -> String {
+    let stat = &described.stat;
+    let mut text = format!("Status of {}\n", name.unwrap_or("Main DB"));
+    let flags = flag_words(described.flags);
+    if !flags.is_empty() {
+        text.push_str(&format!("  Flags: {}\n", flags.join(", ")));
+    }
+    if let Some(comparator) = &described.key_comparator {
+        text.push_str(&format!("  Key comparator: {comparator}\n"));
+    }
+    text + &format!(
+        "  Tree depth: {}\n  Branch pages: {}\n  Leaf pages: {}\n  Overflow pages: {}\n  Entries: {}\n",
         stat.depth,
         stat.branch_pages,
         stat.leaf_pages,
@@ -51,7 +74,7 @@ fn database_text(name: Option<&str>, stat: &DatabaseStat) -> String {
     )
 }
 
-fn database_stats(env: &Env, args: &StatArgs) -> Outcome<Vec<(Option<String>, DatabaseStat)>> {
+fn database_stats(env: &Env, args: &StatArgs) -> Outcome<Vec<(Option<String>, DatabaseInfo)>> {
     let path = &args.env.path;
     let rtxn = env.read_txn().map_err(|error| failed(path, error))?;
     let mut names: Vec<Option<String>> = match &args.selection.name {
@@ -68,8 +91,10 @@ fn database_stats(env: &Env, args: &StatArgs) -> Outcome<Vec<(Option<String>, Da
     }
     let mut stats = Vec::new();
     for name in names {
-        let db: Database<DecodeIgnore, DecodeIgnore> = env
-            .open_database(&rtxn, name.as_deref())
+        // Described rather than opened: a database ordered by an application's comparator
+        // cannot be opened here, and its statistics need no order.
+        let described = env
+            .database_info(&rtxn, name.as_deref())
             .map_err(|error| failed(path, error))?
             .ok_or_else(|| {
                 failed(
@@ -77,8 +102,7 @@ fn database_stats(env: &Env, args: &StatArgs) -> Outcome<Vec<(Option<String>, Da
                     format!("no database named {:?}", name.as_deref().unwrap_or("")),
                 )
             })?;
-        let stat = db.stat(&rtxn).map_err(|error| failed(path, error))?;
-        stats.push((name, stat));
+        stats.push((name, described));
     }
     Ok(stats)
 }

@@ -5,7 +5,9 @@
 //! instead of carried into a copy (a compacting copy seals what it writes with fresh
 //! checksums, which would hide it for good).
 
-use super::cursor::Cursor;
+use super::cursor::{value_bytes, Cursor};
+use super::duplicates::decode_value_tree;
+use super::node::StoredValue;
 use super::order::KeyOrder;
 use super::PageSource;
 use crate::error::Result;
@@ -43,14 +45,24 @@ impl<S: PageSource + ?Sized> PageSource for Verified<'_, S> {
     }
 }
 
-/// Reads every page of `tree` (branches, leaves and overflow runs) through `source`: with a
-/// [`Verified`] source, checks each against its checksum. The cursor's bounds keep the walk
-/// finite in a corrupt tree.
+/// Reads every page of `tree` (branches, leaves, overflow runs and the trees of a key's
+/// values) through `source`: with a [`Verified`] source, checks each against its checksum.
+/// The cursor's bounds keep the walk finite in a corrupt tree.
 pub(crate) fn read_every_page<S: PageSource + ?Sized>(source: &S, tree: TreeInfo) -> Result<()> {
     // A walk from the first entry compares no keys: any order will do.
     let mut cursor = Cursor::new(source, tree, KeyOrder::Bytes)?;
     cursor.seek_first()?;
-    while cursor.current()?.is_some() {
+    while let Some((_, stored)) = cursor.current_entry()? {
+        match stored {
+            StoredValue::Inline(_) | StoredValue::Duplicates(_) => {}
+            StoredValue::Overflow { .. } => {
+                value_bytes(source, stored)?;
+            }
+            StoredValue::DuplicateTree(descriptor) => {
+                let values = decode_value_tree(descriptor, tree.root)?;
+                read_every_page(source, values)?;
+            }
+        }
         cursor.next()?;
     }
     Ok(())

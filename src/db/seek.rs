@@ -101,7 +101,7 @@ impl<KC, DC, C, CDUP> Database<KC, DC, C, CDUP> {
         &self,
         txn: &'txn RoTxn<'_>,
         prefix: &'a KC::EItem,
-    ) -> Result<RoPrefix<'txn, KC, DC>>
+    ) -> Result<RoPrefix<'txn, KC, DC, C>>
     where
         KC: BytesEncode<'a>,
         C: LexicographicComparator,
@@ -121,7 +121,7 @@ impl<KC, DC, C, CDUP> Database<KC, DC, C, CDUP> {
         &self,
         txn: &'txn RoTxn<'_>,
         prefix: &'a KC::EItem,
-    ) -> Result<RoRevPrefix<'txn, KC, DC>>
+    ) -> Result<RoRevPrefix<'txn, KC, DC, C>>
     where
         KC: BytesEncode<'a>,
         C: LexicographicComparator,

@@ -19,10 +19,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 use arbordb::testing::crash::{
-    apply, case_seeds, checked_contents, create_databases, read_model, Model, Op, DATABASE_NAMES,
+    apply, case_seeds, checked_contents, create_databases, open_databases, read_model, Model, Op,
+    DATABASE_NAMES,
 };
 use arbordb::testing::{Fault, SimulatedDisk};
-use arbordb::types::Bytes;
 use arbordb::{Env, EnvFlags, EnvOpenOptions, Error};
 use common::Rng;
 
@@ -210,12 +210,13 @@ fn run(dir: &Path, case: &Case, disk: &Arc<SimulatedDisk>) -> Result<Run, String
     Ok(run)
 }
 
-/// Every database of [`DATABASE_NAMES`] as the write transaction sees it.
+/// Every database of [`DATABASE_NAMES`] as the write transaction sees it (each opened with
+/// its order).
 fn read_in(env: &Env, wtxn: &arbordb::RwTxn<'_>) -> arbordb::Result<Model> {
     let mut model = Vec::new();
-    for name in DATABASE_NAMES {
+    for db in open_databases(env, wtxn)? {
         let mut contents = std::collections::BTreeMap::new();
-        if let Some(db) = env.open_database::<Bytes, Bytes>(wtxn, name)? {
+        if let Some(db) = db {
             for entry in db.iter(wtxn)? {
                 let (key, value) = entry?;
                 contents.insert(key.to_vec(), value.to_vec());

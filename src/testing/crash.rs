@@ -7,10 +7,55 @@ use std::sync::Arc;
 
 use super::{Fault, SimulatedDisk, TempDir};
 use crate::types::Bytes;
-use crate::{Database, Env, EnvFlags, EnvOpenOptions, RwTxn};
+use crate::{Comparator, Database, DatabaseFlags, Env, EnvFlags, EnvOpenOptions, RoTxn, RwTxn};
 
-/// The databases a crash case writes: the unnamed one and three named ones.
-pub const DATABASE_NAMES: [Option<&str>; 4] = [None, Some("alpha"), Some("beta"), Some("gamma")];
+/// The databases a crash case writes: the unnamed one and three named ones, byte-wise, then
+/// one ordered by a custom comparator ([`ByLengthThenDescending`]) and one by
+/// [`DatabaseFlags::REVERSE_KEY`] (see [`DATABASE_ORDERS`]).
+pub const DATABASE_NAMES: [Option<&str>; 6] = [
+    None,
+    Some("alpha"),
+    Some("beta"),
+    Some("gamma"),
+    Some("by length"),
+    Some("reversed"),
+];
+
+/// The order of each database of [`DATABASE_NAMES`].
+pub const DATABASE_ORDERS: [CaseOrder; 6] = [
+    CaseOrder::Bytes,
+    CaseOrder::Bytes,
+    CaseOrder::Bytes,
+    CaseOrder::Bytes,
+    CaseOrder::Custom,
+    CaseOrder::Reverse,
+];
+
+/// The order of a crash case database's keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaseOrder {
+    /// Byte-wise.
+    Bytes,
+    /// [`ByLengthThenDescending`], a custom comparator.
+    Custom,
+    /// [`DatabaseFlags::REVERSE_KEY`].
+    Reverse,
+}
+
+/// Shorter keys first, then byte-wise descending: unlike the byte-wise order for keys of one
+/// length as for keys of several, so a tree built or searched byte-wise goes wrong.
+#[derive(Debug)]
+pub enum ByLengthThenDescending {}
+
+impl Comparator for ByLengthThenDescending {
+    fn compare(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
+        a.len().cmp(&b.len()).then_with(|| b.cmp(a))
+    }
+
+    fn name() -> String {
+        "crash case: by length, then descending".to_owned()
+    }
+}
 
 /// The expected contents of every database in [`DATABASE_NAMES`].
 pub type Model = Vec<BTreeMap<Vec<u8>, Vec<u8>>>;
@@ -156,15 +201,77 @@ pub fn case_seeds(default_cases: u64, salt: u64) -> Vec<u64> {
     }
 }
 
-/// Creates (or opens) every database of [`DATABASE_NAMES`] in `wtxn`, in that order.
+/// Creates (or opens) every database of [`DATABASE_NAMES`] in `wtxn`, in that order, each
+/// with its order ([`DATABASE_ORDERS`]).
 pub fn create_databases(
     env: &Env,
     wtxn: &mut RwTxn<'_>,
 ) -> crate::Result<Vec<Database<Bytes, Bytes>>> {
     DATABASE_NAMES
         .iter()
-        .map(|name| env.create_database::<Bytes, Bytes>(wtxn, *name))
+        .zip(DATABASE_ORDERS)
+        .map(|(name, order)| {
+            let mut options = env.database_options().types::<Bytes, Bytes>();
+            if let Some(name) = name {
+                options.name(name);
+            }
+            match order {
+                CaseOrder::Bytes => options.create(wtxn),
+                CaseOrder::Reverse => options.flags(DatabaseFlags::REVERSE_KEY).create(wtxn),
+                CaseOrder::Custom => options
+                    .key_comparator::<ByLengthThenDescending>()
+                    .create(wtxn)
+                    .map(|db| erased(&db)),
+            }
+        })
         .collect()
+}
+
+/// Opens every database of [`DATABASE_NAMES`] that exists in `rtxn`, each with its order:
+/// this registers the custom comparator, so the checker verifies the order with it.
+pub fn open_databases(
+    env: &Env,
+    rtxn: &RoTxn<'_>,
+) -> crate::Result<Vec<Option<Database<Bytes, Bytes>>>> {
+    DATABASE_NAMES
+        .iter()
+        .zip(DATABASE_ORDERS)
+        .map(|(name, order)| {
+            let mut options = env.database_options().types::<Bytes, Bytes>();
+            if let Some(name) = name {
+                options.name(name);
+            }
+            match order {
+                CaseOrder::Bytes => options.open(rtxn),
+                CaseOrder::Reverse => options.flags(DatabaseFlags::REVERSE_KEY).open(rtxn),
+                CaseOrder::Custom => Ok(options
+                    .key_comparator::<ByLengthThenDescending>()
+                    .open(rtxn)?
+                    .map(|db| erased(&db))),
+            }
+        })
+        .collect()
+}
+
+/// The same database with the default comparator type: one handle type for all of them (the
+/// order a tree is searched in comes from the database, not from the handle's type).
+fn erased<C>(db: &Database<Bytes, Bytes, C>) -> Database<Bytes, Bytes> {
+    Database::new(db.env_id(), db.dbi())
+}
+
+/// The environment's checker report, with every custom comparator of [`DATABASE_ORDERS`]
+/// registered first; an order it could not verify is a problem here.
+pub fn check_with_orders(env: &Env) -> Result<crate::CheckReport, String> {
+    let rtxn = env.read_txn().map_err(|e| e.to_string())?;
+    open_databases(env, &rtxn).map_err(|e| format!("opening the databases failed: {e}"))?;
+    drop(rtxn);
+    let report = env
+        .check()
+        .map_err(|e| format!("the checker failed: {e}"))?;
+    if let Some(warning) = report.warnings.iter().find(|w| w.contains("not checked")) {
+        return Err(format!("the checker could not verify an order: {warning}"));
+    }
+    Ok(report)
 }
 
 /// Applies `op` to the databases `dbs` (from [`create_databases`]) in `wtxn`, and to the model
@@ -216,15 +323,31 @@ pub fn count_commits_and_syncs(case: &CrashCase<'_>) -> Result<(u64, u64), Strin
     Ok((execution.states.len() as u64 - 1, execution.disk.syncs()))
 }
 
-/// Reads every database of [`DATABASE_NAMES`].
+/// Reads every database of [`DATABASE_NAMES`], each opened with its order; a database that
+/// does not iterate in strictly ascending order (its own), or whose get misses an entry the
+/// iteration met, is [`crate::Error::Corrupted`].
 pub fn read_model(env: &Env) -> crate::Result<Model> {
     let rtxn = env.read_txn()?;
     let mut model = Vec::new();
-    for name in DATABASE_NAMES {
+    for (db, order) in open_databases(env, &rtxn)?.into_iter().zip(DATABASE_ORDERS) {
         let mut contents = BTreeMap::new();
-        if let Some(db) = env.open_database::<Bytes, Bytes>(&rtxn, name)? {
+        if let Some(db) = db {
+            let mut previous: Option<&[u8]> = None;
             for entry in db.iter(&rtxn)? {
                 let (key, value) = entry?;
+                if previous.is_some_and(|previous| order.compare(previous, key).is_ge()) {
+                    return Err(crate::Error::corrupted(
+                        0u64,
+                        format!("a database ordered {order:?} iterates out of order"),
+                    ));
+                }
+                if db.get(&rtxn, key)? != Some(value) {
+                    return Err(crate::Error::corrupted(
+                        0u64,
+                        format!("in a database ordered {order:?} a get misses an entry"),
+                    ));
+                }
+                previous = Some(key);
                 contents.insert(key.to_vec(), value.to_vec());
             }
         }
@@ -233,12 +356,21 @@ pub fn read_model(env: &Env) -> crate::Result<Model> {
     Ok(model)
 }
 
+impl CaseOrder {
+    /// Compares two keys in this order.
+    pub fn compare(self, a: &[u8], b: &[u8]) -> std::cmp::Ordering {
+        match self {
+            CaseOrder::Bytes => a.cmp(b),
+            CaseOrder::Custom => ByLengthThenDescending::compare(a, b),
+            CaseOrder::Reverse => a.iter().rev().cmp(b.iter().rev()),
+        }
+    }
+}
+
 /// What `env`, reopened after `crash` (words for messages), holds, once the checker found
 /// nothing wrong with it.
 pub fn checked_contents(env: &Env, crash: &str) -> Result<Model, String> {
-    let report = env
-        .check()
-        .map_err(|e| format!("after {crash} the checker failed: {e}"))?;
+    let report = check_with_orders(env).map_err(|e| format!("after {crash}: {e}"))?;
     if !report.is_ok() {
         return Err(format!(
             "after {crash} the checker found problems:\n{report}"
@@ -306,8 +438,8 @@ pub fn run_crash_case_on_sectors(
         }
         Err(error) => return Ok(WeakOutcome::Refused(error)),
     };
-    match env.check() {
-        Err(error) => return Ok(WeakOutcome::Damaged(format!("the checker failed: {error}"))),
+    match check_with_orders(&env) {
+        Err(error) => return Ok(WeakOutcome::Damaged(error)),
         Ok(report) if !report.is_ok() => return Ok(WeakOutcome::Damaged(report.to_string())),
         Ok(_) => {}
     }
@@ -411,7 +543,7 @@ fn commit_after(env: &Env, crash: &str) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     wtxn.commit()
         .map_err(|e| format!("after {crash} a new commit failed: {e}"))?;
-    let report = env.check().map_err(|e| e.to_string())?;
+    let report = check_with_orders(env).map_err(|e| format!("after {crash}: {e}"))?;
     if !report.is_ok() {
         return Err(format!(
             "after {crash} and a new commit the checker found problems:\n{report}"

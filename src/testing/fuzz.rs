@@ -389,7 +389,11 @@ pub fn assert_reads_agree(env: &crate::Env, rtxn: &crate::RoTxn<'_>) {
 ///
 /// Input: byte 0 picks the sync mode and whether transactions spill pages before commit (a
 /// small transaction memory limit), bytes 1-2 the crash point (0: none), byte 3 the seed of
-/// which unsynced writes survive; then 4-byte ops `[code, db, key, length]`.
+/// which unsynced writes survive; then 4-byte ops `[code, db, key, length]`. `db` chooses
+/// among [`DATABASE_NAMES`], byte-wise or in another order (`DATABASE_ORDERS`); `key` is
+/// `[b'k', key % 64]` below 128, `[b'j', key % 64]` below 192, else `[key % 64]`: keys of two
+/// lengths and first bytes, so a byte-wise separator (the shortest prefix) or a byte-wise
+/// comparison goes wrong under the other orders.
 pub fn ops(data: &[u8]) {
     if data.len() < 4 {
         return;
@@ -403,7 +407,11 @@ pub fn ops(data: &[u8]) {
     let mut transactions: Vec<Vec<Op>> = vec![Vec::new()];
     for op in data[4..].chunks_exact(4).take(400) {
         let db = op[1] as usize % DATABASE_NAMES.len();
-        let key = vec![b'k', op[2] % 64];
+        let key = match op[2] / 64 {
+            0 | 1 => vec![b'k', op[2] % 64],
+            2 => vec![b'j', op[2] % 64],
+            _ => vec![op[2] % 64],
+        };
         match op[0] % 10 {
             0..=4 => transactions.last_mut().expect("never empty").push(Op::Put {
                 db,

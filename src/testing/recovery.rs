@@ -13,7 +13,9 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use super::crash::{apply, create_databases, read_model, Model, Op, DATABASE_NAMES};
+use super::crash::{
+    apply, check_with_orders, create_databases, read_model, Model, Op, DATABASE_NAMES,
+};
 use super::{Fault, SimulatedDisk, TempDir};
 use crate::env::{is_creation_cut_short, SkipReason, DATA_FILE_NAME, LOCK_FILE_NAME};
 use crate::os::simulated::SplitMix;
@@ -190,9 +192,7 @@ fn run(
 
 /// Checks the environment and returns its contents, which must be one of `acceptable`.
 fn check_state(env: &Env, acceptable: &[Model]) -> Result<Model, String> {
-    let report = env
-        .check()
-        .map_err(|e| format!("the checker failed: {e}"))?;
+    let report = check_with_orders(env)?;
     if !report.is_ok() {
         return Err(format!("the checker found problems:\n{report}"));
     }
@@ -322,20 +322,10 @@ pub fn operation_marks(case: &RecoveryCase<'_>) -> Result<Vec<u64>, String> {
     let mut marks = vec![disk.operations()];
     for ops in case.before {
         let mut wtxn = env.write_txn().map_err(|e| e.to_string())?;
-        let mut dbs = Vec::new();
-        for name in DATABASE_NAMES {
-            dbs.push(
-                env.create_database::<Bytes, Bytes>(&mut wtxn, name)
-                    .map_err(|e| e.to_string())?,
-            );
-        }
+        let dbs = create_databases(&env, &mut wtxn).map_err(|e| e.to_string())?;
+        let mut working = empty_states().remove(0);
         for op in ops {
-            match op {
-                Op::Put { db, key, value } => dbs[*db].put(&mut wtxn, key, value),
-                Op::Delete { db, key } => dbs[*db].delete(&mut wtxn, key).map(|_| ()),
-                Op::Clear { db } => dbs[*db].clear(&mut wtxn),
-            }
-            .map_err(|e| e.to_string())?;
+            apply(op, &dbs, &mut wtxn, &mut working).map_err(|e| e.to_string())?;
         }
         wtxn.commit().map_err(|e| e.to_string())?;
         marks.push(disk.operations());
@@ -520,7 +510,7 @@ fn recover(
         .map_err(|e| format!("{after}: {e}"))?;
     wtxn.commit()
         .map_err(|e| format!("{after} a new commit failed: {e}"))?;
-    let report = env.check().map_err(|e| format!("{after}: {e}"))?;
+    let report = check_with_orders(&env).map_err(|e| format!("{after}: {e}"))?;
     if !report.is_ok() {
         return Err(format!(
             "{after} and a new commit the checker found problems:\n{report}"

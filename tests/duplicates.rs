@@ -449,3 +449,42 @@ fn values_are_held_to_the_key_size_limit_and_the_flag_is_recorded() {
         Err(Error::Incompatible { .. })
     ));
 }
+
+/// Both kinds of copy carry a duplicate-sorted database, lists and trees of values: the plain
+/// copy reads (and verifies) every page of the trees of values, the compacting one packs them.
+#[test]
+fn copies_carry_lists_and_trees_of_values() {
+    use arbordb::{CompactionOption, EnvFlags, EnvOpenOptions};
+    let dir = tempfile::tempdir().unwrap();
+    let env = open_with_page_size(dir.path(), 512);
+    let db = dup_database(&env, "copied");
+    let mut wtxn = env.write_txn().unwrap();
+    for n in 0..3_000u32 {
+        db.put(&mut wtxn, b"many", &n.to_be_bytes()).unwrap();
+    }
+    for key in 0..50u8 {
+        for value in 0..3u8 {
+            db.put(&mut wtxn, &[key], &[value]).unwrap();
+        }
+    }
+    wtxn.commit().unwrap();
+    let expected = stored_pairs(&env, db);
+    for option in [CompactionOption::Disabled, CompactionOption::Enabled] {
+        let copy_dir = tempfile::tempdir().unwrap();
+        let path = copy_dir.path().join("copy.arbordb");
+        env.copy_to_path(&path, option).unwrap();
+        let copy = unsafe {
+            EnvOpenOptions::new()
+                .max_dbs(4)
+                .flags(EnvFlags::NO_SUB_DIR)
+                .open(&path)
+                .unwrap()
+        };
+        assert_sound(&copy);
+        let rtxn = copy.read_txn().unwrap();
+        let copied: Multimap = copy.open_database(&rtxn, Some("copied")).unwrap().unwrap();
+        assert_eq!(copied.len(&rtxn).unwrap(), 3_150, "{option:?}");
+        drop(rtxn);
+        assert_eq!(stored_pairs(&copy, copied), expected, "{option:?}");
+    }
+}

@@ -33,16 +33,15 @@ fn pairs_of(model: &Model) -> Vec<(Vec<u8>, Vec<u8>)> {
         .collect()
 }
 
+/// An entry read as owned bytes.
+fn owned(entry: arbordb::Result<(&[u8], &[u8])>) -> (Vec<u8>, Vec<u8>) {
+    let (key, value) = entry.unwrap();
+    (key.to_vec(), value.to_vec())
+}
+
 fn stored_pairs(env: &Env, db: Multimap) -> Vec<(Vec<u8>, Vec<u8>)> {
     let rtxn = env.read_txn().unwrap();
-    let pairs = db
-        .iter(&rtxn)
-        .unwrap()
-        .map(|entry| {
-            let (key, value) = entry.unwrap();
-            (key.to_vec(), value.to_vec())
-        })
-        .collect();
+    let pairs = db.iter(&rtxn).unwrap().map(owned).collect();
     pairs
 }
 
@@ -292,24 +291,14 @@ fn random_pairs_agree_with_a_model() {
         assert_eq!(stored_pairs(&env, db), expected, "round {round}");
         let rtxn = env.read_txn().unwrap();
         assert_eq!(db.len(&rtxn).unwrap(), expected.len() as u64);
-        let backwards: Vec<(Vec<u8>, Vec<u8>)> = db
-            .rev_iter(&rtxn)
-            .unwrap()
-            .map(|entry| {
-                let (key, value) = entry.unwrap();
-                (key.to_vec(), value.to_vec())
-            })
-            .collect();
+        let backwards: Vec<(Vec<u8>, Vec<u8>)> = db.rev_iter(&rtxn).unwrap().map(owned).collect();
         assert!(backwards.iter().eq(expected.iter().rev()));
         // Each key once: with its first value forwards, its last backwards.
         let keys: Vec<(Vec<u8>, Vec<u8>)> = db
             .iter(&rtxn)
             .unwrap()
             .move_between_keys()
-            .map(|entry| {
-                let (key, value) = entry.unwrap();
-                (key.to_vec(), value.to_vec())
-            })
+            .map(owned)
             .collect();
         let model_keys: Vec<(Vec<u8>, Vec<u8>)> = model
             .iter()
@@ -320,10 +309,7 @@ fn random_pairs_agree_with_a_model() {
             .rev_iter(&rtxn)
             .unwrap()
             .move_between_keys()
-            .map(|entry| {
-                let (key, value) = entry.unwrap();
-                (key.to_vec(), value.to_vec())
-            })
+            .map(owned)
             .collect();
         let model_keys_back: Vec<(Vec<u8>, Vec<u8>)> = model
             .iter()
@@ -337,10 +323,7 @@ fn random_pairs_agree_with_a_model() {
             let range: Vec<(Vec<u8>, Vec<u8>)> = db
                 .range(&rtxn, &(Bound::Included(&key[..]), Bound::Unbounded))
                 .unwrap()
-                .map(|entry| {
-                    let (key, value) = entry.unwrap();
-                    (key.to_vec(), value.to_vec())
-                })
+                .map(owned)
                 .collect();
             let model_range: Vec<(Vec<u8>, Vec<u8>)> = expected
                 .iter()
@@ -399,6 +382,28 @@ fn deleting_while_walking_takes_one_pair_at_a_time() {
         .map(|entry| entry.unwrap().1[0])
         .collect();
     assert_eq!(a, (0..50).step_by(2).collect::<Vec<u8>>());
+    // Backwards over pairs: every value visited once, from the last, deleting some.
+    let mut iter = db.rev_iter_mut(&mut wtxn).unwrap();
+    let mut backwards = Vec::new();
+    while let Some(entry) = iter.next() {
+        let (key, value) = entry.unwrap();
+        let value = value[0];
+        backwards.push((key[0], value));
+        if value % 4 == 0 {
+            assert!(iter.del_current().unwrap());
+        }
+    }
+    drop(iter);
+    let expected: Vec<(u8, u8)> = [b'b', b'a']
+        .into_iter()
+        .flat_map(|key| (0..50u8).step_by(2).rev().map(move |value| (key, value)))
+        .collect();
+    assert_eq!(backwards, expected);
+    for key in [b"a", b"b"] {
+        for value in (0..50u8).step_by(4) {
+            db.put(&mut wtxn, key, &[value]).unwrap();
+        }
+    }
     // Backwards, by key.
     let mut iter = db.rev_iter_mut(&mut wtxn).unwrap().move_between_keys();
     let mut keys = Vec::new();

@@ -138,46 +138,7 @@ impl<'s, S: PageSource + ?Sized> PairCursor<'s, S> {
         value: &[u8],
         inclusive: bool,
     ) -> Result<()> {
-        self.keys.seek_after(key, true)?;
-        if !self.on_key(key)? {
-            return self.enter(End::First);
-        }
-        let found = match self.keys.current_entry()? {
-            Some((_, StoredValue::Duplicates(bytes))) => {
-                let list = InlineList::parse(bytes, PageId::NONE, None)?;
-                let index = match list.search(value, self.value_order) {
-                    Ok(index) if inclusive => index,
-                    Ok(index) => index + 1,
-                    Err(index) => index,
-                };
-                let found = index < list.len();
-                self.dups = Dups::Listed { list, index };
-                found
-            }
-            Some((_, StoredValue::DuplicateTree(descriptor))) => {
-                let mut values = self.value_tree(descriptor)?;
-                values.seek_after(value, inclusive)?;
-                let found = values.current_entry()?.is_some();
-                self.dups = Dups::Tree(Box::new(values));
-                found
-            }
-            Some((_, single)) => {
-                let stored = value_bytes(self.keys.source(), single)?;
-                self.dups = Dups::One;
-                match self.value_order.compare(stored, value) {
-                    Ordering::Greater => true,
-                    Ordering::Equal => inclusive,
-                    Ordering::Less => false,
-                }
-            }
-            None => unreachable!("on_key found an entry"),
-        };
-        if found {
-            Ok(())
-        } else {
-            self.keys.next()?;
-            self.enter(End::First)
-        }
+        self.seek_pair(key, value, inclusive, End::First)
     }
 
     /// Moves to the last pair before `(key, value)` in pair order (at it when `inclusive`).
@@ -187,8 +148,18 @@ impl<'s, S: PageSource + ?Sized> PairCursor<'s, S> {
         value: &[u8],
         inclusive: bool,
     ) -> Result<()> {
+        self.seek_pair(key, value, inclusive, End::Last)
+    }
+
+    /// Moves to the nearest pair on the side of `(key, value)` that `toward` names: after it
+    /// for [`End::First`], before it for [`End::Last`].
+    fn seek_pair(&mut self, key: &[u8], value: &[u8], inclusive: bool, toward: End) -> Result<()> {
+        let forward = toward == End::First;
         self.keys.seek_after(key, true)?;
         if !self.on_key(key)? {
+            if forward {
+                return self.enter(End::First);
+            }
             // The first key above `key`, or none: the pair before is the last of the key
             // before.
             if self.keys.current_entry()?.is_none() {
@@ -200,11 +171,13 @@ impl<'s, S: PageSource + ?Sized> PairCursor<'s, S> {
         let found = match self.keys.current_entry()? {
             Some((_, StoredValue::Duplicates(bytes))) => {
                 let list = InlineList::parse(bytes, PageId::NONE, None)?;
-                let below = match list.search(value, self.value_order) {
-                    Ok(index) if inclusive => Some(index),
-                    Ok(index) | Err(index) => index.checked_sub(1),
+                let index = match (list.search(value, self.value_order), forward) {
+                    (Ok(index), _) if inclusive => Some(index),
+                    (Ok(index), true) => Some(index + 1),
+                    (Err(index), true) => Some(index),
+                    (Ok(index) | Err(index), false) => index.checked_sub(1),
                 };
-                match below {
+                match index.filter(|&index| index < list.len()) {
                     Some(index) => {
                         self.dups = Dups::Listed { list, index };
                         true
@@ -214,7 +187,11 @@ impl<'s, S: PageSource + ?Sized> PairCursor<'s, S> {
             }
             Some((_, StoredValue::DuplicateTree(descriptor))) => {
                 let mut values = self.value_tree(descriptor)?;
-                values.seek_before(value, inclusive)?;
+                if forward {
+                    values.seek_after(value, inclusive)?;
+                } else {
+                    values.seek_before(value, inclusive)?;
+                }
                 let found = values.current_entry()?.is_some();
                 self.dups = Dups::Tree(Box::new(values));
                 found
@@ -222,19 +199,28 @@ impl<'s, S: PageSource + ?Sized> PairCursor<'s, S> {
             Some((_, single)) => {
                 let stored = value_bytes(self.keys.source(), single)?;
                 self.dups = Dups::One;
+                let beyond = if forward {
+                    Ordering::Greater
+                } else {
+                    Ordering::Less
+                };
                 match self.value_order.compare(stored, value) {
-                    Ordering::Less => true,
                     Ordering::Equal => inclusive,
-                    Ordering::Greater => false,
+                    ordering => ordering == beyond,
                 }
             }
             None => unreachable!("on_key found an entry"),
         };
-        if found {
-            Ok(())
-        } else {
-            self.keys.prev()?;
-            self.enter(End::Last)
+        match (found, forward) {
+            (true, _) => Ok(()),
+            (false, true) => {
+                self.keys.next()?;
+                self.enter(End::First)
+            }
+            (false, false) => {
+                self.keys.prev()?;
+                self.enter(End::Last)
+            }
         }
     }
 

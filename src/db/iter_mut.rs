@@ -116,7 +116,7 @@ impl<'t, 'e, KC, DC, IM> RwIter<'t, 'e, KC, DC, IM> {
     pub fn move_between_keys(self) -> RwIter<'t, 'e, KC, DC, MoveBetweenKeys> {
         RwIter {
             moves: Moves::Keys,
-            ..self.with_method()
+            ..self.retyped()
         }
     }
 
@@ -126,14 +126,15 @@ impl<'t, 'e, KC, DC, IM> RwIter<'t, 'e, KC, DC, IM> {
     ) -> RwIter<'t, 'e, KC, DC, MoveThroughDuplicateValues> {
         RwIter {
             moves: Moves::Pairs,
-            ..self.with_method()
+            ..self.retyped()
         }
     }
 
-    fn with_method<IM2>(self) -> RwIter<'t, 'e, KC, DC, IM2> {
+    /// The same iterator with other codecs or another iteration method.
+    fn retyped<KC2, DC2, IM2>(self) -> RwIter<'t, 'e, KC2, DC2, IM2> {
         RwIter {
             txn: self.txn,
-            database: self.database,
+            database: self.database.remap_types(),
             direction: self.direction,
             moves: self.moves,
             pairs: self.pairs,
@@ -253,17 +254,6 @@ impl<'t, 'e, KC, DC, IM> RwIter<'t, 'e, KC, DC, IM> {
 
     /// Changes the codecs used to decode entries.
     pub fn remap_types<KC2, DC2>(self) -> RwIter<'t, 'e, KC2, DC2, IM> {
-        RwIter {
-            txn: self.txn,
-            database: self.database.remap_types(),
-            direction: self.direction,
-            moves: self.moves,
-            pairs: self.pairs,
-            start: self.start,
-            end: self.end,
-            current: self.current,
-            done: self.done,
-            marker: PhantomData,
-        }
+        self.retyped()
     }
 }

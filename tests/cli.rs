@@ -398,6 +398,14 @@ fn bad_input_gets_a_message_and_a_non_zero_status() {
             "must start with a space",
         ),
         (String::new(), "empty"),
+        // A key's values are kept as keys are, so they are at most a key's size.
+        (
+            format!(
+                "VERSION=3\ndupsort=1\nHEADER=END\n 61\n {}\nDATA=END\n",
+                "62".repeat(1500)
+            ),
+            "line 5: the value is 1500 bytes; the largest this database stores is 1001",
+        ),
         (
             "VERSION=3\nmapsize=18446744073709551615\nHEADER=END\n 61\n 62\nDATA=END\n".to_string(),
             "map size of 18446744073709551615 bytes is over the largest",

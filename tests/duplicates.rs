@@ -449,3 +449,74 @@ fn values_are_held_to_the_key_size_limit_and_the_flag_is_recorded() {
         Err(Error::Incompatible { .. })
     ));
 }
+
+#[test]
+fn copies_carry_trees_of_values_and_a_plain_copy_verifies_their_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = open(dir.path());
+    let db = dup_database(&env, "tags");
+    let marker = b"value-tree-page:";
+    let mut wtxn = env.write_txn().unwrap();
+    for number in 0..2000u32 {
+        let value = [&marker[..], &number.to_be_bytes()].concat();
+        db.put(&mut wtxn, b"many", &value).unwrap();
+    }
+    let leaf_key = b"the-key-with-few-values";
+    for value in [&b"x"[..], b"y"] {
+        db.put(&mut wtxn, leaf_key, value).unwrap();
+    }
+    wtxn.commit().unwrap();
+    let pairs = stored_pairs(&env, db);
+    assert_eq!(pairs.len(), 2002);
+
+    let copies = tempfile::tempdir().unwrap();
+    for compaction in [
+        arbordb::CompactionOption::Disabled,
+        arbordb::CompactionOption::Enabled,
+    ] {
+        let path = copies.path().join(format!("{compaction:?}"));
+        env.copy_to_path(&path, compaction).unwrap();
+        let copy = unsafe {
+            arbordb::EnvOpenOptions::new()
+                .max_dbs(16)
+                .flags(arbordb::EnvFlags::NO_SUB_DIR)
+                .open(&path)
+                .unwrap()
+        };
+        assert_sound(&copy);
+        let rtxn = copy.read_txn().unwrap();
+        let copied: Multimap = copy.open_database(&rtxn, Some("tags")).unwrap().unwrap();
+        drop(rtxn);
+        assert_eq!(stored_pairs(&copy, copied), pairs, "{compaction:?}");
+    }
+    drop(env);
+
+    // Damage every page of the tree of values of "many" (written once, by the one commit):
+    // the pages holding its values, but not the database's leaf, whose free space may keep
+    // the values it listed before they moved to a tree of their own. The plain copy, which
+    // verifies every page it carries over, names one of them.
+    let data_path = dir.path().join("data.arbordb");
+    let mut file = std::fs::read(&data_path).unwrap();
+    let page_size = 4096;
+    let mut damaged = Vec::new();
+    for (number, page) in file.chunks_mut(page_size).enumerate() {
+        let holds = |bytes: &[u8]| page.windows(bytes.len()).any(|window| window == bytes);
+        if holds(marker) && !holds(leaf_key) {
+            page[page_size / 2] ^= 0x40;
+            damaged.push(number as u64);
+        }
+    }
+    assert!(damaged.len() > 2, "a tree of values over several pages");
+    std::fs::write(&data_path, &file).unwrap();
+    let env = open(dir.path());
+    match env.copy_to_path(
+        copies.path().join("of-damaged"),
+        arbordb::CompactionOption::Disabled,
+    ) {
+        Err(Error::Corrupted { page, reason }) => {
+            assert!(damaged.contains(&page), "{page} {reason}");
+            assert!(reason.contains("checksum"), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
+}

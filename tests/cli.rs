@@ -1076,6 +1076,23 @@ fn sorted_duplicate_databases_dump_load_and_stat_with_their_flags() {
         serde_json::Value::Null
     );
 
+    // Copied as they are and compacted, the databases dump the same and check sound.
+    let copies = tempfile::tempdir().unwrap();
+    for compact in [false, true] {
+        let destination = copies.path().join(format!("copy-{compact}"));
+        let destination = destination.to_str().unwrap();
+        let mut args = vec!["copy", path, destination];
+        if compact {
+            args.push("--compact");
+        }
+        ok(&args, None);
+        assert_eq!(
+            ok(&["dump", destination, "-a"], None),
+            ok(&["dump", path, "-a"], None)
+        );
+        ok(&["check", destination], None);
+    }
+
     // Through arbor load, in both formats: the same databases, flags and pairs.
     for format in [&[][..], &["-p"][..]] {
         let mut args = vec!["dump", path, "-a"];

@@ -119,11 +119,12 @@ pub enum Error {
         /// The largest key length this environment accepts.
         max: usize,
     },
-    /// Returned when a value is longer than arbordb can store (u32::MAX bytes).
+    /// Returned when a value is longer than its database can store: u32::MAX bytes, or in a
+    /// duplicate-sorted database [`Env::max_key_size`](crate::Env::max_key_size).
     ValueTooLarge {
         /// The value's length in bytes.
         len: usize,
-        /// The largest value length arbordb accepts.
+        /// The largest value length the database accepts.
         max: usize,
     },
     /// Returned by a put with [`PutFlags::NO_OVERWRITE`](crate::PutFlags::NO_OVERWRITE) when
@@ -251,7 +252,7 @@ impl fmt::Display for Error {
                 write!(f, "the key is {len} bytes; the largest this environment takes is {max}")
             }
             Error::ValueTooLarge { len, max } => {
-                write!(f, "the value is {len} bytes; the largest arbordb stores is {max}")
+                write!(f, "the value is {len} bytes; the largest this database stores is {max}")
             }
             Error::KeyExist => write!(f, "the key already exists"),
             Error::DatabaseNotFound { name } => {

@@ -379,8 +379,8 @@ fn bad_input_gets_a_message_and_a_non_zero_status() {
             "ends inside a header",
         ),
         (
-            "VERSION=3\ndupsort=1\nHEADER=END\n".to_string(),
-            "sorted duplicates",
+            "VERSION=3\ndupfixed=1\nHEADER=END\n".to_string(),
+            "DUP_FIXED",
         ),
         (
             "VERSION=3\nintegerkey=yes\nHEADER=END\n".to_string(),
@@ -398,6 +398,14 @@ fn bad_input_gets_a_message_and_a_non_zero_status() {
             "must start with a space",
         ),
         (String::new(), "empty"),
+        // A key's values are kept as keys are, so they are at most a key's size.
+        (
+            format!(
+                "VERSION=3\ndupsort=1\nHEADER=END\n 61\n {}\nDATA=END\n",
+                "62".repeat(1500)
+            ),
+            "line 5: the value is 1500 bytes; the largest this database stores is 1001",
+        ),
         (
             "VERSION=3\nmapsize=18446744073709551615\nHEADER=END\n 61\n 62\nDATA=END\n".to_string(),
             "map size of 18446744073709551615 bytes is over the largest",
@@ -780,25 +788,54 @@ fn integer_and_reverse_key_databases_dump_load_and_stat_with_their_flags() {
 }
 
 #[test]
-fn sorted_duplicate_flags_are_refused_naming_the_database_and_the_flag() {
+fn duplicate_flags_arbordb_cannot_give_are_refused_naming_the_database_and_the_flag() {
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("env");
     let target = target.to_str().unwrap();
-    for flag in ["dupsort", "dupfixed", "integerdup", "reversedup"] {
+    for (flags, flag, reason) in [
+        ("dupsort=1\ndupfixed=1\n", "dupfixed=1", "DUP_FIXED"),
+        ("dupfixed=1\n", "dupfixed=1", "DUP_FIXED"),
+        (
+            "integerdup=1\n",
+            "integerdup=1 without dupsort=1",
+            "needs sorted duplicates",
+        ),
+        (
+            "reversedup=1\n",
+            "reversedup=1 without dupsort=1",
+            "needs sorted duplicates",
+        ),
+    ] {
         let dump = format!(
-            "VERSION=3\nformat=bytevalue\ndatabase=things\ntype=btree\n{flag}=1\nHEADER=END\n 61\n 62\nDATA=END\n"
+            "VERSION=3\nformat=bytevalue\ndatabase=things\ntype=btree\n{flags}HEADER=END\n 61\n 62\nDATA=END\n"
         );
+        let line = 4 + flags.lines().count();
         let message = fails(&["load", target], Some(dump.as_bytes()), 1);
         assert!(
-            message.contains("line 5: the database \"things\" has ")
-                && message.contains(&format!("{flag}=1"))
-                && message.contains("not supported"),
+            message.contains(&format!("line {line}: the database \"things\" has {flag}"))
+                && message.contains(reason)
+                && message.contains("not loaded"),
             "{message}"
         );
         assert!(!Path::new(target).exists(), "nothing loaded, nothing made");
         let message = fails(&["load", target, "-s", "other"], Some(dump.as_bytes()), 1);
         assert!(message.contains("the database \"other\""), "{message}");
     }
+    // duplicates=1 alone asks for nothing (mdb_load ignores it): loaded without sorted
+    // duplicates, with a warning.
+    let dump =
+        "VERSION=3\nformat=print\ntype=btree\nduplicates=1\nHEADER=END\n k\n b\n k\n a\nDATA=END\n";
+    let output = arbor(&["load", target], Some(dump.as_bytes()));
+    assert!(output.status.success());
+    let warning = text(&output.stderr);
+    assert!(
+        warning.contains("line 4: duplicates=1 without dupsort=1: the unnamed database is loaded without sorted duplicates"),
+        "{warning}"
+    );
+    assert!(ok(&["dump", target, "-p"], None).ends_with("HEADER=END\n k\n a\nDATA=END\n"));
+    let dump = "VERSION=3\nduplicates=1\ndupsort=1\nHEADER=END\nDATA=END\n";
+    let output = arbor(&["load", target, "-s", "quiet"], Some(dump.as_bytes()));
+    assert!(output.status.success() && !text(&output.stderr).contains("duplicates=1"));
 }
 
 /// An application's order: shorter keys first, then byte-wise.
@@ -890,4 +927,299 @@ fn a_custom_ordered_database_is_described_and_checked_but_not_dumped() {
             .collect();
         assert_eq!(keys, [&b"a"[..], b"bb", b"ccc"]);
     }
+}
+
+/// Creates the duplicate-sorted database `name` with `flags` as well.
+fn dup_database(
+    env: &arbordb::Env,
+    wtxn: &mut arbordb::RwTxn<'_>,
+    name: &str,
+    flags: DatabaseFlags,
+) -> Database<Bytes, Bytes> {
+    env.database_options()
+        .types::<Bytes, Bytes>()
+        .name(name)
+        .flags(DatabaseFlags::DUP_SORT | flags)
+        .create(wtxn)
+        .unwrap()
+}
+
+/// The values of "many" in the duplicates environment: enough for a tree of their own.
+const MANY_VALUES: u32 = 5_000;
+
+/// An environment of duplicate-sorted databases, their pairs put in a shuffled order:
+/// "tags" (a few values on most keys, `MANY_VALUES` on "many"), "numbers" (INTEGER_DUP),
+/// "suffixes" (REVERSE_DUP) and "every-order" (every built-in order of keys and values).
+/// Returns the pairs of "tags" in order.
+fn duplicates_env(dir: &Path) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let env = common::open(dir);
+    let mut wtxn = env.write_txn().unwrap();
+    let tags = dup_database(&env, &mut wtxn, "tags", DatabaseFlags::empty());
+    let mut pairs: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+    for key in [&b"apple"[..], b"b\x00\xff", b"cherry"] {
+        for value in [&b"red"[..], b"green", b"x\\y", b"\x00\x01"] {
+            pairs.push((key.to_vec(), value.to_vec()));
+        }
+    }
+    pairs.push((b"lonely".to_vec(), b"one".to_vec()));
+    for number in 0..MANY_VALUES {
+        pairs.push((b"many".to_vec(), (number * 7).to_be_bytes().to_vec()));
+    }
+    let mut rng = common::Rng(0xd0b);
+    rng.shuffle(&mut pairs);
+    for (key, value) in &pairs {
+        tags.put(&mut wtxn, key, value).unwrap();
+    }
+    let numbers = dup_database(&env, &mut wtxn, "numbers", DatabaseFlags::INTEGER_DUP);
+    for number in [256u32, 1, 70_000, 2] {
+        numbers.put(&mut wtxn, b"n", &number.to_ne_bytes()).unwrap();
+    }
+    let suffixes = dup_database(&env, &mut wtxn, "suffixes", DatabaseFlags::REVERSE_DUP);
+    for value in [&b"ab"[..], b"ba", b"ca"] {
+        suffixes.put(&mut wtxn, b"s", value).unwrap();
+    }
+    let every = DatabaseFlags::REVERSE_KEY
+        | DatabaseFlags::INTEGER_KEY
+        | DatabaseFlags::INTEGER_DUP
+        | DatabaseFlags::REVERSE_DUP;
+    let every_order = dup_database(&env, &mut wtxn, "every-order", every);
+    for key in [&b"ab"[..], b"ba"] {
+        for number in [256u32, 1] {
+            every_order
+                .put(&mut wtxn, key, &number.to_ne_bytes())
+                .unwrap();
+        }
+    }
+    wtxn.commit().unwrap();
+    pairs.sort();
+    pairs
+}
+
+/// The record lines of `pairs` in bytevalue format.
+fn hex_records(pairs: &[(Vec<u8>, Vec<u8>)]) -> String {
+    let mut lines = String::new();
+    for (key, value) in pairs {
+        for bytes in [key, value] {
+            lines.push(' ');
+            for byte in bytes {
+                lines.push_str(&format!("{byte:02x}"));
+            }
+            lines.push('\n');
+        }
+    }
+    lines
+}
+
+#[test]
+fn sorted_duplicate_databases_dump_load_and_stat_with_their_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let pairs = duplicates_env(dir.path());
+    let path = dir.path().to_str().unwrap();
+    // mdb_dump's lines: duplicates=1 before the flags, then one key line and value line per
+    // pair, a key's values in their order.
+    let tags = ok(&["dump", path, "-s", "tags"], None);
+    assert!(
+        tags.ends_with(&format!(
+            "\nmaxreaders=126\nduplicates=1\ndupsort=1\ndb_pagesize=4096\nHEADER=END\n{}DATA=END\n",
+            hex_records(&pairs)
+        )),
+        "{}",
+        &tags[..400]
+    );
+    let numbers = ok(&["dump", path, "-s", "numbers"], None);
+    assert!(
+        numbers.ends_with(
+            "\nmaxreaders=126\nduplicates=1\ndupsort=1\nintegerdup=1\ndb_pagesize=4096\nHEADER=END\n \
+             6e\n 01000000\n 6e\n 02000000\n 6e\n 00010000\n 6e\n 70110100\nDATA=END\n"
+        ),
+        "{numbers}"
+    );
+    let suffixes = ok(&["dump", path, "-s", "suffixes", "-p"], None);
+    assert!(
+        suffixes.ends_with(
+            "\nmaxreaders=126\nduplicates=1\ndupsort=1\nreversedup=1\ndb_pagesize=4096\nHEADER=END\n \
+             s\n ba\n s\n ca\n s\n ab\nDATA=END\n"
+        ),
+        "{suffixes}"
+    );
+    // Keys in REVERSE_KEY's order, values in INTEGER_DUP's (both take precedence, as in LMDB).
+    let every = ok(&["dump", path, "-s", "every-order", "-p"], None);
+    assert!(
+        every.ends_with(
+            "\nmaxreaders=126\nduplicates=1\nreversekey=1\ndupsort=1\nintegerkey=1\nintegerdup=1\n\
+             reversedup=1\ndb_pagesize=4096\nHEADER=END\n ba\n \\01\\00\\00\\00\n ba\n \\00\\01\\00\\00\n \
+             ab\n \\01\\00\\00\\00\n ab\n \\00\\01\\00\\00\nDATA=END\n"
+        ),
+        "{every}"
+    );
+
+    let stat = ok(&["stat", path, "-s", "every-order"], None);
+    assert!(
+        stat.contains(
+            "Status of every-order\n  Flags: reversekey, dupsort, integerkey, integerdup, reversedup\n  Tree depth: 1\n"
+        ) && stat.contains("Entries: 4\n"),
+        "{stat}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(&["stat", path, "-s", "tags", "--json"], None)).unwrap();
+    assert_eq!(
+        json["databases"][0]["flags"],
+        serde_json::json!(["dupsort"])
+    );
+    assert_eq!(json["databases"][0]["entries"], pairs.len());
+    assert!(
+        json["databases"][0]["leaf_pages"].as_u64().unwrap() > 2,
+        "the values of \"many\" have a tree of their own"
+    );
+    assert_eq!(
+        json["databases"][0]["value_comparator"],
+        serde_json::Value::Null
+    );
+
+    // Copied as they are and compacted, the databases dump the same and check sound.
+    let copies = tempfile::tempdir().unwrap();
+    for compact in [false, true] {
+        let destination = copies.path().join(format!("copy-{compact}"));
+        let destination = destination.to_str().unwrap();
+        let mut args = vec!["copy", path, destination];
+        if compact {
+            args.push("--compact");
+        }
+        ok(&args, None);
+        assert_eq!(
+            ok(&["dump", destination, "-a"], None),
+            ok(&["dump", path, "-a"], None)
+        );
+        ok(&["check", destination], None);
+    }
+
+    // Through arbor load, in both formats: the same databases, flags and pairs.
+    for format in [&[][..], &["-p"][..]] {
+        let mut args = vec!["dump", path, "-a"];
+        args.extend(format);
+        let all = ok(&args, None);
+        assert_eq!(all.matches("duplicates=1\n").count(), 4);
+        let target = tempfile::tempdir().unwrap();
+        let target_path = target.path().join("env");
+        let target_path = target_path.to_str().unwrap();
+        ok(&["load", target_path], Some(all.as_bytes()));
+        let mut args = vec!["dump", target_path, "-a"];
+        args.extend(format);
+        assert_eq!(ok(&args, None), all);
+        let env = common::open(Path::new(target_path));
+        common::assert_sound(&env);
+        let rtxn = env.read_txn().unwrap();
+        let described = env.database_info(&rtxn, Some("numbers")).unwrap().unwrap();
+        assert_eq!(
+            described.flags,
+            DatabaseFlags::DUP_SORT | DatabaseFlags::INTEGER_DUP
+        );
+        let tags: Database<Bytes, Bytes> = env.open_database(&rtxn, Some("tags")).unwrap().unwrap();
+        let many = tags
+            .get_duplicates(&rtxn, b"many")
+            .unwrap()
+            .unwrap()
+            .count();
+        assert_eq!(many, MANY_VALUES as usize);
+    }
+}
+
+#[test]
+fn a_sorted_duplicate_load_takes_pairs_out_of_order_and_no_overwrite() {
+    // Pairs out of order (a key's values, then keys): put where a search puts them.
+    let target = tempfile::tempdir().unwrap();
+    let target_path = target.path().join("env");
+    let target_path = target_path.to_str().unwrap();
+    let unsorted = "VERSION=3\nformat=print\ndatabase=d\ntype=btree\nduplicates=1\ndupsort=1\n\
+                    HEADER=END\n k\n b\n k\n c\n k\n a\n j\n z\n k\n a\nDATA=END\n";
+    ok(&["load", target_path], Some(unsorted.as_bytes()));
+    assert!(ok(&["dump", target_path, "-s", "d", "-p"], None)
+        .ends_with("HEADER=END\n j\n z\n k\n a\n k\n b\n k\n c\nDATA=END\n"));
+    // -N skips a record whose key exists, so a key keeps its first value loaded, as with
+    // mdb_load -N; into an existing database, its keys keep their values.
+    ok(
+        &["load", target_path, "-N", "-s", "n"],
+        Some(unsorted.as_bytes()),
+    );
+    assert!(ok(&["dump", target_path, "-s", "n", "-p"], None)
+        .ends_with("HEADER=END\n j\n z\n k\n b\nDATA=END\n"));
+    let more = "VERSION=3\nformat=print\ndupsort=1\nHEADER=END\n k\n 0\n l\n 1\n l\n 2\nDATA=END\n";
+    ok(
+        &["load", target_path, "-N", "-s", "n"],
+        Some(more.as_bytes()),
+    );
+    assert!(ok(&["dump", target_path, "-s", "n", "-p"], None)
+        .ends_with("HEADER=END\n j\n z\n k\n b\n l\n 1\nDATA=END\n"));
+    // Without -N, into an existing database: pairs are added among its pairs.
+    ok(&["load", target_path, "-s", "n"], Some(more.as_bytes()));
+    assert!(ok(&["dump", target_path, "-s", "n", "-p"], None)
+        .ends_with("HEADER=END\n j\n z\n k\n 0\n k\n b\n l\n 1\n l\n 2\nDATA=END\n"));
+}
+
+/// An application's order of values: descending bytes.
+enum Descending {}
+
+impl Comparator for Descending {
+    fn compare(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
+        b.cmp(a)
+    }
+
+    fn name() -> String {
+        "descending".to_owned()
+    }
+}
+
+#[test]
+fn a_database_with_custom_ordered_values_is_described_but_not_dumped() {
+    let dir = tempfile::tempdir().unwrap();
+    sample_env(dir.path());
+    {
+        let env = common::open(dir.path());
+        let mut wtxn = env.write_txn().unwrap();
+        let custom = env
+            .database_options()
+            .types::<Bytes, Bytes>()
+            .dup_sort_comparator::<Descending>()
+            .name("custom-values")
+            .flags(DatabaseFlags::DUP_SORT)
+            .create(&mut wtxn)
+            .unwrap();
+        for value in [&b"a"[..], b"c", b"b"] {
+            custom.put(&mut wtxn, b"k", value).unwrap();
+        }
+        wtxn.commit().unwrap();
+    }
+    let path = dir.path().to_str().unwrap();
+    for args in [
+        &["dump", path, "-s", "custom-values"][..],
+        &["dump", path, "-a", "-p"],
+    ] {
+        let output = arbor(args, None);
+        assert_eq!(output.status.code(), Some(1));
+        let message = text(&output.stderr);
+        assert!(
+            message.contains(
+                "the database \"custom-values\" orders each key's values by the value \
+                 comparator \"descending\""
+            ) && message.contains("not dumped"),
+            "{message}"
+        );
+        assert!(output.stdout.is_empty(), "no partial dump");
+    }
+    ok(&["dump", path, "-s", "colours"], None);
+
+    let stat = ok(&["stat", path, "-a"], None);
+    assert!(
+        stat.contains(
+            "Status of custom-values\n  Flags: dupsort\n  Value comparator: descending\n  Tree depth: 1\n"
+        ) && stat.contains("Entries: 3"),
+        "{stat}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(&["stat", path, "-s", "custom-values", "--json"], None)).unwrap();
+    assert_eq!(json["databases"][0]["value_comparator"], "descending");
+    assert_eq!(
+        json["databases"][0]["key_comparator"],
+        serde_json::Value::Null
+    );
 }

@@ -455,41 +455,73 @@ fn values_are_held_to_the_key_size_limit_and_the_flag_is_recorded() {
     ));
 }
 
-/// Both kinds of copy carry a duplicate-sorted database, lists and trees of values: the plain
-/// copy reads (and verifies) every page of the trees of values, the compacting one packs them.
 #[test]
-fn copies_carry_lists_and_trees_of_values() {
-    use arbordb::{CompactionOption, EnvFlags, EnvOpenOptions};
+fn copies_carry_trees_of_values_and_a_plain_copy_verifies_their_pages() {
     let dir = tempfile::tempdir().unwrap();
-    let env = open_with_page_size(dir.path(), 512);
-    let db = dup_database(&env, "copied");
+    let env = open(dir.path());
+    let db = dup_database(&env, "tags");
+    let marker = b"value-tree-page:";
     let mut wtxn = env.write_txn().unwrap();
-    for n in 0..3_000u32 {
-        db.put(&mut wtxn, b"many", &n.to_be_bytes()).unwrap();
+    for number in 0..2000u32 {
+        let value = [&marker[..], &number.to_be_bytes()].concat();
+        db.put(&mut wtxn, b"many", &value).unwrap();
     }
-    for key in 0..50u8 {
-        for value in 0..3u8 {
-            db.put(&mut wtxn, &[key], &[value]).unwrap();
-        }
+    let leaf_key = b"the-key-with-few-values";
+    for value in [&b"x"[..], b"y"] {
+        db.put(&mut wtxn, leaf_key, value).unwrap();
     }
     wtxn.commit().unwrap();
-    let expected = stored_pairs(&env, db);
-    for option in [CompactionOption::Disabled, CompactionOption::Enabled] {
-        let copy_dir = tempfile::tempdir().unwrap();
-        let path = copy_dir.path().join("copy.arbordb");
-        env.copy_to_path(&path, option).unwrap();
+    let pairs = stored_pairs(&env, db);
+    assert_eq!(pairs.len(), 2002);
+
+    let copies = tempfile::tempdir().unwrap();
+    for compaction in [
+        arbordb::CompactionOption::Disabled,
+        arbordb::CompactionOption::Enabled,
+    ] {
+        let path = copies.path().join(format!("{compaction:?}"));
+        env.copy_to_path(&path, compaction).unwrap();
         let copy = unsafe {
-            EnvOpenOptions::new()
-                .max_dbs(4)
-                .flags(EnvFlags::NO_SUB_DIR)
+            arbordb::EnvOpenOptions::new()
+                .max_dbs(16)
+                .flags(arbordb::EnvFlags::NO_SUB_DIR)
                 .open(&path)
                 .unwrap()
         };
         assert_sound(&copy);
         let rtxn = copy.read_txn().unwrap();
-        let copied: Multimap = copy.open_database(&rtxn, Some("copied")).unwrap().unwrap();
-        assert_eq!(copied.len(&rtxn).unwrap(), 3_150, "{option:?}");
+        let copied: Multimap = copy.open_database(&rtxn, Some("tags")).unwrap().unwrap();
         drop(rtxn);
-        assert_eq!(stored_pairs(&copy, copied), expected, "{option:?}");
+        assert_eq!(stored_pairs(&copy, copied), pairs, "{compaction:?}");
+    }
+    drop(env);
+
+    // Damage every page of the tree of values of "many" (written once, by the one commit):
+    // the pages holding its values, but not the database's leaf, whose free space may keep
+    // the values it listed before they moved to a tree of their own. The plain copy, which
+    // verifies every page it carries over, names one of them.
+    let data_path = dir.path().join("data.arbordb");
+    let mut file = std::fs::read(&data_path).unwrap();
+    let page_size = 4096;
+    let mut damaged = Vec::new();
+    for (number, page) in file.chunks_mut(page_size).enumerate() {
+        let holds = |bytes: &[u8]| page.windows(bytes.len()).any(|window| window == bytes);
+        if holds(marker) && !holds(leaf_key) {
+            page[page_size / 2] ^= 0x40;
+            damaged.push(number as u64);
+        }
+    }
+    assert!(damaged.len() > 2, "a tree of values over several pages");
+    std::fs::write(&data_path, &file).unwrap();
+    let env = open(dir.path());
+    match env.copy_to_path(
+        copies.path().join("of-damaged"),
+        arbordb::CompactionOption::Disabled,
+    ) {
+        Err(Error::Corrupted { page, reason }) => {
+            assert!(damaged.contains(&page), "{page} {reason}");
+            assert!(reason.contains("checksum"), "{reason}");
+        }
+        other => panic!("{other:?}"),
     }
 }

@@ -12,7 +12,7 @@ use super::order::KeyOrder;
 use super::PageSource;
 use crate::error::Result;
 use crate::page::header;
-use crate::page::meta::TreeInfo;
+use crate::page::meta::{TreeFlags, TreeInfo};
 use crate::page::PageId;
 
 /// `source`, with the checksum of every tree page and overflow run verified as it is read:
@@ -45,22 +45,35 @@ impl<S: PageSource + ?Sized> PageSource for Verified<'_, S> {
     }
 }
 
-/// Reads every page of `tree` (branches, leaves, overflow runs and the trees of a key's
-/// values) through `source`: with a [`Verified`] source, checks each against its checksum.
-/// The cursor's bounds keep the walk finite in a corrupt tree.
+/// Reads every page of `tree` (branches, leaves, overflow runs and, in a duplicate-sorted
+/// database, the trees of a key's values) through `source`: with a [`Verified`] source,
+/// checks each against its checksum. The cursor's bounds keep the walk finite in a corrupt
+/// tree.
 pub(crate) fn read_every_page<S: PageSource + ?Sized>(source: &S, tree: TreeInfo) -> Result<()> {
+    read_tree_pages(source, tree, tree.flags.contains(TreeFlags::DUP_SORT))
+}
+
+/// Reads `tree`'s pages; `has_duplicates` when its cells may hold several values of a key
+/// (a tree of values never does, so the walk goes at most one level down).
+fn read_tree_pages<S: PageSource + ?Sized>(
+    source: &S,
+    tree: TreeInfo,
+    has_duplicates: bool,
+) -> Result<()> {
     // A walk from the first entry compares no keys: any order will do.
     let mut cursor = Cursor::new(source, tree, KeyOrder::Bytes)?;
     cursor.seek_first()?;
-    while let Some((_, stored)) = cursor.current_entry()? {
-        match stored {
-            StoredValue::Inline(_) | StoredValue::Duplicates(_) => {}
-            StoredValue::Overflow { .. } => {
-                value_bytes(source, stored)?;
+    while let Some((_, value)) = cursor.current_entry()? {
+        match value {
+            StoredValue::DuplicateTree(descriptor) if has_duplicates => {
+                let values = decode_value_tree(descriptor, PageId::NONE)?;
+                read_tree_pages(source, values, false)?;
             }
-            StoredValue::DuplicateTree(descriptor) => {
-                let values = decode_value_tree(descriptor, tree.root)?;
-                read_every_page(source, values)?;
+            // Listed in the cell: no pages of their own.
+            StoredValue::Duplicates(_) if has_duplicates => {}
+            // Reads an overflow run; several values where none may be are corruption.
+            single => {
+                value_bytes(source, single)?;
             }
         }
         cursor.next()?;

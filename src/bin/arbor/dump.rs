@@ -8,7 +8,7 @@ use arbordb::types::Bytes;
 use arbordb::{Database, DatabaseFlags};
 use clap::Args;
 
-use crate::dump_format::{encode_line, Format};
+use crate::dump_format::{encode_line, Format, FLAG_WORDS};
 use crate::progress::Counter;
 use crate::{failed, open_env, Access, EnvArg, Outcome, Selection};
 
@@ -79,7 +79,16 @@ pub fn run(args: &DumpArgs) -> Outcome {
                 )
             })?;
         if let Some(comparator) = described.key_comparator {
-            return Err(failed(path, refusal(target.as_deref(), &comparator)));
+            return Err(failed(
+                path,
+                refusal(target.as_deref(), Ordered::Keys, &comparator),
+            ));
+        }
+        if let Some(comparator) = described.value_comparator {
+            return Err(failed(
+                path,
+                refusal(target.as_deref(), Ordered::Values, &comparator),
+            ));
         }
         flags_of.push(described.flags);
     }
@@ -126,10 +135,10 @@ pub fn run(args: &DumpArgs) -> Outcome {
 /// The header lines mdb_dump writes for a database's flags, in its order and spelling.
 fn flag_lines(flags: DatabaseFlags) -> String {
     let mut lines = String::new();
-    for (flag, keyword) in [
-        (DatabaseFlags::REVERSE_KEY, "reversekey"),
-        (DatabaseFlags::INTEGER_KEY, "integerkey"),
-    ] {
+    if flags.contains(DatabaseFlags::DUP_SORT) {
+        lines.push_str("duplicates=1\n");
+    }
+    for (flag, keyword) in FLAG_WORDS {
         if flags.contains(flag) {
             lines.push_str(keyword);
             lines.push_str("=1\n");
@@ -138,16 +147,27 @@ fn flag_lines(flags: DatabaseFlags) -> String {
     lines
 }
 
-/// Why a database ordered by an application's comparator is not dumped: the dump format
-/// cannot carry the order, so any tool would load the records in another one (mdb_load
-/// ignores header lines it does not know).
-fn refusal(name: Option<&str>, comparator: &str) -> String {
+/// What an application's comparator orders.
+#[derive(Clone, Copy)]
+enum Ordered {
+    Keys,
+    Values,
+}
+
+/// Why a database ordered by an application's comparator (of keys, or of a key's values) is
+/// not dumped: the dump format cannot carry the order, so any tool would load the records in
+/// another one (mdb_load ignores header lines it does not know).
+fn refusal(name: Option<&str>, ordered: Ordered, comparator: &str) -> String {
     let database = match name {
         Some(name) => format!("the database {name:?}"),
         None => "the unnamed database".to_owned(),
     };
+    let what = match ordered {
+        Ordered::Keys => "is ordered by the key comparator",
+        Ordered::Values => "orders each key's values by the value comparator",
+    };
     format!(
-        "{database} is ordered by the key comparator {comparator:?}, which arbor does not have; \
+        "{database} {what} {comparator:?}, which arbor does not have; \
          a dump of it would load in another order, so it is not dumped (copy the environment \
          with arbor copy, or read it with the program that has the comparator)"
     )

@@ -1,7 +1,10 @@
 //! The text format of LMDB's `mdb_dump` / `mdb_load`: a header of `key=value` lines ending in
 //! `HEADER=END`, then each record as a key line and a value line (each starting with one
 //! space), then `DATA=END`. Values are hex pairs (`format=bytevalue`) or printable ASCII with
-//! `\\` for a backslash and `\xx` for any other byte (`format=print`).
+//! `\\` for a backslash and `\xx` for any other byte (`format=print`). A duplicate-sorted
+//! database has one key line and value line per pair, a key's values in their order.
+
+use arbordb::DatabaseFlags;
 
 /// How record bytes are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -21,6 +24,17 @@ impl Format {
         }
     }
 }
+
+/// The flags a header's flag lines set, in the order mdb_dump writes them (it writes
+/// `duplicates=1` before them when `dupsort` is among them). `dupfixed`, which mdb_dump writes
+/// between `integerkey` and `integerdup`, is a flag arbordb does not have.
+pub const FLAG_WORDS: [(DatabaseFlags, &str); 5] = [
+    (DatabaseFlags::REVERSE_KEY, "reversekey"),
+    (DatabaseFlags::DUP_SORT, "dupsort"),
+    (DatabaseFlags::INTEGER_KEY, "integerkey"),
+    (DatabaseFlags::INTEGER_DUP, "integerdup"),
+    (DatabaseFlags::REVERSE_DUP, "reversedup"),
+];
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 

@@ -3,7 +3,8 @@
 //! Records are committed in batches (`--commit-every`, 100,000 records by default; mdb_load
 //! commits every 100, which `--commit-every 100` matches); a failure discards only the batch in
 //! progress and says how far the load got. Sorted input into
-//! a database that was empty is appended along the tree's right edge (`PutFlags::APPEND`).
+//! a database that was empty is appended along the tree's right edge (`PutFlags::APPEND`; in
+//! a duplicate-sorted database with `APPEND_DUP`, a key's values in their order).
 
 use std::fs::File;
 use std::io::{BufRead, BufReader};
@@ -13,7 +14,7 @@ use arbordb::types::Bytes;
 use arbordb::{Database, DatabaseFlags, Env, Error, PutFlags};
 use clap::Args;
 
-use crate::dump_format::{decode_line, Format};
+use crate::dump_format::{decode_line, Format, FLAG_WORDS};
 use crate::progress::Counter;
 use crate::{failed, open_env, Access, EnvArg, Failure, NewEnvironment, Outcome};
 
@@ -34,7 +35,9 @@ pub struct LoadArgs {
     /// Read from FILE instead of standard input
     #[arg(short = 'f', long = "file", value_name = "FILE")]
     file: Option<PathBuf>,
-    /// Keep existing records: skip input records whose key exists (NO_OVERWRITE)
+    /// Keep existing records: skip input records whose key exists (NO_OVERWRITE); in a
+    /// duplicate-sorted database that skips a key's values after the first loaded too, as
+    /// mdb_load -N does
     #[arg(short = 'N', long = "no-overwrite")]
     no_overwrite: bool,
     /// The input is plain text: no header, key and value lines alternating, print-style
@@ -54,9 +57,14 @@ struct Header {
     database: Option<String>,
     map_size: Option<usize>,
     max_readers: Option<u32>,
-    /// The key orders its flag lines ask for.
+    /// The flags its flag lines ask for.
     flags: DatabaseFlags,
-    /// The first flag line asking for what arbordb cannot do yet, and its line number.
+    /// The line number of each flag line that set a flag, for messages.
+    flag_lines: Vec<(&'static str, u64)>,
+    /// The line number of a `duplicates=1` line (mdb_dump's note that a database has sorted
+    /// duplicates, which mdb_load does not read).
+    duplicates_line: Option<u64>,
+    /// The first flag line asking for what arbordb cannot do (`dupfixed`), and its line number.
     unsupported: Option<(String, u64)>,
 }
 
@@ -163,7 +171,7 @@ fn read_header(input: &mut Input) -> Result<Option<Header>, String> {
             "maxreaders" => header.max_readers = Some(parse_number(input, key, value)?),
             "db_pagesize" | "mapaddr" => {}
             // mdb_dump's flag lines: `=1` sets the flag; `=0` is accepted as unset.
-            "integerkey" | "reversekey" | "duplicates" | "dupsort" | "dupfixed" | "integerdup"
+            "duplicates" | "dupfixed" | "integerkey" | "reversekey" | "dupsort" | "integerdup"
             | "reversedup" => {
                 let set = match value {
                     "1" => true,
@@ -175,13 +183,18 @@ fn read_header(input: &mut Input) -> Result<Option<Header>, String> {
                         )))
                     }
                 };
-                match key {
-                    "integerkey" if set => header.flags |= DatabaseFlags::INTEGER_KEY,
-                    "reversekey" if set => header.flags |= DatabaseFlags::REVERSE_KEY,
-                    _ if set && header.unsupported.is_none() => {
-                        header.unsupported = Some((key.to_owned(), input.number));
-                    }
-                    _ => {}
+                if !set {
+                    continue;
+                }
+                if key == "duplicates" {
+                    header.duplicates_line = Some(input.number);
+                } else if let Some((flag, word)) =
+                    FLAG_WORDS.into_iter().find(|(_, word)| *word == key)
+                {
+                    header.flags |= flag;
+                    header.flag_lines.push((word, input.number));
+                } else if header.unsupported.is_none() {
+                    header.unsupported = Some((key.to_owned(), input.number));
                 }
             }
             _ => eprintln!(
@@ -234,13 +247,28 @@ impl Section<'_> {
             .flags(self.flags)
             .create(&mut wtxn)
             .map_err(|error| fail(input, error))?;
-        // Sorted keys into an empty database go along the right edge of the tree, until one
-        // is out of the database's order (which the append checks, whatever the order).
+        // The database as it is: one that exists may have sorted duplicates the header does
+        // not ask for.
+        let dup_sort = self
+            .env
+            .database_info(&wtxn, self.target.as_deref())
+            .map_err(|error| fail(input, error))?
+            .is_some_and(|described| described.flags.contains(DatabaseFlags::DUP_SORT));
+        // Sorted pairs into an empty database go along the right edge of the tree (and of
+        // the last key's values), until one is out of the database's order (which the
+        // append checks, whatever the order).
         let mut appending = db.is_empty(&wtxn).map_err(|error| fail(input, error))?;
         let searched = if self.no_overwrite {
             PutFlags::NO_OVERWRITE
         } else {
             PutFlags::empty()
+        };
+        // With NO_OVERWRITE a key's later values are skipped, as mdb_load -N does; only the
+        // first value of each key may be appended.
+        let appended = if dup_sort && !self.no_overwrite {
+            PutFlags::APPEND | PutFlags::APPEND_DUP
+        } else {
+            PutFlags::APPEND
         };
         let (mut key, mut value) = (Vec::new(), Vec::new());
         let mut in_batch = 0;
@@ -266,15 +294,16 @@ impl Section<'_> {
                 .map_err(|error| input.error(error))?;
 
             let mut put = if appending {
-                db.put_with_flags(&mut wtxn, PutFlags::APPEND, &key, &value)
+                db.put_with_flags(&mut wtxn, appended, &key, &value)
             } else {
                 db.put_with_flags(&mut wtxn, searched, &key, &value)
             };
             if appending && matches!(put, Err(Error::KeyExist)) {
-                // Not after the last key (a refused append changes nothing): from here on
-                // each record is put where a search puts it.
-                appending = false;
+                // Not after the last pair (a refused append changes nothing): it is put
+                // where a search puts it, and so is every record after it, unless it was
+                // only skipped for its existing key, which says nothing of the order.
                 put = db.put_with_flags(&mut wtxn, searched, &key, &value);
+                appending = self.no_overwrite && matches!(put, Err(Error::KeyExist));
             }
             match put {
                 Ok(()) => {}
@@ -384,14 +413,7 @@ fn load_all(
             }
         };
         let target = args.name.clone().or(header.database.clone());
-        if let Some((flag, line)) = &header.unsupported {
-            return Err(format!(
-                "{} line {line}: {} has {flag}=1: sorted duplicates (dupsort, dupfixed, \
-                 integerdup, reversedup) are not supported by arbordb yet, so it is not loaded",
-                input.name,
-                described(target.as_deref())
-            ));
-        }
+        check_flags(&header, &input.name, target.as_deref())?;
         // The first header's map size and reader count configure the environment, as in
         // mdb_load; an existing environment keeps a larger map.
         let env = match &env {
@@ -421,6 +443,40 @@ fn load_all(
         };
         section.load(input, tally, progress)?;
     }
+}
+
+/// Refuses a header whose flags arbordb cannot give a database, naming the line, the
+/// database and the flag; warns of a `duplicates=1` line that asks for nothing.
+fn check_flags(header: &Header, input: &str, target: Option<&str>) -> Result<(), String> {
+    let database = described(target);
+    if let Some((flag, line)) = &header.unsupported {
+        return Err(format!(
+            "{input} line {line}: {database} has {flag}=1: fixed-size sorted duplicates \
+             (DUP_FIXED) are not supported by arbordb, so it is not loaded"
+        ));
+    }
+    if !header.flags.contains(DatabaseFlags::DUP_SORT) {
+        // LMDB records an order of values without sorted duplicates and never uses it;
+        // arbordb refuses to create such a database, and a load that dropped the flag would
+        // not dump back the same.
+        if let Some((flag, line)) = header
+            .flag_lines
+            .iter()
+            .find(|(flag, _)| matches!(*flag, "integerdup" | "reversedup"))
+        {
+            return Err(format!(
+                "{input} line {line}: {database} has {flag}=1 without dupsort=1: an order of \
+                 values needs sorted duplicates in arbordb, so it is not loaded"
+            ));
+        }
+        if let Some(line) = header.duplicates_line {
+            eprintln!(
+                "arbor: {input} line {line}: duplicates=1 without dupsort=1: {database} is \
+                 loaded without sorted duplicates, as mdb_load does (a key keeps one value)"
+            );
+        }
+    }
+    Ok(())
 }
 
 /// A database's name for messages.

@@ -5,6 +5,7 @@ use arbordb::{DatabaseFlags, DatabaseInfo, Env};
 use clap::Args;
 use serde_json::{json, Value};
 
+use crate::dump_format::FLAG_WORDS;
 use crate::{failed, open_env, Access, EnvArg, Outcome, Selection};
 
 #[derive(Args)]
@@ -29,14 +30,11 @@ pub struct StatArgs {
 
 /// A database's flags in mdb_dump's words and order.
 fn flag_words(flags: DatabaseFlags) -> Vec<&'static str> {
-    [
-        (DatabaseFlags::REVERSE_KEY, "reversekey"),
-        (DatabaseFlags::INTEGER_KEY, "integerkey"),
-    ]
-    .into_iter()
-    .filter(|(flag, _)| flags.contains(*flag))
-    .map(|(_, word)| word)
-    .collect()
+    FLAG_WORDS
+        .into_iter()
+        .filter(|(flag, _)| flags.contains(*flag))
+        .map(|(_, word)| word)
+        .collect()
 }
 
 fn database_json(name: Option<&str>, described: &DatabaseInfo) -> Value {
@@ -45,6 +43,7 @@ fn database_json(name: Option<&str>, described: &DatabaseInfo) -> Value {
         "name": name,
         "flags": flag_words(described.flags),
         "key_comparator": described.key_comparator,
+        "value_comparator": described.value_comparator,
         "depth": stat.depth,
         "branch_pages": stat.branch_pages,
         "leaf_pages": stat.leaf_pages,
@@ -53,7 +52,7 @@ fn database_json(name: Option<&str>, described: &DatabaseInfo) -> Value {
     })
 }
 
-/// A database's lines: mdb_stat's, then its flags and comparator when it has any.
+/// A database's lines: mdb_stat's, then its flags and comparators when it has any.
 fn database_text(name: Option<&str>, described: &DatabaseInfo) -> String {
     let stat = &described.stat;
     let mut text = format!("Status of {}\n", name.unwrap_or("Main DB"));
@@ -63,6 +62,9 @@ fn database_text(name: Option<&str>, described: &DatabaseInfo) -> String {
     }
     if let Some(comparator) = &described.key_comparator {
         text.push_str(&format!("  Key comparator: {comparator}\n"));
+    }
+    if let Some(comparator) = &described.value_comparator {
+        text.push_str(&format!("  Value comparator: {comparator}\n"));
     }
     text + &format!(
         "  Tree depth: {}\n  Branch pages: {}\n  Leaf pages: {}\n  Overflow pages: {}\n  Entries: {}\n",

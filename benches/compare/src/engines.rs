@@ -7,10 +7,13 @@ use std::path::Path;
 
 use redb::ReadableDatabase;
 
+use crate::duplicates::{ArborDup, DupEngine, HeedDup, RedbDup};
 use crate::{Key, Measure, Value};
 
 pub trait Engine: Sized + Sync {
     const NAME: &'static str;
+    /// The same engine over a database of sorted duplicates (duplicates.rs).
+    type Duplicates: DupEngine;
     fn open(dir: &Path) -> Self;
     /// Inserts `pairs` in one transaction (with `append`, in sorted order using the engine's
     /// append mode where it has one).
@@ -33,7 +36,14 @@ fn file_size(path: &Path) -> Measure {
 /// arbordb and LMDB through heed have the same API (that is the point of arbordb's), so one
 /// implementation serves both, with the crate path changed.
 macro_rules! heed_shaped_engine {
-    ($engine:ident, $krate:ident, $name:literal, $copy_file:literal, $configure:path) => {
+    (
+        $engine:ident,
+        $krate:ident,
+        $name:literal,
+        $copy_file:literal,
+        $configure:path,
+        $duplicates:ident
+    ) => {
         pub struct $engine {
             env: $krate::Env,
             db: $krate::Database<$krate::types::Bytes, $krate::types::Bytes>,
@@ -41,6 +51,7 @@ macro_rules! heed_shaped_engine {
 
         impl Engine for $engine {
             const NAME: &'static str = $name;
+            type Duplicates = $duplicates;
 
             fn open(dir: &Path) -> Self {
                 let mut options = $krate::EnvOpenOptions::new();
@@ -123,22 +134,30 @@ macro_rules! heed_shaped_engine {
 
 /// arbordb's options beyond the shared ones: `--verify-reads` turns on
 /// `verify_checksums_on_read`, to measure what it costs the read rows.
-fn configure_arbordb(options: &mut arbordb::EnvOpenOptions) {
+pub fn configure_arbordb(options: &mut arbordb::EnvOpenOptions) {
     options
         .verify_checksums_on_read(crate::VERIFY_READS.load(std::sync::atomic::Ordering::Relaxed));
 }
 
 /// LMDB has nothing to configure beyond the shared options.
-fn configure_heed<T>(_options: &mut T) {}
+pub fn configure_heed<T>(_options: &mut T) {}
 
 heed_shaped_engine!(
     ArborEngine,
     arbordb,
     "arbordb",
     "data.arbordb",
-    configure_arbordb
+    configure_arbordb,
+    ArborDup
 );
-heed_shaped_engine!(HeedEngine, heed, "LMDB", "data.mdb", configure_heed);
+heed_shaped_engine!(
+    HeedEngine,
+    heed,
+    "LMDB",
+    "data.mdb",
+    configure_heed,
+    HeedDup
+);
 
 const TABLE: redb::TableDefinition<&[u8], &[u8]> = redb::TableDefinition::new("data");
 
@@ -146,7 +165,7 @@ const TABLE: redb::TableDefinition<&[u8], &[u8]> = redb::TableDefinition::new("d
 /// read through the operating system's page cache, which holds their whole file on this
 /// machine. A cache larger than redb's largest file in the workloads (4 GiB after the
 /// removals at scale 1) gives it the same advantage; its memory then shows in the peak-RSS row.
-const REDB_CACHE_BYTES: usize = 6 << 30;
+pub const REDB_CACHE_BYTES: usize = 6 << 30;
 
 pub struct RedbEngine {
     db: redb::Database,
@@ -155,6 +174,7 @@ pub struct RedbEngine {
 
 impl Engine for RedbEngine {
     const NAME: &'static str = "redb";
+    type Duplicates = RedbDup;
 
     fn open(dir: &Path) -> Self {
         let path = dir.join("data.redb");

@@ -5,6 +5,7 @@
 //! benches/compare. `--scale 0.01` shrinks every count for a quick run; `--verify-reads` opens
 //! arbordb with `verify_checksums_on_read`.
 
+mod duplicates;
 mod engines;
 
 use std::fmt::Write as _;
@@ -35,6 +36,9 @@ struct Plan {
     range_length: usize,
     threads: usize,
     appended: usize,
+    dup_keys: usize,
+    dup_values_per_key: usize,
+    dup_scans: usize,
 }
 
 impl Plan {
@@ -50,6 +54,9 @@ impl Plan {
             range_length: 10,
             threads: 2,
             appended: scaled(5_000_000),
+            dup_keys: scaled(10_000),
+            dup_values_per_key: 100,
+            dup_scans: scaled(10_000),
         }
     }
 }
@@ -67,6 +74,31 @@ impl Rng {
             z ^= z >> 31;
             chunk.copy_from_slice(&z.to_le_bytes()[..chunk.len()]);
         }
+    }
+
+    fn next(&mut self) -> u64 {
+        let mut word = [0u8; 8];
+        self.fill(&mut word);
+        u64::from_le_bytes(word)
+    }
+
+    /// `keys` random keys with `per_key` random values each, shuffled: every engine gets the
+    /// same pairs in the same order.
+    fn duplicates(&mut self, keys: usize, per_key: usize) -> Vec<(Key, Value)> {
+        let mut pairs = Vec::with_capacity(keys * per_key);
+        for _ in 0..keys {
+            let mut key = [0u8; KEY_BYTES];
+            self.fill(&mut key);
+            for _ in 0..per_key {
+                let mut value = [0u8; VALUE_BYTES];
+                self.fill(&mut value);
+                pairs.push((key, value));
+            }
+        }
+        for last in (1..pairs.len()).rev() {
+            pairs.swap(last, (self.next() % (last as u64 + 1)) as usize);
+        }
+        pairs
     }
 
     fn pairs(&mut self, count: usize) -> Vec<(Key, Value)> {
@@ -307,6 +339,10 @@ fn run<E: Engine>(plan: &Plan, base: &Path) -> Vec<(String, Measure)> {
         "size after sorted load",
         Measure::Bytes(directory_size(sorted_dir.path())),
     );
+    drop((fresh, sorted, sorted_dir));
+
+    // Not in redb's table: many sorted values per key.
+    duplicates::run::<E::Duplicates>(plan, base, &mut row);
     rows
 }
 

@@ -1036,3 +1036,131 @@ fn database_info_describes_a_database_without_its_comparator() {
     );
     assert_eq!(env.database_info(&rtxn, Some("missing")).unwrap(), None);
 }
+
+mod users {
+    /// Shorter keys first.
+    pub enum ByLength {}
+
+    impl arbordb::Comparator for ByLength {
+        fn compare(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
+            a.len().cmp(&b.len()).then(a.cmp(b))
+        }
+    }
+
+    /// Another order that claims a name already taken.
+    pub enum Impostor {}
+
+    impl arbordb::Comparator for Impostor {
+        fn compare(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
+            b.cmp(a)
+        }
+
+        fn name() -> String {
+            <ByLength as arbordb::Comparator>::name()
+        }
+    }
+}
+
+mod logs {
+    /// The same type name as `users::ByLength`, another order.
+    pub enum ByLength {}
+
+    impl arbordb::Comparator for ByLength {
+        fn compare(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
+            b.cmp(a)
+        }
+    }
+}
+
+/// Comparators are told apart by their full names, and two types under one name in one
+/// environment are refused rather than one's order used for the other's database.
+#[test]
+fn comparators_of_one_type_name_stay_apart_and_one_name_takes_one_type() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = open(dir.path());
+    let mut wtxn = env.write_txn().unwrap();
+    let users_db = env
+        .database_options()
+        .types::<Bytes, Unit>()
+        .key_comparator::<users::ByLength>()
+        .name("users")
+        .create(&mut wtxn)
+        .unwrap();
+    let logs_db = env
+        .database_options()
+        .types::<Bytes, Unit>()
+        .key_comparator::<logs::ByLength>()
+        .name("logs")
+        .create(&mut wtxn)
+        .unwrap();
+    for key in [&b"bbb"[..], b"a", b"cc"] {
+        users_db.put(&mut wtxn, key, &()).unwrap();
+        logs_db.put(&mut wtxn, key, &()).unwrap();
+    }
+    let users_keys: Vec<&[u8]> = users_db
+        .iter(&wtxn)
+        .unwrap()
+        .map(|e| e.unwrap().0)
+        .collect();
+    let logs_keys: Vec<&[u8]> = logs_db.iter(&wtxn).unwrap().map(|e| e.unwrap().0).collect();
+    assert_eq!(users_keys, [&b"a"[..], b"cc", b"bbb"]);
+    assert_eq!(logs_keys, [&b"cc"[..], b"bbb", b"a"]);
+    let impostor = env
+        .database_options()
+        .types::<Bytes, Unit>()
+        .key_comparator::<users::Impostor>()
+        .name("other")
+        .create(&mut wtxn);
+    assert!(
+        matches!(&impostor, Err(Error::Incompatible { reason, .. }) if reason.contains("Impostor")),
+        "{impostor:?}"
+    );
+    wtxn.commit().unwrap();
+    assert_sound(&env);
+}
+
+/// The unnamed database reshaped twice in one transaction (another order, then another
+/// comparator) records the comparator it ends with.
+#[test]
+fn the_unnamed_database_reshaped_twice_records_its_last_comparator() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = open_with_page_size(dir.path(), 512);
+    let mut wtxn = env.write_txn().unwrap();
+    env.database_options()
+        .types::<Bytes, Unit>()
+        .key_comparator::<users::ByLength>()
+        .create(&mut wtxn)
+        .unwrap();
+    wtxn.commit().unwrap();
+    let mut wtxn = env.write_txn().unwrap();
+    let mut options = env.database_options().types::<Bytes, Unit>();
+    options.flags(DatabaseFlags::REVERSE_KEY);
+    options.create(&mut wtxn).unwrap();
+    let db = env
+        .database_options()
+        .types::<Bytes, Unit>()
+        .key_comparator::<logs::ByLength>()
+        .create(&mut wtxn)
+        .unwrap();
+    for key in [&b"a"[..], b"b", b"c"] {
+        db.put(&mut wtxn, key, &()).unwrap();
+    }
+    wtxn.commit().unwrap();
+    let env = reopen(dir.path(), env);
+    let rtxn = env.read_txn().unwrap();
+    let info = env.database_info(&rtxn, None).unwrap().unwrap();
+    assert_eq!(
+        info.key_comparator.as_deref(),
+        Some(std::any::type_name::<logs::ByLength>())
+    );
+    let db = env
+        .database_options()
+        .types::<Bytes, Unit>()
+        .key_comparator::<logs::ByLength>()
+        .open(&rtxn)
+        .unwrap()
+        .unwrap();
+    assert_eq!(db.get(&rtxn, b"c").unwrap(), Some(()));
+    drop(rtxn);
+    assert_sound(&env);
+}

@@ -105,9 +105,18 @@ fn put_flags_follow_heed_on_duplicates() {
     ));
     db.put_with_flags(&mut wtxn, PutFlags::NO_DUP_DATA, b"k", b"2")
         .unwrap();
-    // NO_OVERWRITE refuses an existing key, whatever the value.
+    // NO_OVERWRITE refuses an existing key, whatever the value and the other flags.
     assert!(matches!(
         db.put_with_flags(&mut wtxn, PutFlags::NO_OVERWRITE, b"k", b"9"),
+        Err(Error::KeyExist)
+    ));
+    assert!(matches!(
+        db.put_with_flags(
+            &mut wtxn,
+            PutFlags::NO_OVERWRITE | PutFlags::APPEND_DUP,
+            b"k",
+            b"9"
+        ),
         Err(Error::KeyExist)
     ));
     // APPEND_DUP: after the key's last value, else KeyExist.
@@ -524,4 +533,84 @@ fn copies_carry_trees_of_values_and_a_plain_copy_verifies_their_pages() {
         }
         other => panic!("{other:?}"),
     }
+}
+
+/// At every page size, the longest key a duplicate-sorted database takes holds a list, a tree
+/// of values and, collapsed, one value as long as the key allows; one byte more of either is
+/// refused before anything changes.
+#[test]
+fn the_longest_keys_and_values_fit_every_form_of_a_key() {
+    for page_size in [512usize, 1024, 4096, 16384, 65536] {
+        let dir = tempfile::tempdir().unwrap();
+        let env = open_with_page_size(dir.path(), page_size);
+        let db = dup_database(&env, "long");
+        let usable = (page_size - 24) / 4 - 2;
+        let key_max = usable - 7 - 48;
+        let key = vec![7u8; key_max];
+        let value_max = (usable - 7 - key_max).min(env.max_key_size());
+        let mut wtxn = env.write_txn().unwrap();
+        assert!(matches!(
+            db.put(&mut wtxn, &vec![7u8; key_max + 1], b"v"),
+            Err(Error::KeyTooLarge { max, .. }) if max == key_max
+        ));
+        assert!(matches!(
+            db.put(&mut wtxn, &key, &vec![1u8; value_max + 1]),
+            Err(Error::ValueTooLarge { max, .. }) if max == value_max
+        ));
+        // One long value, then many short ones: a list, then a tree.
+        let long_value = vec![0xEEu8; value_max];
+        db.put(&mut wtxn, &key, &long_value).unwrap();
+        for n in 0..400u16 {
+            db.put(&mut wtxn, &key, &n.to_be_bytes()).unwrap();
+        }
+        db.put(&mut wtxn, b"a", b"1").unwrap();
+        db.put(&mut wtxn, b"\xff", b"1").unwrap();
+        wtxn.commit().unwrap();
+        assert_sound(&env);
+        // Down to the long value alone: the tree collapses to a cell that must hold it.
+        let mut wtxn = env.write_txn().unwrap();
+        for n in 0..400u16 {
+            assert!(db
+                .delete_one_duplicate(&mut wtxn, &key, &n.to_be_bytes())
+                .unwrap());
+        }
+        assert_eq!(db.get(&wtxn, &key).unwrap(), Some(&long_value[..]));
+        assert_eq!(db.len(&wtxn).unwrap(), 3, "{page_size}");
+        wtxn.commit().unwrap();
+        assert_sound(&env);
+        let rtxn = env.read_txn().unwrap();
+        assert_eq!(stored_pairs(&env, db).len(), 3);
+        drop(rtxn);
+    }
+}
+
+/// `get_duplicates` seeks once and stops at the key's last value: scanning a key reads the
+/// same pages whether or not the next key has a tree of values of its own.
+#[test]
+fn a_scan_of_one_key_reads_nothing_of_the_next() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = open_with_page_size(dir.path(), 512);
+    let db = dup_database(&env, "scanned");
+    let fill = |key: &[u8]| {
+        let mut wtxn = env.write_txn().unwrap();
+        for n in 0..2_000u32 {
+            db.put(&mut wtxn, key, &n.to_be_bytes()).unwrap();
+        }
+        wtxn.commit().unwrap();
+    };
+    let scan = || {
+        let rtxn = env.read_txn().unwrap();
+        let before = rtxn.pages_read();
+        let count = db.get_duplicates(&rtxn, b"a").unwrap().unwrap().count();
+        assert_eq!(count, 2_000);
+        rtxn.pages_read() - before
+    };
+    fill(b"a");
+    let alone = scan();
+    fill(b"b");
+    assert_eq!(scan(), alone, "the scan went on into the next key");
+    assert!(db
+        .get_duplicates(&env.read_txn().unwrap(), b"ab")
+        .unwrap()
+        .is_none());
 }

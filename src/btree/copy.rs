@@ -92,6 +92,15 @@ fn copy_entries<S: PageSource + ?Sized>(
                 builder.overflow_pages += pages as u64;
                 StoredValue::Overflow { page: new_run, len }
             }
+            StoredValue::Duplicates(_) | StoredValue::DuplicateTree(_)
+                if !tree.flags.contains(TreeFlags::DUP_SORT) =>
+            {
+                // A tree of values holds plain cells only, as does any other tree.
+                return Err(Error::corrupted(
+                    id,
+                    "several values of one key in a tree without duplicates",
+                ));
+            }
             StoredValue::Duplicates(list) => {
                 let list = InlineList::parse(list, id, builder.value_order)?;
                 builder.entries += list.len() as u64 - 1;

@@ -16,6 +16,7 @@ use super::mutate::{NewValue, PutMode, Writer};
 use super::node::{self, StoredValue};
 use crate::error::{Error, Result};
 use crate::page::meta::TreeInfo;
+use crate::page::PageId;
 
 /// How a put treats an existing key or pair of a duplicate-sorted database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -210,7 +211,18 @@ impl Writer<'_> {
         {
             let mut writer = self.values_writer();
             for value in values {
-                writer.put(&mut value_tree, value, b"", PutMode::Append)?;
+                // The values are in order and distinct, so each appends; a refusal here
+                // means the comparator is not a total order, after pages were taken: not
+                // the "nothing changed" of a KeyExist.
+                match writer.put(&mut value_tree, value, b"", PutMode::Append) {
+                    Err(Error::KeyExist) => {
+                        return Err(Error::corrupted(
+                            PageId::NONE,
+                            "the comparator of values is not a total order",
+                        ))
+                    }
+                    other => other?,
+                };
             }
         }
         self.replace_value_tree(tree, key, &TreeInfo::default(), &value_tree)
@@ -257,7 +269,7 @@ impl Writer<'_> {
                     return Ok(false);
                 }
                 if values.entries == 1 {
-                    self.collapse_value_tree(tree, key, values)?;
+                    self.collapse_value_tree(tree, key, &before, values)?;
                 } else {
                     self.replace_value_tree(tree, key, &before, &values)?;
                 }
@@ -267,11 +279,13 @@ impl Writer<'_> {
         }
     }
 
-    /// Turns `key`'s tree of values, down to one value, back into a plain cell.
+    /// Turns `key`'s tree of values, down to one value, back into a plain cell. The
+    /// database counted the tree's pages as they were `before` the value's delete.
     fn collapse_value_tree(
         &mut self,
         tree: &mut TreeInfo,
         key: &[u8],
+        before: &TreeInfo,
         mut values: TreeInfo,
     ) -> Result<()> {
         let single = {
@@ -282,7 +296,9 @@ impl Writer<'_> {
                 None => return Err(Error::corrupted(values.root, "an empty tree of duplicates")),
             }
         };
-        self.free_value_tree(tree, &mut values)?;
+        tree.branch_pages = tree.branch_pages.saturating_sub(before.branch_pages);
+        tree.leaf_pages = tree.leaf_pages.saturating_sub(before.leaf_pages);
+        self.values_writer().clear(&mut values)?;
         self.put_stored(
             tree,
             key,

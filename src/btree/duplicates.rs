@@ -10,11 +10,26 @@
 //! (`node::cell_size_max`); past that the values move into a tree of their own
 //! (`dup_tree.rs`), so that a key with many values is searched in O(log n).
 
+use super::node;
 use super::order::KeyOrder;
 use crate::error::{Error, Result};
 use crate::page::id::{read_u16, write_u16};
 use crate::page::meta::TreeInfo;
 use crate::page::PageId;
+
+/// The longest key of a duplicate-sorted database: its cell must be able to hold the
+/// descriptor of a tree of its values.
+pub(crate) fn key_size_max(page_size: usize) -> usize {
+    node::cell_size_max(page_size) - node::LEAF_CELL_HEADER - TreeInfo::ENCODED_SIZE
+}
+
+/// The longest value a duplicate-sorted database takes for a `key_len`-byte key: the key's
+/// cell must hold it alone (its only value stays in the cell, never in an overflow run), and
+/// it must be a key of the tree its values may move to.
+pub(crate) fn value_size_max(page_size: usize, key_len: usize) -> usize {
+    let in_cell = node::cell_size_max(page_size) - node::LEAF_CELL_HEADER - key_len;
+    in_cell.min(node::key_size_max(page_size))
+}
 
 /// Decodes the descriptor of a tree of a key's values found in a cell of page `page`.
 pub(crate) fn decode_value_tree(descriptor: &[u8], page: PageId) -> Result<TreeInfo> {
@@ -113,6 +128,28 @@ mod tests {
 
     fn page() -> PageId {
         PageId::new(3)
+    }
+
+    /// At every page size the largest key's cell holds a tree's descriptor, and its largest
+    /// value fits the cell beside it and is a key of the tree of values.
+    #[test]
+    fn the_limits_keep_every_cell_within_a_quarter_page() {
+        for page_size in [512usize, 1024, 4096, 16384, 65536] {
+            let cell_max = node::cell_size_max(page_size);
+            let key_max = key_size_max(page_size);
+            assert_eq!(
+                node::LEAF_CELL_HEADER + key_max + TreeInfo::ENCODED_SIZE,
+                cell_max
+            );
+            for key_len in [0, 1, key_max / 2, key_max] {
+                let value_max = value_size_max(page_size, key_len);
+                assert!(node::LEAF_CELL_HEADER + key_len + value_max <= cell_max);
+                assert!(value_max <= node::key_size_max(page_size));
+            }
+        }
+        assert_eq!(key_size_max(4096), 961);
+        assert_eq!(value_size_max(4096, 0), 1001);
+        assert_eq!(value_size_max(4096, 961), 48);
     }
 
     #[test]

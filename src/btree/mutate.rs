@@ -20,7 +20,7 @@ use super::order::KeyOrder;
 use super::{overflow, PageSource};
 use crate::error::{Error, Result};
 use crate::page::header;
-use crate::page::meta::TreeInfo;
+use crate::page::meta::{TreeFlags, TreeInfo};
 use crate::page::PageId;
 use crate::store::page_store::PageStore;
 
@@ -766,45 +766,48 @@ impl Writer<'_> {
         if tree.root.is_none() {
             return Ok(());
         }
-        let mut to_visit = vec![(tree.root, 0u32)];
+        // The pages of the tree and, in a duplicate-sorted database, of its trees of values,
+        // in one walk: a page reached twice (a corrupt descriptor pointing into another
+        // tree) is corruption, never freed twice. A tree of values holds plain cells only.
+        let duplicates = tree.flags.contains(TreeFlags::DUP_SORT);
+        let mut to_visit = vec![(*tree, tree.root, 0u32, duplicates)];
         let mut to_free: Vec<(PageId, usize)> = Vec::new();
         let mut seen = std::collections::HashSet::new();
-        // Trees of duplicates met in the leaves: their pages (leaves and branches only) are
-        // freed with the tree's.
-        let mut value_trees: Vec<TreeInfo> = Vec::new();
-        while let Some((id, level)) = to_visit.pop() {
+        while let Some((walked, id, level, may_hold_values)) = to_visit.pop() {
             if !seen.insert(id) {
                 return Err(Error::corrupted(
                     id,
                     "a page is reachable twice in one tree",
                 ));
             }
-            let node = open_node(self, tree, level, id)?;
+            let node = open_node(self, &walked, level, id)?;
             for index in 0..node.count() {
-                if node.is_leaf() {
-                    match node.entry(index)?.1 {
-                        StoredValue::Overflow { page, len } => {
-                            to_free.push((page, overflow::check_run(self, page, len)?));
-                        }
-                        StoredValue::DuplicateTree(descriptor) => {
-                            let values = decode_value_tree(descriptor, id)?;
-                            check_shape(&values)?;
-                            if !values.root.is_none() {
-                                value_trees.push(values);
-                            }
-                        }
-                        StoredValue::Inline(_) | StoredValue::Duplicates(_) => {}
+                if !node.is_leaf() {
+                    to_visit.push((walked, node.child(index)?, level + 1, may_hold_values));
+                    continue;
+                }
+                match node.entry(index)?.1 {
+                    StoredValue::Inline(_) => {}
+                    StoredValue::Overflow { page, len } if !may_hold_values => {
+                        to_free.push((page, overflow::check_run(self, page, len)?));
                     }
-                } else {
-                    to_visit.push((node.child(index)?, level + 1));
+                    StoredValue::Duplicates(_) if may_hold_values => {}
+                    StoredValue::DuplicateTree(descriptor) if may_hold_values => {
+                        let values = decode_value_tree(descriptor, id)?;
+                        check_shape(&values)?;
+                        if !values.root.is_none() {
+                            to_visit.push((values, values.root, 0, false));
+                        }
+                    }
+                    _ => {
+                        return Err(Error::corrupted(
+                            id,
+                            "a cell of a kind its tree cannot hold",
+                        ))
+                    }
                 }
             }
             to_free.push((id, 1));
-        }
-        for mut values in value_trees {
-            // Counted in the tree's descriptor, which is emptied below.
-            let mut ignored = TreeInfo::default();
-            self.free_value_tree(&mut ignored, &mut values)?;
         }
         for (id, pages) in to_free {
             self.store.free(id, pages);

@@ -254,6 +254,25 @@ impl<'s, S: PageSource + ?Sized> PairCursor<'s, S> {
         Ok(Some((key, value)))
     }
 
+    /// Moves to the current key's next value; false (the cursor then to be dropped) when it
+    /// was on the key's last.
+    pub(crate) fn next_value(&mut self) -> Result<bool> {
+        match &mut self.dups {
+            Dups::One => Ok(false),
+            Dups::Listed { list, index } => {
+                let more = *index + 1 < list.len();
+                if more {
+                    *index += 1;
+                }
+                Ok(more)
+            }
+            Dups::Tree(values) => {
+                values.next()?;
+                Ok(values.current_entry()?.is_some())
+            }
+        }
+    }
+
     /// Moves to the next pair.
     #[inline]
     pub(crate) fn next(&mut self) -> Result<()> {

@@ -11,6 +11,7 @@ use std::any::TypeId;
 use std::cmp::Ordering;
 
 use crate::btree::order::CompareFn;
+use crate::env::key_orders::Comparator as KeyComparator;
 use crate::page::meta::TreeFlags;
 use crate::txn::shape::DatabaseShape;
 
@@ -26,23 +27,17 @@ pub trait Comparator {
     fn compare(a: &[u8], b: &[u8]) -> Ordering;
 
     /// The name a database records for this order, and checks when it is opened again. By
-    /// default the type's own name without its module path (from [`std::any::type_name`],
-    /// `"StringAsInt"` for `my_app::order::StringAsInt`), so moving the type keeps its
-    /// databases openable. Rust does not promise that `type_name`'s text stays the same
-    /// between compiler releases, and renaming the type changes it: a database that must
-    /// outlive both should be created with a comparator that returns a fixed name here. (A
-    /// [`LexicographicComparator`] always has its default name.)
+    /// default the type's full name ([`std::any::type_name`], with its module path), so two
+    /// comparators of the same name in different modules stay apart. Moving or renaming the
+    /// type changes it, and Rust does not promise that `type_name`'s text stays the same
+    /// between compiler releases: a database that must outlive either should be created with
+    /// a comparator that returns a fixed name here. A database recorded under an old name
+    /// opens with a comparator whose `name` returns that text. (A
+    /// [`LexicographicComparator`] always has its default name.) Two comparator types with
+    /// one name in one environment are refused.
     fn name() -> String {
-        short_type_name(std::any::type_name::<Self>())
+        std::any::type_name::<Self>().to_owned()
     }
-}
-
-/// `my_app::order::Cmp<other::T>` as `Cmp<other::T>`: the path of the type itself dropped,
-/// its generic arguments kept as they are.
-fn short_type_name(full: &str) -> String {
-    let (path, arguments) = full.split_at(full.find('<').unwrap_or(full.len()));
-    let own = path.rsplit("::").next().unwrap_or(path);
-    format!("{own}{arguments}")
 }
 
 /// A lexicographic order: keys compare element by element (bytes, in an order of their own),
@@ -132,7 +127,7 @@ pub(crate) fn shape_of<C: Comparator + 'static, CDUP: Comparator + 'static>(
             tree_flags = tree_flags.with(TreeFlags::INTEGER_KEY);
             None
         }
-        None => Some((C::compare as CompareFn, C::name())),
+        None => Some((comparator::<C>(), C::name())),
     };
     let dup_sort = tree_flags.contains(TreeFlags::DUP_SORT);
     let custom_values = match built_in::<CDUP>() {
@@ -142,13 +137,22 @@ pub(crate) fn shape_of<C: Comparator + 'static, CDUP: Comparator + 'static>(
             tree_flags = tree_flags.with(TreeFlags::INTEGER_DUP);
             None
         }
-        None => Some((CDUP::compare as CompareFn, CDUP::name())),
+        None => Some((comparator::<CDUP>(), CDUP::name())),
     };
     DatabaseShape {
         flags: tree_flags,
         custom,
         custom_values,
         exact: false,
+    }
+}
+
+/// `C` as a handle registers it.
+fn comparator<C: Comparator + 'static>() -> KeyComparator {
+    KeyComparator {
+        compare: C::compare as CompareFn,
+        type_id: TypeId::of::<C>(),
+        type_name: std::any::type_name::<C>(),
     }
 }
 
@@ -204,11 +208,9 @@ mod tests {
     }
 
     #[test]
-    fn a_comparator_is_named_by_its_type_without_its_path() {
-        assert_eq!(Descending::name(), "Descending");
-        assert_eq!(short_type_name("a::b::Cmp<x::Y, u8>"), "Cmp<x::Y, u8>");
-        assert_eq!(short_type_name("Plain"), "Plain");
-        assert_eq!(DefaultComparator::name(), "DefaultComparator");
+    fn a_comparator_is_named_by_its_full_type_name() {
+        assert_eq!(Descending::name(), std::any::type_name::<Descending>());
+        assert!(Descending::name().contains("::"), "with its module path");
     }
 
     #[test]
@@ -250,9 +252,9 @@ mod tests {
         assert!(integer.custom.is_none() && integer.flags == TreeFlags::INTEGER_KEY);
         let custom = shape_of::<Descending, Default>(DatabaseFlags::REVERSE_KEY);
         assert_eq!(custom.flags, TreeFlags::REVERSE_KEY);
-        let (compare, name) = custom.custom.unwrap();
+        let (comparator, name) = custom.custom.unwrap();
         assert!(name.ends_with("Descending"), "{name}");
-        assert_eq!(compare(b"a", b"b"), Ordering::Greater);
+        assert_eq!((comparator.compare)(b"a", b"b"), Ordering::Greater);
         // A value comparator counts only with DUP_SORT.
         let ignored = shape_of::<Default, IntegerComparator>(DatabaseFlags::empty());
         assert!(ignored.custom_values.is_none() && ignored.flags == TreeFlags::empty());

@@ -6,7 +6,7 @@ use std::ops::{Bound, RangeBounds};
 
 use super::codec::{BytesDecode, BytesEncode};
 use super::comparator::{Comparator, DefaultComparator};
-use super::iter::{Direction, RawIter, RoIter, RoRange, RoRevIter, RoRevRange};
+use super::iter::{Direction, Moves, RawIter, RoIter, RoRange, RoRevIter, RoRevRange};
 use super::iteration_method::MoveOnCurrentKeyDuplicates;
 use crate::btree::dup_write::PairPut;
 use crate::btree::mutate::PutMode;
@@ -237,10 +237,10 @@ impl<KC, DC, C, CDUP> Database<KC, DC, C, CDUP> {
                 PairPut::AppendPairs
             } else if append {
                 PairPut::Append
-            } else if append_dup {
-                PairPut::AppendDup
             } else if flags.contains(PutFlags::NO_OVERWRITE) {
                 PairPut::NoOverwrite
+            } else if append_dup {
+                PairPut::AppendDup
             } else if flags.contains(PutFlags::NO_DUP_DATA) {
                 PairPut::NoDupData
             } else {
@@ -281,15 +281,15 @@ impl<KC, DC, C, CDUP> Database<KC, DC, C, CDUP> {
     {
         txn.check_env(self.env_id)?;
         let key = encode::<KC>(key)?;
-        if txn.get(self.dbi, &key)?.is_none() {
-            return Ok(None);
+        // One seek; the walk then stays among the key's values.
+        let mut cursor = txn.cursor(self.dbi)?;
+        cursor.seek_after(&key, true)?;
+        match cursor.current()? {
+            Some((found, _)) if cursor.key_order().compare(found, &key).is_eq() => {}
+            _ => return Ok(None),
         }
-        let raw = self.raw_iter(
-            txn,
-            Bound::Included(&key),
-            Bound::Included(key.to_vec()),
-            Direction::Forward,
-        )?;
+        let mut raw = RawIter::new(cursor, Direction::Forward, Bound::Unbounded);
+        raw.set_moves(Moves::ValuesOfKey);
         Ok(Some(RoIter::new(raw)))
     }
 

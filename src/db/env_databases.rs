@@ -42,6 +42,7 @@ impl Env {
             .map(|dbi| Database::new(self.id(), dbi)))
     }
 
+    #[cfg(feature = "scoped")]
     /// [`Env::create_database`] for a layer built on byte-ordered trees of one value per key
     /// (scopes): any other shape is [`Error::Incompatible`](crate::Error::Incompatible).
     pub(crate) fn create_byte_ordered_database<KC: 'static, DC: 'static>(
@@ -54,6 +55,7 @@ impl Env {
         Ok(Database::new(self.id(), dbi))
     }
 
+    #[cfg(feature = "scoped")]
     /// [`Env::open_database`] for a layer built on byte-ordered trees of one value per key.
     pub(crate) fn open_byte_ordered_database<KC: 'static, DC: 'static>(
         &self,

@@ -27,6 +27,8 @@ pub(crate) enum Moves {
     Pairs,
     /// Every key once.
     Keys,
+    /// The values of the key the walk starts on, forwards, and nothing after them.
+    ValuesOfKey,
 }
 
 /// A positioned cursor that yields raw entries until it passes `end`.
@@ -79,6 +81,11 @@ impl<'txn> RawIter<'txn> {
             match (self.direction, self.moves) {
                 (Direction::Forward, Moves::Pairs) => self.cursor.next()?,
                 (Direction::Forward, Moves::Keys) => self.cursor.next_key()?,
+                (_, Moves::ValuesOfKey) => {
+                    if !self.cursor.next_value()? {
+                        return Ok(None);
+                    }
+                }
                 (Direction::Backward, Moves::Pairs) => self.cursor.prev()?,
                 (Direction::Backward, Moves::Keys) => self.cursor.prev_key()?,
             }

@@ -6,34 +6,58 @@
 //! it. A transaction that loads such a database looks the recorded name up here, so a tree
 //! is only ever searched with the function registered under the name it was written with,
 //! whatever handles, aborted transactions or other processes did before. A name keeps the
-//! first function registered under it for the life of the environment: one name stands for
-//! one order.
+//! comparator registered under it for the life of the environment: one name stands for one
+//! order, and another comparator type under the same name is refused.
 
+use std::any::TypeId;
 use std::collections::HashMap;
 
 use crate::btree::order::CompareFn;
+use crate::error::{Error, Result};
 use parking_lot::RwLock;
+
+/// A comparator as a handle gives it: its function and the type it comes from.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Comparator {
+    pub(crate) compare: CompareFn,
+    pub(crate) type_id: TypeId,
+    pub(crate) type_name: &'static str,
+}
 
 /// The registered comparators, by name.
 #[derive(Default)]
 pub(crate) struct KeyOrders {
-    by_name: RwLock<HashMap<String, CompareFn>>,
+    by_name: RwLock<HashMap<String, Comparator>>,
 }
 
 impl KeyOrders {
-    /// Registers `compare` under `name`, unless a function is registered under it already.
-    pub(crate) fn register(&self, name: &str, compare: CompareFn) {
-        if self.get(name).is_none() {
-            self.by_name
-                .write()
-                .entry(name.to_owned())
-                .or_insert(compare);
+    /// Registers `comparator` under `name`, unless it is registered there already. Another
+    /// comparator type under the same name is [`Error::Incompatible`]: a database written
+    /// with one would be searched with the other.
+    pub(crate) fn register(&self, name: &str, comparator: Comparator) -> Result<()> {
+        let registered = *self
+            .by_name
+            .write()
+            .entry(name.to_owned())
+            .or_insert(comparator);
+        if registered.type_id != comparator.type_id {
+            return Err(Error::Incompatible {
+                name: None,
+                reason: format!(
+                    "two comparators, {} and {}, are both named {name:?}: give one another name (Comparator::name)",
+                    registered.type_name, comparator.type_name
+                ),
+            });
         }
+        Ok(())
     }
 
     /// The function registered under `name`.
     pub(crate) fn get(&self, name: &str) -> Option<CompareFn> {
-        self.by_name.read().get(name).copied()
+        self.by_name
+            .read()
+            .get(name)
+            .map(|comparator| comparator.compare)
     }
 }
 
@@ -46,16 +70,38 @@ mod tests {
         b.cmp(a)
     }
 
+    fn comparator<T: 'static>(compare: CompareFn) -> Comparator {
+        Comparator {
+            compare,
+            type_id: TypeId::of::<T>(),
+            type_name: std::any::type_name::<T>(),
+        }
+    }
+
     #[test]
-    fn a_name_keeps_its_first_function() {
+    fn a_name_keeps_its_comparator_and_refuses_another_type() {
         let orders = KeyOrders::default();
         assert!(orders.get("backwards").is_none());
-        orders.register("backwards", backwards);
-        orders.register("backwards", |a, b| a.cmp(b));
+        orders
+            .register("backwards", comparator::<u8>(backwards))
+            .unwrap();
+        orders
+            .register("backwards", comparator::<u8>(backwards))
+            .unwrap();
         let kept = orders.get("backwards").unwrap();
-        assert_eq!(kept(b"a", b"b"), Ordering::Greater, "the first function");
+        assert_eq!(kept(b"a", b"b"), Ordering::Greater);
+        let other_type = orders.register("backwards", comparator::<u16>(|a, b| a.cmp(b)));
+        assert!(
+            matches!(other_type, Err(Error::Incompatible { reason, .. }) if reason.contains("u16"))
+        );
+        assert_eq!(
+            orders.get("backwards").unwrap()(b"a", b"b"),
+            Ordering::Greater
+        );
         assert!(orders.get("other").is_none());
-        orders.register("other", |a, b| a.cmp(b));
+        orders
+            .register("other", comparator::<u16>(|a, b| a.cmp(b)))
+            .unwrap();
         assert_eq!(orders.get("other").unwrap()(b"a", b"b"), Ordering::Less);
     }
 }

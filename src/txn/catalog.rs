@@ -84,7 +84,7 @@ impl RoTxn<'_> {
         let tree = self.tree(dbi)?;
         let custom = self.custom_orders(dbi).unwrap_or_default();
         shape.check_against(name, &tree, &custom.names)?;
-        shape.register(self.env.key_orders());
+        shape.register(self.env.key_orders())?;
         if OrderNames::announced_by(tree.flags) {
             let resolved = CustomOrders::resolve(custom.names.clone(), self.env.key_orders());
             if let Some(Some(slot)) = self.trees.borrow_mut().get_mut(dbi as usize) {
@@ -164,7 +164,7 @@ impl RwTxn<'_> {
         let Some(name) = name else {
             let main = self.txn.tree(MAIN_DBI)?;
             if main.root.is_none() && !shape.is_plain() && main.flags != shape.tree_flags() {
-                self.set_new_tree(MAIN_DBI, shape);
+                self.set_new_tree(MAIN_DBI, shape)?;
                 return Ok(MAIN_DBI);
             }
             self.txn.accept_shape(MAIN_DBI, None, shape)?;
@@ -186,7 +186,7 @@ impl RwTxn<'_> {
                 Ok(dbi)
             }
             Err(Error::DatabaseNotFound { .. }) => {
-                self.set_new_tree(dbi, shape);
+                self.set_new_tree(dbi, shape)?;
                 Ok(dbi)
             }
             Err(error) => Err(error),
@@ -194,8 +194,8 @@ impl RwTxn<'_> {
     }
 
     /// Makes database `dbi` a new empty tree of `shape` in this transaction.
-    fn set_new_tree(&mut self, dbi: u32, shape: &DatabaseShape) {
-        shape.register(self.txn.env.key_orders());
+    fn set_new_tree(&mut self, dbi: u32, shape: &DatabaseShape) -> Result<()> {
+        shape.register(self.txn.env.key_orders())?;
         let flags = shape.tree_flags();
         let custom = OrderNames::announced_by(flags).then(|| {
             Arc::new(CustomOrders::resolve(
@@ -213,5 +213,6 @@ impl RwTxn<'_> {
             deleted: false,
             custom,
         });
+        Ok(())
     }
 }

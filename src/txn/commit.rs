@@ -44,6 +44,7 @@ use std::sync::Arc;
 use super::read::{RoTxn, TreeSlot};
 use super::snapshot::Snapshot;
 use super::write::{own_store, RwTxn};
+use crate::btree::cursor;
 use crate::btree::mutate::{PutMode, Writer};
 use crate::btree::order::KeyOrder;
 use crate::env::{CachedFreeList, EnvInner, WriterState};
@@ -153,19 +154,17 @@ fn record_catalog(
         if dbi == 0 {
             let old_flags = meta.main.flags;
             meta.main = slot.info;
-            // The names are written when the orders are taken on, not at every commit.
-            if flags != old_flags {
-                if OrderNames::announced_by(flags) {
-                    let record = catalog_record::encode_names(flags, &order_names);
-                    writer.put(
-                        &mut meta.catalog,
-                        UNNAMED_DATABASE_KEY,
-                        &record,
-                        PutMode::Overwrite,
-                    )?;
-                } else if OrderNames::announced_by(old_flags) {
-                    writer.delete(&mut meta.catalog, UNNAMED_DATABASE_KEY)?;
+            if OrderNames::announced_by(flags) {
+                // Written when the orders change (the database reshaped, even from one
+                // comparator to another with the same flags), not at every commit.
+                let record = catalog_record::encode_names(flags, &order_names);
+                let key = UNNAMED_DATABASE_KEY;
+                let recorded = cursor::get(writer, &meta.catalog, KeyOrder::Bytes, key)?;
+                if recorded != Some(record.as_slice()) {
+                    writer.put(&mut meta.catalog, key, &record, PutMode::Overwrite)?;
                 }
+            } else if OrderNames::announced_by(old_flags) {
+                writer.delete(&mut meta.catalog, UNNAMED_DATABASE_KEY)?;
             }
         } else if slot.deleted {
             writer.delete(&mut meta.catalog, names[dbi - 1].as_bytes())?;

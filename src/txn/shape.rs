@@ -12,7 +12,7 @@
 use super::custom_orders::CustomOrders;
 use super::read::{RoTxn, MAIN_DBI};
 use crate::btree::order::{CompareFn, KeyOrder};
-use crate::env::key_orders::KeyOrders;
+use crate::env::key_orders::{Comparator, KeyOrders};
 use crate::error::{Error, Result};
 use crate::page::catalog_record::{OrderNames, ORDER_NAME_MAX};
 use crate::page::meta::{TreeFlags, TreeInfo};
@@ -23,9 +23,9 @@ pub(crate) struct DatabaseShape {
     /// The built-in flags asked for.
     pub(crate) flags: TreeFlags,
     /// A custom comparator of keys and the name to record for it.
-    pub(crate) custom: Option<(CompareFn, String)>,
+    pub(crate) custom: Option<(Comparator, String)>,
     /// A custom comparator of a duplicate-sorted database's values, and its name.
-    pub(crate) custom_values: Option<(CompareFn, String)>,
+    pub(crate) custom_values: Option<(Comparator, String)>,
     /// Whether the database must be exactly this shape, a plain one included (the layers
     /// built on byte-ordered trees, such as scopes, ask so).
     pub(crate) exact: bool,
@@ -44,6 +44,7 @@ impl DatabaseShape {
     }
 
     /// A plain database and nothing else: byte-wise keys, one value per key.
+    #[cfg(any(feature = "scoped", test))]
     pub(crate) fn byte_ordered() -> DatabaseShape {
         DatabaseShape {
             exact: true,
@@ -80,10 +81,11 @@ impl DatabaseShape {
     }
 
     /// Registers the comparators asked for under their names.
-    pub(crate) fn register(&self, orders: &KeyOrders) {
-        for (compare, name) in [&self.custom, &self.custom_values].into_iter().flatten() {
-            orders.register(name, *compare);
+    pub(crate) fn register(&self, orders: &KeyOrders) -> Result<()> {
+        for (comparator, name) in [&self.custom, &self.custom_values].into_iter().flatten() {
+            orders.register(name, *comparator)?;
         }
+        Ok(())
     }
 
     /// Refuses what no database can be: a name no record holds, an order of values without
@@ -251,8 +253,13 @@ mod tests {
     use super::*;
 
     fn custom(name: &str) -> DatabaseShape {
+        let comparator = Comparator {
+            compare: |a, b| b.cmp(a),
+            type_id: std::any::TypeId::of::<u8>(),
+            type_name: "u8",
+        };
         DatabaseShape {
-            custom: Some((|a, b| b.cmp(a), name.to_owned())),
+            custom: Some((comparator, name.to_owned())),
             ..DatabaseShape::plain()
         }
     }
@@ -355,7 +362,7 @@ mod tests {
         };
         let unresolved = CustomOrders::resolve(names.clone(), &orders);
         assert!(unresolved.keys.is_none() && unresolved.values.is_none());
-        custom("keys").register(&orders);
+        custom("keys").register(&orders).unwrap();
         let resolved = CustomOrders::resolve(names, &orders);
         assert!(resolved.keys.is_some() && resolved.values.is_none());
     }

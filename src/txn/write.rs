@@ -6,6 +6,7 @@ use std::sync::Arc;
 use super::read::{RoTxn, TreeSlot};
 use super::snapshot::Snapshot;
 use crate::btree::dup_write::PairPut;
+use crate::btree::duplicates;
 use crate::btree::mutate::{PutMode, Writer};
 use crate::btree::node;
 use crate::btree::order::KeyOrder;
@@ -352,8 +353,7 @@ impl<'e> RwTxn<'e> {
         value: &[u8],
         mode: PairPut,
     ) -> Result<bool> {
-        self.check_key(key)?;
-        self.check_duplicate_value(value)?;
+        self.check_duplicate_pair(key, value)?;
         self.change_tree(dbi, |writer, tree| writer.put_pair(tree, key, value, mode))
     }
 
@@ -375,13 +375,23 @@ impl<'e> RwTxn<'e> {
         self.change_tree(dbi, |writer, tree| writer.delete_pair(tree, key, value))
     }
 
-    /// Refuses a value a duplicate-sorted database cannot hold: longer than the longest key.
-    fn check_duplicate_value(&self, value: &[u8]) -> Result<()> {
-        let max = node::key_size_max(self.txn.env.page_size());
-        if value.len() > max {
+    /// Refuses a pair a duplicate-sorted database cannot hold: a key whose cell could not
+    /// hold a tree's descriptor, or a value that would not fit the cell beside its key
+    /// (`btree/duplicates.rs`).
+    fn check_duplicate_pair(&self, key: &[u8], value: &[u8]) -> Result<()> {
+        let page_size = self.txn.env.page_size();
+        let key_max = duplicates::key_size_max(page_size);
+        if key.len() > key_max {
+            return Err(Error::KeyTooLarge {
+                len: key.len(),
+                max: key_max,
+            });
+        }
+        let value_max = duplicates::value_size_max(page_size, key.len());
+        if value.len() > value_max {
             return Err(Error::ValueTooLarge {
                 len: value.len(),
-                max,
+                max: value_max,
             });
         }
         Ok(())

@@ -8,7 +8,7 @@
 //! A list holds at least two values (one value is stored as a plain cell) and no two equal
 //! under the order. It stays in the cell while the cell is at most a quarter page
 //! (`node::cell_size_max`); past that the values move into a tree of their own
-//! (`dup_tree.rs`), so that a key with many values is searched in O(log n).
+//! (`dup_write.rs`), so that a key with many values is searched in O(log n).
 
 use super::node;
 use super::order::KeyOrder;

@@ -12,7 +12,7 @@
 //! (overflow), the value is replaced by the u64 number of the first page of its overflow run.
 //! In a duplicate-sorted database, flag bit 1 says the value is a list of the key's values
 //! (`duplicates.rs`), and flag bit 2 that it is the 48-byte descriptor of a tree holding them
-//! (`dup_tree.rs`). No cell has more than one of these bits, nor any other.
+//! (`dup_write.rs`). No cell has more than one of these bits, nor any other.
 //! A branch cell is `u64 child, u16 key_len, key`; cell 0 of a branch has an empty key and
 //! stands for "everything below the next separator". Child `i` holds the keys `k` with
 //! `separator(i) <= k < separator(i + 1)`.

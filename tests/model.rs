@@ -8,7 +8,8 @@
 //! model; a reader opened mid-sequence must keep seeing its snapshot through later commits.
 //! Two runs use byte-wise databases (the unnamed one and three named ones); a third orders its
 //! databases by a custom comparator, by `REVERSE_KEY` and by `IntegerComparator`, each model
-//! keyed by the same order.
+//! keyed by the same order. A fourth runs its own operations over `DUP_SORT` databases (see
+//! "Sorted duplicates" below), each model a map of sets of values in the database's orders.
 //!
 //! Replay a failure with the seed proptest prints (PROPTEST_CASES / the persisted regression
 //! file); see docs/testing.md.

@@ -14,22 +14,50 @@ mod common;
 use arbordb::testing::crash::{
     case_seeds, count_commits_and_syncs, count_operations, count_operations_and_syncs,
     run_crash_case, run_crash_case_on_sectors, CrashCase, CrashKind, Op, WeakOutcome,
-    DATABASE_NAMES,
+    DATABASE_NAMES, PAIRS,
 };
 use arbordb::testing::{fate_patterns_drawn, FatePatterns};
 use arbordb::EnvFlags;
 use common::Rng;
+
+/// An operation on the duplicate-sorted database: few keys and values, so a key's values
+/// outgrow its cell into a tree of their own (in a transaction that grows them) and pair
+/// deletes hit (mostly, in one that `shrinks` them), so trees shrink to a list or one value.
+fn pairs_op(rng: &mut Rng, shrinks: bool) -> Op {
+    let key = format!("key{}", rng.below(2)).into_bytes();
+    let n = rng.below(30);
+    let value = format!("v{n:02}").repeat(1 + n as usize % 6).into_bytes();
+    let deletes = if shrinks { 30 } else { 8 };
+    match rng.below(40) {
+        0 => Op::Clear { db: PAIRS },
+        1 => Op::Delete { db: PAIRS, key },
+        roll if roll < 2 + deletes => Op::DeletePair {
+            db: PAIRS,
+            key,
+            value,
+        },
+        _ => Op::Put {
+            db: PAIRS,
+            key,
+            value,
+        },
+    }
+}
 
 /// Transactions of random operations, each ending in a commit.
 fn workload(seed: u64) -> Vec<Vec<Op>> {
     let mut rng = Rng(seed);
     let transactions = 4 + rng.below(10);
     (0..transactions)
-        .map(|_| {
+        .map(|transaction| {
             let ops = 1 + rng.below(80);
             (0..ops)
                 .map(|_| {
-                    let db = rng.below(DATABASE_NAMES.len() as u64) as usize;
+                    // The duplicate-sorted database takes three shares.
+                    let db = (rng.below(DATABASE_NAMES.len() as u64 + 2) as usize).min(PAIRS);
+                    if db == PAIRS {
+                        return pairs_op(&mut rng, transaction % 3 == 2);
+                    }
                     let key = format!("key{:03}", rng.below(250)).into_bytes();
                     match rng.below(20) {
                         0 => Op::Clear { db },

@@ -614,3 +614,31 @@ fn a_scan_of_one_key_reads_nothing_of_the_next() {
         .unwrap()
         .is_none());
 }
+
+/// A key and a value each within `Env::max_key_size` but together longer than a plain leaf
+/// cell: the pair is refused unless it fits its key's cell, and a long value that fits stays
+/// readable as its key gains values (a tree) and loses them again (a plain cell).
+#[test]
+fn a_long_key_with_a_long_value_keeps_its_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = open_with_page_size(dir.path(), 512);
+    let db = dup_database(&env, "long");
+    let mut wtxn = env.write_txn().unwrap();
+    assert!(matches!(
+        db.put(&mut wtxn, &[7u8; 90], &[2u8; 30]),
+        Err(Error::KeyTooLarge { .. })
+    ));
+    let key = vec![7u8; 60];
+    assert!(matches!(
+        db.put(&mut wtxn, &key, &[2u8; 54]),
+        Err(Error::ValueTooLarge { max: 53, .. })
+    ));
+    let (short, long) = (vec![1u8; 10], vec![2u8; 53]);
+    db.put(&mut wtxn, &key, &long).unwrap();
+    db.put(&mut wtxn, &key, &short).unwrap();
+    assert!(db.delete_one_duplicate(&mut wtxn, &key, &short).unwrap());
+    assert_eq!(db.get(&wtxn, &key).unwrap(), Some(&long[..]));
+    db.put(&mut wtxn, &key, &short).unwrap();
+    wtxn.commit().unwrap();
+    assert_sound(&env);
+}

@@ -19,7 +19,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use arbordb::testing::crash::{
-    apply, case_seeds, checked_contents, create_databases, open_databases, read_model, Model, Op,
+    apply, case_seeds, checked_contents, create_databases, read_model, read_model_in, Model, Op,
     DATABASE_NAMES,
 };
 use arbordb::testing::{Fault, SimulatedDisk};
@@ -162,7 +162,7 @@ fn run(dir: &Path, case: &Case, disk: &Arc<SimulatedDisk>) -> Result<Run, String
         };
         let env_now = &env;
         // A failed commit that did not poison the environment is not visible.
-        let seen = read_in(env_now, &wtxn).map_err(|e| format!("reading: {e}"))?;
+        let seen = read_model_in(env_now, &wtxn).map_err(|e| format!("reading: {e}"))?;
         if seen != *run.states.last().expect("never empty") {
             return Err(format!(
                 "a write transaction sees a state that is not the last commit's ({} commits \
@@ -208,23 +208,6 @@ fn run(dir: &Path, case: &Case, disk: &Arc<SimulatedDisk>) -> Result<Run, String
         run.in_flight = failed_attempt;
     }
     Ok(run)
-}
-
-/// Every database of [`DATABASE_NAMES`] as the write transaction sees it (each opened with
-/// its order).
-fn read_in(env: &Env, wtxn: &arbordb::RwTxn<'_>) -> arbordb::Result<Model> {
-    let mut model = Vec::new();
-    for db in open_databases(env, wtxn)? {
-        let mut contents = std::collections::BTreeMap::new();
-        if let Some(db) = db {
-            for entry in db.iter(wtxn)? {
-                let (key, value) = entry?;
-                contents.insert(key.to_vec(), value.to_vec());
-            }
-        }
-        model.push(contents);
-    }
-    Ok(model)
 }
 
 /// One seeded case: fail a sync (or another operation) with an I/O error, go on, cut the

@@ -10,26 +10,36 @@ use crate::types::Bytes;
 use crate::{Comparator, Database, DatabaseFlags, Env, EnvFlags, EnvOpenOptions, RoTxn, RwTxn};
 
 /// The databases a crash case writes: the unnamed one and three named ones, byte-wise, then
-/// one ordered by a custom comparator ([`ByLengthThenDescending`]) and one by
-/// [`DatabaseFlags::REVERSE_KEY`] (see [`DATABASE_ORDERS`]).
-pub const DATABASE_NAMES: [Option<&str>; 6] = [
+/// one ordered by a custom comparator ([`ByLengthThenDescending`]), one by
+/// [`DatabaseFlags::REVERSE_KEY`] and one with sorted duplicates (see [`DATABASE_ORDERS`]).
+pub const DATABASE_NAMES: [Option<&str>; 7] = [
     None,
     Some("alpha"),
     Some("beta"),
     Some("gamma"),
     Some("by length"),
     Some("reversed"),
+    Some("pairs"),
 ];
 
 /// The order of each database of [`DATABASE_NAMES`].
-pub const DATABASE_ORDERS: [CaseOrder; 6] = [
+pub const DATABASE_ORDERS: [CaseOrder; 7] = [
     CaseOrder::Bytes,
     CaseOrder::Bytes,
     CaseOrder::Bytes,
     CaseOrder::Bytes,
     CaseOrder::Custom,
     CaseOrder::Reverse,
+    CaseOrder::Pairs,
 ];
+
+/// The index in [`DATABASE_NAMES`] of the duplicate-sorted database.
+pub const PAIRS: usize = 6;
+
+/// The longest value the duplicate-sorted database takes: a put there keeps a value's first
+/// bytes only, so every workload's values fit it (a value is at most as long as a key, and a
+/// key with its value must fit a plain cell).
+pub const PAIR_VALUE_MAX: usize = 24;
 
 /// The order of a crash case database's keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,6 +50,9 @@ pub enum CaseOrder {
     Custom,
     /// [`DatabaseFlags::REVERSE_KEY`].
     Reverse,
+    /// [`DatabaseFlags::DUP_SORT`]: keys and values byte-wise; its model holds each pair
+    /// (see [`pair_entry`]).
+    Pairs,
 }
 
 /// Shorter keys first, then byte-wise descending: unlike the byte-wise order for keys of one
@@ -57,8 +70,23 @@ impl Comparator for ByLengthThenDescending {
     }
 }
 
-/// The expected contents of every database in [`DATABASE_NAMES`].
+/// The expected contents of every database in [`DATABASE_NAMES`]. The duplicate-sorted
+/// database's map holds each of its pairs as a key ([`pair_entry`]) with an empty value.
 pub type Model = Vec<BTreeMap<Vec<u8>, Vec<u8>>>;
+
+/// The model's entry for the pair `(key, value)` of the duplicate-sorted database: the key's
+/// length, the key, the value (so a key's pairs share a prefix).
+pub fn pair_entry(key: &[u8], value: &[u8]) -> Vec<u8> {
+    let mut entry = (key.len() as u32).to_be_bytes().to_vec();
+    entry.extend_from_slice(key);
+    entry.extend_from_slice(value);
+    entry
+}
+
+/// The value a put of `value` stores in the duplicate-sorted database.
+fn pair_value(value: &[u8]) -> &[u8] {
+    &value[..value.len().min(PAIR_VALUE_MAX)]
+}
 
 /// One change inside a transaction.
 #[derive(Debug, Clone)]
@@ -72,7 +100,17 @@ pub enum Op {
         /// The value.
         value: Vec<u8>,
     },
-    /// Delete `key` from database `db`.
+    /// Delete the pair of `key` and `value` from database `db` (in a database without
+    /// duplicates, `key` if its value is `value`).
+    DeletePair {
+        /// Database index.
+        db: usize,
+        /// The key.
+        key: Vec<u8>,
+        /// The value.
+        value: Vec<u8>,
+    },
+    /// Delete `key` (with all its values) from database `db`.
     Delete {
         /// Database index.
         db: usize,
@@ -218,6 +256,7 @@ pub fn create_databases(
             match order {
                 CaseOrder::Bytes => options.create(wtxn),
                 CaseOrder::Reverse => options.flags(DatabaseFlags::REVERSE_KEY).create(wtxn),
+                CaseOrder::Pairs => options.flags(DatabaseFlags::DUP_SORT).create(wtxn),
                 CaseOrder::Custom => options
                     .key_comparator::<ByLengthThenDescending>()
                     .create(wtxn)
@@ -244,6 +283,7 @@ pub fn open_databases(
             match order {
                 CaseOrder::Bytes => options.open(rtxn),
                 CaseOrder::Reverse => options.flags(DatabaseFlags::REVERSE_KEY).open(rtxn),
+                CaseOrder::Pairs => options.flags(DatabaseFlags::DUP_SORT).open(rtxn),
                 CaseOrder::Custom => Ok(options
                     .key_comparator::<ByLengthThenDescending>()
                     .open(rtxn)?
@@ -275,7 +315,8 @@ pub fn check_with_orders(env: &Env) -> Result<crate::CheckReport, String> {
 }
 
 /// Applies `op` to the databases `dbs` (from [`create_databases`]) in `wtxn`, and to the model
-/// `working` of what the transaction holds.
+/// `working` of what the transaction holds. In the duplicate-sorted database ([`PAIRS`]) a
+/// put adds a pair, whose value is the first [`PAIR_VALUE_MAX`] bytes of the one given.
 pub fn apply(
     op: &Op,
     dbs: &[Database<Bytes, Bytes>],
@@ -283,9 +324,40 @@ pub fn apply(
     working: &mut Model,
 ) -> crate::Result<()> {
     match op {
+        Op::Put {
+            db: PAIRS,
+            key,
+            value,
+        } => {
+            let value = pair_value(value);
+            working[PAIRS].insert(pair_entry(key, value), Vec::new());
+            dbs[PAIRS].put(wtxn, key, value)
+        }
         Op::Put { db, key, value } => {
             working[*db].insert(key.clone(), value.clone());
             dbs[*db].put(wtxn, key, value)
+        }
+        Op::DeletePair {
+            db: PAIRS,
+            key,
+            value,
+        } => {
+            let value = pair_value(value);
+            working[PAIRS].remove(&pair_entry(key, value));
+            dbs[PAIRS]
+                .delete_one_duplicate(wtxn, key, value)
+                .map(|_| ())
+        }
+        Op::DeletePair { db, key, value } => {
+            if working[*db].get(key) == Some(value) {
+                working[*db].remove(key);
+            }
+            dbs[*db].delete_one_duplicate(wtxn, key, value).map(|_| ())
+        }
+        Op::Delete { db: PAIRS, key } => {
+            let prefix = pair_entry(key, b"");
+            working[PAIRS].retain(|entry, _| !entry.starts_with(&prefix));
+            dbs[PAIRS].delete(wtxn, key).map(|_| ())
         }
         Op::Delete { db, key } => {
             working[*db].remove(key);
@@ -327,13 +399,19 @@ pub fn count_commits_and_syncs(case: &CrashCase<'_>) -> Result<(u64, u64), Strin
 /// does not iterate in strictly ascending order (its own), or whose get misses an entry the
 /// iteration met, is [`crate::Error::Corrupted`].
 pub fn read_model(env: &Env) -> crate::Result<Model> {
-    let rtxn = env.read_txn()?;
+    read_model_in(env, &env.read_txn()?)
+}
+
+/// [`read_model`] in the snapshot of `rtxn` (a write transaction's too).
+pub fn read_model_in(env: &Env, rtxn: &RoTxn<'_>) -> crate::Result<Model> {
     let mut model = Vec::new();
-    for (db, order) in open_databases(env, &rtxn)?.into_iter().zip(DATABASE_ORDERS) {
+    for (db, order) in open_databases(env, rtxn)?.into_iter().zip(DATABASE_ORDERS) {
         let mut contents = BTreeMap::new();
-        if let Some(db) = db {
+        if let (Some(db), CaseOrder::Pairs) = (db, order) {
+            contents = read_pairs(db, rtxn)?;
+        } else if let Some(db) = db {
             let mut previous: Option<&[u8]> = None;
-            for entry in db.iter(&rtxn)? {
+            for entry in db.iter(rtxn)? {
                 let (key, value) = entry?;
                 if previous.is_some_and(|previous| order.compare(previous, key).is_ge()) {
                     return Err(crate::Error::corrupted(
@@ -341,7 +419,7 @@ pub fn read_model(env: &Env) -> crate::Result<Model> {
                         format!("a database ordered {order:?} iterates out of order"),
                     ));
                 }
-                if db.get(&rtxn, key)? != Some(value) {
+                if db.get(rtxn, key)? != Some(value) {
                     return Err(crate::Error::corrupted(
                         0u64,
                         format!("in a database ordered {order:?} a get misses an entry"),
@@ -356,11 +434,52 @@ pub fn read_model(env: &Env) -> crate::Result<Model> {
     Ok(model)
 }
 
+/// The pairs of the duplicate-sorted database `db`, as its model holds them. Pairs that do
+/// not iterate in strictly ascending order (keys, then a key's values), a backward walk by
+/// key that does not meet each key's last value, or a get that does not give a key's first
+/// value are [`crate::Error::Corrupted`].
+fn read_pairs(
+    db: Database<Bytes, Bytes>,
+    rtxn: &RoTxn<'_>,
+) -> crate::Result<BTreeMap<Vec<u8>, Vec<u8>>> {
+    let corrupted = |what: &str| crate::Error::corrupted(0u64, format!("duplicates: {what}"));
+    let mut contents = BTreeMap::new();
+    let mut previous: Option<(&[u8], &[u8])> = None;
+    let mut lasts = Vec::new();
+    for entry in db.iter(rtxn)? {
+        let (key, value) = entry?;
+        match previous {
+            Some(pair) if pair >= (key, value) => return Err(corrupted("pairs out of order")),
+            Some((last_key, _)) if last_key == key => {
+                *lasts.last_mut().expect("the key's first pair") = (key, value);
+            }
+            _ => {
+                if db.get(rtxn, key)? != Some(value) {
+                    return Err(corrupted("a get misses a key's first value"));
+                }
+                lasts.push((key, value));
+            }
+        }
+        previous = Some((key, value));
+        contents.insert(pair_entry(key, value), Vec::new());
+    }
+    let backward: Vec<(&[u8], &[u8])> = db
+        .rev_iter(rtxn)?
+        .move_between_keys()
+        .collect::<crate::Result<_>>()?;
+    if !backward.iter().eq(lasts.iter().rev()) {
+        return Err(corrupted(
+            "a backward walk by key misses a key's last value",
+        ));
+    }
+    Ok(contents)
+}
+
 impl CaseOrder {
     /// Compares two keys in this order.
     pub fn compare(self, a: &[u8], b: &[u8]) -> std::cmp::Ordering {
         match self {
-            CaseOrder::Bytes => a.cmp(b),
+            CaseOrder::Bytes | CaseOrder::Pairs => a.cmp(b),
             CaseOrder::Custom => ByLengthThenDescending::compare(a, b),
             CaseOrder::Reverse => a.iter().rev().cmp(b.iter().rev()),
         }

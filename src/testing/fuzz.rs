@@ -2,7 +2,7 @@
 //! `tests/fuzz_corpus.rs` replays the committed corpora through them under `cargo test`.
 //! Each must return normally on any input: a panic is a bug.
 
-use super::crash::{run_crash_case, CrashCase, CrashKind, Op, DATABASE_NAMES};
+use super::crash::{run_crash_case, CrashCase, CrashKind, Op, DATABASE_NAMES, PAIRS};
 use super::TempDir;
 use crate::btree::check;
 use crate::btree::cursor::Cursor;
@@ -393,7 +393,10 @@ pub fn assert_reads_agree(env: &crate::Env, rtxn: &crate::RoTxn<'_>) {
 /// among [`DATABASE_NAMES`], byte-wise or in another order (`DATABASE_ORDERS`); `key` is
 /// `[b'k', key % 64]` below 128, `[b'j', key % 64]` below 192, else `[key % 64]`: keys of two
 /// lengths and first bytes, so a byte-wise separator (the shortest prefix) or a byte-wise
-/// comparison goes wrong under the other orders.
+/// comparison goes wrong under the other orders. In the duplicate-sorted database
+/// ([`PAIRS`]) a put adds a pair (of the value's first bytes, see [`super::crash::apply`]),
+/// code 7 deletes the pair of the value code 0 would put, and code 6 the key with all its
+/// values.
 pub fn ops(data: &[u8]) {
     if data.len() < 4 {
         return;
@@ -423,6 +426,16 @@ pub fn ops(data: &[u8]) {
                 key,
                 value: vec![op[3]; 600 + 8 * op[3] as usize],
             }),
+            7 if db == PAIRS => {
+                transactions
+                    .last_mut()
+                    .expect("never empty")
+                    .push(Op::DeletePair {
+                        db,
+                        key,
+                        value: vec![op[3]; op[3] as usize],
+                    })
+            }
             6 | 7 => transactions
                 .last_mut()
                 .expect("never empty")

@@ -310,3 +310,60 @@ fn seal_as(bytes: &mut [u8], id: PageId) {
     header::set_page_id(bytes, id);
     header::seal(bytes);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::btree::cursor::tests::Pages;
+
+    /// A sink that numbers pages and keeps nothing.
+    struct Discard(u64);
+
+    impl CopySink for Discard {
+        fn allocate(&mut self, pages: usize) -> PageId {
+            self.0 += pages as u64;
+            PageId::new(self.0 - pages as u64)
+        }
+
+        fn write(&mut self, _: PageId, _: &[u8]) -> Result<()> {
+            Ok(())
+        }
+    }
+
+    /// Page 2: a leaf whose one cell says its key's values are the tree rooted at page 2 —
+    /// itself. Followed, it would be copied for ever; a tree of values holds plain cells
+    /// only, so the copy refuses it, whether met as a database's tree or as a key's values.
+    #[test]
+    fn a_tree_of_values_holding_a_tree_of_values_is_refused_not_copied_for_ever() {
+        let page_size = 512;
+        let mut bytes = vec![0u8; 3 * page_size];
+        let itself = TreeInfo {
+            root: PageId::new(2),
+            depth: 1,
+            leaf_pages: 1,
+            entries: 1,
+            ..TreeInfo::default()
+        };
+        let descriptor = itself.encode();
+        let page = &mut bytes[2 * page_size..];
+        node::init(page, PageId::new(2), true);
+        let stored = StoredValue::DuplicateTree(&descriptor);
+        let size = node::leaf_cell_size(1, &stored);
+        assert!(node::insert_cell_with(page, 0, size, |out| {
+            node::write_leaf_cell(out, b"v", &stored)
+        }));
+        header::seal(page);
+        let pages = Pages { bytes, page_size };
+        let orders = (Some(KeyOrder::Bytes), Some(KeyOrder::Bytes));
+        for flags in [TreeFlags::empty(), TreeFlags::DUP_SORT] {
+            let tree = TreeInfo { flags, ..itself };
+            let copied = copy_tree(&pages, &tree, orders, &mut Discard(10), &mut |_, _| {
+                Ok(None)
+            });
+            assert!(
+                matches!(copied, Err(Error::Corrupted { .. })),
+                "{flags:?}: {copied:?}"
+            );
+        }
+    }
+}

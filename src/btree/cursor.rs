@@ -339,15 +339,15 @@ impl<'s, S: PageSource + ?Sized> Cursor<'s, S> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::btree::node;
     use crate::page::PageId;
 
-    /// Pages in a vector, numbered from 0.
-    struct Pages {
-        bytes: Vec<u8>,
-        page_size: usize,
+    /// Pages in a vector, numbered from 0 (shared with the other tree modules' tests).
+    pub(in crate::btree) struct Pages {
+        pub(in crate::btree) bytes: Vec<u8>,
+        pub(in crate::btree) page_size: usize,
     }
 
     impl PageSource for Pages {

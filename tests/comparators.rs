@@ -17,6 +17,7 @@ use arbordb::{
     CompactionOption, Comparator, Database, DatabaseFlags, Env, EnvFlags, EnvOpenOptions, Error,
     IntegerComparator, LexicographicComparator, PutFlags,
 };
+use common::orders::ByLengthThenReversed;
 use common::{assert_sound, open, open_with_page_size, Rng};
 
 /// Strings holding integers, compared as the numbers they hold (heed's example).
@@ -26,22 +27,6 @@ impl Comparator for StringAsInt {
     fn compare(a: &[u8], b: &[u8]) -> Ordering {
         let parse = |bytes: &[u8]| -> i64 { std::str::from_utf8(bytes).unwrap().parse().unwrap() };
         parse(a).cmp(&parse(b))
-    }
-}
-
-/// Shorter keys first, then byte-wise from the last byte: unlike the byte-wise order in both
-/// respects, so a separator or bound computed byte-wise would land in the wrong place.
-enum ByLengthThenReversed {}
-
-impl Comparator for ByLengthThenReversed {
-    fn compare(a: &[u8], b: &[u8]) -> Ordering {
-        a.len()
-            .cmp(&b.len())
-            .then_with(|| a.iter().rev().cmp(b.iter().rev()))
-    }
-
-    fn name() -> String {
-        "by length, then reversed".to_owned()
     }
 }
 

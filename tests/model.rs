@@ -14,6 +14,8 @@
 //! Replay a failure with the seed proptest prints (PROPTEST_CASES / the persisted regression
 //! file); see docs/testing.md.
 
+mod common;
+
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Bound;
@@ -23,6 +25,7 @@ use arbordb::{
     Comparator, Database, DatabaseFlags, Env, EnvOpenOptions, Error, IntegerComparator, PutFlags,
     RoTxn, RwTxn,
 };
+use common::orders::ByLengthThenReversed;
 use proptest::prelude::*;
 
 /// The order of a database's keys, as the model compares them.
@@ -36,22 +39,6 @@ enum Order {
     Reverse,
     /// `IntegerComparator` over 4-byte keys (little-endian `u32`).
     Integer,
-}
-
-/// Shorter keys first, then byte-wise from the last byte: unlike the byte-wise order in both
-/// respects, so a separator, bound or append check computed byte-wise goes wrong.
-enum ByLengthThenReversed {}
-
-impl Comparator for ByLengthThenReversed {
-    fn compare(a: &[u8], b: &[u8]) -> Ordering {
-        a.len()
-            .cmp(&b.len())
-            .then_with(|| a.iter().rev().cmp(b.iter().rev()))
-    }
-
-    fn name() -> String {
-        "model: by length, then reversed".to_owned()
-    }
 }
 
 impl Order {
@@ -91,29 +78,43 @@ impl Order {
     }
 }
 
-/// A key in a model, ordered as its database orders keys.
-#[derive(Debug, Clone)]
-struct Key {
-    bytes: Vec<u8>,
-    order: Order,
+/// An order of keys or of values, as a model applies it.
+trait Compares: Copy {
+    fn compare(self, a: &[u8], b: &[u8]) -> Ordering;
 }
 
-impl PartialEq for Key {
+impl Compares for Order {
+    fn compare(self, a: &[u8], b: &[u8]) -> Ordering {
+        Order::compare(self, a, b)
+    }
+}
+
+/// Bytes in a model, ordered as their database orders them.
+#[derive(Debug, Clone)]
+struct Ordered<O> {
+    bytes: Vec<u8>,
+    order: O,
+}
+
+impl<O: Compares> PartialEq for Ordered<O> {
     fn eq(&self, other: &Self) -> bool {
         self.cmp(other) == Ordering::Equal
     }
 }
-impl Eq for Key {}
-impl PartialOrd for Key {
+impl<O: Compares> Eq for Ordered<O> {}
+impl<O: Compares> PartialOrd for Ordered<O> {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
 }
-impl Ord for Key {
+impl<O: Compares> Ord for Ordered<O> {
     fn cmp(&self, other: &Self) -> Ordering {
         self.order.compare(&self.bytes, &other.bytes)
     }
 }
+
+/// A key in a model, ordered as its database orders keys.
+type Key = Ordered<Order>;
 
 /// One database of a run: its name and the order of its keys.
 #[derive(Debug, Clone, Copy)]
@@ -720,26 +721,11 @@ impl ValueOrder {
 }
 
 /// A value in a model, ordered as its database orders values.
-#[derive(Debug, Clone)]
-struct Value {
-    bytes: Vec<u8>,
-    order: ValueOrder,
-}
+type Value = Ordered<ValueOrder>;
 
-impl PartialEq for Value {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-impl Eq for Value {}
-impl PartialOrd for Value {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Value {
-    fn cmp(&self, other: &Self) -> Ordering {
-        self.order.compare(&self.bytes, &other.bytes)
+impl Compares for ValueOrder {
+    fn compare(self, a: &[u8], b: &[u8]) -> Ordering {
+        ValueOrder::compare(self, a, b)
     }
 }
 

@@ -24,9 +24,7 @@ impl Env {
         wtxn: &mut RwTxn<'_>,
         name: Option<&str>,
     ) -> Result<Database<KC, DC>> {
-        self.check_txn_env(wtxn.env_id())?;
-        let dbi = wtxn.create_tree(name, &DatabaseShape::plain())?;
-        Ok(Database::new(self.id(), dbi))
+        self.create_shaped(wtxn, name, &DatabaseShape::plain())
     }
 
     /// Opens the database `name` (`None`: the unnamed one) as it exists in `rtxn`'s snapshot;
@@ -36,10 +34,7 @@ impl Env {
         rtxn: &RoTxn<'_>,
         name: Option<&str>,
     ) -> Result<Option<Database<KC, DC>>> {
-        self.check_txn_env(rtxn.env_id())?;
-        Ok(rtxn
-            .open_tree(name, &DatabaseShape::plain())?
-            .map(|dbi| Database::new(self.id(), dbi)))
+        self.open_shaped(rtxn, name, &DatabaseShape::plain())
     }
 
     #[cfg(feature = "scoped")]
@@ -50,9 +45,7 @@ impl Env {
         wtxn: &mut RwTxn<'_>,
         name: Option<&str>,
     ) -> Result<Database<KC, DC>> {
-        self.check_txn_env(wtxn.env_id())?;
-        let dbi = wtxn.create_tree(name, &DatabaseShape::byte_ordered())?;
-        Ok(Database::new(self.id(), dbi))
+        self.create_shaped(wtxn, name, &DatabaseShape::byte_ordered())
     }
 
     #[cfg(feature = "scoped")]
@@ -62,9 +55,33 @@ impl Env {
         rtxn: &RoTxn<'_>,
         name: Option<&str>,
     ) -> Result<Option<Database<KC, DC>>> {
+        self.open_shaped(rtxn, name, &DatabaseShape::byte_ordered())
+    }
+
+    /// The database `name`, created in `wtxn` with `shape` if missing (else checked against
+    /// it): what every create of a typed handle comes to.
+    pub(super) fn create_shaped<KC, DC, C, CDUP>(
+        &self,
+        wtxn: &mut RwTxn<'_>,
+        name: Option<&str>,
+        shape: &DatabaseShape,
+    ) -> Result<Database<KC, DC, C, CDUP>> {
+        self.check_txn_env(wtxn.env_id())?;
+        let dbi = wtxn.create_tree(name, shape)?;
+        Ok(Database::new(self.id(), dbi))
+    }
+
+    /// The database `name` as it exists in `rtxn`'s snapshot, checked against `shape`: what
+    /// every open of a typed handle comes to.
+    pub(super) fn open_shaped<KC, DC, C, CDUP>(
+        &self,
+        rtxn: &RoTxn<'_>,
+        name: Option<&str>,
+        shape: &DatabaseShape,
+    ) -> Result<Option<Database<KC, DC, C, CDUP>>> {
         self.check_txn_env(rtxn.env_id())?;
         Ok(rtxn
-            .open_tree(name, &DatabaseShape::byte_ordered())?
+            .open_tree(name, shape)?
             .map(|dbi| Database::new(self.id(), dbi)))
     }
 

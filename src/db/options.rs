@@ -109,11 +109,8 @@ impl<'e, 'n, KC, DC, C, CDUP> DatabaseOpenOptions<'e, 'n, KC, DC, C, CDUP> {
         C: Comparator + 'static,
         CDUP: Comparator + 'static,
     {
-        self.env.check_txn_env(rtxn.env_id())?;
         let shape = shape_of::<C, CDUP>(self.flags);
-        Ok(rtxn
-            .open_tree(self.name, &shape)?
-            .map(|dbi| Database::new(self.env.id(), dbi)))
+        self.env.open_shaped(rtxn, self.name, &shape)
     }
 
     /// Opens the database, creating it in `wtxn` with these flags and comparator if missing
@@ -126,9 +123,7 @@ impl<'e, 'n, KC, DC, C, CDUP> DatabaseOpenOptions<'e, 'n, KC, DC, C, CDUP> {
         C: Comparator + 'static,
         CDUP: Comparator + 'static,
     {
-        self.env.check_txn_env(wtxn.env_id())?;
         let shape = shape_of::<C, CDUP>(self.flags);
-        let dbi = wtxn.create_tree(self.name, &shape)?;
-        Ok(Database::new(self.env.id(), dbi))
+        self.env.create_shaped(wtxn, self.name, &shape)
     }
 }

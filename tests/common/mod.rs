@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod orders;
 pub mod scopes;
 pub mod tmpfs;
 

@@ -127,6 +127,15 @@ pub enum Error {
         /// The largest value length the database accepts.
         max: usize,
     },
+    /// Returned when a value added to a key of a
+    /// [`DUP_FIXED`](crate::DatabaseFlags::DUP_FIXED) database has another size than the
+    /// key's values (LMDB's `MDB_BAD_VALSIZE`). Nothing was changed.
+    ValueSizeMismatch {
+        /// The size of the key's values.
+        expected: usize,
+        /// The size of the value given.
+        len: usize,
+    },
     /// Returned by a put with [`PutFlags::NO_OVERWRITE`](crate::PutFlags::NO_OVERWRITE) when
     /// the key exists. Nothing was changed and the transaction stays usable.
     KeyExist,
@@ -254,6 +263,10 @@ impl fmt::Display for Error {
             Error::ValueTooLarge { len, max } => {
                 write!(f, "the value is {len} bytes; the largest this database stores is {max}")
             }
+            Error::ValueSizeMismatch { expected, len } => write!(
+                f,
+                "the value is {len} bytes, but the key's values in this DUP_FIXED database are {expected} bytes each"
+            ),
             Error::KeyExist => write!(f, "the key already exists"),
             Error::DatabaseNotFound { name } => {
                 write!(f, "the database {name:?} does not exist in this transaction")

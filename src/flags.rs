@@ -118,6 +118,10 @@ flag_set! {
         /// [`IntegerComparator`](crate::IntegerComparator), which sets it. With
         /// [`REVERSE_KEY`](Self::REVERSE_KEY) as well, keys are in its order, as in LMDB.
         INTEGER_KEY = 0x08;
+        /// With `DUP_SORT`: the values of a key all have one size (that of its first value;
+        /// another size is [`Error::ValueSizeMismatch`](crate::Error::ValueSizeMismatch)),
+        /// and are stored packed, without a length each (LMDB's `MDB_DUPFIXED`).
+        DUP_FIXED = 0x10;
         /// With `DUP_SORT`: values are unsigned integers of one size, compared as numbers
         /// (LMDB's `MDB_INTEGERDUP`); prefer `dup_sort_comparator::<IntegerComparator>()`.
         INTEGER_DUP = 0x20;

@@ -380,7 +380,7 @@ fn bad_input_gets_a_message_and_a_non_zero_status() {
         ),
         (
             "VERSION=3\ndupfixed=1\nHEADER=END\n".to_string(),
-            "DUP_FIXED",
+            "dupfixed=1 without dupsort=1",
         ),
         (
             "VERSION=3\nintegerkey=yes\nHEADER=END\n".to_string(),
@@ -405,6 +405,12 @@ fn bad_input_gets_a_message_and_a_non_zero_status() {
                 "62".repeat(1500)
             ),
             "line 5: the value is 1500 bytes; the largest this database stores is 1001",
+        ),
+        // A key's values in a DUP_FIXED database have the size of its first.
+        (
+            "VERSION=3\ndupsort=1\ndupfixed=1\nHEADER=END\n 61\n 6263\n 61\n 646566\nDATA=END\n"
+                .to_string(),
+            "line 8: the value is 3 bytes, but the key's values in this DUP_FIXED database are 2 bytes each",
         ),
         (
             "VERSION=3\nmapsize=18446744073709551615\nHEADER=END\n 61\n 62\nDATA=END\n".to_string(),
@@ -793,8 +799,11 @@ fn duplicate_flags_arbordb_cannot_give_are_refused_naming_the_database_and_the_f
     let target = dir.path().join("env");
     let target = target.to_str().unwrap();
     for (flags, flag, reason) in [
-        ("dupsort=1\ndupfixed=1\n", "dupfixed=1", "DUP_FIXED"),
-        ("dupfixed=1\n", "dupfixed=1", "DUP_FIXED"),
+        (
+            "dupfixed=1\n",
+            "dupfixed=1 without dupsort=1",
+            "needs sorted duplicates",
+        ),
         (
             "integerdup=1\n",
             "integerdup=1 without dupsort=1",

@@ -349,7 +349,9 @@ fn the_tool_dumps_and_copies_only_sound_pages() {
 /// pages, copies and verifying reads accept them.
 #[test]
 fn pages_written_by_older_format_versions_pass_verification() {
-    for fixture in ["format-1", "format-2", "format-3", "format-4", "format-5"] {
+    for fixture in [
+        "format-1", "format-2", "format-3", "format-4", "format-5", "format-6",
+    ] {
         let dir = tempfile::tempdir().unwrap();
         std::fs::copy(
             format!("tests/data/{fixture}.arbordb"),

@@ -3,7 +3,8 @@
 //! `mdb_dump` of an environment that `mdb_load` built from a varied generated dump loads with
 //! `arbor load` and dumps back byte-identical. Both `bytevalue` and `print` formats; and
 //! databases with LMDB's `integerkey` and `reversekey` orders, and duplicate-sorted ones
-//! (`dupsort`, with `integerdup` and `reversedup`), which keep their order both ways.
+//! (`dupsort`, with `dupfixed`, `integerdup` and `reversedup`), which keep their order both
+//! ways.
 //!
 //! The tests fail where `mdb_load` is not installed (`apt-get install lmdb-utils`, `brew install
 //! lmdb`): a test that passes without running would claim interoperability nobody checked.
@@ -453,6 +454,14 @@ fn dup_databases() -> Vec<DupDatabase> {
     let integers_reversed = (0..300)
         .map(|_| (rng.bytes(1, 2, b"k"), spread_u32(&mut rng)))
         .collect();
+    // Values of one size per database: thousands on a few keys (LMDB's dense sub-pages and
+    // sub-databases, arbordb's packed lists and dense leaves).
+    let fixed = (0..5000)
+        .map(|_| (rng.bytes(1, 2, b"pqr"), rng.bytes(8, 9, alphabet)))
+        .collect();
+    let fixed_integers = (0..3000)
+        .map(|_| (rng.bytes(1, 2, b"ab"), spread_u32(&mut rng)))
+        .collect();
     vec![
         DupDatabase {
             name: "tags",
@@ -489,6 +498,20 @@ fn dup_databases() -> Vec<DupDatabase> {
             name: "integers-reversed",
             flag_lines: "dupsort=1\nintegerdup=1\nreversedup=1\n",
             pairs: integers_reversed,
+            key_order: byte_order,
+            value_order: integer_order,
+        },
+        DupDatabase {
+            name: "fixed",
+            flag_lines: "dupsort=1\ndupfixed=1\n",
+            pairs: fixed,
+            key_order: byte_order,
+            value_order: byte_order,
+        },
+        DupDatabase {
+            name: "fixed-integers",
+            flag_lines: "dupsort=1\ndupfixed=1\nintegerdup=1\n",
+            pairs: fixed_integers,
             key_order: byte_order,
             value_order: integer_order,
         },

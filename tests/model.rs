@@ -737,8 +737,8 @@ struct DupSpec {
     values: ValueOrder,
 }
 
-/// Byte-wise values; `REVERSE_DUP`; `INTEGER_DUP`; a custom value comparator; and custom
-/// comparators for both keys and values.
+/// Byte-wise values; `REVERSE_DUP`; `INTEGER_DUP` with `DUP_FIXED`; a custom value
+/// comparator; and custom comparators for both keys and values.
 const DUP_SORTED: [DupSpec; 5] = [
     DupSpec {
         name: "pairs",
@@ -995,12 +995,14 @@ fn dup_databases(env: &Env, specs: &[DupSpec]) -> Vec<Box<dyn DupHandle>> {
                     options.flags(DatabaseFlags::DUP_SORT | DatabaseFlags::REVERSE_DUP);
                     Box::new(options.create(&mut wtxn).unwrap())
                 }
-                (Order::Bytes, ValueOrder::As(Order::Integer)) => Box::new(
+                // Its values are all 4 bytes: packed (lists without lengths, dense leaves).
+                (Order::Bytes, ValueOrder::As(Order::Integer)) => Box::new({
+                    options.flags(DatabaseFlags::DUP_SORT | DatabaseFlags::DUP_FIXED);
                     options
                         .dup_sort_comparator::<IntegerComparator>()
                         .create(&mut wtxn)
-                        .unwrap(),
-                ),
+                        .unwrap()
+                }),
                 (Order::Bytes, ValueOrder::As(Order::LengthThenReversed)) => Box::new(
                     options
                         .dup_sort_comparator::<ByLengthThenReversed>()

@@ -270,8 +270,8 @@ fn a_meta_claiming_version_zero_is_passed_over_as_damage() {
     assert_eq!(env.info().last_txn_id, 1);
 }
 
-/// tests/data/format-1.arbordb to format-5.arbordb were written by arbordb at format
-/// versions 1 to 5 (512-byte pages; the unnamed database holds `key00000`.. `key00598` (even
+/// tests/data/format-1.arbordb to format-6.arbordb were written by arbordb at format
+/// versions 1 to 6 (512-byte pages; the unnamed database holds `key00000`.. `key00598` (even
 /// numbers) -> `value{n}`, the database `named` holds 600 big-endian `u32` keys -> 30 copies
 /// of the key's low byte; the odd keys' deletion left 36 free pages, listed in the freelist
 /// chain of that version).
@@ -283,6 +283,7 @@ fn older_format_files_are_read_and_their_first_commit_writes_the_current_format(
         ("format-3", 3),
         ("format-4", 4),
         ("format-5", 5),
+        ("format-6", 6),
     ] {
         reads_an_older_format(fixture, version);
     }

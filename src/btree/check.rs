@@ -14,6 +14,7 @@
 
 use std::fmt;
 
+use super::cursor::check_leaf_layout;
 use super::duplicates::InlineList;
 use super::node::{Node, StoredValue};
 use super::order::{CompareFn, KeyOrder, Side};
@@ -396,8 +397,16 @@ impl<S: PageSource + ?Sized> Checker<'_, S> {
             {
                 self.problem(format!("{label}: an order of values without DUP_SORT"));
             }
+            if flags.contains(TreeFlags::DUP_FIXED) {
+                self.problem(format!("{label}: DUP_FIXED without DUP_SORT"));
+            }
             Values::NotAllowed
         };
+        if flags.contains(TreeFlags::DENSE_LEAVES) {
+            self.problem(format!(
+                "{label}: a database with the flag of a tree of a key's values"
+            ));
+        }
         (keys, values)
     }
 
@@ -543,6 +552,9 @@ impl<S: PageSource + ?Sized> Checker<'_, S> {
             Err(error) => return self.problem(format!("{label}: level {}: {error}", visit.level)),
         };
         if is_leaf {
+            if let Err(error) = check_leaf_layout(tree, &node) {
+                return self.problem(format!("{label}: {error}"));
+            }
             counts.leaf_pages += 1;
         } else {
             counts.branch_pages += 1;
@@ -653,6 +665,14 @@ impl<S: PageSource + ?Sized> Checker<'_, S> {
                         "{label}: several values of one key in a database without duplicates"
                     ));
                 };
+                if list.fixed != walked.tree.flags.contains(TreeFlags::DUP_FIXED) {
+                    self.problem(format!(
+                        "{label}: page {}: a list of values {} packed in a database {} DUP_FIXED",
+                        node_id(node),
+                        if list.fixed { "is" } else { "is not" },
+                        if list.fixed { "without" } else { "with" },
+                    ));
+                }
                 match InlineList::parse(list, node_id(node), value_order) {
                     Ok(list) => counts.entries += list.len() as u64 - 1,
                     Err(error) => self.problem(format!("{label}: {error}")),
@@ -665,7 +685,8 @@ impl<S: PageSource + ?Sized> Checker<'_, S> {
                         "{label}: several values of one key in a database without duplicates"
                     ));
                 };
-                self.value_tree(label, key, descriptor, value_order, counts);
+                let fixed = walked.tree.flags.contains(TreeFlags::DUP_FIXED);
+                self.value_tree(label, key, descriptor, (value_order, fixed), counts);
                 None
             }
         };
@@ -674,13 +695,15 @@ impl<S: PageSource + ?Sized> Checker<'_, S> {
         }
     }
 
-    /// Walks the tree of `key`'s values, adding its pages and values to `counts`.
+    /// Walks the tree of `key`'s values, adding its pages and values to `counts`. `fixed`
+    /// says whether the database is `DUP_FIXED` (then the tree's leaves are dense, and its
+    /// values all have one size).
     fn value_tree(
         &mut self,
         label: &str,
         key: &[u8],
         descriptor: &[u8],
-        value_order: Option<KeyOrder>,
+        (value_order, fixed): (Option<KeyOrder>, bool),
         counts: &mut Counts,
     ) {
         let Some(values) = TreeInfo::decode(descriptor) else {
@@ -688,7 +711,12 @@ impl<S: PageSource + ?Sized> Checker<'_, S> {
                 "{label}: the tree of a key's values has a malformed descriptor"
             ));
         };
-        if values.entries < 2 || values.overflow_pages != 0 || values.flags != TreeFlags::empty() {
+        let flags = if fixed {
+            TreeFlags::DENSE_LEAVES
+        } else {
+            TreeFlags::empty()
+        };
+        if values.entries < 2 || values.overflow_pages != 0 || values.flags != flags {
             self.problem(format!(
                 "{label}: the tree of a key's values has {} values, {} overflow pages and flags {:?}",
                 values.entries, values.overflow_pages, values.flags
@@ -705,6 +733,13 @@ impl<S: PageSource + ?Sized> Checker<'_, S> {
         let found = self.walk(&walked, Some(&mut values_entries));
         if values_entries.iter().any(|(_, value)| !value.is_empty()) {
             self.problem(format!("{nested_label}: an entry holds bytes"));
+        }
+        if let Some(((first, _), rest)) = values_entries.split_first().filter(|_| fixed) {
+            if rest.iter().any(|(value, _)| value.len() != first.len()) {
+                self.problem(format!(
+                    "{nested_label}: values of more than one size in a DUP_FIXED database"
+                ));
+            }
         }
         counts.branch_pages += found.branch_pages;
         counts.leaf_pages += found.leaf_pages;

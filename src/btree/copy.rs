@@ -8,7 +8,7 @@
 use super::cursor::{check_shape, open_node};
 use super::duplicates::decode_value_tree;
 use super::duplicates::InlineList;
-use super::node::{self, StoredValue};
+use super::node::{self, Layout, StoredValue};
 use super::order::KeyOrder;
 use super::{overflow, PageSource};
 use crate::error::{Error, Result};
@@ -127,8 +127,14 @@ fn copy_entries<S: PageSource + ?Sized>(
                 }
             }
         };
-        let mut cell = vec![0u8; node::leaf_cell_size(key.len(), &value)];
-        node::write_leaf_cell(&mut cell, key, &value);
+        let cell = if builder.dense() {
+            // A dense leaf's cell is its key (`open_node` checked the layout).
+            key.to_vec()
+        } else {
+            let mut cell = vec![0u8; node::leaf_cell_size(key.len(), &value)];
+            node::write_leaf_cell(&mut cell, key, &value);
+            cell
+        };
         builder.add_leaf_cell(sink, id, key, cell)?;
     }
     Ok(())
@@ -182,8 +188,32 @@ impl TreeBuilder {
         }
     }
 
+    /// Whether the leaves are dense (a tree of a key's values of a `DUP_FIXED` database).
+    fn dense(&self) -> bool {
+        self.flags.contains(TreeFlags::DENSE_LEAVES)
+    }
+
+    /// Bytes a cell of `level` costs besides its own: its slot, which dense leaves have not.
+    fn slot_cost(&self, level: usize) -> usize {
+        if level == 0 && self.dense() {
+            0
+        } else {
+            node::SLOT_SIZE
+        }
+    }
+
+    /// The layout of the pages of `level` whose first cell is `first`.
+    fn layout(&self, level: usize, first: &[u8]) -> Layout {
+        match level {
+            0 if self.dense() => Layout::DenseLeaf { width: first.len() },
+            0 => Layout::Leaf,
+            _ => Layout::Branch,
+        }
+    }
+
     fn fits(&self, level: usize, cell_len: usize) -> bool {
-        self.levels[level].used + cell_len + node::SLOT_SIZE <= node::usable_bytes(self.page_size)
+        self.levels[level].used + cell_len + self.slot_cost(level)
+            <= node::usable_bytes(self.page_size)
     }
 
     /// Adds the next leaf cell (whose key is `key`, read from source page `source_id`).
@@ -206,6 +236,7 @@ impl TreeBuilder {
             self.last_leaf_key = std::mem::take(&mut self.last_key);
             self.write_page(sink, 0)?;
         }
+        let slot_cost = self.slot_cost(0);
         let leaf = &mut self.levels[0];
         if leaf.cells.is_empty() && leaf.written > 0 {
             // The separator between the previous leaf and this one, the shortest that works.
@@ -216,7 +247,7 @@ impl TreeBuilder {
                 None => key.to_vec(),
             };
         }
-        leaf.used += cell.len() + node::SLOT_SIZE;
+        leaf.used += cell.len() + slot_cost;
         leaf.cells.push(cell);
         self.last_key.clear();
         self.last_key.extend_from_slice(key);
@@ -264,9 +295,13 @@ impl TreeBuilder {
     fn write_cells(&mut self, sink: &mut dyn CopySink, level: usize) -> Result<PageId> {
         let id = sink.allocate(1);
         let mut page = vec![0u8; self.page_size];
+        let layout = self.layout(
+            level,
+            self.levels[level].cells.first().map_or(&[], Vec::as_slice),
+        );
         let this = &mut self.levels[level];
         let cells: Vec<&[u8]> = this.cells.iter().map(Vec::as_slice).collect();
-        node::fill(&mut page, id, level == 0, &cells)?;
+        node::fill(&mut page, id, layout, &cells)?;
         seal_as(&mut page, id);
         sink.write(id, &page)?;
         this.cells.clear();
@@ -346,7 +381,7 @@ mod tests {
         };
         let descriptor = itself.encode();
         let page = &mut bytes[2 * page_size..];
-        node::init(page, PageId::new(2), true);
+        node::init(page, PageId::new(2), node::Layout::Leaf);
         let stored = StoredValue::DuplicateTree(&descriptor);
         let size = node::leaf_cell_size(1, &stored);
         assert!(node::insert_cell_with(page, 0, size, |out| {

@@ -4,11 +4,11 @@
 //! sit above leaf pages, and that every page number is in range, so a corrupt file yields
 //! [`Error::Corrupted`](crate::Error::Corrupted) and never an endless walk.
 
-use super::node::{self, Node, StoredValue};
+use super::node::{self, Layout, Node, StoredValue};
 use super::order::KeyOrder;
 use super::{overflow, PageSource, DEPTH_MAX};
 use crate::error::{Error, Result};
-use crate::page::meta::TreeInfo;
+use crate::page::meta::{TreeFlags, TreeInfo};
 use crate::page::PageId;
 
 /// Resolves a stored value to its bytes: a single value's. A key's several values (found
@@ -47,7 +47,27 @@ pub(crate) fn open_node<'s, S: PageSource + ?Sized>(
     level: u32,
     id: PageId,
 ) -> Result<Node<'s>> {
-    Node::open(source.read_tree_page(id)?, id, level + 1 == tree.depth)
+    let leaf = level + 1 == tree.depth;
+    let node = Node::open(source.read_tree_page(id)?, id, leaf)?;
+    if leaf {
+        check_leaf_layout(tree, &node)?;
+    }
+    Ok(node)
+}
+
+/// Refuses a leaf whose layout is not its tree's: dense exactly in a tree of a key's values
+/// of a `DUP_FIXED` database. A writer must never insert a slotted cell into a dense leaf
+/// or the reverse, which would write a damaged page under a fresh checksum.
+#[inline]
+pub(crate) fn check_leaf_layout(tree: &TreeInfo, leaf: &Node<'_>) -> Result<()> {
+    let dense = matches!(leaf.layout(), Layout::DenseLeaf { .. });
+    if dense != tree.flags.contains(TreeFlags::DENSE_LEAVES) {
+        return Err(Error::corrupted(
+            leaf.id(),
+            "a leaf laid out otherwise than its tree's leaves",
+        ));
+    }
+    Ok(())
 }
 
 /// Looks `key` up in `tree`, whose keys are in `order`.
@@ -379,14 +399,14 @@ pub(super) mod tests {
             let start = id.get() as usize * page_size;
             let page = &mut bytes[start..start + page_size];
             if level + 1 == depth as u64 {
-                node::init(page, id, true);
+                node::init(page, id, node::Layout::Leaf);
                 let value = node::StoredValue::Inline(b"v");
                 let size = node::leaf_cell_size(1, &value);
                 assert!(node::insert_cell_with(page, 0, size, |out| {
                     node::write_leaf_cell(out, b"k", &value)
                 }));
             } else {
-                node::init(page, id, false);
+                node::init(page, id, node::Layout::Branch);
                 assert!(node::insert_cell(page, 0, &node::branch_cell(id + 1, b"")));
                 assert!(node::insert_cell(page, 1, &node::branch_cell(id + 1, b"m")));
             }

@@ -10,12 +10,16 @@
 //! The database's descriptor counts every pair in `entries` and every page of its trees of
 //! values in `branch_pages` and `leaf_pages`, so its statistics and the checker see all of
 //! its pages.
+//!
+//! In a `DUP_FIXED` database a key's values all have the size of its first, and are stored
+//! packed: a list without lengths, a tree with dense leaves (`node.rs`). A value of another
+//! size is [`Error::ValueSizeMismatch`], refused before anything changes.
 
 use super::duplicates::{self, decode_value_tree, InlineList};
 use super::mutate::{NewValue, PutMode, Writer};
-use super::node::{self, StoredValue};
+use super::node::{self, StoredValue, ValueList};
 use crate::error::{Error, Result};
-use crate::page::meta::TreeInfo;
+use crate::page::meta::{TreeFlags, TreeInfo};
 use crate::page::PageId;
 
 /// How a put treats an existing key or pair of a duplicate-sorted database.
@@ -51,7 +55,7 @@ impl Writer<'_> {
             return Ok(None);
         }
         let (_, leaf_id) = self.descend_rightmost(tree)?;
-        let leaf = self.leaf(leaf_id)?;
+        let leaf = self.leaf(tree, leaf_id)?;
         match leaf.count() {
             0 => Ok(None),
             count => Ok(Some(leaf.key(count - 1)?.to_vec())),
@@ -64,7 +68,7 @@ impl Writer<'_> {
             return Ok(Found::Absent);
         }
         let (_, leaf_id) = self.descend(tree, key)?;
-        let leaf = self.leaf(leaf_id)?;
+        let leaf = self.leaf(tree, leaf_id)?;
         let Ok(index) = leaf.search_leaf(key, self.order)? else {
             return Ok(Found::Absent);
         };
@@ -131,8 +135,15 @@ impl Writer<'_> {
             }
             Found::One(old) => vec![old],
             Found::Listed(values) => values,
+            // A dense tree refuses a value of another width itself (`mutate.rs`).
             Found::Tree(values) => return self.put_in_value_tree(tree, key, values, value, mode),
         };
+        if tree.flags.contains(TreeFlags::DUP_FIXED) && values[0].len() != value.len() {
+            return Err(Error::ValueSizeMismatch {
+                expected: values[0].len(),
+                len: value.len(),
+            });
+        }
         let at = match values.binary_search_by(|probe| order.compare(probe, value)) {
             Ok(_) => return existed(),
             Err(at) => at,
@@ -195,19 +206,28 @@ impl Writer<'_> {
     /// stays within the limit, else in a new tree of their own.
     fn store_values(&mut self, tree: &mut TreeInfo, key: &[u8], values: &[Vec<u8>]) -> Result<()> {
         debug_assert!(values.len() >= 2);
-        let list_len = duplicates::encoded_len(values.iter().map(Vec::as_slice));
+        let fixed = tree.flags.contains(TreeFlags::DUP_FIXED);
+        let list_len = duplicates::encoded_len(values, fixed);
         let cell = node::LEAF_CELL_HEADER + key.len() + list_len;
         if cell <= node::cell_size_max(self.store.page_size()) {
-            let list = duplicates::encode(values.iter().map(Vec::as_slice));
+            let bytes = duplicates::encode(values, fixed);
+            let list = ValueList {
+                bytes: &bytes,
+                fixed,
+            };
             self.put_stored(
                 tree,
                 key,
-                NewValue::Stored(StoredValue::Duplicates(&list)),
+                NewValue::Stored(StoredValue::Duplicates(list)),
                 PutMode::Overwrite,
             )?;
             return Ok(());
         }
-        let mut value_tree = TreeInfo::default();
+        let mut value_tree = TreeInfo::empty(if fixed {
+            TreeFlags::DENSE_LEAVES
+        } else {
+            TreeFlags::empty()
+        });
         {
             let mut writer = self.values_writer();
             for value in values {

@@ -5,12 +5,19 @@
 //! per value, in the database's order of values:   u16 length, the value's bytes
 //! ```
 //!
+//! In a `DUP_FIXED` database, whose values of one key all have one width, the list is packed
+//! (leaf cell flag 8):
+//!
+//! ```text
+//! u16 width, then each value's bytes, in order
+//! ```
+//!
 //! A list holds at least two values (one value is stored as a plain cell) and no two equal
 //! under the order. It stays in the cell while the cell is at most a quarter page
 //! (`node::cell_size_max`); past that the values move into a tree of their own
 //! (`dup_write.rs`), so that a key with many values is searched in O(log n).
 
-use super::node;
+use super::node::{self, ValueList};
 use super::order::KeyOrder;
 use crate::error::{Error, Result};
 use crate::page::id::{read_u16, write_u16};
@@ -39,6 +46,8 @@ pub(crate) fn decode_value_tree(descriptor: &[u8], page: PageId) -> Result<TreeI
 
 /// Bytes before each value in a list.
 pub(crate) const VALUE_HEADER: usize = 2;
+/// Bytes before the values of a packed list: their width.
+pub(crate) const WIDTH_HEADER: usize = 2;
 
 /// A list of values read from a cell, each checked to lie inside it.
 #[derive(Clone, Debug)]
@@ -48,9 +57,53 @@ pub(crate) struct InlineList<'a> {
 }
 
 impl<'a> InlineList<'a> {
-    /// Parses the list in `bytes`, a cell of page `page`. A length past the end, fewer than
-    /// two values, or values out of `order` are [`Error::Corrupted`].
-    pub(crate) fn parse(bytes: &'a [u8], page: PageId, order: Option<KeyOrder>) -> Result<Self> {
+    /// Parses the list in `list`, a cell of page `page`. A length past the end, a packed
+    /// list of width 0 or not a whole number of values, fewer than two values, or values out
+    /// of `order` are [`Error::Corrupted`].
+    pub(crate) fn parse(
+        list: ValueList<'a>,
+        page: PageId,
+        order: Option<KeyOrder>,
+    ) -> Result<Self> {
+        let values = if list.fixed {
+            Self::split_packed(list.bytes, page)?
+        } else {
+            Self::split_lengths(list.bytes, page)?
+        };
+        if values.len() < 2 {
+            return Err(Error::corrupted(
+                page,
+                "a duplicate list of fewer than two values",
+            ));
+        }
+        if let Some(order) = order {
+            if values.windows(2).any(|pair| !order.less(pair[0], pair[1])) {
+                return Err(Error::corrupted(page, "duplicates out of order"));
+            }
+        }
+        Ok(InlineList { values })
+    }
+
+    /// The values of a packed list.
+    fn split_packed(bytes: &'a [u8], page: PageId) -> Result<Vec<&'a [u8]>> {
+        let Some((width, rest)) = bytes.split_at_checked(WIDTH_HEADER) else {
+            return Err(Error::corrupted(
+                page,
+                "a packed duplicate list ends inside its width",
+            ));
+        };
+        let width = read_u16(width, 0) as usize;
+        if width == 0 || rest.len() % width != 0 {
+            return Err(Error::corrupted(
+                page,
+                "a packed duplicate list is not a whole number of values",
+            ));
+        }
+        Ok(rest.chunks_exact(width).collect())
+    }
+
+    /// The values of a list of values each after its length.
+    fn split_lengths(bytes: &'a [u8], page: PageId) -> Result<Vec<&'a [u8]>> {
         let mut values = Vec::new();
         let mut rest = bytes;
         while !rest.is_empty() {
@@ -67,18 +120,7 @@ impl<'a> InlineList<'a> {
             values.push(value);
             rest = tail;
         }
-        if values.len() < 2 {
-            return Err(Error::corrupted(
-                page,
-                "a duplicate list of fewer than two values",
-            ));
-        }
-        if let Some(order) = order {
-            if values.windows(2).any(|pair| !order.less(pair[0], pair[1])) {
-                return Err(Error::corrupted(page, "duplicates out of order"));
-            }
-        }
-        Ok(InlineList { values })
+        Ok(values)
     }
 
     /// The values, in order.
@@ -102,18 +144,30 @@ impl<'a> InlineList<'a> {
     }
 }
 
-/// The encoded size of a list of `values`.
-pub(crate) fn encoded_len<'v>(values: impl IntoIterator<Item = &'v [u8]>) -> usize {
-    values
-        .into_iter()
-        .map(|value| VALUE_HEADER + value.len())
-        .sum()
+/// The encoded size of a list of `values`, packed if `fixed` (then all of one width).
+pub(crate) fn encoded_len(values: &[impl AsRef<[u8]>], fixed: bool) -> usize {
+    let bytes: usize = values.iter().map(|value| value.as_ref().len()).sum();
+    if fixed {
+        WIDTH_HEADER + bytes
+    } else {
+        VALUE_HEADER * values.len() + bytes
+    }
 }
 
-/// Encodes `values`, in order, as a list.
-pub(crate) fn encode<'v>(values: impl IntoIterator<Item = &'v [u8]>) -> Vec<u8> {
-    let mut out = Vec::new();
-    for value in values {
+/// Encodes `values`, in order, as a list, packed if `fixed` (then all of one width, not 0).
+pub(crate) fn encode(values: &[impl AsRef<[u8]>], fixed: bool) -> Vec<u8> {
+    let mut out = Vec::with_capacity(encoded_len(values, fixed));
+    if fixed {
+        let width = values.first().map_or(0, |value| value.as_ref().len());
+        debug_assert!(values.iter().all(|value| value.as_ref().len() == width));
+        out.resize(WIDTH_HEADER, 0);
+        write_u16(&mut out, 0, width as u16);
+        for value in values {
+            out.extend_from_slice(value.as_ref());
+        }
+        return out;
+    }
+    for value in values.iter().map(AsRef::as_ref) {
         let at = out.len();
         out.resize(at + VALUE_HEADER, 0);
         write_u16(&mut out, at, value.len() as u16);
@@ -152,18 +206,23 @@ mod tests {
         assert_eq!(value_size_max(4096, 961), 48);
     }
 
+    fn listed(bytes: &[u8], fixed: bool) -> ValueList<'_> {
+        ValueList { bytes, fixed }
+    }
+
     #[test]
     fn a_list_round_trips_and_is_searched_in_its_order() {
-        let bytes = encode([&b"a"[..], b"bb", b"c"]);
-        assert_eq!(bytes.len(), encoded_len([&b"a"[..], b"bb", b"c"]));
-        let list = InlineList::parse(&bytes, page(), Some(KeyOrder::Bytes)).unwrap();
-        assert_eq!(list.values(), [&b"a"[..], b"bb", b"c"]);
+        let values = [&b"a"[..], b"bb", b"c"];
+        let bytes = encode(&values, false);
+        assert_eq!(bytes.len(), encoded_len(&values, false));
+        let list = InlineList::parse(listed(&bytes, false), page(), Some(KeyOrder::Bytes)).unwrap();
+        assert_eq!(list.values(), values);
         assert_eq!(list.search(b"bb", KeyOrder::Bytes), Ok(1));
         assert_eq!(list.search(b"b", KeyOrder::Bytes), Err(1));
         assert_eq!(list.search(b"d", KeyOrder::Bytes), Err(3));
-        let empty_values = encode([&b""[..], b"x"]);
+        let empty_values = encode(&[&b""[..], b"x"], false);
         assert_eq!(
-            InlineList::parse(&empty_values, page(), Some(KeyOrder::Bytes))
+            InlineList::parse(listed(&empty_values, false), page(), Some(KeyOrder::Bytes))
                 .unwrap()
                 .values(),
             [&b""[..], b"x"]
@@ -171,26 +230,63 @@ mod tests {
     }
 
     #[test]
-    fn a_damaged_list_is_corruption() {
-        let bytes = encode([&b"a"[..], b"b"]);
-        let cut = &bytes[..bytes.len() - 1];
-        assert!(InlineList::parse(cut, page(), None).is_err(), "cut short");
-        assert!(
-            InlineList::parse(&bytes[..1], page(), None).is_err(),
-            "inside a length"
+    fn a_packed_list_holds_only_its_width_and_the_values() {
+        let values = [&b"ab"[..], b"cd", b"ef"];
+        let bytes = encode(&values, true);
+        assert_eq!(bytes, b"\x02\x00abcdef");
+        assert_eq!(encoded_len(&values, true), bytes.len());
+        let list = InlineList::parse(listed(&bytes, true), page(), Some(KeyOrder::Bytes)).unwrap();
+        assert_eq!(list.values(), values);
+        // The same bytes read as a list of lengths are another list (or none): the cell's
+        // flag says which form it is.
+        assert_ne!(
+            InlineList::parse(listed(&bytes, false), page(), None)
+                .map(|list| list.len())
+                .ok(),
+            Some(3)
         );
+    }
+
+    #[test]
+    fn a_damaged_packed_list_is_corruption() {
+        let bytes = encode(&[&b"ab"[..], b"cd"], true);
+        let cases: [(&[u8], &str); 5] = [
+            (&bytes[..bytes.len() - 1], "not whole values"),
+            (&bytes[..1], "inside the width"),
+            (&bytes[..4], "one value"),
+            (b"\x00\x00", "width 0, no values"),
+            (b"\x00\x00ab", "width 0"),
+        ];
+        for (damaged, what) in cases {
+            assert!(
+                InlineList::parse(listed(damaged, true), page(), None).is_err(),
+                "{what}"
+            );
+        }
+        let unordered = encode(&[&b"cd"[..], b"ab"], true);
         assert!(
-            InlineList::parse(&encode([&b"a"[..]]), page(), None).is_err(),
+            InlineList::parse(listed(&unordered, true), page(), Some(KeyOrder::Bytes)).is_err()
+        );
+    }
+
+    #[test]
+    fn a_damaged_list_is_corruption() {
+        let bytes = encode(&[&b"a"[..], b"b"], false);
+        let parse = |bytes: &[u8], order| {
+            InlineList::parse(listed(bytes, false), page(), order).map(|list| list.len())
+        };
+        let cut = &bytes[..bytes.len() - 1];
+        assert!(parse(cut, None).is_err(), "cut short");
+        assert!(parse(&bytes[..1], None).is_err(), "inside a length");
+        assert!(
+            parse(&encode(&[&b"a"[..]], false), None).is_err(),
             "one value"
         );
-        assert!(InlineList::parse(&[], page(), None).is_err(), "empty");
-        let unordered = encode([&b"b"[..], b"a"]);
-        assert!(InlineList::parse(&unordered, page(), Some(KeyOrder::Bytes)).is_err());
-        let repeated = encode([&b"a"[..], b"a"]);
-        assert!(InlineList::parse(&repeated, page(), Some(KeyOrder::Bytes)).is_err());
-        assert!(
-            InlineList::parse(&unordered, page(), None).is_ok(),
-            "order not known"
-        );
+        assert!(parse(&[], None).is_err(), "empty");
+        let unordered = encode(&[&b"b"[..], b"a"], false);
+        assert!(parse(&unordered, Some(KeyOrder::Bytes)).is_err());
+        let repeated = encode(&[&b"a"[..], b"a"], false);
+        assert!(parse(&repeated, Some(KeyOrder::Bytes)).is_err());
+        assert!(parse(&unordered, None).is_ok(), "order not known");
     }
 }

@@ -259,7 +259,7 @@ impl Split {
             };
             let page = open(source, id, is_leaf)?;
             check_node(&page, id, &range, 0, source.key_order())?;
-            let key = node::cell_key(cell, is_leaf);
+            let key = page.layout().cell_key(cell);
             let key_at = |index: usize| page.key(index).map_err(|error| error.to_string());
             let first_key = if is_leaf { 0 } else { 1 };
             let order = source.key_order();
@@ -702,7 +702,7 @@ mod tests {
         let mut page = vec![0u8; PAGE];
         let cells: Vec<Vec<u8>> = keys.iter().map(|key| leaf_cell(key.as_bytes())).collect();
         let cells: Vec<&[u8]> = cells.iter().map(Vec::as_slice).collect();
-        node::fill(&mut page, PageId::new(id), true, &cells).unwrap();
+        node::fill(&mut page, PageId::new(id), node::Layout::Leaf, &cells).unwrap();
         page
     }
 
@@ -770,7 +770,7 @@ mod tests {
             node::branch_cell(right_id, b"m"),
         ];
         let cells: Vec<&[u8]> = cells.iter().map(Vec::as_slice).collect();
-        node::fill(&mut parent, PageId::new(0), false, &cells).unwrap();
+        node::fill(&mut parent, PageId::new(0), node::Layout::Branch, &cells).unwrap();
         let mut pages = Pages(vec![parent, leaf(1, left), leaf(2, right)]);
         let check = Rebalance::before(&pages, PageId::new(0), 0, (left_id, right_id), true, true);
         pages.0[1] = leaf(1, left_after);

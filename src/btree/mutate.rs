@@ -11,11 +11,11 @@
 //! verifies them. They saturate rather than overflow: in a corrupt file they may disagree with
 //! the tree, which the checker reports, and that must not become a panic.
 
-use super::cursor::{check_shape, open_node};
+use super::cursor::{check_leaf_layout, check_shape, open_node};
 use super::duplicates::{decode_value_tree, InlineList};
 #[cfg(debug_assertions)]
 use super::invariants;
-use super::node::{self, Node, StoredValue};
+use super::node::{self, Layout, Node, StoredValue};
 use super::order::KeyOrder;
 use super::{overflow, PageSource};
 use crate::error::{Error, Result};
@@ -137,8 +137,11 @@ impl Writer<'_> {
         Ok((path, id))
     }
 
-    pub(super) fn leaf(&self, id: PageId) -> Result<Node<'_>> {
-        Node::open(self.read_tree_page(id)?, id, true)
+    /// Leaf `id` of `tree`, checked to have its tree's layout.
+    pub(super) fn leaf(&self, tree: &TreeInfo, id: PageId) -> Result<Node<'_>> {
+        let leaf = Node::open(self.read_tree_page(id)?, id, true)?;
+        check_leaf_layout(tree, &leaf)?;
+        Ok(leaf)
     }
 
     fn branch(&self, id: PageId) -> Result<Node<'_>> {
@@ -229,9 +232,18 @@ impl Writer<'_> {
         mode: PutMode,
     ) -> Result<bool> {
         let page_size = self.store.page_size();
+        let dense = tree.flags.contains(TreeFlags::DENSE_LEAVES);
         if tree.root.is_none() {
+            let layout = if dense {
+                // Keys of width 0 never make a tree of values: a key has one empty value
+                // at most.
+                debug_assert!(!key.is_empty());
+                Layout::DenseLeaf { width: key.len() }
+            } else {
+                Layout::Leaf
+            };
             let id = self.store.allocate(self.map, 1)?;
-            node::init(self.store.page_mut(id), id, true);
+            node::init(self.store.page_mut(id), id, layout);
             *tree = TreeInfo {
                 root: id,
                 depth: 1,
@@ -242,7 +254,8 @@ impl Writer<'_> {
         let (path, leaf_id, position, old_cell_size) = if mode == PutMode::Append {
             // Appending goes straight down the rightmost edge: no searching, one comparison.
             let (path, leaf_id) = self.descend_rightmost(tree)?;
-            let leaf = self.leaf(leaf_id)?;
+            let leaf = self.leaf(tree, leaf_id)?;
+            check_width(&leaf, key)?;
             let count = leaf.count();
             if count > 0 && !self.order.less(leaf.key(count - 1)?, key) {
                 return Err(Error::KeyExist);
@@ -250,7 +263,8 @@ impl Writer<'_> {
             (path, leaf_id, Err(count), None)
         } else {
             let (path, leaf_id) = self.descend(tree, key)?;
-            let leaf = self.leaf(leaf_id)?;
+            let leaf = self.leaf(tree, leaf_id)?;
+            check_width(&leaf, key)?;
             let position = leaf.search_leaf(key, self.order)?;
             let old_cell_size = match position {
                 Ok(_) if mode == PutMode::NoOverwrite => return Err(Error::KeyExist),
@@ -302,12 +316,25 @@ impl Writer<'_> {
         stored: StoredValue<'_>,
     ) -> Result<bool> {
         let leaf_id = self.touch_path(tree, &mut path, leaf_id)?;
-        let cell_size = node::leaf_cell_size(key.len(), &stored);
+        // A dense leaf's cell is its key (`put_stored` checked its width).
+        let dense = tree.flags.contains(TreeFlags::DENSE_LEAVES);
+        let cell_size = if dense {
+            key.len()
+        } else {
+            node::leaf_cell_size(key.len(), &stored)
+        };
+        let write = |out: &mut [u8]| {
+            if dense {
+                out.copy_from_slice(key)
+            } else {
+                node::write_leaf_cell(out, key, &stored)
+            }
+        };
 
         let index = match position {
             Ok(index) => {
                 let old_stored = {
-                    let (_, old) = self.leaf(leaf_id)?.entry(index)?;
+                    let (_, old) = self.leaf(tree, leaf_id)?.entry(index)?;
                     match old {
                         StoredValue::Overflow { page, len } => Some((page, len)),
                         _ => None,
@@ -319,9 +346,7 @@ impl Writer<'_> {
                 let old_size = old_cell_size.expect("the key exists");
                 let page = self.store.page_mut(leaf_id);
                 if old_size == cell_size {
-                    node::overwrite_cell(page, index, cell_size, |out| {
-                        node::write_leaf_cell(out, key, &stored)
-                    });
+                    node::overwrite_cell(page, index, cell_size, write);
                     return Ok(true);
                 }
                 node::remove_cell(page, index, old_size);
@@ -333,11 +358,9 @@ impl Writer<'_> {
             }
         };
         let page = self.store.page_mut(leaf_id);
-        if !node::insert_cell_with(page, index, cell_size, |out| {
-            node::write_leaf_cell(out, key, &stored)
-        }) {
+        if !node::insert_cell_with(page, index, cell_size, write) {
             let mut cell = vec![0u8; cell_size];
-            node::write_leaf_cell(&mut cell, key, &stored);
+            write(&mut cell);
             self.split_insert(tree, &mut path, leaf_id, true, index, &cell)?;
         }
         Ok(position.is_ok())
@@ -356,7 +379,7 @@ impl Writer<'_> {
     ) -> Result<()> {
         #[cfg(debug_assertions)]
         let check = invariants::Split::before(self, path.last().copied(), id, is_leaf, index, cell);
-        let (right_id, separator) = if is_leaf && index == self.leaf(id)?.count() {
+        let (right_id, separator) = if is_leaf && index == self.leaf(tree, id)?.count() {
             self.split_leaf_at_end(tree, id, cell)?
         } else {
             self.split_in_two(tree, id, is_leaf, index, cell)?
@@ -378,6 +401,7 @@ impl Writer<'_> {
     ) -> Result<(PageId, Vec<u8>)> {
         let old_page = self.store.page_mut(id).to_vec();
         let old = Node::open(&old_page, id, is_leaf)?;
+        let layout = old.layout();
         let mut cells: Vec<&[u8]> = Vec::with_capacity(old.count() + 1);
         for position in 0..old.count() {
             cells.push(old.cell(position)?);
@@ -407,13 +431,13 @@ impl Writer<'_> {
         let right_id = self.store.allocate(self.map, 1)?;
         let separator: Vec<u8>;
         if is_leaf {
-            let last_left = node::cell_key(cells[split_at - 1], true);
-            let first_right = node::cell_key(cells[split_at], true);
+            let last_left = layout.cell_key(cells[split_at - 1]);
+            let first_right = layout.cell_key(cells[split_at]);
             separator = self.order.separator(id, last_left, first_right)?.to_vec();
             node::fill(
                 self.store.page_mut(right_id),
                 right_id,
-                true,
+                layout,
                 &cells[split_at..],
             )?;
             tree.leaf_pages = tree.leaf_pages.saturating_add(1);
@@ -423,10 +447,15 @@ impl Writer<'_> {
             let first = node::branch_cell(node::cell_child(cells[split_at]), b"");
             let mut right_cells: Vec<&[u8]> = vec![&first];
             right_cells.extend_from_slice(&cells[split_at + 1..]);
-            node::fill(self.store.page_mut(right_id), right_id, false, &right_cells)?;
+            node::fill(
+                self.store.page_mut(right_id),
+                right_id,
+                layout,
+                &right_cells,
+            )?;
             tree.branch_pages = tree.branch_pages.saturating_add(1);
         }
-        node::fill(self.store.page_mut(id), id, is_leaf, &cells[..split_at])?;
+        node::fill(self.store.page_mut(id), id, layout, &cells[..split_at])?;
         Ok((right_id, separator))
     }
 
@@ -440,19 +469,19 @@ impl Writer<'_> {
         id: PageId,
         cell: &[u8],
     ) -> Result<(PageId, Vec<u8>)> {
-        let separator = {
-            let left = self.leaf(id)?;
+        let (separator, layout) = {
+            let left = self.leaf(tree, id)?;
             let last = left
                 .count()
                 .checked_sub(1)
                 .ok_or_else(|| Error::corrupted(id, "an empty leaf has no room for one cell"))?;
             let last_left = left.key(last)?;
-            self.order
-                .separator(id, last_left, node::cell_key(cell, true))?
-                .to_vec()
+            let first_right = left.layout().cell_key(cell);
+            let separator = self.order.separator(id, last_left, first_right)?.to_vec();
+            (separator, left.layout())
         };
         let right_id = self.store.allocate(self.map, 1)?;
-        node::fill(self.store.page_mut(right_id), right_id, true, &[cell])?;
+        node::fill(self.store.page_mut(right_id), right_id, layout, &[cell])?;
         tree.leaf_pages = tree.leaf_pages.saturating_add(1);
         Ok((right_id, separator))
     }
@@ -472,7 +501,12 @@ impl Writer<'_> {
             None => {
                 let root = self.store.allocate(self.map, 1)?;
                 let first = node::branch_cell(left_id, b"");
-                node::fill(self.store.page_mut(root), root, false, &[&first, &cell])?;
+                node::fill(
+                    self.store.page_mut(root),
+                    root,
+                    Layout::Branch,
+                    &[&first, &cell],
+                )?;
                 tree.root = root;
                 tree.depth += 1;
                 tree.branch_pages = tree.branch_pages.saturating_add(1);
@@ -500,13 +534,13 @@ impl Writer<'_> {
             return Ok(false);
         }
         let (mut path, leaf_id) = self.descend(tree, key)?;
-        let index = match self.leaf(leaf_id)?.search_leaf(key, self.order)? {
+        let index = match self.leaf(tree, leaf_id)?.search_leaf(key, self.order)? {
             Ok(index) => index,
             Err(_) => return Ok(false),
         };
         let leaf_id = self.touch_path(tree, &mut path, leaf_id)?;
         let (size, removed) = {
-            let leaf = self.leaf(leaf_id)?;
+            let leaf = self.leaf(tree, leaf_id)?;
             let (_, value) = leaf.entry(index)?;
             let removed = match value {
                 StoredValue::Inline(_) => Removed::One,
@@ -666,8 +700,7 @@ impl Writer<'_> {
             self.read(left_id, 1)?.to_vec(),
             self.read(right_id, 1)?.to_vec(),
         );
-        let left = Node::open(&left_page, left_id, is_leaf)?;
-        let right = Node::open(&right_page, right_id, is_leaf)?;
+        let (left, right) = siblings(&left_page, left_id, &right_page, right_id, is_leaf)?;
         // A branch's cell 0 has an empty key; merged, it needs the parent's separator.
         let extra = if is_leaf { 0 } else { separator.len() };
         if left.used_bytes() + right.used_bytes() + extra > usable {
@@ -685,7 +718,12 @@ impl Writer<'_> {
             }
         }
         let slices: Vec<&[u8]> = cells.iter().map(Vec::as_slice).collect();
-        node::fill(self.store.page_mut(left_id), left_id, is_leaf, &slices)?;
+        node::fill(
+            self.store.page_mut(left_id),
+            left_id,
+            left.layout(),
+            &slices,
+        )?;
         if is_leaf {
             tree.leaf_pages = tree.leaf_pages.saturating_sub(1);
         } else {
@@ -708,8 +746,8 @@ impl Writer<'_> {
             self.read(left_id, 1)?.to_vec(),
             self.read(right_id, 1)?.to_vec(),
         );
-        let left = Node::open(&left_page, left_id, is_leaf)?;
-        let right = Node::open(&right_page, right_id, is_leaf)?;
+        let (left, right) = siblings(&left_page, left_id, &right_page, right_id, is_leaf)?;
+        let layout = left.layout();
         let mut left_cells: Vec<Vec<u8>> = (0..left.count())
             .map(|i| left.cell(i).map(<[u8]>::to_vec))
             .collect::<Result<_>>()?;
@@ -722,8 +760,8 @@ impl Writer<'_> {
             } else {
                 right_cells.insert(0, left_cells.pop().expect("the donor has cells"));
             }
-            let last_left = node::cell_key(left_cells.last().expect("left has cells"), true);
-            let first_right = node::cell_key(&right_cells[0], true);
+            let last_left = layout.cell_key(left_cells.last().expect("left has cells"));
+            let first_right = layout.cell_key(&right_cells[0]);
             self.order
                 .separator(left_id, last_left, first_right)?
                 .to_vec()
@@ -750,11 +788,11 @@ impl Writer<'_> {
         };
         let left_slices: Vec<&[u8]> = left_cells.iter().map(Vec::as_slice).collect();
         let right_slices: Vec<&[u8]> = right_cells.iter().map(Vec::as_slice).collect();
-        node::fill(self.store.page_mut(left_id), left_id, is_leaf, &left_slices)?;
+        node::fill(self.store.page_mut(left_id), left_id, layout, &left_slices)?;
         node::fill(
             self.store.page_mut(right_id),
             right_id,
-            is_leaf,
+            layout,
             &right_slices,
         )?;
         Ok(new_separator)
@@ -815,4 +853,36 @@ impl Writer<'_> {
         *tree = TreeInfo::empty(tree.flags);
         Ok(())
     }
+}
+
+/// Refuses a key of another width than a dense leaf's: in a tree of a key's values of a
+/// `DUP_FIXED` database, a value of another size than the key's others.
+fn check_width(leaf: &Node<'_>, key: &[u8]) -> Result<()> {
+    match leaf.layout() {
+        Layout::DenseLeaf { width } if width != key.len() => Err(Error::ValueSizeMismatch {
+            expected: width,
+            len: key.len(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Opens two sibling pages at one level, refused unless laid out alike (a dense leaf beside
+/// a slotted one, or dense leaves of two widths, is a corrupt tree).
+fn siblings<'p>(
+    left_page: &'p [u8],
+    left_id: PageId,
+    right_page: &'p [u8],
+    right_id: PageId,
+    is_leaf: bool,
+) -> Result<(Node<'p>, Node<'p>)> {
+    let left = Node::open(left_page, left_id, is_leaf)?;
+    let right = Node::open(right_page, right_id, is_leaf)?;
+    if left.layout() != right.layout() {
+        return Err(Error::corrupted(
+            right_id,
+            "sibling pages laid out differently",
+        ));
+    }
+    Ok((left, right))
 }

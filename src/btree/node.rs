@@ -11,14 +11,20 @@
 //! A leaf cell is `u8 flags, u16 key_len, u32 value_len, key, value` where, with flag bit 0
 //! (overflow), the value is replaced by the u64 number of the first page of its overflow run.
 //! In a duplicate-sorted database, flag bit 1 says the value is a list of the key's values
-//! (`duplicates.rs`), and flag bit 2 that it is the 48-byte descriptor of a tree holding them
-//! (`dup_write.rs`). No cell has more than one of these bits, nor any other.
+//! (`duplicates.rs`), flag bit 3 that it is such a list packed at one width (`DUP_FIXED`),
+//! and flag bit 2 that it is the 48-byte descriptor of a tree holding them (`dup_write.rs`).
+//! No cell has more than one of these bits, nor any other.
 //! A branch cell is `u64 child, u16 key_len, key`; cell 0 of a branch has an empty key and
 //! stands for "everything below the next separator". Child `i` holds the keys `k` with
 //! `separator(i) <= k < separator(i + 1)`.
 //!
 //! Cells are kept packed: removing one moves the cells below it up, so free space is always
 //! the gap between the slot array and `upper`.
+//!
+//! A tree of a key's values in a `DUP_FIXED` database has dense leaves instead (page kind 6):
+//! its keys (the values) all have one width, recorded in `aux`, and lie packed from offset 24
+//! in order, without slots, cell headers or values, as LMDB's `LEAF2` pages. The functions
+//! that change a page take either layout; a dense leaf's "cell" is its key's bytes.
 //!
 //! Every read of a page validates the offsets and lengths it follows and returns
 //! [`Error::Corrupted`] instead of indexing out of bounds.
@@ -45,6 +51,10 @@ const FLAG_OVERFLOW: u8 = 1;
 const FLAG_DUPLICATES: u8 = 2;
 /// Leaf cell flag: the value is the descriptor of a tree of the key's values.
 const FLAG_DUPLICATE_TREE: u8 = 4;
+/// Leaf cell flag: the value is a list of the key's values, packed at one width.
+const FLAG_FIXED_DUPLICATES: u8 = 8;
+/// Where a dense leaf's keys start.
+const DENSE_KEYS_OFFSET: usize = PAGE_HEADER_SIZE;
 /// Bytes of one slot.
 pub(crate) const SLOT_SIZE: usize = 2;
 /// Bytes of a CPU cache line (64 on the machines we run on; a wrong guess only costs speed).
@@ -82,10 +92,46 @@ pub(crate) enum StoredValue<'a> {
         len: usize,
     },
     /// Two or more values of one key, listed in the cell (`duplicates.rs`).
-    Duplicates(&'a [u8]),
+    Duplicates(ValueList<'a>),
     /// The key's values are the keys of a tree of their own, whose encoded descriptor this
     /// is (`TreeInfo::ENCODED_SIZE` bytes).
     DuplicateTree(&'a [u8]),
+}
+
+/// The bytes of a list of a key's values as a cell holds them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ValueList<'a> {
+    /// The encoded list.
+    pub(crate) bytes: &'a [u8],
+    /// Whether the values are packed at one width (a `DUP_FIXED` database's), rather than
+    /// each after its length.
+    pub(crate) fixed: bool,
+}
+
+/// How a page lays out its entries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Layout {
+    /// Slotted cells of separators and children.
+    Branch,
+    /// Slotted cells of keys and values.
+    Leaf,
+    /// Keys of `width` bytes packed, without values: a leaf of a tree of a key's values in a
+    /// `DUP_FIXED` database.
+    DenseLeaf {
+        /// Bytes of every key.
+        width: usize,
+    },
+}
+
+impl Layout {
+    /// The key of a raw cell of a page of this layout.
+    pub(crate) fn cell_key(self, cell: &[u8]) -> &[u8] {
+        match self {
+            Layout::Branch => cell_key(cell, false),
+            Layout::Leaf => cell_key(cell, true),
+            Layout::DenseLeaf { .. } => cell,
+        }
+    }
 }
 
 /// The size of a leaf cell holding `key` and a value stored as `value`.
@@ -93,9 +139,8 @@ pub(crate) fn leaf_cell_size(key_len: usize, value: &StoredValue<'_>) -> usize {
     LEAF_CELL_HEADER
         + key_len
         + match value {
-            StoredValue::Inline(bytes)
-            | StoredValue::Duplicates(bytes)
-            | StoredValue::DuplicateTree(bytes) => bytes.len(),
+            StoredValue::Inline(bytes) | StoredValue::DuplicateTree(bytes) => bytes.len(),
+            StoredValue::Duplicates(list) => list.bytes.len(),
             StoredValue::Overflow { .. } => OVERFLOW_REFERENCE_SIZE,
         }
 }
@@ -112,7 +157,14 @@ pub(crate) fn write_leaf_cell(out: &mut [u8], key: &[u8], value: &StoredValue<'_
     let rest = LEAF_CELL_HEADER + key.len();
     let (flags, bytes) = match value {
         StoredValue::Inline(bytes) => (0, *bytes),
-        StoredValue::Duplicates(bytes) => (FLAG_DUPLICATES, *bytes),
+        StoredValue::Duplicates(ValueList { bytes, fixed }) => (
+            if *fixed {
+                FLAG_FIXED_DUPLICATES
+            } else {
+                FLAG_DUPLICATES
+            },
+            *bytes,
+        ),
         StoredValue::DuplicateTree(bytes) => (FLAG_DUPLICATE_TREE, *bytes),
         StoredValue::Overflow { page, len } => {
             out[0] = FLAG_OVERFLOW;
@@ -166,6 +218,8 @@ pub(crate) struct Node<'a> {
     count: usize,
     upper: usize,
     is_leaf: bool,
+    /// A dense leaf's key width; 0 for a slotted page.
+    width: usize,
 }
 
 /// A leaf cell checked against its page, with its header fields.
@@ -189,9 +243,10 @@ impl<'a> Node<'a> {
     /// tree's shape requires at this level.
     #[inline]
     pub(crate) fn open(page: &'a [u8], id: PageId, leaf: bool) -> Result<Node<'a>> {
-        let is_leaf = match header::kind(page) {
-            Some(PageKind::Leaf) => true,
-            Some(PageKind::Branch) => false,
+        let (is_leaf, dense) = match header::kind(page) {
+            Some(PageKind::Leaf) => (true, false),
+            Some(PageKind::Branch) => (false, false),
+            Some(PageKind::DenseLeaf) => (true, true),
             _ => return Err(Error::corrupted(id, "expected a branch or leaf page")),
         };
         if is_leaf != leaf {
@@ -204,6 +259,9 @@ impl<'a> Node<'a> {
             return Err(Error::corrupted(id, "the page header names another page"));
         }
         let count = header::count(page);
+        if dense {
+            return Self::open_dense(page, id, count);
+        }
         let upper = header::aux(page) as usize;
         if SLOTS_OFFSET + SLOT_SIZE * count > upper || upper > page.len() {
             return Err(Error::corrupted(id, "the slot array overlaps the cells"));
@@ -224,7 +282,54 @@ impl<'a> Node<'a> {
             count,
             upper,
             is_leaf,
+            width: 0,
         })
+    }
+
+    /// A view of the dense leaf `id` of `count` keys, whose width and extent are checked.
+    #[cold]
+    fn open_dense(page: &'a [u8], id: PageId, count: usize) -> Result<Node<'a>> {
+        let width = header::aux(page) as usize;
+        if width == 0 || width > key_size_max(page.len()) {
+            return Err(Error::corrupted(
+                id,
+                "a dense leaf with keys of no valid width",
+            ));
+        }
+        if DENSE_KEYS_OFFSET + count * width > page.len() {
+            return Err(Error::corrupted(
+                id,
+                "a dense leaf's keys run past its page",
+            ));
+        }
+        Ok(Node {
+            page,
+            slots: &[],
+            id,
+            count,
+            upper: page.len(),
+            is_leaf: true,
+            width,
+        })
+    }
+
+    /// The page's layout.
+    pub(crate) fn layout(&self) -> Layout {
+        match (self.is_leaf, self.width) {
+            (false, _) => Layout::Branch,
+            (true, 0) => Layout::Leaf,
+            (true, width) => Layout::DenseLeaf { width },
+        }
+    }
+
+    /// Key `index` of a dense leaf.
+    #[inline]
+    fn dense_key(&self, index: usize) -> Result<&'a [u8]> {
+        let start = DENSE_KEYS_OFFSET + index * self.width;
+        match self.page.get(start..start + self.width) {
+            Some(key) if index < self.count => Ok(key),
+            _ => Err(self.corrupted("a key past the end of a dense leaf")),
+        }
     }
 
     /// The offset slot `index` holds; for an index past the slot array, the page's length,
@@ -243,6 +348,10 @@ impl<'a> Node<'a> {
     /// skipped), for a cursor that is about to read them one after another: their cells lie
     /// anywhere in the page, so reading them in order would wait for one miss at a time.
     pub(crate) fn prefetch_cells(&self, from: usize, count: usize) {
+        if self.width != 0 {
+            // A dense leaf's keys are read in address order, which the hardware follows.
+            return;
+        }
         for index in from..(from + count).min(self.count) {
             self.prefetch_cell(index);
         }
@@ -280,6 +389,9 @@ impl<'a> Node<'a> {
 
     /// Bytes used by slots and cells.
     pub(crate) fn used_bytes(&self) -> usize {
+        if self.width != 0 {
+            return self.width * self.count;
+        }
         self.page.len() - self.upper + SLOT_SIZE * self.count
     }
 
@@ -297,6 +409,9 @@ impl<'a> Node<'a> {
     /// The raw bytes of cell `index`, validated against the page bounds.
     #[inline]
     pub(crate) fn cell(&self, index: usize) -> Result<&'a [u8]> {
+        if self.width != 0 {
+            return self.dense_key(index);
+        }
         if self.is_leaf {
             return Ok(self.leaf_cell(index)?.bytes);
         }
@@ -339,7 +454,7 @@ impl<'a> Node<'a> {
         let value_len = u32::from_le_bytes([v0, v1, v2, v3]) as usize;
         if !matches!(
             flags,
-            0 | FLAG_OVERFLOW | FLAG_DUPLICATES | FLAG_DUPLICATE_TREE
+            0 | FLAG_OVERFLOW | FLAG_DUPLICATES | FLAG_DUPLICATE_TREE | FLAG_FIXED_DUPLICATES
         ) {
             return Err(self.corrupted("a leaf cell has unknown flags"));
         }
@@ -360,7 +475,9 @@ impl<'a> Node<'a> {
     /// The key of cell `index` (empty for cell 0 of a branch).
     #[inline]
     pub(crate) fn key(&self, index: usize) -> Result<&'a [u8]> {
-        if self.is_leaf {
+        if self.width != 0 {
+            self.dense_key(index)
+        } else if self.is_leaf {
             self.key_in::<LEAF_CELL_HEADER, LEAF_KEY_LENGTH_AT>(index)
         } else {
             self.key_in::<BRANCH_CELL_HEADER, BRANCH_KEY_LENGTH_AT>(index)
@@ -422,6 +539,9 @@ impl<'a> Node<'a> {
     /// The key and stored value of leaf cell `index`.
     #[inline]
     pub(crate) fn entry(&self, index: usize) -> Result<(&'a [u8], StoredValue<'a>)> {
+        if self.width != 0 {
+            return Ok((self.dense_key(index)?, StoredValue::Inline(&[])));
+        }
         let cell = self.leaf_cell(index)?;
         let (key, stored) = cell.bytes[LEAF_CELL_HEADER..].split_at(cell.key_len);
         // `stored` is the eight bytes of a page number exactly when the value overflows.
@@ -430,7 +550,13 @@ impl<'a> Node<'a> {
                 page: PageId::new(u64::from_le_bytes([a, b, c, d, e, f, g, h])),
                 len: cell.value_len,
             },
-            (FLAG_DUPLICATES, list) => StoredValue::Duplicates(list),
+            (FLAG_DUPLICATES, bytes) => StoredValue::Duplicates(ValueList {
+                bytes,
+                fixed: false,
+            }),
+            (FLAG_FIXED_DUPLICATES, bytes) => {
+                StoredValue::Duplicates(ValueList { bytes, fixed: true })
+            }
             (FLAG_DUPLICATE_TREE, descriptor) => StoredValue::DuplicateTree(descriptor),
             (_, value) => StoredValue::Inline(value),
         };
@@ -441,11 +567,28 @@ impl<'a> Node<'a> {
     /// `order`.
     #[inline]
     pub(crate) fn search_leaf(&self, key: &[u8], order: KeyOrder) -> Result<Result<usize, usize>> {
+        if self.width != 0 {
+            return self.search_dense(key, order);
+        }
         // One search loop per order, chosen once: the byte-wise one compares slices inline.
         match order {
             KeyOrder::Bytes => self.search_leaf_by(key, <[u8]>::cmp),
             other => self.search_leaf_by(key, |a, b| other.compare(a, b)),
         }
+    }
+
+    /// `search_leaf` in a dense leaf.
+    fn search_dense(&self, key: &[u8], order: KeyOrder) -> Result<Result<usize, usize>> {
+        let (mut low, mut high) = (0, self.count);
+        while low < high {
+            let middle = low + (high - low) / 2;
+            match order.compare(self.dense_key(middle)?, key) {
+                Ordering::Less => low = middle + 1,
+                Ordering::Greater => high = middle,
+                Ordering::Equal => return Ok(Ok(middle)),
+            }
+        }
+        Ok(Err(low))
     }
 
     #[inline(always)]
@@ -503,18 +646,21 @@ impl<'a> Node<'a> {
     }
 }
 
-/// Makes `page` an empty branch or leaf page numbered `id`.
-pub(crate) fn init(page: &mut [u8], id: PageId, is_leaf: bool) {
-    header::init(
-        page,
-        if is_leaf {
-            PageKind::Leaf
-        } else {
-            PageKind::Branch
-        },
-        id,
-    );
-    header::set_aux(page, page.len() as u32);
+/// Makes `page` an empty page of `layout` numbered `id`.
+pub(crate) fn init(page: &mut [u8], id: PageId, layout: Layout) {
+    let (kind, aux) = match layout {
+        Layout::Branch => (PageKind::Branch, page.len()),
+        Layout::Leaf => (PageKind::Leaf, page.len()),
+        Layout::DenseLeaf { width } => (PageKind::DenseLeaf, width),
+    };
+    header::init(page, kind, id);
+    header::set_aux(page, aux as u32);
+}
+
+/// The key width of `page` if it is a dense leaf.
+#[inline]
+fn dense_width(page: &[u8]) -> Option<usize> {
+    (header::kind(page) == Some(PageKind::DenseLeaf)).then(|| header::aux(page) as usize)
 }
 
 fn upper(page: &[u8]) -> usize {
@@ -531,8 +677,11 @@ pub(crate) fn prefetch_head(page: &[u8]) {
     crate::os::prefetch(page.get(CACHE_LINE..).unwrap_or_default());
 }
 
-/// Free bytes between the slot array and the cells.
+/// Free bytes between the slot array and the cells (after a dense leaf's keys).
 pub(crate) fn free_bytes(page: &[u8]) -> usize {
+    if let Some(width) = dense_width(page) {
+        return page.len() - DENSE_KEYS_OFFSET - width * header::count(page);
+    }
     upper(page) - SLOTS_OFFSET - SLOT_SIZE * header::count(page)
 }
 
@@ -544,10 +693,22 @@ pub(crate) fn insert_cell_with(
     size: usize,
     fill: impl FnOnce(&mut [u8]),
 ) -> bool {
+    let count = header::count(page);
+    if let Some(width) = dense_width(page) {
+        // A key of another width has no place in a dense leaf: callers check widths first,
+        // so this is a corrupt page, which the split this asks for then reports.
+        if size != width || free_bytes(page) < width {
+            return false;
+        }
+        let at = DENSE_KEYS_OFFSET + width * index;
+        page.copy_within(at..DENSE_KEYS_OFFSET + width * count, at + width);
+        fill(&mut page[at..at + width]);
+        header::set_count(page, count + 1);
+        return true;
+    }
     if free_bytes(page) < size + SLOT_SIZE {
         return false;
     }
-    let count = header::count(page);
     debug_assert!(index <= count);
     let offset = upper(page) - size;
     fill(&mut page[offset..offset + size]);
@@ -568,6 +729,12 @@ pub(crate) fn insert_cell(page: &mut [u8], index: usize, cell: &[u8]) -> bool {
 /// Removes cell `index` of a page of the given kind, keeping the cells packed.
 pub(crate) fn remove_cell(page: &mut [u8], index: usize, cell_size: usize) {
     let count = header::count(page);
+    if let Some(width) = dense_width(page) {
+        let at = DENSE_KEYS_OFFSET + width * index;
+        page.copy_within(at + width..DENSE_KEYS_OFFSET + width * count, at);
+        header::set_count(page, count - 1);
+        return;
+    }
     let offset = slot(page, index);
     let low = upper(page);
     page.copy_within(low..offset, low + cell_size);
@@ -595,7 +762,10 @@ pub(crate) fn overwrite_cell(
     cell_size: usize,
     fill: impl FnOnce(&mut [u8]),
 ) {
-    let offset = slot(page, index);
+    let offset = match dense_width(page) {
+        Some(width) => DENSE_KEYS_OFFSET + width * index,
+        None => slot(page, index),
+    };
     fill(&mut page[offset..offset + cell_size]);
 }
 
@@ -605,13 +775,13 @@ pub(crate) fn set_child(page: &mut [u8], index: usize, child: PageId) {
     write_page_id(page, offset, child);
 }
 
-/// Refills page `id` with `cells` in order.
+/// Refills page `id` with `cells` in order, laid out as `layout` says.
 ///
 /// Callers choose cells that fit by the sizes the pages report; they can only fail to fit if
-/// the source pages were corrupt (for example two slots naming one cell), which is
-/// [`Error::Corrupted`].
-pub(crate) fn fill(page: &mut [u8], id: PageId, is_leaf: bool, cells: &[&[u8]]) -> Result<()> {
-    init(page, id, is_leaf);
+/// the source pages were corrupt (for example two slots naming one cell, or keys of two
+/// widths in a dense leaf), which is [`Error::Corrupted`].
+pub(crate) fn fill(page: &mut [u8], id: PageId, layout: Layout, cells: &[&[u8]]) -> Result<()> {
+    init(page, id, layout);
     for (index, cell) in cells.iter().enumerate() {
         if !insert_cell(page, index, cell) {
             return Err(Error::corrupted(
@@ -633,7 +803,7 @@ mod tests {
 
     fn leaf_with(keys: &[&[u8]]) -> Vec<u8> {
         let mut page = vec![0u8; 512];
-        init(&mut page, page_id(5), true);
+        init(&mut page, page_id(5), Layout::Leaf);
         for (index, key) in keys.iter().enumerate() {
             let value = StoredValue::Inline(b"value");
             let size = leaf_cell_size(key.len(), &value);
@@ -664,7 +834,7 @@ mod tests {
     #[test]
     fn branch_search_finds_the_covering_child() {
         let mut page = vec![0u8; 512];
-        init(&mut page, page_id(3), false);
+        init(&mut page, page_id(3), Layout::Branch);
         for (index, (child, key)) in [(10u64, &b""[..]), (11, b"m"), (12, b"t")]
             .iter()
             .enumerate()
@@ -715,7 +885,7 @@ mod tests {
     fn entry_and_child_check_what_they_read() {
         // An inline and an overflow entry read back as written.
         let mut page = vec![0u8; 512];
-        init(&mut page, page_id(5), true);
+        init(&mut page, page_id(5), Layout::Leaf);
         let overflow = StoredValue::Overflow {
             page: page_id(77),
             len: 9000,
@@ -757,7 +927,7 @@ mod tests {
         // A branch's child: read where the slot says, refused outside the cell area or when
         // the eight bytes run past the page.
         let mut branch = vec![0u8; 512];
-        init(&mut branch, page_id(3), false);
+        init(&mut branch, page_id(3), Layout::Branch);
         assert!(insert_cell(&mut branch, 0, &branch_cell(page_id(10), b"")));
         assert!(insert_cell(&mut branch, 1, &branch_cell(page_id(11), b"m")));
         assert_eq!(
@@ -777,6 +947,86 @@ mod tests {
             .unwrap()
             .child(1)
             .is_err());
+    }
+
+    fn dense_leaf(keys: &[&[u8]]) -> Vec<u8> {
+        let mut page = vec![0u8; 512];
+        init(&mut page, page_id(5), Layout::DenseLeaf { width: 2 });
+        for (index, key) in keys.iter().enumerate() {
+            assert!(insert_cell(&mut page, index, key));
+        }
+        page
+    }
+
+    #[test]
+    fn a_dense_leaf_packs_its_keys_and_changes_like_a_slotted_one() {
+        let mut page = dense_leaf(&[b"aa", b"cc", b"ee"]);
+        assert_eq!(&page[DENSE_KEYS_OFFSET..DENSE_KEYS_OFFSET + 6], b"aaccee");
+        let node = Node::open(&page, page_id(5), true).unwrap();
+        assert_eq!(node.layout(), Layout::DenseLeaf { width: 2 });
+        assert_eq!(node.used_bytes(), 6);
+        assert_eq!(node.search_leaf(b"cc", KeyOrder::Bytes).unwrap(), Ok(1));
+        assert_eq!(node.search_leaf(b"dd", KeyOrder::Bytes).unwrap(), Err(2));
+        assert_eq!(node.search_leaf(b"ff", KeyOrder::Bytes).unwrap(), Err(3));
+        assert_eq!(
+            node.entry(2).unwrap(),
+            (&b"ee"[..], StoredValue::Inline(b""))
+        );
+        assert_eq!(node.cell(0).unwrap(), b"aa");
+        assert!(node.key(3).is_err(), "past the keys");
+        assert_eq!(free_bytes(&page), 512 - DENSE_KEYS_OFFSET - 6);
+        // Insert in the middle, overwrite, remove: the keys stay packed and in place.
+        assert!(insert_cell(&mut page, 1, b"bb"));
+        overwrite_cell(&mut page, 3, 2, |out| out.copy_from_slice(b"ef"));
+        remove_cell(&mut page, 0, 2);
+        let node = Node::open(&page, page_id(5), true).unwrap();
+        let keys: Vec<&[u8]> = (0..node.count()).map(|i| node.key(i).unwrap()).collect();
+        assert_eq!(keys, [&b"bb"[..], b"cc", b"ef"]);
+        assert!(!insert_cell(&mut page, 0, b"abc"), "a key of another width");
+        // Full: 244 keys of 2 bytes fill the 488 bytes after the header.
+        let mut full = dense_leaf(&[]);
+        for index in 0..244u16 {
+            assert!(insert_cell(&mut full, index as usize, &index.to_be_bytes()));
+        }
+        assert!(!insert_cell(&mut full, 0, b"zz"));
+        assert_eq!(free_bytes(&full), 0);
+        // Refilled as another layout, the page is that layout.
+        fill(&mut full, page_id(5), Layout::Leaf, &[]).unwrap();
+        assert_eq!(
+            Node::open(&full, page_id(5), true).unwrap().layout(),
+            Layout::Leaf
+        );
+        let mut mixed = vec![0u8; 512];
+        assert!(fill(
+            &mut mixed,
+            page_id(5),
+            Layout::DenseLeaf { width: 2 },
+            &[b"aa", b"bbb"]
+        )
+        .is_err());
+    }
+
+    #[test]
+    fn a_damaged_dense_leaf_is_corruption() {
+        let page = dense_leaf(&[b"aa", b"bb"]);
+        assert!(
+            Node::open(&page, page_id(5), false).is_err(),
+            "not a branch"
+        );
+        for (width, count, what) in [
+            (0u32, 2usize, "width 0"),
+            (key_size_max(512) as u32 + 1, 1, "wider than any key"),
+            (2, 245, "keys past the page"),
+        ] {
+            let mut damaged = page.clone();
+            header::set_aux(&mut damaged, width);
+            header::set_count(&mut damaged, count);
+            assert!(Node::open(&damaged, page_id(5), true).is_err(), "{what}");
+        }
+        let mut widest = page.clone();
+        header::set_aux(&mut widest, key_size_max(512) as u32);
+        header::set_count(&mut widest, 1);
+        assert!(Node::open(&widest, page_id(5), true).is_ok());
     }
 
     #[test]

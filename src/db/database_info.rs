@@ -47,6 +47,7 @@ impl Env {
             (TreeFlags::INTEGER_KEY, DatabaseFlags::INTEGER_KEY),
             (TreeFlags::REVERSE_KEY, DatabaseFlags::REVERSE_KEY),
             (TreeFlags::DUP_SORT, DatabaseFlags::DUP_SORT),
+            (TreeFlags::DUP_FIXED, DatabaseFlags::DUP_FIXED),
             (TreeFlags::INTEGER_DUP, DatabaseFlags::INTEGER_DUP),
             (TreeFlags::REVERSE_DUP, DatabaseFlags::REVERSE_DUP),
         ] {

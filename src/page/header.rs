@@ -3,13 +3,14 @@
 //! ```text
 //! offset size field
 //!  0     4    checksum   CRC32 of the page (or overflow run) from byte 4 to its end
-//!  4     1    kind       1 branch, 2 leaf, 3 overflow, 4 freelist, 5 free segment
+//!  4     1    kind       1 branch, 2 leaf, 3 overflow, 4 freelist, 5 free segment,
+//!                        6 dense leaf
 //!  5     1    reserved   0
 //!  6     2    count      entries of a branch or leaf page, page numbers of a free segment;
 //!                        0 otherwise
 //!  8     8    page_id    the page's own number, to catch misdirected writes
 //! 16     4    aux        branch/leaf: start of the cell area; overflow: pages in the run;
-//!                        freelist: payload bytes in this page
+//!                        freelist: payload bytes in this page; dense leaf: bytes per key
 //! 20     4    reserved   0
 //! ```
 //!
@@ -43,6 +44,9 @@ pub(crate) enum PageKind {
     Freelist = 4,
     /// A free segment: a sorted run of free page numbers the freelist chain refers to.
     FreeSegment = 5,
+    /// A leaf of a tree of a key's values in a `DUP_FIXED` database: keys of one size,
+    /// packed, without values.
+    DenseLeaf = 6,
 }
 
 impl PageKind {
@@ -53,6 +57,7 @@ impl PageKind {
             3 => Some(PageKind::Overflow),
             4 => Some(PageKind::Freelist),
             5 => Some(PageKind::FreeSegment),
+            6 => Some(PageKind::DenseLeaf),
             _ => None,
         }
     }

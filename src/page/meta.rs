@@ -49,12 +49,12 @@ pub(crate) const MAGIC: [u8; 8] = *b"ARBORDB\0";
 
 /// The on-disk format version; it moves with every incompatible change (docs/format.md).
 /// Commits write this version.
-pub const FORMAT_VERSION: u32 = 6;
+pub const FORMAT_VERSION: u32 = 7;
 
 /// The oldest format version still read. Version 1 (no free segments), version 2 (no
 /// unsynced runs), version 3 (no free segments marked as holding runs), version 4 (no
-/// freelist in the meta) and version 5 (no database flags) files are read as they are; their
-/// first commit writes a current meta.
+/// freelist in the meta), version 5 (no database flags) and version 6 (no `DUP_FIXED`) files
+/// are read as they are; their first commit writes a current meta.
 pub(crate) const FORMAT_VERSION_OLDEST_READ: u32 = 1;
 
 /// The smallest supported page size in bytes.
@@ -179,6 +179,9 @@ impl TreeFlags {
     pub(crate) const INTEGER_KEY: TreeFlags = TreeFlags(0x08);
     /// A key may have several values, kept sorted (LMDB's `MDB_DUPSORT`).
     pub(crate) const DUP_SORT: TreeFlags = TreeFlags(0x04);
+    /// With `DUP_SORT`: a key's values all have one size, stored packed (LMDB's
+    /// `MDB_DUPFIXED`).
+    pub(crate) const DUP_FIXED: TreeFlags = TreeFlags(0x10);
     /// With `DUP_SORT`: values compare as unsigned integers (LMDB's `MDB_INTEGERDUP`).
     pub(crate) const INTEGER_DUP: TreeFlags = TreeFlags(0x20);
     /// With `DUP_SORT`: values compare byte-wise from their last byte (`MDB_REVERSEDUP`).
@@ -188,11 +191,14 @@ impl TreeFlags {
     /// With `DUP_SORT`: values are ordered by a function of the application's, whose name
     /// the catalog records.
     pub(crate) const CUSTOM_VALUE_ORDER: TreeFlags = TreeFlags(0x2_0000);
+    /// Only in the descriptor of a tree of a key's values, in a `DUP_FIXED` database: its
+    /// leaves are dense (`btree/node.rs`).
+    pub(crate) const DENSE_LEAVES: TreeFlags = TreeFlags(0x4_0000);
     /// The flags a database's options may set (the rest are arbordb's to set).
-    pub(crate) const SETTABLE: u32 = 0x02 | 0x04 | 0x08 | 0x20 | 0x40;
+    pub(crate) const SETTABLE: u32 = 0x02 | 0x04 | 0x08 | 0x10 | 0x20 | 0x40;
     /// Every flag this version knows; any other bit set is corruption (or a newer format,
     /// which the meta's version refuses first).
-    const KNOWN: u32 = Self::SETTABLE | 0x1_0000 | 0x2_0000;
+    const KNOWN: u32 = Self::SETTABLE | 0x1_0000 | 0x2_0000 | 0x4_0000;
 
     /// No flag.
     pub(crate) const fn empty() -> TreeFlags {

@@ -191,7 +191,7 @@ fn walk(
                     }
                     overflow::read(source, page, len)?
                 }
-                StoredValue::Duplicates(list) => list,
+                StoredValue::Duplicates(list) => list.bytes,
                 StoredValue::DuplicateTree(descriptor) => {
                     // A key's values: a tree of their own, whose pages are the database's.
                     let values_tree = TreeInfo::decode(descriptor).ok_or_else(|| {

@@ -94,10 +94,12 @@ impl DatabaseShape {
     pub(crate) fn validate(&self, database: Option<&str>) -> Result<()> {
         let invalid = |reason: String| Err(Error::InvalidOption { reason });
         let flags = self.flags;
-        let value_flags = TreeFlags::INTEGER_DUP.with(TreeFlags::REVERSE_DUP);
+        let value_flags = TreeFlags::INTEGER_DUP
+            .with(TreeFlags::REVERSE_DUP)
+            .with(TreeFlags::DUP_FIXED);
         if flags.bits() & value_flags.bits() != 0 && !flags.contains(TreeFlags::DUP_SORT) {
             return invalid(format!(
-                "INTEGER_DUP and REVERSE_DUP order a key's values: {} needs DUP_SORT for them",
+                "DUP_FIXED, INTEGER_DUP and REVERSE_DUP shape a key's values: {} needs DUP_SORT for them",
                 described(database)
             ));
         }
@@ -167,6 +169,7 @@ fn described_flags(flags: TreeFlags, names: &OrderNames) -> String {
         (TreeFlags::INTEGER_KEY, "INTEGER_KEY"),
         (TreeFlags::REVERSE_KEY, "REVERSE_KEY"),
         (TreeFlags::DUP_SORT, "DUP_SORT"),
+        (TreeFlags::DUP_FIXED, "DUP_FIXED"),
         (TreeFlags::INTEGER_DUP, "INTEGER_DUP"),
         (TreeFlags::REVERSE_DUP, "REVERSE_DUP"),
     ] {
@@ -340,10 +343,19 @@ mod tests {
             flags,
             ..DatabaseShape::plain()
         };
-        assert!(
-            shape(TreeFlags::INTEGER_DUP).validate(None).is_err(),
-            "no DUP_SORT"
-        );
+        for value_flag in [
+            TreeFlags::INTEGER_DUP,
+            TreeFlags::REVERSE_DUP,
+            TreeFlags::DUP_FIXED,
+        ] {
+            assert!(
+                shape(value_flag).validate(None).is_err(),
+                "{value_flag:?} without DUP_SORT"
+            );
+        }
+        shape(TreeFlags::DUP_SORT.with(TreeFlags::DUP_FIXED))
+            .validate(None)
+            .unwrap();
         let dup = TreeFlags::DUP_SORT;
         shape(dup.with(TreeFlags::INTEGER_DUP))
             .validate(None)

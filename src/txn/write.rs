@@ -76,7 +76,7 @@ pub(crate) struct WriteParts {
 /// takes it too, and reads see its own uncommitted changes.
 ///
 /// An expected outcome (a missing key, [`Error::KeyExist`] under `NO_OVERWRITE`, a too-long
-/// key) leaves it usable. A real failure (I/O, [`Error::MapFull`], corruption) leaves it
+/// key, a value of the wrong size for a `DUP_FIXED` key) leaves it usable. A real failure (I/O, [`Error::MapFull`], corruption) leaves it
 /// unusable: later operations return [`Error::TxnFailed`] and it can only be aborted. The
 /// environment stays usable either way.
 ///
@@ -280,7 +280,10 @@ impl<'e> RwTxn<'e> {
         // may leave pages half rebuilt, which must never be committed.
         self.state.failed = true;
         let result = change(&mut writer, &mut tree);
-        if matches!(result, Ok(_) | Err(Error::KeyExist)) {
+        if matches!(
+            result,
+            Ok(_) | Err(Error::KeyExist | Error::ValueSizeMismatch { .. })
+        ) {
             self.state.failed = false;
         }
         match &result {
@@ -305,7 +308,7 @@ impl<'e> RwTxn<'e> {
                 }
             }
             // Checked before anything was touched: nothing changed.
-            Err(Error::KeyExist) => {}
+            Err(Error::KeyExist | Error::ValueSizeMismatch { .. }) => {}
             Err(_) => self.state.failed = true,
         }
         result

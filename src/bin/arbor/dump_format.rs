@@ -26,12 +26,12 @@ impl Format {
 }
 
 /// The flags a header's flag lines set, in the order mdb_dump writes them (it writes
-/// `duplicates=1` before them when `dupsort` is among them). `dupfixed`, which mdb_dump writes
-/// between `integerkey` and `integerdup`, is a flag arbordb does not have.
-pub const FLAG_WORDS: [(DatabaseFlags, &str); 5] = [
+/// `duplicates=1` before them when `dupsort` is among them).
+pub const FLAG_WORDS: [(DatabaseFlags, &str); 6] = [
     (DatabaseFlags::REVERSE_KEY, "reversekey"),
     (DatabaseFlags::DUP_SORT, "dupsort"),
     (DatabaseFlags::INTEGER_KEY, "integerkey"),
+    (DatabaseFlags::DUP_FIXED, "dupfixed"),
     (DatabaseFlags::INTEGER_DUP, "integerdup"),
     (DatabaseFlags::REVERSE_DUP, "reversedup"),
 ];

@@ -64,8 +64,6 @@ struct Header {
     /// The line number of a `duplicates=1` line (mdb_dump's note that a database has sorted
     /// duplicates, which mdb_load does not read).
     duplicates_line: Option<u64>,
-    /// The first flag line asking for what arbordb cannot do (`dupfixed`), and its line number.
-    unsupported: Option<(String, u64)>,
 }
 
 /// The input, line by line, counting lines for messages.
@@ -193,8 +191,6 @@ fn read_header(input: &mut Input) -> Result<Option<Header>, String> {
                 {
                     header.flags |= flag;
                     header.flag_lines.push((word, input.number));
-                } else if header.unsupported.is_none() {
-                    header.unsupported = Some((key.to_owned(), input.number));
                 }
             }
             _ => eprintln!(
@@ -449,23 +445,17 @@ fn load_all(
 /// database and the flag; warns of a `duplicates=1` line that asks for nothing.
 fn check_flags(header: &Header, input: &str, target: Option<&str>) -> Result<(), String> {
     let database = described(target);
-    if let Some((flag, line)) = &header.unsupported {
-        return Err(format!(
-            "{input} line {line}: {database} has {flag}=1: fixed-size sorted duplicates \
-             (DUP_FIXED) are not supported by arbordb, so it is not loaded"
-        ));
-    }
     if !header.flags.contains(DatabaseFlags::DUP_SORT) {
-        // LMDB records an order of values without sorted duplicates and never uses it;
+        // LMDB records a shape of values without sorted duplicates and never uses it;
         // arbordb refuses to create such a database, and a load that dropped the flag would
         // not dump back the same.
         if let Some((flag, line)) = header
             .flag_lines
             .iter()
-            .find(|(flag, _)| matches!(*flag, "integerdup" | "reversedup"))
+            .find(|(flag, _)| matches!(*flag, "dupfixed" | "integerdup" | "reversedup"))
         {
             return Err(format!(
-                "{input} line {line}: {database} has {flag}=1 without dupsort=1: an order of \
+                "{input} line {line}: {database} has {flag}=1 without dupsort=1: a shape of \
                  values needs sorted duplicates in arbordb, so it is not loaded"
             ));
         }

@@ -1,0 +1,512 @@
+//! `DUP_FIXED` databases: a key's values all have one size and are stored packed, in the
+//! key's cell while few (without a length each) and in dense leaves past that.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use arbordb::byteorder::BigEndian;
+use arbordb::types::{Bytes, Str, U64};
+use arbordb::{CompactionOption, Database, DatabaseFlags, Env, EnvOpenOptions, Error, PutFlags};
+use common::{assert_sound, open, open_with_page_size, Rng};
+
+type Multimap = Database<Bytes, Bytes>;
+
+fn database(env: &Env, name: &str, flags: DatabaseFlags) -> Multimap {
+    let mut wtxn = env.write_txn().unwrap();
+    let mut options = env.database_options().types::<Bytes, Bytes>();
+    options.name(name).flags(flags);
+    let db = options.create(&mut wtxn).unwrap();
+    wtxn.commit().unwrap();
+    db
+}
+
+fn fixed(env: &Env, name: &str) -> Multimap {
+    database(
+        env,
+        name,
+        DatabaseFlags::DUP_SORT | DatabaseFlags::DUP_FIXED,
+    )
+}
+
+fn values_of(env: &Env, db: Multimap, key: &[u8]) -> Vec<Vec<u8>> {
+    let rtxn = env.read_txn().unwrap();
+    let values = match db.get_duplicates(&rtxn, key).unwrap() {
+        Some(iter) => iter.map(|entry| entry.unwrap().1.to_vec()).collect(),
+        None => Vec::new(),
+    };
+    values
+}
+
+/// A key's values packed in its cell leave room for more of them than a list with a length
+/// per value, and packed in dense leaves they take about half the pages of the slotted ones
+/// (8-byte values: 8 bytes each instead of 17).
+#[test]
+fn fixed_size_values_take_less_room_in_a_cell_and_in_a_tree() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = open(dir.path());
+    let packed = fixed(&env, "packed");
+    let listed = database(&env, "listed", DatabaseFlags::DUP_SORT);
+    // 110 values of 8 bytes: 2 + 880 bytes packed fit a 4096-byte page's largest cell
+    // (1016 bytes); 1100 bytes with their lengths do not.
+    let mut wtxn = env.write_txn().unwrap();
+    for n in 0..110u64 {
+        for db in [packed, listed] {
+            db.put(&mut wtxn, b"k", &n.to_be_bytes()).unwrap();
+        }
+    }
+    assert_eq!(
+        packed.stat(&wtxn).unwrap().leaf_pages,
+        1,
+        "one leaf: listed"
+    );
+    assert!(
+        listed.stat(&wtxn).unwrap().leaf_pages > 1,
+        "a tree of its own"
+    );
+    wtxn.commit().unwrap();
+    assert_sound(&env);
+
+    let mut wtxn = env.write_txn().unwrap();
+    let mut order: Vec<u64> = (0..100_000).collect();
+    Rng(3).shuffle(&mut order);
+    for n in &order {
+        for db in [packed, listed] {
+            db.put(&mut wtxn, b"many", &n.to_be_bytes()).unwrap();
+        }
+    }
+    wtxn.commit().unwrap();
+    assert_sound(&env);
+    let rtxn = env.read_txn().unwrap();
+    let (packed_pages, listed_pages) = (
+        packed.stat(&rtxn).unwrap().leaf_pages,
+        listed.stat(&rtxn).unwrap().leaf_pages,
+    );
+    assert!(
+        packed_pages * 10 < listed_pages * 6,
+        "{packed_pages} dense leaves against {listed_pages} slotted ones"
+    );
+    let expected: Vec<Vec<u8>> = (0..100_000u64).map(|n| n.to_be_bytes().to_vec()).collect();
+    drop(rtxn);
+    assert_eq!(values_of(&env, packed, b"many"), expected);
+    assert_eq!(values_of(&env, listed, b"many"), expected);
+}
+
+/// Every value of a key has the size of its first, whichever form the key's values are in;
+/// another size is refused before anything changes. Other keys have sizes of their own.
+#[test]
+fn a_value_of_another_size_than_its_key_s_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = open(dir.path());
+    let db = fixed(&env, "ids");
+    let mut wtxn = env.write_txn().unwrap();
+    // "one": a single value; "few": a list in the cell; "many": a tree of dense leaves.
+    for (key, count) in [(&b"one"[..], 1u64), (b"few", 5), (b"many", 2_000)] {
+        for n in 0..count {
+            db.put(&mut wtxn, key, &n.to_be_bytes()).unwrap();
+        }
+    }
+    db.put(&mut wtxn, b"short", &[1, 2]).unwrap();
+    db.put(&mut wtxn, b"short", &[3, 4]).unwrap();
+    wtxn.commit().unwrap();
+    let before: Vec<Vec<Vec<u8>>> = [&b"one"[..], b"few", b"many", b"short"]
+        .iter()
+        .map(|key| values_of(&env, db, key))
+        .collect();
+
+    let mut wtxn = env.write_txn().unwrap();
+    for key in [&b"one"[..], b"few", b"many"] {
+        for value in [&[9u8; 4][..], &[9u8; 9], &[]] {
+            for flags in [
+                PutFlags::empty(),
+                PutFlags::NO_DUP_DATA,
+                PutFlags::APPEND_DUP,
+            ] {
+                match db.put_with_flags(&mut wtxn, flags, key, value) {
+                    Err(Error::ValueSizeMismatch { expected: 8, len }) => {
+                        assert_eq!(len, value.len())
+                    }
+                    other => panic!("{key:?} {value:?} {flags:?}: {other:?}"),
+                }
+            }
+        }
+    }
+    assert!(matches!(
+        db.put(&mut wtxn, b"short", &[5, 6, 7]),
+        Err(Error::ValueSizeMismatch {
+            expected: 2,
+            len: 3
+        })
+    ));
+    // A value of the wrong size is simply not among the key's values.
+    assert!(!db
+        .delete_one_duplicate(&mut wtxn, b"many", &[0u8; 4])
+        .unwrap());
+    assert!(!db
+        .delete_one_duplicate(&mut wtxn, b"few", &[0u8; 9])
+        .unwrap());
+    wtxn.commit().unwrap();
+    assert_sound(&env);
+    let after: Vec<Vec<Vec<u8>>> = [&b"one"[..], b"few", b"many", b"short"]
+        .iter()
+        .map(|key| values_of(&env, db, key))
+        .collect();
+    assert_eq!(before, after);
+
+    // A key whose values are all gone takes a new size.
+    let mut wtxn = env.write_txn().unwrap();
+    db.delete(&mut wtxn, b"many").unwrap();
+    db.put(&mut wtxn, b"many", &[7u8; 3]).unwrap();
+    db.put(&mut wtxn, b"many", &[8u8; 3]).unwrap();
+    wtxn.commit().unwrap();
+    assert_eq!(values_of(&env, db, b"many"), [vec![7u8; 3], vec![8u8; 3]]);
+}
+
+#[test]
+fn the_flag_is_recorded_and_asked_for_with_dup_sort() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = open(dir.path());
+    fixed(&env, "ids");
+    let mut wtxn = env.write_txn().unwrap();
+    let mut options = env.database_options().types::<Bytes, Bytes>();
+    options.name("lonely").flags(DatabaseFlags::DUP_FIXED);
+    assert!(matches!(
+        options.create(&mut wtxn),
+        Err(Error::InvalidOption { .. })
+    ));
+    wtxn.abort();
+    drop(env);
+
+    let env = open(dir.path());
+    let rtxn = env.read_txn().unwrap();
+    let info = env.database_info(&rtxn, Some("ids")).unwrap().unwrap();
+    assert_eq!(
+        info.flags,
+        DatabaseFlags::DUP_SORT | DatabaseFlags::DUP_FIXED
+    );
+    let mut options = env.database_options().types::<Bytes, Bytes>();
+    options.name("ids").flags(DatabaseFlags::DUP_SORT);
+    match options.open(&rtxn) {
+        Err(Error::Incompatible { reason, .. }) => {
+            assert!(reason.contains("DUP_FIXED"), "{reason}")
+        }
+        other => panic!("{other:?}"),
+    }
+    // A plain open takes what was recorded.
+    let plain: Option<Multimap> = env.open_database(&rtxn, Some("ids")).unwrap();
+    assert!(plain.is_some());
+}
+
+type Model = BTreeMap<Vec<u8>, BTreeSet<Vec<u8>>>;
+
+fn pairs(env: &Env, db: Multimap) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let rtxn = env.read_txn().unwrap();
+    let pairs = db
+        .iter(&rtxn)
+        .unwrap()
+        .map(|entry| {
+            let (key, value) = entry.unwrap();
+            (key.to_vec(), value.to_vec())
+        })
+        .collect();
+    pairs
+}
+
+fn model_pairs(model: &Model) -> Vec<(Vec<u8>, Vec<u8>)> {
+    model
+        .iter()
+        .flat_map(|(key, values)| values.iter().map(move |value| (key.clone(), value.clone())))
+        .collect()
+}
+
+/// Random puts and deletes over 512-byte pages (lists that become trees of dense leaves,
+/// which split, merge, borrow and collapse), with values of one size per key (1, 2, 4 or 8
+/// bytes by key) ordered byte-wise and as integers, against a model; after every commit the
+/// checker passes, the pairs agree both ways, and both copies hold the same pairs.
+#[test]
+fn random_changes_agree_with_a_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = open_with_page_size(dir.path(), 512);
+    let bytewise = fixed(&env, "bytewise");
+    let integers = database(
+        &env,
+        "integers",
+        DatabaseFlags::DUP_SORT | DatabaseFlags::DUP_FIXED | DatabaseFlags::INTEGER_DUP,
+    );
+    let mut models = [Model::new(), Model::new()];
+    let mut rng = Rng(29);
+    for round in 0..6 {
+        let mut wtxn = env.write_txn().unwrap();
+        for _ in 0..4_000 {
+            let which = rng.below(2) as usize;
+            let (db, model) = ([bytewise, integers][which], &mut models[which]);
+            let key_number = rng.below(24) as u8;
+            let key = vec![b'k', key_number];
+            // Integer values are native-endian 4 or 8 bytes; byte-wise ones 1, 2, 4 or 8
+            // bytes (1-byte values: at most 256 per key).
+            let width = match (which, key_number % 4) {
+                (1, 0 | 1) => 4,
+                (1, _) => 8,
+                (_, size) => 1 << size,
+            };
+            let spread = if round % 2 == 0 { 300 } else { 3_000 };
+            let number = rng.below(spread);
+            let value = match width {
+                1 => vec![number as u8],
+                2 => (number as u16).to_be_bytes().to_vec(),
+                4 if which == 1 => (number as u32).to_ne_bytes().to_vec(),
+                4 => (number as u32).to_be_bytes().to_vec(),
+                _ if which == 1 => number.to_ne_bytes().to_vec(),
+                _ => number.to_be_bytes().to_vec(),
+            };
+            match rng.below(12) {
+                0 => {
+                    let existed = db.delete(&mut wtxn, &key).unwrap();
+                    assert_eq!(existed, model.remove(&key).is_some());
+                }
+                1..=4 => {
+                    let existed = db.delete_one_duplicate(&mut wtxn, &key, &value).unwrap();
+                    let values = model.entry(key.clone()).or_default();
+                    assert_eq!(existed, values.remove(&value));
+                    if values.is_empty() {
+                        model.remove(&key);
+                    }
+                }
+                _ => {
+                    db.put(&mut wtxn, &key, &value).unwrap();
+                    model.entry(key).or_default().insert(value);
+                }
+            }
+        }
+        wtxn.commit().unwrap();
+        assert_sound(&env);
+        // The integer model orders values by number; sort its pairs the same way.
+        let integer_order = |value: &Vec<u8>| match value.len() {
+            4 => u32::from_ne_bytes(value[..].try_into().unwrap()) as u64,
+            _ => u64::from_ne_bytes(value[..].try_into().unwrap()),
+        };
+        let mut expected_integers = model_pairs(&models[1]);
+        expected_integers.sort_by_key(|(key, value)| (key.clone(), integer_order(value)));
+        for (db, expected) in [
+            (bytewise, model_pairs(&models[0])),
+            (integers, expected_integers),
+        ] {
+            assert_eq!(pairs(&env, db), expected, "round {round}");
+            let rtxn = env.read_txn().unwrap();
+            assert_eq!(db.len(&rtxn).unwrap(), expected.len() as u64);
+            let backwards: Vec<(Vec<u8>, Vec<u8>)> = db
+                .rev_iter(&rtxn)
+                .unwrap()
+                .map(|entry| {
+                    let (key, value) = entry.unwrap();
+                    (key.to_vec(), value.to_vec())
+                })
+                .collect();
+            assert!(backwards.iter().eq(expected.iter().rev()), "round {round}");
+        }
+    }
+    copies_hold_the_same_pairs(
+        &env,
+        dir.path(),
+        &[("bytewise", bytewise), ("integers", integers)],
+    );
+}
+
+fn copies_hold_the_same_pairs(env: &Env, dir: &Path, databases: &[(&str, Multimap)]) {
+    for compaction in [CompactionOption::Disabled, CompactionOption::Enabled] {
+        let path = dir.join(format!("copy-{compaction:?}"));
+        env.copy_to_path(&path, compaction).unwrap();
+        let copy = unsafe {
+            EnvOpenOptions::new()
+                .max_dbs(16)
+                .flags(arbordb::EnvFlags::NO_SUB_DIR)
+                .open(&path)
+                .unwrap()
+        };
+        assert_sound(&copy);
+        for (name, db) in databases {
+            let rtxn = copy.read_txn().unwrap();
+            let copied: Multimap = copy.open_database(&rtxn, Some(name)).unwrap().unwrap();
+            drop(rtxn);
+            assert_eq!(
+                pairs(&copy, copied),
+                pairs(env, *db),
+                "{name} {compaction:?}"
+            );
+        }
+    }
+}
+
+/// heed's typed API over a `DUP_FIXED` database of `u64` ids, as a secondary index keeps them.
+#[test]
+fn an_index_of_ids_by_tag() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = open(dir.path());
+    let mut wtxn = env.write_txn().unwrap();
+    let mut options = env.database_options().types::<Str, U64<BigEndian>>();
+    options
+        .name("by-tag")
+        .flags(DatabaseFlags::DUP_SORT | DatabaseFlags::DUP_FIXED);
+    let index = options.create(&mut wtxn).unwrap();
+    for id in (0..3_000u64).rev() {
+        let tag = if id % 3 == 0 { "fizz" } else { "plain" };
+        index.put(&mut wtxn, tag, &id).unwrap();
+    }
+    wtxn.commit().unwrap();
+    assert_sound(&env);
+    let rtxn = env.read_txn().unwrap();
+    let fizz: Vec<u64> = index
+        .get_duplicates(&rtxn, "fizz")
+        .unwrap()
+        .unwrap()
+        .map(|entry| entry.unwrap().1)
+        .collect();
+    assert_eq!(fizz, (0..3_000).step_by(3).collect::<Vec<_>>());
+    assert_eq!(index.len(&rtxn).unwrap(), 3_000);
+    assert_eq!(index.get(&rtxn, "plain").unwrap(), Some(1));
+}
+
+/// The pages of the data file whose kind byte is `kind` and that hold `marker`.
+fn pages_of(file: &[u8], page_size: usize, kind: u8, marker: &[u8]) -> Vec<usize> {
+    file.chunks(page_size)
+        .enumerate()
+        .filter(|(_, page)| page[4] == kind && page.windows(marker.len()).any(|w| w == marker))
+        .map(|(number, _)| number)
+        .collect()
+}
+
+/// A leaf laid out otherwise than its tree's (a slotted leaf in a tree of dense leaves, or a
+/// dense leaf in a slotted tree), even one whose checksum and own page number are right, is
+/// corruption for reads, for writes (which must not insert a cell of one layout into a page
+/// of the other and seal it) and for the checker.
+#[test]
+fn a_leaf_of_the_other_layout_is_corruption_for_reads_writes_and_the_checker() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = open(dir.path());
+    let (packed, listed) = (
+        fixed(&env, "packed"),
+        database(&env, "listed", DatabaseFlags::DUP_SORT),
+    );
+    let mut wtxn = env.write_txn().unwrap();
+    for n in 0..3_000u16 {
+        let number = n.to_be_bytes();
+        packed
+            .put(&mut wtxn, b"many", &[b"PACKED", &number[..]].concat())
+            .unwrap();
+        listed
+            .put(&mut wtxn, b"many", &[b"LISTED", &number[..]].concat())
+            .unwrap();
+    }
+    wtxn.commit().unwrap();
+    drop(env);
+
+    let page_size = 4096;
+    let path = dir.path().join("data.arbordb");
+    let original = std::fs::read(&path).unwrap();
+    let dense = pages_of(&original, page_size, 6, b"PACKED");
+    let slotted = pages_of(&original, page_size, 2, b"LISTED");
+    assert!(
+        dense.len() > 2 && slotted.len() > 2,
+        "{dense:?} {slotted:?}"
+    );
+    // Each case puts a copy of one kind of page where a page of the other kind was.
+    for (victim, donor, name, marker) in [
+        (dense[1], slotted[1], "packed", &b"PACKED"[..]),
+        (slotted[1], dense[1], "listed", b"LISTED"),
+    ] {
+        let mut file = original.clone();
+        let at = victim * page_size;
+        let first_value = if file[at + 4] == 6 {
+            file[at + 24..at + 32].to_vec()
+        } else {
+            let whole: Vec<u8> = file[at..at + page_size].to_vec();
+            let start = whole.windows(6).position(|w| w == marker).unwrap();
+            whole[start..start + 8].to_vec()
+        };
+        file.copy_within(donor * page_size..(donor + 1) * page_size, at);
+        file[at + 8..at + 16].copy_from_slice(&(victim as u64).to_le_bytes());
+        let checksum = crc32fast::hash(&file[at + 4..at + page_size]);
+        file[at..at + 4].copy_from_slice(&checksum.to_le_bytes());
+        std::fs::write(&path, &file).unwrap();
+
+        let env = open(dir.path());
+        let report = env.check().unwrap();
+        assert!(
+            report.to_string().contains("laid out otherwise"),
+            "{report}"
+        );
+        let rtxn = env.read_txn().unwrap();
+        let db: Multimap = env.open_database(&rtxn, Some(name)).unwrap().unwrap();
+        let read: arbordb::Result<Vec<_>> = db.get_duplicates(&rtxn, b"many").and_then(|iter| {
+            iter.unwrap()
+                .map(|entry| entry.map(|(_, v)| v.to_vec()))
+                .collect()
+        });
+        assert!(matches!(read, Err(Error::Corrupted { .. })), "{read:?}");
+        drop(rtxn);
+        let mut wtxn = env.write_txn().unwrap();
+        for result in [
+            db.put(&mut wtxn, b"many", &first_value),
+            db.delete_one_duplicate(&mut wtxn, b"many", &first_value)
+                .map(|_| ()),
+        ] {
+            assert!(
+                matches!(result, Err(Error::Corrupted { .. }) | Err(Error::TxnFailed)),
+                "{result:?}"
+            );
+        }
+        drop(wtxn);
+        drop(env);
+        assert_eq!(std::fs::read(&path).unwrap(), file, "nothing written");
+    }
+}
+
+/// A list in the other form than its database's (packed without `DUP_FIXED`, with lengths
+/// with it), checksum and all right, is reported by the checker.
+#[test]
+fn a_list_in_the_other_form_is_reported_by_the_checker() {
+    for (flags, from, to, expected) in [
+        (
+            DatabaseFlags::DUP_SORT | DatabaseFlags::DUP_FIXED,
+            8u8,
+            2u8,
+            "is not packed in a database with DUP_FIXED",
+        ),
+        (
+            DatabaseFlags::DUP_SORT,
+            2,
+            8,
+            "is packed in a database without DUP_FIXED",
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let env = open(dir.path());
+        let db = database(&env, "lists", flags);
+        let mut wtxn = env.write_txn().unwrap();
+        for value in [b"AAAA", b"BBBB", b"CCCC"] {
+            db.put(&mut wtxn, b"the-listed-key", value).unwrap();
+        }
+        wtxn.commit().unwrap();
+        assert_sound(&env);
+        drop(env);
+
+        let path = dir.path().join("data.arbordb");
+        let mut file = std::fs::read(&path).unwrap();
+        let page_size = 4096;
+        let key = b"the-listed-key";
+        let at = file
+            .windows(key.len())
+            .position(|window| window == key)
+            .expect("the key's cell")
+            - 7;
+        assert_eq!(file[at], from, "the cell's flags");
+        file[at] = to;
+        let page = at / page_size * page_size;
+        let checksum = crc32fast::hash(&file[page + 4..page + page_size]);
+        file[page..page + 4].copy_from_slice(&checksum.to_le_bytes());
+        std::fs::write(&path, &file).unwrap();
+        let report = open(dir.path()).check().unwrap().to_string();
+        assert!(report.contains(expected), "{report}");
+    }
+}

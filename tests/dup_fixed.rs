@@ -3,15 +3,13 @@
 
 mod common;
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use arbordb::byteorder::BigEndian;
 use arbordb::types::{Bytes, Str, U64};
-use arbordb::{CompactionOption, Database, DatabaseFlags, Env, EnvOpenOptions, Error, PutFlags};
+use arbordb::{CompactionOption, DatabaseFlags, Env, EnvOpenOptions, Error, PutFlags};
+use common::pairs::{owned, pairs_of, stored_pairs, Model, Multimap};
 use common::{assert_sound, open, open_with_page_size, Rng};
-
-type Multimap = Database<Bytes, Bytes>;
 
 fn database(env: &Env, name: &str, flags: DatabaseFlags) -> Multimap {
     let mut wtxn = env.write_txn().unwrap();
@@ -198,28 +196,6 @@ fn the_flag_is_recorded_and_asked_for_with_dup_sort() {
     assert!(plain.is_some());
 }
 
-type Model = BTreeMap<Vec<u8>, BTreeSet<Vec<u8>>>;
-
-fn pairs(env: &Env, db: Multimap) -> Vec<(Vec<u8>, Vec<u8>)> {
-    let rtxn = env.read_txn().unwrap();
-    let pairs = db
-        .iter(&rtxn)
-        .unwrap()
-        .map(|entry| {
-            let (key, value) = entry.unwrap();
-            (key.to_vec(), value.to_vec())
-        })
-        .collect();
-    pairs
-}
-
-fn model_pairs(model: &Model) -> Vec<(Vec<u8>, Vec<u8>)> {
-    model
-        .iter()
-        .flat_map(|(key, values)| values.iter().map(move |value| (key.clone(), value.clone())))
-        .collect()
-}
-
 /// Random puts and deletes over 512-byte pages (lists that become trees of dense leaves,
 /// which split, merge, borrow and collapse), with values of one size per key (1, 2, 4 or 8
 /// bytes by key) ordered byte-wise and as integers, against a model; after every commit the
@@ -286,23 +262,17 @@ fn random_changes_agree_with_a_model() {
             4 => u32::from_ne_bytes(value[..].try_into().unwrap()) as u64,
             _ => u64::from_ne_bytes(value[..].try_into().unwrap()),
         };
-        let mut expected_integers = model_pairs(&models[1]);
+        let mut expected_integers = pairs_of(&models[1]);
         expected_integers.sort_by_key(|(key, value)| (key.clone(), integer_order(value)));
         for (db, expected) in [
-            (bytewise, model_pairs(&models[0])),
+            (bytewise, pairs_of(&models[0])),
             (integers, expected_integers),
         ] {
-            assert_eq!(pairs(&env, db), expected, "round {round}");
+            assert_eq!(stored_pairs(&env, db), expected, "round {round}");
             let rtxn = env.read_txn().unwrap();
             assert_eq!(db.len(&rtxn).unwrap(), expected.len() as u64);
-            let backwards: Vec<(Vec<u8>, Vec<u8>)> = db
-                .rev_iter(&rtxn)
-                .unwrap()
-                .map(|entry| {
-                    let (key, value) = entry.unwrap();
-                    (key.to_vec(), value.to_vec())
-                })
-                .collect();
+            let backwards: Vec<(Vec<u8>, Vec<u8>)> =
+                db.rev_iter(&rtxn).unwrap().map(owned).collect();
             assert!(backwards.iter().eq(expected.iter().rev()), "round {round}");
         }
     }
@@ -330,8 +300,8 @@ fn copies_hold_the_same_pairs(env: &Env, dir: &Path, databases: &[(&str, Multima
             let copied: Multimap = copy.open_database(&rtxn, Some(name)).unwrap().unwrap();
             drop(rtxn);
             assert_eq!(
-                pairs(&copy, copied),
-                pairs(env, *db),
+                stored_pairs(&copy, copied),
+                stored_pairs(env, *db),
                 "{name} {compaction:?}"
             );
         }

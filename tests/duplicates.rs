@@ -3,16 +3,14 @@
 
 mod common;
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Bound;
 
 use arbordb::byteorder::BigEndian;
 use arbordb::iteration_method::MoveOnCurrentKeyDuplicates;
 use arbordb::types::{Bytes, Str, U32};
-use arbordb::{Database, DatabaseFlags, Env, Error, PutFlags, RoIter};
+use arbordb::{DatabaseFlags, Env, Error, PutFlags, RoIter};
+use common::pairs::{owned, pairs_of, stored_pairs, Model, Multimap};
 use common::{assert_sound, open, open_with_page_size, Rng};
-
-type Multimap = Database<Bytes, Bytes>;
 
 fn dup_database(env: &Env, name: &str) -> Multimap {
     let mut wtxn = env.write_txn().unwrap();
@@ -21,28 +19,6 @@ fn dup_database(env: &Env, name: &str) -> Multimap {
     let db = options.create(&mut wtxn).unwrap();
     wtxn.commit().unwrap();
     db
-}
-
-/// The model: each key's set of values.
-type Model = BTreeMap<Vec<u8>, BTreeSet<Vec<u8>>>;
-
-fn pairs_of(model: &Model) -> Vec<(Vec<u8>, Vec<u8>)> {
-    model
-        .iter()
-        .flat_map(|(key, values)| values.iter().map(move |value| (key.clone(), value.clone())))
-        .collect()
-}
-
-/// An entry read as owned bytes.
-fn owned(entry: arbordb::Result<(&[u8], &[u8])>) -> (Vec<u8>, Vec<u8>) {
-    let (key, value) = entry.unwrap();
-    (key.to_vec(), value.to_vec())
-}
-
-fn stored_pairs(env: &Env, db: Multimap) -> Vec<(Vec<u8>, Vec<u8>)> {
-    let rtxn = env.read_txn().unwrap();
-    let pairs = db.iter(&rtxn).unwrap().map(owned).collect();
-    pairs
 }
 
 #[test]

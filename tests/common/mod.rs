@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod orders;
+pub mod pairs;
 pub mod scopes;
 pub mod tmpfs;
 

@@ -99,6 +99,33 @@ fn serde_codecs_and_lazy_decoding() {
     assert_eq!(lazy_everything.iter(&rtxn).unwrap().count(), 1);
 }
 
+/// `SerdeRmp` (feature `serde-rmp`, on for the tests) stores MessagePack: rmp-serde's compact
+/// form, the struct as an array of its fields.
+#[test]
+fn messagepack_values() {
+    use arbordb::types::SerdeRmp;
+    let dir = tempfile::tempdir().unwrap();
+    let env = open(dir.path());
+    let bob = User {
+        name: "Bob".into(),
+        age: 7,
+        tags: Vec::new(),
+    };
+    let mut wtxn = env.write_txn().unwrap();
+    let users = env
+        .create_database::<Str, SerdeRmp<User>>(&mut wtxn, Some("rmp"))
+        .unwrap();
+    users.put(&mut wtxn, "bob", &bob).unwrap();
+    wtxn.commit().unwrap();
+    let rtxn = env.read_txn().unwrap();
+    assert_eq!(users.get(&rtxn, "bob").unwrap(), Some(bob));
+    let raw = users.remap_data_type::<Bytes>().get(&rtxn, "bob").unwrap();
+    // fixarray of 3, fixstr "Bob", positive fixint 7, empty fixarray.
+    assert_eq!(raw, Some(&[0x93, 0xa3, b'B', b'o', b'b', 0x07, 0x90][..]));
+    let not_rmp = users.remap_data_type::<SerdeRmp<(u8, u8)>>();
+    assert!(matches!(not_rmp.get(&rtxn, "bob"), Err(Error::Decoding(_))));
+}
+
 /// A temporary environment, a database in it, and the database's model.
 type Fixture = (
     tempfile::TempDir,

@@ -32,6 +32,8 @@ pub use super::lazy::{Lazy, LazyDecode};
 pub use super::serde::SerdeBincode;
 #[cfg(feature = "serde-json")]
 pub use super::serde::SerdeJson;
+#[cfg(feature = "serde-rmp")]
+pub use super::serde::SerdeRmp;
 
 use std::borrow::Cow;
 use std::fmt;

@@ -69,8 +69,8 @@ pub use db::{
     RwRevRange, Unspecified,
 };
 pub use env::{
-    CompactionOption, Env, EnvInfo, EnvOpenOptions, ReaderInfo, SkipReason, SkippedMeta,
-    DATA_FILE_NAME, LOCK_FILE_NAME, MAP_SIZE_MAX,
+    lmdb_version, CompactionOption, Env, EnvInfo, EnvOpenOptions, LmdbVersion, ReaderInfo,
+    SkipReason, SkippedMeta, DATA_FILE_NAME, LOCK_FILE_NAME, MAP_SIZE_MAX,
 };
 pub use error::{BoxedError, Error, Result};
 

@@ -272,3 +272,55 @@ fn heeds_iter_mut_example_shape() -> Result<(), Box<dyn Error>> {
     wtxn.commit()?;
     Ok(())
 }
+
+/// The environment's surface beyond transactions: its reader table's size, the bytes its
+/// databases use, a handle to its file, the library's version, `SerdeRmp`.
+#[test]
+fn environment_surface() -> Result<(), Box<dyn Error>> {
+    let dir = tempfile::tempdir()?;
+    let env = unsafe {
+        EnvOpenOptions::new()
+            .max_readers(42)
+            .max_dbs(4)
+            .open(dir.path())?
+    };
+    assert_eq!(env.max_readers(), 42);
+    assert_eq!(env.non_free_pages_size()?, 0, "nothing stored yet");
+
+    let mut wtxn = env.write_txn()?;
+    let main: Database<Str, Str> = env.create_database(&mut wtxn, None)?;
+    let blobs: Database<U32<BigEndian>, Bytes> = env.create_database(&mut wtxn, Some("blobs"))?;
+    main.put(&mut wtxn, "hello", "world")?;
+    for n in 0..50u32 {
+        blobs.put(&mut wtxn, &n, &[7u8; 10_000])?;
+    }
+    wtxn.commit()?;
+    let page_size = env.page_size() as u64;
+    let rtxn = env.read_txn()?;
+    let (main_stat, blobs_stat) = (main.stat(&rtxn)?, blobs.stat(&rtxn)?);
+    let pages = |stat: &heed::DatabaseStat| {
+        (stat.branch_pages + stat.leaf_pages + stat.overflow_pages) as u64
+    };
+    // Both databases, the 50 values' overflow runs included: about 500 KB of pages.
+    assert_eq!(
+        env.non_free_pages_size()?,
+        (pages(&main_stat) + pages(&blobs_stat)) * page_size
+    );
+    assert!(env.non_free_pages_size()? > 500_000);
+    assert!(env.non_free_pages_size()? <= env.real_disk_size()?);
+
+    let file = env.try_clone_inner_file()?;
+    assert_eq!(file.metadata()?.len(), env.real_disk_size()?);
+
+    let version = heed::lmdb_version();
+    assert_eq!(
+        (version.major, version.minor, version.patch),
+        (
+            env!("CARGO_PKG_VERSION_MAJOR").parse()?,
+            env!("CARGO_PKG_VERSION_MINOR").parse()?,
+            env!("CARGO_PKG_VERSION_PATCH").parse()?
+        )
+    );
+    assert!(version.string.starts_with("arbordb "));
+    Ok(())
+}

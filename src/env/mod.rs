@@ -13,6 +13,7 @@ mod options;
 mod preflight;
 mod registry;
 mod snapshot_cache;
+mod version;
 mod writer_lock;
 
 use std::fs::File;
@@ -30,6 +31,7 @@ pub(crate) use creation::is_creation_cut_short;
 pub(crate) use meta_choice::{meta_of_commit, published_meta_missing, read_meta_slot, verify_meta};
 pub(crate) use open::{map_data_file, map_size_in_pages};
 pub use options::{EnvOpenOptions, DATA_FILE_NAME, LOCK_FILE_NAME, MAP_SIZE_MAX};
+pub use version::{lmdb_version, LmdbVersion};
 pub(crate) use writer_lock::{WriterGuard, WriterLock};
 
 use crate::btree::check::{self, CheckReport};
@@ -663,6 +665,28 @@ impl Env {
     /// The data file's size on disk in bytes.
     pub fn real_disk_size(&self) -> Result<u64> {
         Ok(self.inner.io.file_len()?)
+    }
+
+    /// The bytes of the pages the databases use in the newest commit (the unnamed database
+    /// and every named one, their overflow runs and trees of values included; not the free
+    /// pages, the catalog or the metas), as heed's `non_free_pages_size`. Unlike heed's, it
+    /// opens no database, so `max_dbs` does not bound it.
+    pub fn non_free_pages_size(&self) -> Result<u64> {
+        let pages = self.read_txn()?.database_pages()?;
+        Ok(pages.saturating_mul(self.inner.page_size as u64))
+    }
+
+    /// A new handle to the data file (heed's `try_clone_inner_file`): the same open file,
+    /// for reading its bytes or its metadata. Writing through it is outside arbordb's
+    /// contract, as for any other writer of the file.
+    pub fn try_clone_inner_file(&self) -> Result<File> {
+        Ok(self.inner.file.try_clone()?)
+    }
+
+    /// The reader table's number of slots: how many read transactions may be live at once,
+    /// over every process.
+    pub fn max_readers(&self) -> u32 {
+        self.inner.readers.capacity() as u32
     }
 
     /// Flushes the data file to disk (useful after commits under `NO_SYNC` / `NO_META_SYNC`).

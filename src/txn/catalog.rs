@@ -18,6 +18,7 @@ use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::page::catalog_record::{self, OrderNames, UNNAMED_DATABASE_KEY};
 use crate::page::meta::{TreeFlags, TreeInfo};
+use crate::page::PageId;
 
 impl RoTxn<'_> {
     /// Reads database `dbi`'s tree from the meta or the catalog, with the names of its custom
@@ -112,6 +113,30 @@ impl RoTxn<'_> {
             cursor.next()?;
         }
         Ok(names)
+    }
+
+    /// The pages of every database in this snapshot (the unnamed one and each named one,
+    /// their trees of values included): what heed's `non_free_pages_size` counts, without
+    /// opening any database.
+    pub(crate) fn database_pages(&self) -> Result<u64> {
+        let pages = |tree: &TreeInfo| tree.branch_pages + tree.leaf_pages + tree.overflow_pages;
+        let mut total = pages(&self.meta().main);
+        let mut cursor = Cursor::new(
+            self as &dyn PageSource,
+            self.meta().catalog,
+            KeyOrder::Bytes,
+        )?;
+        cursor.seek_first()?;
+        while let Some((name, record)) = cursor.current()? {
+            if name != UNNAMED_DATABASE_KEY {
+                let record = catalog_record::decode(record).ok_or_else(|| {
+                    Error::corrupted(PageId::NONE, "a catalog record that does not decode")
+                })?;
+                total = total.saturating_add(pages(&record.tree));
+            }
+            cursor.next()?;
+        }
+        Ok(total)
     }
 
     /// The index of database `name` if it exists in this transaction, opened as `shape`

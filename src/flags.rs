@@ -1,4 +1,5 @@
-//! Flag sets in heed's shape: [`EnvFlags`], [`PutFlags`], [`DatabaseFlags`].
+//! Flag sets in heed's shape: [`EnvFlags`], [`PutFlags`], [`DatabaseFlags`], and
+//! [`FlagSetMode`] for [`Env::set_flags`](crate::Env::set_flags).
 
 use std::fmt;
 use std::ops::{BitOr, BitOrAssign};
@@ -15,6 +16,35 @@ macro_rules! flag_set {
             /// No flag set.
             pub const fn empty() -> $name {
                 $name(0)
+            }
+
+            /// Every flag.
+            pub const fn all() -> $name {
+                $name(0 $(| $bit)*)
+            }
+
+            /// The flags of `bits`, or `None` if a bit names no flag.
+            pub const fn from_bits(bits: u32) -> Option<$name> {
+                if bits & !Self::all().0 == 0 {
+                    Some($name(bits))
+                } else {
+                    None
+                }
+            }
+
+            /// The flags of `bits`, ignoring bits that name no flag.
+            pub const fn from_bits_truncate(bits: u32) -> $name {
+                $name(bits & Self::all().0)
+            }
+
+            /// `self` with the flags of `other` added.
+            pub fn insert(&mut self, other: $name) {
+                self.0 |= other.0;
+            }
+
+            /// `self` without the flags of `other`.
+            pub fn remove(&mut self, other: $name) {
+                self.0 &= !other.0;
             }
 
             /// Whether every flag of `other` is set in `self`.
@@ -61,24 +91,75 @@ macro_rules! flag_set {
 
 flag_set! {
     /// Options of an environment, set with
-    /// [`EnvOpenOptions::flags`](crate::EnvOpenOptions::flags).
+    /// [`EnvOpenOptions::flags`](crate::EnvOpenOptions::flags); the values are LMDB's.
+    ///
+    /// heed's whole set is here. `NO_SYNC`, `NO_META_SYNC`, `READ_ONLY`, `NO_SUB_DIR` and
+    /// `NO_READ_AHEAD` do what LMDB does; the others are accepted and change nothing, because
+    /// arbordb has no use for them (each says why).
     EnvFlags {
+        /// LMDB maps the file at a fixed address. No effect: nothing in an arbordb file
+        /// depends on where it is mapped.
+        FIXED_MAP = 0x01;
+        /// The path names the data file itself rather than a directory; the lock file is the
+        /// path with `-lock` appended.
+        NO_SUB_DIR = 0x4000;
         /// Do not sync at commit at all. A process crash loses nothing (the kernel still has
         /// the writes), but an operating-system crash or power loss may lose recent commits
         /// and may leave the file corrupt, because the kernel may write the meta page before
         /// the pages it points to.
-        NO_SYNC = 1;
+        NO_SYNC = 0x1_0000;
+        /// Open read-only: write transactions return [`Error::ReadOnly`](crate::Error::ReadOnly).
+        READ_ONLY = 0x2_0000;
         /// Sync the data pages but not the meta page at commit. An operating-system crash or
         /// power loss may lose the last commits (a torn meta is ignored thanks to its
         /// checksum), but never corrupts the file: the pages of every durable meta are synced
         /// before a newer meta is written.
-        NO_META_SYNC = 2;
-        /// Open read-only: write transactions return [`Error::ReadOnly`](crate::Error::ReadOnly).
-        READ_ONLY = 4;
-        /// The path names the data file itself rather than a directory; the lock file is the
-        /// path with `-lock` appended.
-        NO_SUB_DIR = 8;
+        NO_META_SYNC = 0x4_0000;
+        /// LMDB writes through a writable map. No effect: arbordb's map is read-only and it
+        /// writes with `pwrite`, so a stray write of the application cannot reach the file.
+        WRITE_MAP = 0x8_0000;
+        /// With `WRITE_MAP`, LMDB flushes the map asynchronously. No effect (no `WRITE_MAP`).
+        MAP_ASYNC = 0x10_0000;
+        /// LMDB ties a read transaction to its thread's slot unless this is set. No effect:
+        /// arbordb's read transactions never use a thread-local slot; every one is `Send`
+        /// and a thread may hold several.
+        NO_TLS = 0x20_0000;
+        /// LMDB then takes no locks at all, leaving them to the application. No effect:
+        /// arbordb always takes its locks (the writer lock and the reader table's), which
+        /// costs little and keeps an application that gets its own locking wrong safe.
+        NO_LOCK = 0x40_0000;
+        /// The kernel is told not to read ahead around a page fault of the map
+        /// (`madvise(MADV_RANDOM)`): useful when the database is larger than memory and is
+        /// read at random.
+        NO_READ_AHEAD = 0x80_0000;
+        /// LMDB then does not zero the unused part of the pages it writes. No effect: arbordb
+        /// writes pages from buffers it has initialised.
+        NO_MEM_INIT = 0x100_0000;
+        /// LMDB opens the previous commit instead of the newest. Not yet supported: opening
+        /// with it is [`Error::InvalidOption`](crate::Error::InvalidOption), so a program that
+        /// needs it learns so instead of getting the newest commit.
+        PREV_SNAPSHOT = 0x200_0000;
     }
+}
+
+impl EnvFlags {
+    /// The flags [`Env::set_flags`](crate::Env::set_flags) may change on an open environment,
+    /// as LMDB's `mdb_env_set_flags` allows.
+    pub const CHANGEABLE: EnvFlags = EnvFlags(
+        EnvFlags::NO_SYNC.0
+            | EnvFlags::NO_META_SYNC.0
+            | EnvFlags::MAP_ASYNC.0
+            | EnvFlags::NO_MEM_INIT.0,
+    );
+}
+
+/// Whether [`Env::set_flags`](crate::Env::set_flags) sets or clears the flags it is given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FlagSetMode {
+    /// Set them.
+    Enable,
+    /// Clear them.
+    Disable,
 }
 
 flag_set! {
@@ -140,7 +221,27 @@ mod tests {
         let flags = EnvFlags::NO_SYNC | EnvFlags::NO_SUB_DIR;
         assert!(flags.contains(EnvFlags::NO_SYNC));
         assert!(!flags.contains(EnvFlags::READ_ONLY));
-        assert_eq!(format!("{flags:?}"), "EnvFlags(NO_SYNC | NO_SUB_DIR)");
+        assert_eq!(format!("{flags:?}"), "EnvFlags(NO_SUB_DIR | NO_SYNC)");
         assert!(EnvFlags::empty().is_empty());
+    }
+
+    #[test]
+    fn flags_convert_from_bits_as_bitflags_does() {
+        assert_eq!(EnvFlags::NO_SYNC.bits(), 0x1_0000, "LMDB's MDB_NOSYNC");
+        assert_eq!(
+            EnvFlags::from_bits(0x1_0000 | 0x4000),
+            Some(EnvFlags::NO_SYNC | EnvFlags::NO_SUB_DIR)
+        );
+        assert_eq!(EnvFlags::from_bits(0x2), None, "no flag has this bit");
+        assert_eq!(EnvFlags::from_bits_truncate(0x1_0002), EnvFlags::NO_SYNC);
+        assert_eq!(
+            EnvFlags::from_bits(EnvFlags::all().bits()),
+            Some(EnvFlags::all())
+        );
+        let mut flags = EnvFlags::READ_ONLY;
+        flags.insert(EnvFlags::NO_SYNC);
+        flags.remove(EnvFlags::READ_ONLY);
+        assert_eq!(flags, EnvFlags::NO_SYNC);
+        assert_eq!(DatabaseFlags::all().bits(), 0x7e);
     }
 }

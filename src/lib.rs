@@ -76,7 +76,7 @@ pub use error::{BoxedError, Error, Result};
 
 /// Byte orders for the integer codecs (the `byteorder` crate, re-exported as heed does).
 pub use byteorder;
-pub use flags::{DatabaseFlags, EnvFlags, PutFlags};
+pub use flags::{DatabaseFlags, EnvFlags, FlagSetMode, PutFlags};
 pub use page::meta::FORMAT_VERSION;
 pub use txn::{RoTxn, RwTxn};
 

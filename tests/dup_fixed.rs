@@ -480,3 +480,271 @@ fn a_list_in_the_other_form_is_reported_by_the_checker() {
         assert!(report.contains(expected), "{report}");
     }
 }
+
+/// Seals the page holding byte `at` of `file` again after a change.
+fn reseal_page_of(file: &mut [u8], page_size: usize, at: usize) {
+    let page = at / page_size * page_size;
+    let checksum = crc32fast::hash(&file[page + 4..page + page_size]);
+    file[page..page + 4].copy_from_slice(&checksum.to_le_bytes());
+}
+
+/// Writes `values` under `key` in a new `DUP_FIXED` database `name` of a new environment in
+/// `dir`, then turns the key's packed list (cell flag 8) into a list of lengths (flag 2),
+/// checksum and all right. The values are chosen so that their packed bytes also read as a
+/// list of lengths, of values of several sizes, in order.
+fn fixed_database_with_a_list_of_lengths(dir: &Path, name: &str, key: &[u8], values: &[Vec<u8>]) {
+    let env = open(dir);
+    let db = fixed(&env, name);
+    let mut wtxn = env.write_txn().unwrap();
+    for value in values {
+        db.put(&mut wtxn, key, value).unwrap();
+    }
+    wtxn.commit().unwrap();
+    assert_sound(&env);
+    drop(env);
+    let path = dir.join("data.arbordb");
+    let mut file = std::fs::read(&path).unwrap();
+    let at = file
+        .windows(key.len())
+        .position(|window| window == key)
+        .expect("the key's cell")
+        - 7;
+    assert_eq!(file[at], 8, "a packed list");
+    file[at] = 2;
+    reseal_page_of(&mut file, 4096, at);
+    std::fs::write(&path, &file).unwrap();
+}
+
+/// A change made in a write transaction.
+type WriteIn = dyn Fn(&mut arbordb::RwTxn) -> arbordb::Result<()>;
+
+/// A list of lengths holding values of several sizes in a `DUP_FIXED` database (a damaged
+/// file) is corruption for a write that would rewrite the list: re-encoding it packed at the
+/// first value's width must not happen (it panics on a debug assertion, and without one
+/// seals a packed list whose bytes regroup into other values).
+#[test]
+fn a_list_of_several_sizes_in_a_dup_fixed_database_is_not_rewritten_packed() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = b"the-mixed-key";
+    // Packed: 04 00 | 00 00 00 01 | 02 00 10 10 | 02 00 20 20; read with lengths:
+    // [00 00 00 01], [10 10], [20 20].
+    let values = [
+        vec![0u8, 0, 0, 1],
+        vec![2, 0, 0x10, 0x10],
+        vec![2, 0, 0x20, 0x20],
+    ];
+    fixed_database_with_a_list_of_lengths(dir.path(), "mixed", key, &values);
+    let path = dir.path().join("data.arbordb");
+    let damaged = std::fs::read(&path).unwrap();
+
+    let env = open(dir.path());
+    let rtxn = env.read_txn().unwrap();
+    let db: Multimap = env.open_database(&rtxn, Some("mixed")).unwrap().unwrap();
+    drop(rtxn);
+    let writes: [(&str, &WriteIn); 2] = [
+        ("put a value of the first's size", &move |wtxn| {
+            db.put(wtxn, key, &[0x30, 0, 0, 0])
+        }),
+        ("delete one of the short values", &move |wtxn| {
+            db.delete_one_duplicate(wtxn, key, &[0x10, 0x10])
+                .map(|_| ())
+        }),
+    ];
+    for (what, write) in writes {
+        let mut wtxn = env.write_txn().unwrap();
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| write(&mut wtxn)));
+        match result {
+            Ok(Err(Error::Corrupted { .. })) => {}
+            Ok(other) => panic!("{what}: {other:?}, not Corrupted"),
+            Err(_) => panic!("{what}: panicked, not Corrupted"),
+        }
+        drop(wtxn);
+    }
+    drop(env);
+    assert_eq!(std::fs::read(&path).unwrap(), damaged, "nothing written");
+}
+
+/// Such a list, large enough that one more value moves the key's values into a tree: the
+/// tree refuses the second value's size after its first page was taken, and the error must
+/// not be `ValueSizeMismatch`, which leaves the transaction usable as if nothing changed
+/// (its commit then keeps a page that no tree and no freelist holds).
+#[test]
+fn a_list_of_several_sizes_moving_into_a_tree_is_corruption_not_a_size_mismatch() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = b"k";
+    // Ten values of 100 bytes, packed in 1,002 bytes. Read with lengths: the first value,
+    // then one of 898 bytes (the length 898 = 0x0382 opens the second value).
+    let mut values = vec![vec![0u8; 100], [&[0x82u8, 0x03][..], &[1u8; 98]].concat()];
+    for n in 0..8u8 {
+        values.push(vec![0x90 + n; 100]);
+    }
+    fixed_database_with_a_list_of_lengths(dir.path(), "mixed", key, &values);
+
+    let env = open(dir.path());
+    let rtxn = env.read_txn().unwrap();
+    let db: Multimap = env.open_database(&rtxn, Some("mixed")).unwrap().unwrap();
+    drop(rtxn);
+    let mut wtxn = env.write_txn().unwrap();
+    let result = db.put(&mut wtxn, key, &[0xFF; 100]);
+    if let Err(Error::ValueSizeMismatch { .. }) = result {
+        // The transaction claims nothing changed: commit it and look.
+        wtxn.commit().unwrap();
+        let report = env.check().unwrap();
+        panic!("ValueSizeMismatch after a page was taken; the checker then says:\n{report}");
+    }
+    assert!(matches!(result, Err(Error::Corrupted { .. })), "{result:?}");
+}
+
+/// A `DUP_FIXED` database whose key's tree of values has slotted leaves and no dense flag (a
+/// damaged file: the database's flag set afterwards) must not take a value of another size
+/// into that tree: the tree's leaves give no width to check, so the database's flag must
+/// be checked against the descriptor's (docs/testing.md lists this as `Corrupted` for
+/// writes).
+#[test]
+fn a_tree_of_values_without_the_dense_flag_in_a_dup_fixed_database_takes_no_other_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = open(dir.path());
+    let name = "flag-set-afterwards";
+    let db = database(&env, name, DatabaseFlags::DUP_SORT);
+    let mut wtxn = env.write_txn().unwrap();
+    for n in 0..1_000u64 {
+        db.put(&mut wtxn, b"many", &n.to_be_bytes()).unwrap();
+    }
+    wtxn.commit().unwrap();
+    drop(env);
+
+    set_database_flag_bits(dir.path(), name, 0x10);
+
+    let env = open(dir.path());
+    let report = env.check().unwrap().to_string();
+    assert!(
+        report.contains("the tree of a key's values has"),
+        "{report}"
+    );
+    let rtxn = env.read_txn().unwrap();
+    let db: Multimap = env.open_database(&rtxn, Some(name)).unwrap().unwrap();
+    drop(rtxn);
+    let mut wtxn = env.write_txn().unwrap();
+    let result = db.put(&mut wtxn, b"many", &[1, 2, 3]);
+    assert!(
+        matches!(
+            result,
+            Err(Error::Corrupted { .. } | Error::ValueSizeMismatch { .. })
+        ),
+        "a 3-byte value among 8-byte ones: {result:?}"
+    );
+}
+
+/// Values that are decimal numbers in text, compared as the numbers: "20" and "020" are
+/// equal, of two sizes.
+enum NumbersInText {}
+
+impl arbordb::Comparator for NumbersInText {
+    fn compare(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
+        let number = |bytes: &[u8]| -> u64 { std::str::from_utf8(bytes).unwrap().parse().unwrap() };
+        number(a).cmp(&number(b))
+    }
+
+    fn name() -> String {
+        "numbers-in-text".to_owned()
+    }
+}
+
+/// `put_current` with a value of another size that sorts as the current one (under an
+/// application's order of values) is refused with `ValueSizeMismatch`, which promises that
+/// nothing changed: the current pair must still be there.
+#[test]
+fn put_current_of_another_size_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = open(dir.path());
+    let mut wtxn = env.write_txn().unwrap();
+    let db = env
+        .database_options()
+        .types::<Bytes, Bytes>()
+        .dup_sort_comparator::<NumbersInText>()
+        .name("numbers")
+        .flags(DatabaseFlags::DUP_SORT | DatabaseFlags::DUP_FIXED)
+        .create(&mut wtxn)
+        .unwrap();
+    for value in [&b"10"[..], b"20", b"30"] {
+        db.put(&mut wtxn, b"k", value).unwrap();
+    }
+    let result = {
+        let mut iter = db.iter_mut(&mut wtxn).unwrap();
+        iter.next().unwrap().unwrap();
+        assert_eq!(iter.next().unwrap().unwrap().1, b"20");
+        iter.put_current(b"k", b"020")
+    };
+    assert!(
+        matches!(
+            result,
+            Err(Error::ValueSizeMismatch {
+                expected: 2,
+                len: 3
+            })
+        ),
+        "{result:?}"
+    );
+    let values: Vec<Vec<u8>> = db
+        .get_duplicates(&wtxn, b"k")
+        .unwrap()
+        .unwrap()
+        .map(|entry| entry.unwrap().1.to_vec())
+        .collect();
+    assert_eq!(values, [b"10".to_vec(), b"20".to_vec(), b"30".to_vec()]);
+}
+
+/// Sets `bits` in the flags of database `name`'s descriptor in every catalog record of it in
+/// the data file in `dir`, sealing the pages again.
+fn set_database_flag_bits(dir: &Path, name: &str, bits: u32) {
+    let path = dir.join("data.arbordb");
+    let mut file = std::fs::read(&path).unwrap();
+    let starts: Vec<usize> = file
+        .windows(name.len())
+        .enumerate()
+        .filter(|(at, window)| {
+            *window == name.as_bytes()
+                && *at >= 7
+                && file[at - 6..at - 4] == (name.len() as u16).to_le_bytes()
+        })
+        .map(|(at, _)| at)
+        .collect();
+    assert!(!starts.is_empty());
+    for at in starts {
+        let flags_at = at + name.len() + 12;
+        let flags = u32::from_le_bytes(file[flags_at..flags_at + 4].try_into().unwrap()) | bits;
+        file[flags_at..flags_at + 4].copy_from_slice(&flags.to_le_bytes());
+        reseal_page_of(&mut file, 4096, flags_at);
+    }
+    std::fs::write(&path, &file).unwrap();
+}
+
+/// An empty database whose descriptor has the dense-leaves flag (only a tree of a key's
+/// values may: a damaged file) must not take a put into a dense leaf, which keeps the key
+/// and drops its value.
+#[test]
+fn an_empty_database_with_the_dense_flag_is_corruption_for_a_put() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = open(dir.path());
+    let name = "empty-and-flagged-dense";
+    database(&env, name, DatabaseFlags::empty());
+    drop(env);
+    set_database_flag_bits(dir.path(), name, 0x4_0000);
+
+    let env = open(dir.path());
+    let report = env.check().unwrap().to_string();
+    assert!(
+        report.contains("the flag of a tree of a key's values"),
+        "{report}"
+    );
+    let rtxn = env.read_txn().unwrap();
+    let db: Multimap = env.open_database(&rtxn, Some(name)).unwrap().unwrap();
+    drop(rtxn);
+    let mut wtxn = env.write_txn().unwrap();
+    let result = db.put(&mut wtxn, b"key", b"value");
+    let read = db.get(&wtxn, b"key").map(|value| value.map(<[u8]>::to_vec));
+    assert!(
+        matches!(result, Err(Error::Corrupted { .. })),
+        "the put gave {result:?}, and the key now reads {read:?}"
+    );
+}

@@ -324,3 +324,61 @@ fn environment_surface() -> Result<(), Box<dyn Error>> {
     assert!(version.string.starts_with("arbordb "));
     Ok(())
 }
+
+/// Every flag heed has: the ones arbordb needs work, the others are accepted; `set_flags`
+/// changes what LMDB lets it change, `get_flags` reads LMDB's bits.
+#[test]
+fn environment_flags() -> Result<(), Box<dyn Error>> {
+    use heed::{EnvFlags, FlagSetMode};
+    let dir = tempfile::tempdir()?;
+    let accepted = EnvFlags::FIXED_MAP
+        | EnvFlags::WRITE_MAP
+        | EnvFlags::MAP_ASYNC
+        | EnvFlags::NO_TLS
+        | EnvFlags::NO_LOCK
+        | EnvFlags::NO_READ_AHEAD
+        | EnvFlags::NO_MEM_INIT;
+    let env = unsafe { EnvOpenOptions::new().flags(accepted).open(dir.path())? };
+    assert_eq!(env.get_flags()?, accepted.bits());
+    assert_eq!(env.flags()?, Some(accepted));
+    let mut wtxn = env.write_txn()?;
+    let db: Database<Str, Str> = env.create_database(&mut wtxn, None)?;
+    db.put(&mut wtxn, "read", "ahead")?;
+    wtxn.commit()?;
+    assert_eq!(db.get(&env.read_txn()?, "read")?, Some("ahead"));
+
+    unsafe { env.set_flags(EnvFlags::NO_SYNC, FlagSetMode::Enable)? };
+    assert_eq!(env.get_flags()?, (accepted | EnvFlags::NO_SYNC).bits());
+    unsafe {
+        env.set_flags(
+            EnvFlags::NO_SYNC | EnvFlags::MAP_ASYNC,
+            FlagSetMode::Disable,
+        )?
+    };
+    assert_eq!(
+        env.get_flags()?,
+        accepted.bits() & !EnvFlags::MAP_ASYNC.bits()
+    );
+    for fixed in [EnvFlags::READ_ONLY, EnvFlags::NO_SUB_DIR, EnvFlags::NO_LOCK] {
+        assert!(matches!(
+            unsafe { env.set_flags(fixed, FlagSetMode::Enable) },
+            Err(heed::Error::InvalidOption { .. })
+        ));
+    }
+    assert_eq!(
+        env.get_flags()?,
+        accepted.bits() & !EnvFlags::MAP_ASYNC.bits()
+    );
+    // A second open of the same environment compares the flags it was opened with.
+    let again = unsafe { EnvOpenOptions::new().flags(accepted).open(dir.path())? };
+    assert_eq!(again.get_flags()?, env.get_flags()?);
+    drop((env, again));
+
+    let refused = unsafe {
+        EnvOpenOptions::new()
+            .flags(EnvFlags::PREV_SNAPSHOT)
+            .open(dir.path())
+    };
+    assert!(matches!(refused, Err(heed::Error::InvalidOption { .. })));
+    Ok(())
+}

@@ -699,3 +699,33 @@ fn a_large_foreign_file_is_refused_without_reading_it_whole() {
     assert_eq!(output.status.code(), Some(1), "{message}");
     assert!(message.contains("not an arbordb"), "{message}");
 }
+
+/// `NO_READ_AHEAD` tells the kernel to expect random reads of the map (`MADV_RANDOM`, shown
+/// as `rr` among the mapping's flags in /proc/self/smaps); without it the map has no advice.
+#[cfg(target_os = "linux")]
+#[test]
+fn no_read_ahead_advises_random_access_on_the_map() {
+    let map_flags = |flags: arbordb::EnvFlags| {
+        let dir = tempfile::tempdir().unwrap();
+        let env = unsafe { EnvOpenOptions::new().flags(flags).open(dir.path()).unwrap() };
+        let data = dir.path().join(DATA_FILE).canonicalize().unwrap();
+        let smaps = fs::read_to_string("/proc/self/smaps").unwrap();
+        let mapping = smaps
+            .split_inclusive("VmFlags:")
+            .position(|part| {
+                part.lines()
+                    .any(|line| line.ends_with(data.to_str().unwrap()))
+            })
+            .expect("the data file is mapped");
+        let vm_flags = smaps.split("VmFlags:").nth(mapping + 1).unwrap();
+        let vm_flags = vm_flags.lines().next().unwrap().to_owned();
+        drop(env);
+        vm_flags
+    };
+    assert!(map_flags(arbordb::EnvFlags::NO_READ_AHEAD)
+        .split_whitespace()
+        .any(|f| f == "rr"));
+    assert!(!map_flags(arbordb::EnvFlags::empty())
+        .split_whitespace()
+        .any(|f| f == "rr"));
+}

@@ -111,3 +111,26 @@ fn small_commits_settle_at_three_disk_operations() {
         assert_eq!(operations[3..], [3, 3, 3], "{flags:?}: {operations:?}");
     }
 }
+
+/// `set_flags` turns `NO_SYNC` on and off for the commits that follow.
+#[test]
+fn no_sync_set_on_an_open_environment_applies_to_later_commits() {
+    let dir = tempfile::tempdir().unwrap();
+    let disk = SimulatedDisk::new(Fault::Never);
+    let env = open_on(dir.path(), &disk, EnvFlags::empty());
+    let mut wtxn = env.write_txn().unwrap();
+    let db: Database<Bytes, Bytes> = env.create_database(&mut wtxn, None).unwrap();
+    wtxn.commit().unwrap();
+    let syncs_of_a_commit = |key: u8| {
+        let before = disk.syncs();
+        let mut wtxn = env.write_txn().unwrap();
+        db.put(&mut wtxn, &[key], b"value").unwrap();
+        wtxn.commit().unwrap();
+        disk.syncs() - before
+    };
+    assert!(syncs_of_a_commit(1) > 0);
+    unsafe { env.set_flags(EnvFlags::NO_SYNC, arbordb::FlagSetMode::Enable) }.unwrap();
+    assert_eq!(syncs_of_a_commit(2), 0);
+    unsafe { env.set_flags(EnvFlags::NO_SYNC, arbordb::FlagSetMode::Disable) }.unwrap();
+    assert!(syncs_of_a_commit(3) > 0);
+}

@@ -19,7 +19,7 @@ mod writer_lock;
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -37,7 +37,7 @@ pub(crate) use writer_lock::{WriterGuard, WriterLock};
 use crate::btree::check::{self, CheckReport};
 use crate::btree::node;
 use crate::error::{Error, Result};
-use crate::flags::EnvFlags;
+use crate::flags::{EnvFlags, FlagSetMode};
 use crate::os::{process, AddError, Map, MapSet, PageIo, OLD_MAPS_MAX};
 use crate::page::meta::{Meta, MetaSlot, MetaTail, TreeInfo};
 use crate::page::{PageId, TxnId};
@@ -119,7 +119,10 @@ pub(crate) struct EnvInner {
     id: u64,
     path: PathBuf,
     registry_path: PathBuf,
-    flags: EnvFlags,
+    /// The flags the environment was opened with (a second open must ask for the same).
+    open_flags: EnvFlags,
+    /// The flags in force: `open_flags` as [`Env::set_flags`] changed them since.
+    flags: AtomicU32,
     page_size: usize,
     /// Dirty-page bytes a write transaction holds before it spills some to the file.
     txn_memory_max: usize,
@@ -161,7 +164,12 @@ impl EnvInner {
     }
 
     pub(crate) fn flags(&self) -> EnvFlags {
-        self.flags
+        EnvFlags::from_bits_truncate(self.flags.load(Ordering::Relaxed))
+    }
+
+    /// The flags the environment was opened with.
+    pub(crate) fn open_flags(&self) -> EnvFlags {
+        self.open_flags
     }
 
     pub(crate) fn page_size(&self) -> usize {
@@ -683,6 +691,42 @@ impl Env {
         Ok(self.inner.file.try_clone()?)
     }
 
+    /// The flags in force, as LMDB's raw bits (heed's `get_flags`): those the environment was
+    /// opened with, as [`set_flags`](Self::set_flags) changed them since.
+    pub fn get_flags(&self) -> Result<u32> {
+        Ok(self.inner.flags().bits())
+    }
+
+    /// The flags in force (heed's `flags`); always `Some`, every bit being a flag's.
+    pub fn flags(&self) -> Result<Option<EnvFlags>> {
+        Ok(EnvFlags::from_bits(self.get_flags()?))
+    }
+
+    /// Sets or clears flags of the open environment, for this process's later commits.
+    /// Only [`EnvFlags::CHANGEABLE`] may change, as with LMDB's `mdb_env_set_flags`;
+    /// another flag is [`Error::InvalidOption`] and changes nothing.
+    ///
+    /// # Safety
+    ///
+    /// Setting `NO_SYNC` has [`EnvOpenOptions::flags`]'s consequences, which the caller
+    /// accepts. (Unlike LMDB, arbordb needs no promise that one thread at a time calls this.)
+    pub unsafe fn set_flags(&self, flags: EnvFlags, mode: FlagSetMode) -> Result<()> {
+        let unchangeable = flags.bits() & !EnvFlags::CHANGEABLE.bits();
+        if unchangeable != 0 {
+            return Err(Error::InvalidOption {
+                reason: format!(
+                    "{:?} can only be set when the environment is opened",
+                    EnvFlags::from_bits_truncate(unchangeable)
+                ),
+            });
+        }
+        match mode {
+            FlagSetMode::Enable => self.inner.flags.fetch_or(flags.bits(), Ordering::Relaxed),
+            FlagSetMode::Disable => self.inner.flags.fetch_and(!flags.bits(), Ordering::Relaxed),
+        };
+        Ok(())
+    }
+
     /// The reader table's number of slots: how many read transactions may be live at once,
     /// over every process.
     pub fn max_readers(&self) -> u32 {
@@ -767,6 +811,7 @@ impl Env {
                 &self.inner.file,
                 &self.inner.registry_path,
                 new_size,
+                self.inner.maps.read_ahead(),
             )?)
             .map_err(map_error)?;
         Ok(())

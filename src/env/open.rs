@@ -9,6 +9,7 @@
 use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicU32;
 use std::sync::Arc;
 
 use parking_lot::{Mutex, RwLock};
@@ -59,6 +60,11 @@ impl EnvOpenOptions {
             // Before anything is created.
             map_size_in_pages(size, PAGE_SIZE_MAX)?;
         }
+        if self.flags.contains(EnvFlags::PREV_SNAPSHOT) {
+            return Err(Error::InvalidOption {
+                reason: "PREV_SNAPSHOT (opening the previous commit) is not supported yet".into(),
+            });
+        }
         if !self.flags.contains(EnvFlags::NO_SUB_DIR) {
             preflight::check_directory(path)?;
         }
@@ -66,7 +72,7 @@ impl EnvOpenOptions {
         let (inner, existed) =
             registry::lookup_or_open(&data_path, || self.open_new(path, &data_path, &lock_path))?;
         if existed
-            && (inner.flags != self.flags
+            && (inner.open_flags() != self.flags
                 || inner.verify_checksums_on_read != self.verify_checksums_on_read)
         {
             return Err(Error::EnvAlreadyOpened);
@@ -175,7 +181,8 @@ impl EnvOpenOptions {
             id,
             path: path.to_path_buf(),
             registry_path: data_path.to_path_buf(),
-            flags: self.flags,
+            open_flags: self.flags,
+            flags: AtomicU32::new(self.flags.bits()),
             page_size,
             txn_memory_max: self.txn_memory_max.unwrap_or(DEFAULT_TXN_MEMORY_MAX),
             verify_checksums_on_read: self.verify_checksums_on_read,
@@ -190,7 +197,7 @@ impl EnvOpenOptions {
                     freelist: kept_freelist,
                 },
             ),
-            maps: MapSet::new(map, readers.capacity() + 1),
+            maps: MapSet::new(map, readers.capacity() + 1, self.read_ahead()),
             readers,
             writer_lock: WriterLock::default(),
             writer: Mutex::new(WriterState {
@@ -291,7 +298,12 @@ impl EnvOpenOptions {
             .max(needed)
             .max(file_len as usize);
         let map_size = map_size_in_pages(map_size, page_size)?;
-        map_data_file(file, data_path, map_size)
+        map_data_file(file, data_path, map_size, self.read_ahead())
+    }
+
+    /// Whether the maps let the kernel read ahead (not under `NO_READ_AHEAD`).
+    fn read_ahead(&self) -> bool {
+        !self.flags.contains(EnvFlags::NO_READ_AHEAD)
     }
 
     /// The [`PageIo`] every write to the data file goes through (the factory's, if one was
@@ -381,8 +393,8 @@ pub(crate) fn map_size_in_pages(bytes: usize, page_size: usize) -> Result<usize>
 }
 
 /// Maps `len` bytes of the data file at `path`; a refusal names the size and the file.
-pub(crate) fn map_data_file(file: &File, path: &Path, len: usize) -> Result<Map> {
-    Map::new(file, len).map_err(|error| {
+pub(crate) fn map_data_file(file: &File, path: &Path, len: usize, read_ahead: bool) -> Result<Map> {
+    Map::new(file, len, read_ahead).map_err(|error| {
         Error::Io(io::Error::new(
             error.kind(),
             format!(

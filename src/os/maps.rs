@@ -133,6 +133,8 @@ pub(crate) struct MapSet {
     kept: Mutex<Vec<usize>>,
     /// `kept.len()`, to look at without the lock.
     kept_count: AtomicUsize,
+    /// Whether maps made here let the kernel read ahead ([`Map::new`]).
+    read_ahead: bool,
 }
 
 /// Where map `index` lives: its chunk and its place in the chunk.
@@ -142,13 +144,15 @@ fn position(index: usize) -> (usize, usize) {
 }
 
 impl MapSet {
-    /// A set whose first (and newest) map is `first`, with `users` pin words.
-    pub(crate) fn new(first: Map, users: usize) -> MapSet {
+    /// A set whose first (and newest) map is `first`, with `users` pin words; the maps it
+    /// makes itself let the kernel read ahead if `read_ahead` ([`Map::new`]).
+    pub(crate) fn new(first: Map, users: usize, read_ahead: bool) -> MapSet {
         let set = MapSet {
             chunks: [const { OnceLock::new() }; CHUNKS],
             pins: Pins::new(users),
             kept: Mutex::new(Vec::new()),
             kept_count: AtomicUsize::new(0),
+            read_ahead,
         };
         set.store(0, first);
         set
@@ -219,8 +223,13 @@ impl MapSet {
             return Ok(newest);
         }
         self.make_room(&mut kept)?;
-        let map = Map::new(file, len)?;
+        let map = Map::new(file, len, self.read_ahead)?;
         Ok(self.push_locked(&mut kept, map))
+    }
+
+    /// Whether maps of this set let the kernel read ahead.
+    pub(crate) fn read_ahead(&self) -> bool {
+        self.read_ahead
     }
 
     /// Adds `map` as the newest (a resize, which may also shrink the map).
@@ -321,14 +330,14 @@ mod tests {
     fn maps_keep_their_index_and_only_a_longer_one_is_added() {
         let dir = tempfile::tempdir().unwrap();
         let file = data_file(dir.path());
-        let set = MapSet::new(Map::new(&file, 4096).unwrap(), 2);
+        let set = MapSet::new(Map::new(&file, 4096, true).unwrap(), 2, true);
         let (index, map) = set.at_least(&file, 4096).unwrap();
         assert_eq!((index, map.len()), (0, 4096), "long enough already");
         for pages in 2..=20 {
             let (index, map) = set.at_least(&file, pages * 4096).unwrap();
             assert_eq!((index, map.len()), (pages - 1, pages * 4096));
         }
-        let (index, map) = set.push(Map::new(&file, 8192).unwrap()).unwrap();
+        let (index, map) = set.push(Map::new(&file, 8192, true).unwrap()).unwrap();
         assert_eq!((index, map.len()), (20, 8192), "a resize may shrink");
         assert_eq!(set.newest().0, 20);
         for index in 0..20 {
@@ -346,9 +355,9 @@ mod tests {
     fn a_pinned_map_stays_until_unpinned_and_the_bound_holds() {
         let dir = tempfile::tempdir().unwrap();
         let file = data_file(dir.path());
-        let set = MapSet::new(Map::new(&file, 4096).unwrap(), OLD_MAPS_MAX + 1);
+        let set = MapSet::new(Map::new(&file, 4096, true).unwrap(), OLD_MAPS_MAX + 1, true);
         assert!(set.pin_newest(0, 0));
-        set.push(Map::new(&file, 8192).unwrap()).unwrap();
+        set.push(Map::new(&file, 8192, true).unwrap()).unwrap();
         assert!(set.get(0).is_mapped(), "user 0 reads through it");
         assert_eq!(set.get(0).bytes().len(), 4096);
         assert!(
@@ -364,11 +373,11 @@ mod tests {
         for user in 0..OLD_MAPS_MAX {
             let newest = set.newest_index();
             assert!(set.pin_newest(user, newest));
-            set.push(Map::new(&file, 4096).unwrap()).unwrap();
+            set.push(Map::new(&file, 4096, true).unwrap()).unwrap();
         }
         assert_eq!(set.old_maps_kept(), OLD_MAPS_MAX);
         assert!(matches!(
-            set.push(Map::new(&file, 4096).unwrap()),
+            set.push(Map::new(&file, 4096, true).unwrap()),
             Err(AddError::OldMapsInUse)
         ));
         assert!(matches!(
@@ -376,7 +385,7 @@ mod tests {
             Err(AddError::OldMapsInUse)
         ));
         set.unpin(3);
-        set.push(Map::new(&file, 4096).unwrap()).unwrap();
+        set.push(Map::new(&file, 4096, true).unwrap()).unwrap();
         assert_eq!(
             set.old_maps_kept(),
             OLD_MAPS_MAX - 1,

@@ -24,14 +24,19 @@ pub(crate) struct Map {
 }
 
 impl Map {
-    /// Maps `len` bytes of `file` from offset 0.
-    pub(crate) fn new(file: &File, len: usize) -> io::Result<Map> {
+    /// Maps `len` bytes of `file` from offset 0. Without `read_ahead`, the kernel is told to
+    /// expect random access (`madvise(MADV_RANDOM)`), so a page fault reads one page rather
+    /// than its neighbours too (`EnvFlags::NO_READ_AHEAD`).
+    pub(crate) fn new(file: &File, len: usize, read_ahead: bool) -> io::Result<Map> {
         // SAFETY: the mapping is read-only and shared. The soundness conditions are the ones
         // `EnvOpenOptions::open` documents and its caller accepts: no other program truncates
         // or rewrites the file while it is mapped. Within arbordb, bytes are only written to
         // pages no live snapshot can reach (invariant 2), and readers touch only bytes below
         // the file's length (invariant 5). See docs/unsafe.md.
         let mmap = unsafe { MmapOptions::new().len(len).map(file)? };
+        if !read_ahead {
+            mmap.advise(memmap2::Advice::Random)?;
+        }
         Ok(Map {
             address: mmap.as_ptr() as usize,
             len: mmap.len(),

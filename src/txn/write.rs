@@ -499,7 +499,8 @@ mod tests {
         let first = inner.maps().newest_index();
         inner.maps().pin(reader_slot, first);
         let data_file = std::fs::File::open(dir.path().join(crate::DATA_FILE_NAME)).unwrap();
-        let larger = crate::os::Map::new(&data_file, 2 * inner.maps().newest().1.len()).unwrap();
+        let larger =
+            crate::os::Map::new(&data_file, 2 * inner.maps().newest().1.len(), true).unwrap();
         if inner.maps().push(larger).is_err() {
             panic!("the map was not replaced");
         }

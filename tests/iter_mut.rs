@@ -4,11 +4,12 @@
 
 mod common;
 
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::ops::{Bound, RangeBounds};
 
 use arbordb::types::{Bytes, Str};
-use arbordb::{Database, DatabaseFlags, Error, PutFlags, RwIter};
+use arbordb::{Comparator, Database, DatabaseFlags, Error, PutFlags, RwIter};
 use common::{as_ref, assert_sound, open, Rng};
 
 type Model = BTreeMap<Vec<u8>, Vec<u8>>;
@@ -396,4 +397,54 @@ fn put_current_with_options_walks_a_tree_of_values_once() {
     assert_eq!(pairs(db, &wtxn), expected);
     wtxn.commit().unwrap();
     assert_sound(&env);
+}
+
+/// Values ordered by their first byte alone, so a value may change and keep its place.
+enum FirstByte {}
+
+impl Comparator for FirstByte {
+    fn compare(a: &[u8], b: &[u8]) -> Ordering {
+        a.first().cmp(&b.first())
+    }
+}
+
+/// In a duplicate-sorted database `put_current` replaces the visited value only with one
+/// sorting in its place (under the database's order of values), as LMDB's `MDB_CURRENT` does.
+#[test]
+fn put_current_in_a_duplicate_sorted_database_keeps_the_value_s_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = open(dir.path());
+    let mut wtxn = env.write_txn().unwrap();
+    let db = env
+        .database_options()
+        .types::<Str, Str>()
+        .dup_sort_comparator::<FirstByte>()
+        .name("first-byte")
+        .flags(DatabaseFlags::DUP_SORT)
+        .create(&mut wtxn)
+        .unwrap();
+    for value in ["a1", "b1", "c1"] {
+        db.put(&mut wtxn, "k", value).unwrap();
+    }
+    let mut iter = db.iter_mut(&mut wtxn).unwrap();
+    assert_eq!(iter.next().unwrap().unwrap(), ("k", "a1"));
+    assert_eq!(iter.next().unwrap().unwrap(), ("k", "b1"));
+    assert!(
+        matches!(
+            iter.put_current("k", "d1"),
+            Err(Error::InvalidOption { .. })
+        ),
+        "d1 sorts after c1"
+    );
+    assert!(iter.put_current("k", "b2").unwrap(), "b2 sorts as b1");
+    assert_eq!(iter.next().unwrap().unwrap(), ("k", "c1"));
+    assert!(iter.next().is_none());
+    drop(iter);
+    let values: Vec<&str> = db
+        .get_duplicates(&wtxn, "k")
+        .unwrap()
+        .unwrap()
+        .map(|entry| entry.unwrap().1)
+        .collect();
+    assert_eq!(values, ["a1", "b2", "c1"]);
 }

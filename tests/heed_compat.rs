@@ -380,5 +380,27 @@ fn environment_flags() -> Result<(), Box<dyn Error>> {
             .open(dir.path())
     };
     assert!(matches!(refused, Err(heed::Error::InvalidOption { .. })));
+
+/// heed's `put_current_with_options` call compiles unchanged, its `unsafe` block merely
+/// unnecessary: the value in a codec of its own, the flags as heed takes them.
+#[test]
+#[allow(unused_unsafe)]
+fn heeds_put_current_with_options_shape() -> Result<(), Box<dyn Error>> {
+    let dir = tempfile::tempdir()?;
+    let env = unsafe { EnvOpenOptions::new().open(dir.path())? };
+    let mut wtxn = env.write_txn()?;
+    let db: Database<I32<BigEndian>, Str> = env.create_database(&mut wtxn, None)?;
+    db.put(&mut wtxn, &27, "i-am-twenty-seven")?;
+    db.put(&mut wtxn, &42, "i-am-forty-two")?;
+
+    let mut iter = db.iter_mut(&mut wtxn)?;
+    assert_eq!(iter.next().transpose()?, Some((27, "i-am-twenty-seven")));
+    let refused =
+        unsafe { iter.put_current_with_options::<Str>(PutFlags::NO_OVERWRITE, &27, "new") };
+    assert!(matches!(refused, Err(heed::Error::KeyExist)));
+    unsafe { iter.put_current_with_options::<Bytes>(PutFlags::empty(), &27, b"new")? };
+    assert_eq!(iter.next().transpose()?, Some((42, "i-am-forty-two")));
+    drop(iter);
+    assert_eq!(db.get(&wtxn, &27)?, Some("new"));
     Ok(())
 }

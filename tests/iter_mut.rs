@@ -1,13 +1,15 @@
 //! Writing while iterating: every `*_mut` walk visits exactly the entries the read-only walk
-//! would, and `del_current` / `put_current` change exactly the visited entry.
+//! would, `del_current` / `put_current` change exactly the visited entry, and
+//! `put_current_with_options` puts a pair under the visited key and walks on after it.
 
 mod common;
 
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::ops::{Bound, RangeBounds};
 
 use arbordb::types::{Bytes, Str};
-use arbordb::{Database, Error, RwIter};
+use arbordb::{Comparator, Database, DatabaseFlags, Error, PutFlags, RwIter};
 use common::{as_ref, assert_sound, open, Rng};
 
 type Model = BTreeMap<Vec<u8>, Vec<u8>>;
@@ -153,4 +155,296 @@ fn put_current_needs_the_current_key_and_an_entry() {
     assert!(iter.next().is_none());
     assert_eq!(db.get(&wtxn, "a").unwrap(), Some("3"));
     assert_eq!(db.get(&wtxn, "b").unwrap(), None);
+}
+
+/// The pairs of `db`, in order.
+fn pairs(db: Database<Str, Str>, wtxn: &arbordb::RwTxn<'_>) -> Vec<(String, String)> {
+    db.iter(wtxn)
+        .unwrap()
+        .map(|entry| {
+            let (key, value) = entry.unwrap();
+            (key.to_owned(), value.to_owned())
+        })
+        .collect()
+}
+
+fn owned_pairs(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(key, value)| (key.to_string(), value.to_string()))
+        .collect()
+}
+
+fn is_key_exist(result: arbordb::Result<()>) -> bool {
+    matches!(result, Err(Error::KeyExist))
+}
+
+fn is_invalid(result: arbordb::Result<()>) -> bool {
+    matches!(result, Err(Error::InvalidOption { .. }))
+}
+
+/// In a plain database the key exists, so `NO_OVERWRITE` and `APPEND` fail with `KeyExist`,
+/// the flags of duplicates are refused, and no flag replaces the value; an error leaves the
+/// walk where it was.
+#[test]
+fn put_current_with_options_in_a_plain_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = open(dir.path());
+    let mut wtxn = env.write_txn().unwrap();
+    let db = env.create_database::<Str, Str>(&mut wtxn, None).unwrap();
+    for (key, value) in [("a", "1"), ("b", "2"), ("c", "3")] {
+        db.put(&mut wtxn, key, value).unwrap();
+    }
+    let mut iter = db.iter_mut(&mut wtxn).unwrap();
+    let none = PutFlags::empty();
+    assert!(
+        is_invalid(iter.put_current_with_options::<Str>(none, "a", "x")),
+        "nothing visited yet"
+    );
+    assert_eq!(iter.next().unwrap().unwrap(), ("a", "1"));
+    assert!(is_invalid(
+        iter.put_current_with_options::<Str>(none, "b", "x")
+    ));
+    assert!(is_key_exist(iter.put_current_with_options::<Str>(
+        PutFlags::NO_OVERWRITE,
+        "a",
+        "x"
+    )));
+    assert!(is_key_exist(iter.put_current_with_options::<Str>(
+        PutFlags::APPEND,
+        "a",
+        "x"
+    )));
+    for flags in [PutFlags::NO_DUP_DATA, PutFlags::APPEND_DUP] {
+        assert!(is_invalid(
+            iter.put_current_with_options::<Str>(flags, "a", "x")
+        ));
+    }
+    // The value in another codec than the iterator's.
+    iter.put_current_with_options::<Bytes>(none, "a", b"one")
+        .unwrap();
+    assert_eq!(iter.next().unwrap().unwrap(), ("b", "2"));
+    assert_eq!(iter.next().unwrap().unwrap(), ("c", "3"));
+    assert!(
+        is_key_exist(iter.put_current_with_options::<Str>(PutFlags::APPEND, "c", "x")),
+        "the last key is not after itself"
+    );
+    iter.put_current_with_options::<Str>(none, "c", "three")
+        .unwrap();
+    assert!(iter.next().is_none());
+    drop(iter);
+    let expected = [("a", "one"), ("b", "2"), ("c", "three")];
+    assert_eq!(pairs(db, &wtxn), owned_pairs(&expected));
+
+    // Backwards the walk goes on before the key.
+    let mut iter = db.rev_iter_mut(&mut wtxn).unwrap();
+    assert_eq!(iter.next().unwrap().unwrap(), ("c", "three"));
+    assert_eq!(iter.next().unwrap().unwrap(), ("b", "2"));
+    iter.put_current_with_options::<Str>(none, "b", "two")
+        .unwrap();
+    assert_eq!(iter.next().unwrap().unwrap(), ("a", "one"));
+    assert!(iter.next().is_none());
+    drop(iter);
+    wtxn.commit().unwrap();
+    let rtxn = env.read_txn().unwrap();
+    assert_eq!(db.get(&rtxn, "b").unwrap(), Some("two"));
+    assert_eq!(db.len(&rtxn).unwrap(), 3);
+    drop(rtxn);
+    assert_sound(&env);
+}
+
+fn dup_sort_database(env: &arbordb::Env, wtxn: &mut arbordb::RwTxn<'_>) -> Database<Str, Str> {
+    let mut options = env.database_options().types::<Str, Str>();
+    options.name("pairs").flags(DatabaseFlags::DUP_SORT);
+    options.create(wtxn).unwrap()
+}
+
+/// In a duplicate-sorted database each flag decides whether the pair is added beside the
+/// visited one, and the walk goes on after the pair put, wherever it sorts.
+#[test]
+fn put_current_with_options_in_a_duplicate_sorted_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = open(dir.path());
+    let mut wtxn = env.write_txn().unwrap();
+    let db = dup_sort_database(&env, &mut wtxn);
+    for (key, value) in [("k", "b"), ("k", "d"), ("k", "f"), ("z", "m")] {
+        db.put(&mut wtxn, key, value).unwrap();
+    }
+    let none = PutFlags::empty();
+    let mut iter = db.iter_mut(&mut wtxn).unwrap();
+    assert!(is_invalid(
+        iter.put_current_with_options::<Str>(none, "k", "a")
+    ));
+    assert_eq!(iter.next().unwrap().unwrap(), ("k", "b"));
+    assert!(is_invalid(
+        iter.put_current_with_options::<Str>(none, "z", "a")
+    ));
+    assert!(is_key_exist(iter.put_current_with_options::<Str>(
+        PutFlags::NO_OVERWRITE,
+        "k",
+        "x"
+    )));
+    assert!(
+        is_key_exist(iter.put_current_with_options::<Str>(PutFlags::APPEND, "k", "x")),
+        "k is not after every key"
+    );
+    assert!(
+        is_key_exist(iter.put_current_with_options::<Str>(PutFlags::NO_DUP_DATA, "k", "d")),
+        "the pair exists"
+    );
+    assert!(
+        is_key_exist(iter.put_current_with_options::<Str>(PutFlags::APPEND_DUP, "k", "c")),
+        "c is not after f"
+    );
+    iter.put_current_with_options::<Str>(PutFlags::NO_DUP_DATA, "k", "c")
+        .unwrap();
+    assert_eq!(
+        iter.next().unwrap().unwrap(),
+        ("k", "d"),
+        "on after the new pair"
+    );
+    // A value before the visited one: the walk goes on from there.
+    iter.put_current_with_options::<Bytes>(none, "k", b"a")
+        .unwrap();
+    assert_eq!(iter.next().unwrap().unwrap(), ("k", "b"));
+    // An existing pair: nothing added, the walk goes on after it.
+    iter.put_current_with_options::<Str>(none, "k", "b")
+        .unwrap();
+    assert_eq!(iter.next().unwrap().unwrap(), ("k", "c"));
+    assert_eq!(iter.next().unwrap().unwrap(), ("k", "d"));
+    assert_eq!(iter.next().unwrap().unwrap(), ("k", "f"));
+    iter.put_current_with_options::<Str>(PutFlags::APPEND_DUP, "k", "g")
+        .unwrap();
+    assert_eq!(iter.next().unwrap().unwrap(), ("z", "m"));
+    assert!(
+        is_key_exist(iter.put_current_with_options::<Str>(PutFlags::APPEND, "z", "n")),
+        "the last key is not after itself"
+    );
+    let append_pairs = PutFlags::APPEND | PutFlags::APPEND_DUP;
+    assert!(is_key_exist(iter.put_current_with_options::<Str>(
+        append_pairs,
+        "z",
+        "a"
+    )));
+    iter.put_current_with_options::<Str>(append_pairs, "z", "n")
+        .unwrap();
+    assert!(iter.next().is_none());
+    drop(iter);
+    let expected = [
+        ("k", "a"),
+        ("k", "b"),
+        ("k", "c"),
+        ("k", "d"),
+        ("k", "f"),
+        ("k", "g"),
+        ("z", "m"),
+        ("z", "n"),
+    ];
+    assert_eq!(pairs(db, &wtxn), owned_pairs(&expected));
+
+    // Backwards, and by key: the walk goes on before the pair put, or to the next key.
+    let mut iter = db.rev_iter_mut(&mut wtxn).unwrap();
+    assert_eq!(iter.next().unwrap().unwrap(), ("z", "n"));
+    iter.put_current_with_options::<Str>(none, "z", "o")
+        .unwrap();
+    assert_eq!(iter.next().unwrap().unwrap(), ("z", "n"));
+    assert_eq!(iter.next().unwrap().unwrap(), ("z", "m"));
+    drop(iter);
+    let mut iter = db.iter_mut(&mut wtxn).unwrap().move_between_keys();
+    assert_eq!(iter.next().unwrap().unwrap(), ("k", "a"));
+    iter.put_current_with_options::<Str>(none, "k", "e")
+        .unwrap();
+    assert_eq!(iter.next().unwrap().unwrap(), ("z", "m"));
+    assert!(iter.next().is_none());
+    drop(iter);
+    wtxn.commit().unwrap();
+    let rtxn = env.read_txn().unwrap();
+    assert_eq!(db.len(&rtxn).unwrap(), 10);
+    drop(rtxn);
+    assert_sound(&env);
+}
+
+/// A key with values enough for a tree of their own: a pair put after each visited value
+/// sorts right after it, so the walk visits each original value once.
+#[test]
+fn put_current_with_options_walks_a_tree_of_values_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = open(dir.path());
+    let mut wtxn = env.write_txn().unwrap();
+    let db = dup_sort_database(&env, &mut wtxn);
+    let originals: Vec<String> = (0..600).map(|i| format!("value-{i:05}")).collect();
+    for value in &originals {
+        db.put(&mut wtxn, "key", value).unwrap();
+    }
+    let mut visited = Vec::new();
+    let mut iter = db.iter_mut(&mut wtxn).unwrap();
+    while let Some(entry) = iter.next() {
+        let (key, value) = entry.unwrap();
+        let (key, value) = (key.to_owned(), value.to_owned());
+        let added = format!("{value}!");
+        iter.put_current_with_options::<Str>(PutFlags::NO_DUP_DATA, &key, &added)
+            .unwrap();
+        visited.push(value);
+    }
+    drop(iter);
+    assert_eq!(visited, originals);
+    let mut expected: Vec<(String, String)> = originals
+        .iter()
+        .flat_map(|value| [value.clone(), format!("{value}!")])
+        .map(|value| ("key".to_owned(), value))
+        .collect();
+    expected.sort();
+    assert_eq!(pairs(db, &wtxn), expected);
+    wtxn.commit().unwrap();
+    assert_sound(&env);
+}
+
+/// Values ordered by their first byte alone, so a value may change and keep its place.
+enum FirstByte {}
+
+impl Comparator for FirstByte {
+    fn compare(a: &[u8], b: &[u8]) -> Ordering {
+        a.first().cmp(&b.first())
+    }
+}
+
+/// In a duplicate-sorted database `put_current` replaces the visited value only with one
+/// sorting in its place (under the database's order of values), as LMDB's `MDB_CURRENT` does.
+#[test]
+fn put_current_in_a_duplicate_sorted_database_keeps_the_value_s_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = open(dir.path());
+    let mut wtxn = env.write_txn().unwrap();
+    let db = env
+        .database_options()
+        .types::<Str, Str>()
+        .dup_sort_comparator::<FirstByte>()
+        .name("first-byte")
+        .flags(DatabaseFlags::DUP_SORT)
+        .create(&mut wtxn)
+        .unwrap();
+    for value in ["a1", "b1", "c1"] {
+        db.put(&mut wtxn, "k", value).unwrap();
+    }
+    let mut iter = db.iter_mut(&mut wtxn).unwrap();
+    assert_eq!(iter.next().unwrap().unwrap(), ("k", "a1"));
+    assert_eq!(iter.next().unwrap().unwrap(), ("k", "b1"));
+    assert!(
+        matches!(
+            iter.put_current("k", "d1"),
+            Err(Error::InvalidOption { .. })
+        ),
+        "d1 sorts after c1"
+    );
+    assert!(iter.put_current("k", "b2").unwrap(), "b2 sorts as b1");
+    assert_eq!(iter.next().unwrap().unwrap(), ("k", "c1"));
+    assert!(iter.next().is_none());
+    drop(iter);
+    let values: Vec<&str> = db
+        .get_duplicates(&wtxn, "k")
+        .unwrap()
+        .unwrap()
+        .map(|entry| entry.unwrap().1)
+        .collect();
+    assert_eq!(values, ["a1", "b2", "c1"]);
 }

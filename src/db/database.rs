@@ -230,38 +230,8 @@ impl<KC, DC, C, CDUP> Database<KC, DC, C, CDUP> {
         txn.check_env(self.env_id)?;
         let key = encode::<KC>(key)?;
         let data = encode::<DC>(data)?;
-        if self.is_dup_sort(txn)? {
-            let append = flags.contains(PutFlags::APPEND);
-            let append_dup = flags.contains(PutFlags::APPEND_DUP);
-            let mode = if append && append_dup {
-                PairPut::AppendPairs
-            } else if append {
-                PairPut::Append
-            } else if flags.contains(PutFlags::NO_OVERWRITE) {
-                PairPut::NoOverwrite
-            } else if append_dup {
-                PairPut::AppendDup
-            } else if flags.contains(PutFlags::NO_DUP_DATA) {
-                PairPut::NoDupData
-            } else {
-                PairPut::Add
-            };
-            return txn.put_pair(self.dbi, &key, &data, mode).map(|_existed| ());
-        }
-        if flags.contains(PutFlags::NO_DUP_DATA) || flags.contains(PutFlags::APPEND_DUP) {
-            return Err(Error::InvalidOption {
-                reason: "NO_DUP_DATA and APPEND_DUP are for databases created with DUP_SORT"
-                    .to_owned(),
-            });
-        }
-        let mode = if flags.contains(PutFlags::APPEND) {
-            PutMode::Append
-        } else if flags.contains(PutFlags::NO_OVERWRITE) {
-            PutMode::NoOverwrite
-        } else {
-            PutMode::Overwrite
-        };
-        txn.put(self.dbi, &key, &data, mode).map(|_existed| ())
+        let dup_sort = self.is_dup_sort(txn)?;
+        put_encoded(txn, self.dbi, dup_sort, flags, &key, &data)
     }
 
     /// Whether the database keeps several values per key ([`DatabaseFlags::DUP_SORT`](crate::DatabaseFlags::DUP_SORT)).
@@ -466,6 +436,49 @@ impl<KC, DC, C, CDUP> Database<KC, DC, C, CDUP> {
     pub fn remap_data_type<DC2>(&self) -> Database<KC, DC2, C, CDUP> {
         self.remap_types()
     }
+}
+
+/// Stores an encoded pair as `flags` say, by the rules of [`Database::put_with_flags`] (in a
+/// duplicate-sorted database, those of each [`PairPut`]).
+pub(super) fn put_encoded(
+    txn: &mut RwTxn<'_>,
+    dbi: u32,
+    dup_sort: bool,
+    flags: PutFlags,
+    key: &[u8],
+    data: &[u8],
+) -> Result<()> {
+    if dup_sort {
+        let append = flags.contains(PutFlags::APPEND);
+        let append_dup = flags.contains(PutFlags::APPEND_DUP);
+        let mode = if append && append_dup {
+            PairPut::AppendPairs
+        } else if append {
+            PairPut::Append
+        } else if flags.contains(PutFlags::NO_OVERWRITE) {
+            PairPut::NoOverwrite
+        } else if append_dup {
+            PairPut::AppendDup
+        } else if flags.contains(PutFlags::NO_DUP_DATA) {
+            PairPut::NoDupData
+        } else {
+            PairPut::Add
+        };
+        return txn.put_pair(dbi, key, data, mode).map(|_existed| ());
+    }
+    if flags.contains(PutFlags::NO_DUP_DATA) || flags.contains(PutFlags::APPEND_DUP) {
+        return Err(Error::InvalidOption {
+            reason: "NO_DUP_DATA and APPEND_DUP are for databases created with DUP_SORT".to_owned(),
+        });
+    }
+    let mode = if flags.contains(PutFlags::APPEND) {
+        PutMode::Append
+    } else if flags.contains(PutFlags::NO_OVERWRITE) {
+        PutMode::NoOverwrite
+    } else {
+        PutMode::Overwrite
+    };
+    txn.put(dbi, key, data, mode).map(|_existed| ())
 }
 
 pub(super) fn as_ref(bound: &Bound<Vec<u8>>) -> Bound<&[u8]> {

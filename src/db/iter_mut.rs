@@ -1,5 +1,5 @@
 //! Iterating while writing: `iter_mut` and its range, prefix and reverse forms, with
-//! `del_current` and `put_current`.
+//! `del_current`, `put_current` and `put_current_with_options`.
 //!
 //! heed implements these over a live LMDB cursor and makes `del_current` / `put_current`
 //! `unsafe`: a value still borrowed from an earlier step may be changed under the borrow. Here
@@ -13,12 +13,13 @@ use std::marker::PhantomData;
 use std::ops::Bound;
 
 use super::codec::{BytesDecode, BytesEncode};
-use super::database::{encode, Database};
+use super::database::{encode, put_encoded, Database};
 use super::iter::{decode_entry, Direction, Moves, RawIter};
 use super::iteration_method::{MoveBetweenKeys, MoveThroughDuplicateValues};
 use crate::btree::dup_write::PairPut;
 use crate::btree::mutate::PutMode;
 use crate::error::{Error, Result};
+use crate::flags::PutFlags;
 use crate::txn::RwTxn;
 
 /// Entries of a database read through a write transaction, in key order or its reverse,
@@ -250,6 +251,64 @@ impl<'t, 'e, KC, DC, IM> RwIter<'t, 'e, KC, DC, IM> {
             current.1 = data.into_owned();
         }
         Ok(true)
+    }
+
+    /// Puts `data`, encoded by `NDC` (which need not be the iterator's value codec), under the
+    /// key of the entry visited last, with `flags` as [`Database::put_with_flags`] takes them,
+    /// and moves the iterator onto the pair written: the walk goes on after it.
+    ///
+    /// As heed's, which hands `flags` to LMDB's `mdb_cursor_put` without `MDB_CURRENT`, this
+    /// puts a pair rather than replacing the visited one. In a plain database it replaces the
+    /// key's value; [`PutFlags::NO_OVERWRITE`] and [`PutFlags::APPEND`] then always fail with
+    /// [`Error::KeyExist`] (the key exists). In a duplicate-sorted database it adds
+    /// `(key, data)` beside the key's values, the visited pair staying, and the walk resumes
+    /// after the new pair wherever it sorts (a value sorting before the visited one brings
+    /// the walk back to it); `NO_OVERWRITE` and `APPEND` fail with `KeyExist`,
+    /// `APPEND | APPEND_DUP` does unless the key is the database's last and `data` sorts after
+    /// its values, [`PutFlags::NO_DUP_DATA`] fails with `KeyExist` if the pair exists and
+    /// [`PutFlags::APPEND_DUP`] unless `data` sorts after the key's values.
+    ///
+    /// Where LMDB would write elsewhere, ours refuses with [`Error::InvalidOption`]: a `key`
+    /// that is not the visited entry's (LMDB puts that key and moves the cursor to it, out of
+    /// a range or prefix walk; heed asks for the current key), and a call before any entry
+    /// was visited. `NO_DUP_DATA` and `APPEND_DUP` in a plain database are `InvalidOption`, as
+    /// for `put_with_flags`. After an error the iterator stays on the entry it visited.
+    ///
+    /// Safe, where heed's is `unsafe`, for the reason [`put_current`](Self::put_current) is.
+    pub fn put_current_with_options<'a, NDC>(
+        &mut self,
+        flags: PutFlags,
+        key: &'a KC::EItem,
+        data: &'a NDC::EItem,
+    ) -> Result<()>
+    where
+        KC: BytesEncode<'a>,
+        NDC: BytesEncode<'a>,
+    {
+        let Some((current, _)) = &self.current else {
+            return Err(Error::InvalidOption {
+                reason: "put_current_with_options needs an entry visited first".into(),
+            });
+        };
+        let key = encode::<KC>(key)?;
+        if key.as_ref() != current.as_slice() {
+            return Err(Error::InvalidOption {
+                reason: "put_current_with_options takes the key of the current entry".into(),
+            });
+        }
+        let data = encode::<NDC>(data)?;
+        put_encoded(
+            self.txn,
+            self.database.dbi(),
+            self.pairs,
+            flags,
+            &key,
+            &data,
+        )?;
+        if let Some(current) = &mut self.current {
+            current.1 = data.into_owned();
+        }
+        Ok(())
     }
 
     /// Changes the codecs used to decode entries.

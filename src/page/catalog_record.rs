@@ -172,6 +172,17 @@ mod tests {
         assert_eq!(decode(&bytes).unwrap().names, names(None, Some("values")));
     }
 
+    /// A record whose names differ from what its flags announce could not be read back, so
+    /// it is never written: each side is checked, not just one.
+    #[test]
+    #[should_panic(expected = "names as the flags announce")]
+    fn names_the_flags_do_not_announce_are_never_encoded() {
+        encode_names(
+            TreeFlags::CUSTOM_KEY_ORDER,
+            &names(Some("keys"), Some("values")),
+        );
+    }
+
     #[test]
     fn order_names_are_bounded_utf8_of_their_stated_length() {
         let flags = TreeFlags::CUSTOM_KEY_ORDER;

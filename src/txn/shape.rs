@@ -366,6 +366,22 @@ mod tests {
     }
 
     #[test]
+    fn refusals_name_the_database() {
+        let reason = |result: Result<()>| match result {
+            Err(Error::InvalidOption { reason }) => reason,
+            other => panic!("{other:?}"),
+        };
+        let no_dup_sort = DatabaseShape {
+            flags: TreeFlags::REVERSE_DUP,
+            ..DatabaseShape::plain()
+        };
+        let named = reason(no_dup_sort.validate(Some("logs")));
+        assert!(named.contains("the database \"logs\""), "{named}");
+        let unnamed = reason(custom("").validate(None));
+        assert!(unnamed.contains("the unnamed database"), "{unnamed}");
+    }
+
+    #[test]
     fn recorded_names_resolve_to_the_functions_registered_under_them() {
         let orders = KeyOrders::default();
         let names = OrderNames {

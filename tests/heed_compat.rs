@@ -380,6 +380,8 @@ fn environment_flags() -> Result<(), Box<dyn Error>> {
             .open(dir.path())
     };
     assert!(matches!(refused, Err(heed::Error::InvalidOption { .. })));
+    Ok(())
+}
 
 /// heed's `put_current_with_options` call compiles unchanged, its `unsafe` block merely
 /// unnecessary: the value in a codec of its own, the flags as heed takes them.

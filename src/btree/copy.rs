@@ -107,7 +107,7 @@ fn copy_entries<S: PageSource + ?Sized>(
                 value
             }
             StoredValue::DuplicateTree(descriptor) => {
-                let values = decode_value_tree(descriptor, id)?;
+                let values = decode_value_tree(descriptor, id, tree.flags)?;
                 let orders = (builder.value_order, None);
                 let copied = copy_tree(source, &values, orders, sink, &mut |_, _| Ok(None))?;
                 builder.value_tree_pages.0 += copied.branch_pages;

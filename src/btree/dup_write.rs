@@ -80,15 +80,16 @@ impl Writer<'_> {
                     "a value in an overflow run in a duplicate-sorted database",
                 ))
             }
-            StoredValue::Duplicates(list) => Found::Listed(
+            StoredValue::Duplicates(list) => Found::Listed({
+                duplicates::check_list_form(list, leaf_id, tree.flags)?;
                 InlineList::parse(list, leaf_id, Some(self.value_order))?
                     .values()
                     .iter()
                     .map(|value| value.to_vec())
-                    .collect(),
-            ),
+                    .collect()
+            }),
             StoredValue::DuplicateTree(descriptor) => {
-                Found::Tree(decode_value_tree(descriptor, leaf_id)?)
+                Found::Tree(decode_value_tree(descriptor, leaf_id, tree.flags)?)
             }
         })
     }
@@ -223,22 +224,24 @@ impl Writer<'_> {
             )?;
             return Ok(());
         }
-        let mut value_tree = TreeInfo::empty(if fixed {
-            TreeFlags::DENSE_LEAVES
-        } else {
-            TreeFlags::empty()
-        });
+        let mut value_tree = TreeInfo::empty(duplicates::value_tree_flags(tree.flags));
         {
             let mut writer = self.values_writer();
             for value in values {
-                // The values are in order and distinct, so each appends; a refusal here
-                // means the comparator is not a total order, after pages were taken: not
-                // the "nothing changed" of a KeyExist.
+                // The values are in order, distinct and (packed) of one width, so each
+                // appends; a refusal here comes after pages were taken, so it must not be
+                // the "nothing changed" of a KeyExist or a size mismatch.
                 match writer.put(&mut value_tree, value, b"", PutMode::Append) {
                     Err(Error::KeyExist) => {
                         return Err(Error::corrupted(
                             PageId::NONE,
                             "the comparator of values is not a total order",
+                        ))
+                    }
+                    Err(Error::ValueSizeMismatch { .. }) => {
+                        return Err(Error::corrupted(
+                            PageId::NONE,
+                            "values of several sizes in a DUP_FIXED database",
                         ))
                     }
                     other => other?,

@@ -21,7 +21,7 @@ use super::node::{self, ValueList};
 use super::order::KeyOrder;
 use crate::error::{Error, Result};
 use crate::page::id::{read_u16, write_u16};
-use crate::page::meta::TreeInfo;
+use crate::page::meta::{TreeFlags, TreeInfo};
 use crate::page::PageId;
 
 /// The longest key of a duplicate-sorted database: its cell must be able to hold the
@@ -38,10 +38,50 @@ pub(crate) fn value_size_max(page_size: usize, key_len: usize) -> usize {
     in_cell.min(node::key_size_max(page_size))
 }
 
-/// Decodes the descriptor of a tree of a key's values found in a cell of page `page`.
-pub(crate) fn decode_value_tree(descriptor: &[u8], page: PageId) -> Result<TreeInfo> {
-    TreeInfo::decode(descriptor)
-        .ok_or_else(|| Error::corrupted(page, "a tree of duplicates with a malformed descriptor"))
+/// Decodes the descriptor of a tree of a key's values found in a cell of page `page`, in a
+/// database whose flags are `database`: its flags must be those such a tree has there (dense
+/// leaves exactly in a `DUP_FIXED` database), else a writer would trust the wrong layout or
+/// no width at all.
+pub(crate) fn decode_value_tree(
+    descriptor: &[u8],
+    page: PageId,
+    database: TreeFlags,
+) -> Result<TreeInfo> {
+    let tree = TreeInfo::decode(descriptor).ok_or_else(|| {
+        Error::corrupted(page, "a tree of duplicates with a malformed descriptor")
+    })?;
+    if tree.flags != value_tree_flags(database) {
+        return Err(Error::corrupted(
+            page,
+            "a tree of duplicates with flags its database does not give it",
+        ));
+    }
+    Ok(tree)
+}
+
+/// The flags of a tree of a key's values in a database with flags `database`.
+pub(crate) fn value_tree_flags(database: TreeFlags) -> TreeFlags {
+    if database.contains(TreeFlags::DUP_FIXED) {
+        TreeFlags::DENSE_LEAVES
+    } else {
+        TreeFlags::empty()
+    }
+}
+
+/// Refuses a list in the other form than its database's (packed exactly in a `DUP_FIXED`
+/// database): a writer would rewrite a list of several sizes packed at one width.
+pub(crate) fn check_list_form(
+    list: ValueList<'_>,
+    page: PageId,
+    database: TreeFlags,
+) -> Result<()> {
+    if list.fixed != database.contains(TreeFlags::DUP_FIXED) {
+        return Err(Error::corrupted(
+            page,
+            "a list of duplicates in the other form than its database's",
+        ));
+    }
+    Ok(())
 }
 
 /// Bytes before each value in a list.

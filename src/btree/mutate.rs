@@ -549,7 +549,7 @@ impl Writer<'_> {
                     Removed::Listed(InlineList::parse(list, leaf_id, None)?.len() as u64)
                 }
                 StoredValue::DuplicateTree(descriptor) => {
-                    Removed::Tree(decode_value_tree(descriptor, leaf_id)?)
+                    Removed::Tree(decode_value_tree(descriptor, leaf_id, tree.flags)?)
                 }
             };
             (leaf.cell(index)?.len(), removed)
@@ -831,7 +831,7 @@ impl Writer<'_> {
                     }
                     StoredValue::Duplicates(_) if may_hold_values => {}
                     StoredValue::DuplicateTree(descriptor) if may_hold_values => {
-                        let values = decode_value_tree(descriptor, id)?;
+                        let values = decode_value_tree(descriptor, id, walked.flags)?;
                         check_shape(&values)?;
                         if !values.root.is_none() {
                             to_visit.push((values, values.root, 0, false));

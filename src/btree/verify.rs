@@ -66,7 +66,7 @@ fn read_tree_pages<S: PageSource + ?Sized>(
     while let Some((_, value)) = cursor.current_entry()? {
         match value {
             StoredValue::DuplicateTree(descriptor) if has_duplicates => {
-                let values = decode_value_tree(descriptor, PageId::NONE)?;
+                let values = decode_value_tree(descriptor, PageId::NONE, tree.flags)?;
                 read_tree_pages(source, values, false)?;
             }
             // Listed in the cell: no pages of their own.

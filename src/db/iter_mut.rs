@@ -20,6 +20,7 @@ use crate::btree::dup_write::PairPut;
 use crate::btree::mutate::PutMode;
 use crate::error::{Error, Result};
 use crate::flags::PutFlags;
+use crate::page::meta::TreeFlags;
 use crate::txn::RwTxn;
 
 /// Entries of a database read through a write transaction, in key order or its reverse,
@@ -242,6 +243,15 @@ impl<'t, 'e, KC, DC, IM> RwIter<'t, 'e, KC, DC, IM> {
         if !self.txn.sorts_as(dbi, old, &data)? {
             return Err(Error::InvalidOption {
                 reason: "in a duplicate-sorted database put_current must keep the value's place; delete the pair and put the new one".into(),
+            });
+        }
+        // The put after the delete must not fail for a reason it would be the first to see:
+        // a comparator may call values of two sizes equal.
+        let fixed = self.txn.tree(dbi)?.flags.contains(TreeFlags::DUP_FIXED);
+        if fixed && data.len() != old.len() {
+            return Err(Error::ValueSizeMismatch {
+                expected: old.len(),
+                len: data.len(),
             });
         }
         let old = old.clone();

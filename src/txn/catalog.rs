@@ -39,6 +39,14 @@ impl RoTxn<'_> {
                 format!("a database's descriptor has unknown flags {bits:#x}"),
             ));
         }
+        if tree.flags.contains(TreeFlags::DENSE_LEAVES) {
+            // Only a tree of a key's values has dense leaves; a put would store keys
+            // without their values.
+            return Err(Error::corrupted(
+                tree.root,
+                "a database's descriptor has the flag of a tree of a key's values",
+            ));
+        }
         Ok((tree, names))
     }
 

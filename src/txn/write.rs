@@ -76,9 +76,9 @@ pub(crate) struct WriteParts {
 /// takes it too, and reads see its own uncommitted changes.
 ///
 /// An expected outcome (a missing key, [`Error::KeyExist`] under `NO_OVERWRITE`, a too-long
-/// key, a value of the wrong size for a `DUP_FIXED` key) leaves it usable. A real failure (I/O, [`Error::MapFull`], corruption) leaves it
-/// unusable: later operations return [`Error::TxnFailed`] and it can only be aborted. The
-/// environment stays usable either way.
+/// key, a value of the wrong size for a `DUP_FIXED` key) leaves it usable. A real failure
+/// (I/O, [`Error::MapFull`], corruption) leaves it unusable: later operations return
+/// [`Error::TxnFailed`] and it can only be aborted. The environment stays usable either way.
 ///
 /// ```
 /// use arbordb::types::Str;

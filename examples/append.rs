@@ -22,7 +22,9 @@ fn load(keys: &[[u8; 8]], flags: PutFlags) -> Result<(f64, u64, usize)> {
     }
     wtxn.commit()?;
     let seconds = started.elapsed().as_secs_f64();
-    let leaves = db.stat(&env.read_txn()?)?.leaf_pages;
+    let rtxn = env.read_txn()?;
+    let leaves = db.stat(&rtxn)?.leaf_pages;
+    drop(rtxn);
     Ok((seconds, env.real_disk_size()?, leaves))
 }
 

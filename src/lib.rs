@@ -78,7 +78,7 @@ pub use error::{BoxedError, Error, Result};
 pub use byteorder;
 pub use flags::{DatabaseFlags, EnvFlags, FlagSetMode, PutFlags};
 pub use page::meta::FORMAT_VERSION;
-pub use txn::{RoTxn, RwTxn};
+pub use txn::{AnyTls, ReadTxn, RoTxn, RwTxn, TlsUsage, WithTls, WithoutTls};
 
 #[cfg(feature = "test-support")]
 #[doc(hidden)]

@@ -638,7 +638,8 @@ fn structural_damage_under_fresh_checksums_is_reported_or_reads_consistently() {
             };
             let passes = env.check()?.is_ok();
             if passes {
-                assert_reads_agree(&env, &env.read_txn()?);
+                let rtxn = env.read_txn()?;
+                assert_reads_agree(&env, &rtxn);
             }
             let mut wtxn = env.write_txn()?;
             for name in NAMES {
@@ -654,7 +655,8 @@ fn structural_damage_under_fresh_checksums_is_reported_or_reads_consistently() {
             }
             wtxn.commit()?;
             if env.check()?.is_ok() {
-                assert_reads_agree(&env, &env.read_txn()?);
+                let rtxn = env.read_txn()?;
+                assert_reads_agree(&env, &rtxn);
             }
             Ok(passes)
         }));

@@ -345,7 +345,9 @@ fn environment_flags() -> Result<(), Box<dyn Error>> {
     let db: Database<Str, Str> = env.create_database(&mut wtxn, None)?;
     db.put(&mut wtxn, "read", "ahead")?;
     wtxn.commit()?;
-    assert_eq!(db.get(&env.read_txn()?, "read")?, Some("ahead"));
+    let rtxn = env.read_txn()?;
+    assert_eq!(db.get(&rtxn, "read")?, Some("ahead"));
+    drop(rtxn);
 
     unsafe { env.set_flags(EnvFlags::NO_SYNC, FlagSetMode::Enable)? };
     assert_eq!(env.get_flags()?, (accepted | EnvFlags::NO_SYNC).bits());
@@ -405,4 +407,75 @@ fn heeds_put_current_with_options_shape() -> Result<(), Box<dyn Error>> {
     drop(iter);
     assert_eq!(db.get(&wtxn, &27)?, Some("new"));
     Ok(())
+}
+
+/// heed's transaction markers: an environment opened `read_txn_without_tls` begins
+/// `RoTxn<'_, WithoutTls>`, the default one `RoTxn<'_, WithTls>`; both (and a write
+/// transaction) pass where a `&RoTxn` is taken. arbordb's read transactions use no
+/// thread-local slot, so both kinds are `Send` and a thread may hold several.
+#[test]
+fn read_transaction_markers() -> Result<(), Box<dyn Error>> {
+    use heed::{AnyTls, RoTxn, RwTxn, TlsUsage, WithTls, WithoutTls};
+
+    fn count(db: Database<Str, Str>, rtxn: &RoTxn) -> heed::Result<u64> {
+        db.len(rtxn)
+    }
+    fn is_send<T: Send>(_: &T) {}
+
+    let dir = tempfile::tempdir()?;
+    let env: heed::Env<WithoutTls> = unsafe {
+        EnvOpenOptions::new()
+            .read_txn_without_tls()
+            .map_size(1 << 24)
+            .open(dir.path())?
+    };
+    let mut wtxn: RwTxn = env.write_txn()?;
+    let db: Database<Str, Str> = env.create_database(&mut wtxn, None)?;
+    db.put(&mut wtxn, "k", "v")?;
+    assert_eq!(count(db, &wtxn)?, 1, "a write transaction is a RoTxn");
+    wtxn.commit()?;
+
+    let first: RoTxn<'_, WithoutTls> = env.read_txn()?;
+    let second: RoTxn<'_, WithoutTls> = env.read_txn()?;
+    assert_eq!(count(db, &first)? + count(db, &second)?, 2);
+    is_send(&first);
+    let moved = std::thread::scope(|scope| {
+        scope
+            .spawn(move || db.get(&first, "k").map(|v| v.map(str::to_owned)))
+            .join()
+            .unwrap()
+    })?;
+    assert_eq!(moved.as_deref(), Some("v"));
+    drop(second);
+
+    // The default marker: the same transactions, `Send` too.
+    let default_dir = tempfile::tempdir()?;
+    let default_env: heed::Env = unsafe { EnvOpenOptions::new().open(default_dir.path())? };
+    let mut wtxn = default_env.write_txn()?;
+    let other: Database<Str, Str> = default_env.create_database(&mut wtxn, None)?;
+    wtxn.commit()?;
+    let rtxn: RoTxn<'_, WithTls> = default_env.read_txn()?;
+    is_send(&rtxn);
+    assert_eq!(count(other, &rtxn)?, 0);
+    let any: &RoTxn<'_, AnyTls> = &rtxn;
+    assert_eq!(any.id(), rtxn.id());
+    const { assert!(WithTls::ENABLED && !WithoutTls::ENABLED && !AnyTls::ENABLED) };
+    Ok(())
+}
+
+/// heed documents that `RoTxn` is covariant in its lifetime whatever its marker, with this
+/// very trait.
+#[allow(dead_code)]
+trait CovariantMarker<'a>: 'static {
+    type R: 'a;
+
+    fn is_covariant(&'a self) -> &'a Self::R;
+}
+
+impl<'a, T> CovariantMarker<'a> for heed::RoTxn<'static, T> {
+    type R = heed::RoTxn<'a, T>;
+
+    fn is_covariant(&'a self) -> &'a heed::RoTxn<'a, T> {
+        self
+    }
 }

@@ -495,7 +495,7 @@ fn run_epoch(
 ) -> usize {
     let mut working = committed.clone();
     let mut wtxn = Some(env.write_txn().unwrap());
-    let mut reader: Option<(RoTxn<'_>, Model)> = None;
+    let mut reader: Option<(RoTxn<'_, arbordb::WithTls>, Model)> = None;
     let key_in = |db: usize, key: &[u8]| {
         let order = specs[db].order;
         Key {

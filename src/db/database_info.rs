@@ -27,7 +27,7 @@ pub struct DatabaseInfo {
     pub stat: DatabaseStat,
 }
 
-impl Env {
+impl<T> Env<T> {
     /// What the database `name` (`None`: the unnamed one) records about itself in `rtxn`'s
     /// snapshot; `Ok(None)` when it does not exist there. Unlike
     /// [`open_database`](Env::open_database) it succeeds for a database ordered by a

@@ -8,9 +8,11 @@ use crate::error::Result;
 use crate::txn::shape::DatabaseShape;
 use crate::txn::{RoTxn, RwTxn};
 
-impl Env {
+impl<T> Env<T> {
     /// A builder for opening or creating a database, as heed's.
-    pub fn database_options(&self) -> DatabaseOpenOptions<'_, 'static, Unspecified, Unspecified> {
+    pub fn database_options(
+        &self,
+    ) -> DatabaseOpenOptions<'_, 'static, T, Unspecified, Unspecified> {
         DatabaseOpenOptions::new(self)
     }
 

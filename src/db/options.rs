@@ -27,15 +27,15 @@ pub enum Unspecified {}
 /// wtxn.commit()?;
 /// # Ok(()) }
 /// ```
-pub struct DatabaseOpenOptions<'e, 'n, KC, DC, C = DefaultComparator, CDUP = DefaultComparator> {
-    env: &'e Env,
+pub struct DatabaseOpenOptions<'e, 'n, T, KC, DC, C = DefaultComparator, CDUP = DefaultComparator> {
+    env: &'e Env<T>,
     name: Option<&'n str>,
     flags: DatabaseFlags,
     types: Types<KC, DC, C, CDUP>,
 }
 
-impl<'e> DatabaseOpenOptions<'e, 'static, Unspecified, Unspecified> {
-    pub(crate) fn new(env: &'e Env) -> Self {
+impl<'e, T> DatabaseOpenOptions<'e, 'static, T, Unspecified, Unspecified> {
+    pub(crate) fn new(env: &'e Env<T>) -> Self {
         DatabaseOpenOptions {
             env,
             name: None,
@@ -45,9 +45,9 @@ impl<'e> DatabaseOpenOptions<'e, 'static, Unspecified, Unspecified> {
     }
 }
 
-impl<'e, 'n, KC, DC, C, CDUP> DatabaseOpenOptions<'e, 'n, KC, DC, C, CDUP> {
+impl<'e, 'n, T, KC, DC, C, CDUP> DatabaseOpenOptions<'e, 'n, T, KC, DC, C, CDUP> {
     /// Chooses the key and data codecs.
-    pub fn types<NKC, NDC>(self) -> DatabaseOpenOptions<'e, 'n, NKC, NDC, C, CDUP> {
+    pub fn types<NKC, NDC>(self) -> DatabaseOpenOptions<'e, 'n, T, NKC, NDC, C, CDUP> {
         DatabaseOpenOptions {
             env: self.env,
             name: self.name,
@@ -60,7 +60,7 @@ impl<'e, 'n, KC, DC, C, CDUP> DatabaseOpenOptions<'e, 'n, KC, DC, C, CDUP> {
     /// (which records [`DatabaseFlags::INTEGER_KEY`]) or an application's [`Comparator`],
     /// whose [`name`](Comparator::name) the database records. It must be given whenever the
     /// database is opened again.
-    pub fn key_comparator<NC>(self) -> DatabaseOpenOptions<'e, 'n, KC, DC, NC, CDUP> {
+    pub fn key_comparator<NC>(self) -> DatabaseOpenOptions<'e, 'n, T, KC, DC, NC, CDUP> {
         DatabaseOpenOptions {
             env: self.env,
             name: self.name,
@@ -80,7 +80,7 @@ impl<'e, 'n, KC, DC, C, CDUP> DatabaseOpenOptions<'e, 'n, KC, DC, C, CDUP> {
     /// records [`DatabaseFlags::INTEGER_DUP`]) or an application's [`Comparator`], whose
     /// [`name`](Comparator::name) the database records. Without `DUP_SORT` it is not used,
     /// as in LMDB.
-    pub fn dup_sort_comparator<NCDUP>(self) -> DatabaseOpenOptions<'e, 'n, KC, DC, C, NCDUP> {
+    pub fn dup_sort_comparator<NCDUP>(self) -> DatabaseOpenOptions<'e, 'n, T, KC, DC, C, NCDUP> {
         DatabaseOpenOptions {
             env: self.env,
             name: self.name,

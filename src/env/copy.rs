@@ -126,7 +126,7 @@ fn verify_snapshot(rtxn: &RoTxn<'_>) -> Result<()> {
     Ok(())
 }
 
-impl Env {
+impl<T> Env<T> {
     /// Copies the environment's newest commit into a new file at `path` (which must not exist)
     /// and returns it. The file is a data file: open it with
     /// [`EnvFlags::NO_SUB_DIR`](crate::EnvFlags::NO_SUB_DIR), or move it into a directory as
@@ -159,7 +159,7 @@ impl Env {
     /// copy writes fresh checksums). Without compaction the pages are verified before
     /// anything is written; with it, as they are copied, and `file` then holds part of a copy.
     pub fn copy_to_file(&self, file: &mut File, option: CompactionOption) -> Result<()> {
-        let rtxn = self.read_txn()?;
+        let rtxn = self.plain_read_txn()?;
         let snapshot = *rtxn.meta();
         let page_size = self.inner.page_size;
         // A copy of every page keeps the freelist where it was, in the meta (format version 5)

@@ -17,6 +17,7 @@ mod version;
 mod writer_lock;
 
 use std::fs::File;
+use std::marker::PhantomData;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -44,7 +45,7 @@ use crate::page::{PageId, TxnId};
 use crate::readers::ReaderTable;
 use crate::store::freelist::FreeList;
 use crate::store::segment_summary::SegmentSummaries;
-use crate::txn::{RoTxn, RwTxn, Snapshot};
+use crate::txn::{RoTxn, RwTxn, Snapshot, WithTls};
 use snapshot_cache::SnapshotCache;
 
 /// An open environment: one data file holding the unnamed database and any number of named
@@ -74,9 +75,19 @@ use snapshot_cache::SnapshotCache;
 /// assert!(env.check()?.is_ok());
 /// # Ok(()) }
 /// ```
-#[derive(Clone)]
-pub struct Env {
+///
+/// The marker `T` is the kind of read transaction it begins ([`WithTls`](crate::WithTls), the
+/// default, or [`WithoutTls`](crate::WithoutTls)), as in heed; in arbordb the two behave
+/// alike ([`RoTxn`]).
+pub struct Env<T = WithTls> {
     pub(crate) inner: Arc<EnvInner>,
+    tls: PhantomData<T>,
+}
+
+impl<T> Clone for Env<T> {
+    fn clone(&self) -> Self {
+        Env::new(Arc::clone(&self.inner))
+    }
 }
 
 /// The freelist as of one commit, kept so the next write transaction need not re-read it.
@@ -165,6 +176,29 @@ impl EnvInner {
 
     pub(crate) fn flags(&self) -> EnvFlags {
         EnvFlags::from_bits_truncate(self.flags.load(Ordering::Relaxed))
+    }
+
+    /// The database index of `name`, registering it if new.
+    pub(crate) fn database_index(&self, name: &str) -> Result<u32> {
+        if let Some(position) = self
+            .database_names
+            .read()
+            .iter()
+            .position(|known| known == name)
+        {
+            return Ok(position as u32 + 1);
+        }
+        let mut names = self.database_names.write();
+        if let Some(position) = names.iter().position(|known| known == name) {
+            return Ok(position as u32 + 1);
+        }
+        if names.len() >= self.max_dbs as usize {
+            return Err(Error::DbsFull {
+                max_dbs: self.max_dbs,
+            });
+        }
+        names.push(name.to_owned());
+        Ok(names.len() as u32)
     }
 
     /// The flags the environment was opened with.
@@ -525,7 +559,15 @@ impl std::fmt::Display for SkippedMeta {
     }
 }
 
-impl Env {
+impl<T> Env<T> {
+    /// The handle of the environment `inner`.
+    pub(crate) fn new(inner: Arc<EnvInner>) -> Self {
+        Env {
+            inner,
+            tls: PhantomData,
+        }
+    }
+
     /// Begins a read transaction: a snapshot of the newest commit that never changes, never
     /// blocks and is never blocked by the writer.
     ///
@@ -534,7 +576,13 @@ impl Env {
     /// Returns [`Error::OldMapsInUse`] when another process grew the file past this
     /// process's map and the 16 old maps this process keeps are all still read through by
     /// live transactions: end the oldest transactions and begin again.
-    pub fn read_txn(&self) -> Result<RoTxn<'_>> {
+    pub fn read_txn(&self) -> Result<RoTxn<'_, T>> {
+        Ok(self.plain_read_txn()?.into_tagged())
+    }
+
+    /// A read transaction under the marker every read method takes, for the environment's
+    /// own reads.
+    pub(crate) fn plain_read_txn(&self) -> Result<RoTxn<'_>> {
         RoTxn::begin(&self.inner)
     }
 
@@ -584,29 +632,6 @@ impl Env {
         Ok(())
     }
 
-    /// The database index of `name`, registering it if new.
-    pub(crate) fn database_index(inner: &EnvInner, name: &str) -> Result<u32> {
-        if let Some(position) = inner
-            .database_names
-            .read()
-            .iter()
-            .position(|known| known == name)
-        {
-            return Ok(position as u32 + 1);
-        }
-        let mut names = inner.database_names.write();
-        if let Some(position) = names.iter().position(|known| known == name) {
-            return Ok(position as u32 + 1);
-        }
-        if names.len() >= inner.max_dbs as usize {
-            return Err(Error::DbsFull {
-                max_dbs: inner.max_dbs,
-            });
-        }
-        names.push(name.to_owned());
-        Ok(names.len() as u32)
-    }
-
     /// Information about the environment.
     pub fn info(&self) -> EnvInfo {
         let meta = self.inner.cached_meta();
@@ -638,7 +663,7 @@ impl Env {
     /// The number of pages on the newest commit's freelist (including the list's own pages):
     /// free for reuse once no reader needs them.
     pub fn free_pages(&self) -> Result<u64> {
-        let rtxn = self.read_txn()?;
+        let rtxn = self.plain_read_txn()?;
         let page_size = self.inner.page_size;
         let page_count = rtxn.meta().page_count;
         let read = |id| {
@@ -680,7 +705,7 @@ impl Env {
     /// pages, the catalog or the metas), as heed's `non_free_pages_size`. Unlike heed's, it
     /// opens no database, so `max_dbs` does not bound it.
     pub fn non_free_pages_size(&self) -> Result<u64> {
-        let pages = self.read_txn()?.database_pages()?;
+        let pages = self.plain_read_txn()?.database_pages()?;
         Ok(pages.saturating_mul(self.inner.page_size as u64))
     }
 
@@ -824,7 +849,7 @@ impl Env {
         // Read the meta slots and begin the snapshot with no commit in between.
         let (rtxn, slots, file_len) = {
             let _writer = self.inner.lock_writer(true)?;
-            let rtxn = self.read_txn()?;
+            let rtxn = self.plain_read_txn()?;
             let mut slots = [(MetaSlot::NotArbordb, true); 2];
             for (index, slot) in slots.iter_mut().enumerate() {
                 let (decoded, tail) =
@@ -841,18 +866,18 @@ impl Env {
         check::check_metas(&mut report, slots, rtxn.meta(), file_len);
         Ok(report)
     }
-
-    /// An id unique to this environment among those open in the process.
-    pub(crate) fn next_id() -> u64 {
-        static NEXT: AtomicU64 = AtomicU64::new(1);
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    }
 }
 
-impl std::fmt::Debug for Env {
+impl<T> std::fmt::Debug for Env<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Env")
             .field("path", &self.inner.path)
             .finish_non_exhaustive()
     }
+}
+
+/// An id unique to an environment among those open in the process.
+pub(crate) fn next_env_id() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
 }

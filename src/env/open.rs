@@ -32,7 +32,7 @@ use crate::page::meta::{is_valid_page_size, Meta, PAGE_SIZE_MAX, PAGE_SIZE_MIN};
 use crate::readers::{ReaderTable, TableError};
 use crate::txn::Snapshot;
 
-impl EnvOpenOptions {
+impl<T> EnvOpenOptions<T> {
     /// Opens (creating if needed) the environment at `path`: a directory holding
     /// `data.arbordb` and `lock.arbordb`, or with [`EnvFlags::NO_SUB_DIR`] the data file itself
     /// (lock file: the path plus `-lock`). A missing directory is created unless read-only.
@@ -51,7 +51,7 @@ impl EnvOpenOptions {
     /// processes) may truncate or write either file: not another program, nor this process
     /// opening the same file by a second path such as a hard link. A truncated file makes reads
     /// fault (SIGBUS); a rewritten one changes bytes under live `&[u8]` borrows.
-    pub unsafe fn open<P: AsRef<Path>>(&self, path: P) -> Result<Env> {
+    pub unsafe fn open<P: AsRef<Path>>(&self, path: P) -> Result<Env<T>> {
         // A reader slot records this process's id and start time, read once from /proc (about
         // 50 us). Read it here, so the first read transaction does not pay for it.
         crate::os::process::current();
@@ -80,7 +80,7 @@ impl EnvOpenOptions {
         if existed {
             self.check_map_size_of_open(&inner, &data_path)?;
         }
-        Ok(Env { inner })
+        Ok(Env::new(inner))
     }
 
     /// An environment already open in this process keeps its map: a second open asking for a
@@ -176,7 +176,7 @@ impl EnvOpenOptions {
             published_meta(&file, data_path, page_size, &readers)?
         };
         let io = self.data_file_io(&file, data_path, !read_only)?;
-        let id = Env::next_id();
+        let id = super::next_env_id();
         Ok(Arc::new(EnvInner {
             id,
             path: path.to_path_buf(),

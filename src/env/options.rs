@@ -1,9 +1,12 @@
 //! [`EnvOpenOptions`]: the builder of an environment's settings, and their defaults and
 //! limits. Opening with them is `open.rs`.
 
+use std::marker::PhantomData;
+
 use crate::flags::EnvFlags;
 use crate::os::PageIoFactory;
 use crate::page::meta::PAGE_SIZE_MAX;
+use crate::txn::{WithTls, WithoutTls};
 
 /// The default map size: 64 GiB of address space (not of disk; the file grows as needed).
 pub const DEFAULT_MAP_SIZE_BYTES: usize = if cfg!(target_pointer_width = "64") {
@@ -44,8 +47,12 @@ pub const LOCK_FILE_NAME: &str = "lock.arbordb";
 /// let env = unsafe { arbordb::EnvOpenOptions::new().map_size(1 << 30).max_dbs(4).open(dir.path())? };
 /// # drop(env); Ok(()) }
 /// ```
-#[derive(Clone)]
-pub struct EnvOpenOptions {
+///
+/// The marker `T` is the kind of read transaction the environment begins:
+/// [`WithTls`] by default, [`WithoutTls`] after
+/// [`read_txn_without_tls`](Self::read_txn_without_tls), as in heed. The two behave alike
+/// in arbordb ([`RoTxn`](crate::RoTxn)).
+pub struct EnvOpenOptions<T = WithTls> {
     pub(super) map_size: Option<usize>,
     pub(super) max_readers: Option<u32>,
     pub(super) max_dbs: Option<u32>,
@@ -54,9 +61,20 @@ pub struct EnvOpenOptions {
     pub(super) verify_checksums_on_read: bool,
     pub(super) flags: EnvFlags,
     pub(super) page_io: Option<PageIoFactory>,
+    tls: PhantomData<T>,
 }
 
-impl std::fmt::Debug for EnvOpenOptions {
+impl<T> Clone for EnvOpenOptions<T> {
+    fn clone(&self) -> Self {
+        EnvOpenOptions {
+            page_io: self.page_io.clone(),
+            tls: PhantomData,
+            ..*self
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for EnvOpenOptions<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EnvOpenOptions")
             .field("map_size", &self.map_size)
@@ -89,6 +107,36 @@ impl EnvOpenOptions {
             verify_checksums_on_read: false,
             flags: EnvFlags::empty(),
             page_io: None,
+            tls: PhantomData,
+        }
+    }
+}
+
+impl<T> EnvOpenOptions<T> {
+    /// These options, for an environment whose read transactions are `RoTxn<'e, WithTls>`
+    /// (heed's default; in arbordb they are `Send` all the same).
+    pub fn read_txn_with_tls(self) -> EnvOpenOptions<WithTls> {
+        self.retyped()
+    }
+
+    /// These options, for an environment whose read transactions are
+    /// `RoTxn<'e, WithoutTls>`, as heed's; arbordb's read transactions never use
+    /// thread-local storage, so this changes only the type.
+    pub fn read_txn_without_tls(self) -> EnvOpenOptions<WithoutTls> {
+        self.retyped()
+    }
+
+    fn retyped<U>(self) -> EnvOpenOptions<U> {
+        EnvOpenOptions {
+            map_size: self.map_size,
+            max_readers: self.max_readers,
+            max_dbs: self.max_dbs,
+            page_size: self.page_size,
+            txn_memory_max: self.txn_memory_max,
+            verify_checksums_on_read: self.verify_checksums_on_read,
+            flags: self.flags,
+            page_io: self.page_io,
+            tls: PhantomData,
         }
     }
 

@@ -11,6 +11,7 @@ mod mmap;
 pub(crate) mod process;
 #[cfg(any(test, feature = "test-support"))]
 pub(crate) mod simulated;
+mod tagged;
 
 pub(crate) use file::OsFile;
 pub use file::{PageIo, PageIoFactory};
@@ -19,6 +20,7 @@ pub(crate) use lock::{LockFile, Role};
 pub(crate) use maps::Pins;
 pub(crate) use maps::{AddError, MapSet, OLD_MAPS_MAX};
 pub(crate) use mmap::Map;
+pub use tagged::Tagged;
 
 /// `error`, an error of the operating system about the file at `path`, with the path and
 /// what was being done in its message. Its kind stays the same, and the original error is its

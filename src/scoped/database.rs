@@ -163,8 +163,8 @@ fn prefix_successor(prefix: &[u8]) -> Option<Vec<u8>> {
 
 impl<KS: ScopedKeyCodec, VS: ScopedValueCodec> ScopedDb<KS, VS> {
     /// Opens or creates the scoped database `name` in a write transaction of its own.
-    pub fn new(
-        env: &Env,
+    pub fn new<T>(
+        env: &Env<T>,
         name: &str,
         registry: Arc<GlobalScopeRegistry>,
     ) -> Result<Self, ScopedDbError> {
@@ -177,8 +177,8 @@ impl<KS: ScopedKeyCodec, VS: ScopedValueCodec> ScopedDb<KS, VS> {
     /// Opens or creates the scoped database `name` (the databases `name` and `name_scoped`) in
     /// `wtxn`. Upgrades a file whose scoped data predates owner records, as
     /// [`GlobalScopeRegistry::new`] does.
-    pub fn create(
-        env: &Env,
+    pub fn create<T>(
+        env: &Env<T>,
         name: &str,
         wtxn: &mut RwTxn<'_>,
         registry: Arc<GlobalScopeRegistry>,
@@ -226,8 +226,8 @@ impl<KS: ScopedKeyCodec, VS: ScopedValueCodec> ScopedDb<KS, VS> {
     }
 
     /// Opens an existing scoped database without writing; `None` if it does not exist.
-    pub fn open(
-        env: &Env,
+    pub fn open<T>(
+        env: &Env<T>,
         name: &str,
         rtxn: &RoTxn<'_>,
         registry: Arc<GlobalScopeRegistry>,

@@ -48,7 +48,10 @@ impl GlobalScopeRegistry {
     /// Opens the registry, creating its database in `wtxn` if it does not exist yet, and
     /// upgrades a file whose scoped data predates owner records (once; this opens every
     /// scoped database of the file, so `max_dbs` must leave room for them).
-    pub fn new(env: &Env, wtxn: &mut RwTxn<'_>) -> Result<GlobalScopeRegistry, ScopedDbError> {
+    pub fn new<T>(
+        env: &Env<T>,
+        wtxn: &mut RwTxn<'_>,
+    ) -> Result<GlobalScopeRegistry, ScopedDbError> {
         let records =
             env.create_byte_ordered_database(wtxn, Some(Self::GLOBAL_METADATA_DB_NAME))?;
         let registry = GlobalScopeRegistry { records };
@@ -57,7 +60,10 @@ impl GlobalScopeRegistry {
     }
 
     /// Opens an existing registry; `None` when the environment has none (for read-only use).
-    pub fn open(env: &Env, rtxn: &RoTxn<'_>) -> Result<Option<GlobalScopeRegistry>, ScopedDbError> {
+    pub fn open<T>(
+        env: &Env<T>,
+        rtxn: &RoTxn<'_>,
+    ) -> Result<Option<GlobalScopeRegistry>, ScopedDbError> {
         let records = env.open_byte_ordered_database(rtxn, Some(Self::GLOBAL_METADATA_DB_NAME))?;
         Ok(records.map(|records| GlobalScopeRegistry { records }))
     }

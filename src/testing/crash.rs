@@ -399,7 +399,8 @@ pub fn count_commits_and_syncs(case: &CrashCase<'_>) -> Result<(u64, u64), Strin
 /// does not iterate in strictly ascending order (its own), or whose get misses an entry the
 /// iteration met, is [`crate::Error::Corrupted`].
 pub fn read_model(env: &Env) -> crate::Result<Model> {
-    read_model_in(env, &env.read_txn()?)
+    let rtxn = env.read_txn()?;
+    read_model_in(env, &rtxn)
 }
 
 /// [`read_model`] in the snapshot of `rtxn` (a write transaction's too).

@@ -290,7 +290,8 @@ fn open(dir: &std::path::Path, verify: bool) -> Result<crate::Env> {
 fn reopen_verified(dir: &std::path::Path) -> Result<()> {
     let env = open(dir, true)?;
     if env.check()?.is_ok() {
-        assert_reads_agree(&env, &env.read_txn()?);
+        let rtxn = env.read_txn()?;
+        assert_reads_agree(&env, &rtxn);
     }
     Ok(())
 }
@@ -327,7 +328,8 @@ fn exercise(dir: &std::path::Path) -> Result<()> {
     }
     wtxn.commit()?;
     if env.check()?.is_ok() {
-        assert_reads_agree(&env, &env.read_txn()?);
+        let rtxn = env.read_txn()?;
+        assert_reads_agree(&env, &rtxn);
     }
     Ok(())
 }

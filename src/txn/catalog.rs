@@ -14,7 +14,6 @@ use crate::btree::cursor::{self, Cursor};
 use crate::btree::node;
 use crate::btree::order::KeyOrder;
 use crate::btree::PageSource;
-use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::page::catalog_record::{self, OrderNames, UNNAMED_DATABASE_KEY};
 use crate::page::meta::{TreeFlags, TreeInfo};
@@ -183,7 +182,7 @@ impl RoTxn<'_> {
         if self.catalog_lookup(name)?.is_none() {
             return Ok(None);
         }
-        let dbi = Env::database_index(self.env, name)?;
+        let dbi = self.env.database_index(name)?;
         self.tree(dbi)?;
         Ok(Some(dbi))
     }
@@ -212,7 +211,7 @@ impl RwTxn<'_> {
                 ),
             });
         }
-        let dbi = Env::database_index(self.txn.env, name)?;
+        let dbi = self.txn.env.database_index(name)?;
         match self.txn.tree(dbi) {
             Ok(_) => {
                 self.txn.accept_shape(dbi, Some(name), shape)?;

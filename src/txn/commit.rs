@@ -41,7 +41,7 @@
 
 use std::sync::Arc;
 
-use super::read::{RoTxn, TreeSlot};
+use super::read::{ReadTxn, TreeSlot};
 use super::snapshot::Snapshot;
 use super::write::{own_store, RwTxn};
 use crate::btree::cursor;
@@ -82,13 +82,13 @@ impl RwTxn<'_> {
         if self.state.failed {
             return Err(Error::TxnFailed);
         }
-        let RoTxn {
+        let ReadTxn {
             snapshot,
             map,
             store,
             trees,
             ..
-        } = &mut self.txn;
+        } = &mut *self.txn;
         let Snapshot {
             meta,
             map: map_index,

@@ -7,8 +7,9 @@
 //! so every read works on both, and a read transaction's code knows nothing of the write
 //! state.
 //!
-//! The files import one way (`tests/layers.rs` checks it): `snapshot`, then `read`, then
-//! `write`, then `nested`, `catalog` and `commit`.
+//! The files import one way (`tests/layers.rs` checks it): `snapshot` and `tls` (heed's
+//! markers on read transactions), then `read`, then `write`, then `nested`, `catalog` and
+//! `commit`.
 
 mod catalog;
 mod commit;
@@ -17,8 +18,10 @@ mod nested;
 mod read;
 pub(crate) mod shape;
 mod snapshot;
+mod tls;
 mod write;
 
-pub use read::RoTxn;
+pub use read::{ReadTxn, RoTxn};
 pub(crate) use snapshot::Snapshot;
+pub use tls::{AnyTls, TlsUsage, WithTls, WithoutTls};
 pub use write::RwTxn;

@@ -17,9 +17,11 @@ impl NestedParent for RwTxn<'_> {
         if self.state.failed {
             return Err(Error::TxnFailed);
         }
+        let meta = *self.txn.meta();
+        let trees = self.txn.trees.borrow().clone();
         Ok(WriteParts {
-            meta: *self.txn.meta(),
-            trees: self.txn.trees.borrow().clone(),
+            meta,
+            trees,
             store: own_store(&mut self.txn.store).clone(),
             pending: self.state.pending.clone(),
             old_chain: self.state.old_chain.clone(),
@@ -37,7 +39,7 @@ impl NestedParent for RwTxn<'_> {
     }
 }
 
-impl Env {
+impl<T> Env<T> {
     /// Begins a write transaction nested in `parent`. It sees the parent's changes; committing
     /// it folds its changes into the parent (which still has to commit); aborting or dropping
     /// it discards only its own. The parent cannot be used while the child lives.

@@ -1,10 +1,12 @@
 //! Read transactions: stable snapshots of one commit.
 
 use std::cell::{Cell, RefCell};
+use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 
 use super::custom_orders::CustomOrders;
 use super::snapshot::Snapshot;
+use super::tls::{AnyTls, WithTls, WithoutTls};
 use crate::btree::check::{self, CheckReport};
 use crate::btree::cursor;
 use crate::btree::order::KeyOrder;
@@ -12,7 +14,7 @@ use crate::btree::pair_cursor::{self, PairCursor};
 use crate::btree::PageSource;
 use crate::env::EnvInner;
 use crate::error::{Error, Result};
-use crate::os::{process, Map};
+use crate::os::{process, Map, Tagged};
 use crate::page::catalog_record::OrderNames;
 use crate::page::header;
 use crate::page::meta::{Meta, TreeFlags, TreeInfo};
@@ -70,10 +72,24 @@ impl TreeSlot {
 /// wtxn.commit()?;
 /// // The snapshot still sees the state it began with.
 /// assert_eq!(db.get(&snapshot, "version")?, Some("1"));
-/// assert_eq!(db.get(&env.read_txn()?, "version")?, Some("2"));
+/// let newest = env.read_txn()?;
+/// assert_eq!(db.get(&newest, "version")?, Some("2"));
 /// # Ok(()) }
 /// ```
-pub struct RoTxn<'e> {
+///
+/// The marker `T` says how it was opened, as in heed: [`WithTls`](crate::WithTls) (the
+/// default) or [`WithoutTls`](crate::WithoutTls) from an environment opened with
+/// [`EnvOpenOptions::read_txn_without_tls`](crate::EnvOpenOptions::read_txn_without_tls),
+/// and [`AnyTls`](crate::AnyTls), which both dereference to and every read method takes.
+/// arbordb's read transactions use no thread-local slot, so the marker changes nothing:
+/// both kinds are `Send`, and a thread may hold several of either.
+///
+/// The tag is `&'e T` rather than `T`, so that, as with heed's, naming `RoTxn<'e, T>` implies
+/// `T: 'e` (heed documents the covariance in `'e` with an impl that relies on it).
+pub type RoTxn<'e, T = AnyTls> = Tagged<ReadTxn<'e>, &'e T>;
+
+/// The state of a read transaction ([`RoTxn`], which is this under a marker type).
+pub struct ReadTxn<'e> {
     pub(crate) env: &'e EnvInner,
     /// The commit read and its map's index; in a write transaction, the meta being built
     /// (see [`RoTxn::meta_mut`]). Boxed, so that the transaction is small to move and the
@@ -132,7 +148,7 @@ impl<'e> RoTxn<'e> {
             BeginRead::Full => Err(Error::ReadersFull {
                 max_readers: env.readers().capacity() as u32,
             }),
-            BeginRead::Started { slot, snapshot } => Ok(RoTxn {
+            BeginRead::Started { slot, snapshot } => Ok(RoTxn::new(ReadTxn {
                 env,
                 map: env.maps().get(snapshot.map),
                 snapshot: Some(snapshot),
@@ -142,7 +158,7 @@ impl<'e> RoTxn<'e> {
                 writer_pin: false,
                 verify_checksums: env.verifies_checksums_on_read(),
                 pages_read: Cell::new(0),
-            }),
+            })),
         }
     }
 
@@ -155,7 +171,7 @@ impl<'e> RoTxn<'e> {
         store: PageStore,
         top_level: bool,
     ) -> RoTxn<'e> {
-        RoTxn {
+        RoTxn::new(ReadTxn {
             env,
             map: env.maps().get(snapshot.map),
             snapshot: Some(Box::new(snapshot)),
@@ -165,7 +181,7 @@ impl<'e> RoTxn<'e> {
             writer_pin: top_level,
             verify_checksums: env.verifies_checksums_on_read(),
             pages_read: Cell::new(0),
-        }
+        })
     }
 
     /// The meta: the commit read, or in a write transaction the meta being built.
@@ -390,7 +406,7 @@ impl PageSource for RoTxn<'_> {
     }
 }
 
-impl Drop for RoTxn<'_> {
+impl Drop for ReadTxn<'_> {
     fn drop(&mut self) {
         let map = self.snapshot.as_ref().map(|snapshot| snapshot.map);
         if let Some(slot) = self.slot {
@@ -410,10 +426,44 @@ impl Drop for RoTxn<'_> {
     }
 }
 
-impl std::fmt::Debug for RoTxn<'_> {
+impl<'e> Deref for RoTxn<'e, AnyTls> {
+    type Target = ReadTxn<'e>;
+
+    #[inline(always)]
+    fn deref(&self) -> &ReadTxn<'e> {
+        self.value()
+    }
+}
+
+impl<'e> DerefMut for RoTxn<'e, AnyTls> {
+    #[inline(always)]
+    fn deref_mut(&mut self) -> &mut ReadTxn<'e> {
+        self.value_mut()
+    }
+}
+
+impl<'e> Deref for RoTxn<'e, WithTls> {
+    type Target = RoTxn<'e, AnyTls>;
+
+    #[inline(always)]
+    fn deref(&self) -> &RoTxn<'e, AnyTls> {
+        self.retagged()
+    }
+}
+
+impl<'e> Deref for RoTxn<'e, WithoutTls> {
+    type Target = RoTxn<'e, AnyTls>;
+
+    #[inline(always)]
+    fn deref(&self) -> &RoTxn<'e, AnyTls> {
+        self.retagged()
+    }
+}
+
+impl<T> std::fmt::Debug for RoTxn<'_, T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RoTxn")
-            .field("id", &self.id())
+            .field("id", &self.retagged::<&AnyTls>().id())
             .finish_non_exhaustive()
     }
 }

@@ -3,7 +3,7 @@
 use std::ops::Deref;
 use std::sync::Arc;
 
-use super::read::{RoTxn, TreeSlot};
+use super::read::{ReadTxn, RoTxn, TreeSlot};
 use super::snapshot::Snapshot;
 use crate::btree::dup_write::PairPut;
 use crate::btree::duplicates;
@@ -98,7 +98,8 @@ pub(crate) struct WriteParts {
 /// let mut wtxn = env.write_txn()?;
 /// db.delete(&mut wtxn, "kept")?;
 /// wtxn.abort(); // nothing happened
-/// assert_eq!(db.get(&env.read_txn()?, "kept")?, Some("yes"));
+/// let rtxn = env.read_txn()?;
+/// assert_eq!(db.get(&rtxn, "kept")?, Some("yes"));
 /// # Ok(()) }
 /// ```
 pub struct RwTxn<'e> {
@@ -265,9 +266,9 @@ impl<'e> RwTxn<'e> {
         let before = tree;
         let env = self.txn.env;
         let nested = self.parent.is_some();
-        let RoTxn {
+        let ReadTxn {
             map, store, trees, ..
-        } = &mut self.txn;
+        } = &mut *self.txn;
         let store = own_store(store);
         let mut writer = Writer {
             map: map.bytes(),

@@ -69,8 +69,9 @@ pub use db::{
     RwRevRange, Unspecified,
 };
 pub use env::{
-    lmdb_version, CompactionOption, Env, EnvInfo, EnvOpenOptions, LmdbVersion, ReaderInfo,
-    SkipReason, SkippedMeta, DATA_FILE_NAME, LOCK_FILE_NAME, MAP_SIZE_MAX,
+    env_closing_event, lmdb_version, CompactionOption, Env, EnvClosingEvent, EnvInfo,
+    EnvOpenOptions, LmdbVersion, ReaderInfo, SkipReason, SkippedMeta, DATA_FILE_NAME,
+    LOCK_FILE_NAME, MAP_SIZE_MAX,
 };
 pub use error::{BoxedError, Error, Result};
 

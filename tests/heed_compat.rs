@@ -479,3 +479,31 @@ impl<'a, T> CovariantMarker<'a> for heed::RoTxn<'static, T> {
         self
     }
 }
+
+/// `prepare_for_closing` and `env_closing_event`: the event fires once every clone of the
+/// environment is dropped and its files are closed, after which the path opens anew.
+#[test]
+fn waiting_for_an_environment_to_close() -> Result<(), Box<dyn Error>> {
+    use std::time::Duration;
+    let dir = tempfile::tempdir()?;
+    let env = unsafe { EnvOpenOptions::new().open(dir.path())? };
+    let clone = env.clone();
+    let by_path = heed::env_closing_event(dir.path()).expect("open at this path");
+    let event = env.prepare_for_closing();
+    assert!(!event.wait_timeout(Duration::from_millis(20)), "a clone is alive");
+    let holder = std::thread::spawn(move || {
+        let rtxn = clone.read_txn().unwrap();
+        std::thread::sleep(Duration::from_millis(50));
+        drop(rtxn);
+        drop(clone);
+    });
+    event.wait();
+    assert!(by_path.wait_timeout(Duration::ZERO));
+    holder.join().unwrap();
+    assert!(heed::env_closing_event(dir.path()).is_none(), "nothing open there");
+    // Closed: the path opens again, with other options if need be.
+    let again = unsafe { EnvOpenOptions::new().max_dbs(3).open(dir.path())? };
+    assert!(heed::env_closing_event(dir.path()).is_some());
+    drop(again);
+    Ok(())
+}

@@ -4,6 +4,7 @@
 //! reader table, the writer lock and the writer's cached freelist. Transactions
 //! ([`RoTxn`](crate::RoTxn), [`RwTxn`](crate::RwTxn)) borrow it.
 
+mod closing;
 mod copy;
 mod creation;
 pub(crate) mod key_orders;
@@ -26,6 +27,7 @@ use std::time::Instant;
 
 use parking_lot::{Mutex, RwLock};
 
+pub use closing::{env_closing_event, EnvClosingEvent};
 pub use copy::CompactionOption;
 #[cfg(feature = "test-support")]
 pub(crate) use creation::is_creation_cut_short;
@@ -161,6 +163,9 @@ pub(crate) struct EnvInner {
     key_orders: key_orders::KeyOrders,
     /// A newer meta this process's open passed over, if it did (reported by `Env::info`).
     skipped_meta: Option<SkippedMeta>,
+    /// Signals the environment's closing events when dropped. Last: fields drop in order,
+    /// so it signals once the files and the map are closed.
+    closed: closing::SignalOnDrop,
 }
 
 /// How often at most a writer checks whether the readers pinning old pages still run.
@@ -176,6 +181,11 @@ impl EnvInner {
 
     pub(crate) fn flags(&self) -> EnvFlags {
         EnvFlags::from_bits_truncate(self.flags.load(Ordering::Relaxed))
+    }
+
+    /// What this environment's closing events wait on.
+    pub(crate) fn closing_signal(&self) -> Arc<closing::ClosingSignal> {
+        Arc::clone(&self.closed.0)
     }
 
     /// The database index of `name`, registering it if new.
@@ -750,6 +760,13 @@ impl<T> Env<T> {
             FlagSetMode::Disable => self.inner.flags.fetch_and(!flags.bits(), Ordering::Relaxed),
         };
         Ok(())
+    }
+
+    /// Drops this handle and returns an event that fires once the environment has closed:
+    /// every other clone dropped (the caller drops them), the last transaction ended, the
+    /// files closed. As heed's.
+    pub fn prepare_for_closing(self) -> EnvClosingEvent {
+        EnvClosingEvent(self.inner.closing_signal())
     }
 
     /// The reader table's number of slots: how many read transactions may be live at once,

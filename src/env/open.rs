@@ -211,6 +211,7 @@ impl<T> EnvOpenOptions<T> {
             database_names: RwLock::new(Vec::new()),
             key_orders: super::key_orders::KeyOrders::default(),
             skipped_meta,
+            closed: super::closing::SignalOnDrop(Arc::default()),
         }))
     }
 

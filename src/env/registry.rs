@@ -31,6 +31,13 @@ pub(crate) fn lookup_or_open<E>(
     Ok((inner, false))
 }
 
+/// The closing signal of the environment open at the data file `path`, if one is.
+pub(crate) fn closing_signal(path: &PathBuf) -> Option<Arc<super::closing::ClosingSignal>> {
+    let environments = OPEN_ENVIRONMENTS.lock();
+    let inner = environments.get(path).and_then(Weak::upgrade)?;
+    Some(inner.closing_signal())
+}
+
 /// Forgets `path` if its environment is gone (called when an environment closes).
 pub(crate) fn forget(path: &PathBuf) {
     let mut environments = OPEN_ENVIRONMENTS.lock();

@@ -273,3 +273,51 @@ fn compaction_packs_pages_full_at_every_level() {
     wtxn.commit().unwrap();
     assert_sound(&copy);
 }
+
+/// A copy to a stream holds the same bytes as a copy to a file, both ways, and opens; a
+/// stream that fails is an error.
+#[test]
+fn a_copy_to_a_writer_is_the_file_copy_byte_for_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = fragmented(dir.path());
+    for option in [CompactionOption::Disabled, CompactionOption::Enabled] {
+        let path = dir.path().join(format!("file-{option:?}"));
+        env.copy_to_path(&path, option).unwrap();
+        let mut streamed = Vec::new();
+        env.copy_to_writer(&mut streamed, option).unwrap();
+        assert!(
+            streamed == std::fs::read(&path).unwrap(),
+            "{option:?}: the streamed copy differs from the file copy"
+        );
+        let stream_path = dir.path().join(format!("stream-{option:?}"));
+        std::fs::write(&stream_path, &streamed).unwrap();
+        let copy = open_copy(&stream_path);
+        assert_sound(&copy);
+        assert_eq!(contents(&copy), contents(&env), "{option:?}");
+    }
+
+    /// Takes `room` bytes, then fails.
+    struct Full {
+        room: usize,
+    }
+    impl std::io::Write for Full {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            if self.room == 0 {
+                return Err(std::io::ErrorKind::StorageFull.into());
+            }
+            let taken = bytes.len().min(self.room);
+            self.room -= taken;
+            Ok(taken)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    for option in [CompactionOption::Disabled, CompactionOption::Enabled] {
+        let result = env.copy_to_writer(&mut Full { room: 20_000 }, option);
+        assert!(
+            matches!(&result, Err(arbordb::Error::Io(error)) if error.kind() == std::io::ErrorKind::StorageFull),
+            "{result:?}"
+        );
+    }
+}

@@ -490,7 +490,10 @@ fn waiting_for_an_environment_to_close() -> Result<(), Box<dyn Error>> {
     let clone = env.clone();
     let by_path = heed::env_closing_event(dir.path()).expect("open at this path");
     let event = env.prepare_for_closing();
-    assert!(!event.wait_timeout(Duration::from_millis(20)), "a clone is alive");
+    assert!(
+        !event.wait_timeout(Duration::from_millis(20)),
+        "a clone is alive"
+    );
     let holder = std::thread::spawn(move || {
         let rtxn = clone.read_txn().unwrap();
         std::thread::sleep(Duration::from_millis(50));
@@ -500,7 +503,10 @@ fn waiting_for_an_environment_to_close() -> Result<(), Box<dyn Error>> {
     event.wait();
     assert!(by_path.wait_timeout(Duration::ZERO));
     holder.join().unwrap();
-    assert!(heed::env_closing_event(dir.path()).is_none(), "nothing open there");
+    assert!(
+        heed::env_closing_event(dir.path()).is_none(),
+        "nothing open there"
+    );
     // Closed: the path opens again, with other options if need be.
     let again = unsafe { EnvOpenOptions::new().max_dbs(3).open(dir.path())? };
     assert!(heed::env_closing_event(dir.path()).is_some());

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
+use std::io::Write;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 
@@ -89,6 +90,56 @@ impl CopySink for FileSink<'_> {
     }
 }
 
+/// Numbers pages as a copy would and discards them: the first pass of a compacting copy to a
+/// stream, which must write the meta (known only at the end) before the pages.
+struct CountingSink {
+    next_page: PageId,
+}
+
+impl CopySink for CountingSink {
+    fn allocate(&mut self, pages: usize) -> PageId {
+        let id = self.next_page;
+        self.next_page += pages as u64;
+        id
+    }
+
+    fn write(&mut self, _: PageId, _: &[u8]) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// Writes copied pages to a stream in page order (the copy writes each page right after
+/// numbering it; a page out of order waits for the ones before it).
+struct StreamSink<'w, W: Write> {
+    writer: &'w mut W,
+    page_size: usize,
+    next_page: PageId,
+    next_to_write: PageId,
+    pending: BTreeMap<PageId, Vec<u8>>,
+}
+
+impl<W: Write> CopySink for StreamSink<'_, W> {
+    fn allocate(&mut self, pages: usize) -> PageId {
+        let id = self.next_page;
+        self.next_page += pages as u64;
+        id
+    }
+
+    fn write(&mut self, id: PageId, bytes: &[u8]) -> Result<()> {
+        if id != self.next_to_write {
+            self.pending.insert(id, bytes.to_vec());
+            return Ok(());
+        }
+        self.writer.write_all(bytes)?;
+        self.next_to_write += (bytes.len() / self.page_size) as u64;
+        while let Some(bytes) = self.pending.remove(&self.next_to_write) {
+            self.writer.write_all(&bytes)?;
+            self.next_to_write += (bytes.len() / self.page_size) as u64;
+        }
+        Ok(())
+    }
+}
+
 /// A named database's record: its tree and the names of its custom comparators.
 type NamedTree = (TreeInfo, OrderNames);
 
@@ -126,6 +177,71 @@ fn verify_snapshot(rtxn: &RoTxn<'_>) -> Result<()> {
     Ok(())
 }
 
+/// The two meta pages of a copy whose meta is `meta`: the copy's meta in its own slot, and in
+/// the other an empty txn-0 meta, older than any commit, as in a new file.
+fn meta_pages(meta: &Meta, kept_freelist: Option<&[u8]>, page_size: usize) -> Vec<u8> {
+    let mut pages = vec![0u8; 2 * page_size];
+    let empty = Meta::empty(meta.page_size, meta.map_size).encode();
+    let encoded = if meta.txn_id == TxnId::BEFORE_FIRST_COMMIT {
+        empty.clone()
+    } else {
+        meta.encode_with(&[], kept_freelist)
+    };
+    for (slot, bytes) in [
+        (meta.txn_id.meta_page(), &encoded),
+        (meta.txn_id.next().meta_page(), &empty),
+    ] {
+        let at = slot.byte_offset(page_size) as usize;
+        pages[at..at + bytes.len()].copy_from_slice(bytes);
+    }
+    pages
+}
+
+/// Copies `rtxn`'s snapshot into `sink` compacted: every tree packed into fresh pages from
+/// page 2 on, in the order the sink numbers them. Returns the copy's meta.
+fn compact_into(rtxn: &RoTxn<'_>, sink: &mut dyn CopySink) -> Result<Meta> {
+    let snapshot = *rtxn.meta();
+    // Read through a verifying source: the copy's pages get fresh checksums.
+    let source = Verified(rtxn as &dyn PageSource);
+    // Keys keep their order; a custom one (known only to the process that
+    // registered it) is copied unchecked, with whole keys as separators.
+    let keep = &mut |_: &[u8], _: &[u8]| Ok(None);
+    let order = |tree: &TreeInfo| {
+        (
+            KeyOrder::of_flags(tree.flags),
+            KeyOrder::of_value_flags(tree.flags),
+        )
+    };
+    let main_order = order(&snapshot.main);
+    let main = copy_tree(&source, &snapshot.main, main_order, sink, keep)?;
+    let mut named = named_trees(&source, snapshot.catalog)?;
+    for (_, (tree, _)) in &mut named {
+        *tree = copy_tree(&source, tree, order(tree), sink, keep)?;
+    }
+    let catalog_order = (Some(KeyOrder::Bytes), None);
+    let catalog = copy_tree(
+        &source,
+        &snapshot.catalog,
+        catalog_order,
+        sink,
+        &mut |name, _| {
+            let position = named.binary_search_by(|(known, _)| known.as_slice().cmp(name));
+            Ok(position.ok().map(|position| {
+                let (tree, order_name) = &named[position].1;
+                catalog_record::encode(tree, order_name)
+            }))
+        },
+    )?;
+    let meta = Meta {
+        page_count: sink.allocate(0).get(),
+        freelist: PageId::NONE,
+        main,
+        catalog,
+        ..snapshot
+    };
+    Ok(meta)
+}
+
 impl<T> Env<T> {
     /// Copies the environment's newest commit into a new file at `path` (which must not exist)
     /// and returns it. The file is a data file: open it with
@@ -149,6 +265,59 @@ impl<T> Env<T> {
             return Err(error);
         }
         Ok(file)
+    }
+
+    /// Copies the environment's newest commit to `writer` as a data file, byte 0 first and
+    /// every byte once, in order: to a pipe, a socket or a compressor, where
+    /// [`copy_to_file`](Self::copy_to_file) needs a file it can write anywhere in. The pages
+    /// are verified as by `copy_to_file`. A compacting copy reads the trees twice (the
+    /// first time to learn the meta, which comes first in the file); a failure may leave
+    /// `writer` holding part of a copy. `writer` is flushed, not synced.
+    pub fn copy_to_writer<W: Write>(&self, writer: &mut W, option: CompactionOption) -> Result<()> {
+        let rtxn = self.plain_read_txn()?;
+        let snapshot = *rtxn.meta();
+        let page_size = self.inner.page_size;
+        match option {
+            CompactionOption::Disabled => {
+                verify_snapshot(&rtxn)?;
+                let kept = rtxn.snapshot().freelist.clone();
+                writer.write_all(&meta_pages(&snapshot, kept.as_deref(), page_size))?;
+                let end = snapshot.page_count * page_size as u64;
+                let mut buffer = vec![0u8; COPY_CHUNK_BYTES];
+                let mut offset = PageId::FIRST_TREE_PAGE.byte_offset(page_size);
+                while offset < end {
+                    let len = (end - offset).min(COPY_CHUNK_BYTES as u64) as usize;
+                    // Read through the file, not the map: free pages may be rewritten meanwhile.
+                    self.inner.file.read_exact_at(&mut buffer[..len], offset)?;
+                    writer.write_all(&buffer[..len])?;
+                    offset += len as u64;
+                }
+            }
+            CompactionOption::Enabled => {
+                let mut counting = CountingSink {
+                    next_page: PageId::FIRST_TREE_PAGE,
+                };
+                let meta = compact_into(&rtxn, &mut counting)?;
+                writer.write_all(&meta_pages(&meta, None, page_size))?;
+                let mut sink = StreamSink {
+                    writer: &mut *writer,
+                    page_size,
+                    next_page: PageId::FIRST_TREE_PAGE,
+                    next_to_write: PageId::FIRST_TREE_PAGE,
+                    pending: BTreeMap::new(),
+                };
+                let again = compact_into(&rtxn, &mut sink)?;
+                if again != meta || !sink.pending.is_empty() || sink.next_to_write != sink.next_page
+                {
+                    return Err(Error::corrupted(
+                        PageId::NONE,
+                        "a compacting copy came out differently the second time",
+                    ));
+                }
+            }
+        }
+        writer.flush()?;
+        Ok(())
     }
 
     /// Copies the environment's newest commit into `file` (from offset 0; the file is cut to
@@ -187,62 +356,12 @@ impl<T> Env<T> {
                     pending: BTreeMap::new(),
                     pending_bytes: 0,
                 };
-                // Read through a verifying source: the copy's pages get fresh checksums.
-                let source = Verified(&rtxn as &dyn PageSource);
-                // Keys keep their order; a custom one (known only to the process that
-                // registered it) is copied unchecked, with whole keys as separators.
-                let keep = &mut |_: &[u8], _: &[u8]| Ok(None);
-                let order = |tree: &TreeInfo| {
-                    (
-                        KeyOrder::of_flags(tree.flags),
-                        KeyOrder::of_value_flags(tree.flags),
-                    )
-                };
-                let main_order = order(&snapshot.main);
-                let main = copy_tree(&source, &snapshot.main, main_order, &mut sink, keep)?;
-                let mut named = named_trees(&source, snapshot.catalog)?;
-                for (_, (tree, _)) in &mut named {
-                    *tree = copy_tree(&source, tree, order(tree), &mut sink, keep)?;
-                }
-                let catalog_order = (Some(KeyOrder::Bytes), None);
-                let catalog = copy_tree(
-                    &source,
-                    &snapshot.catalog,
-                    catalog_order,
-                    &mut sink,
-                    &mut |name, _| {
-                        let position =
-                            named.binary_search_by(|(known, _)| known.as_slice().cmp(name));
-                        Ok(position.ok().map(|position| {
-                            let (tree, order_name) = &named[position].1;
-                            catalog_record::encode(tree, order_name)
-                        }))
-                    },
-                )?;
+                let meta = compact_into(&rtxn, &mut sink)?;
                 sink.flush()?;
-                let meta = Meta {
-                    page_count: sink.next_page.get(),
-                    freelist: PageId::NONE,
-                    main,
-                    catalog,
-                    ..snapshot
-                };
                 (meta, None)
             }
         };
-        // The copy's meta goes into its own slot; the other holds an empty txn-0 meta, older
-        // than any commit, as in a new file.
-        let empty = Meta::empty(meta.page_size, meta.map_size).encode();
-        let slot = meta.txn_id.meta_page();
-        let other_slot = meta.txn_id.next().meta_page();
-        file.write_all_at(
-            &meta.encode_with(&[], kept_freelist.as_deref()),
-            slot.byte_offset(page_size),
-        )?;
-        file.write_all_at(&empty, other_slot.byte_offset(page_size))?;
-        if meta.txn_id == TxnId::BEFORE_FIRST_COMMIT {
-            file.write_all_at(&empty, slot.byte_offset(page_size))?;
-        }
+        file.write_all_at(&meta_pages(&meta, kept_freelist.as_deref(), page_size), 0)?;
         file.set_len(meta.page_count * page_size as u64)?;
         file.sync_all()?;
         Ok(())

@@ -64,9 +64,9 @@ pub use btree::check::{CheckReport, PROBLEMS_MAX};
 pub use db::iteration_method;
 pub use db::{
     types, BytesDecode, BytesEncode, Comparator, Database, DatabaseInfo, DatabaseOpenOptions,
-    DatabaseStat, DefaultComparator, IntegerComparator, LexicographicComparator, RoIter, RoPrefix,
-    RoRange, RoRevIter, RoRevPrefix, RoRevRange, RwIter, RwPrefix, RwRange, RwRevIter, RwRevPrefix,
-    RwRevRange, Unspecified,
+    DatabaseStat, DefaultComparator, IntegerComparator, LexicographicComparator, ReservedSpace,
+    RoIter, RoPrefix, RoRange, RoRevIter, RoRevPrefix, RoRevRange, RwIter, RwPrefix, RwRange,
+    RwRevIter, RwRevPrefix, RwRevRange, Unspecified,
 };
 pub use env::{
     env_closing_event, lmdb_version, CompactionOption, Env, EnvClosingEvent, EnvInfo,

@@ -513,3 +513,74 @@ fn waiting_for_an_environment_to_close() -> Result<(), Box<dyn Error>> {
     drop(again);
     Ok(())
 }
+
+/// Reserved writes: the value's size first, its bytes written by a function; a function
+/// that fails or leaves space unwritten stores nothing and the transaction goes on.
+#[test]
+fn reserved_writes() -> Result<(), Box<dyn Error>> {
+    use std::io::Write;
+    let dir = tempfile::tempdir()?;
+    let env = unsafe { EnvOpenOptions::new().max_dbs(2).open(dir.path())? };
+    let mut wtxn = env.write_txn()?;
+    let db: Database<Str, Bytes> = env.create_database(&mut wtxn, None)?;
+
+    db.put_reserved(&mut wtxn, "greeting", 11, |space| {
+        space.write_all(b"hello ")?;
+        space.write_all(b"world")
+    })?;
+    assert_eq!(db.get(&wtxn, "greeting")?, Some(&b"hello world"[..]));
+
+    let short = db.put_reserved(&mut wtxn, "short", 4, |space| space.write_all(b"abc"));
+    assert!(
+        matches!(short, Err(heed::Error::Io(ref error)) if error.kind() == std::io::ErrorKind::UnexpectedEof)
+    );
+    let failed = db.put_reserved(&mut wtxn, "failed", 3, |_| Err(std::io::Error::other("no")));
+    assert!(matches!(failed, Err(heed::Error::Io(_))));
+    let too_long = db.put_reserved(&mut wtxn, "long", 2, |space| space.write_all(b"abc"));
+    assert!(matches!(too_long, Err(heed::Error::Io(_))));
+    assert_eq!(db.len(&wtxn)?, 1, "nothing half written");
+
+    let refused =
+        db.put_reserved_with_flags(&mut wtxn, PutFlags::NO_OVERWRITE, "greeting", 1, |s| {
+            s.write_all(b"x")
+        });
+    assert!(matches!(refused, Err(heed::Error::KeyExist)));
+
+    // get_or_put_reserved writes only when the key has no value.
+    let mut calls = 0;
+    let existing = db.get_or_put_reserved(&mut wtxn, "greeting", 1, |s| {
+        calls += 1;
+        s.write_all(b"x")
+    })?;
+    assert_eq!((existing, calls), (Some(&b"hello world"[..]), 0));
+    let fresh = db.get_or_put_reserved(&mut wtxn, "fresh", 2, |s| s.write_all(b"ok"))?;
+    assert_eq!(fresh, None);
+    assert_eq!(db.get(&wtxn, "fresh")?, Some(&b"ok"[..]));
+    assert_eq!(
+        db.get_or_put_with_flags(&mut wtxn, PutFlags::APPEND, "zz", b"last")?,
+        None
+    );
+    assert!(matches!(
+        db.get_or_put_with_flags(&mut wtxn, PutFlags::APPEND, "aa", b"first"),
+        Err(heed::Error::KeyExist)
+    ));
+    assert_eq!(
+        db.get_or_put_reserved_with_flags(&mut wtxn, PutFlags::empty(), "zz", 1, |s| s
+            .write_all(b"?"))?,
+        Some(&b"last"[..])
+    );
+
+    // The iterator's reserved put of the visited key.
+    let mut iter = db.iter_mut(&mut wtxn)?;
+    let (key, _) = iter.next().transpose()?.expect("an entry");
+    assert_eq!(key, "fresh");
+    assert!(
+        iter.put_current_reserved_with_flags(PutFlags::empty(), "fresh", 3, |s| {
+            s.write_all(b"new")
+        })?
+    );
+    drop(iter);
+    assert_eq!(db.get(&wtxn, "fresh")?, Some(&b"new"[..]));
+    wtxn.commit()?;
+    Ok(())
+}

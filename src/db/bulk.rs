@@ -1,13 +1,14 @@
-//! Writes beyond a single put or delete: `get_or_put` and `delete_range`.
+//! Writes beyond a single put or delete: `get_or_put` (with `get_or_put_with_flags` in
+//! `reserved.rs`) and `delete_range`.
 
 use std::ops::RangeBounds;
 
 use super::codec::{BytesDecode, BytesEncode};
-use super::database::{as_ref, encode, encode_range, Database};
+use super::database::{as_ref, encode_range, Database};
 use super::iter::Direction;
-use crate::btree::mutate::PutMode;
-use crate::error::{Error, Result};
-use crate::txn::{RoTxn, RwTxn};
+use crate::error::Result;
+use crate::flags::PutFlags;
+use crate::txn::RwTxn;
 
 impl<KC, DC, C, CDUP> Database<KC, DC, C, CDUP> {
     /// Returns the value of `key` if it exists; otherwise stores `data` under it and returns
@@ -22,23 +23,7 @@ impl<KC, DC, C, CDUP> Database<KC, DC, C, CDUP> {
         KC: BytesEncode<'a>,
         DC: BytesEncode<'a> + BytesDecode<'txn>,
     {
-        txn.check_env(self.env_id())?;
-        let key = encode::<KC>(key)?;
-        let dbi = self.dbi();
-        let absent = txn.failing_on_panic(|txn| -> Result<bool> {
-            if txn.get(dbi, &key)?.is_some() {
-                return Ok(false);
-            }
-            let data = encode::<DC>(data)?;
-            txn.put(dbi, &key, &data, PutMode::NoOverwrite)?;
-            Ok(true)
-        })?;
-        if absent {
-            return Ok(None);
-        }
-        let txn: &'txn RoTxn<'_> = txn;
-        let bytes = txn.get(self.dbi(), &key)?.expect("found just above");
-        Ok(Some(DC::bytes_decode(bytes).map_err(Error::Decoding)?))
+        self.get_or_put_with_flags(txn, PutFlags::empty(), key, data)
     }
 
     /// Deletes every entry whose key lies in `range`; returns how many were deleted (pairs,

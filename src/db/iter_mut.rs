@@ -16,6 +16,7 @@ use super::codec::{BytesDecode, BytesEncode};
 use super::database::{encode, put_encoded, Database};
 use super::iter::{decode_entry, Direction, Moves, RawIter};
 use super::iteration_method::{MoveBetweenKeys, MoveThroughDuplicateValues};
+use super::reserved::{reserve, ReservedSpace};
 use crate::btree::dup_write::PairPut;
 use crate::btree::mutate::PutMode;
 use crate::error::{Error, Result};
@@ -295,28 +296,53 @@ impl<'t, 'e, KC, DC, IM> RwIter<'t, 'e, KC, DC, IM> {
         KC: BytesEncode<'a>,
         NDC: BytesEncode<'a>,
     {
+        let key = encode::<KC>(key)?;
+        self.put_current_encoded(flags, &key, || Ok(encode::<NDC>(data)?.into_owned()))
+    }
+
+    /// [`put_current_with_options`](Self::put_current_with_options) of a value of
+    /// `data_size` bytes that `write_func` writes ([`Database::put_reserved`]); heed's name.
+    /// Returns `true`, the value being written (heed's `false` is for a cursor on no entry,
+    /// which is [`Error::InvalidOption`] here). When `write_func` fails or leaves space
+    /// unwritten, nothing is stored.
+    pub fn put_current_reserved_with_flags<'a, F>(
+        &mut self,
+        flags: PutFlags,
+        key: &'a KC::EItem,
+        data_size: usize,
+        write_func: F,
+    ) -> Result<bool>
+    where
+        KC: BytesEncode<'a>,
+        F: FnOnce(&mut ReservedSpace) -> std::io::Result<()>,
+    {
+        let key = encode::<KC>(key)?;
+        self.put_current_encoded(flags, &key, || reserve(data_size, write_func))?;
+        Ok(true)
+    }
+
+    /// Puts the value `data` makes under the encoded `key`, which must be the visited
+    /// entry's, as [`put_current_with_options`](Self::put_current_with_options) says.
+    fn put_current_encoded(
+        &mut self,
+        flags: PutFlags,
+        key: &[u8],
+        data: impl FnOnce() -> Result<Vec<u8>>,
+    ) -> Result<()> {
         let Some((current, _)) = &self.current else {
             return Err(Error::InvalidOption {
                 reason: "put_current_with_options needs an entry visited first".into(),
             });
         };
-        let key = encode::<KC>(key)?;
-        if key.as_ref() != current.as_slice() {
+        if key != current.as_slice() {
             return Err(Error::InvalidOption {
                 reason: "put_current_with_options takes the key of the current entry".into(),
             });
         }
-        let data = encode::<NDC>(data)?;
-        put_encoded(
-            self.txn,
-            self.database.dbi(),
-            self.pairs,
-            flags,
-            &key,
-            &data,
-        )?;
+        let data = data()?;
+        put_encoded(self.txn, self.database.dbi(), self.pairs, flags, key, &data)?;
         if let Some(current) = &mut self.current {
-            current.1 = data.into_owned();
+            current.1 = data;
         }
         Ok(())
     }

@@ -16,6 +16,7 @@ mod iter_mut;
 pub mod iteration_method;
 mod lazy;
 mod options;
+mod reserved;
 mod seek;
 #[cfg(any(feature = "serde-bincode", feature = "serde-json"))]
 mod serde;
@@ -28,3 +29,4 @@ pub use database_info::DatabaseInfo;
 pub use iter::{RoIter, RoPrefix, RoRange, RoRevIter, RoRevPrefix, RoRevRange};
 pub use iter_mut::{RwIter, RwPrefix, RwRange, RwRevIter, RwRevPrefix, RwRevRange};
 pub use options::{DatabaseOpenOptions, Unspecified};
+pub use reserved::ReservedSpace;

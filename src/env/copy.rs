@@ -267,6 +267,27 @@ impl<T> Env<T> {
         Ok(file)
     }
 
+    /// Reads `snapshot`'s pages from page 2 to its last, as they are, and hands them to
+    /// `write` in chunks with their offset in the file, in order.
+    fn pages_as_they_are(
+        &self,
+        snapshot: &Meta,
+        mut write: impl FnMut(&[u8], u64) -> Result<()>,
+    ) -> Result<()> {
+        let page_size = self.inner.page_size;
+        let end = snapshot.page_count * page_size as u64;
+        let mut buffer = vec![0u8; COPY_CHUNK_BYTES];
+        let mut offset = PageId::FIRST_TREE_PAGE.byte_offset(page_size);
+        while offset < end {
+            let len = (end - offset).min(COPY_CHUNK_BYTES as u64) as usize;
+            // Read through the file, not the map: free pages may be rewritten meanwhile.
+            self.inner.file.read_exact_at(&mut buffer[..len], offset)?;
+            write(&buffer[..len], offset)?;
+            offset += len as u64;
+        }
+        Ok(())
+    }
+
     /// Copies the environment's newest commit to `writer` as a data file, byte 0 first and
     /// every byte once, in order: to a pipe, a socket or a compressor, where
     /// [`copy_to_file`](Self::copy_to_file) needs a file it can write anywhere in. The pages
@@ -282,16 +303,7 @@ impl<T> Env<T> {
                 verify_snapshot(&rtxn)?;
                 let kept = rtxn.snapshot().freelist.clone();
                 writer.write_all(&meta_pages(&snapshot, kept.as_deref(), page_size))?;
-                let end = snapshot.page_count * page_size as u64;
-                let mut buffer = vec![0u8; COPY_CHUNK_BYTES];
-                let mut offset = PageId::FIRST_TREE_PAGE.byte_offset(page_size);
-                while offset < end {
-                    let len = (end - offset).min(COPY_CHUNK_BYTES as u64) as usize;
-                    // Read through the file, not the map: free pages may be rewritten meanwhile.
-                    self.inner.file.read_exact_at(&mut buffer[..len], offset)?;
-                    writer.write_all(&buffer[..len])?;
-                    offset += len as u64;
-                }
+                self.pages_as_they_are(&snapshot, |bytes, _| Ok(writer.write_all(bytes)?))?;
             }
             CompactionOption::Enabled => {
                 let mut counting = CountingSink {
@@ -336,16 +348,9 @@ impl<T> Env<T> {
         let (meta, kept_freelist) = match option {
             CompactionOption::Disabled => {
                 verify_snapshot(&rtxn)?;
-                let end = snapshot.page_count * page_size as u64;
-                let mut buffer = vec![0u8; COPY_CHUNK_BYTES];
-                let mut offset = PageId::FIRST_TREE_PAGE.byte_offset(page_size);
-                while offset < end {
-                    let len = (end - offset).min(COPY_CHUNK_BYTES as u64) as usize;
-                    // Read through the file, not the map: free pages may be rewritten meanwhile.
-                    self.inner.file.read_exact_at(&mut buffer[..len], offset)?;
-                    file.write_all_at(&buffer[..len], offset)?;
-                    offset += len as u64;
-                }
+                self.pages_as_they_are(&snapshot, |bytes, offset| {
+                    Ok(file.write_all_at(bytes, offset)?)
+                })?;
                 (snapshot, rtxn.snapshot().freelist.clone())
             }
             CompactionOption::Enabled => {

@@ -106,20 +106,29 @@ impl RoTxn<'_> {
     /// transaction, as of its start), in byte order. Names that are not UTF-8 (only in a
     /// corrupt file) are skipped.
     pub fn database_names(&self) -> Result<Vec<String>> {
+        let mut names = Vec::new();
+        self.each_catalog_entry(|name, _| {
+            if let Ok(name) = std::str::from_utf8(name) {
+                names.push(name.to_owned());
+            }
+            Ok(())
+        })?;
+        Ok(names)
+    }
+
+    /// Calls `visit` with each entry of this snapshot's catalog, in key order.
+    fn each_catalog_entry(&self, mut visit: impl FnMut(&[u8], &[u8]) -> Result<()>) -> Result<()> {
         let mut cursor = Cursor::new(
             self as &dyn PageSource,
             self.meta().catalog,
             KeyOrder::Bytes,
         )?;
         cursor.seek_first()?;
-        let mut names = Vec::new();
-        while let Some((name, _)) = cursor.current()? {
-            if let Ok(name) = std::str::from_utf8(name) {
-                names.push(name.to_owned());
-            }
+        while let Some((name, value)) = cursor.current()? {
+            visit(name, value)?;
             cursor.next()?;
         }
-        Ok(names)
+        Ok(())
     }
 
     /// The pages of every database in this snapshot (the unnamed one and each named one,
@@ -128,21 +137,15 @@ impl RoTxn<'_> {
     pub(crate) fn database_pages(&self) -> Result<u64> {
         let pages = |tree: &TreeInfo| tree.branch_pages + tree.leaf_pages + tree.overflow_pages;
         let mut total = pages(&self.meta().main);
-        let mut cursor = Cursor::new(
-            self as &dyn PageSource,
-            self.meta().catalog,
-            KeyOrder::Bytes,
-        )?;
-        cursor.seek_first()?;
-        while let Some((name, record)) = cursor.current()? {
+        self.each_catalog_entry(|name, record| {
             if name != UNNAMED_DATABASE_KEY {
                 let record = catalog_record::decode(record).ok_or_else(|| {
                     Error::corrupted(PageId::NONE, "a catalog record that does not decode")
                 })?;
                 total = total.saturating_add(pages(&record.tree));
             }
-            cursor.next()?;
-        }
+            Ok(())
+        })?;
         Ok(total)
     }
 

@@ -584,3 +584,105 @@ fn reserved_writes() -> Result<(), Box<dyn Error>> {
     wtxn.commit()?;
     Ok(())
 }
+
+/// heed-style code around the transaction markers: functions taking `&RoTxn`, a marked
+/// transaction stored in a struct, an `Env<WithoutTls>` passed around and cloned, the
+/// builder chains, and user trait impls on `RoTxn<'a, T>`.
+mod marker_shapes {
+    use super::heed;
+    use heed::types::*;
+    use heed::{AnyTls, Database, Env, EnvOpenOptions, RoTxn, RwTxn, WithTls, WithoutTls};
+
+    fn count(db: &Database<Str, Str>, rtxn: &RoTxn) -> heed::Result<u64> {
+        db.len(rtxn)
+    }
+
+    fn count_any(db: &Database<Str, Str>, rtxn: &RoTxn<'_, AnyTls>) -> heed::Result<u64> {
+        db.len(rtxn)
+    }
+
+    struct Reader<'e> {
+        rtxn: RoTxn<'e, WithoutTls>,
+        db: Database<Str, Str>,
+    }
+
+    impl Reader<'_> {
+        fn get(&self, key: &str) -> heed::Result<Option<String>> {
+            Ok(self.db.get(&self.rtxn, key)?.map(str::to_owned))
+        }
+    }
+
+    fn open(path: &std::path::Path) -> heed::Result<Env<WithoutTls>> {
+        unsafe {
+            EnvOpenOptions::new()
+                .read_txn_without_tls()
+                .map_size(1 << 24)
+                .max_dbs(4)
+                .open(path)
+        }
+    }
+
+    fn takes_env(env: Env<WithoutTls>) -> Env<WithoutTls> {
+        env.clone()
+    }
+
+    trait Snapshot {
+        fn snapshot_id(&self) -> usize;
+    }
+
+    impl<'a, T> Snapshot for RoTxn<'a, T> {
+        fn snapshot_id(&self) -> usize {
+            0
+        }
+    }
+
+    trait ByMarker {
+        fn marker(&self) -> &'static str;
+    }
+    impl ByMarker for RoTxn<'_, WithTls> {
+        fn marker(&self) -> &'static str {
+            "with"
+        }
+    }
+    impl ByMarker for RoTxn<'_, WithoutTls> {
+        fn marker(&self) -> &'static str {
+            "without"
+        }
+    }
+
+    #[test]
+    fn heed_style_marker_code() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let env = takes_env(open(dir.path())?);
+        let mut wtxn: RwTxn = env.write_txn()?;
+        let db: Database<Str, Str> = env
+            .database_options()
+            .types::<Str, Str>()
+            .name("x")
+            .create(&mut wtxn)?;
+        db.put(&mut wtxn, "k", "v")?;
+        assert_eq!(count(&db, &wtxn)?, 1);
+        assert_eq!(count_any(&db, &wtxn)?, 1);
+        wtxn.commit()?;
+
+        let reader = Reader {
+            rtxn: env.read_txn()?,
+            db,
+        };
+        assert_eq!(reader.get("k")?.as_deref(), Some("v"));
+        assert_eq!(count(&db, &reader.rtxn)?, 1);
+        assert_eq!(reader.rtxn.snapshot_id(), 0);
+        assert_eq!(reader.rtxn.marker(), "without");
+        let opened: Option<Database<Str, Str>> = env.open_database(&reader.rtxn, Some("x"))?;
+        assert!(opened.is_some());
+        let id = reader.rtxn.id();
+        assert!(id > 0);
+        drop(reader);
+
+        let default_dir = tempfile::tempdir()?;
+        let default_env: Env = unsafe { EnvOpenOptions::new().open(default_dir.path())? };
+        let rtxn = default_env.read_txn()?;
+        assert_eq!(rtxn.marker(), "with");
+        Ok(())
+    }
+}

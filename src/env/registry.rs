@@ -33,8 +33,9 @@ pub(crate) fn lookup_or_open<E>(
 
 /// The closing signal of the environment open at the data file `path`, if one is.
 pub(crate) fn closing_signal(path: &PathBuf) -> Option<Arc<super::closing::ClosingSignal>> {
-    let environments = OPEN_ENVIRONMENTS.lock();
-    let inner = environments.get(path).and_then(Weak::upgrade)?;
+    // The lock is released before `inner` drops: if it was the last handle, its drop
+    // forgets the path, which locks the registry.
+    let inner = OPEN_ENVIRONMENTS.lock().get(path).and_then(Weak::upgrade)?;
     Some(inner.closing_signal())
 }
 

@@ -686,3 +686,26 @@ mod marker_shapes {
         Ok(())
     }
 }
+
+/// Scoped databases on an `Env<WithoutTls>`, read through a `RoTxn<'_, WithoutTls>`.
+#[test]
+fn scoped_databases_on_an_environment_without_tls() -> Result<(), Box<dyn Error>> {
+    use heed::scoped::{GlobalScopeRegistry, Scope, ScopedBytesDatabase};
+    use std::sync::Arc;
+    let dir = tempfile::tempdir()?;
+    let env: heed::Env<heed::WithoutTls> = unsafe {
+        EnvOpenOptions::new()
+            .read_txn_without_tls()
+            .max_dbs(8)
+            .open(dir.path())?
+    };
+    let mut wtxn = env.write_txn()?;
+    let registry = Arc::new(GlobalScopeRegistry::new(&env, &mut wtxn)?);
+    let db = ScopedBytesDatabase::create(&env, "raw", &mut wtxn, registry)?;
+    let tenant = Scope::named("tenant")?;
+    db.put(&mut wtxn, &tenant, b"k", b"v")?;
+    wtxn.commit()?;
+    let rtxn: heed::RoTxn<'_, heed::WithoutTls> = env.read_txn()?;
+    assert_eq!(db.get(&rtxn, &tenant, b"k")?, Some(&b"v"[..]));
+    Ok(())
+}

@@ -371,8 +371,14 @@ fn environment_flags() -> Result<(), Box<dyn Error>> {
         env.get_flags()?,
         accepted.bits() & !EnvFlags::MAP_ASYNC.bits()
     );
-    // A second open of the same environment compares the flags it was opened with.
-    let again = unsafe { EnvOpenOptions::new().flags(accepted).open(dir.path())? };
+    // A second open in this process shares the environment only when it asks for the flags
+    // in force.
+    let in_force = EnvFlags::from_bits(env.get_flags()?).unwrap();
+    assert!(matches!(
+        unsafe { EnvOpenOptions::new().flags(accepted).open(dir.path()) },
+        Err(heed::Error::EnvAlreadyOpened)
+    ));
+    let again = unsafe { EnvOpenOptions::new().flags(in_force).open(dir.path())? };
     assert_eq!(again.get_flags()?, env.get_flags()?);
     drop((env, again));
 
@@ -707,5 +713,36 @@ fn scoped_databases_on_an_environment_without_tls() -> Result<(), Box<dyn Error>
     wtxn.commit()?;
     let rtxn: heed::RoTxn<'_, heed::WithoutTls> = env.read_txn()?;
     assert_eq!(db.get(&rtxn, &tenant, b"k")?, Some(&b"v"[..]));
+    Ok(())
+}
+
+/// heed's methods of every read transaction, whatever its marker: `commit` (which heed's docs
+/// ask for in multi-process setups), `abort` and `id` on a marked transaction, in code
+/// generic over the marker; and a write transaction reads as a `RoTxn<'_, WithoutTls>`.
+#[test]
+fn marked_read_transactions_commit() -> Result<(), Box<dyn Error>> {
+    use heed::{RoTxn, RwTxn, WithoutTls};
+
+    fn finish<T>(rtxn: RoTxn<'_, T>) -> heed::Result<u64> {
+        let id = rtxn.id();
+        rtxn.commit()?;
+        Ok(id)
+    }
+    fn count_without(db: &Database<Str, Str>, rtxn: &RoTxn<'_, WithoutTls>) -> heed::Result<u64> {
+        db.len(rtxn)
+    }
+
+    let dir = tempfile::tempdir()?;
+    let env = unsafe { EnvOpenOptions::new().max_dbs(2).open(dir.path())? };
+    let mut wtxn: RwTxn = env.write_txn()?;
+    let db: Database<Str, Str> = env.create_database(&mut wtxn, Some("x"))?;
+    db.put(&mut wtxn, "k", "v")?;
+    assert_eq!(count_without(&db, &wtxn)?, 1);
+    wtxn.commit()?;
+    let rtxn = env.read_txn()?;
+    assert_eq!(rtxn.pages_read(), 0);
+    rtxn.commit()?;
+    assert_eq!(finish(env.read_txn()?)?, 1);
+    env.read_txn()?.abort();
     Ok(())
 }

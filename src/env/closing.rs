@@ -78,9 +78,22 @@ impl fmt::Debug for EnvClosingEvent {
 /// open there.
 pub fn env_closing_event<P: AsRef<Path>>(path: P) -> Option<EnvClosingEvent> {
     let path = path.as_ref();
-    [path.join(super::DATA_FILE_NAME), path.to_path_buf()]
+    // The data file's path as an open records it: its directory made canonical, its own
+    // name as given (for a directory, `data.arbordb` in it; with `NO_SUB_DIR`, the path).
+    let in_directory = path
+        .canonicalize()
+        .ok()
+        .map(|directory| directory.join(super::DATA_FILE_NAME));
+    let named = path.file_name().and_then(|name| {
+        let parent = match path.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent,
+            _ => Path::new("."),
+        };
+        Some(parent.canonicalize().ok()?.join(name))
+    });
+    [in_directory, named]
         .into_iter()
-        .filter_map(|candidate| candidate.canonicalize().ok())
+        .flatten()
         .find_map(|data_path| super::registry::closing_signal(&data_path))
         .map(EnvClosingEvent)
 }

@@ -132,9 +132,8 @@ pub(crate) struct EnvInner {
     id: u64,
     path: PathBuf,
     registry_path: PathBuf,
-    /// The flags the environment was opened with (a second open must ask for the same).
-    open_flags: EnvFlags,
-    /// The flags in force: `open_flags` as [`Env::set_flags`] changed them since.
+    /// The flags in force: those it was opened with, as [`Env::set_flags`] changed them since;
+    /// a second open in this process must ask for these.
     flags: AtomicU32,
     page_size: usize,
     /// Dirty-page bytes a write transaction holds before it spills some to the file.
@@ -209,11 +208,6 @@ impl EnvInner {
         }
         names.push(name.to_owned());
         Ok(names.len() as u32)
-    }
-
-    /// The flags the environment was opened with.
-    pub(crate) fn open_flags(&self) -> EnvFlags {
-        self.open_flags
     }
 
     pub(crate) fn page_size(&self) -> usize {

@@ -72,7 +72,7 @@ impl<T> EnvOpenOptions<T> {
         let (inner, existed) =
             registry::lookup_or_open(&data_path, || self.open_new(path, &data_path, &lock_path))?;
         if existed
-            && (inner.open_flags() != self.flags
+            && (inner.flags() != self.flags
                 || inner.verify_checksums_on_read != self.verify_checksums_on_read)
         {
             return Err(Error::EnvAlreadyOpened);
@@ -181,7 +181,6 @@ impl<T> EnvOpenOptions<T> {
             id,
             path: path.to_path_buf(),
             registry_path: data_path.to_path_buf(),
-            open_flags: self.flags,
             flags: AtomicU32::new(self.flags.bits()),
             page_size,
             txn_memory_max: self.txn_memory_max.unwrap_or(DEFAULT_TXN_MEMORY_MAX),

@@ -122,6 +122,43 @@ pub struct ReadTxn<'e> {
     pages_read: Cell<u64>,
 }
 
+/// What every read transaction has, whichever marker it carries.
+impl<'e, T> RoTxn<'e, T> {
+    /// The id of the commit this transaction reads (for a write transaction: the id it will
+    /// commit as).
+    pub fn id(&self) -> u64 {
+        let txn = self.retagged::<&'e AnyTls>();
+        match &txn.store {
+            Some(store) => store.txn_id(),
+            None => txn.meta().txn_id,
+        }
+        .get()
+    }
+
+    /// How many pages this transaction has read so far: each tree page visited counts one
+    /// (in a write transaction, whether it came from the file or from the transaction's own
+    /// changed pages), a value in overflow pages two (its first page, checked, then the
+    /// run), and each free segment of the freelist a write transaction read to find
+    /// reusable pages one. A measure of what an operation touches,
+    /// independent of timing and caches: the difference before and after a call is the pages
+    /// it visited. A nested transaction's count goes on from its parent's, and the reads of
+    /// one that commits count for the parent.
+    pub fn pages_read(&self) -> u64 {
+        let txn = self.value();
+        let through_store = txn.store.as_ref().map_or(0, |store| store.pages_read());
+        txn.pages_read.get() + through_store
+    }
+
+    /// Ends the transaction. Read transactions have nothing to commit; this exists for heed
+    /// compatibility and is the same as dropping it.
+    pub fn commit(self) -> Result<()> {
+        Ok(())
+    }
+
+    /// Ends the transaction; the same as dropping it.
+    pub fn abort(self) {}
+}
+
 impl<'e> RoTxn<'e> {
     pub(crate) fn begin(env: &'e EnvInner) -> Result<RoTxn<'e>> {
         let me = process::current();
@@ -213,38 +250,6 @@ impl<'e> RoTxn<'e> {
             .expect("only a dropped transaction has no snapshot")
             .meta
     }
-
-    /// The id of the commit this transaction reads (for a write transaction: the id it will
-    /// commit as).
-    pub fn id(&self) -> u64 {
-        match &self.store {
-            Some(store) => store.txn_id(),
-            None => self.meta().txn_id,
-        }
-        .get()
-    }
-
-    /// How many pages this transaction has read so far: each tree page visited counts one
-    /// (in a write transaction, whether it came from the file or from the transaction's own
-    /// changed pages), a value in overflow pages two (its first page, checked, then the
-    /// run), and each free segment of the freelist a write transaction read to find
-    /// reusable pages one. A measure of what an operation touches,
-    /// independent of timing and caches: the difference before and after a call is the pages
-    /// it visited. A nested transaction's count goes on from its parent's, and the reads of
-    /// one that commits count for the parent.
-    pub fn pages_read(&self) -> u64 {
-        let through_store = self.store.as_ref().map_or(0, |store| store.pages_read());
-        self.pages_read.get() + through_store
-    }
-
-    /// Ends the transaction. Read transactions have nothing to commit; this exists for heed
-    /// compatibility and is the same as dropping it.
-    pub fn commit(self) -> Result<()> {
-        Ok(())
-    }
-
-    /// Ends the transaction; the same as dropping it.
-    pub fn abort(self) {}
 
     pub(crate) fn env_id(&self) -> u64 {
         self.env.id()
@@ -463,7 +468,7 @@ impl<'e> Deref for RoTxn<'e, WithoutTls> {
 impl<T> std::fmt::Debug for RoTxn<'_, T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RoTxn")
-            .field("id", &self.retagged::<&AnyTls>().id())
+            .field("id", &self.id())
             .finish_non_exhaustive()
     }
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use super::read::{ReadTxn, RoTxn, TreeSlot};
 use super::snapshot::Snapshot;
+use super::tls::WithoutTls;
 use crate::btree::dup_write::PairPut;
 use crate::btree::duplicates;
 use crate::btree::mutate::{PutMode, Writer};
@@ -130,11 +131,13 @@ impl Drop for WriterPin<'_> {
     }
 }
 
+/// As heed's: a write transaction reads as a `RoTxn<'e, WithoutTls>`, which reads as the
+/// `RoTxn<'e>` every read method takes.
 impl<'e> Deref for RwTxn<'e> {
-    type Target = RoTxn<'e>;
+    type Target = RoTxn<'e, WithoutTls>;
 
-    fn deref(&self) -> &RoTxn<'e> {
-        &self.txn
+    fn deref(&self) -> &RoTxn<'e, WithoutTls> {
+        self.txn.retagged()
     }
 }
 

@@ -77,11 +77,15 @@ pub(crate) fn get<'s, S: PageSource + ?Sized>(
 /// usually followed by reading the entries after it.
 const SEEK_PREFETCH_CELLS: usize = 8;
 
-/// How many entries ahead of a forward walk have their cells loaded: a step reads a cell
-/// anywhere in the page, so reading them one after another would wait for one miss at a
-/// time; loading a few ahead overlaps the misses of the walk. A walk keeps up the window a
-/// seek starts.
+/// How many entries ahead of a long forward walk have their cells loaded: a step reads a
+/// cell anywhere in the page, so reading them one after another would wait for one miss at
+/// a time; loading a few ahead overlaps the misses of the walk.
 const WALK_PREFETCH_CELLS: usize = SEEK_PREFETCH_CELLS;
+
+/// How many steps past a seek make a walk a long one, which loads ahead as it goes. A short
+/// one (a range of a few entries) does not: most of what it loaded ahead would go unread,
+/// pushing out of the cache what the next seek reads.
+const LONG_WALK_STEPS: usize = 2 * SEEK_PREFETCH_CELLS;
 
 /// A position in a tree: one node and index per level, root first.
 ///
@@ -99,8 +103,8 @@ pub(crate) struct Cursor<'s, S: PageSource + ?Sized> {
     /// The file's page count when last asked (a write transaction's grows as it allocates),
     /// so that the bound costs a call only when `opened` reaches it.
     page_count: u64,
-    /// Steps taken since the last seek: a walk this long is likely to go on into the next
-    /// leaf, a short one (a range of a few entries) not.
+    /// Steps taken since the last seek ([`LONG_WALK_STEPS`]); `seek_first` counts as a long
+    /// walk already, its walks usually reading the whole tree.
     walked: usize,
 }
 
@@ -180,7 +184,8 @@ impl<'s, S: PageSource + ?Sized> Cursor<'s, S> {
         if self.start_at_root(false)? {
             self.descend(false)?;
             self.settle_forward()?;
-            self.prefetch_ahead(SEEK_PREFETCH_CELLS);
+            self.walked = LONG_WALK_STEPS;
+            self.prefetch_ahead(WALK_PREFETCH_CELLS);
         }
         Ok(())
     }
@@ -341,19 +346,27 @@ impl<'s, S: PageSource + ?Sized> Cursor<'s, S> {
         top.1 += 1;
         let (leaf, index) = *top;
         self.walked = self.walked.saturating_add(1);
+        let long = self.walked >= LONG_WALK_STEPS;
         if index < leaf.count() {
-            // Keep the cells `WALK_PREFETCH_CELLS` entries ahead loading; once that window
-            // reaches past the leaf, a long walk loads the next leaf.
-            let ahead = index + WALK_PREFETCH_CELLS - 1;
-            if ahead < leaf.count() {
-                leaf.prefetch_cell(ahead);
-            } else if ahead == leaf.count() && self.walked >= WALK_PREFETCH_CELLS {
-                self.prefetch_next_leaf();
+            if self.walked == LONG_WALK_STEPS {
+                // Just found long: start the window.
+                self.prefetch_ahead(WALK_PREFETCH_CELLS);
+            } else if long {
+                // Keep the cells `WALK_PREFETCH_CELLS` entries ahead loading; once that
+                // window reaches past the leaf, load the next leaf's head.
+                let ahead = index + WALK_PREFETCH_CELLS - 1;
+                if ahead < leaf.count() {
+                    leaf.prefetch_cell(ahead);
+                } else if ahead == leaf.count() {
+                    self.prefetch_next_leaf();
+                }
             }
             return Ok(());
         }
         self.settle_forward()?;
-        self.prefetch_ahead(WALK_PREFETCH_CELLS);
+        if long {
+            self.prefetch_ahead(WALK_PREFETCH_CELLS);
+        }
         Ok(())
     }
 

@@ -97,6 +97,16 @@ pub(crate) fn get<'s, S: PageSource + ?Sized>(
 /// usually followed by reading the entries after it.
 const SEEK_PREFETCH_CELLS: usize = 8;
 
+/// How many entries ahead of a long forward walk have their cells loaded: a step reads a
+/// cell anywhere in the page, so reading them one after another would wait for one miss at
+/// a time; loading a few ahead overlaps the misses of the walk.
+const WALK_PREFETCH_CELLS: usize = SEEK_PREFETCH_CELLS;
+
+/// How many steps past a seek make a walk a long one, which loads ahead as it goes. A short
+/// one (a range of a few entries) does not: most of what it loaded ahead would go unread,
+/// pushing out of the cache what the next seek reads.
+const LONG_WALK_STEPS: usize = 2 * SEEK_PREFETCH_CELLS;
+
 /// A position in a tree: one node and index per level, root first.
 ///
 /// A cursor is either positioned on an entry or exhausted (its stack is empty).
@@ -113,6 +123,9 @@ pub(crate) struct Cursor<'s, S: PageSource + ?Sized> {
     /// The file's page count when last asked (a write transaction's grows as it allocates),
     /// so that the bound costs a call only when `opened` reaches it.
     page_count: u64,
+    /// Steps taken since the last seek ([`LONG_WALK_STEPS`]); `seek_first` counts as a long
+    /// walk already, its walks usually reading the whole tree.
+    walked: usize,
 }
 
 impl<'s, S: PageSource + ?Sized> Cursor<'s, S> {
@@ -147,6 +160,7 @@ impl<'s, S: PageSource + ?Sized> Cursor<'s, S> {
             stack: Vec::with_capacity(tree.depth as usize),
             opened: 0,
             page_count: source.page_count(),
+            walked: 0,
         })
     }
 
@@ -171,6 +185,7 @@ impl<'s, S: PageSource + ?Sized> Cursor<'s, S> {
     fn start_at_root(&mut self, to_last: bool) -> Result<bool> {
         self.stack.clear();
         self.opened = 0;
+        self.walked = 0;
         if self.tree.root.is_none() {
             return Ok(false);
         }
@@ -189,6 +204,8 @@ impl<'s, S: PageSource + ?Sized> Cursor<'s, S> {
         if self.start_at_root(false)? {
             self.descend(false)?;
             self.settle_forward()?;
+            self.walked = LONG_WALK_STEPS;
+            self.prefetch_ahead(WALK_PREFETCH_CELLS);
         }
         Ok(())
     }
@@ -227,6 +244,17 @@ impl<'s, S: PageSource + ?Sized> Cursor<'s, S> {
             let level = self.stack.len() as u32;
             let child = self.open(level, node.child(index)?)?;
             self.stack.push((child, 0));
+        }
+    }
+
+    /// Starts loading the cells of the `cells` entries from the one under the cursor on, and
+    /// the head of the next leaf when they reach past this leaf's end.
+    fn prefetch_ahead(&self, cells: usize) {
+        if let Some(&(leaf, index)) = self.stack.last() {
+            leaf.prefetch_cells(index, cells);
+            if index + cells > leaf.count() {
+                self.prefetch_next_leaf();
+            }
         }
     }
 
@@ -322,12 +350,42 @@ impl<'s, S: PageSource + ?Sized> Cursor<'s, S> {
         self.source
     }
 
+    /// Whether the cursor is on an entry (else exhausted). The entry's cell is checked when
+    /// it is read.
+    #[inline]
+    pub(crate) fn is_on_entry(&self) -> bool {
+        !self.stack.is_empty()
+    }
+
     /// Moves to the next entry (or becomes exhausted).
     #[inline]
     pub(crate) fn next(&mut self) -> Result<()> {
-        if let Some(top) = self.stack.last_mut() {
-            top.1 += 1;
-            self.settle_forward()?;
+        let Some(top) = self.stack.last_mut() else {
+            return Ok(());
+        };
+        top.1 += 1;
+        let (leaf, index) = *top;
+        self.walked = self.walked.saturating_add(1);
+        let long = self.walked >= LONG_WALK_STEPS;
+        if index < leaf.count() {
+            if self.walked == LONG_WALK_STEPS {
+                // Just found long: start the window.
+                self.prefetch_ahead(WALK_PREFETCH_CELLS);
+            } else if long {
+                // Keep the cells `WALK_PREFETCH_CELLS` entries ahead loading; once that
+                // window reaches past the leaf, load the next leaf's head.
+                let ahead = index + WALK_PREFETCH_CELLS - 1;
+                if ahead < leaf.count() {
+                    leaf.prefetch_cell(ahead);
+                } else if ahead == leaf.count() {
+                    self.prefetch_next_leaf();
+                }
+            }
+            return Ok(());
+        }
+        self.settle_forward()?;
+        if long {
+            self.prefetch_ahead(WALK_PREFETCH_CELLS);
         }
         Ok(())
     }

@@ -360,7 +360,7 @@ impl<'a> Node<'a> {
     /// Starts loading the cell of entry `index` (nothing past the slot array: a prefetch of
     /// the page's end is harmless).
     #[inline(always)]
-    fn prefetch_cell(&self, index: usize) {
+    pub(crate) fn prefetch_cell(&self, index: usize) {
         crate::os::prefetch(self.page.get(self.slot(index)..).unwrap_or_default());
     }
 

@@ -13,14 +13,23 @@ use crate::error::{Error, Result};
 use crate::page::meta::{TreeFlags, TreeInfo};
 use crate::page::PageId;
 
-/// Where among the current key's values the cursor is.
+/// Where among the current key's values the cursor is. A key with several values keeps
+/// the key read from its cell (checked then), which stays the same while the cursor walks
+/// its values.
 enum Dups<'s, S: PageSource + ?Sized> {
     /// The key has one value (or the cursor is exhausted).
     One,
     /// The cell lists the values; `index` is the current one.
-    Listed { list: InlineList<'s>, index: usize },
+    Listed {
+        key: &'s [u8],
+        list: InlineList<'s>,
+        index: usize,
+    },
     /// A tree of their own holds them (its keys are the values).
-    Tree(Box<Cursor<'s, S>>),
+    Tree {
+        key: &'s [u8],
+        values: Box<Cursor<'s, S>>,
+    },
 }
 
 /// Which end of a key's values a move lands on.
@@ -68,29 +77,34 @@ impl<'s, S: PageSource + ?Sized> PairCursor<'s, S> {
         if !self.duplicates {
             return Ok(());
         }
+        // Until the new key's values are found, so that a failure leaves no stale key.
+        self.dups = Dups::One;
         self.dups = match self.keys.current_entry()? {
             None | Some((_, StoredValue::Inline(_) | StoredValue::Overflow { .. })) => Dups::One,
-            Some((_, StoredValue::Duplicates(bytes))) => {
+            Some((key, StoredValue::Duplicates(bytes))) => {
                 let list = InlineList::parse(bytes, PageId::NONE, None)?;
                 let index = match end {
                     End::First => 0,
                     End::Last => list.len() - 1,
                 };
-                Dups::Listed { list, index }
+                Dups::Listed { key, list, index }
             }
-            Some((_, StoredValue::DuplicateTree(descriptor))) => {
+            Some((key, StoredValue::DuplicateTree(descriptor))) => {
                 let mut values = self.value_tree(descriptor)?;
                 match end {
                     End::First => values.seek_first()?,
                     End::Last => values.seek_last()?,
                 }
-                if values.current_entry()?.is_none() {
+                if !values.is_on_entry() {
                     return Err(Error::corrupted(
                         PageId::NONE,
                         "an empty tree of duplicates",
                     ));
                 }
-                Dups::Tree(Box::new(values))
+                Dups::Tree {
+                    key,
+                    values: Box::new(values),
+                }
             }
         };
         Ok(())
@@ -155,6 +169,7 @@ impl<'s, S: PageSource + ?Sized> PairCursor<'s, S> {
     /// for [`End::First`], before it for [`End::Last`].
     fn seek_pair(&mut self, key: &[u8], value: &[u8], inclusive: bool, toward: End) -> Result<()> {
         let forward = toward == End::First;
+        self.dups = Dups::One;
         self.keys.seek_after(key, true)?;
         if !self.on_key(key)? {
             if forward {
@@ -169,7 +184,7 @@ impl<'s, S: PageSource + ?Sized> PairCursor<'s, S> {
             return self.enter(End::Last);
         }
         let found = match self.keys.current_entry()? {
-            Some((_, StoredValue::Duplicates(bytes))) => {
+            Some((key, StoredValue::Duplicates(bytes))) => {
                 let list = InlineList::parse(bytes, PageId::NONE, None)?;
                 let index = match (list.search(value, self.value_order), forward) {
                     (Ok(index), _) if inclusive => Some(index),
@@ -179,21 +194,24 @@ impl<'s, S: PageSource + ?Sized> PairCursor<'s, S> {
                 };
                 match index.filter(|&index| index < list.len()) {
                     Some(index) => {
-                        self.dups = Dups::Listed { list, index };
+                        self.dups = Dups::Listed { key, list, index };
                         true
                     }
                     None => false,
                 }
             }
-            Some((_, StoredValue::DuplicateTree(descriptor))) => {
+            Some((key, StoredValue::DuplicateTree(descriptor))) => {
                 let mut values = self.value_tree(descriptor)?;
                 if forward {
                     values.seek_after(value, inclusive)?;
                 } else {
                     values.seek_before(value, inclusive)?;
                 }
-                let found = values.current_entry()?.is_some();
-                self.dups = Dups::Tree(Box::new(values));
+                let found = values.is_on_entry();
+                self.dups = Dups::Tree {
+                    key,
+                    values: Box::new(values),
+                };
                 found
             }
             Some((_, single)) => {
@@ -235,23 +253,20 @@ impl<'s, S: PageSource + ?Sized> PairCursor<'s, S> {
     /// The pair under the cursor, or `None` when exhausted.
     #[inline]
     pub(crate) fn current(&self) -> Result<Option<(&'s [u8], &'s [u8])>> {
-        let Some((key, stored)) = self.keys.current_entry()? else {
-            return Ok(None);
-        };
-        let value = match &self.dups {
-            Dups::One => value_bytes(self.keys.source(), stored)?,
-            Dups::Listed { list, index } => list.values()[*index],
-            Dups::Tree(values) => match values.current_entry()? {
-                Some((value, _)) => value,
-                None => {
-                    return Err(Error::corrupted(
-                        PageId::NONE,
-                        "a tree of duplicates ended early",
-                    ))
-                }
+        match &self.dups {
+            Dups::One => match self.keys.current_entry()? {
+                Some((key, stored)) => Ok(Some((key, value_bytes(self.keys.source(), stored)?))),
+                None => Ok(None),
             },
-        };
-        Ok(Some((key, value)))
+            Dups::Listed { key, list, index } => Ok(Some((key, list.values()[*index]))),
+            Dups::Tree { key, values } => match values.current_entry()? {
+                Some((value, _)) => Ok(Some((key, value))),
+                None => Err(Error::corrupted(
+                    PageId::NONE,
+                    "a tree of duplicates ended early",
+                )),
+            },
+        }
     }
 
     /// Moves to the current key's next value; false (the cursor then to be dropped) when it
@@ -259,16 +274,16 @@ impl<'s, S: PageSource + ?Sized> PairCursor<'s, S> {
     pub(crate) fn next_value(&mut self) -> Result<bool> {
         match &mut self.dups {
             Dups::One => Ok(false),
-            Dups::Listed { list, index } => {
+            Dups::Listed { list, index, .. } => {
                 let more = *index + 1 < list.len();
                 if more {
                     *index += 1;
                 }
                 Ok(more)
             }
-            Dups::Tree(values) => {
+            Dups::Tree { values, .. } => {
                 values.next()?;
-                Ok(values.current_entry()?.is_some())
+                Ok(values.is_on_entry())
             }
         }
     }
@@ -278,15 +293,15 @@ impl<'s, S: PageSource + ?Sized> PairCursor<'s, S> {
     pub(crate) fn next(&mut self) -> Result<()> {
         match &mut self.dups {
             Dups::One => {}
-            Dups::Listed { list, index } => {
+            Dups::Listed { list, index, .. } => {
                 if *index + 1 < list.len() {
                     *index += 1;
                     return Ok(());
                 }
             }
-            Dups::Tree(values) => {
+            Dups::Tree { values, .. } => {
                 values.next()?;
-                if values.current_entry()?.is_some() {
+                if values.is_on_entry() {
                     return Ok(());
                 }
             }
@@ -304,9 +319,9 @@ impl<'s, S: PageSource + ?Sized> PairCursor<'s, S> {
                     return Ok(());
                 }
             }
-            Dups::Tree(values) => {
+            Dups::Tree { values, .. } => {
                 values.prev()?;
-                if values.current_entry()?.is_some() {
+                if values.is_on_entry() {
                     return Ok(());
                 }
             }
@@ -342,4 +357,48 @@ pub(crate) fn get_first<'s, S: PageSource + ?Sized>(
         Some((found, value)) if key_order.compare(found, key).is_eq() => Some(value),
         _ => None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::btree::cursor::tests::Pages;
+    use crate::btree::{duplicates, node};
+
+    /// A cursor that fails to enter a key's values names no pair of the key it left: the
+    /// values it kept of that key go with it.
+    #[test]
+    fn a_key_whose_values_cannot_be_read_leaves_no_pair_of_the_previous_key() {
+        let page_size = 512;
+        let mut bytes = vec![0u8; page_size * 3];
+        let leaf_id = PageId::new(2);
+        let leaf = &mut bytes[2 * page_size..];
+        node::init(leaf, leaf_id, true);
+        let listed = duplicates::encode([&b"v1"[..], b"v2"]);
+        let cells = [
+            (&b"a"[..], StoredValue::Duplicates(&listed)),
+            (b"b", StoredValue::DuplicateTree(b"not a descriptor")),
+        ];
+        for (index, (key, value)) in cells.iter().enumerate() {
+            let size = node::leaf_cell_size(key.len(), value);
+            assert!(node::insert_cell_with(leaf, index, size, |out| {
+                node::write_leaf_cell(out, key, value)
+            }));
+        }
+        let pages = Pages { bytes, page_size };
+        let tree = TreeInfo {
+            root: leaf_id,
+            depth: 1,
+            flags: TreeFlags::DUP_SORT,
+            ..TreeInfo::default()
+        };
+        let mut cursor = PairCursor::new(&pages, tree, KeyOrder::Bytes, KeyOrder::Bytes).unwrap();
+        cursor.seek_first().unwrap();
+        assert_eq!(cursor.current().unwrap(), Some((&b"a"[..], &b"v1"[..])));
+        cursor.next().unwrap();
+        assert_eq!(cursor.current().unwrap(), Some((&b"a"[..], &b"v2"[..])));
+        assert!(matches!(cursor.next(), Err(Error::Corrupted { .. })));
+        let after = cursor.current();
+        assert!(matches!(after, Err(Error::Corrupted { .. })), "{after:?}");
+    }
 }

@@ -1,9 +1,11 @@
 //! Runs redb's benchmark workloads against arbordb, LMDB (through heed) and redb, one engine
 //! after another in one process, and prints a markdown table with arbordb's ratios.
 //!
-//! `cargo run --release -- [--scale F] [--runs N] [--output FILE] [--verify-reads]` from
-//! benches/compare. `--scale 0.01` shrinks every count for a quick run; `--verify-reads` opens
-//! arbordb with `verify_checksums_on_read`.
+//! `cargo run --release -- [--scale F] [--runs N] [--output FILE] [--verify-reads]
+//! [--only duplicates]` from benches/compare. `--scale 0.01` shrinks every count for a quick
+//! run; `--verify-reads` opens arbordb with `verify_checksums_on_read`; `--only duplicates`
+//! runs the duplicates workload alone (no other rows, no memory probe), to compare its rows
+//! quickly.
 
 mod duplicates;
 mod engines;
@@ -215,16 +217,27 @@ fn peak_rss(engine: &str, scale: f64) -> Measure {
     }
 }
 
-/// Runs every workload on one engine; returns (row name, measure) in table order.
-fn run<E: Engine>(plan: &Plan, base: &Path) -> Vec<(String, Measure)> {
-    let dir = tempfile::tempdir_in(base).unwrap();
-    let mut engine = E::open(dir.path());
-    let mut rng = Rng(3);
+/// Runs every workload on one engine (only the duplicates workload when `only_duplicates`);
+/// returns (row name, measure) in table order.
+fn run<E: Engine>(plan: &Plan, base: &Path, only_duplicates: bool) -> Vec<(String, Measure)> {
     let mut rows = Vec::new();
     let mut row = |name: &str, measure: Measure| {
         eprintln!("  {}: {name}: {}", E::NAME, measure.show());
         rows.push((name.to_string(), measure));
     };
+    if !only_duplicates {
+        run_pairs::<E>(plan, base, &mut row);
+    }
+    // Not in redb's table: many sorted values per key.
+    duplicates::run::<E::Duplicates>(plan, base, &mut row);
+    rows
+}
+
+/// Runs every workload but the duplicates one on one engine; reports each row through `row`.
+fn run_pairs<E: Engine>(plan: &Plan, base: &Path, row: &mut impl FnMut(&str, Measure)) {
+    let dir = tempfile::tempdir_in(base).unwrap();
+    let mut engine = E::open(dir.path());
+    let mut rng = Rng(3);
 
     let loaded = rng.pairs(plan.bulk);
     row("bulk load", timed(|| engine.insert(&loaded, false)));
@@ -340,10 +353,6 @@ fn run<E: Engine>(plan: &Plan, base: &Path) -> Vec<(String, Measure)> {
         Measure::Bytes(directory_size(sorted_dir.path())),
     );
     drop((fresh, sorted, sorted_dir));
-
-    // Not in redb's table: many sorted values per key.
-    duplicates::run::<E::Duplicates>(plan, base, &mut row);
-    rows
 }
 
 /// Each row's median over several runs of one engine.
@@ -379,6 +388,7 @@ fn main() {
     let mut runs = 1usize;
     let mut output = None;
     let mut probe = None;
+    let mut only_duplicates = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -397,8 +407,13 @@ fn main() {
             }
             "--peak-rss" => probe = args.next(),
             "--verify-reads" => VERIFY_READS.store(true, std::sync::atomic::Ordering::Relaxed),
+            "--only" => match args.next().as_deref() {
+                Some("duplicates") => only_duplicates = true,
+                other => panic!("--only takes `duplicates`, not {other:?}"),
+            },
             other => panic!(
-                "unknown argument {other}; use --scale F, --runs N, --output FILE and --verify-reads"
+                "unknown argument {other}; use --scale F, --runs N, --output FILE, \
+                 --verify-reads and --only duplicates"
             ),
         }
     }
@@ -430,9 +445,9 @@ fn main() {
         eprintln!("run {round} of {runs}");
         for turn in 0..3 {
             match (round - 1 + turn) % 3 {
-                0 => arbor.push(run::<ArborEngine>(&plan, &base)),
-                1 => lmdb.push(run::<HeedEngine>(&plan, &base)),
-                _ => redb.push(run::<RedbEngine>(&plan, &base)),
+                0 => arbor.push(run::<ArborEngine>(&plan, &base, only_duplicates)),
+                1 => lmdb.push(run::<HeedEngine>(&plan, &base, only_duplicates)),
+                _ => redb.push(run::<RedbEngine>(&plan, &base, only_duplicates)),
             }
         }
     }
@@ -443,6 +458,9 @@ fn main() {
         (&mut lmdb, "lmdb"),
         (&mut redb, "redb"),
     ] {
+        if only_duplicates {
+            break;
+        }
         let measure = peak_rss(engine, scale);
         eprintln!(
             "  {engine}: peak RSS growth during bulk load: {}",

@@ -433,9 +433,9 @@ fn a_leaf_of_the_other_layout_is_corruption_for_reads_writes_and_the_checker() {
 }
 
 /// A list in the other form than its database's (packed without `DUP_FIXED`, with lengths
-/// with it), checksum and all right, is reported by the checker.
+/// with it), checksum and all right, is reported by the checker and refused by reads.
 #[test]
-fn a_list_in_the_other_form_is_reported_by_the_checker() {
+fn a_list_in_the_other_form_is_reported_by_the_checker_and_refused_by_reads() {
     for (flags, from, to, expected) in [
         (
             DatabaseFlags::DUP_SORT | DatabaseFlags::DUP_FIXED,
@@ -476,8 +476,17 @@ fn a_list_in_the_other_form_is_reported_by_the_checker() {
         let checksum = crc32fast::hash(&file[page + 4..page + page_size]);
         file[page..page + 4].copy_from_slice(&checksum.to_le_bytes());
         std::fs::write(&path, &file).unwrap();
-        let report = open(dir.path()).check().unwrap().to_string();
+        let env = open(dir.path());
+        let report = env.check().unwrap().to_string();
         assert!(report.contains(expected), "{report}");
+        // Reads refuse it too, rather than take the bytes in the other form.
+        let rtxn = env.read_txn().unwrap();
+        let db: Multimap = env.open_database(&rtxn, Some("lists")).unwrap().unwrap();
+        let read: arbordb::Result<Vec<Vec<u8>>> = db.iter(&rtxn).and_then(|iter| {
+            iter.map(|entry| entry.map(|(_, value)| value.to_vec()))
+                .collect()
+        });
+        assert!(matches!(read, Err(Error::Corrupted { .. })), "{read:?}");
     }
 }
 

@@ -5,8 +5,8 @@
 use std::cmp::Ordering;
 
 use super::cursor::{value_bytes, Cursor};
-use super::duplicates::InlineList;
-use super::node::StoredValue;
+use super::duplicates::{self, InlineList};
+use super::node::{StoredValue, ValueList};
 use super::order::KeyOrder;
 use super::PageSource;
 use crate::error::{Error, Result};
@@ -47,6 +47,8 @@ pub(crate) struct PairCursor<'s, S: PageSource + ?Sized> {
     /// Whether the tree is duplicate-sorted (else every key has one value, and the cursor
     /// does not look for more).
     duplicates: bool,
+    /// The database's flags: the form its lists and trees of values must have.
+    flags: TreeFlags,
     dups: Dups<'s, S>,
 }
 
@@ -63,6 +65,7 @@ impl<'s, S: PageSource + ?Sized> PairCursor<'s, S> {
             keys: Cursor::new(source, tree, key_order)?,
             value_order,
             duplicates: tree.flags.contains(TreeFlags::DUP_SORT),
+            flags: tree.flags,
             dups: Dups::One,
         })
     }
@@ -82,7 +85,7 @@ impl<'s, S: PageSource + ?Sized> PairCursor<'s, S> {
         self.dups = match self.keys.current_entry()? {
             None | Some((_, StoredValue::Inline(_) | StoredValue::Overflow { .. })) => Dups::One,
             Some((key, StoredValue::Duplicates(bytes))) => {
-                let list = InlineList::parse(bytes, PageId::NONE, None)?;
+                let list = self.list(bytes)?;
                 let index = match end {
                     End::First => 0,
                     End::Last => list.len() - 1,
@@ -112,13 +115,14 @@ impl<'s, S: PageSource + ?Sized> PairCursor<'s, S> {
 
     /// A cursor over the tree of values `descriptor` describes.
     fn value_tree(&self, descriptor: &[u8]) -> Result<Cursor<'s, S>> {
-        let tree = TreeInfo::decode(descriptor).ok_or_else(|| {
-            Error::corrupted(
-                PageId::NONE,
-                "a tree of duplicates with a malformed descriptor",
-            )
-        })?;
+        let tree = duplicates::decode_value_tree(descriptor, PageId::NONE, self.flags)?;
         Cursor::new(self.keys.source(), tree, self.value_order)
+    }
+
+    /// The list of values `list`, checked to have its database's form.
+    fn list(&self, list: ValueList<'s>) -> Result<InlineList<'s>> {
+        duplicates::check_list_form(list, PageId::NONE, self.flags)?;
+        InlineList::parse(list, PageId::NONE, None)
     }
 
     /// Moves to the first pair.
@@ -185,7 +189,7 @@ impl<'s, S: PageSource + ?Sized> PairCursor<'s, S> {
         }
         let found = match self.keys.current_entry()? {
             Some((key, StoredValue::Duplicates(bytes))) => {
-                let list = InlineList::parse(bytes, PageId::NONE, None)?;
+                let list = self.list(bytes)?;
                 let index = match (list.search(value, self.value_order), forward) {
                     (Ok(index), _) if inclusive => Some(index),
                     (Ok(index), true) => Some(index + 1),
@@ -363,7 +367,7 @@ pub(crate) fn get_first<'s, S: PageSource + ?Sized>(
 mod tests {
     use super::*;
     use crate::btree::cursor::tests::Pages;
-    use crate::btree::{duplicates, node};
+    use crate::btree::node;
 
     /// A cursor that fails to enter a key's values names no pair of the key it left: the
     /// values it kept of that key go with it.
@@ -373,10 +377,14 @@ mod tests {
         let mut bytes = vec![0u8; page_size * 3];
         let leaf_id = PageId::new(2);
         let leaf = &mut bytes[2 * page_size..];
-        node::init(leaf, leaf_id, true);
-        let listed = duplicates::encode([&b"v1"[..], b"v2"]);
+        node::init(leaf, leaf_id, node::Layout::Leaf);
+        let listed = duplicates::encode(&[&b"v1"[..], b"v2"], false);
+        let list = node::ValueList {
+            bytes: &listed,
+            fixed: false,
+        };
         let cells = [
-            (&b"a"[..], StoredValue::Duplicates(&listed)),
+            (&b"a"[..], StoredValue::Duplicates(list)),
             (b"b", StoredValue::DuplicateTree(b"not a descriptor")),
         ];
         for (index, (key, value)) in cells.iter().enumerate() {

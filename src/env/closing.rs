@@ -2,7 +2,6 @@
 //! dropped and its files closed.
 
 use std::fmt;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -33,9 +32,9 @@ impl Drop for SignalOnDrop {
 }
 
 /// A handle to wait for an environment to close ([`Env::prepare_for_closing`],
-/// [`env_closing_event`]): when every [`Env`] clone of it is dropped, its last transaction
-/// ended and its files closed, so that the same path may be opened anew with other options
-/// or its files removed.
+/// [`env_closing_event`](crate::env_closing_event)): when every [`Env`] clone of it is
+/// dropped, its last transaction ended and its files closed, so that the same path may be
+/// opened anew with other options or its files removed.
 ///
 /// [`Env`]: crate::Env
 /// [`Env::prepare_for_closing`]: crate::Env::prepare_for_closing
@@ -71,29 +70,4 @@ impl fmt::Debug for EnvClosingEvent {
             .field("closed", &*self.0.closed.lock())
             .finish()
     }
-}
-
-/// The closing event of the environment open at `path` in this process (the path it was
-/// opened with: its directory, or with `NO_SUB_DIR` its data file), or `None` if none is
-/// open there.
-pub fn env_closing_event<P: AsRef<Path>>(path: P) -> Option<EnvClosingEvent> {
-    let path = path.as_ref();
-    // The data file's path as an open records it: its directory made canonical, its own
-    // name as given (for a directory, `data.arbordb` in it; with `NO_SUB_DIR`, the path).
-    let in_directory = path
-        .canonicalize()
-        .ok()
-        .map(|directory| directory.join(super::DATA_FILE_NAME));
-    let named = path.file_name().and_then(|name| {
-        let parent = match path.parent() {
-            Some(parent) if !parent.as_os_str().is_empty() => parent,
-            _ => Path::new("."),
-        };
-        Some(parent.canonicalize().ok()?.join(name))
-    });
-    [in_directory, named]
-        .into_iter()
-        .flatten()
-        .find_map(|data_path| super::registry::closing_signal(&data_path))
-        .map(EnvClosingEvent)
 }

@@ -27,13 +27,14 @@ use std::time::Instant;
 
 use parking_lot::{Mutex, RwLock};
 
-pub use closing::{env_closing_event, EnvClosingEvent};
+pub use closing::EnvClosingEvent;
 pub use copy::CompactionOption;
 #[cfg(feature = "test-support")]
 pub(crate) use creation::is_creation_cut_short;
 pub(crate) use meta_choice::{meta_of_commit, published_meta_missing, read_meta_slot, verify_meta};
 pub(crate) use open::{map_data_file, map_size_in_pages};
 pub use options::{EnvOpenOptions, DATA_FILE_NAME, LOCK_FILE_NAME, MAP_SIZE_MAX};
+pub use registry::env_closing_event;
 pub use version::{lmdb_version, LmdbVersion};
 pub(crate) use writer_lock::{WriterGuard, WriterLock};
 

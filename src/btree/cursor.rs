@@ -4,7 +4,7 @@
 //! sit above leaf pages, and that every page number is in range, so a corrupt file yields
 //! [`Error::Corrupted`](crate::Error::Corrupted) and never an endless walk.
 
-use super::node::{self, Layout, Node, StoredValue};
+use super::node::{self, Node, StoredValue};
 use super::order::KeyOrder;
 use super::{overflow, PageSource, DEPTH_MAX};
 use crate::error::{Error, Result};
@@ -58,16 +58,19 @@ pub(crate) fn open_node<'s, S: PageSource + ?Sized>(
 /// Refuses a leaf whose layout is not its tree's: dense exactly in a tree of a key's values
 /// of a `DUP_FIXED` database. A writer must never insert a slotted cell into a dense leaf
 /// or the reverse, which would write a damaged page under a fresh checksum.
-#[inline]
+#[inline(always)]
 pub(crate) fn check_leaf_layout(tree: &TreeInfo, leaf: &Node<'_>) -> Result<()> {
-    let dense = matches!(leaf.layout(), Layout::DenseLeaf { .. });
-    if dense != tree.flags.contains(TreeFlags::DENSE_LEAVES) {
-        return Err(Error::corrupted(
-            leaf.id(),
-            "a leaf laid out otherwise than its tree's leaves",
-        ));
+    if leaf.is_dense() != tree.flags.contains(TreeFlags::DENSE_LEAVES) {
+        return Err(layout_mismatch(leaf.id()));
     }
     Ok(())
+}
+
+/// The error of [`check_leaf_layout`], out of line: the check runs on every leaf opened.
+#[cold]
+#[inline(never)]
+fn layout_mismatch(leaf: PageId) -> Error {
+    Error::corrupted(leaf, "a leaf laid out otherwise than its tree's leaves")
 }
 
 /// Looks `key` up in `tree`, whose keys are in `order`.

@@ -857,7 +857,11 @@ impl Writer<'_> {
 
 /// Refuses a key of another width than a dense leaf's: in a tree of a key's values of a
 /// `DUP_FIXED` database, a value of another size than the key's others.
+#[inline(always)]
 fn check_width(leaf: &Node<'_>, key: &[u8]) -> Result<()> {
+    if !leaf.is_dense() {
+        return Ok(());
+    }
     match leaf.layout() {
         Layout::DenseLeaf { width } if width != key.len() => Err(Error::ValueSizeMismatch {
             expected: width,

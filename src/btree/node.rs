@@ -218,8 +218,9 @@ pub(crate) struct Node<'a> {
     count: usize,
     upper: usize,
     is_leaf: bool,
-    /// A dense leaf's key width; 0 for a slotted page.
-    width: usize,
+    /// A dense leaf, whose key width `upper` holds (it has no cell area). Kept in the room a
+    /// slotted page's fields leave, so that a node stays one cache line.
+    dense: bool,
 }
 
 /// A leaf cell checked against its page, with its header fields.
@@ -282,7 +283,7 @@ impl<'a> Node<'a> {
             count,
             upper,
             is_leaf,
-            width: 0,
+            dense: false,
         })
     }
 
@@ -307,26 +308,33 @@ impl<'a> Node<'a> {
             slots: &[],
             id,
             count,
-            upper: page.len(),
+            upper: width,
             is_leaf: true,
-            width,
+            dense: true,
         })
+    }
+
+    /// Whether this is a dense leaf.
+    #[inline(always)]
+    pub(crate) fn is_dense(&self) -> bool {
+        self.dense
     }
 
     /// The page's layout.
     pub(crate) fn layout(&self) -> Layout {
-        match (self.is_leaf, self.width) {
+        match (self.is_leaf, self.dense) {
             (false, _) => Layout::Branch,
-            (true, 0) => Layout::Leaf,
-            (true, width) => Layout::DenseLeaf { width },
+            (true, false) => Layout::Leaf,
+            (true, true) => Layout::DenseLeaf { width: self.upper },
         }
     }
 
     /// Key `index` of a dense leaf.
     #[inline]
     fn dense_key(&self, index: usize) -> Result<&'a [u8]> {
-        let start = DENSE_KEYS_OFFSET + index * self.width;
-        match self.page.get(start..start + self.width) {
+        let width = self.upper;
+        let start = DENSE_KEYS_OFFSET + index * width;
+        match self.page.get(start..start + width) {
             Some(key) if index < self.count => Ok(key),
             _ => Err(self.corrupted("a key past the end of a dense leaf")),
         }
@@ -348,7 +356,7 @@ impl<'a> Node<'a> {
     /// skipped), for a cursor that is about to read them one after another: their cells lie
     /// anywhere in the page, so reading them in order would wait for one miss at a time.
     pub(crate) fn prefetch_cells(&self, from: usize, count: usize) {
-        if self.width != 0 {
+        if self.dense {
             // A dense leaf's keys are read in address order, which the hardware follows.
             return;
         }
@@ -389,8 +397,8 @@ impl<'a> Node<'a> {
 
     /// Bytes used by slots and cells.
     pub(crate) fn used_bytes(&self) -> usize {
-        if self.width != 0 {
-            return self.width * self.count;
+        if self.dense {
+            return self.upper * self.count;
         }
         self.page.len() - self.upper + SLOT_SIZE * self.count
     }
@@ -409,7 +417,7 @@ impl<'a> Node<'a> {
     /// The raw bytes of cell `index`, validated against the page bounds.
     #[inline]
     pub(crate) fn cell(&self, index: usize) -> Result<&'a [u8]> {
-        if self.width != 0 {
+        if self.dense {
             return self.dense_key(index);
         }
         if self.is_leaf {
@@ -475,7 +483,7 @@ impl<'a> Node<'a> {
     /// The key of cell `index` (empty for cell 0 of a branch).
     #[inline]
     pub(crate) fn key(&self, index: usize) -> Result<&'a [u8]> {
-        if self.width != 0 {
+        if self.dense {
             self.dense_key(index)
         } else if self.is_leaf {
             self.key_in::<LEAF_CELL_HEADER, LEAF_KEY_LENGTH_AT>(index)
@@ -539,7 +547,7 @@ impl<'a> Node<'a> {
     /// The key and stored value of leaf cell `index`.
     #[inline]
     pub(crate) fn entry(&self, index: usize) -> Result<(&'a [u8], StoredValue<'a>)> {
-        if self.width != 0 {
+        if self.dense {
             return Ok((self.dense_key(index)?, StoredValue::Inline(&[])));
         }
         let cell = self.leaf_cell(index)?;
@@ -567,7 +575,7 @@ impl<'a> Node<'a> {
     /// `order`.
     #[inline]
     pub(crate) fn search_leaf(&self, key: &[u8], order: KeyOrder) -> Result<Result<usize, usize>> {
-        if self.width != 0 {
+        if self.dense {
             return self.search_dense(key, order);
         }
         // One search loop per order, chosen once: the byte-wise one compares slices inline.

@@ -762,3 +762,40 @@ fn an_empty_database_with_the_dense_flag_is_corruption_for_a_put() {
         "the put gave {result:?}, and the key now reads {read:?}"
     );
 }
+
+/// A dense leaf whose width was changed (and the page sealed again) holds values of another
+/// size than its tree's other leaves: the checker reports it.
+#[test]
+fn a_tree_of_values_of_several_sizes_is_reported_by_the_checker() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = open(dir.path());
+    let db = fixed(&env, "sizes");
+    let mut wtxn = env.write_txn().unwrap();
+    // Each value is two ascending 4-byte halves, so that read at half the width the keys
+    // stay in order and inside their range: only their size is wrong.
+    for n in 0..3_000u32 {
+        let value = [(2 * n).to_be_bytes(), (2 * n + 1).to_be_bytes()].concat();
+        db.put(&mut wtxn, b"many", &value).unwrap();
+    }
+    wtxn.commit().unwrap();
+    assert_sound(&env);
+    drop(env);
+
+    let page_size = 4096;
+    let path = dir.path().join("data.arbordb");
+    let mut file = std::fs::read(&path).unwrap();
+    let at = file
+        .chunks(page_size)
+        .position(|page| page[4] == 6)
+        .expect("a dense leaf")
+        * page_size;
+    // The same bytes read as twice as many keys of half the width.
+    let count = u16::from_le_bytes([file[at + 6], file[at + 7]]);
+    file[at + 6..at + 8].copy_from_slice(&(count * 2).to_le_bytes());
+    file[at + 16..at + 20].copy_from_slice(&4u32.to_le_bytes());
+    let checksum = crc32fast::hash(&file[at + 4..at + page_size]);
+    file[at..at + 4].copy_from_slice(&checksum.to_le_bytes());
+    std::fs::write(&path, &file).unwrap();
+    let report = open(dir.path()).check().unwrap().to_string();
+    assert!(report.contains("values of more than one size"), "{report}");
+}

@@ -108,7 +108,8 @@ flag_set! {
         /// and may leave the file corrupt, because the kernel may write the meta page before
         /// the pages it points to.
         NO_SYNC = 0x1_0000;
-        /// Open read-only: write transactions return [`Error::ReadOnly`](crate::Error::ReadOnly).
+        /// Open read-only: write transactions return
+        /// [`Error::Mdb(MdbError::ReadOnly)`](crate::MdbError::ReadOnly).
         READ_ONLY = 0x2_0000;
         /// Sync the data pages but not the meta page at commit. An operating-system crash or
         /// power loss may lose the last commits (a torn meta is ignored thanks to its
@@ -135,9 +136,9 @@ flag_set! {
         /// LMDB then does not zero the unused part of the pages it writes. No effect: arbordb
         /// writes pages from buffers it has initialised.
         NO_MEM_INIT = 0x100_0000;
-        /// LMDB opens the previous commit instead of the newest. Not yet supported: opening
-        /// with it is [`Error::InvalidOption`](crate::Error::InvalidOption), so a program that
-        /// needs it learns so instead of getting the newest commit.
+        /// LMDB opens the previous commit instead of the newest. Not yet supported: opening with it
+        /// is [`Error::Mdb(MdbError::InvalidOption)`](crate::MdbError::InvalidOption), so a program
+        /// that needs it learns so instead of getting the newest commit.
         PREV_SNAPSHOT = 0x200_0000;
     }
 }
@@ -165,28 +166,30 @@ pub enum FlagSetMode {
 flag_set! {
     /// Options of one put, for [`Database::put_with_flags`](crate::Database::put_with_flags).
     PutFlags {
-        /// Fail with [`Error::KeyExist`](crate::Error::KeyExist) if the key exists.
+        /// Fail with [`Error::Mdb(MdbError::KeyExist)`](crate::MdbError::KeyExist) if the key
+        /// exists.
         NO_OVERWRITE = 1;
         /// The key sorts after every key in the database (else
-        /// [`Error::KeyExist`](crate::Error::KeyExist)); pages are filled completely, so a
-        /// sorted bulk load is faster and smaller.
+        /// [`Error::Mdb(MdbError::KeyExist)`](crate::MdbError::KeyExist)); pages are filled
+        /// completely, so a sorted bulk load is faster and smaller.
         APPEND = 2;
         /// In a duplicate-sorted database: fail with
-        /// [`Error::KeyExist`](crate::Error::KeyExist) if the pair exists (LMDB's
+        /// [`Error::Mdb(MdbError::KeyExist)`](crate::MdbError::KeyExist) if the pair exists (LMDB's
         /// `MDB_NODUPDATA`).
         NO_DUP_DATA = 4;
         /// In a duplicate-sorted database: the value sorts after the key's values (else
-        /// [`Error::KeyExist`](crate::Error::KeyExist)), for loading a key's values in order
-        /// (LMDB's `MDB_APPENDDUP`).
+        /// [`Error::Mdb(MdbError::KeyExist)`](crate::MdbError::KeyExist)), for loading a key's
+        /// values in order (LMDB's `MDB_APPENDDUP`).
         APPEND_DUP = 8;
     }
 }
 
 flag_set! {
     /// Options of a database, set with
-    /// [`DatabaseOpenOptions::flags`](crate::DatabaseOpenOptions::flags) when it is created
-    /// and recorded with it; opening it again with other flags is
-    /// [`Error::Incompatible`](crate::Error::Incompatible). The values are LMDB's.
+    /// [`DatabaseOpenOptions::flags`](crate::DatabaseOpenOptions::flags) when it is created and
+    /// recorded with it; opening it again with other flags is
+    /// [`Error::Mdb(MdbError::IncompatibleDatabase)`](crate::MdbError::IncompatibleDatabase). The
+    /// values are LMDB's.
     DatabaseFlags {
         /// Keys compare byte-wise from their last byte to their first (LMDB's
         /// `MDB_REVERSEKEY`), a key that ends another first.
@@ -200,7 +203,7 @@ flag_set! {
         /// [`REVERSE_KEY`](Self::REVERSE_KEY) as well, keys are in its order, as in LMDB.
         INTEGER_KEY = 0x08;
         /// With `DUP_SORT`: the values of a key all have one size (that of its first value;
-        /// another size is [`Error::ValueSizeMismatch`](crate::Error::ValueSizeMismatch)),
+        /// another size is [`Error::Mdb(MdbError::BadValSize)`](crate::MdbError::BadValSize)),
         /// and are stored packed, without a length each (LMDB's `MDB_DUPFIXED`).
         DUP_FIXED = 0x10;
         /// With `DUP_SORT`: values are unsigned integers of one size, compared as numbers

@@ -73,13 +73,13 @@ pub use env::{
     EnvOpenOptions, LmdbVersion, ReaderInfo, SkipReason, SkippedMeta, DATA_FILE_NAME,
     LOCK_FILE_NAME, MAP_SIZE_MAX,
 };
-pub use error::{BoxedError, Error, Result};
+pub use error::{BoxedError, Error, MdbError, Result};
 
 /// Byte orders for the integer codecs (the `byteorder` crate, re-exported as heed does).
 pub use byteorder;
 pub use flags::{DatabaseFlags, EnvFlags, FlagSetMode, PutFlags};
 pub use page::meta::FORMAT_VERSION;
-pub use txn::{AnyTls, ReadTxn, RoTxn, RwTxn, TlsUsage, WithTls, WithoutTls};
+pub use txn::{AnyTls, ReadTxn, RoTxn, RwTxn, TlsUsage, WithTls, WithoutTls, VALUE_SIZE_MAX};
 
 #[cfg(feature = "test-support")]
 #[doc(hidden)]

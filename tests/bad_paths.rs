@@ -10,6 +10,7 @@ use std::process::Command;
 use std::sync::mpsc;
 use std::time::Duration;
 
+use arbordb::MdbError;
 use arbordb::{EnvFlags, EnvOpenOptions, Error, DATA_FILE_NAME, LOCK_FILE_NAME};
 
 fn open_with(path: &Path, flags: EnvFlags) -> arbordb::Result<arbordb::Env> {
@@ -86,8 +87,8 @@ fn a_fifo_is_refused_at_once_as_data_file_or_lock_file() {
             let before = entries(dir.path());
             let fifo = if fifo_is_lock { &lock } else { &data };
             match open_within_ten_seconds(&path, flags) {
-                Err(error @ Error::NotARegularFile { .. }) => {
-                    let Error::NotARegularFile { path: named } = &error else {
+                Err(error @ Error::Mdb(MdbError::NotARegularFile { .. })) => {
+                    let Error::Mdb(MdbError::NotARegularFile { path: named }) = &error else {
                         unreachable!()
                     };
                     assert_eq!(named, &fifo.canonicalize().unwrap());
@@ -116,7 +117,7 @@ fn an_lmdb_environment_is_named_and_nothing_is_created_beside_it() {
     for flags in [EnvFlags::empty(), EnvFlags::READ_ONLY] {
         let error = open_with(dir.path(), flags).map(drop).unwrap_err();
         match &error {
-            Error::LmdbEnvironment { path } => {
+            Error::Mdb(MdbError::LmdbEnvironment { path }) => {
                 assert_eq!(path, &dir.path().join("data.mdb"));
             }
             other => panic!("{flags:?}: {other:?}"),
@@ -131,7 +132,10 @@ fn an_lmdb_environment_is_named_and_nothing_is_created_beside_it() {
         EnvFlags::NO_SUB_DIR | EnvFlags::READ_ONLY,
     ] {
         let error = open_with(&file, flags).map(drop).unwrap_err();
-        assert!(matches!(error, Error::LmdbEnvironment { .. }), "{error:?}");
+        assert!(
+            matches!(error, Error::Mdb(MdbError::LmdbEnvironment { .. })),
+            "{error:?}"
+        );
         assert_eq!(entries(dir.path()), ["data.mdb", "lock.mdb"]);
     }
 }
@@ -150,9 +154,15 @@ fn a_foreign_file_gets_no_lock_file_beside_it() {
         let error = open_with(&file, EnvFlags::NO_SUB_DIR | read_only)
             .map(drop)
             .unwrap_err();
-        assert!(matches!(error, Error::NotAnArbordbFile { .. }), "{error:?}");
+        assert!(
+            matches!(error, Error::Mdb(MdbError::NotAnArbordbFile { .. })),
+            "{error:?}"
+        );
         let error = open_with(dir.path(), read_only).map(drop).unwrap_err();
-        assert!(matches!(error, Error::NotAnArbordbFile { .. }), "{error:?}");
+        assert!(
+            matches!(error, Error::Mdb(MdbError::NotAnArbordbFile { .. })),
+            "{error:?}"
+        );
         assert_eq!(entries(dir.path()), [DATA_FILE_NAME, "notes.txt"]);
     }
 }
@@ -176,7 +186,10 @@ fn io_errors_at_open_name_the_path() {
     let env = dir.path().join("env");
     fs::create_dir_all(env.join(DATA_FILE_NAME)).unwrap();
     let error = open_with(&env, EnvFlags::empty()).map(drop).unwrap_err();
-    assert!(matches!(error, Error::NotARegularFile { .. }), "{error:?}");
+    assert!(
+        matches!(error, Error::Mdb(MdbError::NotARegularFile { .. })),
+        "{error:?}"
+    );
     // A file where the environment directory should be.
     let file = dir.path().join("file");
     fs::write(&file, b"x").unwrap();
@@ -193,7 +206,7 @@ fn opening_an_open_path_with_a_larger_map_is_refused() {
     let env = open_with(dir.path(), EnvFlags::empty()).unwrap();
     let larger = unsafe { EnvOpenOptions::new().map_size(1 << 30).open(dir.path()) };
     match larger.map(drop) {
-        Err(Error::InvalidOption { reason }) => {
+        Err(Error::Mdb(MdbError::InvalidOption { reason })) => {
             assert!(reason.contains("already open"), "{reason}");
             assert!(reason.contains("Env::resize"), "{reason}");
         }

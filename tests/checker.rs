@@ -134,7 +134,7 @@ fn a_kept_freelist_that_does_not_decode_is_reported() {
     // A writer refuses to build on it rather than reuse pages it cannot trust.
     assert!(matches!(
         env.write_txn(),
-        Err(arbordb::Error::Corrupted { .. })
+        Err(arbordb::Error::Mdb(arbordb::MdbError::CorruptedPage { .. }))
     ));
 }
 
@@ -318,7 +318,10 @@ fn a_damaged_free_segment_is_reported_and_refused() {
     let outcome = (0..200_000u32)
         .try_for_each(|n| db.put(&mut wtxn, &(1_000_000 + n).to_be_bytes(), &[2u8; 100]));
     assert!(
-        matches!(outcome, Err(arbordb::Error::Corrupted { .. })),
+        matches!(
+            outcome,
+            Err(arbordb::Error::Mdb(arbordb::MdbError::CorruptedPage { .. }))
+        ),
         "{outcome:?}"
     );
     wtxn.abort();

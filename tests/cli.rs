@@ -404,13 +404,13 @@ fn bad_input_gets_a_message_and_a_non_zero_status() {
                 "VERSION=3\ndupsort=1\nHEADER=END\n 61\n {}\nDATA=END\n",
                 "62".repeat(1500)
             ),
-            "line 5: the value is 1500 bytes; the largest this database stores is 1001",
+            "line 5: a 1-byte key with a 1500-byte value: the key or value has a size this database does not take",
         ),
         // A key's values in a DUP_FIXED database have the size of its first.
         (
             "VERSION=3\ndupsort=1\ndupfixed=1\nHEADER=END\n 61\n 6263\n 61\n 646566\nDATA=END\n"
                 .to_string(),
-            "line 8: the value is 3 bytes, but the key's values in this DUP_FIXED database are 2 bytes each",
+            "line 8: a 1-byte key with a 3-byte value: the key or value has a size",
         ),
         (
             "VERSION=3\nmapsize=18446744073709551615\nHEADER=END\n 61\n 62\nDATA=END\n".to_string(),

@@ -13,6 +13,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use arbordb::byteorder::NativeEndian;
 use arbordb::types::{Bytes, Str, Unit, U32};
+use arbordb::MdbError;
 use arbordb::{
     CompactionOption, Comparator, Database, DatabaseFlags, Env, EnvFlags, EnvOpenOptions, Error,
     IntegerComparator, LexicographicComparator, PutFlags,
@@ -255,11 +256,11 @@ fn append_follows_the_comparator() {
     }
     assert!(matches!(
         db.put_with_flags(&mut wtxn, PutFlags::APPEND, "1500", &()),
-        Err(Error::KeyExist)
+        Err(Error::Mdb(MdbError::KeyExist))
     ));
     assert!(matches!(
         db.put_with_flags(&mut wtxn, PutFlags::APPEND, "1999", &()),
-        Err(Error::KeyExist)
+        Err(Error::Mdb(MdbError::KeyExist))
     ));
     wtxn.commit().unwrap();
     let rtxn = env.read_txn().unwrap();
@@ -313,12 +314,12 @@ fn integer_keys_iterate_in_numeric_order_and_the_flag_is_recorded() {
     options.name("integers").flags(DatabaseFlags::REVERSE_KEY);
     assert!(matches!(
         options.open(&rtxn),
-        Err(Error::Incompatible { name: Some(name), reason }) if name == "integers" && reason.contains("INTEGER_KEY")
+        Err(Error::Mdb(MdbError::IncompatibleDatabase { name: Some(name), reason })) if name == "integers" && reason.contains("INTEGER_KEY")
     ));
     // Prefix iteration assumes a lexicographic order, which integers are not.
     assert!(matches!(
         plain.prefix_iter(&rtxn, &7),
-        Err(Error::Incompatible { .. })
+        Err(Error::Mdb(MdbError::IncompatibleDatabase { .. }))
     ));
 }
 
@@ -365,7 +366,10 @@ fn a_database_opens_only_with_the_comparator_it_was_created_with() {
         .name("ordered")
         .create(&mut wtxn);
     assert!(
-        matches!(other, Err(Error::Incompatible { .. })),
+        matches!(
+            other,
+            Err(Error::Mdb(MdbError::IncompatibleDatabase { .. }))
+        ),
         "{other:?}"
     );
     wtxn.commit().unwrap();
@@ -387,14 +391,14 @@ fn a_database_opens_only_with_the_comparator_it_was_created_with() {
     assert_eq!(walked, [&b"a"[..], b"zz"]);
     let searched = plain.get(&rtxn, b"zz");
     assert!(
-        matches!(&searched, Err(Error::Incompatible { name: Some(name), reason }) if name == "ordered" && reason.contains("by length, then reversed")),
+        matches!(&searched, Err(Error::Mdb(MdbError::IncompatibleDatabase { name: Some(name), reason })) if name == "ordered" && reason.contains("by length, then reversed")),
         "{searched:?}"
     );
     assert!(matches!(
         plain
             .range(&rtxn, &(Bound::Included(&b"a"[..]), Bound::Unbounded))
             .map(|mut range| range.next()),
-        Err(Error::Incompatible { .. })
+        Err(Error::Mdb(MdbError::IncompatibleDatabase { .. }))
     ));
     let other = env
         .database_options()
@@ -403,7 +407,7 @@ fn a_database_opens_only_with_the_comparator_it_was_created_with() {
         .name("ordered")
         .open(&rtxn);
     assert!(
-        matches!(&other, Err(Error::Incompatible { reason, .. }) if reason.contains("StringAsInt")),
+        matches!(&other, Err(Error::Mdb(MdbError::IncompatibleDatabase { reason, .. })) if reason.contains("StringAsInt")),
         "{other:?}"
     );
     let db = env
@@ -608,9 +612,9 @@ fn a_panicking_comparator_cannot_commit_a_half_made_change() {
     assert!(panicked.is_err());
     assert!(matches!(
         db.put(&mut wtxn, "key 0002", "changed"),
-        Err(Error::TxnFailed)
+        Err(Error::Mdb(MdbError::BadTxn))
     ));
-    assert!(matches!(wtxn.commit(), Err(Error::TxnFailed)));
+    assert!(matches!(wtxn.commit(), Err(Error::Mdb(MdbError::BadTxn))));
 
     let rtxn = env.read_txn().unwrap();
     assert_eq!(db.get(&rtxn, "key 0001").unwrap(), Some("committed"));
@@ -649,7 +653,10 @@ fn the_unnamed_database_records_its_comparator() {
         .unwrap();
     assert!(matches!(
         plain.get(&rtxn, "9"),
-        Err(Error::Incompatible { name: None, .. })
+        Err(Error::Mdb(MdbError::IncompatibleDatabase {
+            name: None,
+            ..
+        }))
     ));
     let db = env
         .database_options()
@@ -866,9 +873,9 @@ fn a_comparator_panicking_mid_change_never_commits_a_half_made_tree() {
                 panicked += 1;
                 assert!(matches!(
                     db.put(&mut wtxn, b"after", b"panic"),
-                    Err(Error::TxnFailed)
+                    Err(Error::Mdb(MdbError::BadTxn))
                 ));
-                assert!(matches!(wtxn.commit(), Err(Error::TxnFailed)));
+                assert!(matches!(wtxn.commit(), Err(Error::Mdb(MdbError::BadTxn))));
             }
         }
         let rtxn = env.read_txn().unwrap();
@@ -958,7 +965,7 @@ fn flag_combinations_and_max_dbs() {
     options.name("values").flags(DatabaseFlags::INTEGER_DUP);
     assert!(matches!(
         options.create(&mut wtxn),
-        Err(Error::InvalidOption { .. })
+        Err(Error::Mdb(MdbError::InvalidOption { .. }))
     ));
 }
 
@@ -999,7 +1006,7 @@ fn database_info_describes_a_database_without_its_comparator() {
         .unwrap();
     assert!(matches!(
         custom.get(&rtxn, b"k"),
-        Err(Error::Incompatible { .. })
+        Err(Error::Mdb(MdbError::IncompatibleDatabase { .. }))
     ));
     let described = env.database_info(&rtxn, Some("custom")).unwrap().unwrap();
     assert_eq!(
@@ -1097,7 +1104,7 @@ fn comparators_of_one_type_name_stay_apart_and_one_name_takes_one_type() {
         .name("other")
         .create(&mut wtxn);
     assert!(
-        matches!(&impostor, Err(Error::Incompatible { reason, .. }) if reason.contains("Impostor")),
+        matches!(&impostor, Err(Error::Mdb(MdbError::IncompatibleDatabase { reason, .. })) if reason.contains("Impostor")),
         "{impostor:?}"
     );
     wtxn.commit().unwrap();

@@ -1,8 +1,8 @@
-//! Targeted damage to branch and leaf pages, with checksums recomputed so that the damage is
-//! not simply caught as a checksum failure: bad counts, offsets, lengths, cycles and page
-//! numbers each give `Error::Corrupted` from reads, a problem from the checker, and an error
-//! (not a panic) from writes. Damage that reads well (keys out of order, out of their
-//! parent's range) is split and merged by writes without a panic.
+//! Targeted damage to branch and leaf pages, with checksums recomputed so that the damage is not
+//! simply caught as a checksum failure: bad counts, offsets, lengths, cycles and page numbers each
+//! give `Error::Mdb(MdbError::CorruptedPage)` from reads, a problem from the checker, and an error
+//! (not a panic) from writes. Damage that reads well (keys out of order, out of their parent's
+//! range) is split and merged by writes without a panic.
 
 mod common;
 
@@ -11,6 +11,7 @@ use std::os::unix::fs::FileExt;
 use std::path::Path;
 
 use arbordb::types::Bytes;
+use arbordb::MdbError;
 use arbordb::{Env, EnvOpenOptions, Error};
 
 const PAGE: usize = 512;
@@ -96,13 +97,13 @@ fn assert_damage_is_reported(dir: &Path, what: &str) {
         .unwrap();
     let forward: Result<Vec<_>, _> = db.iter(&rtxn).and_then(|iter| iter.collect());
     assert!(
-        matches!(forward, Err(Error::Corrupted { .. })),
+        matches!(forward, Err(Error::Mdb(MdbError::CorruptedPage { .. }))),
         "{what}: forward iteration gave {:?}",
         forward.map(|v| v.len())
     );
     let backward: Result<Vec<_>, _> = db.rev_iter(&rtxn).and_then(|iter| iter.collect());
     assert!(
-        matches!(backward, Err(Error::Corrupted { .. })),
+        matches!(backward, Err(Error::Mdb(MdbError::CorruptedPage { .. }))),
         "{what}: backward iteration"
     );
     drop(rtxn);
@@ -223,12 +224,12 @@ fn an_overflow_reference_to_a_page_that_is_not_an_overflow_run() {
         .unwrap();
     assert!(matches!(
         db.get(&rtxn, b"key00000-big"),
-        Err(Error::Corrupted { .. })
+        Err(Error::Mdb(MdbError::CorruptedPage { .. }))
     ));
     assert!(db
         .iter(&rtxn)
         .unwrap()
-        .any(|entry| matches!(entry, Err(Error::Corrupted { .. }))));
+        .any(|entry| matches!(entry, Err(Error::Mdb(MdbError::CorruptedPage { .. })))));
     drop(rtxn);
     assert!(!env.check().unwrap().is_ok());
     // Deleting or replacing the value must not free the page the bad reference names.
@@ -240,7 +241,7 @@ fn an_overflow_reference_to_a_page_that_is_not_an_overflow_run() {
             db.delete(&mut wtxn, b"key00000-big").map(|_| ())
         };
         assert!(
-            matches!(result, Err(Error::Corrupted { .. })),
+            matches!(result, Err(Error::Mdb(MdbError::CorruptedPage { .. }))),
             "replace {replace}: {result:?}"
         );
     }

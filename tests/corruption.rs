@@ -562,11 +562,17 @@ fn a_write_transaction_with_verification_refuses_a_damaged_leaf() {
             let deleted = db.delete(&mut wtxn, &target);
             if verify {
                 assert!(
-                    matches!(found, Err(arbordb::Error::Corrupted { .. })),
+                    matches!(
+                        found,
+                        Err(arbordb::Error::Mdb(arbordb::MdbError::CorruptedPage { .. }))
+                    ),
                     "{name:?}: get in a write transaction: {found:?}"
                 );
                 assert!(
-                    matches!(deleted, Err(arbordb::Error::Corrupted { .. })),
+                    matches!(
+                        deleted,
+                        Err(arbordb::Error::Mdb(arbordb::MdbError::CorruptedPage { .. }))
+                    ),
                     "{name:?}: delete: {deleted:?}"
                 );
             } else {

@@ -25,6 +25,7 @@ use arbordb::testing::recovery::{
     RecoveryOutcome,
 };
 use arbordb::types::Bytes;
+use arbordb::MdbError;
 use arbordb::{EnvFlags, EnvOpenOptions, Error, DATA_FILE_NAME, LOCK_FILE_NAME};
 use common::Rng;
 
@@ -334,7 +335,7 @@ fn a_creation_cut_short_is_created_again_and_a_foreign_file_is_not() {
         let dir = directory_with(bytes);
         let result = open_in(dir.path(), EnvFlags::READ_ONLY).map(drop);
         assert!(
-            matches!(result, Err(Error::NotAnArbordbFile { .. })),
+            matches!(result, Err(Error::Mdb(MdbError::NotAnArbordbFile { .. }))),
             "{what}: {result:?}"
         );
         assert_eq!(
@@ -391,7 +392,7 @@ fn a_creation_cut_short_is_created_again_and_a_foreign_file_is_not() {
             let dir = directory_with(&bytes);
             let error = open_in(dir.path(), flags).map(drop).unwrap_err();
             assert!(
-                matches!(error, Error::NotAnArbordbFile { .. }),
+                matches!(error, Error::Mdb(MdbError::NotAnArbordbFile { .. })),
                 "{what}: {error:?}"
             );
             assert_eq!(

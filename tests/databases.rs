@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::ops::Bound;
 
 use arbordb::types::{Bytes, Str, Unit};
+use arbordb::MdbError;
 use arbordb::{EnvOpenOptions, Error};
 use common::{as_ref, assert_sound, open, Rng};
 
@@ -65,7 +66,7 @@ fn max_dbs_is_enforced_with_a_typed_error() {
         .unwrap();
     env.create_database::<Str, Str>(&mut wtxn, None).unwrap();
     match env.create_database::<Str, Str>(&mut wtxn, Some("three")) {
-        Err(Error::DbsFull { max_dbs: 2 }) => {}
+        Err(Error::Mdb(MdbError::DbsFull)) => {}
         other => panic!("expected DbsFull, got {other:?}"),
     }
     wtxn.commit().unwrap();
@@ -88,7 +89,7 @@ fn a_database_created_in_an_aborted_transaction_does_not_exist() {
         .is_none());
     assert!(matches!(
         ghost.get(&rtxn, "k"),
-        Err(Error::DatabaseNotFound { .. })
+        Err(Error::Mdb(MdbError::DatabaseNotFound { .. }))
     ));
 }
 
@@ -104,7 +105,7 @@ fn a_handle_from_another_environment_is_refused() {
     let rtxn = env_two.read_txn().unwrap();
     assert!(matches!(
         db.get(&rtxn, "k"),
-        Err(Error::DatabaseFromAnotherEnv)
+        Err(Error::Mdb(MdbError::DatabaseFromAnotherEnv))
     ));
 }
 
@@ -384,7 +385,9 @@ fn delete_database_frees_its_pages_and_removes_its_name_at_commit() {
         .unwrap()
         .is_none());
     match doomed.get(&wtxn, b"x") {
-        Err(arbordb::Error::DatabaseNotFound { name }) => assert_eq!(name, "doomed"),
+        Err(arbordb::Error::Mdb(arbordb::MdbError::DatabaseNotFound { name })) => {
+            assert_eq!(name, "doomed")
+        }
         other => panic!("a deleted database's handle gave {other:?}"),
     }
     wtxn.commit().unwrap();
@@ -433,7 +436,7 @@ fn a_database_name_may_be_as_long_as_the_longest_key_and_no_longer() {
         .unwrap();
     db.put(&mut wtxn, b"k", b"v").unwrap();
     match env.create_database::<Bytes, Bytes>(&mut wtxn, Some(&too_long)) {
-        Err(Error::InvalidOption { reason }) => {
+        Err(Error::Mdb(MdbError::InvalidOption { reason })) => {
             assert!(reason.contains(&too_long.len().to_string()), "{reason}")
         }
         other => panic!("a name of {} bytes gave {other:?}", too_long.len()),

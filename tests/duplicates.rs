@@ -8,6 +8,7 @@ use std::ops::Bound;
 use arbordb::byteorder::BigEndian;
 use arbordb::iteration_method::MoveOnCurrentKeyDuplicates;
 use arbordb::types::{Bytes, Str, U32};
+use arbordb::MdbError;
 use arbordb::{DatabaseFlags, Env, Error, PutFlags, RoIter};
 use common::pairs::{owned, pairs_of, stored_pairs, Model, Multimap};
 use common::{assert_sound, open, open_with_page_size, Rng};
@@ -77,14 +78,14 @@ fn put_flags_follow_heed_on_duplicates() {
     // NO_DUP_DATA refuses an existing pair only.
     assert!(matches!(
         db.put_with_flags(&mut wtxn, PutFlags::NO_DUP_DATA, b"k", b"3"),
-        Err(Error::KeyExist)
+        Err(Error::Mdb(MdbError::KeyExist))
     ));
     db.put_with_flags(&mut wtxn, PutFlags::NO_DUP_DATA, b"k", b"2")
         .unwrap();
     // NO_OVERWRITE refuses an existing key, whatever the value and the other flags.
     assert!(matches!(
         db.put_with_flags(&mut wtxn, PutFlags::NO_OVERWRITE, b"k", b"9"),
-        Err(Error::KeyExist)
+        Err(Error::Mdb(MdbError::KeyExist))
     ));
     assert!(matches!(
         db.put_with_flags(
@@ -93,25 +94,25 @@ fn put_flags_follow_heed_on_duplicates() {
             b"k",
             b"9"
         ),
-        Err(Error::KeyExist)
+        Err(Error::Mdb(MdbError::KeyExist))
     ));
     // APPEND_DUP: after the key's last value, else KeyExist.
     db.put_with_flags(&mut wtxn, PutFlags::APPEND_DUP, b"k", b"4")
         .unwrap();
     assert!(matches!(
         db.put_with_flags(&mut wtxn, PutFlags::APPEND_DUP, b"k", b"0"),
-        Err(Error::KeyExist)
+        Err(Error::Mdb(MdbError::KeyExist))
     ));
     assert!(matches!(
         db.put_with_flags(&mut wtxn, PutFlags::APPEND_DUP, b"k", b"4"),
-        Err(Error::KeyExist)
+        Err(Error::Mdb(MdbError::KeyExist))
     ));
     // APPEND: after the last key; with APPEND_DUP too, the last key takes later values.
     db.put_with_flags(&mut wtxn, PutFlags::APPEND, b"m", b"1")
         .unwrap();
     assert!(matches!(
         db.put_with_flags(&mut wtxn, PutFlags::APPEND, b"m", b"2"),
-        Err(Error::KeyExist)
+        Err(Error::Mdb(MdbError::KeyExist))
     ));
     db.put_with_flags(
         &mut wtxn,
@@ -127,7 +128,7 @@ fn put_flags_follow_heed_on_duplicates() {
             b"k",
             b"9"
         ),
-        Err(Error::KeyExist)
+        Err(Error::Mdb(MdbError::KeyExist))
     ));
     let values: Vec<&[u8]> = db
         .get_duplicates(&wtxn, b"k")
@@ -143,7 +144,7 @@ fn put_flags_follow_heed_on_duplicates() {
         .unwrap();
     assert!(matches!(
         plain.put_with_flags(&mut wtxn, PutFlags::NO_DUP_DATA, b"k", b"1"),
-        Err(Error::InvalidOption { .. })
+        Err(Error::Mdb(MdbError::InvalidOption { .. }))
     ));
     wtxn.commit().unwrap();
     assert_sound(&env);
@@ -420,7 +421,7 @@ fn values_are_held_to_the_key_size_limit_and_the_flag_is_recorded() {
     db.put(&mut wtxn, b"k", &vec![1u8; max]).unwrap();
     assert!(matches!(
         db.put(&mut wtxn, b"k", &vec![1u8; max + 1]),
-        Err(Error::ValueTooLarge { .. })
+        Err(Error::Mdb(MdbError::BadValSize))
     ));
     wtxn.commit().unwrap();
     drop(env);
@@ -436,7 +437,7 @@ fn values_are_held_to_the_key_size_limit_and_the_flag_is_recorded() {
     options.name("limits").flags(DatabaseFlags::REVERSE_KEY);
     assert!(matches!(
         options.open(&rtxn),
-        Err(Error::Incompatible { .. })
+        Err(Error::Mdb(MdbError::IncompatibleDatabase { .. }))
     ));
 }
 
@@ -503,7 +504,7 @@ fn copies_carry_trees_of_values_and_a_plain_copy_verifies_their_pages() {
         copies.path().join("of-damaged"),
         arbordb::CompactionOption::Disabled,
     ) {
-        Err(Error::Corrupted { page, reason }) => {
+        Err(Error::Mdb(MdbError::CorruptedPage { page, reason })) => {
             assert!(damaged.contains(&page), "{page} {reason}");
             assert!(reason.contains("checksum"), "{reason}");
         }
@@ -527,11 +528,11 @@ fn the_longest_keys_and_values_fit_every_form_of_a_key() {
         let mut wtxn = env.write_txn().unwrap();
         assert!(matches!(
             db.put(&mut wtxn, &vec![7u8; key_max + 1], b"v"),
-            Err(Error::KeyTooLarge { max, .. }) if max == key_max
+            Err(Error::Mdb(MdbError::BadValSize))
         ));
         assert!(matches!(
             db.put(&mut wtxn, &key, &vec![1u8; value_max + 1]),
-            Err(Error::ValueTooLarge { max, .. }) if max == value_max
+            Err(Error::Mdb(MdbError::BadValSize))
         ));
         // One long value, then many short ones: a list, then a tree.
         let long_value = vec![0xEEu8; value_max];
@@ -602,12 +603,12 @@ fn a_long_key_with_a_long_value_keeps_its_values() {
     let mut wtxn = env.write_txn().unwrap();
     assert!(matches!(
         db.put(&mut wtxn, &[7u8; 90], &[2u8; 30]),
-        Err(Error::KeyTooLarge { .. })
+        Err(Error::Mdb(MdbError::BadValSize))
     ));
     let key = vec![7u8; 60];
     assert!(matches!(
         db.put(&mut wtxn, &key, &[2u8; 54]),
-        Err(Error::ValueTooLarge { max: 53, .. })
+        Err(Error::Mdb(MdbError::BadValSize))
     ));
     let (short, long) = (vec![1u8; 10], vec![2u8; 53]);
     db.put(&mut wtxn, &key, &long).unwrap();

@@ -364,7 +364,7 @@ fn environment_flags() -> Result<(), Box<dyn Error>> {
     for fixed in [EnvFlags::READ_ONLY, EnvFlags::NO_SUB_DIR, EnvFlags::NO_LOCK] {
         assert!(matches!(
             unsafe { env.set_flags(fixed, FlagSetMode::Enable) },
-            Err(heed::Error::InvalidOption { .. })
+            Err(heed::Error::Mdb(heed::MdbError::InvalidOption { .. }))
         ));
     }
     assert_eq!(
@@ -387,7 +387,10 @@ fn environment_flags() -> Result<(), Box<dyn Error>> {
             .flags(EnvFlags::PREV_SNAPSHOT)
             .open(dir.path())
     };
-    assert!(matches!(refused, Err(heed::Error::InvalidOption { .. })));
+    assert!(matches!(
+        refused,
+        Err(heed::Error::Mdb(heed::MdbError::InvalidOption { .. }))
+    ));
     Ok(())
 }
 
@@ -407,7 +410,10 @@ fn heeds_put_current_with_options_shape() -> Result<(), Box<dyn Error>> {
     assert_eq!(iter.next().transpose()?, Some((27, "i-am-twenty-seven")));
     let refused =
         unsafe { iter.put_current_with_options::<Str>(PutFlags::NO_OVERWRITE, &27, "new") };
-    assert!(matches!(refused, Err(heed::Error::KeyExist)));
+    assert!(matches!(
+        refused,
+        Err(heed::Error::Mdb(heed::MdbError::KeyExist))
+    ));
     unsafe { iter.put_current_with_options::<Bytes>(PutFlags::empty(), &27, b"new")? };
     assert_eq!(iter.next().transpose()?, Some((42, "i-am-forty-two")));
     drop(iter);
@@ -550,7 +556,10 @@ fn reserved_writes() -> Result<(), Box<dyn Error>> {
         db.put_reserved_with_flags(&mut wtxn, PutFlags::NO_OVERWRITE, "greeting", 1, |s| {
             s.write_all(b"x")
         });
-    assert!(matches!(refused, Err(heed::Error::KeyExist)));
+    assert!(matches!(
+        refused,
+        Err(heed::Error::Mdb(heed::MdbError::KeyExist))
+    ));
 
     // get_or_put_reserved writes only when the key has no value.
     let mut calls = 0;
@@ -568,7 +577,7 @@ fn reserved_writes() -> Result<(), Box<dyn Error>> {
     );
     assert!(matches!(
         db.get_or_put_with_flags(&mut wtxn, PutFlags::APPEND, "aa", b"first"),
-        Err(heed::Error::KeyExist)
+        Err(heed::Error::Mdb(heed::MdbError::KeyExist))
     ));
     assert_eq!(
         db.get_or_put_reserved_with_flags(&mut wtxn, PutFlags::empty(), "zz", 1, |s| s
@@ -744,5 +753,119 @@ fn marked_read_transactions_commit() -> Result<(), Box<dyn Error>> {
     rtxn.commit()?;
     assert_eq!(finish(env.read_txn()?)?, 1);
     env.read_txn()?.abort();
+    Ok(())
+}
+
+/// An application's own error, converted from heed's the way heed users write it: one arm per
+/// variant of `heed::Error`, no wildcard, and heed's `MdbError` names in the arms.
+#[derive(Debug, PartialEq)]
+enum AppError {
+    Io,
+    DatabaseFull,
+    Duplicate,
+    TooLong,
+    TooManyReaders,
+    Store(i32),
+    Codec,
+    AlreadyOpen,
+}
+
+impl From<heed::Error> for AppError {
+    fn from(error: heed::Error) -> AppError {
+        use heed::MdbError;
+        match error {
+            heed::Error::Io(_) => AppError::Io,
+            heed::Error::Mdb(MdbError::MapFull) => AppError::DatabaseFull,
+            heed::Error::Mdb(MdbError::KeyExist) => AppError::Duplicate,
+            heed::Error::Mdb(MdbError::BadValSize) => AppError::TooLong,
+            heed::Error::Mdb(MdbError::ReadersFull) => AppError::TooManyReaders,
+            heed::Error::Mdb(other) => AppError::Store(other.to_err_code()),
+            heed::Error::Encoding(_) | heed::Error::Decoding(_) => AppError::Codec,
+            heed::Error::EnvAlreadyOpened => AppError::AlreadyOpen,
+        }
+    }
+}
+
+/// Errors in heed's shape: the conditions applications handle are `Error::Mdb(MdbError::..)`
+/// as in heed, and an exhaustive `match` over heed's five variants compiles. What arbordb
+/// knows beyond LMDB (the page, the file) is kept in variants of its own, whose messages name
+/// it and whose codes are LMDB's for their kind.
+#[test]
+fn errors_in_heeds_shape() -> Result<(), Box<dyn Error>> {
+    use heed::MdbError;
+    let dir = tempfile::tempdir()?;
+    let env = unsafe {
+        EnvOpenOptions::new()
+            .map_size(1 << 20)
+            .max_readers(1)
+            .max_dbs(1)
+            .open(dir.path())?
+    };
+    let mut wtxn = env.write_txn()?;
+    let db: Database<Bytes, Bytes> = env.create_database(&mut wtxn, Some("only"))?;
+    db.put(&mut wtxn, b"k", b"v")?;
+    let exists = db.put_with_flags(&mut wtxn, PutFlags::NO_OVERWRITE, b"k", b"w");
+    assert_eq!(exists.map_err(AppError::from), Err(AppError::Duplicate));
+    let long_key = vec![1u8; env.max_key_size() + 1];
+    let too_long = db.put(&mut wtxn, &long_key, b"v");
+    assert_eq!(too_long.map_err(AppError::from), Err(AppError::TooLong));
+    // One named database is the most this environment opens.
+    let second = env.create_database::<Bytes, Bytes>(&mut wtxn, Some("second"));
+    assert!(matches!(second, Err(heed::Error::Mdb(MdbError::DbsFull))));
+    wtxn.commit()?;
+
+    let rtxn = env.read_txn()?;
+    let readers = env.read_txn().map(drop).map_err(AppError::from);
+    assert_eq!(readers, Err(AppError::TooManyReaders));
+    drop(rtxn);
+
+    // A full map fails the transaction: later operations are BadTxn, as in LMDB.
+    let mut wtxn = env.write_txn()?;
+    let mut full = None;
+    for n in 0u32..100_000 {
+        if let Err(error) = db.put(&mut wtxn, &n.to_be_bytes(), &[7u8; 500]) {
+            full = Some(error);
+            break;
+        }
+    }
+    assert_eq!(full.map(AppError::from), Some(AppError::DatabaseFull));
+    assert!(matches!(
+        db.put(&mut wtxn, b"after", b"v"),
+        Err(heed::Error::Mdb(MdbError::BadTxn))
+    ));
+    wtxn.abort();
+
+    // Damaged pages: arbordb's own variant, the page in its message, LMDB's code for it.
+    let page_size = env.page_size();
+    drop(env);
+    let path = dir.path().join("data.arbordb");
+    let mut bytes = std::fs::read(&path)?;
+    for page in 2..bytes.len() / page_size {
+        bytes[page * page_size + 8] ^= 0xff; // its own page number
+    }
+    std::fs::write(&path, &bytes)?;
+    let env = unsafe { EnvOpenOptions::new().max_dbs(1).open(dir.path())? };
+    let rtxn = env.read_txn()?;
+    let read = env
+        .open_database::<Bytes, Bytes>(&rtxn, Some("only"))
+        .and_then(|db| db.expect("the database").get(&rtxn, b"k").map(drop));
+    let damaged = read.unwrap_err();
+    let heed::Error::Mdb(MdbError::CorruptedPage { page, .. }) = &damaged else {
+        panic!("expected CorruptedPage, got {damaged:?}");
+    };
+    assert!(*page >= 2, "a damaged page is named: {damaged}");
+    assert!(
+        damaged.to_string().contains(&format!("page {page}")),
+        "{damaged}"
+    );
+    assert_eq!(AppError::from(damaged), AppError::Store(-30796)); // MDB_CORRUPTED
+
+    // heed's codes convert both ways; MdbError converts into Error.
+    for code in -30799..=-30779 {
+        assert_eq!(MdbError::from_err_code(code).to_err_code(), code);
+    }
+    assert_eq!(MdbError::MapFull.to_err_code(), -30792);
+    let converted: heed::Error = MdbError::KeyExist.into();
+    assert!(matches!(converted, heed::Error::Mdb(MdbError::KeyExist)));
     Ok(())
 }

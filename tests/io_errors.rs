@@ -12,6 +12,7 @@ use std::path::Path;
 
 use arbordb::testing::{Fault, SimulatedDisk};
 use arbordb::types::Bytes;
+use arbordb::MdbError;
 use arbordb::{Env, EnvOpenOptions, Error};
 
 type Model = BTreeMap<Vec<u8>, Vec<u8>>;
@@ -106,7 +107,7 @@ fn check_fault_at_every_operation(
         // The last two operations of a commit are the meta write and its sync.
         let hit_meta = operation > marks[2] - 2;
         let acceptable_after_reopen = match env.write_txn() {
-            Err(Error::EnvPoisoned) => {
+            Err(Error::Mdb(MdbError::EnvPoisoned)) => {
                 assert!(hit_meta, "operation {operation} poisoned the environment");
                 // The meta may or may not have reached the file.
                 vec![before.clone(), attempted.clone()]

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::ops::{Bound, RangeBounds};
 
 use arbordb::types::{Bytes, Str};
+use arbordb::MdbError;
 use arbordb::{Comparator, Database, DatabaseFlags, Error, PutFlags, RwIter};
 use common::{as_ref, assert_sound, open, Rng};
 
@@ -149,7 +150,7 @@ fn put_current_needs_the_current_key_and_an_entry() {
     assert!(iter.next().is_some());
     assert!(matches!(
         iter.put_current("b", "2"),
-        Err(Error::InvalidOption { .. })
+        Err(Error::Mdb(MdbError::InvalidOption { .. }))
     ));
     assert!(iter.put_current("a", "3").unwrap());
     assert!(iter.next().is_none());
@@ -176,11 +177,11 @@ fn owned_pairs(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
 }
 
 fn is_key_exist(result: arbordb::Result<()>) -> bool {
-    matches!(result, Err(Error::KeyExist))
+    matches!(result, Err(Error::Mdb(MdbError::KeyExist)))
 }
 
 fn is_invalid(result: arbordb::Result<()>) -> bool {
-    matches!(result, Err(Error::InvalidOption { .. }))
+    matches!(result, Err(Error::Mdb(MdbError::InvalidOption { .. })))
 }
 
 /// In a plain database the key exists, so `NO_OVERWRITE` and `APPEND` fail with `KeyExist`,
@@ -432,7 +433,7 @@ fn put_current_in_a_duplicate_sorted_database_keeps_the_value_s_place() {
     assert!(
         matches!(
             iter.put_current("k", "d1"),
-            Err(Error::InvalidOption { .. })
+            Err(Error::Mdb(MdbError::InvalidOption { .. }))
         ),
         "d1 sorts after c1"
     );

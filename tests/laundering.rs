@@ -11,6 +11,7 @@ use std::path::Path;
 use std::process::Command;
 
 use arbordb::types::Bytes;
+use arbordb::MdbError;
 use arbordb::{CompactionOption, Database, Env, EnvFlags, EnvOpenOptions, Error};
 
 const PAGE: usize = 512;
@@ -136,10 +137,10 @@ fn build_damaged(dir: &Path, target: Target) -> u64 {
 
 fn assert_corrupted_at<T: std::fmt::Debug>(result: Result<T, Error>, page: u64, what: &str) {
     match result {
-        Err(Error::Corrupted {
+        Err(Error::Mdb(MdbError::CorruptedPage {
             page: found,
             reason,
-        }) => {
+        })) => {
             assert_eq!(found, page, "{what}: {reason}");
             assert!(reason.contains("checksum"), "{what}: {reason}");
         }
@@ -177,10 +178,13 @@ fn a_writer_refuses_to_copy_a_damaged_leaf_or_branch_and_nothing_is_committed() 
             &format!("{target:?}: the put"),
         );
         assert!(
-            matches!(db.put(&mut wtxn, b"key02999", b"x"), Err(Error::TxnFailed)),
+            matches!(
+                db.put(&mut wtxn, b"key02999", b"x"),
+                Err(Error::Mdb(MdbError::BadTxn))
+            ),
             "{target:?}: the transaction is unusable"
         );
-        assert!(matches!(wtxn.commit(), Err(Error::TxnFailed)));
+        assert!(matches!(wtxn.commit(), Err(Error::Mdb(MdbError::BadTxn))));
         let mut wtxn = env.write_txn().unwrap();
         assert_corrupted_at(
             db.delete(&mut wtxn, b"key00001"),

@@ -8,6 +8,7 @@ mod common;
 use std::path::Path;
 
 use arbordb::types::Bytes;
+use arbordb::MdbError;
 use arbordb::{Database, Env, EnvOpenOptions, Error};
 
 const MIB: usize = 1 << 20;
@@ -161,7 +162,10 @@ fn at_most_sixteen_old_maps_are_kept_and_a_resize_past_that_is_refused() {
     readers.push(env.read_txn().unwrap());
     let refused = resize(&env, 64 * MIB);
     assert!(
-        matches!(refused, Err(Error::OldMapsInUse { kept: 16 })),
+        matches!(
+            refused,
+            Err(Error::Mdb(MdbError::OldMapsInUse { kept: 16 }))
+        ),
         "{refused:?}"
     );
     assert_eq!(env.info().map_size, 20 * MIB, "the map is as it was");
@@ -210,7 +214,7 @@ fn readers_on_many_threads_stay_valid_while_another_resizes() {
         }
         for round in 0..3_000 {
             match resize(&env, 4 * MIB + (round % 3) * 4096) {
-                Ok(()) | Err(Error::OldMapsInUse { .. }) => {}
+                Ok(()) | Err(Error::Mdb(MdbError::OldMapsInUse { .. })) => {}
                 Err(error) => panic!("{error}"),
             }
         }

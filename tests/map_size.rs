@@ -4,6 +4,7 @@
 mod common;
 
 use arbordb::types::Bytes;
+use arbordb::MdbError;
 use arbordb::{Database, Env, EnvOpenOptions, Error, RwTxn};
 use common::assert_sound;
 
@@ -29,9 +30,9 @@ fn fill_until_map_full(env: &Env, db: Database<Bytes, Bytes>, start: u32) -> (u3
                 // The transaction is unusable now, but only it.
                 assert!(matches!(
                     db.put(&mut wtxn, b"more", b"x"),
-                    Err(Error::TxnFailed)
+                    Err(Error::Mdb(MdbError::BadTxn))
                 ));
-                assert!(matches!(wtxn.commit(), Err(Error::TxnFailed)));
+                assert!(matches!(wtxn.commit(), Err(Error::Mdb(MdbError::BadTxn))));
                 return (n, error);
             }
             n += 1;
@@ -48,7 +49,7 @@ fn map_full_fails_the_transaction_and_keeps_every_commit() {
     let (env, db) = open_small_map(dir.path());
     let (reached, error) = fill_until_map_full(&env, db, 0);
     match error {
-        Error::MapFull { map_size_bytes } => assert_eq!(map_size_bytes, MAP_SIZE),
+        Error::Mdb(MdbError::MapFull) => assert_eq!(env.info().map_size, MAP_SIZE),
         other => panic!("expected MapFull, got {other:?}"),
     }
     assert!(env.real_disk_size().unwrap() <= MAP_SIZE as u64);
@@ -113,7 +114,7 @@ fn resizing_keeps_live_readers_valid_and_refuses_shrinking_below_the_data() {
     assert_eq!(db.iter(&rtxn).unwrap().count(), 3000);
     assert!(matches!(
         unsafe { env.resize(4096) },
-        Err(Error::InvalidOption { .. })
+        Err(Error::Mdb(MdbError::InvalidOption { .. }))
     ));
 }
 
@@ -187,7 +188,7 @@ fn a_large_growth_gets_no_slack_and_a_small_one_does() {
 
 fn assert_map_size_refused(result: arbordb::Result<()>) {
     match result {
-        Err(Error::InvalidOption { reason }) => {
+        Err(Error::Mdb(MdbError::InvalidOption { reason })) => {
             assert!(
                 reason.contains(&arbordb::MAP_SIZE_MAX.to_string()),
                 "the message gives the limit: {reason}"

@@ -21,6 +21,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Bound;
 
 use arbordb::types::Bytes;
+use arbordb::MdbError;
 use arbordb::{
     Comparator, Database, DatabaseFlags, Env, EnvOpenOptions, Error, IntegerComparator, PutFlags,
     RoTxn, RwTxn,
@@ -524,7 +525,7 @@ fn run_epoch(
                 let result = dbs[*db].put(txn, flags, &key.bytes, &value);
                 if *no_overwrite && working[*db].contains_key(&key) {
                     assert!(
-                        matches!(result, Err(Error::KeyExist)),
+                        matches!(result, Err(Error::Mdb(MdbError::KeyExist))),
                         "{context}: {result:?}"
                     );
                 } else {
@@ -563,7 +564,7 @@ fn run_epoch(
                     .is_some_and(|last| *last >= key)
                 {
                     assert!(
-                        matches!(result, Err(Error::KeyExist)),
+                        matches!(result, Err(Error::Mdb(MdbError::KeyExist))),
                         "{context}: an append not after the last key gave {result:?}"
                     );
                 } else {
@@ -1160,7 +1161,7 @@ fn run_dup_epoch(
                     let result = dbs[db].put(&mut wtxn, flags, &key.bytes, &value.bytes);
                     if refused {
                         assert!(
-                            matches!(result, Err(Error::KeyExist)),
+                            matches!(result, Err(Error::Mdb(MdbError::KeyExist))),
                             "{context} #{i}: expected KeyExist, got {result:?}"
                         );
                     } else {

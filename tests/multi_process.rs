@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use arbordb::byteorder::BigEndian;
 use arbordb::types::{Bytes, U64};
+use arbordb::MdbError;
 use arbordb::{Database, Env, EnvFlags, EnvOpenOptions, Error};
 
 const ROLE: &str = "ARBORDB_CHILD_ROLE";
@@ -430,7 +431,7 @@ fn a_full_table_of_dead_readers_is_reclaimed_by_read_txn() {
     let mut child = ChildProcess::spawn(TEST, "reader", dir.path());
     assert_eq!(child.expect("holding"), "3");
     match env.read_txn() {
-        Err(Error::ReadersFull { max_readers }) => assert_eq!(max_readers, 3),
+        Err(Error::Mdb(MdbError::ReadersFull)) => assert_eq!(env.max_readers(), 3),
         other => panic!("expected ReadersFull, got {:?}", other.map(|txn| txn.id())),
     }
     child.kill();
@@ -533,7 +534,7 @@ fn a_writer_killed_mid_transaction_leaves_the_environment_writable() {
     let mut stuck = ChildProcess::spawn(TEST, "stuck", dir.path());
     stuck.expect("writing");
     assert!(
-        matches!(env.try_write_txn(), Err(Error::WriterBusy)),
+        matches!(env.try_write_txn(), Err(Error::Mdb(MdbError::WriterBusy))),
         "another process holds the writer lock"
     );
     stuck.kill();
@@ -661,7 +662,10 @@ fn read_only_opens_work_on_a_read_only_directory_and_file() {
         let rtxn = env.read_txn().unwrap();
         let db: Database<Bytes, Bytes> = env.open_database(&rtxn, Some("values")).unwrap().unwrap();
         let value = db.get(&rtxn, &3u32.to_be_bytes()).unwrap().unwrap();
-        assert!(matches!(env.write_txn(), Err(Error::ReadOnly)));
+        assert!(matches!(
+            env.write_txn(),
+            Err(Error::Mdb(MdbError::ReadOnly))
+        ));
         say(&format!("read {}", value[0]));
         return;
     }
@@ -736,7 +740,9 @@ fn a_lock_file_claiming_an_impossible_slot_count_is_refused() {
     const TEST: &str = "a_lock_file_claiming_an_impossible_slot_count_is_refused";
     if let Some((_, dir)) = child_role() {
         match unsafe { EnvOpenOptions::new().open(&dir) } {
-            Err(Error::InvalidLockFile { reason, .. }) => say(&format!("refused {reason}")),
+            Err(Error::Mdb(MdbError::InvalidLockFile { reason, .. })) => {
+                say(&format!("refused {reason}"))
+            }
             other => panic!("expected InvalidLockFile, got {:?}", other.map(|_| ())),
         }
         return;
@@ -770,7 +776,7 @@ fn a_foreign_lock_file_held_by_another_process_is_refused() {
     if let Some((_, dir)) = child_role() {
         let result = unsafe { EnvOpenOptions::new().open(&dir) };
         match result {
-            Err(Error::InvalidLockFile { path, reason }) => {
+            Err(Error::Mdb(MdbError::InvalidLockFile { path, reason })) => {
                 assert!(path.ends_with(arbordb::LOCK_FILE_NAME));
                 say(&format!("refused {reason}"));
             }
@@ -797,7 +803,9 @@ fn a_foreign_lock_file_held_by_another_process_is_refused() {
     let env = loop {
         match unsafe { EnvOpenOptions::new().open(dir.path()) } {
             Ok(env) => break env,
-            Err(Error::InvalidLockFile { .. }) if started.elapsed() < Duration::from_secs(5) => {
+            Err(Error::Mdb(MdbError::InvalidLockFile { .. }))
+                if started.elapsed() < Duration::from_secs(5) =>
+            {
                 std::thread::sleep(Duration::from_millis(10));
             }
             Err(error) => panic!("reopening failed: {error}"),
@@ -963,7 +971,9 @@ fn a_published_commit_missing_from_its_slot_is_reported_not_waited_for() {
         let _ = sender.send(begun);
     });
     match outcome.recv_timeout(Duration::from_secs(20)) {
-        Ok(Err(Error::Corrupted { page, .. })) => assert_eq!(page, committed % 2),
+        Ok(Err(Error::Mdb(MdbError::CorruptedPage { page, .. }))) => {
+            assert_eq!(page, committed % 2)
+        }
         Ok(other) => panic!("beginning a read gave {other:?}"),
         Err(_) => panic!("beginning a read waited for 20 s"),
     }
@@ -980,7 +990,9 @@ fn a_process_joining_when_the_published_commit_is_missing_is_told_so() {
         options.map_size(1 << 30).max_dbs(4);
         match unsafe { options.open(&dir) } {
             Ok(env) => say(&format!("outcome opened at {}", env.info().last_txn_id)),
-            Err(Error::Corrupted { page, reason }) => say(&format!("outcome {page} {reason}")),
+            Err(Error::Mdb(MdbError::CorruptedPage { page, reason })) => {
+                say(&format!("outcome {page} {reason}"))
+            }
             Err(other) => say(&format!("outcome other {other}")),
         }
         return;

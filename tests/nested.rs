@@ -4,6 +4,7 @@
 mod common;
 
 use arbordb::types::{Bytes, Str};
+use arbordb::MdbError;
 use arbordb::{EnvOpenOptions, Error, RwTxn};
 use common::{assert_sound, open};
 
@@ -124,10 +125,10 @@ fn a_failed_child_leaves_the_parent_usable() {
             }
         }
         assert!(
-            matches!(failure, Some(Error::MapFull { .. })),
+            matches!(failure, Some(Error::Mdb(MdbError::MapFull))),
             "{failure:?}"
         );
-        assert!(matches!(child.commit(), Err(Error::TxnFailed)));
+        assert!(matches!(child.commit(), Err(Error::Mdb(MdbError::BadTxn))));
     }
     db.put(&mut parent, b"after", b"child").unwrap();
     parent.commit().unwrap();

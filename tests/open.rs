@@ -7,6 +7,7 @@ use std::os::unix::fs::FileExt;
 use std::path::Path;
 
 use arbordb::types::Str;
+use arbordb::MdbError;
 use arbordb::{EnvFlags, EnvOpenOptions, Error, FORMAT_VERSION};
 use common::{assert_sound, meta_bytes, open, reseal_meta};
 
@@ -101,10 +102,10 @@ fn the_page_size_is_recorded_in_the_file() {
     assert_eq!(env.page_size(), 8192);
     drop(env);
     match unsafe { EnvOpenOptions::new().page_size(4096).open(dir.path()) } {
-        Err(Error::PageSizeMismatch {
+        Err(Error::Mdb(MdbError::PageSizeMismatch {
             file: 8192,
             requested: 4096,
-        }) => {}
+        })) => {}
         other => panic!("expected PageSizeMismatch, got {other:?}"),
     }
     assert!(matches!(
@@ -113,7 +114,7 @@ fn the_page_size_is_recorded_in_the_file() {
                 .page_size(3000)
                 .open(tempfile::tempdir().unwrap().path())
         },
-        Err(Error::InvalidOption { .. })
+        Err(Error::Mdb(MdbError::InvalidOption { .. }))
     ));
 }
 
@@ -135,13 +136,13 @@ fn a_foreign_file_is_not_an_arbordb_file() {
     .unwrap();
     assert!(matches!(
         try_open(dir.path()),
-        Err(Error::NotAnArbordbFile { .. })
+        Err(Error::Mdb(MdbError::NotAnArbordbFile { .. }))
     ));
     // Zeros longer than the two largest pages creation writes: not a creation cut short.
     fs::write(dir.path().join(DATA_FILE), vec![0u8; 2 * 65536 + 512]).unwrap();
     assert!(matches!(
         try_open(dir.path()),
-        Err(Error::NotAnArbordbFile { .. })
+        Err(Error::Mdb(MdbError::NotAnArbordbFile { .. }))
     ));
 }
 
@@ -155,12 +156,12 @@ fn assert_newer_version_refused(dir: &Path, found: u32) {
             unsafe { options.flags(EnvFlags::READ_ONLY) };
         }
         match unsafe { options.open(dir) } {
-            Err(error @ Error::UnsupportedFormatVersion { .. }) => {
-                let Error::UnsupportedFormatVersion {
+            Err(error @ Error::Mdb(MdbError::UnsupportedFormatVersion { .. })) => {
+                let Error::Mdb(MdbError::UnsupportedFormatVersion {
                     path,
                     found: recorded,
                     supported,
-                } = &error
+                }) = &error
                 else {
                     unreachable!()
                 };
@@ -249,7 +250,7 @@ fn a_writer_finding_a_newer_format_meta_for_the_next_commit_refuses_to_build() {
     let before = fs::read(dir.path().join(DATA_FILE)).unwrap();
     patch(dir.path(), 4096, &meta);
     match env.write_txn().map(drop) {
-        Err(Error::UnsupportedFormatVersion { found, .. }) => {
+        Err(Error::Mdb(MdbError::UnsupportedFormatVersion { found, .. })) => {
             assert_eq!(found, FORMAT_VERSION + 1)
         }
         other => panic!("expected UnsupportedFormatVersion, got {other:?}"),
@@ -363,7 +364,7 @@ fn an_unsupported_page_size_is_refused() {
     }
     assert!(matches!(
         try_open(dir.path()),
-        Err(Error::InvalidPageSize { found: 3000 })
+        Err(Error::Mdb(MdbError::InvalidPageSize { found: 3000 }))
     ));
 }
 
@@ -375,10 +376,10 @@ fn a_truncated_file_is_reported() {
     let file = OpenOptions::new().write(true).open(&path).unwrap();
     file.set_len(3 * 4096).unwrap();
     match try_open(dir.path()) {
-        Err(Error::FileTruncated {
+        Err(Error::Mdb(MdbError::FileTruncated {
             len_bytes,
             needed_bytes,
-        }) => {
+        })) => {
             assert_eq!(len_bytes, 3 * 4096);
             assert!(
                 needed_bytes > len_bytes && needed_bytes % 4096 == 0,
@@ -392,10 +393,10 @@ fn a_truncated_file_is_reported() {
     for len in [10, 100, 152, 159] {
         file.set_len(len).unwrap();
         match try_open(dir.path()) {
-            Err(Error::FileTruncated {
+            Err(Error::Mdb(MdbError::FileTruncated {
                 len_bytes,
                 needed_bytes: 1024,
-            }) => assert_eq!(len_bytes, len),
+            })) => assert_eq!(len_bytes, len),
             other => panic!("a file of {len} bytes gave {other:?}"),
         }
     }
@@ -407,7 +408,10 @@ fn no_valid_meta_is_reported() {
     two_commits(dir.path());
     patch(dir.path(), 144, &[0xde, 0xad, 0xbe, 0xef]);
     patch(dir.path(), 4096 + 144, &[0xde, 0xad, 0xbe, 0xef]);
-    assert!(matches!(try_open(dir.path()), Err(Error::NoValidMeta)));
+    assert!(matches!(
+        try_open(dir.path()),
+        Err(Error::Mdb(MdbError::NoValidMeta))
+    ));
 }
 
 #[test]
@@ -466,7 +470,7 @@ fn opening_an_open_path_again_returns_the_same_environment() {
     // The writer lock is shared: the second handle cannot start a writer now.
     assert!(matches!(
         second.try_write_txn(),
-        Err(arbordb::Error::WriterBusy)
+        Err(arbordb::Error::Mdb(arbordb::MdbError::WriterBusy))
     ));
     wtxn.commit().unwrap();
     let rtxn = second.read_txn().unwrap();
@@ -498,7 +502,10 @@ fn read_only_environments_refuse_writes() {
             .open(dir.path())
             .unwrap()
     };
-    assert!(matches!(env.write_txn(), Err(Error::ReadOnly)));
+    assert!(matches!(
+        env.write_txn(),
+        Err(Error::Mdb(MdbError::ReadOnly))
+    ));
     let rtxn = env.read_txn().unwrap();
     let db = env.open_database::<Str, Str>(&rtxn, None).unwrap().unwrap();
     assert_eq!(db.get(&rtxn, "second").unwrap(), Some("2"));
@@ -566,7 +573,9 @@ fn closing_an_environment_unmaps_it_even_after_threads_read_from_it() {
 fn open_first(dir: &Path) -> arbordb::Env {
     for _ in 0..200 {
         match try_open(dir) {
-            Err(Error::Corrupted { reason, .. }) if reason.contains("lock file names") => {
+            Err(Error::Mdb(MdbError::CorruptedPage { reason, .. }))
+                if reason.contains("lock file names") =>
+            {
                 std::thread::sleep(std::time::Duration::from_millis(10));
             }
             other => return other.unwrap(),
@@ -629,7 +638,7 @@ fn max_readers_from_one_to_65536_and_nothing_else() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("env");
         match open_with_readers(&path, refused) {
-            Err(Error::InvalidOption { reason }) => {
+            Err(Error::Mdb(MdbError::InvalidOption { reason })) => {
                 assert!(reason.contains(&refused.to_string()), "{reason}")
             }
             other => panic!("max_readers({refused}) gave {other:?}"),

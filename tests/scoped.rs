@@ -586,7 +586,9 @@ fn a_key_too_long_for_its_scope_prefix_is_a_typed_error() {
     assert!(
         matches!(
             too_long,
-            Err(ScopedDbError::Heed(arbordb::Error::KeyTooLarge { .. }))
+            Err(ScopedDbError::Heed(arbordb::Error::Mdb(
+                arbordb::MdbError::BadValSize
+            )))
         ),
         "{too_long:?}"
     );

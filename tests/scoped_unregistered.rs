@@ -317,7 +317,9 @@ fn a_refused_put_leaves_no_owner_record() {
     let mut wtxn = env.write_txn().unwrap();
     assert!(matches!(
         bytes.put(&mut wtxn, &named(OWNER), &too_long, b"v"),
-        Err(ScopedDbError::Heed(arbordb::Error::KeyTooLarge { .. }))
+        Err(ScopedDbError::Heed(arbordb::Error::Mdb(
+            arbordb::MdbError::BadValSize
+        )))
     ));
     registry
         .unregister_scope(&mut wtxn, &hash_of(OWNER))

@@ -23,6 +23,7 @@ use arbordb::testing::crash::{
     DATABASE_NAMES,
 };
 use arbordb::testing::{Fault, SimulatedDisk};
+use arbordb::MdbError;
 use arbordb::{Env, EnvFlags, EnvOpenOptions, Error};
 use common::Rng;
 
@@ -128,7 +129,7 @@ fn run(dir: &Path, case: &Case, disk: &Arc<SimulatedDisk>) -> Result<Run, String
     'transactions: for ops in &case.transactions {
         let poisoned = match env.write_txn() {
             Ok(_) => false,
-            Err(Error::EnvPoisoned) => true,
+            Err(Error::Mdb(MdbError::EnvPoisoned)) => true,
             Err(Error::Io(_)) if disk.crashed() => break,
             Err(error) => return Err(format!("write_txn: {error}")),
         };

@@ -8,6 +8,7 @@ use std::thread;
 use std::time::Duration;
 
 use arbordb::types::{Bytes, Str};
+use arbordb::MdbError;
 use arbordb::{EnvFlags, EnvOpenOptions, Error, PutFlags, RoTxn};
 use common::{assert_sound, open};
 
@@ -28,7 +29,10 @@ fn a_second_writer_waits_for_the_first() {
     };
     thread::sleep(Duration::from_millis(200));
     assert!(
-        matches!(env.try_write_txn(), Err(arbordb::Error::WriterBusy)),
+        matches!(
+            env.try_write_txn(),
+            Err(arbordb::Error::Mdb(arbordb::MdbError::WriterBusy))
+        ),
         "the lock is held"
     );
     committed.store(true, Ordering::SeqCst);
@@ -145,7 +149,10 @@ fn an_existing_key_under_no_overwrite_leaves_the_transaction_usable() {
     let db = env.create_database::<Str, Str>(&mut wtxn, None).unwrap();
     db.put(&mut wtxn, "key", "original").unwrap();
     let result = db.put_with_flags(&mut wtxn, PutFlags::NO_OVERWRITE, "key", "replacement");
-    assert!(matches!(result, Err(Error::KeyExist)), "{result:?}");
+    assert!(
+        matches!(result, Err(Error::Mdb(MdbError::KeyExist))),
+        "{result:?}"
+    );
     assert_eq!(db.get(&wtxn, "key").unwrap(), Some("original"));
     db.put_with_flags(&mut wtxn, PutFlags::NO_OVERWRITE, "other", "new")
         .unwrap();
@@ -168,7 +175,7 @@ fn readers_full_names_the_limit_and_clears_when_a_reader_ends() {
     let first = env.read_txn().unwrap();
     let _second = env.read_txn().unwrap();
     match env.read_txn() {
-        Err(Error::ReadersFull { max_readers: 2 }) => {}
+        Err(Error::Mdb(MdbError::ReadersFull)) => {}
         other => panic!("expected ReadersFull, got {other:?}"),
     }
     drop(first);
@@ -239,17 +246,29 @@ fn the_writing_thread_asking_for_the_writer_again_gets_an_error_not_a_deadlock()
         let mut wtxn = env.write_txn().unwrap();
         let db = env.create_database::<Str, Str>(&mut wtxn, None).unwrap();
         db.put(&mut wtxn, "key", "value").unwrap();
-        assert!(matches!(env.write_txn(), Err(Error::WriterBusy)));
-        assert!(matches!(env.try_write_txn(), Err(Error::WriterBusy)));
-        assert!(matches!(env.check(), Err(Error::WriterBusy)));
-        assert!(matches!(env.force_sync(), Err(Error::WriterBusy)));
+        assert!(matches!(
+            env.write_txn(),
+            Err(Error::Mdb(MdbError::WriterBusy))
+        ));
+        assert!(matches!(
+            env.try_write_txn(),
+            Err(Error::Mdb(MdbError::WriterBusy))
+        ));
+        assert!(matches!(env.check(), Err(Error::Mdb(MdbError::WriterBusy))));
+        assert!(matches!(
+            env.force_sync(),
+            Err(Error::Mdb(MdbError::WriterBusy))
+        ));
         assert!(matches!(
             unsafe { env.resize(2 << 30) },
-            Err(Error::WriterBusy)
+            Err(Error::Mdb(MdbError::WriterBusy))
         ));
         // The same environment opened again by path is the same environment.
         let again = common::open(&path);
-        assert!(matches!(again.write_txn(), Err(Error::WriterBusy)));
+        assert!(matches!(
+            again.write_txn(),
+            Err(Error::Mdb(MdbError::WriterBusy))
+        ));
         db.put(&mut wtxn, "after", "errors").unwrap();
         wtxn.commit().unwrap();
         // Once it ended, the thread writes again.

@@ -350,6 +350,7 @@ fn seal_as(bytes: &mut [u8], id: PageId) {
 mod tests {
     use super::*;
     use crate::btree::cursor::tests::Pages;
+    use crate::error::MdbError;
 
     /// A sink that numbers pages and keeps nothing.
     struct Discard(u64);
@@ -396,7 +397,7 @@ mod tests {
                 Ok(None)
             });
             assert!(
-                matches!(copied, Err(Error::Corrupted { .. })),
+                matches!(copied, Err(Error::Mdb(MdbError::CorruptedPage { .. }))),
                 "{flags:?}: {copied:?}"
             );
         }

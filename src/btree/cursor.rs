@@ -1,8 +1,9 @@
 //! Reading a tree: point lookups and a cursor that walks entries in either direction.
 //!
-//! Every descent checks that it takes exactly `depth` steps from the root, that branch pages
-//! sit above leaf pages, and that every page number is in range, so a corrupt file yields
-//! [`Error::Corrupted`](crate::Error::Corrupted) and never an endless walk.
+//! Every descent checks that it takes exactly `depth` steps from the root, that branch pages sit
+//! above leaf pages, and that every page number is in range, so a corrupt file yields
+//! [`Error::Mdb(MdbError::CorruptedPage)`](crate::MdbError::CorruptedPage) and never an endless
+//! walk.
 
 use super::node::{self, Node, StoredValue};
 use super::order::KeyOrder;
@@ -329,8 +330,8 @@ impl<'s, S: PageSource + ?Sized> Cursor<'s, S> {
     }
 
     /// The entry under the cursor, or `None` when exhausted. A key with several values (a
-    /// duplicate-sorted database) is [`Error::Corrupted`] here: walk such a tree with a
-    /// `PairCursor`.
+    /// duplicate-sorted database) is [`MdbError::CorruptedPage`](crate::MdbError::CorruptedPage)
+    /// here: walk such a tree with a `PairCursor`.
     #[inline]
     pub(crate) fn current(&self) -> Result<Option<(&'s [u8], &'s [u8])>> {
         match self.current_entry()? {
@@ -423,6 +424,7 @@ impl<'s, S: PageSource + ?Sized> Cursor<'s, S> {
 pub(super) mod tests {
     use super::*;
     use crate::btree::node;
+    use crate::error::MdbError;
     use crate::page::PageId;
 
     /// Pages in a vector, numbered from 0 (shared with the other tree modules' tests).
@@ -493,7 +495,7 @@ pub(super) mod tests {
             }
         };
         assert!(
-            matches!(outcome, Err(Error::Corrupted { .. })),
+            matches!(outcome, Err(Error::Mdb(MdbError::CorruptedPage { .. }))),
             "{outcome:?}"
         );
         assert!(steps < 100, "stopped after {steps} entries");

@@ -13,12 +13,12 @@
 //!
 //! In a `DUP_FIXED` database a key's values all have the size of its first, and are stored
 //! packed: a list without lengths, a tree with dense leaves (`node.rs`). A value of another
-//! size is [`Error::ValueSizeMismatch`], refused before anything changes.
+//! size is [`MdbError::BadValSize`](crate::MdbError::BadValSize), refused before anything changes.
 
 use super::duplicates::{self, decode_value_tree, InlineList};
 use super::mutate::{NewValue, PutMode, Writer};
 use super::node::{self, StoredValue, ValueList};
-use crate::error::{Error, Result};
+use crate::error::{Error, MdbError, Result};
 use crate::page::meta::{TreeFlags, TreeInfo};
 use crate::page::PageId;
 
@@ -27,16 +27,17 @@ use crate::page::PageId;
 pub(crate) enum PairPut {
     /// Add the pair; an existing pair stays as it is.
     Add,
-    /// [`Error::KeyExist`] if the key has any value.
+    /// [`MdbError::KeyExist`](crate::MdbError::KeyExist) if the key has any value.
     NoOverwrite,
-    /// [`Error::KeyExist`] if the pair exists.
+    /// [`MdbError::KeyExist`](crate::MdbError::KeyExist) if the pair exists.
     NoDupData,
-    /// The key must sort after every key, else [`Error::KeyExist`].
+    /// The key must sort after every key, else [`MdbError::KeyExist`](crate::MdbError::KeyExist).
     Append,
-    /// If the key exists, the value must sort after its values, else [`Error::KeyExist`].
+    /// If the key exists, the value must sort after its values, else
+    /// [`MdbError::KeyExist`](crate::MdbError::KeyExist).
     AppendDup,
-    /// Both: the key sorts after every key, or it is the last key and the value sorts after
-    /// its values (a load of pairs in order), else [`Error::KeyExist`].
+    /// Both: the key sorts after every key, or it is the last key and the value sorts after its
+    /// values (a load of pairs in order), else [`MdbError::KeyExist`](crate::MdbError::KeyExist).
     AppendPairs,
 }
 
@@ -94,8 +95,9 @@ impl Writer<'_> {
         })
     }
 
-    /// Adds the pair `(key, value)` to the duplicate-sorted database `tree`. Returns whether
-    /// the pair existed. Every [`Error::KeyExist`] is returned before anything changed.
+    /// Adds the pair `(key, value)` to the duplicate-sorted database `tree`. Returns whether the
+    /// pair existed. Every [`MdbError::KeyExist`](crate::MdbError::KeyExist) is returned before
+    /// anything changed.
     pub(crate) fn put_pair(
         &mut self,
         tree: &mut TreeInfo,
@@ -121,11 +123,11 @@ impl Writer<'_> {
         }
         let found = self.find_values(tree, key)?;
         if mode == PairPut::NoOverwrite && !matches!(found, Found::Absent) {
-            return Err(Error::KeyExist);
+            return Err(Error::Mdb(MdbError::KeyExist));
         }
-        let exists = Error::KeyExist;
+        let exists = Error::Mdb(MdbError::KeyExist);
         let existed = || match mode {
-            PairPut::NoDupData | PairPut::AppendDup => Err(Error::KeyExist),
+            PairPut::NoDupData | PairPut::AppendDup => Err(Error::Mdb(MdbError::KeyExist)),
             _ => Ok(true),
         };
         let order = self.value_order;
@@ -140,10 +142,7 @@ impl Writer<'_> {
             Found::Tree(values) => return self.put_in_value_tree(tree, key, values, value, mode),
         };
         if tree.flags.contains(TreeFlags::DUP_FIXED) && values[0].len() != value.len() {
-            return Err(Error::ValueSizeMismatch {
-                expected: values[0].len(),
-                len: value.len(),
-            });
+            return Err(Error::Mdb(MdbError::BadValSize));
         }
         let at = match values.binary_search_by(|probe| order.compare(probe, value)) {
             Ok(_) => return existed(),
@@ -174,7 +173,7 @@ impl Writer<'_> {
         };
         match self.values_writer().put(&mut values, value, b"", put_mode) {
             Ok(_) => {}
-            Err(Error::KeyExist) if mode == PairPut::Add => return Ok(true),
+            Err(Error::Mdb(MdbError::KeyExist)) if mode == PairPut::Add => return Ok(true),
             Err(error) => return Err(error),
         }
         self.replace_value_tree(tree, key, &before, &values)?;
@@ -232,13 +231,13 @@ impl Writer<'_> {
                 // appends; a refusal here comes after pages were taken, so it must not be
                 // the "nothing changed" of a KeyExist or a size mismatch.
                 match writer.put(&mut value_tree, value, b"", PutMode::Append) {
-                    Err(Error::KeyExist) => {
+                    Err(Error::Mdb(MdbError::KeyExist)) => {
                         return Err(Error::corrupted(
                             PageId::NONE,
                             "the comparator of values is not a total order",
                         ))
                     }
-                    Err(Error::ValueSizeMismatch { .. }) => {
+                    Err(Error::Mdb(MdbError::BadValSize)) => {
                         return Err(Error::corrupted(
                             PageId::NONE,
                             "values of several sizes in a DUP_FIXED database",

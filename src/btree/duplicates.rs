@@ -99,7 +99,7 @@ pub(crate) struct InlineList<'a> {
 impl<'a> InlineList<'a> {
     /// Parses the list in `list`, a cell of page `page`. A length past the end, a packed
     /// list of width 0 or not a whole number of values, fewer than two values, or values out
-    /// of `order` are [`Error::Corrupted`].
+    /// of `order` are [`MdbError::CorruptedPage`](crate::MdbError::CorruptedPage).
     pub(crate) fn parse(
         list: ValueList<'a>,
         page: PageId,

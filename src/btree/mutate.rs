@@ -18,7 +18,7 @@ use super::invariants;
 use super::node::{self, Layout, Node, StoredValue};
 use super::order::KeyOrder;
 use super::{overflow, PageSource};
-use crate::error::{Error, Result};
+use crate::error::{Error, MdbError, Result};
 use crate::page::header;
 use crate::page::meta::{TreeFlags, TreeInfo};
 use crate::page::PageId;
@@ -29,10 +29,11 @@ use crate::store::page_store::PageStore;
 pub(crate) enum PutMode {
     /// Replace the value.
     Overwrite,
-    /// Fail with [`Error::KeyExist`] and change nothing.
+    /// Fail with [`MdbError::KeyExist`](crate::MdbError::KeyExist) and change nothing.
     NoOverwrite,
-    /// The key must sort after every key in the tree, else [`Error::KeyExist`]; pages filled
-    /// this way are split at the end, so a sorted load packs them full.
+    /// The key must sort after every key in the tree, else
+    /// [`MdbError::KeyExist`](crate::MdbError::KeyExist); pages filled this way are split at the
+    /// end, so a sorted load packs them full.
     Append,
 }
 
@@ -258,7 +259,7 @@ impl Writer<'_> {
             check_width(&leaf, key)?;
             let count = leaf.count();
             if count > 0 && !self.order.less(leaf.key(count - 1)?, key) {
-                return Err(Error::KeyExist);
+                return Err(Error::Mdb(MdbError::KeyExist));
             }
             (path, leaf_id, Err(count), None)
         } else {
@@ -267,7 +268,9 @@ impl Writer<'_> {
             check_width(&leaf, key)?;
             let position = leaf.search_leaf(key, self.order)?;
             let old_cell_size = match position {
-                Ok(_) if mode == PutMode::NoOverwrite => return Err(Error::KeyExist),
+                Ok(_) if mode == PutMode::NoOverwrite => {
+                    return Err(Error::Mdb(MdbError::KeyExist))
+                }
                 Ok(index) => Some(leaf.cell(index)?.len()),
                 Err(_) => None,
             };
@@ -863,10 +866,7 @@ fn check_width(leaf: &Node<'_>, key: &[u8]) -> Result<()> {
         return Ok(());
     }
     match leaf.layout() {
-        Layout::DenseLeaf { width } if width != key.len() => Err(Error::ValueSizeMismatch {
-            expected: width,
-            len: key.len(),
-        }),
+        Layout::DenseLeaf { width } if width != key.len() => Err(Error::Mdb(MdbError::BadValSize)),
         _ => Ok(()),
     }
 }

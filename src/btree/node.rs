@@ -27,7 +27,7 @@
 //! that change a page take either layout; a dense leaf's "cell" is its key's bytes.
 //!
 //! Every read of a page validates the offsets and lengths it follows and returns
-//! [`Error::Corrupted`] instead of indexing out of bounds.
+//! [`MdbError::CorruptedPage`](crate::MdbError::CorruptedPage) instead of indexing out of bounds.
 
 use std::cmp::Ordering;
 
@@ -787,7 +787,7 @@ pub(crate) fn set_child(page: &mut [u8], index: usize, child: PageId) {
 ///
 /// Callers choose cells that fit by the sizes the pages report; they can only fail to fit if
 /// the source pages were corrupt (for example two slots naming one cell, or keys of two
-/// widths in a dense leaf), which is [`Error::Corrupted`].
+/// widths in a dense leaf), which is [`MdbError::CorruptedPage`](crate::MdbError::CorruptedPage).
 pub(crate) fn fill(page: &mut [u8], id: PageId, layout: Layout, cells: &[&[u8]]) -> Result<()> {
     init(page, id, layout);
     for (index, cell) in cells.iter().enumerate() {

@@ -103,7 +103,7 @@ impl KeyOrder {
     /// byte-wise order the shortest such key, a prefix of `right`; under any other order
     /// `right` itself, since a prefix of a key need not sort next to it there. Keys out of
     /// order (only in a corrupt page, or under a comparator that is not a total order) are
-    /// [`Error::Corrupted`].
+    /// [`MdbError::CorruptedPage`](crate::MdbError::CorruptedPage).
     pub(crate) fn separator<'k>(
         self,
         page: PageId,

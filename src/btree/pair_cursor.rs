@@ -368,6 +368,7 @@ mod tests {
     use super::*;
     use crate::btree::cursor::tests::Pages;
     use crate::btree::node;
+    use crate::error::MdbError;
 
     /// A cursor that fails to enter a key's values names no pair of the key it left: the
     /// values it kept of that key go with it.
@@ -405,8 +406,14 @@ mod tests {
         assert_eq!(cursor.current().unwrap(), Some((&b"a"[..], &b"v1"[..])));
         cursor.next().unwrap();
         assert_eq!(cursor.current().unwrap(), Some((&b"a"[..], &b"v2"[..])));
-        assert!(matches!(cursor.next(), Err(Error::Corrupted { .. })));
+        assert!(matches!(
+            cursor.next(),
+            Err(Error::Mdb(MdbError::CorruptedPage { .. }))
+        ));
         let after = cursor.current();
-        assert!(matches!(after, Err(Error::Corrupted { .. })), "{after:?}");
+        assert!(
+            matches!(after, Err(Error::Mdb(MdbError::CorruptedPage { .. }))),
+            "{after:?}"
+        );
     }
 }

@@ -15,8 +15,9 @@ use crate::page::header;
 use crate::page::meta::{TreeFlags, TreeInfo};
 use crate::page::PageId;
 
-/// `source`, with the checksum of every tree page and overflow run verified as it is read:
-/// a mismatch is [`Error::Corrupted`](crate::Error::Corrupted) naming the page.
+/// `source`, with the checksum of every tree page and overflow run verified as it is read: a
+/// mismatch is [`Error::Mdb(MdbError::CorruptedPage)`](crate::MdbError::CorruptedPage) naming the
+/// page.
 pub(crate) struct Verified<'s, S: PageSource + ?Sized>(pub(crate) &'s S);
 
 impl<S: PageSource + ?Sized> PageSource for Verified<'_, S> {

@@ -1,11 +1,11 @@
 //! Key orders in heed's shape: [`Comparator`], [`LexicographicComparator`],
 //! [`DefaultComparator`] and [`IntegerComparator`].
 //!
-//! A database is ordered by the comparator it is created with, for good: the tree is sorted
-//! by it. arbordb records which one (a built-in order as a flag, an application's comparator
-//! by its [`Comparator::name`]) and refuses to open the database with another
-//! ([`Error::Incompatible`](crate::Error::Incompatible)), where LMDB cannot tell and would
-//! search a tree sorted one way with another order.
+//! A database is ordered by the comparator it is created with, for good: the tree is sorted by it.
+//! arbordb records which one (a built-in order as a flag, an application's comparator by its
+//! [`Comparator::name`]) and refuses to open the database with another
+//! ([`Error::Mdb(MdbError::IncompatibleDatabase)`](crate::MdbError::IncompatibleDatabase)), where
+//! LMDB cannot tell and would search a tree sorted one way with another order.
 
 use std::any::TypeId;
 use std::cmp::Ordering;
@@ -20,7 +20,7 @@ use crate::txn::shape::DatabaseShape;
 /// It must be a total order and the same for ever: a database stays sorted by the order it
 /// was written with. It should not panic; if it panics while a write changes a database, that
 /// write transaction refuses every further operation and its commit
-/// ([`Error::TxnFailed`](crate::Error::TxnFailed)), so a change left half made is never
+/// ([`Error::Mdb(MdbError::BadTxn)`](crate::MdbError::BadTxn)), so a change left half made is never
 /// committed and nothing committed before is harmed. (A panic in a read only unwinds.)
 pub trait Comparator {
     /// Compares the bytes of two keys.

@@ -10,7 +10,7 @@ use super::iter::{Direction, Moves, RawIter, RoIter, RoRange, RoRevIter, RoRevRa
 use super::iteration_method::MoveOnCurrentKeyDuplicates;
 use crate::btree::dup_write::PairPut;
 use crate::btree::mutate::PutMode;
-use crate::error::{Error, Result};
+use crate::error::{Error, MdbError, Result};
 use crate::flags::PutFlags;
 use crate::page::meta::{TreeFlags, TreeInfo};
 use crate::txn::{RoTxn, RwTxn};
@@ -169,13 +169,13 @@ impl<KC, DC, C, CDUP> Database<KC, DC, C, CDUP> {
                 && C::name() == DefaultComparator::name()
         };
         if !matches {
-            return Err(Error::Incompatible {
+            return Err(Error::Mdb(MdbError::IncompatibleDatabase {
                 name: txn.database_name(self.dbi),
                 reason: format!(
                     "prefix iteration computes bounds in the order of {}, and this database's keys are in another",
                     C::name()
                 ),
-            });
+            }));
         }
         Ok(())
     }
@@ -213,9 +213,10 @@ impl<KC, DC, C, CDUP> Database<KC, DC, C, CDUP> {
         self.put_with_flags(txn, PutFlags::empty(), key, data)
     }
 
-    /// Stores `data` under `key` as `flags` say: with [`PutFlags::NO_OVERWRITE`] an existing
-    /// key is [`Error::KeyExist`] (and is left unchanged); with [`PutFlags::APPEND`] the key
-    /// must sort after every key of the database, else [`Error::KeyExist`].
+    /// Stores `data` under `key` as `flags` say: with [`PutFlags::NO_OVERWRITE`] an existing key is
+    /// [`MdbError::KeyExist`](crate::MdbError::KeyExist) (and is left unchanged); with
+    /// [`PutFlags::APPEND`] the key must sort after every key of the database, else
+    /// [`MdbError::KeyExist`](crate::MdbError::KeyExist).
     pub fn put_with_flags<'a>(
         &self,
         txn: &mut RwTxn<'_>,
@@ -234,7 +235,8 @@ impl<KC, DC, C, CDUP> Database<KC, DC, C, CDUP> {
         put_encoded(txn, self.dbi, dup_sort, flags, &key, &data)
     }
 
-    /// Whether the database keeps several values per key ([`DatabaseFlags::DUP_SORT`](crate::DatabaseFlags::DUP_SORT)).
+    /// Whether the database keeps several values per key
+    /// ([`DatabaseFlags::DUP_SORT`](crate::DatabaseFlags::DUP_SORT)).
     pub(super) fn is_dup_sort(&self, txn: &RoTxn<'_>) -> Result<bool> {
         Ok(self.tree(txn)?.flags.contains(TreeFlags::DUP_SORT))
     }
@@ -467,9 +469,9 @@ pub(super) fn put_encoded(
         return txn.put_pair(dbi, key, data, mode).map(|_existed| ());
     }
     if flags.contains(PutFlags::NO_DUP_DATA) || flags.contains(PutFlags::APPEND_DUP) {
-        return Err(Error::InvalidOption {
+        return Err(Error::Mdb(MdbError::InvalidOption {
             reason: "NO_DUP_DATA and APPEND_DUP are for databases created with DUP_SORT".to_owned(),
-        });
+        }));
     }
     let mode = if flags.contains(PutFlags::APPEND) {
         PutMode::Append

@@ -19,8 +19,8 @@ impl<T> Env<T> {
     /// Opens the database `name` (`None`: the unnamed one), creating it in `wtxn` if missing.
     ///
     /// The new name is visible to other transactions once `wtxn` commits. Returns
-    /// [`Error::DbsFull`](crate::Error::DbsFull) when the environment already handles
-    /// `max_dbs` named databases.
+    /// [`Error::Mdb(MdbError::DbsFull)`](crate::MdbError::DbsFull) when the environment already
+    /// handles `max_dbs` named databases.
     pub fn create_database<KC: 'static, DC: 'static>(
         &self,
         wtxn: &mut RwTxn<'_>,
@@ -41,7 +41,8 @@ impl<T> Env<T> {
 
     #[cfg(feature = "scoped")]
     /// [`Env::create_database`] for a layer built on byte-ordered trees of one value per key
-    /// (scopes): any other shape is [`Error::Incompatible`](crate::Error::Incompatible).
+    /// (scopes): any other shape is
+    /// [`Error::Mdb(MdbError::IncompatibleDatabase)`](crate::MdbError::IncompatibleDatabase).
     pub(crate) fn create_byte_ordered_database<KC: 'static, DC: 'static>(
         &self,
         wtxn: &mut RwTxn<'_>,

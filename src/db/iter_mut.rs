@@ -19,7 +19,7 @@ use super::iteration_method::{MoveBetweenKeys, MoveThroughDuplicateValues};
 use super::reserved::{reserve, ReservedSpace};
 use crate::btree::dup_write::PairPut;
 use crate::btree::mutate::PutMode;
-use crate::error::{Error, Result};
+use crate::error::{Error, MdbError, Result};
 use crate::flags::PutFlags;
 use crate::page::meta::TreeFlags;
 use crate::txn::RwTxn;
@@ -217,10 +217,10 @@ impl<'t, 'e, KC, DC, IM> RwIter<'t, 'e, KC, DC, IM> {
     }
 
     /// Replaces the value of the entry visited last; `key` must be its key (else
-    /// [`Error::InvalidOption`]). In a duplicate-sorted database the new value must sort in
-    /// the old one's place (as LMDB's `MDB_CURRENT` asks), else [`Error::InvalidOption`]:
-    /// delete the pair and put the new one instead. Returns false when no entry was visited
-    /// yet.
+    /// [`MdbError::InvalidOption`](crate::MdbError::InvalidOption)). In a duplicate-sorted database
+    /// the new value must sort in the old one's place (as LMDB's `MDB_CURRENT` asks), else
+    /// [`MdbError::InvalidOption`](crate::MdbError::InvalidOption): delete the pair and put the new
+    /// one instead. Returns false when no entry was visited yet.
     pub fn put_current<'a>(&mut self, key: &'a KC::EItem, data: &'a DC::EItem) -> Result<bool>
     where
         KC: BytesEncode<'a>,
@@ -231,9 +231,9 @@ impl<'t, 'e, KC, DC, IM> RwIter<'t, 'e, KC, DC, IM> {
         };
         let key = encode::<KC>(key)?;
         if key.as_ref() != current.as_slice() {
-            return Err(Error::InvalidOption {
+            return Err(Error::Mdb(MdbError::InvalidOption {
                 reason: "put_current takes the key of the current entry".into(),
-            });
+            }));
         }
         let data = encode::<DC>(data)?;
         let dbi = self.database.dbi();
@@ -242,18 +242,15 @@ impl<'t, 'e, KC, DC, IM> RwIter<'t, 'e, KC, DC, IM> {
             return Ok(true);
         }
         if !self.txn.sorts_as(dbi, old, &data)? {
-            return Err(Error::InvalidOption {
+            return Err(Error::Mdb(MdbError::InvalidOption {
                 reason: "in a duplicate-sorted database put_current must keep the value's place; delete the pair and put the new one".into(),
-            });
+            }));
         }
         // The put after the delete must not fail for a reason it would be the first to see:
         // a comparator may call values of two sizes equal.
         let fixed = self.txn.tree(dbi)?.flags.contains(TreeFlags::DUP_FIXED);
         if fixed && data.len() != old.len() {
-            return Err(Error::ValueSizeMismatch {
-                expected: old.len(),
-                len: data.len(),
-            });
+            return Err(Error::Mdb(MdbError::BadValSize));
         }
         let old = old.clone();
         self.txn.delete_pair(dbi, &key, &old)?;
@@ -268,22 +265,23 @@ impl<'t, 'e, KC, DC, IM> RwIter<'t, 'e, KC, DC, IM> {
     /// key of the entry visited last, with `flags` as [`Database::put_with_flags`] takes them,
     /// and moves the iterator onto the pair written: the walk goes on after it.
     ///
-    /// As heed's, which hands `flags` to LMDB's `mdb_cursor_put` without `MDB_CURRENT`, this
-    /// puts a pair rather than replacing the visited one. In a plain database it replaces the
-    /// key's value; [`PutFlags::NO_OVERWRITE`] and [`PutFlags::APPEND`] then always fail with
-    /// [`Error::KeyExist`] (the key exists). In a duplicate-sorted database it adds
-    /// `(key, data)` beside the key's values, the visited pair staying, and the walk resumes
-    /// after the new pair wherever it sorts (a value sorting before the visited one brings
-    /// the walk back to it); `NO_OVERWRITE` and `APPEND` fail with `KeyExist`,
-    /// `APPEND | APPEND_DUP` does unless the key is the database's last and `data` sorts after
-    /// its values, [`PutFlags::NO_DUP_DATA`] fails with `KeyExist` if the pair exists and
+    /// As heed's, which hands `flags` to LMDB's `mdb_cursor_put` without `MDB_CURRENT`, this puts a
+    /// pair rather than replacing the visited one. In a plain database it replaces the key's value;
+    /// [`PutFlags::NO_OVERWRITE`] and [`PutFlags::APPEND`] then always fail with
+    /// [`MdbError::KeyExist`](crate::MdbError::KeyExist) (the key exists). In a duplicate-sorted
+    /// database it adds `(key, data)` beside the key's values, the visited pair staying, and the
+    /// walk resumes after the new pair wherever it sorts (a value sorting before the visited one
+    /// brings the walk back to it); `NO_OVERWRITE` and `APPEND` fail with `KeyExist`, `APPEND |
+    /// APPEND_DUP` does unless the key is the database's last and `data` sorts after its values,
+    /// [`PutFlags::NO_DUP_DATA`] fails with `KeyExist` if the pair exists and
     /// [`PutFlags::APPEND_DUP`] unless `data` sorts after the key's values.
     ///
-    /// Where LMDB would write elsewhere, ours refuses with [`Error::InvalidOption`]: a `key`
-    /// that is not the visited entry's (LMDB puts that key and moves the cursor to it, out of
-    /// a range or prefix walk; heed asks for the current key), and a call before any entry
-    /// was visited. `NO_DUP_DATA` and `APPEND_DUP` in a plain database are `InvalidOption`, as
-    /// for `put_with_flags`. After an error the iterator stays on the entry it visited.
+    /// Where LMDB would write elsewhere, ours refuses with
+    /// [`MdbError::InvalidOption`](crate::MdbError::InvalidOption): a `key` that is not the visited
+    /// entry's (LMDB puts that key and moves the cursor to it, out of a range or prefix walk; heed
+    /// asks for the current key), and a call before any entry was visited. `NO_DUP_DATA` and
+    /// `APPEND_DUP` in a plain database are `InvalidOption`, as for `put_with_flags`. After an
+    /// error the iterator stays on the entry it visited.
     ///
     /// Safe, where heed's is `unsafe`, for the reason [`put_current`](Self::put_current) is.
     pub fn put_current_with_options<'a, NDC>(
@@ -300,11 +298,11 @@ impl<'t, 'e, KC, DC, IM> RwIter<'t, 'e, KC, DC, IM> {
         self.put_current_encoded(flags, &key, || Ok(encode::<NDC>(data)?.into_owned()))
     }
 
-    /// [`put_current_with_options`](Self::put_current_with_options) of a value of
-    /// `data_size` bytes that `write_func` writes ([`Database::put_reserved`]); heed's name.
-    /// Returns `true`, the value being written (heed's `false` is for a cursor on no entry,
-    /// which is [`Error::InvalidOption`] here). When `write_func` fails or leaves space
-    /// unwritten, nothing is stored.
+    /// [`put_current_with_options`](Self::put_current_with_options) of a value of `data_size` bytes
+    /// that `write_func` writes ([`Database::put_reserved`]); heed's name. Returns `true`, the
+    /// value being written (heed's `false` is for a cursor on no entry, which is
+    /// [`MdbError::InvalidOption`](crate::MdbError::InvalidOption) here). When `write_func` fails
+    /// or leaves space unwritten, nothing is stored.
     pub fn put_current_reserved_with_flags<'a, F>(
         &mut self,
         flags: PutFlags,
@@ -330,14 +328,14 @@ impl<'t, 'e, KC, DC, IM> RwIter<'t, 'e, KC, DC, IM> {
         data: impl FnOnce() -> Result<Vec<u8>>,
     ) -> Result<()> {
         let Some((current, _)) = &self.current else {
-            return Err(Error::InvalidOption {
+            return Err(Error::Mdb(MdbError::InvalidOption {
                 reason: "put_current_with_options needs an entry visited first".into(),
-            });
+            }));
         };
         if key != current.as_slice() {
-            return Err(Error::InvalidOption {
+            return Err(Error::Mdb(MdbError::InvalidOption {
                 reason: "put_current_with_options takes the key of the current entry".into(),
-            });
+            }));
         }
         let data = data()?;
         put_encoded(self.txn, self.database.dbi(), self.pairs, flags, key, &data)?;

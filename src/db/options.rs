@@ -21,9 +21,8 @@ pub enum Unspecified {}
 /// # fn main() -> Result<(), arbordb::Error> {
 /// # let dir = tempfile::tempdir().unwrap();
 /// # let env = unsafe { arbordb::EnvOpenOptions::new().open(dir.path())? };
-/// let mut wtxn = env.write_txn()?;
-/// let scores = env.database_options().types::<Str, U32<BigEndian>>().name("scores").create(&mut wtxn)?;
-/// scores.put(&mut wtxn, "alice", &42)?;
+/// let mut wtxn = env.write_txn()?; let scores = env.database_options().types::<Str,
+/// U32<BigEndian>>().name("scores").create(&mut wtxn)?; scores.put(&mut wtxn, "alice", &42)?;
 /// wtxn.commit()?;
 /// # Ok(()) }
 /// ```
@@ -101,7 +100,7 @@ impl<'e, 'n, T, KC, DC, C, CDUP> DatabaseOpenOptions<'e, 'n, T, KC, DC, C, CDUP>
     /// built-in order such as `INTEGER_KEY` comes with it, as in LMDB), unless its keys are
     /// ordered by an application's comparator: that one must be given. Otherwise the flags
     /// and comparator must be the ones it was created with, else
-    /// [`Error::Incompatible`](crate::Error::Incompatible).
+    /// [`Error::Mdb(MdbError::IncompatibleDatabase)`](crate::MdbError::IncompatibleDatabase).
     pub fn open(&self, rtxn: &RoTxn<'_>) -> Result<Option<Database<KC, DC, C, CDUP>>>
     where
         KC: 'static,

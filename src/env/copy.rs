@@ -335,10 +335,11 @@ impl<T> Env<T> {
     /// Copies the environment's newest commit into `file` (from offset 0; the file is cut to
     /// the copy's length) and syncs it.
     ///
-    /// Every page of every tree is verified against its checksum on the way, so a damaged
-    /// page is [`Error::Corrupted`] naming it, not a copy that hides the damage (a compacting
-    /// copy writes fresh checksums). Without compaction the pages are verified before
-    /// anything is written; with it, as they are copied, and `file` then holds part of a copy.
+    /// Every page of every tree is verified against its checksum on the way, so a damaged page is
+    /// [`MdbError::CorruptedPage`](crate::MdbError::CorruptedPage) naming it, not a copy that hides
+    /// the damage (a compacting copy writes fresh checksums). Without compaction the pages are
+    /// verified before anything is written; with it, as they are copied, and `file` then holds part
+    /// of a copy.
     pub fn copy_to_file(&self, file: &mut File, option: CompactionOption) -> Result<()> {
         let rtxn = self.plain_read_txn()?;
         let snapshot = *rtxn.meta();

@@ -13,7 +13,7 @@ use std::any::TypeId;
 use std::collections::HashMap;
 
 use crate::btree::order::CompareFn;
-use crate::error::{Error, Result};
+use crate::error::{Error, MdbError, Result};
 use parking_lot::RwLock;
 
 /// A comparator as a handle gives it: its function and the type it comes from.
@@ -32,8 +32,9 @@ pub(crate) struct KeyOrders {
 
 impl KeyOrders {
     /// Registers `comparator` under `name`, unless it is registered there already. Another
-    /// comparator type under the same name is [`Error::Incompatible`]: a database written
-    /// with one would be searched with the other.
+    /// comparator type under the same name is
+    /// [`MdbError::IncompatibleDatabase`](crate::MdbError::IncompatibleDatabase): a database
+    /// written with one would be searched with the other.
     pub(crate) fn register(&self, name: &str, comparator: Comparator) -> Result<()> {
         let registered = *self
             .by_name
@@ -41,13 +42,13 @@ impl KeyOrders {
             .entry(name.to_owned())
             .or_insert(comparator);
         if registered.type_id != comparator.type_id {
-            return Err(Error::Incompatible {
+            return Err(Error::Mdb(MdbError::IncompatibleDatabase {
                 name: None,
                 reason: format!(
                     "two comparators, {} and {}, are both named {name:?}: give one another name (Comparator::name)",
                     registered.type_name, comparator.type_name
                 ),
-            });
+            }));
         }
         Ok(())
     }
@@ -92,7 +93,7 @@ mod tests {
         assert_eq!(kept(b"a", b"b"), Ordering::Greater);
         let other_type = orders.register("backwards", comparator::<u16>(|a, b| a.cmp(b)));
         assert!(
-            matches!(other_type, Err(Error::Incompatible { reason, .. }) if reason.contains("u16"))
+            matches!(other_type, Err(Error::Mdb(MdbError::IncompatibleDatabase { reason, .. })) if reason.contains("u16"))
         );
         assert_eq!(
             orders.get("backwards").unwrap()(b"a", b"b"),

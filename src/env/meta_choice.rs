@@ -11,7 +11,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::{SkipReason, SkippedMeta};
-use crate::error::{Error, Result};
+use crate::error::{Error, MdbError, Result};
 use crate::page::id::{PageId, TxnId, META_PAGE_COUNT};
 use crate::page::meta::{
     self, claimed_txn_id, Meta, MetaSlot, MetaTail, UnsyncedRun, MAGIC, META_SIZE, META_SIZE_MAX,
@@ -74,14 +74,14 @@ pub(crate) fn choose_meta(
         file.read_exact_at(&mut start, 0)?;
         return Err(
             if MAGIC.starts_with(&start[..start.len().min(MAGIC.len())]) {
-                Error::FileTruncated {
+                Error::Mdb(MdbError::FileTruncated {
                     len_bytes: file_len,
                     needed_bytes: 2 * PAGE_SIZE_MIN as u64,
-                }
+                })
             } else {
-                Error::NotAnArbordbFile {
+                Error::Mdb(MdbError::NotAnArbordbFile {
                     path: path.to_path_buf(),
-                }
+                })
             },
         );
     };
@@ -138,11 +138,11 @@ pub(crate) fn choose_meta(
             _ => true,
         })
     {
-        return Err(Error::UnsupportedFormatVersion {
+        return Err(Error::Mdb(MdbError::UnsupportedFormatVersion {
             path: path.to_path_buf(),
             found,
             supported: crate::page::meta::FORMAT_VERSION,
-        });
+        }));
     }
     let mut newest = None;
     let mut skipped = None;
@@ -163,10 +163,10 @@ pub(crate) fn choose_meta(
         if file_len < 2 * PAGE_SIZE_MIN as u64 && first.starts_with(&MAGIC) {
             // Shorter than any environment, and no whole meta in it: cut short, as a file
             // too short to hold even one meta is.
-            return Err(Error::FileTruncated {
+            return Err(Error::Mdb(MdbError::FileTruncated {
                 len_bytes: file_len,
                 needed_bytes: 2 * PAGE_SIZE_MIN as u64,
-            });
+            }));
         }
         let slots: Vec<MetaSlot> = slots.iter().map(|(slot, _)| *slot).collect();
         return Err(no_meta_error(&slots, path));
@@ -183,10 +183,10 @@ pub(crate) fn choose_meta(
     // meta), so the length the meta is held against is read after the meta.
     let file_len = file.metadata()?.len().max(file_len);
     if needed_bytes > file_len {
-        return Err(Error::FileTruncated {
+        return Err(Error::Mdb(MdbError::FileTruncated {
             len_bytes: file_len,
             needed_bytes,
-        });
+        }));
     }
     // A damaged slot claiming a newer commit than the one taken: open fell back past it
     // (a torn meta write, or damage). One claiming an older commit hides nothing.
@@ -206,15 +206,15 @@ pub(crate) fn choose_meta(
 fn no_meta_error(slots: &[MetaSlot], path: &Path) -> Error {
     for slot in slots {
         if let MetaSlot::BadPageSize(found) = slot {
-            return Error::InvalidPageSize { found: *found };
+            return Error::Mdb(MdbError::InvalidPageSize { found: *found });
         }
     }
     if slots.iter().all(|slot| *slot == MetaSlot::NotArbordb) {
-        return Error::NotAnArbordbFile {
+        return Error::Mdb(MdbError::NotAnArbordbFile {
             path: path.to_path_buf(),
-        };
+        });
     }
-    Error::NoValidMeta
+    Error::Mdb(MdbError::NoValidMeta)
 }
 
 /// Reads meta slot `slot` (0 or 1) of a data file with pages of `page_size` bytes: what the
@@ -247,11 +247,11 @@ pub(crate) fn meta_of_commit(
             Some((meta, tail))
         }
         MetaSlot::NewerVersion(found) => {
-            return Err(Error::UnsupportedFormatVersion {
+            return Err(Error::Mdb(MdbError::UnsupportedFormatVersion {
                 path: path.to_path_buf(),
                 found,
                 supported: meta::FORMAT_VERSION,
-            })
+            }))
         }
         _ => None,
     })

@@ -40,7 +40,7 @@ pub(crate) use writer_lock::{WriterGuard, WriterLock};
 
 use crate::btree::check::{self, CheckReport};
 use crate::btree::node;
-use crate::error::{Error, Result};
+use crate::error::{Error, MdbError, Result};
 use crate::flags::{EnvFlags, FlagSetMode};
 use crate::os::{process, AddError, Map, MapSet, PageIo, OLD_MAPS_MAX};
 use crate::page::meta::{Meta, MetaSlot, MetaTail, TreeInfo};
@@ -203,9 +203,7 @@ impl EnvInner {
             return Ok(position as u32 + 1);
         }
         if names.len() >= self.max_dbs as usize {
-            return Err(Error::DbsFull {
-                max_dbs: self.max_dbs,
-            });
+            return Err(Error::Mdb(MdbError::DbsFull));
         }
         names.push(name.to_owned());
         Ok(names.len() as u32)
@@ -481,7 +479,7 @@ impl EnvInner {
 fn map_error(error: AddError) -> Error {
     match error {
         AddError::Io(error) => Error::Io(error),
-        AddError::OldMapsInUse => Error::OldMapsInUse { kept: OLD_MAPS_MAX },
+        AddError::OldMapsInUse => Error::Mdb(MdbError::OldMapsInUse { kept: OLD_MAPS_MAX }),
     }
 }
 
@@ -576,11 +574,12 @@ impl<T> Env<T> {
     /// Begins a read transaction: a snapshot of the newest commit that never changes, never
     /// blocks and is never blocked by the writer.
     ///
-    /// Returns [`Error::ReadersFull`] when every reader slot is taken.
+    /// Returns [`MdbError::ReadersFull`](crate::MdbError::ReadersFull) when every reader slot is
+    /// taken.
     ///
-    /// Returns [`Error::OldMapsInUse`] when another process grew the file past this
-    /// process's map and the 16 old maps this process keeps are all still read through by
-    /// live transactions: end the oldest transactions and begin again.
+    /// Returns [`MdbError::OldMapsInUse`](crate::MdbError::OldMapsInUse) when another process grew
+    /// the file past this process's map and the 16 old maps this process keeps are all still read
+    /// through by live transactions: end the oldest transactions and begin again.
     pub fn read_txn(&self) -> Result<RoTxn<'_, T>> {
         Ok(self.plain_read_txn()?.into_tagged())
     }
@@ -593,31 +592,33 @@ impl<T> Env<T> {
 
     /// Begins the write transaction, waiting while another one is live.
     ///
-    /// Returns [`Error::WriterBusy`] instead of waiting when the live write transaction is
-    /// this thread's own (it began on this thread), since that wait could never end.
+    /// Returns [`MdbError::WriterBusy`](crate::MdbError::WriterBusy) instead of waiting when the
+    /// live write transaction is this thread's own (it began on this thread), since that wait could
+    /// never end.
     ///
-    /// Returns [`Error::OldMapsInUse`] when another process grew the file past this
-    /// process's map and the 16 old maps this process keeps are all still read through by
-    /// live transactions: end the oldest transactions and begin again.
+    /// Returns [`MdbError::OldMapsInUse`](crate::MdbError::OldMapsInUse) when another process grew
+    /// the file past this process's map and the 16 old maps this process keeps are all still read
+    /// through by live transactions: end the oldest transactions and begin again.
     pub fn write_txn(&self) -> Result<RwTxn<'_>> {
         RwTxn::begin(&self.inner, true)?
             .ok_or_else(|| unreachable!("a blocking begin always begins"))
     }
 
-    /// Begins the write transaction if no other one is live in any thread or process;
-    /// otherwise returns [`Error::WriterBusy`] at once instead of waiting.
+    /// Begins the write transaction if no other one is live in any thread or process; otherwise
+    /// returns [`MdbError::WriterBusy`](crate::MdbError::WriterBusy) at once instead of waiting.
     ///
-    /// Returns [`Error::OldMapsInUse`] when another process grew the file past this
-    /// process's map and the 16 old maps this process keeps are all still read through by
-    /// live transactions: end the oldest transactions and begin again.
+    /// Returns [`MdbError::OldMapsInUse`](crate::MdbError::OldMapsInUse) when another process grew
+    /// the file past this process's map and the 16 old maps this process keeps are all still read
+    /// through by live transactions: end the oldest transactions and begin again.
     pub fn try_write_txn(&self) -> Result<RwTxn<'_>> {
-        RwTxn::begin(&self.inner, false)?.ok_or(Error::WriterBusy)
+        RwTxn::begin(&self.inner, false)?.ok_or(Error::Mdb(MdbError::WriterBusy))
     }
 
-    /// Deletes the named database `name` in `wtxn`: its pages are freed and, once `wtxn`
-    /// commits, the name is gone (LMDB's `mdb_drop` with `del = 1`). Returns whether it
-    /// existed. Handles on it give [`Error::DatabaseNotFound`] until it is created again. To
-    /// empty a database but keep it, use [`Database::clear`](crate::Database::clear).
+    /// Deletes the named database `name` in `wtxn`: its pages are freed and, once `wtxn` commits,
+    /// the name is gone (LMDB's `mdb_drop` with `del = 1`). Returns whether it existed. Handles on
+    /// it give [`MdbError::DatabaseNotFound`](crate::MdbError::DatabaseNotFound) until it is
+    /// created again. To empty a database but keep it, use
+    /// [`Database::clear`](crate::Database::clear).
     pub fn delete_database(&self, wtxn: &mut RwTxn<'_>, name: &str) -> Result<bool> {
         self.check_txn_env(wtxn.env_id())?;
         match wtxn.find_tree(Some(name))? {
@@ -632,7 +633,7 @@ impl<T> Env<T> {
     /// Refuses a transaction of another environment.
     pub(crate) fn check_txn_env(&self, env_id: u64) -> Result<()> {
         if env_id != self.inner.id {
-            return Err(Error::DatabaseFromAnotherEnv);
+            return Err(Error::Mdb(MdbError::DatabaseFromAnotherEnv));
         }
         Ok(())
     }
@@ -732,9 +733,9 @@ impl<T> Env<T> {
         Ok(EnvFlags::from_bits(self.get_flags()?))
     }
 
-    /// Sets or clears flags of the open environment, for this process's later commits.
-    /// Only [`EnvFlags::CHANGEABLE`] may change, as with LMDB's `mdb_env_set_flags`;
-    /// another flag is [`Error::InvalidOption`] and changes nothing.
+    /// Sets or clears flags of the open environment, for this process's later commits. Only
+    /// [`EnvFlags::CHANGEABLE`] may change, as with LMDB's `mdb_env_set_flags`; another flag is
+    /// [`MdbError::InvalidOption`](crate::MdbError::InvalidOption) and changes nothing.
     ///
     /// # Safety
     ///
@@ -743,12 +744,12 @@ impl<T> Env<T> {
     pub unsafe fn set_flags(&self, flags: EnvFlags, mode: FlagSetMode) -> Result<()> {
         let unchangeable = flags.bits() & !EnvFlags::CHANGEABLE.bits();
         if unchangeable != 0 {
-            return Err(Error::InvalidOption {
+            return Err(Error::Mdb(MdbError::InvalidOption {
                 reason: format!(
                     "{:?} can only be set when the environment is opened",
                     EnvFlags::from_bits_truncate(unchangeable)
                 ),
-            });
+            }));
         }
         match mode {
             FlagSetMode::Enable => self.inner.flags.fetch_or(flags.bits(), Ordering::Relaxed),
@@ -820,13 +821,13 @@ impl<T> Env<T> {
 
     /// Changes the map size to `new_size` bytes (rounded up to whole pages).
     ///
-    /// Waits for the live write transaction, if any, to end. Live read transactions of this
-    /// process keep reading through the old map, so they stay valid; the old map is unmapped
-    /// once the last of them ends (at once if there is none). At most 16 old maps are kept
-    /// for live transactions: when that many are still read through, the resize is refused
-    /// with [`Error::OldMapsInUse`] and nothing changes (end the transactions that began
-    /// before the earlier resizes, then resize again). So resizing any number of times
-    /// costs no more mappings or address space than the maps in use.
+    /// Waits for the live write transaction, if any, to end. Live read transactions of this process
+    /// keep reading through the old map, so they stay valid; the old map is unmapped once the last
+    /// of them ends (at once if there is none). At most 16 old maps are kept for live transactions:
+    /// when that many are still read through, the resize is refused with
+    /// [`MdbError::OldMapsInUse`](crate::MdbError::OldMapsInUse) and nothing changes (end the
+    /// transactions that began before the earlier resizes, then resize again). So resizing any
+    /// number of times costs no more mappings or address space than the maps in use.
     ///
     /// # Safety
     ///
@@ -838,9 +839,9 @@ impl<T> Env<T> {
         let new_size = map_size_in_pages(new_size, page_size)?;
         let in_use = self.inner.cached_meta().page_count as usize * page_size;
         if new_size < in_use {
-            return Err(Error::InvalidOption {
+            return Err(Error::Mdb(MdbError::InvalidOption {
                 reason: format!("map size {new_size} is below the {in_use} bytes in use"),
-            });
+            }));
         }
         self.inner
             .maps

@@ -25,7 +25,7 @@ use super::{
     registry, Env, EnvInner, EnvOpenOptions, SnapshotCache, WriterLock, WriterState,
     DATA_FILE_NAME, LOCK_FILE_NAME,
 };
-use crate::error::{Error, Result};
+use crate::error::{Error, MdbError, Result};
 use crate::flags::EnvFlags;
 use crate::os::{at_path, os_page_size, LockFile, Map, MapSet, OsFile, PageIo, Role};
 use crate::page::meta::{is_valid_page_size, Meta, PAGE_SIZE_MAX, PAGE_SIZE_MIN};
@@ -61,9 +61,9 @@ impl<T> EnvOpenOptions<T> {
             map_size_in_pages(size, PAGE_SIZE_MAX)?;
         }
         if self.flags.contains(EnvFlags::PREV_SNAPSHOT) {
-            return Err(Error::InvalidOption {
+            return Err(Error::Mdb(MdbError::InvalidOption {
                 reason: "PREV_SNAPSHOT (opening the previous commit) is not supported yet".into(),
-            });
+            }));
         }
         if !self.flags.contains(EnvFlags::NO_SUB_DIR) {
             preflight::check_directory(path)?;
@@ -93,12 +93,12 @@ impl<T> EnvOpenOptions<T> {
         let requested = map_size_in_pages(requested, inner.page_size)?;
         let current = inner.maps.newest().1.len();
         if requested > current {
-            return Err(Error::InvalidOption {
+            return Err(Error::Mdb(MdbError::InvalidOption {
                 reason: format!(
                     "{} is already open in this process with a map of {current} bytes; opening it again cannot grow the map to {requested} bytes (use Env::resize)",
                     data_path.display()
                 ),
-            });
+            }));
         }
         Ok(())
     }
@@ -111,8 +111,10 @@ impl<T> EnvOpenOptions<T> {
                 Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
                 _ => PathBuf::from("."),
             };
-            let name = path.file_name().ok_or_else(|| Error::InvalidOption {
-                reason: format!("{} does not name a file", path.display()),
+            let name = path.file_name().ok_or_else(|| {
+                Error::Mdb(MdbError::InvalidOption {
+                    reason: format!("{} does not name a file", path.display()),
+                })
             })?;
             let data = parent
                 .canonicalize()
@@ -162,10 +164,10 @@ impl<T> EnvOpenOptions<T> {
         let page_size = meta.page_size as usize;
         if let Some(requested) = self.page_size {
             if requested != page_size {
-                return Err(Error::PageSizeMismatch {
+                return Err(Error::Mdb(MdbError::PageSizeMismatch {
                     file: meta.page_size,
                     requested: requested as u32,
-                });
+                }));
             }
         }
         let map = self.map_for_open(&file, data_path, &meta, file_len)?;
@@ -219,17 +221,17 @@ impl<T> EnvOpenOptions<T> {
     fn checked_max_readers(&self) -> Result<usize> {
         let max_readers = self.max_readers.unwrap_or(DEFAULT_MAX_READERS);
         if max_readers == 0 || max_readers > MAX_READERS_LIMIT {
-            return Err(Error::InvalidOption {
+            return Err(Error::Mdb(MdbError::InvalidOption {
                 reason: format!(
                     "max_readers must be from 1 to {MAX_READERS_LIMIT}, not {max_readers}"
                 ),
-            });
+            }));
         }
         if let Some(size) = self.page_size {
             if !is_valid_page_size(size) {
-                return Err(Error::InvalidOption {
+                return Err(Error::Mdb(MdbError::InvalidOption {
                     reason: format!("page size {size} is not a power of two from {PAGE_SIZE_MIN} to {PAGE_SIZE_MAX}"),
-                });
+                }));
             }
         }
         Ok(max_readers as usize)
@@ -255,9 +257,9 @@ impl<T> EnvOpenOptions<T> {
         // Only the first opener creates the file (another process that finds it empty, or
         // holding part of a new file, raced a creator that died; it was never an environment).
         if read_only || !first {
-            return Err(Error::NotAnArbordbFile {
+            return Err(Error::Mdb(MdbError::NotAnArbordbFile {
                 path: data_path.to_path_buf(),
-            });
+            }));
         }
         let page_size = self.page_size.unwrap_or_else(os_page_size);
         let page_size = if is_valid_page_size(page_size) {
@@ -364,10 +366,10 @@ fn reader_table(
             TableError::Io(error) => {
                 at_path(lock_path, "cannot set up the reader table in", error).into()
             }
-            TableError::Foreign(reason) => Error::InvalidLockFile {
+            TableError::Foreign(reason) => Error::Mdb(MdbError::InvalidLockFile {
                 path: lock_path.to_path_buf(),
                 reason,
-            },
+            }),
         }
     })
 }
@@ -383,11 +385,11 @@ fn name_io<'p>(data_path: &'p Path, doing: &'static str) -> impl Fn(Error) -> Er
 /// `bytes` rounded up to whole pages, or `InvalidOption` if it is over [`MAP_SIZE_MAX`].
 pub(crate) fn map_size_in_pages(bytes: usize, page_size: usize) -> Result<usize> {
     if bytes > MAP_SIZE_MAX {
-        return Err(Error::InvalidOption {
+        return Err(Error::Mdb(MdbError::InvalidOption {
             reason: format!(
                 "a map size of {bytes} bytes is over the largest, {MAP_SIZE_MAX} bytes (arbordb::MAP_SIZE_MAX)"
             ),
-        });
+        }));
     }
     Ok(bytes.div_ceil(page_size) * page_size)
 }

@@ -26,12 +26,12 @@ pub const DEFAULT_TXN_MEMORY_MAX: usize = if cfg!(target_pointer_width = "64") {
 };
 /// The most reader slots an environment may have.
 pub const MAX_READERS_LIMIT: u32 = 1 << 16;
-/// The largest map size: the largest slice Rust allows, in whole pages of the largest page
-/// size, so that rounding a size up to whole pages cannot overflow. A larger size given to
+/// The largest map size: the largest slice Rust allows, in whole pages of the largest page size, so
+/// that rounding a size up to whole pages cannot overflow. A larger size given to
 /// [`EnvOpenOptions::map_size`] or [`Env::resize`](crate::Env::resize) is
-/// [`Error::InvalidOption`](crate::Error::InvalidOption). The operating system may refuse to reserve less than this (a
-/// 64-bit Linux process has 128 TiB of address space); opening then fails with an
-/// [`Error::Io`](crate::Error::Io) that names the size.
+/// [`Error::Mdb(MdbError::InvalidOption)`](crate::MdbError::InvalidOption). The operating system
+/// may refuse to reserve less than this (a 64-bit Linux process has 128 TiB of address space);
+/// opening then fails with an [`Error::Io`](crate::Error::Io) that names the size.
 pub const MAP_SIZE_MAX: usize = (isize::MAX as usize) & !(PAGE_SIZE_MAX - 1);
 
 /// The data file's name inside an environment directory.
@@ -43,8 +43,8 @@ pub const LOCK_FILE_NAME: &str = "lock.arbordb";
 ///
 /// ```
 /// # fn main() -> Result<(), arbordb::Error> {
-/// let dir = tempfile::tempdir().unwrap();
-/// let env = unsafe { arbordb::EnvOpenOptions::new().map_size(1 << 30).max_dbs(4).open(dir.path())? };
+/// let dir = tempfile::tempdir().unwrap(); let env = unsafe {
+/// arbordb::EnvOpenOptions::new().map_size(1 << 30).max_dbs(4).open(dir.path())? };
 /// # drop(env); Ok(()) }
 /// ```
 ///
@@ -140,8 +140,8 @@ impl<T> EnvOpenOptions<T> {
         }
     }
 
-    /// The map size in bytes: the largest the data file may grow to. It reserves address
-    /// space, not disk, so it may be generous; grow it later with [`Env::resize`](crate::Env::resize).
+    /// The map size in bytes: the largest the data file may grow to. It reserves address space, not
+    /// disk, so it may be generous; grow it later with [`Env::resize`](crate::Env::resize).
     pub fn map_size(&mut self, size: usize) -> &mut Self {
         self.map_size = Some(size);
         self
@@ -161,9 +161,11 @@ impl<T> EnvOpenOptions<T> {
         self
     }
 
-    /// The page size of a new data file in bytes (a power of two from 512 to 65536); the
-    /// default is the operating system's page size. An existing file keeps its own page size;
-    /// asking for another one is [`Error::PageSizeMismatch`](crate::Error::PageSizeMismatch). (An arbordb extension.)
+    /// The page size of a new data file in bytes (a power of two from 512 to 65536); the default is
+    /// the operating system's page size. An existing file keeps its own page size; asking for
+    /// another one is
+    /// [`Error::Mdb(MdbError::PageSizeMismatch)`](crate::MdbError::PageSizeMismatch). (An arbordb
+    /// extension.)
     ///
     /// A page smaller than the disk's physical sector (often 4096 bytes) gives up the
     /// guarantees against torn writes: a power loss during a write may damage the other pages
@@ -193,15 +195,15 @@ impl<T> EnvOpenOptions<T> {
     /// Whether read transactions verify the checksum of every page they read (default: off).
     ///
     /// Every page carries a CRC32 of its bytes. Write transactions always verify a page before
-    /// copying it, and [`Env::copy_to_path`](crate::Env::copy_to_path) verifies what it
-    /// copies, so damage is never sealed under a fresh checksum; [`Env::check`](crate::Env::check)
-    /// verifies every page. With this option every transaction also verifies each committed
-    /// branch and leaf page its lookups and cursors open, and each large value's pages, and
-    /// returns [`Error::Corrupted`](crate::Error::Corrupted) naming the page instead of bytes that changed on disk (a
-    /// write transaction's own changed pages are sealed at commit, and not verified). It costs a
-    /// CRC of every page visited (docs/BENCHMARKS.md has the numbers). LMDB has no page
-    /// checksums; redb verifies its own when it recovers from an unclean shutdown and in its
-    /// integrity check, not as it reads. (An arbordb extension.)
+    /// copying it, and [`Env::copy_to_path`](crate::Env::copy_to_path) verifies what it copies, so
+    /// damage is never sealed under a fresh checksum; [`Env::check`](crate::Env::check) verifies
+    /// every page. With this option every transaction also verifies each committed branch and leaf
+    /// page its lookups and cursors open, and each large value's pages, and returns
+    /// [`Error::Mdb(MdbError::CorruptedPage)`](crate::MdbError::CorruptedPage) naming the page
+    /// instead of bytes that changed on disk (a write transaction's own changed pages are sealed at
+    /// commit, and not verified). It costs a CRC of every page visited (docs/BENCHMARKS.md has the
+    /// numbers). LMDB has no page checksums; redb verifies its own when it recovers from an unclean
+    /// shutdown and in its integrity check, not as it reads. (An arbordb extension.)
     ///
     /// A path already open in this process with the other setting gives
     /// [`Error::EnvAlreadyOpened`](crate::Error::EnvAlreadyOpened), as differing flags do.

@@ -10,7 +10,7 @@ use std::fs::{self, File};
 use std::io::{self, Read};
 use std::path::Path;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, MdbError, Result};
 use crate::os::at_path;
 use crate::page::meta::MAGIC;
 
@@ -35,12 +35,12 @@ pub(crate) fn check_directory(path: &Path) -> Result<()> {
     match fs::metadata(path) {
         Ok(metadata) if metadata.is_dir() => {}
         Ok(_) => {
-            return Err(Error::InvalidOption {
+            return Err(Error::Mdb(MdbError::InvalidOption {
                 reason: format!(
                     "{} is not a directory (open a data file itself with EnvFlags::NO_SUB_DIR)",
                     path.display()
                 ),
-            })
+            }))
         }
         Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(()),
         Err(error) => {
@@ -50,7 +50,7 @@ pub(crate) fn check_directory(path: &Path) -> Result<()> {
     let ours = path.join(super::DATA_FILE_NAME);
     let lmdb = path.join(LMDB_DATA_FILE_NAME);
     if !exists(&ours)? && exists(&lmdb)? {
-        return Err(Error::LmdbEnvironment { path: lmdb });
+        return Err(Error::Mdb(MdbError::LmdbEnvironment { path: lmdb }));
     }
     Ok(())
 }
@@ -61,18 +61,18 @@ pub(crate) fn check_directory(path: &Path) -> Result<()> {
 pub(crate) fn check_files(data_path: &Path, lock_path: &Path) -> Result<DataFile> {
     if let Some(metadata) = metadata(lock_path)? {
         if !metadata.is_file() {
-            return Err(Error::NotARegularFile {
+            return Err(Error::Mdb(MdbError::NotARegularFile {
                 path: lock_path.to_path_buf(),
-            });
+            }));
         }
     }
     let Some(metadata) = metadata(data_path)? else {
         return Ok(DataFile::Missing);
     };
     if !metadata.is_file() {
-        return Err(Error::NotARegularFile {
+        return Err(Error::Mdb(MdbError::NotARegularFile {
             path: data_path.to_path_buf(),
-        });
+        }));
     }
     let read_error = |error| at_path(data_path, "cannot read", error);
     let file = File::open(data_path).map_err(read_error)?;
@@ -86,15 +86,15 @@ pub(crate) fn check_files(data_path: &Path, lock_path: &Path) -> Result<DataFile
         return Ok(DataFile::Present);
     }
     if is_lmdb_meta(&start) {
-        return Err(Error::LmdbEnvironment {
+        return Err(Error::Mdb(MdbError::LmdbEnvironment {
             path: data_path.to_path_buf(),
-        });
+        }));
     }
     // Slot 0 may be torn while slot 1 holds the newest commit: foreign only if neither slot,
     // at any page size, has the magic. Other problems are for the open itself to report, and
     // so is a creation cut short (all zeros, or part of a new file), which open creates again.
     match super::meta_choice::choose_meta(&file, data_path, metadata.len(), false) {
-        Err(error @ Error::NotAnArbordbFile { .. }) => {
+        Err(error @ Error::Mdb(MdbError::NotAnArbordbFile { .. })) => {
             if super::creation::creation_cut_short(&file, data_path, metadata.len())? {
                 Ok(DataFile::Present)
             } else {

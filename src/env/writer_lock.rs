@@ -9,15 +9,16 @@
 //!
 //! The lock records the thread that took it. That thread waiting for it again (a second
 //! `write_txn`, or `resize`, `check` or `force_sync` while its write transaction is live) would
-//! wait for ever, so it gets [`Error::WriterBusy`] at once instead. A write transaction sent to
-//! another thread still counts as its beginning thread's: that thread gets the error rather
-//! than waiting (heed's write transactions cannot move between threads at all).
+//! wait for ever, so it gets [`MdbError::WriterBusy`](crate::MdbError::WriterBusy) at once instead.
+//! A write transaction sent to another thread still counts as its beginning thread's: that thread
+//! gets the error rather than waiting (heed's write transactions cannot move between threads at
+//! all).
 
 use std::thread::{self, ThreadId};
 
 use parking_lot::{Condvar, Mutex};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, MdbError, Result};
 use crate::os::LockFile;
 
 /// The in-process writer lock.
@@ -35,10 +36,10 @@ pub(crate) struct WriterGuard<'l> {
 }
 
 impl WriterLock {
-    /// Takes the lock, then `file`'s writer lock if the environment is shared; waits for each
-    /// while another writer holds it, or returns `Ok(None)` at once when `wait` is false.
-    /// Returns [`Error::WriterBusy`] when this thread holds the lock already (waiting could
-    /// never end).
+    /// Takes the lock, then `file`'s writer lock if the environment is shared; waits for each while
+    /// another writer holds it, or returns `Ok(None)` at once when `wait` is false. Returns
+    /// [`MdbError::WriterBusy`](crate::MdbError::WriterBusy) when this thread holds the lock
+    /// already (waiting could never end).
     pub(crate) fn acquire<'l>(
         &'l self,
         file: Option<&'l LockFile>,
@@ -49,7 +50,7 @@ impl WriterLock {
             let mut holder = self.holder.lock();
             while let Some(thread) = *holder {
                 if thread == me && wait {
-                    return Err(Error::WriterBusy);
+                    return Err(Error::Mdb(MdbError::WriterBusy));
                 }
                 if !wait {
                     return Ok(None);

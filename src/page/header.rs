@@ -133,7 +133,7 @@ pub(crate) fn checksum_matches(page: &[u8]) -> bool {
 }
 
 /// Checks the checksum of page (or overflow run) `id` before its bytes are trusted further.
-/// A mismatch is [`Error::Corrupted`] naming the page.
+/// A mismatch is [`MdbError::CorruptedPage`](crate::MdbError::CorruptedPage) naming the page.
 pub(crate) fn verify_checksum(page: &[u8], id: PageId) -> Result<()> {
     if checksum_matches(page) {
         return Ok(());
@@ -149,6 +149,7 @@ pub(crate) fn verify_checksum(page: &[u8], id: PageId) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::MdbError;
 
     #[test]
     fn a_changed_byte_fails_verification_naming_the_page() {
@@ -160,7 +161,7 @@ mod tests {
         assert!(verify_checksum(&page, id).is_ok());
         page[300] = 2;
         match verify_checksum(&page, id) {
-            Err(Error::Corrupted { page, reason }) => {
+            Err(Error::Mdb(MdbError::CorruptedPage { page, reason })) => {
                 assert_eq!(page, 7);
                 assert_eq!(reason, "the page fails its checksum");
             }
@@ -178,7 +179,7 @@ mod tests {
         // The value's last byte, two pages past the header.
         run[3 * 512 - 1] ^= 1;
         match verify_checksum(&run, id) {
-            Err(Error::Corrupted { page, reason }) => {
+            Err(Error::Mdb(MdbError::CorruptedPage { page, reason })) => {
                 assert_eq!(page, 9);
                 assert_eq!(reason, "the overflow run starting here fails its checksum");
             }

@@ -514,6 +514,7 @@ pub(crate) fn read_chain<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::MdbError;
     use crate::page::id::numbered::{ids, page, range, txn};
 
     #[test]
@@ -692,7 +693,8 @@ mod tests {
         let mut list = FreeList::default();
         let segments: Vec<PageId> = (100..1100).chain([5, 7, 8]).map(page).collect();
         list.add_segments(txn(3), &segments);
-        // Three count words, one group, three runs, in page order: (5, 1), (txn(7), 2), (txn(100), 1000).
+        // Three count words, one group, three runs, in page order: (5, 1), (txn(7), 2), (txn(100),
+        // 1000).
         assert_eq!(list.encoded_len(), 24 + 16 + 3 * 16);
         let stream = list.encode();
         assert_eq!(stream.len(), list.encoded_len());
@@ -816,7 +818,7 @@ mod tests {
         );
         meta.freelist = page(9);
         match read(&meta, Some(&stream), no_page) {
-            Err(Error::Corrupted { page, reason }) => {
+            Err(Error::Mdb(MdbError::CorruptedPage { page, reason })) => {
                 assert_eq!(page, 1, "the meta of txn 3 is on page 1");
                 assert!(reason.contains("names a freelist chain too"), "{reason}");
             }
@@ -836,7 +838,7 @@ mod tests {
         for (head, image) in [(5, &leaf), (5, &misplaced)] {
             let refused = read_chain(page(head), 20, page_size, |_| Ok(&image[..])).unwrap_err();
             match refused {
-                Error::Corrupted { page, reason } => {
+                Error::Mdb(MdbError::CorruptedPage { page, reason }) => {
                     assert_eq!(page, 5);
                     assert_eq!(reason, "expected a freelist page");
                 }

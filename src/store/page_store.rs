@@ -28,7 +28,7 @@ use super::pool::Pool;
 use super::segment_summary::{self, SegmentSummaries, SegmentSummary};
 use super::spill::SpillPolicy;
 use super::stretch::UnreadListing;
-use crate::error::{Error, Result};
+use crate::error::{Error, MdbError, Result};
 use crate::os::PageIo;
 use crate::page::header::{self, PageKind, PAGE_HEADER_SIZE};
 use crate::page::id::{pages_in, PageId, TxnId};
@@ -45,7 +45,6 @@ pub(crate) struct PageStore {
     /// Pages of the snapshot this transaction started from (free segments list pages below).
     committed_page_count: u64,
     page_limit: u64,
-    map_size_bytes: usize,
     /// Reusable pages.
     pool: Pool,
     /// Reusable free segments not read yet, in the order to read them.
@@ -117,7 +116,6 @@ impl PageStore {
             page_count,
             committed_page_count: page_count,
             page_limit: (map_size_bytes / page_size) as u64,
-            map_size_bytes,
             pool: Pool::new(reusable.pages),
             segments: reusable.segments.into(),
             run_segments: reusable.run_segments.into(),
@@ -243,9 +241,7 @@ impl PageStore {
             None => {
                 let id = PageId::new(self.page_count);
                 if self.page_count + pages as u64 > self.page_limit {
-                    return Err(Error::MapFull {
-                        map_size_bytes: self.map_size_bytes,
-                    });
+                    return Err(Error::Mdb(MdbError::MapFull));
                 }
                 self.page_count += pages as u64;
                 id
@@ -419,9 +415,10 @@ impl PageStore {
     /// back into a buffer; a committed page is copied to a new page, which is returned, and
     /// the old number is freed.
     ///
-    /// A page read from the file is verified against its checksum first: commit seals the
-    /// copy with a fresh checksum, so copying damaged bytes would make the damage invisible
-    /// to every later check. A mismatch is [`Error::Corrupted`] and nothing is copied.
+    /// A page read from the file is verified against its checksum first: commit seals the copy with
+    /// a fresh checksum, so copying damaged bytes would make the damage invisible to every later
+    /// check. A mismatch is [`MdbError::CorruptedPage`](crate::MdbError::CorruptedPage) and nothing
+    /// is copied.
     pub(crate) fn touch(&mut self, map: &[u8], id: PageId) -> Result<PageId> {
         if self.dirty.contains(id) {
             return Ok(id);
@@ -523,10 +520,10 @@ impl PageStore {
         Ok(())
     }
 
-    /// Bounds this transaction's memory: seals and writes dirty leaf pages and overflow runs
-    /// to their places in the file, lowest page numbers first, until at most `keep_bytes` of
-    /// dirty buffers remain, and reuses their buffers. Returns how many it wrote. Branch pages stay in memory: every
-    /// change passes through them. Written pages are read from the map from then on.
+    /// Bounds this transaction's memory: seals and writes dirty leaf pages and overflow runs to
+    /// their places in the file, lowest page numbers first, until at most `keep_bytes` of dirty
+    /// buffers remain, and reuses their buffers. Returns how many it wrote. Branch pages stay in
+    /// memory: every change passes through them. Written pages are read from the map from then on.
     ///
     /// Safe for every snapshot: the pages written were allocated by this transaction, so no
     /// meta names them (invariant 2). A page written and then changed again is written again
@@ -568,9 +565,9 @@ impl PageStore {
         Ok(count)
     }
 
-    /// Seals and writes every dirty page in page order (through
-    /// [`OrderedWriter`], contiguous pages together). With `record_runs`, returns each buffer written (its
-    /// first page, pages and checksum), for a meta to list; else an empty list.
+    /// Seals and writes every dirty page in page order (through [`OrderedWriter`], contiguous pages
+    /// together). With `record_runs`, returns each buffer written (its first page, pages and
+    /// checksum), for a meta to list; else an empty list.
     pub(crate) fn write_dirty(
         &mut self,
         io: &dyn PageIo,
@@ -903,7 +900,7 @@ mod tests {
         map[leaf.get() as usize * page_size + 100] ^= 1;
         assert!(matches!(
             store.touch(&map, leaf),
-            Err(Error::Corrupted { page, .. }) if page == leaf.get()
+            Err(Error::Mdb(MdbError::CorruptedPage { page, .. })) if page == leaf.get()
         ));
         map[leaf.get() as usize * page_size + 100] ^= 1;
         assert_eq!(store.touch(&map, leaf).unwrap(), leaf);
@@ -990,7 +987,7 @@ mod tests {
         let mut store = PageStore::new(page_size, TxnId::new(9), 4, 1 << 20, Reusable::default());
         assert!(matches!(
             store.touch(&map, page(3)),
-            Err(Error::Corrupted { page: 3, .. })
+            Err(Error::Mdb(MdbError::CorruptedPage { page: 3, .. }))
         ));
         assert_eq!(store.dirty_size(), (0, 0), "nothing copied");
         assert!(store.freed().is_empty());
@@ -1169,7 +1166,10 @@ mod tests {
             "none that long"
         );
         assert!(
-            matches!(store.allocate(&map, 4), Err(Error::Corrupted { .. })),
+            matches!(
+                store.allocate(&map, 4),
+                Err(Error::Mdb(MdbError::CorruptedPage { .. }))
+            ),
             "taking segment 6 reads it, checksum and all"
         );
     }
@@ -1229,7 +1229,7 @@ mod tests {
         assert_eq!(store.allocate(&map, 1).unwrap(), page(3));
         assert!(matches!(
             store.allocate(&map, 1),
-            Err(Error::Corrupted { .. })
+            Err(Error::Mdb(MdbError::CorruptedPage { .. }))
         ));
         let reusable = Reusable {
             pages: ids(&[3, 4]),
@@ -1239,7 +1239,7 @@ mod tests {
         let mut store = PageStore::new(page_size, TxnId::new(4), 12, 1 << 20, reusable);
         assert!(matches!(
             store.allocate(&map, 3),
-            Err(Error::Corrupted { .. })
+            Err(Error::Mdb(MdbError::CorruptedPage { .. }))
         ));
     }
 
@@ -1276,7 +1276,10 @@ mod tests {
     fn allocation_past_the_map_is_map_full() {
         let mut store = PageStore::new(512, TxnId::new(1), 2, 512 * 4, Reusable::default());
         store.allocate(&[], 2).unwrap();
-        assert!(matches!(store.allocate(&[], 1), Err(Error::MapFull { .. })));
+        assert!(matches!(
+            store.allocate(&[], 1),
+            Err(Error::Mdb(MdbError::MapFull))
+        ));
     }
 
     #[test]
@@ -1296,7 +1299,7 @@ mod tests {
         assert_eq!(store.read(&[], run, 2).unwrap().len(), 2 * 512);
         assert!(matches!(
             store.read(&[], run, 3),
-            Err(Error::Corrupted { .. })
+            Err(Error::Mdb(MdbError::CorruptedPage { .. }))
         ));
     }
 }

@@ -397,7 +397,7 @@ pub fn count_commits_and_syncs(case: &CrashCase<'_>) -> Result<(u64, u64), Strin
 
 /// Reads every database of [`DATABASE_NAMES`], each opened with its order; a database that
 /// does not iterate in strictly ascending order (its own), or whose get misses an entry the
-/// iteration met, is [`crate::Error::Corrupted`].
+/// iteration met, is [`crate::MdbError::CorruptedPage`](crate::MdbError::CorruptedPage).
 pub fn read_model(env: &Env) -> crate::Result<Model> {
     let rtxn = env.read_txn()?;
     read_model_in(env, &rtxn)
@@ -438,7 +438,7 @@ pub fn read_model_in(env: &Env, rtxn: &RoTxn<'_>) -> crate::Result<Model> {
 /// The pairs of the duplicate-sorted database `db`, as its model holds them. Pairs that do
 /// not iterate in strictly ascending order (keys, then a key's values), a backward walk by
 /// key that does not meet each key's last value, or a get that does not give a key's first
-/// value are [`crate::Error::Corrupted`].
+/// value are [`crate::MdbError::CorruptedPage`](crate::MdbError::CorruptedPage).
 fn read_pairs(
     db: Database<Bytes, Bytes>,
     rtxn: &RoTxn<'_>,

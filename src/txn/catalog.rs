@@ -14,15 +14,16 @@ use crate::btree::cursor::{self, Cursor};
 use crate::btree::node;
 use crate::btree::order::KeyOrder;
 use crate::btree::PageSource;
-use crate::error::{Error, Result};
+use crate::error::{Error, MdbError, Result};
 use crate::page::catalog_record::{self, OrderNames, UNNAMED_DATABASE_KEY};
 use crate::page::meta::{TreeFlags, TreeInfo};
 use crate::page::PageId;
 
 impl RoTxn<'_> {
     /// Reads database `dbi`'s tree from the meta or the catalog, with the names of its custom
-    /// comparators. Flags this release does not know are [`Error::Corrupted`]: the tree's
-    /// order would be a guess.
+    /// comparators. Flags this release does not know are
+    /// [`MdbError::CorruptedPage`](crate::MdbError::CorruptedPage): the tree's order would be a
+    /// guess.
     pub(crate) fn load_tree(&self, dbi: u32) -> Result<(TreeInfo, OrderNames)> {
         let (tree, names) = if dbi == MAIN_DBI {
             let main = self.meta().main;
@@ -30,7 +31,7 @@ impl RoTxn<'_> {
         } else {
             let name = self.env.database_names().read()[dbi as usize - 1].clone();
             self.catalog_record(&name)?
-                .ok_or(Error::DatabaseNotFound { name })?
+                .ok_or(Error::Mdb(MdbError::DatabaseNotFound { name }))?
         };
         if let Some(bits) = tree.flags.unknown_bits() {
             return Err(Error::corrupted(
@@ -149,8 +150,8 @@ impl RoTxn<'_> {
         Ok(total)
     }
 
-    /// The index of database `name` if it exists in this transaction, opened as `shape`
-    /// asks ([`Error::Incompatible`] if it cannot be).
+    /// The index of database `name` if it exists in this transaction, opened as `shape` asks
+    /// ([`MdbError::IncompatibleDatabase`](crate::MdbError::IncompatibleDatabase) if it cannot be).
     pub(crate) fn open_tree(
         &self,
         name: Option<&str>,
@@ -178,7 +179,7 @@ impl RoTxn<'_> {
             let dbi = position as u32 + 1;
             return match self.tree(dbi) {
                 Ok(_) => Ok(Some(dbi)),
-                Err(Error::DatabaseNotFound { .. }) => Ok(None),
+                Err(Error::Mdb(MdbError::DatabaseNotFound { .. })) => Ok(None),
                 Err(error) => Err(error),
             };
         }
@@ -207,12 +208,12 @@ impl RwTxn<'_> {
         };
         let key_size_max = node::key_size_max(self.txn.env.page_size());
         if name.len() > key_size_max {
-            return Err(Error::InvalidOption {
+            return Err(Error::Mdb(MdbError::InvalidOption {
                 reason: format!(
                     "a database name may be at most {key_size_max} bytes, not {}",
                     name.len()
                 ),
-            });
+            }));
         }
         let dbi = self.txn.env.database_index(name)?;
         match self.txn.tree(dbi) {
@@ -220,7 +221,7 @@ impl RwTxn<'_> {
                 self.txn.accept_shape(dbi, Some(name), shape)?;
                 Ok(dbi)
             }
-            Err(Error::DatabaseNotFound { .. }) => {
+            Err(Error::Mdb(MdbError::DatabaseNotFound { .. })) => {
                 self.set_new_tree(dbi, shape)?;
                 Ok(dbi)
             }

@@ -48,7 +48,7 @@ use crate::btree::cursor;
 use crate::btree::mutate::{PutMode, Writer};
 use crate::btree::order::KeyOrder;
 use crate::env::{CachedFreeList, EnvInner, WriterState};
-use crate::error::{Error, Result};
+use crate::error::{Error, MdbError, Result};
 use crate::flags::EnvFlags;
 use crate::page::catalog_record::{self, OrderNames, UNNAMED_DATABASE_KEY};
 use crate::page::id::{pages_in, PageId, TxnId};
@@ -71,7 +71,7 @@ impl RwTxn<'_> {
     ///
     /// On error nothing of this transaction is visible and earlier commits are intact. If the
     /// error came from a failed sync, the environment refuses further writes
-    /// ([`Error::EnvPoisoned`]) until reopened.
+    /// ([`MdbError::EnvPoisoned`](crate::MdbError::EnvPoisoned)) until reopened.
     ///
     /// A nested transaction's commit writes nothing: it hands its changes to its parent.
     pub fn commit(mut self) -> Result<()> {
@@ -80,7 +80,7 @@ impl RwTxn<'_> {
         }
         let env = self.txn.env;
         if self.state.failed {
-            return Err(Error::TxnFailed);
+            return Err(Error::Mdb(MdbError::BadTxn));
         }
         let ReadTxn {
             snapshot,

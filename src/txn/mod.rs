@@ -24,4 +24,4 @@ mod write;
 pub use read::{ReadTxn, RoTxn};
 pub(crate) use snapshot::Snapshot;
 pub use tls::{AnyTls, TlsUsage, WithTls, WithoutTls};
-pub use write::RwTxn;
+pub use write::{RwTxn, VALUE_SIZE_MAX};

@@ -10,12 +10,12 @@ use super::read::RoTxn;
 use super::snapshot::Snapshot;
 use super::write::{own_store, take_own_store, NestedParent, RwTxn, WriteParts, WriteState};
 use crate::env::Env;
-use crate::error::{Error, Result};
+use crate::error::{Error, MdbError, Result};
 
 impl NestedParent for RwTxn<'_> {
     fn copy_parts(&mut self) -> Result<WriteParts> {
         if self.state.failed {
-            return Err(Error::TxnFailed);
+            return Err(Error::Mdb(MdbError::BadTxn));
         }
         let meta = *self.txn.meta();
         let trees = self.txn.trees.borrow().clone();
@@ -67,7 +67,7 @@ impl<T> Env<T> {
     /// ```
     pub fn nested_write_txn<'p>(&'p self, parent: &'p mut RwTxn<'_>) -> Result<RwTxn<'p>> {
         if parent.env_id() != self.inner.id() {
-            return Err(Error::DatabaseFromAnotherEnv);
+            return Err(Error::Mdb(MdbError::DatabaseFromAnotherEnv));
         }
         let parts = parent.copy_parts()?;
         let state = WriteState {
@@ -95,7 +95,7 @@ impl RwTxn<'_> {
     /// Hands this nested transaction's state to its parent.
     pub(crate) fn commit_into_parent(mut self) -> Result<()> {
         if self.state.failed {
-            return Err(Error::TxnFailed);
+            return Err(Error::Mdb(MdbError::BadTxn));
         }
         let parts = WriteParts {
             meta: *self.txn.meta(),

@@ -13,7 +13,7 @@ use crate::btree::order::KeyOrder;
 use crate::btree::pair_cursor::{self, PairCursor};
 use crate::btree::PageSource;
 use crate::env::EnvInner;
-use crate::error::{Error, Result};
+use crate::error::{Error, MdbError, Result};
 use crate::os::{process, Map, Tagged};
 use crate::page::catalog_record::OrderNames;
 use crate::page::header;
@@ -182,9 +182,7 @@ impl<'e> RoTxn<'e> {
             outcome = begin()?;
         }
         match outcome {
-            BeginRead::Full => Err(Error::ReadersFull {
-                max_readers: env.readers().capacity() as u32,
-            }),
+            BeginRead::Full => Err(Error::Mdb(MdbError::ReadersFull)),
             BeginRead::Started { slot, snapshot } => Ok(RoTxn::new(ReadTxn {
                 env,
                 map: env.maps().get(snapshot.map),
@@ -258,7 +256,7 @@ impl<'e> RoTxn<'e> {
     /// Checks that a database handle belongs to this transaction's environment.
     pub(crate) fn check_env(&self, env_id: u64) -> Result<()> {
         if env_id != self.env.id() {
-            return Err(Error::DatabaseFromAnotherEnv);
+            return Err(Error::Mdb(MdbError::DatabaseFromAnotherEnv));
         }
         Ok(())
     }
@@ -276,9 +274,9 @@ impl<'e> RoTxn<'e> {
         }
         if let Some(Some(slot)) = self.trees.borrow().get(dbi as usize) {
             if slot.deleted {
-                return Err(Error::DatabaseNotFound {
+                return Err(Error::Mdb(MdbError::DatabaseNotFound {
                     name: self.env.database_names().read()[dbi as usize - 1].clone(),
-                });
+                }));
             }
             return Ok(slot.info);
         }

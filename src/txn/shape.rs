@@ -7,13 +7,13 @@
 //! the functions registered with the environment (`env/key_orders.rs`). So a tree is searched
 //! only with the order it was written in, and a database whose comparator no handle of this
 //! process has given can be walked, counted, cleared and deleted, but not searched
-//! ([`Error::Incompatible`]).
+//! ([`MdbError::IncompatibleDatabase`](crate::MdbError::IncompatibleDatabase)).
 
 use super::custom_orders::CustomOrders;
 use super::read::{RoTxn, MAIN_DBI};
 use crate::btree::order::{CompareFn, KeyOrder};
 use crate::env::key_orders::{Comparator, KeyOrders};
-use crate::error::{Error, Result};
+use crate::error::{Error, MdbError, Result};
 use crate::page::catalog_record::{OrderNames, ORDER_NAME_MAX};
 use crate::page::meta::{TreeFlags, TreeInfo};
 
@@ -92,7 +92,7 @@ impl DatabaseShape {
     /// `DUP_SORT`. (Both built-in orders of keys, or of values, are taken as LMDB takes
     /// them: `btree/order.rs`.)
     pub(crate) fn validate(&self, database: Option<&str>) -> Result<()> {
-        let invalid = |reason: String| Err(Error::InvalidOption { reason });
+        let invalid = |reason: String| Err(Error::Mdb(MdbError::InvalidOption { reason }));
         let flags = self.flags;
         let value_flags = TreeFlags::INTEGER_DUP
             .with(TreeFlags::REVERSE_DUP)
@@ -126,9 +126,11 @@ impl DatabaseShape {
         if self.is_plain() {
             return Ok(());
         }
-        let incompatible = |reason: String| Error::Incompatible {
-            name: database.map(str::to_owned),
-            reason,
+        let incompatible = |reason: String| {
+            Error::Mdb(MdbError::IncompatibleDatabase {
+                name: database.map(str::to_owned),
+                reason,
+            })
         };
         let asked = self.names();
         if self.tree_flags() != tree.flags {
@@ -234,13 +236,13 @@ impl RoTxn<'_> {
         let (compare, name) = side(&custom);
         match compare {
             Some(compare) => Ok(KeyOrder::Custom(compare)),
-            None => Err(Error::Incompatible {
+            None => Err(Error::Mdb(MdbError::IncompatibleDatabase {
                 name: self.database_name(dbi),
                 reason: format!(
                     "its {what} are ordered by the comparator {:?}, which no handle of this process has given; open it with that comparator",
                     name.as_deref().unwrap_or("(unnamed)")
                 ),
-            }),
+            })),
         }
     }
 
@@ -324,7 +326,7 @@ mod tests {
             .unwrap();
         let refused = custom("other").check_against(None, &custom_tree, &by_length);
         assert!(
-            matches!(refused, Err(Error::Incompatible { name: None, reason }) if reason.contains("by length"))
+            matches!(refused, Err(Error::Mdb(MdbError::IncompatibleDatabase { name: None, reason })) if reason.contains("by length"))
         );
         assert!(custom("x")
             .check_against(None, &tree(TreeFlags::empty()), &none)
@@ -368,7 +370,7 @@ mod tests {
     #[test]
     fn refusals_name_the_database() {
         let reason = |result: Result<()>| match result {
-            Err(Error::InvalidOption { reason }) => reason,
+            Err(Error::Mdb(MdbError::InvalidOption { reason })) => reason,
             other => panic!("{other:?}"),
         };
         let no_dup_sort = DatabaseShape {

@@ -12,7 +12,7 @@ use crate::btree::mutate::{PutMode, Writer};
 use crate::btree::node;
 use crate::btree::order::KeyOrder;
 use crate::env::{CachedFreeList, EnvInner, WriterGuard};
-use crate::error::{Error, Result};
+use crate::error::{Error, MdbError, Result};
 use crate::flags::EnvFlags;
 use crate::page::header::PAGE_HEADER_SIZE;
 use crate::page::meta::{Meta, TreeFlags, TreeInfo};
@@ -20,7 +20,8 @@ use crate::page::PageId;
 use crate::store::freelist::{self, FreeList};
 use crate::store::page_store::{read_committed, PageStore};
 
-/// The largest value arbordb stores, in bytes.
+/// The largest value arbordb stores, in bytes: a longer one is
+/// [`MdbError::BadValSize`](crate::MdbError::BadValSize).
 pub const VALUE_SIZE_MAX: usize = u32::MAX as usize - PAGE_HEADER_SIZE;
 
 /// What a write transaction adds to a read transaction, besides the page store its
@@ -76,14 +77,15 @@ pub(crate) struct WriteParts {
 /// [`abort`](RwTxn::abort)) discards everything. It derefs to [`RoTxn`], so every read method
 /// takes it too, and reads see its own uncommitted changes.
 ///
-/// An expected outcome (a missing key, [`Error::KeyExist`] under `NO_OVERWRITE`, a too-long
-/// key, a value of the wrong size for a `DUP_FIXED` key) leaves it usable. A real failure
-/// (I/O, [`Error::MapFull`], corruption) leaves it unusable: later operations return
-/// [`Error::TxnFailed`] and it can only be aborted. The environment stays usable either way.
+/// An expected outcome (a missing key, [`MdbError::KeyExist`](crate::MdbError::KeyExist) under
+/// `NO_OVERWRITE`, a too-long key, a value of the wrong size for a `DUP_FIXED` key) leaves it
+/// usable. A real failure (I/O, [`MdbError::MapFull`](crate::MdbError::MapFull), corruption) leaves
+/// it unusable: later operations return [`MdbError::BadTxn`](crate::MdbError::BadTxn) and it can
+/// only be aborted. The environment stays usable either way.
 ///
 /// ```
 /// use arbordb::types::Str;
-/// use arbordb::{Error, PutFlags};
+/// use arbordb::{Error, MdbError, PutFlags};
 /// # fn main() -> Result<(), arbordb::Error> {
 /// # let dir = tempfile::tempdir().unwrap();
 /// # let env = unsafe { arbordb::EnvOpenOptions::new().open(dir.path())? };
@@ -92,7 +94,7 @@ pub(crate) struct WriteParts {
 /// db.put(&mut wtxn, "kept", "yes")?;
 /// // An existing key under NO_OVERWRITE is an expected outcome: the transaction goes on.
 /// let again = db.put_with_flags(&mut wtxn, PutFlags::NO_OVERWRITE, "kept", "no");
-/// assert!(matches!(again, Err(Error::KeyExist)));
+/// assert!(matches!(again, Err(Error::Mdb(MdbError::KeyExist))));
 /// assert_eq!(db.get(&wtxn, "kept")?, Some("yes")); // reads see uncommitted changes
 /// wtxn.commit()?;
 ///
@@ -145,14 +147,14 @@ impl<'e> RwTxn<'e> {
     /// Takes the writer lock (waiting for it when `wait`) and starts from the newest commit.
     pub(crate) fn begin(env: &'e EnvInner, wait: bool) -> Result<Option<RwTxn<'e>>> {
         if env.flags().contains(EnvFlags::READ_ONLY) {
-            return Err(Error::ReadOnly);
+            return Err(Error::Mdb(MdbError::ReadOnly));
         }
         let Some(guard) = env.lock_writer(wait)? else {
             return Ok(None);
         };
         let mut writer = env.writer().lock();
         if writer.poisoned {
-            return Err(Error::EnvPoisoned);
+            return Err(Error::Mdb(MdbError::EnvPoisoned));
         }
         let (meta, kept_freelist) = env.newest_meta()?;
         if env.maps().old_maps_kept() > 0 {
@@ -255,7 +257,7 @@ impl<'e> RwTxn<'e> {
         change: impl FnOnce(&mut Writer<'_>, &mut TreeInfo) -> Result<T>,
     ) -> Result<T> {
         if self.state.failed {
-            return Err(Error::TxnFailed);
+            return Err(Error::Mdb(MdbError::BadTxn));
         }
         let mut tree = self.txn.tree(dbi)?;
         let (order, value_order) = match compares {
@@ -286,7 +288,7 @@ impl<'e> RwTxn<'e> {
         let result = change(&mut writer, &mut tree);
         if matches!(
             result,
-            Ok(_) | Err(Error::KeyExist | Error::ValueSizeMismatch { .. })
+            Ok(_) | Err(Error::Mdb(MdbError::KeyExist) | Error::Mdb(MdbError::BadValSize))
         ) {
             self.state.failed = false;
         }
@@ -312,7 +314,7 @@ impl<'e> RwTxn<'e> {
                 }
             }
             // Checked before anything was touched: nothing changed.
-            Err(Error::KeyExist | Error::ValueSizeMismatch { .. }) => {}
+            Err(Error::Mdb(MdbError::KeyExist) | Error::Mdb(MdbError::BadValSize)) => {}
             Err(_) => self.state.failed = true,
         }
         result
@@ -321,10 +323,7 @@ impl<'e> RwTxn<'e> {
     fn check_key(&self, key: &[u8]) -> Result<()> {
         let max = node::key_size_max(self.txn.env.page_size());
         if key.len() > max {
-            return Err(Error::KeyTooLarge {
-                len: key.len(),
-                max,
-            });
+            return Err(Error::Mdb(MdbError::BadValSize));
         }
         Ok(())
     }
@@ -389,17 +388,11 @@ impl<'e> RwTxn<'e> {
         let page_size = self.txn.env.page_size();
         let key_max = duplicates::key_size_max(page_size);
         if key.len() > key_max {
-            return Err(Error::KeyTooLarge {
-                len: key.len(),
-                max: key_max,
-            });
+            return Err(Error::Mdb(MdbError::BadValSize));
         }
         let value_max = duplicates::value_size_max(page_size, key.len());
         if value.len() > value_max {
-            return Err(Error::ValueTooLarge {
-                len: value.len(),
-                max: value_max,
-            });
+            return Err(Error::Mdb(MdbError::BadValSize));
         }
         Ok(())
     }
@@ -459,10 +452,7 @@ impl std::fmt::Debug for RwTxn<'_> {
 /// Refuses a value longer than [`VALUE_SIZE_MAX`], before anything is written.
 fn check_value_len(len: usize) -> Result<()> {
     if len > VALUE_SIZE_MAX {
-        return Err(Error::ValueTooLarge {
-            len,
-            max: VALUE_SIZE_MAX,
-        });
+        return Err(Error::Mdb(MdbError::BadValSize));
     }
     Ok(())
 }
@@ -485,7 +475,7 @@ mod tests {
         assert!(check_value_len(VALUE_SIZE_MAX).is_ok());
         assert!(matches!(
             check_value_len(VALUE_SIZE_MAX + 1),
-            Err(Error::ValueTooLarge { len, max: VALUE_SIZE_MAX }) if len == VALUE_SIZE_MAX + 1
+            Err(Error::Mdb(MdbError::BadValSize))
         ));
     }
 

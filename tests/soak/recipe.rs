@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::ops::Bound;
 
 use arbordb::types::Bytes;
+use arbordb::MdbError;
 use arbordb::{Database, Env, Error, PutFlags, RoTxn, RwTxn};
 
 use crate::common::Rng;
@@ -244,7 +245,7 @@ pub fn apply(
             } => {
                 if *no_overwrite {
                     match dbs[*db].put_with_flags(txn, PutFlags::NO_OVERWRITE, key, value) {
-                        Ok(()) | Err(Error::KeyExist) => {}
+                        Ok(()) | Err(Error::Mdb(MdbError::KeyExist)) => {}
                         Err(error) => return Err(error),
                     }
                 } else {

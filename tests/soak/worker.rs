@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use arbordb::types::Bytes;
+use arbordb::MdbError;
 use arbordb::{Database, Env, Error};
 use parking_lot::Mutex;
 
@@ -79,8 +80,8 @@ impl Failure {
     pub fn of(error: Error, context: &str) -> Failure {
         match error {
             Error::Io(ref io) if io.kind() == std::io::ErrorKind::StorageFull => Failure::NoSpace,
-            Error::MapFull { .. } => Failure::MapFull,
-            Error::EnvPoisoned => Failure::Poisoned,
+            Error::Mdb(MdbError::MapFull) => Failure::MapFull,
+            Error::Mdb(MdbError::EnvPoisoned) => Failure::Poisoned,
             other => panic!("{context}: unexpected error: {other} ({other:?})"),
         }
     }

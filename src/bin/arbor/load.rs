@@ -11,6 +11,7 @@ use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 
 use arbordb::types::Bytes;
+use arbordb::MdbError;
 use arbordb::{Database, DatabaseFlags, Env, Error, PutFlags};
 use clap::Args;
 
@@ -294,16 +295,25 @@ impl Section<'_> {
             } else {
                 db.put_with_flags(&mut wtxn, searched, &key, &value)
             };
-            if appending && matches!(put, Err(Error::KeyExist)) {
+            if appending && matches!(put, Err(Error::Mdb(MdbError::KeyExist))) {
                 // Not after the last pair (a refused append changes nothing): it is put
                 // where a search puts it, and so is every record after it, unless it was
                 // only skipped for its existing key, which says nothing of the order.
                 put = db.put_with_flags(&mut wtxn, searched, &key, &value);
-                appending = self.no_overwrite && matches!(put, Err(Error::KeyExist));
+                appending = self.no_overwrite && matches!(put, Err(Error::Mdb(MdbError::KeyExist)));
             }
             match put {
                 Ok(()) => {}
-                Err(Error::KeyExist) if self.no_overwrite => {}
+                Err(Error::Mdb(MdbError::KeyExist)) if self.no_overwrite => {}
+                Err(error @ Error::Mdb(MdbError::BadValSize)) => {
+                    // The error carries no sizes; the record's are what the reader needs.
+                    return Err(input.error(format!(
+                        "a {}-byte key with a {}-byte value: {error} (this environment's longest key is {} bytes)",
+                        key.len(),
+                        value.len(),
+                        self.env.max_key_size()
+                    )));
+                }
                 Err(error) => return Err(fail(input, error)),
             }
             in_batch += 1;

@@ -251,7 +251,7 @@ pub fn open_env(
                 if !env.no_subdir && lmdb.exists() {
                     return Err(failed(
                         &env.path,
-                        arbordb::Error::LmdbEnvironment { path: lmdb },
+                        arbordb::Error::Mdb(arbordb::MdbError::LmdbEnvironment { path: lmdb }),
                     ));
                 }
                 return Err(failed(
@@ -332,7 +332,10 @@ fn copy(args: &CopyArgs) -> Outcome {
                 let _ = std::fs::remove_dir(&args.destination);
             }
             // Damage is the source's; anything else (a full disk) is about the copy.
-            let about = if matches!(error, arbordb::Error::Corrupted { .. }) {
+            let about = if matches!(
+                error,
+                arbordb::Error::Mdb(arbordb::MdbError::CorruptedPage { .. })
+            ) {
                 &args.env.path
             } else {
                 &target_file

@@ -492,6 +492,22 @@ impl<'a, T> CovariantMarker<'a> for heed::RoTxn<'static, T> {
     }
 }
 
+/// And `RwTxn`, nested ones included, with the same trait under another name.
+#[allow(dead_code)]
+trait CovariantWriteMarker<'a>: 'static {
+    type T: 'a;
+
+    fn is_covariant(&'a self) -> &'a Self::T;
+}
+
+impl<'a> CovariantWriteMarker<'a> for heed::RwTxn<'static> {
+    type T = heed::RwTxn<'a>;
+
+    fn is_covariant(&'a self) -> &'a heed::RwTxn<'a> {
+        self
+    }
+}
+
 /// `prepare_for_closing` and `env_closing_event`: the event fires once every clone of the
 /// environment is dropped and its files are closed, after which the path opens anew.
 #[test]
@@ -867,5 +883,73 @@ fn errors_in_heeds_shape() -> Result<(), Box<dyn Error>> {
     assert_eq!(MdbError::MapFull.to_err_code(), -30792);
     let converted: heed::Error = MdbError::KeyExist.into();
     assert!(matches!(converted, heed::Error::Mdb(MdbError::KeyExist)));
+    Ok(())
+}
+
+/// heed's nested-rtxns example: read transactions nested in a write transaction see its
+/// uncommitted values (here large ones, in overflow pages, and a database it created), from
+/// several threads at once while the writer waits; then the writer goes on and commits.
+#[test]
+fn nested_read_transactions_on_several_threads() -> Result<(), Box<dyn Error>> {
+    use heed::byteorder::BigEndian;
+    use heed::types::U32;
+    let value_of = |i: u32| -> Vec<u8> {
+        let len = 1000 + (i as usize * 7919) % 9000;
+        (0..len).map(|n| (n as u32 ^ i) as u8).collect()
+    };
+    let dir = tempfile::tempdir()?;
+    let env = unsafe {
+        EnvOpenOptions::new()
+            .read_txn_without_tls()
+            .map_size(256 << 20)
+            .max_dbs(2)
+            .open(dir.path())?
+    };
+    let mut wtxn = env.write_txn()?;
+    let db: Database<U32<BigEndian>, Bytes> = env.create_database(&mut wtxn, None)?;
+    let named: Database<Str, Str> = env.create_database(&mut wtxn, Some("made here"))?;
+    named.put(&mut wtxn, "seen", "before any commit")?;
+    for (start, end) in [(0u32, 100u32), (100, 1000)] {
+        for i in start..end {
+            db.put(&mut wtxn, &i, &value_of(i))?;
+        }
+        let rtxns = (start..end)
+            .map(|_| env.nested_read_txn(&wtxn))
+            .collect::<heed::Result<Vec<_>>>()?;
+        std::thread::scope(|scope| {
+            let mut rtxns = rtxns.into_iter().zip(start..).collect::<Vec<_>>();
+            let per_thread = rtxns.len().div_ceil(4);
+            while !rtxns.is_empty() {
+                let batch: Vec<_> = rtxns.drain(..per_thread.min(rtxns.len())).collect();
+                let env = &env;
+                scope.spawn(move || {
+                    for (rtxn, i) in batch {
+                        assert_eq!(db.get(&rtxn, &i).unwrap(), Some(&value_of(i)[..]));
+                        assert_eq!(db.len(&rtxn).unwrap(), u64::from(end));
+                        let named = env
+                            .open_database::<Str, Str>(&rtxn, Some("made here"))
+                            .unwrap()
+                            .expect("the database this transaction created");
+                        assert_eq!(named.get(&rtxn, "seen").unwrap(), Some("before any commit"));
+                        assert!(rtxn.pages_read() > 0);
+                    }
+                });
+            }
+        });
+    }
+    // A nested write transaction's nested readers see its state, not its parent's alone.
+    let mut child = env.nested_write_txn(&mut wtxn)?;
+    db.delete(&mut child, &0)?;
+    {
+        let rtxn = child.nested_read_txn()?;
+        assert_eq!(db.get(&rtxn, &0)?, None);
+        assert_eq!(db.get(&rtxn, &1)?, Some(&value_of(1)[..]));
+    }
+    child.abort();
+    wtxn.commit()?;
+    // Nothing was visible to an ordinary reader before the commit; everything is after it.
+    let rtxn = env.read_txn()?;
+    assert_eq!(db.len(&rtxn)?, 1000);
+    assert_eq!(db.get(&rtxn, &0)?, Some(&value_of(0)[..]));
     Ok(())
 }

@@ -14,8 +14,8 @@
 //! order through [`PageIo`]. A page read back from the file to be changed is verified against
 //! its checksum first, so that sealing never covers damage.
 
-use std::cell::Cell;
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use parking_lot::Mutex;
@@ -73,7 +73,31 @@ pub(crate) struct PageStore {
     /// Page buffers freed by spilling, for the next dirty pages.
     spare: SpareBuffers,
     /// Pages read so far through the store, free segments included (`RoTxn::pages_read`).
-    pages_read: Cell<u64>,
+    pages_read: ReadCount,
+}
+
+/// A count of pages read, kept by the one thread that owns the store; an atomic only so that
+/// a store lent to nested read transactions on other threads (which do not count through it)
+/// is `Sync`. A relaxed load and store, not a read-modify-write: no other thread adds to it.
+#[derive(Default)]
+struct ReadCount(AtomicU64);
+
+impl ReadCount {
+    #[inline(always)]
+    fn add_one(&self) {
+        self.0
+            .store(self.0.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+    }
+
+    fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+impl Clone for ReadCount {
+    fn clone(&self) -> Self {
+        ReadCount(AtomicU64::new(self.get()))
+    }
 }
 
 /// Page-sized buffers to reuse, at most [`SPARE_BUFFERS_MAX`]. A nested transaction's copy of
@@ -126,7 +150,7 @@ impl PageStore {
             spilled: HashMap::new(),
             spill_policy: SpillPolicy::default(),
             spare: SpareBuffers::default(),
-            pages_read: Cell::new(0),
+            pages_read: ReadCount::default(),
         }
     }
 
@@ -170,7 +194,19 @@ impl PageStore {
     /// Reads `pages` pages starting at `id`: the dirty copy if there is one, else the map.
     #[inline]
     pub(crate) fn read<'a>(&'a self, map: &'a [u8], id: PageId, pages: usize) -> Result<&'a [u8]> {
-        self.pages_read.set(self.pages_read.get() + 1);
+        self.pages_read.add_one();
+        self.read_uncounted(map, id, pages)
+    }
+
+    /// [`read`](Self::read), not counted: a read by a nested read transaction, which counts
+    /// its own (the store is shared with other threads then).
+    #[inline]
+    pub(crate) fn read_uncounted<'a>(
+        &'a self,
+        map: &'a [u8],
+        id: PageId,
+        pages: usize,
+    ) -> Result<&'a [u8]> {
         if let Some(buffer) = self.dirty.get(id) {
             if buffer.len() < pages * self.page_size {
                 return Err(Error::corrupted(
@@ -377,7 +413,7 @@ impl PageStore {
     /// The pages free segment `segment` of the snapshot's freelist lists, checked, recording
     /// its summary.
     fn read_segment_pages(&self, map: &[u8], segment: PageId) -> Result<Vec<PageId>> {
-        self.pages_read.set(self.pages_read.get() + 1);
+        self.pages_read.add_one();
         let page = read_committed(map, self.page_size, self.committed_page_count, segment, 1)?;
         let pages = free_segment::read(page, segment, self.committed_page_count)?;
         self.summaries

@@ -5,14 +5,51 @@
 //! on that copy; the parent is mutably borrowed meanwhile, so nothing else can change it.
 //! Commit moves the child's state into the parent; abort or drop just discards the copy. The
 //! copy costs memory proportional to the parent's dirty pages.
+//!
+//! A read transaction nested in a write transaction reads the writer's state as it is, through
+//! a shared borrow of it: the writer's page store is lent, not copied, so any number of them
+//! cost a copy of the meta and the tree table each, and they may be sent to other threads.
+//! The writer cannot change while they live.
 
 use super::read::RoTxn;
+use super::read::{ReadTxn, TreeSlot};
 use super::snapshot::Snapshot;
-use super::write::{own_store, take_own_store, NestedParent, RwTxn, WriteParts, WriteState};
+use super::tls::WithoutTls;
+use super::write::{own_store, take_own_store, RwTxn, WriteParts, WriteState};
 use crate::env::Env;
 use crate::error::{Error, MdbError, Result};
+use crate::page::meta::Meta;
+use crate::page::PageId;
+use crate::store::freelist::FreeList;
+use crate::store::page_store::PageStore;
 
-impl NestedParent for RwTxn<'_> {
+/// The write state of a nested transaction's parent, borrowed field by field: what the
+/// child's commit replaces. Every field is a type without a lifetime, so the link (and the
+/// child holding it) is covariant in `'p`, as heed documents `RwTxn` to be; a borrow of the
+/// parent itself would carry the parent's own lifetime under a `&mut` and make it invariant.
+pub(crate) struct ParentLink<'p> {
+    meta: &'p mut Meta,
+    trees: &'p mut Vec<Option<TreeSlot>>,
+    store: &'p mut PageStore,
+    pending: &'p mut FreeList,
+    old_chain: &'p mut Vec<PageId>,
+    failed: &'p mut bool,
+}
+
+impl ParentLink<'_> {
+    /// Replaces the parent's write state with a committed child's.
+    fn adopt(self, parts: WriteParts) {
+        *self.meta = parts.meta;
+        *self.trees = parts.trees;
+        *self.store = parts.store;
+        *self.pending = parts.pending;
+        *self.old_chain = parts.old_chain;
+        *self.failed = parts.failed;
+    }
+}
+
+impl RwTxn<'_> {
+    /// A copy of the current write state, for a nested child to start from.
     fn copy_parts(&mut self) -> Result<WriteParts> {
         if self.state.failed {
             return Err(Error::Mdb(MdbError::BadTxn));
@@ -29,13 +66,25 @@ impl NestedParent for RwTxn<'_> {
         })
     }
 
-    fn adopt(&mut self, parts: WriteParts) {
-        *self.txn.meta_mut() = parts.meta;
-        *self.txn.trees.get_mut() = parts.trees;
-        *own_store(&mut self.txn.store) = parts.store;
-        self.state.pending = parts.pending;
-        self.state.old_chain = parts.old_chain;
-        self.state.failed = parts.failed;
+    /// The link through which a nested child's commit replaces this transaction's state.
+    fn link(&mut self) -> ParentLink<'_> {
+        let ReadTxn {
+            snapshot,
+            trees,
+            store,
+            ..
+        } = self.txn.value_mut();
+        ParentLink {
+            meta: &mut snapshot
+                .as_mut()
+                .expect("only a dropped transaction has no snapshot")
+                .meta,
+            trees: trees.get_mut(),
+            store: own_store(store),
+            pending: &mut self.state.pending,
+            old_chain: &mut self.state.old_chain,
+            failed: &mut self.state.failed,
+        }
     }
 }
 
@@ -81,17 +130,59 @@ impl<T> Env<T> {
             map: parent.txn.snapshot().map,
             freelist: parent.txn.snapshot().freelist.clone(),
         };
-        let mut txn = RoTxn::for_writer(parent.txn.env, snapshot, parts.store, false);
+        let env = parent.txn.env;
+        let mut txn = RoTxn::for_writer(env, snapshot, parts.store, false);
         *txn.trees.get_mut() = parts.trees;
         Ok(RwTxn {
             txn,
             state,
-            parent: Some(parent),
+            parent: Some(parent.link()),
         })
     }
 }
 
+impl<T> Env<T> {
+    /// Begins a read transaction that sees `parent`'s uncommitted changes, as heed's does.
+    /// See [`RwTxn::nested_read_txn`].
+    pub fn nested_read_txn<'p>(&'p self, parent: &'p RwTxn<'_>) -> Result<RoTxn<'p, WithoutTls>> {
+        if parent.env_id() != self.inner.id() {
+            return Err(Error::Mdb(MdbError::DatabaseFromAnotherEnv));
+        }
+        parent.nested_read_txn()
+    }
+}
+
 impl RwTxn<'_> {
+    /// Begins a read transaction that sees this write transaction's state as it is now, its
+    /// uncommitted changes included, as heed's `nested_read_txn` does. It takes no reader
+    /// slot, so any number may be open; each is `Send`, so they may read from several threads
+    /// at once. This transaction cannot write while any of them lives (they borrow it).
+    ///
+    /// ```
+    /// # use arbordb::types::{Str, U32};
+    /// # use arbordb::byteorder::BigEndian;
+    /// # fn main() -> Result<(), arbordb::Error> {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let env = unsafe { arbordb::EnvOpenOptions::new().open(dir.path())? };
+    /// let mut wtxn = env.write_txn()?;
+    /// let db = env.create_database::<U32<BigEndian>, Str>(&mut wtxn, None)?;
+    /// db.put(&mut wtxn, &1, "uncommitted")?;
+    /// let readers = (0..4).map(|_| wtxn.nested_read_txn()).collect::<Result<Vec<_>, _>>()?;
+    /// std::thread::scope(|scope| {
+    ///     for rtxn in readers {
+    ///         scope.spawn(move || assert_eq!(db.get(&rtxn, &1).unwrap(), Some("uncommitted")));
+    ///     }
+    /// });
+    /// wtxn.commit()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn nested_read_txn(&self) -> Result<RoTxn<'_, WithoutTls>> {
+        if self.state.failed {
+            return Err(Error::Mdb(MdbError::BadTxn));
+        }
+        Ok(RoTxn::nested_in(&self.txn).into_tagged())
+    }
+
     /// Hands this nested transaction's state to its parent.
     pub(crate) fn commit_into_parent(mut self) -> Result<()> {
         if self.state.failed {

@@ -88,11 +88,36 @@ impl TreeSlot {
 /// `T: 'e` (heed documents the covariance in `'e` with an impl that relies on it).
 pub type RoTxn<'e, T = AnyTls> = Tagged<ReadTxn<'e>, &'e T>;
 
+/// Where a transaction finds the pages a write transaction changed.
+pub(crate) enum Store<'e> {
+    /// Nowhere: a read transaction reads one commit.
+    Committed,
+    /// Its own page store: a write transaction. Boxed: a read transaction is moved by value
+    /// on every begin, and the store is large.
+    Own(Box<PageStore>),
+    /// Its parent's: a read transaction nested in a write transaction
+    /// ([`Env::nested_read_txn`](crate::Env::nested_read_txn)), which cannot change while
+    /// this borrow lives.
+    Lent(&'e PageStore),
+}
+
+impl Store<'_> {
+    /// The page store, if there is one.
+    #[inline(always)]
+    pub(crate) fn get(&self) -> Option<&PageStore> {
+        match self {
+            Store::Committed => None,
+            Store::Own(store) => Some(store),
+            Store::Lent(store) => Some(store),
+        }
+    }
+}
+
 /// The state of a read transaction ([`RoTxn`], which is this under a marker type).
 pub struct ReadTxn<'e> {
     pub(crate) env: &'e EnvInner,
     /// The commit read and its map's index; in a write transaction, the meta being built
-    /// (see [`RoTxn::meta_mut`]). Boxed, so that the transaction is small to move and the
+    /// (changed in place: its snapshot is its own, never shared). Boxed, so that the transaction is small to move and the
     /// box can go back to the thread for the next begin (`env/snapshot_cache.rs`); `None`
     /// only while being dropped.
     pub(crate) snapshot: Option<Box<Snapshot>>,
@@ -106,10 +131,10 @@ pub struct ReadTxn<'e> {
     slot: Option<usize>,
     /// Trees by database index, loaded on first use.
     pub(crate) trees: RefCell<Vec<Option<TreeSlot>>>,
-    /// A write transaction's page store, through which it reads its own changed pages (the
-    /// rest of its state is [`RwTxn`](super::RwTxn)'s); `None` in a read transaction. Boxed:
-    /// a read transaction is moved by value on every begin, and the store is large.
-    pub(super) store: Option<Box<PageStore>>,
+    /// The page store of a write transaction, through which it reads its own changed pages
+    /// (the rest of its state is [`RwTxn`](super::RwTxn)'s), or the store of the write
+    /// transaction a nested read transaction reads.
+    pub(super) store: Store<'e>,
     /// Holds the writer's map pin (a top-level write transaction), which its end releases.
     writer_pin: bool,
     /// Verify the checksum of every tree page and overflow run read: a transaction of an
@@ -128,7 +153,7 @@ impl<'e, T> RoTxn<'e, T> {
     /// commit as).
     pub fn id(&self) -> u64 {
         let txn = self.retagged::<&'e AnyTls>();
-        match &txn.store {
+        match txn.store.get() {
             Some(store) => store.txn_id(),
             None => txn.meta().txn_id,
         }
@@ -145,7 +170,10 @@ impl<'e, T> RoTxn<'e, T> {
     /// one that commits count for the parent.
     pub fn pages_read(&self) -> u64 {
         let txn = self.value();
-        let through_store = txn.store.as_ref().map_or(0, |store| store.pages_read());
+        let through_store = match &txn.store {
+            Store::Own(store) => store.pages_read(),
+            Store::Committed | Store::Lent(_) => 0,
+        };
         txn.pages_read.get() + through_store
     }
 
@@ -189,7 +217,7 @@ impl<'e> RoTxn<'e> {
                 snapshot: Some(snapshot),
                 slot: Some(slot),
                 trees: RefCell::new(Vec::new()),
-                store: None,
+                store: Store::Committed,
                 writer_pin: false,
                 verify_checksums: env.verifies_checksums_on_read(),
                 pages_read: Cell::new(0),
@@ -212,9 +240,30 @@ impl<'e> RoTxn<'e> {
             snapshot: Some(Box::new(snapshot)),
             slot: None,
             trees: RefCell::new(Vec::new()),
-            store: Some(Box::new(store)),
+            store: Store::Own(Box::new(store)),
             writer_pin: top_level,
             verify_checksums: env.verifies_checksums_on_read(),
+            pages_read: Cell::new(0),
+        })
+    }
+
+    /// A read transaction of `writer`'s state as it is now, uncommitted changes included: no
+    /// reader slot (the writer's snapshot and map pin cover it) and the writer's page store
+    /// lent, which cannot change while `writer` is borrowed.
+    pub(super) fn nested_in(writer: &'e RoTxn<'_>) -> RoTxn<'e> {
+        let store = writer
+            .store
+            .get()
+            .expect("a write transaction has a page store");
+        RoTxn::new(ReadTxn {
+            env: writer.env,
+            map: writer.map,
+            snapshot: Some(Box::new(writer.snapshot().clone())),
+            slot: None,
+            trees: RefCell::new(writer.trees.borrow().clone()),
+            store: Store::Lent(store),
+            writer_pin: false,
+            verify_checksums: writer.verify_checksums,
             pages_read: Cell::new(0),
         })
     }
@@ -240,15 +289,6 @@ impl<'e> RoTxn<'e> {
         self.map
     }
 
-    /// The meta a write transaction builds (its snapshot is its own, never shared).
-    pub(crate) fn meta_mut(&mut self) -> &mut Meta {
-        &mut self
-            .snapshot
-            .as_mut()
-            .expect("only a dropped transaction has no snapshot")
-            .meta
-    }
-
     pub(crate) fn env_id(&self) -> u64 {
         self.env.id()
     }
@@ -267,7 +307,7 @@ impl<'e> RoTxn<'e> {
         // A read transaction's unnamed database is the meta's: nothing to look up or cache,
         // unless it names comparators.
         if dbi == MAIN_DBI
-            && self.store.is_none()
+            && matches!(self.store, Store::Committed)
             && !OrderNames::announced_by(self.meta().main.flags)
         {
             return Ok(self.meta().main);
@@ -355,7 +395,7 @@ impl RoTxn<'_> {
         self.verify_checksums
             && self
                 .store
-                .as_ref()
+                .get()
                 .is_none_or(|store| !store.holds_in_memory(id))
     }
 }
@@ -367,7 +407,7 @@ impl PageSource for RoTxn<'_> {
     }
 
     fn page_count(&self) -> u64 {
-        match &self.store {
+        match self.store.get() {
             Some(store) => store.page_count(),
             None => self.meta().page_count,
         }
@@ -376,8 +416,13 @@ impl PageSource for RoTxn<'_> {
     #[inline]
     fn read(&self, id: PageId, pages: usize) -> Result<&[u8]> {
         match &self.store {
-            Some(store) => store.read(self.map().bytes(), id, pages),
-            None => {
+            Store::Own(store) => store.read(self.map().bytes(), id, pages),
+            Store::Lent(store) => {
+                // Counted here: the store is shared with other threads.
+                self.pages_read.set(self.pages_read.get() + 1);
+                store.read_uncounted(self.map().bytes(), id, pages)
+            }
+            Store::Committed => {
                 self.pages_read.set(self.pages_read.get() + 1);
                 read_committed(
                     self.map().bytes(),

@@ -3,7 +3,8 @@
 use std::ops::Deref;
 use std::sync::Arc;
 
-use super::read::{ReadTxn, RoTxn, TreeSlot};
+use super::nested::ParentLink;
+use super::read::{ReadTxn, RoTxn, Store, TreeSlot};
 use super::snapshot::Snapshot;
 use super::tls::WithoutTls;
 use crate::btree::dup_write::PairPut;
@@ -43,21 +44,19 @@ pub(crate) struct WriteState<'e> {
 const HAS_STORE: &str = "a write transaction is built with a page store";
 
 /// The page store of a write transaction's [`RoTxn`] (its `store` field).
-pub(super) fn own_store(store: &mut Option<Box<PageStore>>) -> &mut PageStore {
-    store.as_deref_mut().expect(HAS_STORE)
+pub(super) fn own_store<'s>(store: &'s mut Store<'_>) -> &'s mut PageStore {
+    match store {
+        Store::Own(store) => store,
+        Store::Committed | Store::Lent(_) => panic!("{HAS_STORE}"),
+    }
 }
 
 /// The page store of a write transaction's [`RoTxn`], taken out of it.
-pub(super) fn take_own_store(store: &mut Option<Box<PageStore>>) -> PageStore {
-    *store.take().expect(HAS_STORE)
-}
-
-/// A transaction a nested one can fold into.
-pub(crate) trait NestedParent {
-    /// A copy of the current write state, for a child to start from.
-    fn copy_parts(&mut self) -> Result<WriteParts>;
-    /// Replaces the write state with a committed child's.
-    fn adopt(&mut self, parts: WriteParts);
+pub(super) fn take_own_store(store: &mut Store<'_>) -> PageStore {
+    match std::mem::replace(store, Store::Committed) {
+        Store::Own(store) => *store,
+        Store::Committed | Store::Lent(_) => panic!("{HAS_STORE}"),
+    }
 }
 
 /// A write transaction's state without its lock: what a nested child copies and hands back.
@@ -111,7 +110,7 @@ pub struct RwTxn<'e> {
     pub(crate) txn: RoTxn<'e>,
     pub(super) state: WriteState<'e>,
     /// For a nested transaction, the parent its commit folds into.
-    pub(crate) parent: Option<&'e mut (dyn NestedParent + Send)>,
+    pub(crate) parent: Option<ParentLink<'e>>,
 }
 
 /// Whether a change of a tree compares keys (and so needs the database's orders).

@@ -953,3 +953,50 @@ fn nested_read_transactions_on_several_threads() -> Result<(), Box<dyn Error>> {
     assert_eq!(db.get(&rtxn, &0)?, Some(&value_of(0)[..]));
     Ok(())
 }
+
+/// `static_read_txn`: a read transaction that owns its environment lives on after every handle
+/// is dropped, goes where only `'static` values go (a spawned thread, a global structure),
+/// and keeps the environment open until it ends.
+#[test]
+fn a_static_read_transaction_keeps_its_environment() -> Result<(), Box<dyn Error>> {
+    use std::sync::mpsc;
+    use std::time::Duration;
+    let dir = tempfile::tempdir()?;
+    let env = unsafe { EnvOpenOptions::new().map_size(16 << 20).open(dir.path())? };
+    let mut wtxn = env.write_txn()?;
+    let db: Database<Str, Str> = env.create_database(&mut wtxn, None)?;
+    db.put(&mut wtxn, "kept", "by the transaction")?;
+    wtxn.commit()?;
+
+    let rtxn: heed::RoTxn<'static, heed::WithTls> = env.clone().static_read_txn()?;
+    // A later commit is not seen: it is a snapshot like any other.
+    let mut wtxn = env.write_txn()?;
+    db.put(&mut wtxn, "kept", "changed later")?;
+    wtxn.commit()?;
+    let closing = env.prepare_for_closing();
+    // Every handle is gone; the transaction still reads, from another thread.
+    let (ready, go) = mpsc::channel::<()>();
+    let reader = std::thread::spawn(move || {
+        go.recv().unwrap();
+        let seen = db.get(&rtxn, "kept").unwrap().map(str::to_owned);
+        (seen, rtxn)
+    });
+    assert!(
+        !closing.wait_timeout(Duration::from_millis(50)),
+        "the environment stays open while the transaction lives"
+    );
+    ready.send(())?;
+    let (seen, rtxn) = reader.join().unwrap();
+    assert_eq!(seen.as_deref(), Some("by the transaction"));
+    drop(rtxn);
+    assert!(
+        closing.wait_timeout(Duration::from_secs(10)),
+        "closed once it ended"
+    );
+    // Opened again, the later commit is there.
+    let env = unsafe { EnvOpenOptions::new().map_size(16 << 20).open(dir.path())? };
+    let rtxn = env.read_txn()?;
+    let db: Database<Str, Str> = env.open_database(&rtxn, None)?.expect("the database");
+    assert_eq!(db.get(&rtxn, "kept")?, Some("changed later"));
+    Ok(())
+}

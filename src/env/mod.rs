@@ -584,6 +584,35 @@ impl<T> Env<T> {
         Ok(self.plain_read_txn()?.into_tagged())
     }
 
+    /// Begins a read transaction that owns the environment, as heed's does: it keeps the
+    /// environment open (its files, its map) until it ends, even after every `Env` handle is
+    /// dropped, so it may be kept for as long as the program likes (`'static`), moved to
+    /// another thread, or stored in a structure that outlives this handle. The environment
+    /// closes, and [`env_closing_event`](crate::env_closing_event)'s event fires, only once
+    /// it ends too.
+    ///
+    /// ```
+    /// # use arbordb::types::Str;
+    /// # fn main() -> Result<(), arbordb::Error> {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let env = unsafe { arbordb::EnvOpenOptions::new().open(dir.path())? };
+    /// let mut wtxn = env.write_txn()?;
+    /// let db = env.create_database::<Str, Str>(&mut wtxn, None)?;
+    /// db.put(&mut wtxn, "answer", "42")?;
+    /// wtxn.commit()?;
+    ///
+    /// let rtxn: arbordb::RoTxn<'static, arbordb::WithTls> = env.static_read_txn()?;
+    /// let reader = std::thread::spawn(move || db.get(&rtxn, "answer").unwrap().map(str::to_owned));
+    /// assert_eq!(reader.join().unwrap().as_deref(), Some("42"));
+    /// # Ok(()) }
+    /// ```
+    pub fn static_read_txn(self) -> Result<RoTxn<'static, T>>
+    where
+        T: 'static,
+    {
+        Ok(RoTxn::begin_owning(Arc::clone(&self.inner))?.into_tagged())
+    }
+
     /// A read transaction under the marker every read method takes, for the environment's
     /// own reads.
     pub(crate) fn plain_read_txn(&self) -> Result<RoTxn<'_>> {

@@ -4,6 +4,7 @@
 //! the data file as a byte slice (the map) for reads and a narrow [`PageIo`] trait for writes,
 //! so a test can put a crash-simulating implementation under the page store.
 
+mod anchor;
 mod file;
 mod lock;
 mod maps;
@@ -13,6 +14,7 @@ pub(crate) mod process;
 pub(crate) mod simulated;
 mod tagged;
 
+pub(crate) use anchor::Anchor;
 pub(crate) use file::OsFile;
 pub use file::{PageIo, PageIoFactory};
 pub(crate) use lock::{LockFile, Role};

@@ -14,7 +14,7 @@ use crate::btree::pair_cursor::{self, PairCursor};
 use crate::btree::PageSource;
 use crate::env::EnvInner;
 use crate::error::{Error, MdbError, Result};
-use crate::os::{process, Map, Tagged};
+use crate::os::{process, Anchor, Map, Tagged};
 use crate::page::catalog_record::OrderNames;
 use crate::page::header;
 use crate::page::meta::{Meta, TreeFlags, TreeInfo};
@@ -145,6 +145,10 @@ pub struct ReadTxn<'e> {
     verify_checksums: bool,
     /// Tree pages and overflow runs read ([`RoTxn::pages_read`]).
     pages_read: Cell<u64>,
+    /// The environment, kept alive by a transaction of [`Env::static_read_txn`](crate::Env::static_read_txn)
+    /// (`'e = 'static`: `env` and `map` are valid while this is). Declared last: `Drop`
+    /// ends the transaction through `env` first, then the fields drop in order.
+    owner: Option<Anchor<EnvInner>>,
 }
 
 /// What every read transaction has, whichever marker it carries.
@@ -221,8 +225,20 @@ impl<'e> RoTxn<'e> {
                 writer_pin: false,
                 verify_checksums: env.verifies_checksums_on_read(),
                 pages_read: Cell::new(0),
+                owner: None,
             })),
         }
+    }
+
+    /// A read transaction that keeps the environment alive by itself
+    /// ([`Env::static_read_txn`](crate::Env::static_read_txn)).
+    pub(crate) fn begin_owning(env: Arc<EnvInner>) -> Result<RoTxn<'static>> {
+        // The reference lives in the transaction beside the anchor, which outlives it
+        // (`owner`); the transaction lends it out only for borrows of itself.
+        let (anchor, env) = Anchor::new(env);
+        let mut txn = RoTxn::begin(env)?;
+        txn.value_mut().owner = Some(anchor);
+        Ok(txn)
     }
 
     /// A transaction for the writer, building on `snapshot` with `store`: no reader slot (the
@@ -244,6 +260,7 @@ impl<'e> RoTxn<'e> {
             writer_pin: top_level,
             verify_checksums: env.verifies_checksums_on_read(),
             pages_read: Cell::new(0),
+            owner: None,
         })
     }
 
@@ -265,6 +282,7 @@ impl<'e> RoTxn<'e> {
             writer_pin: false,
             verify_checksums: writer.verify_checksums,
             pages_read: Cell::new(0),
+            owner: None,
         })
     }
 

@@ -136,9 +136,19 @@ flag_set! {
         /// LMDB then does not zero the unused part of the pages it writes. No effect: arbordb
         /// writes pages from buffers it has initialised.
         NO_MEM_INIT = 0x100_0000;
-        /// LMDB opens the previous commit instead of the newest. Not yet supported: opening with it
-        /// is [`Error::Mdb(MdbError::InvalidOption)`](crate::MdbError::InvalidOption), so a program
-        /// that needs it learns so instead of getting the newest commit.
+        /// Opens the commit before the newest, as LMDB does: to look past, or roll back, a
+        /// commit that damaged the data. [`EnvInfo::skipped_meta`](crate::EnvInfo::skipped_meta)
+        /// names the commit passed over.
+        ///
+        /// Read-only, the newest commit stays in the file. Writable, it stays until the first
+        /// write transaction writes to the file (at its commit, or when it spills pages), which
+        /// first discards it, durably, so that a crash from then on opens the previous commit
+        /// and never a commit whose pages were written over; the commit then takes its place,
+        /// and the flag is reset, as in LMDB. Until that commit no other process can open the
+        /// environment (LMDB keeps its lock exclusive the same way). Refused with
+        /// [`MdbError::InvalidOption`](crate::MdbError::InvalidOption) when another process
+        /// has the environment open, or when the file holds no valid commit before the newest;
+        /// ignored when the open creates the file.
         PREV_SNAPSHOT = 0x200_0000;
     }
 }

@@ -111,6 +111,16 @@ impl ReaderTable {
         table
     }
 
+    /// Lets other processes open the environment: the first opener holds the lock file's
+    /// open lock exclusive until this (`shared` does it at once unless asked to keep it, as
+    /// an environment opened on its previous commit does until its first commit).
+    pub(crate) fn share_open_lock(&self) -> std::io::Result<()> {
+        match &self.memory {
+            Memory::Shared(lock_file) => lock_file.share(),
+            _ => Ok(()),
+        }
+    }
+
     /// The table of an opened lock file: initialised by the first opener (with `slots` slots,
     /// the newest commit `current` and the durable commit `durable`), else validated, in which
     /// case its own slot count stands.
@@ -120,6 +130,7 @@ impl ReaderTable {
         slots: usize,
         current: TxnId,
         durable: TxnId,
+        exclusive: bool,
     ) -> Result<ReaderTable, TableError> {
         if role == Role::First {
             lock_file
@@ -130,8 +141,8 @@ impl ReaderTable {
                 slots,
             };
             table.initialise(current, durable);
-            if let Memory::Shared(lock_file) = &table.memory {
-                lock_file.share().map_err(TableError::Io)?;
+            if !exclusive {
+                table.share_open_lock().map_err(TableError::Io)?;
             }
             return Ok(table);
         }

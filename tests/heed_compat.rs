@@ -381,16 +381,54 @@ fn environment_flags() -> Result<(), Box<dyn Error>> {
     let again = unsafe { EnvOpenOptions::new().flags(in_force).open(dir.path())? };
     assert_eq!(again.get_flags()?, env.get_flags()?);
     drop((env, again));
+    Ok(())
+}
 
-    let refused = unsafe {
+/// heed's prev-snapshot example: `PREV_SNAPSHOT` opens the commit before the newest; a write
+/// transaction there that is aborted leaves the newest commit in the file, and one that
+/// commits replaces it.
+#[test]
+fn opening_the_previous_snapshot() -> Result<(), Box<dyn Error>> {
+    use heed::EnvFlags;
+    let dir = tempfile::tempdir()?;
+    let open = |flags: EnvFlags| unsafe {
         EnvOpenOptions::new()
-            .flags(EnvFlags::PREV_SNAPSHOT)
+            .map_size(10 << 20)
+            .max_dbs(3)
+            .flags(flags)
             .open(dir.path())
     };
-    assert!(matches!(
-        refused,
-        Err(heed::Error::Mdb(heed::MdbError::InvalidOption { .. }))
-    ));
+    let env = open(EnvFlags::empty())?;
+    let mut wtxn = env.write_txn()?;
+    let db: Database<Str, Str> = env.create_database(&mut wtxn, None)?;
+    db.put(&mut wtxn, "first", "commit")?;
+    db.put(&mut wtxn, "also in", "the first commit")?;
+    wtxn.commit()?;
+    env.prepare_for_closing().wait();
+
+    // Before the only commit, the environment was empty.
+    let env = open(EnvFlags::PREV_SNAPSHOT)?;
+    let mut wtxn = env.write_txn()?;
+    let db: Database<Str, Str> = env.create_database(&mut wtxn, None)?;
+    assert!(db.is_empty(&wtxn)?);
+    wtxn.abort();
+    env.prepare_for_closing().wait();
+
+    // Nothing was committed there, so the newest commit is still the one that opens.
+    let env = open(EnvFlags::empty())?;
+    let mut wtxn = env.write_txn()?;
+    let db: Database<Str, Str> = env.create_database(&mut wtxn, None)?;
+    assert_eq!(db.get(&wtxn, "first")?, Some("commit"));
+    db.put(&mut wtxn, "second", "commit")?;
+    wtxn.commit()?;
+    env.prepare_for_closing().wait();
+
+    // The previous snapshot is the first commit again.
+    let env = open(EnvFlags::PREV_SNAPSHOT)?;
+    let rtxn = env.read_txn()?;
+    let db: Database<Str, Str> = env.open_database(&rtxn, None)?.expect("the database");
+    assert_eq!(db.get(&rtxn, "first")?, Some("commit"));
+    assert_eq!(db.get(&rtxn, "second")?, None);
     Ok(())
 }
 

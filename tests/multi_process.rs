@@ -1016,3 +1016,83 @@ fn a_process_joining_when_the_published_commit_is_missing_is_told_so() {
     );
     child.succeeds();
 }
+
+/// `PREV_SNAPSHOT` across processes: it is refused while another process has the environment
+/// open; opened writable, it keeps other processes from opening until its first commit (so
+/// that none builds on the commit it is about to discard), and they then see that commit.
+#[test]
+fn a_previous_snapshot_writer_opens_alone_and_lets_others_in_after_its_commit() {
+    const TEST: &str = "a_previous_snapshot_writer_opens_alone_and_lets_others_in_after_its_commit";
+    if let Some((role, dir)) = child_role() {
+        match role.as_str() {
+            "holder" => {
+                let _env = open(&dir);
+                say("open");
+                wait_for_parent();
+            }
+            "joiner" => {
+                say("opening");
+                let env = open(&dir);
+                let db = values_db(&env);
+                let rtxn = env.read_txn().unwrap();
+                let keys: Vec<Vec<u8>> = db
+                    .iter(&rtxn)
+                    .unwrap()
+                    .map(|entry| entry.unwrap().0.to_vec())
+                    .collect();
+                say(&format!(
+                    "opened {}",
+                    String::from_utf8(keys.concat()).unwrap()
+                ));
+            }
+            _ => unreachable!(),
+        }
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let env = open(dir.path());
+    let db = values_db(&env);
+    for key in [b"a", b"b"] {
+        let mut wtxn = env.write_txn().unwrap();
+        db.put(&mut wtxn, key, b"v").unwrap();
+        wtxn.commit().unwrap();
+    }
+    env.prepare_for_closing().wait();
+
+    let holder = ChildProcess::spawn(TEST, "holder", dir.path());
+    let mut holder = holder;
+    holder.expect("open");
+    let refused = unsafe {
+        EnvOpenOptions::new()
+            .map_size(1 << 30)
+            .max_dbs(4)
+            .flags(EnvFlags::PREV_SNAPSHOT)
+            .open(dir.path())
+    };
+    match refused {
+        Err(Error::Mdb(MdbError::InvalidOption { reason })) => {
+            assert!(reason.contains("no other process"), "{reason}")
+        }
+        other => panic!("expected InvalidOption, got {:?}", other.map(|_| ())),
+    }
+    holder.say("done");
+    holder.succeeds();
+
+    let env = open_with(dir.path(), |options| unsafe {
+        options.flags(EnvFlags::PREV_SNAPSHOT);
+    });
+    let mut joiner = ChildProcess::spawn(TEST, "joiner", dir.path());
+    joiner.expect("opening");
+    // The joiner waits for the open lock while the discard is pending.
+    let waited = joiner.lines.recv_timeout(Duration::from_millis(500));
+    assert!(waited.is_err(), "the joiner opened early: {waited:?}");
+    let db: Database<Bytes, Bytes> = {
+        let rtxn = env.read_txn().unwrap();
+        env.open_database(&rtxn, Some("values")).unwrap().unwrap()
+    };
+    let mut wtxn = env.write_txn().unwrap();
+    db.put(&mut wtxn, b"c", b"v").unwrap();
+    wtxn.commit().unwrap();
+    assert_eq!(joiner.expect("opened"), "ac");
+    joiner.succeeds();
+}

@@ -53,11 +53,16 @@ pub(crate) type ChosenMeta = (Meta, Option<Arc<[u8]>>, Option<SkippedMeta>);
 /// there is none (docs/format.md, "Opening a file"). With `verify`, a meta that lists
 /// unsynced runs counts only if they verify (its commit reached the file whole); else the
 /// other meta is taken. Returns it with the freelist it keeps, if it does.
+///
+/// With `previous` ([`EnvFlags::PREV_SNAPSHOT`](crate::EnvFlags::PREV_SNAPSHOT)) the newest
+/// valid meta is passed over on purpose, and the one before it is taken: an error if there is
+/// none.
 pub(crate) fn choose_meta(
     file: &File,
     path: &Path,
     file_len: u64,
     verify: bool,
+    previous: bool,
 ) -> Result<ChosenMeta> {
     let read_slot = |offset: u64| -> io::Result<Option<Vec<u8>>> {
         if offset + META_SIZE as u64 > file_len {
@@ -146,6 +151,27 @@ pub(crate) fn choose_meta(
     }
     let mut newest = None;
     let mut skipped = None;
+    let mut valid = valid.into_iter();
+    if previous {
+        let Some((passed_over, _)) = valid.next() else {
+            let slots: Vec<MetaSlot> = slots.iter().map(|(slot, _)| *slot).collect();
+            return Err(no_meta_error(&slots, path));
+        };
+        skipped = Some(SkippedMeta {
+            slot: passed_over.txn_id.meta_page().get(),
+            txn_id: passed_over.txn_id.get(),
+            reason: SkipReason::PreviousSnapshot,
+        });
+        if valid.len() == 0 {
+            return Err(Error::Mdb(MdbError::InvalidOption {
+                reason: format!(
+                    "{} holds no valid commit before commit {} to open with PREV_SNAPSHOT",
+                    path.display(),
+                    passed_over.txn_id.get()
+                ),
+            }));
+        }
+    }
     for (meta, tail) in valid {
         // A commit cut short by a power loss before its one sync returned: the previous meta
         // (never overwritten by it) is the last durable commit.

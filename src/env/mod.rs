@@ -163,6 +163,10 @@ pub(crate) struct EnvInner {
     key_orders: key_orders::KeyOrders,
     /// A newer meta this process's open passed over, if it did (reported by `Env::info`).
     skipped_meta: Option<SkippedMeta>,
+    /// The commit an environment opened writable with `PREV_SNAPSHOT` passed over, until its
+    /// first write to the file discards it (0: none). Until then a writer must not adopt it
+    /// as a commit whose publication was lost (`newest_meta`).
+    discard_newer: AtomicU64,
     /// Signals the environment's closing events when dropped. Last: fields drop in order,
     /// so it signals once the files and the map are closed.
     closed: closing::SignalOnDrop,
@@ -305,6 +309,38 @@ impl EnvInner {
         Ok(())
     }
 
+    /// Discards the commit that an environment opened writable with `PREV_SNAPSHOT` passed
+    /// over, before its first write to the file: the commit's meta is overwritten (all but its
+    /// magic, version and page size, so it no longer passes its checksum and claims no commit)
+    /// and synced. Pages of the discarded commit may be written over from then on; a crash
+    /// before this returns leaves either meta as it was or the slot unreadable, and either way
+    /// open takes the previous commit. Does nothing once done, or when there is none.
+    pub(crate) fn discard_newer_commit(&self) -> std::io::Result<()> {
+        let id = self.discard_newer.load(Ordering::Acquire);
+        if id == 0 {
+            return Ok(());
+        }
+        let slot = TxnId::new(id).meta_page().byte_offset(self.page_size);
+        const KEPT: usize = 16; // magic, format version, page size
+        self.io
+            .write_at(slot + KEPT as u64, &vec![0u8; self.page_size - KEPT])?;
+        self.io.sync_data()?;
+        self.discard_newer.store(0, Ordering::Release);
+        Ok(())
+    }
+
+    /// After the first commit of an environment opened on its previous commit: the flag is
+    /// reset, as in LMDB, and other processes may open the environment.
+    pub(crate) fn end_previous_snapshot(&self) {
+        let flag = EnvFlags::PREV_SNAPSHOT.bits();
+        if self.flags.fetch_and(!flag, Ordering::Relaxed) & flag != 0 {
+            // The commit is done and must not be reported as failed. If the lock cannot be
+            // downgraded, other processes wait to open until this environment closes, which
+            // releases it.
+            let _ = self.readers.share_open_lock();
+        }
+    }
+
     /// Makes `snapshot` the cached newest commit unless a newer one is cached.
     pub(crate) fn cache_snapshot(&self, snapshot: Snapshot) {
         self.snapshots.publish(snapshot);
@@ -380,7 +416,8 @@ impl EnvInner {
     /// known to be durable, so the next commit syncs its pages before its meta.
     pub(crate) fn newest_meta(&self) -> Result<(Meta, Option<Arc<[u8]>>)> {
         let current = self.readers.current_txn_id();
-        if let Some((newer, tail)) = self.meta_in_slot(current.next())? {
+        let discarding = self.discard_newer.load(Ordering::Acquire) != 0;
+        if let Some((newer, tail)) = self.meta_in_slot(current.next())?.filter(|_| !discarding) {
             if verify_meta(&self.file, &newer, &tail.runs)? {
                 self.readers.set_current_txn_id(newer.txn_id);
                 let (map, _) = self.map_for(&newer, false)?;
@@ -544,6 +581,10 @@ pub enum SkipReason {
     /// commit, docs/design.md) do not all read back with their checksums: a power loss cut
     /// the commit short before its sync returned, or those pages were damaged since.
     PagesNotWhole,
+    /// The environment was opened with [`EnvFlags::PREV_SNAPSHOT`](crate::EnvFlags::PREV_SNAPSHOT):
+    /// the newest commit is passed over on purpose. A read-only environment leaves it in the
+    /// file; a writable one discards it before its first write to the file.
+    PreviousSnapshot,
 }
 
 impl std::fmt::Display for SkippedMeta {
@@ -553,6 +594,7 @@ impl std::fmt::Display for SkippedMeta {
             SkipReason::PagesNotWhole => {
                 "pages its commit lists do not read back whole (a commit cut short, or damage)"
             }
+            SkipReason::PreviousSnapshot => "PREV_SNAPSHOT asked for the commit before it",
         };
         write!(
             f,

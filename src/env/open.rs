@@ -9,7 +9,7 @@
 use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicU32;
+use std::sync::atomic::{AtomicU32, AtomicU64};
 use std::sync::Arc;
 
 use parking_lot::{Mutex, RwLock};
@@ -59,11 +59,6 @@ impl<T> EnvOpenOptions<T> {
         if let Some(size) = self.map_size {
             // Before anything is created.
             map_size_in_pages(size, PAGE_SIZE_MAX)?;
-        }
-        if self.flags.contains(EnvFlags::PREV_SNAPSHOT) {
-            return Err(Error::Mdb(MdbError::InvalidOption {
-                reason: "PREV_SNAPSHOT (opening the previous commit) is not supported yet".into(),
-            }));
         }
         if !self.flags.contains(EnvFlags::NO_SUB_DIR) {
             preflight::check_directory(path)?;
@@ -154,13 +149,31 @@ impl<T> EnvOpenOptions<T> {
         }
         let lock = take_lock_file(lock_path, read_only)?;
         let first = lock.as_ref().is_none_or(|(_, role)| *role == Role::First);
+        // A file this open creates has no previous commit; there is nothing to go back to.
+        let previous =
+            self.flags.contains(EnvFlags::PREV_SNAPSHOT) && data_file != DataFile::Missing;
+        if previous && !first {
+            return Err(Error::Mdb(MdbError::InvalidOption {
+                reason: format!(
+                    "{}: PREV_SNAPSHOT opens the previous commit only where no other process has the environment open",
+                    data_path.display()
+                ),
+            }));
+        }
         let (file, file_len) = self.open_data_file(data_path, first)?;
         // The first opener verifies a meta that lists unsynced runs (no other process runs, so
         // nothing changes under the check); later openers take the commit the lock file names
         // (below), which its writer published only after its sync returned.
         let (meta, kept_freelist, skipped_meta): ChosenMeta =
-            choose_meta(&file, data_path, file_len, first)
+            choose_meta(&file, data_path, file_len, first, previous)
                 .map_err(name_io(data_path, "cannot read"))?;
+        // Writable on the previous commit: the newer one is discarded before the first write
+        // to the file, and until the first commit no other process may open the environment,
+        // so that none builds on the newer commit meanwhile (as LMDB keeps its lock exclusive).
+        let discard_newer = match skipped_meta {
+            Some(skipped) if previous && !read_only => skipped.txn_id,
+            _ => 0,
+        };
         let page_size = meta.page_size as usize;
         if let Some(requested) = self.page_size {
             if requested != page_size {
@@ -171,7 +184,7 @@ impl<T> EnvOpenOptions<T> {
             }
         }
         let map = self.map_for_open(&file, data_path, &meta, file_len)?;
-        let readers = reader_table(lock, lock_path, max_readers, &meta)?;
+        let readers = reader_table(lock, lock_path, max_readers, &meta, discard_newer != 0)?;
         let (meta, kept_freelist) = if first {
             (meta, kept_freelist)
         } else {
@@ -212,6 +225,7 @@ impl<T> EnvOpenOptions<T> {
             database_names: RwLock::new(Vec::new()),
             key_orders: super::key_orders::KeyOrders::default(),
             skipped_meta,
+            discard_newer: AtomicU64::new(discard_newer),
             closed: super::closing::SignalOnDrop(Arc::default()),
         }))
     }
@@ -356,21 +370,28 @@ fn reader_table(
     lock_path: &Path,
     max_readers: usize,
     meta: &Meta,
+    exclusive: bool,
 ) -> Result<ReaderTable> {
     let durable = meta.txn_id.previous();
     let Some((lock_file, role)) = lock else {
         return Ok(ReaderTable::private(max_readers, meta.txn_id, durable));
     };
-    ReaderTable::shared(lock_file, role, max_readers, meta.txn_id, durable).map_err(|error| {
-        match error {
-            TableError::Io(error) => {
-                at_path(lock_path, "cannot set up the reader table in", error).into()
-            }
-            TableError::Foreign(reason) => Error::Mdb(MdbError::InvalidLockFile {
-                path: lock_path.to_path_buf(),
-                reason,
-            }),
+    ReaderTable::shared(
+        lock_file,
+        role,
+        max_readers,
+        meta.txn_id,
+        durable,
+        exclusive,
+    )
+    .map_err(|error| match error {
+        TableError::Io(error) => {
+            at_path(lock_path, "cannot set up the reader table in", error).into()
         }
+        TableError::Foreign(reason) => Error::Mdb(MdbError::InvalidLockFile {
+            path: lock_path.to_path_buf(),
+            reason,
+        }),
     })
 }
 

@@ -93,7 +93,7 @@ pub(crate) fn check_files(data_path: &Path, lock_path: &Path) -> Result<DataFile
     // Slot 0 may be torn while slot 1 holds the newest commit: foreign only if neither slot,
     // at any page size, has the magic. Other problems are for the open itself to report, and
     // so is a creation cut short (all zeros, or part of a new file), which open creates again.
-    match super::meta_choice::choose_meta(&file, data_path, metadata.len(), false) {
+    match super::meta_choice::choose_meta(&file, data_path, metadata.len(), false, false) {
         Err(error @ Error::Mdb(MdbError::NotAnArbordbFile { .. })) => {
             if super::creation::creation_cut_short(&file, data_path, metadata.len())? {
                 Ok(DataFile::Present)

@@ -539,17 +539,19 @@ impl PageStore {
 
     /// Spills pages if the dirty ones take more memory than the spill policy (`spill.rs`)
     /// allows now, never more than `limit_bytes`. Called between changes, when no page is
-    /// held by a change in progress.
+    /// held by a change in progress. `before_writing` runs before a spill writes anything.
     pub(crate) fn spill_if_needed(
         &mut self,
         io: &dyn PageIo,
         start_writeback: bool,
         limit_bytes: usize,
+        before_writing: impl FnOnce() -> std::io::Result<()>,
     ) -> std::io::Result<()> {
         if let Some(keep) = self
             .spill_policy
             .keep_bytes(self.dirty.size().1, limit_bytes)
         {
+            before_writing()?;
             let written = self.spill(io, start_writeback, keep)?;
             self.spill_policy.spilled(written);
         }
@@ -985,17 +987,23 @@ mod tests {
                 id
             })
             .collect();
-        store.spill_if_needed(&io, false, 16 * page_size).unwrap();
+        store
+            .spill_if_needed(&io, false, 16 * page_size, || Ok(()))
+            .unwrap();
         assert!(!store.has_spilled(), "at the limit");
         // Past an 8-page limit: down to seven eighths of it, 7 pages.
-        store.spill_if_needed(&io, false, 8 * page_size).unwrap();
+        store
+            .spill_if_needed(&io, false, 8 * page_size, || Ok(()))
+            .unwrap();
         assert_eq!(store.dirty_size().0, 7);
         let map = io.map();
         for &leaf in &leaves[..3] {
             store.touch(&map, leaf).unwrap();
         }
         // Three of nine came back: the policy doubles the threshold, but the limit holds.
-        store.spill_if_needed(&io, false, 8 * page_size).unwrap();
+        store
+            .spill_if_needed(&io, false, 8 * page_size, || Ok(()))
+            .unwrap();
         assert_eq!(store.dirty_size().0, 7);
     }
 

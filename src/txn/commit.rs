@@ -110,6 +110,7 @@ impl RwTxn<'_> {
         let freelist = record_freelist(&mut writer, &state.old_chain, &state.pending, meta)?;
         meta.map_size = map.len() as u64;
 
+        env.discard_newer_commit()?;
         let mut writer_state = env.writer().lock();
         let grew = grow_file(env, &mut writer_state, meta.page_count, map.len())?;
         let durable_now = write_durably(env, &mut writer_state, store, meta, &freelist, grew)?;
@@ -126,6 +127,8 @@ impl RwTxn<'_> {
             freelist.chain,
             durable_now,
         );
+        drop(writer_state);
+        env.end_previous_snapshot();
         Ok(())
     }
 }

@@ -12,41 +12,11 @@
 //! The writer cannot change while they live.
 
 use super::read::RoTxn;
-use super::read::{ReadTxn, TreeSlot};
 use super::snapshot::Snapshot;
 use super::tls::WithoutTls;
 use super::write::{own_store, take_own_store, RwTxn, WriteParts, WriteState};
 use crate::env::Env;
 use crate::error::{Error, MdbError, Result};
-use crate::page::meta::Meta;
-use crate::page::PageId;
-use crate::store::freelist::FreeList;
-use crate::store::page_store::PageStore;
-
-/// The write state of a nested transaction's parent, borrowed field by field: what the
-/// child's commit replaces. Every field is a type without a lifetime, so the link (and the
-/// child holding it) is covariant in `'p`, as heed documents `RwTxn` to be; a borrow of the
-/// parent itself would carry the parent's own lifetime under a `&mut` and make it invariant.
-pub(crate) struct ParentLink<'p> {
-    meta: &'p mut Meta,
-    trees: &'p mut Vec<Option<TreeSlot>>,
-    store: &'p mut PageStore,
-    pending: &'p mut FreeList,
-    old_chain: &'p mut Vec<PageId>,
-    failed: &'p mut bool,
-}
-
-impl ParentLink<'_> {
-    /// Replaces the parent's write state with a committed child's.
-    fn adopt(self, parts: WriteParts) {
-        *self.meta = parts.meta;
-        *self.trees = parts.trees;
-        *self.store = parts.store;
-        *self.pending = parts.pending;
-        *self.old_chain = parts.old_chain;
-        *self.failed = parts.failed;
-    }
-}
 
 impl RwTxn<'_> {
     /// A copy of the current write state, for a nested child to start from.
@@ -64,27 +34,6 @@ impl RwTxn<'_> {
             old_chain: self.state.old_chain.clone(),
             failed: false,
         })
-    }
-
-    /// The link through which a nested child's commit replaces this transaction's state.
-    fn link(&mut self) -> ParentLink<'_> {
-        let ReadTxn {
-            snapshot,
-            trees,
-            store,
-            ..
-        } = self.txn.value_mut();
-        ParentLink {
-            meta: &mut snapshot
-                .as_mut()
-                .expect("only a dropped transaction has no snapshot")
-                .meta,
-            trees: trees.get_mut(),
-            store: own_store(store),
-            pending: &mut self.state.pending,
-            old_chain: &mut self.state.old_chain,
-            failed: &mut self.state.failed,
-        }
     }
 }
 

@@ -3,7 +3,6 @@
 use std::ops::Deref;
 use std::sync::Arc;
 
-use super::nested::ParentLink;
 use super::read::{ReadTxn, RoTxn, Store, TreeSlot};
 use super::snapshot::Snapshot;
 use super::tls::WithoutTls;
@@ -56,6 +55,31 @@ pub(super) fn take_own_store(store: &mut Store<'_>) -> PageStore {
     match std::mem::replace(store, Store::Committed) {
         Store::Own(store) => *store,
         Store::Committed | Store::Lent(_) => panic!("{HAS_STORE}"),
+    }
+}
+
+/// The write state of a nested transaction's parent, borrowed field by field: what the
+/// child's commit replaces. Every field is a type without a lifetime, so the link (and the
+/// child holding it) is covariant in `'p`, as heed documents `RwTxn` to be; a borrow of the
+/// parent itself would carry the parent's own lifetime under a `&mut` and make it invariant.
+pub(crate) struct ParentLink<'p> {
+    meta: &'p mut Meta,
+    trees: &'p mut Vec<Option<TreeSlot>>,
+    store: &'p mut PageStore,
+    pending: &'p mut FreeList,
+    old_chain: &'p mut Vec<PageId>,
+    failed: &'p mut bool,
+}
+
+impl ParentLink<'_> {
+    /// Replaces the parent's write state with a committed child's.
+    pub(super) fn adopt(self, parts: WriteParts) {
+        *self.meta = parts.meta;
+        *self.trees = parts.trees;
+        *self.store = parts.store;
+        *self.pending = parts.pending;
+        *self.old_chain = parts.old_chain;
+        *self.failed = parts.failed;
     }
 }
 
@@ -143,6 +167,27 @@ impl<'e> Deref for RwTxn<'e> {
 }
 
 impl<'e> RwTxn<'e> {
+    /// The link through which a nested child's commit replaces this transaction's state.
+    pub(super) fn link(&mut self) -> ParentLink<'_> {
+        let ReadTxn {
+            snapshot,
+            trees,
+            store,
+            ..
+        } = self.txn.value_mut();
+        ParentLink {
+            meta: &mut snapshot
+                .as_mut()
+                .expect("only a dropped transaction has no snapshot")
+                .meta,
+            trees: trees.get_mut(),
+            store: own_store(store),
+            pending: &mut self.state.pending,
+            old_chain: &mut self.state.old_chain,
+            failed: &mut self.state.failed,
+        }
+    }
+
     /// Takes the writer lock (waiting for it when `wait`) and starts from the newest commit.
     pub(crate) fn begin(env: &'e EnvInner, wait: bool) -> Result<Option<RwTxn<'e>>> {
         if env.flags().contains(EnvFlags::READ_ONLY) {
@@ -304,8 +349,12 @@ impl<'e> RwTxn<'e> {
                 // written out. Not in a nested transaction (`PageStore::spill`).
                 let start_writeback = !env.flags().contains(EnvFlags::NO_SYNC);
                 if !nested {
-                    let spilled =
-                        store.spill_if_needed(env.io(), start_writeback, env.txn_memory_max());
+                    let spilled = store.spill_if_needed(
+                        env.io(),
+                        start_writeback,
+                        env.txn_memory_max(),
+                        || env.discard_newer_commit(),
+                    );
                     if let Err(error) = spilled {
                         self.state.failed = true;
                         return Err(Error::Io(error));

@@ -1038,3 +1038,45 @@ fn a_static_read_transaction_keeps_its_environment() -> Result<(), Box<dyn Error
     assert_eq!(db.get(&rtxn, "kept")?, Some("changed later"));
     Ok(())
 }
+
+/// `copy_to_fd`, heed's `unsafe` signature over a raw descriptor: to a file at its offset (the
+/// descriptor stays open) and to a pipe, the same bytes as a copy to any `Write`.
+#[test]
+fn copying_to_a_raw_descriptor() -> Result<(), Box<dyn Error>> {
+    use heed::CompactionOption;
+    use std::io::{Read, Seek, SeekFrom, Write};
+    use std::os::fd::AsRawFd;
+    let dir = tempfile::tempdir()?;
+    let env = unsafe { EnvOpenOptions::new().map_size(16 << 20).open(dir.path())? };
+    let mut wtxn = env.write_txn()?;
+    let db: Database<Str, Str> = env.create_database(&mut wtxn, None)?;
+    for n in 0..2_000 {
+        db.put(&mut wtxn, &format!("key {n}"), "value")?;
+    }
+    wtxn.commit()?;
+    for option in [CompactionOption::Disabled, CompactionOption::Enabled] {
+        let mut expected = Vec::new();
+        env.copy_to_writer(&mut expected, option)?;
+
+        let mut file = tempfile::tempfile()?;
+        file.write_all(b"header")?;
+        unsafe { env.copy_to_fd(file.as_raw_fd(), option)? };
+        file.write_all(b"trailer")?; // still open, its offset past the copy
+        let mut written = Vec::new();
+        file.seek(SeekFrom::Start(0))?;
+        file.read_to_end(&mut written)?;
+        assert_eq!(&written[..6], b"header");
+        assert!(written[6..].starts_with(&expected), "{option:?}");
+        assert_eq!(&written[6 + expected.len()..], b"trailer");
+
+        let (mut reader, writer) = std::io::pipe()?;
+        let draining = std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            reader.read_to_end(&mut bytes).map(|_| bytes)
+        });
+        unsafe { env.copy_to_fd(writer.as_raw_fd(), option)? };
+        drop(writer);
+        assert!(draining.join().unwrap()? == expected, "{option:?}");
+    }
+    Ok(())
+}

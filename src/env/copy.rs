@@ -332,6 +332,29 @@ impl<T> Env<T> {
         Ok(())
     }
 
+    /// Copies the environment's newest commit to the open file descriptor `fd`, as heed's
+    /// `copy_to_fd` does: written from the descriptor's current offset onwards, in order, as
+    /// [`copy_to_writer`](Self::copy_to_writer) writes, so `fd` may be a pipe or a socket; a
+    /// regular file is synced afterwards. `fd` stays open.
+    ///
+    /// # Safety
+    /// `fd` must be an open file descriptor, opened for writing, for the duration of the
+    /// call (as heed requires).
+    #[cfg(unix)]
+    pub unsafe fn copy_to_fd(
+        &self,
+        fd: std::os::fd::RawFd,
+        option: CompactionOption,
+    ) -> Result<()> {
+        // SAFETY: this function's own contract: `fd` is open for the call.
+        let mut file = unsafe { crate::os::descriptor::duplicate(fd) }?;
+        self.copy_to_writer(&mut file, option)?;
+        if file.metadata()?.is_file() {
+            file.sync_all()?;
+        }
+        Ok(())
+    }
+
     /// Copies the environment's newest commit into `file` (from offset 0; the file is cut to
     /// the copy's length) and syncs it.
     ///

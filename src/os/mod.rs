@@ -5,6 +5,7 @@
 //! so a test can put a crash-simulating implementation under the page store.
 
 mod anchor;
+pub(crate) mod descriptor;
 mod file;
 mod lock;
 mod maps;

@@ -1039,10 +1039,12 @@ fn a_static_read_transaction_keeps_its_environment() -> Result<(), Box<dyn Error
     Ok(())
 }
 
-/// `copy_to_fd`, heed's `unsafe` signature over a raw descriptor: to a file at its offset (the
-/// descriptor stays open) and to a pipe, the same bytes as a copy to any `Write`.
+/// Copies as heed makes them: `copy_to_file` from the file's offset, leaving it after the
+/// copy; `copy_to_path` returning its file rewound; `copy_to_fd`, heed's `unsafe` signature
+/// over a raw descriptor, to a file at its offset (the descriptor stays open) and to a pipe.
+/// All give the same bytes as a copy to any `Write`.
 #[test]
-fn copying_to_a_raw_descriptor() -> Result<(), Box<dyn Error>> {
+fn copying_to_files_and_descriptors() -> Result<(), Box<dyn Error>> {
     use heed::CompactionOption;
     use std::io::{Read, Seek, SeekFrom, Write};
     use std::os::fd::AsRawFd;
@@ -1057,6 +1059,25 @@ fn copying_to_a_raw_descriptor() -> Result<(), Box<dyn Error>> {
     for option in [CompactionOption::Disabled, CompactionOption::Enabled] {
         let mut expected = Vec::new();
         env.copy_to_writer(&mut expected, option)?;
+
+        let mut file = tempfile::tempfile()?;
+        file.write_all(b"header")?;
+        env.copy_to_file(&mut file, option)?;
+        assert_eq!(file.stream_position()?, 6 + expected.len() as u64);
+        let mut written = Vec::new();
+        file.seek(SeekFrom::Start(0))?;
+        file.read_to_end(&mut written)?;
+        assert!(
+            written[..6] == *b"header" && written[6..] == expected,
+            "{option:?}"
+        );
+
+        let path = dir.path().join(format!("copy {option:?}"));
+        let mut copy = env.copy_to_path(&path, option)?;
+        assert_eq!(copy.stream_position()?, 0);
+        let mut written = Vec::new();
+        copy.read_to_end(&mut written)?;
+        assert!(written == expected, "{option:?}");
 
         let mut file = tempfile::tempfile()?;
         file.write_all(b"header")?;

@@ -196,16 +196,21 @@ fn put_current_with_options_in_a_plain_database() {
     for (key, value) in [("a", "1"), ("b", "2"), ("c", "3")] {
         db.put(&mut wtxn, key, value).unwrap();
     }
-    let mut iter = db.iter_mut(&mut wtxn).unwrap();
     let none = PutFlags::empty();
+    // A prefix (or range) walk puts only where it stands, never outside its bounds.
+    let mut prefix = db.prefix_iter_mut(&mut wtxn, "a").unwrap();
     assert!(
-        is_invalid(iter.put_current_with_options::<Str>(none, "a", "x")),
+        is_invalid(prefix.put_current_with_options::<Str>(none, "a", "x")),
         "nothing visited yet"
     );
+    assert_eq!(prefix.next().unwrap().unwrap(), ("a", "1"));
+    assert!(
+        is_invalid(prefix.put_current_with_options::<Str>(none, "b", "x")),
+        "another key"
+    );
+    drop(prefix);
+    let mut iter = db.iter_mut(&mut wtxn).unwrap();
     assert_eq!(iter.next().unwrap().unwrap(), ("a", "1"));
-    assert!(is_invalid(
-        iter.put_current_with_options::<Str>(none, "b", "x")
-    ));
     assert!(is_key_exist(iter.put_current_with_options::<Str>(
         PutFlags::NO_OVERWRITE,
         "a",
@@ -254,6 +259,48 @@ fn put_current_with_options_in_a_plain_database() {
     assert_sound(&env);
 }
 
+/// A walk of the whole database puts any key, as LMDB's cursor does, before any entry was
+/// visited too, and goes on after the pair put: heed's cursor-append example appends to an
+/// empty database through `iter_mut`.
+#[test]
+fn put_current_with_options_on_a_whole_database_walk_puts_any_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = open(dir.path());
+    let mut wtxn = env.write_txn().unwrap();
+    let db = env.create_database::<Str, Str>(&mut wtxn, None).unwrap();
+    let mut iter = db.iter_mut(&mut wtxn).unwrap();
+    for key in ["aaaa", "abcd", "bcde"] {
+        iter.put_current_with_options::<Str>(PutFlags::APPEND, key, "appended")
+            .unwrap();
+    }
+    assert!(
+        is_key_exist(iter.put_current_with_options::<Str>(PutFlags::APPEND, "abba", "x")),
+        "out of order"
+    );
+    assert!(iter.next().is_none(), "on after the last pair put");
+    drop(iter);
+    assert_eq!(db.len(&wtxn).unwrap(), 3);
+
+    // Elsewhere in a walk: it goes on after the key put (before it, walking backwards).
+    let mut iter = db.iter_mut(&mut wtxn).unwrap();
+    assert_eq!(iter.next().unwrap().unwrap(), ("aaaa", "appended"));
+    iter.put_current_with_options::<Str>(PutFlags::empty(), "abce", "new")
+        .unwrap();
+    assert_eq!(iter.next().unwrap().unwrap(), ("bcde", "appended"));
+    drop(iter);
+    let mut iter = db.rev_iter_mut(&mut wtxn).unwrap();
+    assert_eq!(iter.next().unwrap().unwrap(), ("bcde", "appended"));
+    // Before "abcd" and "abce": the walk moves there, as LMDB's cursor, and skips them.
+    iter.put_current_with_options::<Str>(PutFlags::empty(), "abcc", "new")
+        .unwrap();
+    assert_eq!(iter.next().unwrap().unwrap(), ("aaaa", "appended"));
+    assert!(iter.next().is_none());
+    drop(iter);
+    assert_eq!(db.len(&wtxn).unwrap(), 5);
+    wtxn.commit().unwrap();
+    assert_sound(&env);
+}
+
 fn dup_sort_database(env: &arbordb::Env, wtxn: &mut arbordb::RwTxn<'_>) -> Database<Str, Str> {
     let mut options = env.database_options().types::<Str, Str>();
     options.name("pairs").flags(DatabaseFlags::DUP_SORT);
@@ -273,13 +320,7 @@ fn put_current_with_options_in_a_duplicate_sorted_database() {
     }
     let none = PutFlags::empty();
     let mut iter = db.iter_mut(&mut wtxn).unwrap();
-    assert!(is_invalid(
-        iter.put_current_with_options::<Str>(none, "k", "a")
-    ));
     assert_eq!(iter.next().unwrap().unwrap(), ("k", "b"));
-    assert!(is_invalid(
-        iter.put_current_with_options::<Str>(none, "z", "a")
-    ));
     assert!(is_key_exist(iter.put_current_with_options::<Str>(
         PutFlags::NO_OVERWRITE,
         "k",

@@ -261,9 +261,9 @@ impl<'t, 'e, KC, DC, IM> RwIter<'t, 'e, KC, DC, IM> {
         Ok(true)
     }
 
-    /// Puts `data`, encoded by `NDC` (which need not be the iterator's value codec), under the
-    /// key of the entry visited last, with `flags` as [`Database::put_with_flags`] takes them,
-    /// and moves the iterator onto the pair written: the walk goes on after it.
+    /// Puts `data`, encoded by `NDC` (which need not be the iterator's value codec), under
+    /// `key`, with `flags` as [`Database::put_with_flags`] takes them, and moves the iterator
+    /// onto the pair written: the walk goes on after it.
     ///
     /// As heed's, which hands `flags` to LMDB's `mdb_cursor_put` without `MDB_CURRENT`, this puts a
     /// pair rather than replacing the visited one. In a plain database it replaces the key's value;
@@ -276,12 +276,15 @@ impl<'t, 'e, KC, DC, IM> RwIter<'t, 'e, KC, DC, IM> {
     /// [`PutFlags::NO_DUP_DATA`] fails with `KeyExist` if the pair exists and
     /// [`PutFlags::APPEND_DUP`] unless `data` sorts after the key's values.
     ///
-    /// Where LMDB would write elsewhere, ours refuses with
-    /// [`MdbError::InvalidOption`](crate::MdbError::InvalidOption): a `key` that is not the visited
-    /// entry's (LMDB puts that key and moves the cursor to it, out of a range or prefix walk; heed
-    /// asks for the current key), and a call before any entry was visited. `NO_DUP_DATA` and
-    /// `APPEND_DUP` in a plain database are `InvalidOption`, as for `put_with_flags`. After an
-    /// error the iterator stays on the entry it visited.
+    /// A walk of the whole database ([`iter_mut`](Database::iter_mut),
+    /// [`rev_iter_mut`](Database::rev_iter_mut)) takes any `key`, before any entry was visited
+    /// too, as LMDB's cursor does: the pair is put and the walk goes on after it (heed's
+    /// cursor-append example appends to an empty database so). A range or prefix walk takes
+    /// only the visited entry's key, and refuses another, or a call before any entry was
+    /// visited, with [`MdbError::InvalidOption`](crate::MdbError::InvalidOption), where LMDB
+    /// would move its cursor outside the walk's bounds. `NO_DUP_DATA` and `APPEND_DUP` in a
+    /// plain database are `InvalidOption`, as for `put_with_flags`. After an error the iterator
+    /// stays on the entry it visited.
     ///
     /// Safe, where heed's is `unsafe`, for the reason [`put_current`](Self::put_current) is.
     pub fn put_current_with_options<'a, NDC>(
@@ -319,29 +322,36 @@ impl<'t, 'e, KC, DC, IM> RwIter<'t, 'e, KC, DC, IM> {
         Ok(true)
     }
 
-    /// Puts the value `data` makes under the encoded `key`, which must be the visited
-    /// entry's, as [`put_current_with_options`](Self::put_current_with_options) says.
+    /// Puts the value `data` makes under the encoded `key`, which a range or prefix walk takes
+    /// only as the visited entry's, as [`put_current_with_options`](Self::put_current_with_options)
+    /// says.
     fn put_current_encoded(
         &mut self,
         flags: PutFlags,
         key: &[u8],
         data: impl FnOnce() -> Result<Vec<u8>>,
     ) -> Result<()> {
-        let Some((current, _)) = &self.current else {
-            return Err(Error::Mdb(MdbError::InvalidOption {
-                reason: "put_current_with_options needs an entry visited first".into(),
-            }));
-        };
-        if key != current.as_slice() {
-            return Err(Error::Mdb(MdbError::InvalidOption {
-                reason: "put_current_with_options takes the key of the current entry".into(),
-            }));
+        // A walk of the whole database may move to any key, as LMDB's cursor does; a range or
+        // prefix walk only where it stands, so that it never walks outside its bounds.
+        let whole_database =
+            matches!(self.start, Bound::Unbounded) && matches!(self.end, Bound::Unbounded);
+        if !whole_database {
+            let Some((current, _)) = &self.current else {
+                return Err(Error::Mdb(MdbError::InvalidOption {
+                    reason: "put_current_with_options on a range or prefix walk needs an entry visited first".into(),
+                }));
+            };
+            if key != current.as_slice() {
+                return Err(Error::Mdb(MdbError::InvalidOption {
+                    reason: "put_current_with_options on a range or prefix walk takes the key of the current entry".into(),
+                }));
+            }
         }
         let data = data()?;
         put_encoded(self.txn, self.database.dbi(), self.pairs, flags, key, &data)?;
-        if let Some(current) = &mut self.current {
-            current.1 = data;
-        }
+        // On the pair written: the walk goes on after it.
+        self.current = Some((key.to_vec(), data));
+        self.done = false;
         Ok(())
     }
 

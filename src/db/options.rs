@@ -21,8 +21,13 @@ pub enum Unspecified {}
 /// # fn main() -> Result<(), arbordb::Error> {
 /// # let dir = tempfile::tempdir().unwrap();
 /// # let env = unsafe { arbordb::EnvOpenOptions::new().open(dir.path())? };
-/// let mut wtxn = env.write_txn()?; let scores = env.database_options().types::<Str,
-/// U32<BigEndian>>().name("scores").create(&mut wtxn)?; scores.put(&mut wtxn, "alice", &42)?;
+/// let mut wtxn = env.write_txn()?;
+/// let scores = env
+///     .database_options()
+///     .types::<Str, U32<BigEndian>>()
+///     .name("scores")
+///     .create(&mut wtxn)?;
+/// scores.put(&mut wtxn, "alice", &42)?;
 /// wtxn.commit()?;
 /// # Ok(()) }
 /// ```
@@ -32,6 +37,17 @@ pub struct DatabaseOpenOptions<'e, 'n, T, KC, DC, C = DefaultComparator, CDUP = 
     flags: DatabaseFlags,
     types: Types<KC, DC, C, CDUP>,
 }
+
+/// Copyable whatever its types, so that a chain that takes `&mut self` (`name`, `flags`) can
+/// go on with a method that takes `self` (`types`, `key_comparator`, `dup_sort_comparator`),
+/// as heed's cookbook writes it.
+impl<KC, DC, C, CDUP, T> Clone for DatabaseOpenOptions<'_, '_, T, KC, DC, C, CDUP> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<KC, DC, C, CDUP, T> Copy for DatabaseOpenOptions<'_, '_, T, KC, DC, C, CDUP> {}
 
 impl<'e, T> DatabaseOpenOptions<'e, 'static, T, Unspecified, Unspecified> {
     pub(crate) fn new(env: &'e Env<T>) -> Self {

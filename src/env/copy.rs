@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
-use std::io::Write;
+use std::io::{Seek, SeekFrom, Write};
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 
@@ -42,6 +42,8 @@ const SINK_BUFFER_BYTES: usize = 64 << 20;
 /// slow down the copy's first commits once it is opened; see `store/ordered_write.rs`).
 struct FileSink<'f> {
     file: &'f File,
+    /// Where in the file the copy starts.
+    base: u64,
     page_size: usize,
     next_page: PageId,
     pending: BTreeMap<PageId, Vec<u8>>,
@@ -51,9 +53,9 @@ struct FileSink<'f> {
 impl FileSink<'_> {
     fn flush(&mut self) -> Result<()> {
         let mut run: Vec<u8> = Vec::new();
-        let mut run_start = 0;
+        let mut run_start = self.base;
         for (id, bytes) in std::mem::take(&mut self.pending) {
-            let offset = id.byte_offset(self.page_size);
+            let offset = self.base + id.byte_offset(self.page_size);
             if !run.is_empty()
                 && (run_start + run.len() as u64 != offset || run.len() >= WRITE_BYTES_MAX)
             {
@@ -264,6 +266,8 @@ impl<T> Env<T> {
             let _ = std::fs::remove_file(path);
             return Err(error);
         }
+        // As heed's: the file returned is read from its start.
+        file.rewind()?;
         Ok(file)
     }
 
@@ -355,8 +359,8 @@ impl<T> Env<T> {
         Ok(())
     }
 
-    /// Copies the environment's newest commit into `file` (from offset 0; the file is cut to
-    /// the copy's length) and syncs it.
+    /// Copies the environment's newest commit into `file` from its current offset, as heed's
+    /// does, and syncs it: the file is cut where the copy ends, and its offset left there.
     ///
     /// Every page of every tree is verified against its checksum on the way, so a damaged page is
     /// [`MdbError::CorruptedPage`](crate::MdbError::CorruptedPage) naming it, not a copy that hides
@@ -367,19 +371,21 @@ impl<T> Env<T> {
         let rtxn = self.plain_read_txn()?;
         let snapshot = *rtxn.meta();
         let page_size = self.inner.page_size;
+        let base = file.stream_position()?;
         // A copy of every page keeps the freelist where it was, in the meta (format version 5)
         // or in its chain; a compacted copy has no free pages.
         let (meta, kept_freelist) = match option {
             CompactionOption::Disabled => {
                 verify_snapshot(&rtxn)?;
                 self.pages_as_they_are(&snapshot, |bytes, offset| {
-                    Ok(file.write_all_at(bytes, offset)?)
+                    Ok(file.write_all_at(bytes, base + offset)?)
                 })?;
                 (snapshot, rtxn.snapshot().freelist.clone())
             }
             CompactionOption::Enabled => {
                 let mut sink = FileSink {
                     file,
+                    base,
                     page_size,
                     next_page: PageId::FIRST_TREE_PAGE,
                     pending: BTreeMap::new(),
@@ -390,8 +396,13 @@ impl<T> Env<T> {
                 (meta, None)
             }
         };
-        file.write_all_at(&meta_pages(&meta, kept_freelist.as_deref(), page_size), 0)?;
-        file.set_len(meta.page_count * page_size as u64)?;
+        file.write_all_at(
+            &meta_pages(&meta, kept_freelist.as_deref(), page_size),
+            base,
+        )?;
+        let end = base + meta.page_count * page_size as u64;
+        file.set_len(end)?;
+        file.seek(SeekFrom::Start(end))?;
         file.sync_all()?;
         Ok(())
     }

@@ -144,8 +144,9 @@ flag_set! {
         /// write transaction writes to the file (at its commit, or when it spills pages), which
         /// first discards it, durably, so that a crash from then on opens the previous commit
         /// and never a commit whose pages were written over; the commit then takes its place,
-        /// and the flag is reset, as in LMDB. Until that commit no other process can open the
-        /// environment (LMDB keeps its lock exclusive the same way). Refused with
+        /// and the flag is reset, as in LMDB. Until that commit (read-only: until it closes)
+        /// no other process can open the environment, which would take the previous commit
+        /// as the newest (LMDB keeps its lock exclusive the same way). Refused with
         /// [`MdbError::InvalidOption`](crate::MdbError::InvalidOption) when another process
         /// has the environment open, or when the file holds no valid commit before the newest;
         /// ignored when the open creates the file.

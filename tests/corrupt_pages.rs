@@ -311,3 +311,46 @@ fn keys_outside_their_parents_range_in_pages_that_split_and_merge() {
     write_page(dir.path(), parent, page);
     split_and_merge_over_the_damage(dir.path(), "two leaves swapped under their parent");
 }
+
+/// A write iterator whose walk failed on a damaged page yields nothing more, even after a
+/// put through it succeeds elsewhere in the tree (the put moves it; the walk must not go on
+/// past the damage it reported).
+#[test]
+fn a_write_iterator_that_failed_stays_ended_after_a_put() {
+    let dir = tempfile::tempdir().unwrap();
+    build(dir.path());
+    // The rightmost leaf gets a count past its slot array.
+    let mut id = root(dir.path());
+    loop {
+        let page = read_page(dir.path(), id);
+        if page[4] == 2 {
+            break;
+        }
+        id = child(&page, u16_at(&page, 6) - 1);
+    }
+    let mut leaf = read_page(dir.path(), id);
+    leaf[6..8].copy_from_slice(&u16::MAX.to_le_bytes());
+    write_page(dir.path(), id, leaf);
+
+    let env: Env = unsafe { EnvOpenOptions::new().open(dir.path()).unwrap() };
+    let mut wtxn = env.write_txn().unwrap();
+    let db = env
+        .open_database::<Bytes, Bytes>(&wtxn, None)
+        .unwrap()
+        .unwrap();
+    let mut iter = db.iter_mut(&mut wtxn).unwrap();
+    let mut visited = 0;
+    let error = loop {
+        match iter.next() {
+            Some(Ok(_)) => visited += 1,
+            Some(Err(error)) => break error,
+            None => panic!("the walk reached its end past the damaged leaf"),
+        }
+    };
+    assert!(matches!(error, Error::Mdb(MdbError::CorruptedPage { .. })));
+    assert!(visited > 100, "the damage is in the last leaf");
+    // The first leaf is intact: a put there succeeds, and the walk stays ended.
+    iter.put_current_with_options::<Bytes>(arbordb::PutFlags::empty(), b"key00000-again", b"v")
+        .unwrap();
+    assert!(iter.next().is_none(), "the failed walk went on");
+}

@@ -1072,6 +1072,17 @@ fn copying_to_files_and_descriptors() -> Result<(), Box<dyn Error>> {
             "{option:?}"
         );
 
+        // A file opened to append gets the copy at its end.
+        let path = dir.path().join(format!("appended {option:?}"));
+        std::fs::write(&path, b"header")?;
+        let mut appended = std::fs::OpenOptions::new().append(true).open(&path)?;
+        env.copy_to_file(&mut appended, option)?;
+        let written = std::fs::read(&path)?;
+        assert!(
+            written[..6] == *b"header" && written[6..] == expected,
+            "{option:?}"
+        );
+
         let path = dir.path().join(format!("copy {option:?}"));
         let mut copy = env.copy_to_path(&path, option)?;
         assert_eq!(copy.stream_position()?, 0);

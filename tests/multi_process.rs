@@ -1019,7 +1019,8 @@ fn a_process_joining_when_the_published_commit_is_missing_is_told_so() {
 
 /// `PREV_SNAPSHOT` across processes: it is refused while another process has the environment
 /// open; opened writable, it keeps other processes from opening until its first commit (so
-/// that none builds on the commit it is about to discard), and they then see that commit.
+/// that none builds on the commit it is about to discard), and they then see that commit;
+/// opened read-only, until it closes.
 #[test]
 fn a_previous_snapshot_writer_opens_alone_and_lets_others_in_after_its_commit() {
     const TEST: &str = "a_previous_snapshot_writer_opens_alone_and_lets_others_in_after_its_commit";
@@ -1093,6 +1094,20 @@ fn a_previous_snapshot_writer_opens_alone_and_lets_others_in_after_its_commit() 
     let mut wtxn = env.write_txn().unwrap();
     db.put(&mut wtxn, b"c", b"v").unwrap();
     wtxn.commit().unwrap();
+    assert_eq!(joiner.expect("opened"), "ac");
+    joiner.succeeds();
+    env.prepare_for_closing().wait();
+
+    // Read-only on the previous commit ("a"), no other process opens until it closes: it
+    // would take that commit as the newest.
+    let env = open_with(dir.path(), |options| unsafe {
+        options.flags(EnvFlags::PREV_SNAPSHOT | EnvFlags::READ_ONLY);
+    });
+    let mut joiner = ChildProcess::spawn(TEST, "joiner", dir.path());
+    joiner.expect("opening");
+    let waited = joiner.lines.recv_timeout(Duration::from_millis(500));
+    assert!(waited.is_err(), "the joiner opened early: {waited:?}");
+    env.prepare_for_closing().wait();
     assert_eq!(joiner.expect("opened"), "ac");
     joiner.succeeds();
 }

@@ -88,6 +88,14 @@ fn a_writer_on_the_previous_snapshot_discards_the_newest_commit_only_when_it_wri
     put(&env, "c");
     assert_eq!(keys(&env), ["a", "c"]);
     assert_eq!(env.get_flags().unwrap() & EnvFlags::PREV_SNAPSHOT.bits(), 0);
+    // Another open in the process asks for what the first asked for, and gets the same one.
+    let again = open(dir.path(), EnvFlags::PREV_SNAPSHOT).unwrap();
+    assert_eq!(keys(&again), ["a", "c"]);
+    assert!(matches!(
+        open(dir.path(), EnvFlags::empty()),
+        Err(Error::EnvAlreadyOpened)
+    ));
+    drop(again);
     put(&env, "d");
     assert_sound(&env);
     env.prepare_for_closing().wait();
@@ -254,4 +262,35 @@ fn a_power_loss_anywhere_in_the_first_commit_loses_nothing_else() {
         previous > 0 && newest > 0 && new > 0,
         "{previous} {newest} {new}"
     );
+}
+
+/// The previous commit's own pages must read back whole, as for any commit open takes: one of
+/// its listed unsynced runs damaged, it cannot be opened, and the error says so.
+#[test]
+fn a_previous_commit_whose_pages_are_damaged_is_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    // Small commits after the first few, which grow the file and sync twice.
+    let env = open(dir.path(), EnvFlags::empty()).unwrap();
+    for key in ["a", "b", "c", "d", "e"] {
+        put(&env, key);
+    }
+    let page_size = env.page_size();
+    let previous = env.info().last_txn_id as u64 - 1;
+    env.prepare_for_closing().wait();
+    let path = dir.path().join(arbordb::DATA_FILE_NAME);
+    let mut bytes = std::fs::read(&path).unwrap();
+    // The previous commit's meta lists the runs it wrote without a sync before its meta
+    // (docs/format.md): damage the first.
+    let meta = &bytes[(previous % 2) as usize * page_size..];
+    let runs = u32::from_le_bytes(meta[144..148].try_into().unwrap());
+    assert!(runs > 0, "a small commit lists its runs");
+    let first = u64::from_le_bytes(meta[152..160].try_into().unwrap()) as usize;
+    bytes[first * page_size + page_size / 2] ^= 0xff;
+    std::fs::write(&path, &bytes).unwrap();
+    match open(dir.path(), EnvFlags::PREV_SNAPSHOT | EnvFlags::READ_ONLY) {
+        Err(Error::Mdb(MdbError::InvalidOption { reason })) => {
+            assert!(reason.contains("did not reach the file whole"), "{reason}")
+        }
+        other => panic!("expected InvalidOption, got {:?}", other.map(|_| ())),
+    }
 }

@@ -72,6 +72,8 @@ pub struct RwIter<'t, 'e, KC, DC, IM = MoveThroughDuplicateValues> {
     /// The key and value of the entry visited last.
     current: Option<(Vec<u8>, Vec<u8>)>,
     done: bool,
+    /// A step failed: the walk yields nothing more, whatever is put afterwards.
+    failed: bool,
     marker: Marker<KC, DC, IM>,
 }
 
@@ -109,6 +111,7 @@ impl<'t, 'e, KC, DC> RwIter<'t, 'e, KC, DC> {
             end,
             current: None,
             done: false,
+            failed: false,
             marker: PhantomData,
         })
     }
@@ -145,6 +148,7 @@ impl<'t, 'e, KC, DC, IM> RwIter<'t, 'e, KC, DC, IM> {
             end: self.end,
             current: self.current,
             done: self.done,
+            failed: self.failed,
             marker: PhantomData,
         }
     }
@@ -175,6 +179,7 @@ impl<'t, 'e, KC, DC, IM> RwIter<'t, 'e, KC, DC, IM> {
             }
             Err(error) => {
                 self.done = true;
+                self.failed = true;
                 Some(Err(error))
             }
         }
@@ -349,9 +354,9 @@ impl<'t, 'e, KC, DC, IM> RwIter<'t, 'e, KC, DC, IM> {
         }
         let data = data()?;
         put_encoded(self.txn, self.database.dbi(), self.pairs, flags, key, &data)?;
-        // On the pair written: the walk goes on after it.
+        // On the pair written: the walk goes on after it, unless a step failed.
         self.current = Some((key.to_vec(), data));
-        self.done = false;
+        self.done = self.failed;
         Ok(())
     }
 

@@ -360,7 +360,8 @@ impl<T> Env<T> {
     }
 
     /// Copies the environment's newest commit into `file` from its current offset, as heed's
-    /// does, and syncs it: the file is cut where the copy ends, and its offset left there.
+    /// does, and syncs it: the file is cut where the copy ends, and its offset left there. A
+    /// file opened to append gets the copy at its end, streamed in order.
     ///
     /// Every page of every tree is verified against its checksum on the way, so a damaged page is
     /// [`MdbError::CorruptedPage`](crate::MdbError::CorruptedPage) naming it, not a copy that hides
@@ -368,6 +369,12 @@ impl<T> Env<T> {
     /// verified before anything is written; with it, as they are copied, and `file` then holds part
     /// of a copy.
     pub fn copy_to_file(&self, file: &mut File, option: CompactionOption) -> Result<()> {
+        if crate::os::descriptor::appends(file)? {
+            // Every write goes to the end: the copy must come in order.
+            self.copy_to_writer(file, option)?;
+            file.sync_all()?;
+            return Ok(());
+        }
         let rtxn = self.plain_read_txn()?;
         let snapshot = *rtxn.meta();
         let page_size = self.inner.page_size;

@@ -185,6 +185,15 @@ pub(crate) fn choose_meta(
             reason: SkipReason::PagesNotWhole,
         });
     }
+    if let (true, None, Some(passed_over)) = (previous, &newest, skipped) {
+        return Err(Error::Mdb(MdbError::InvalidOption {
+            reason: format!(
+                "{}: the commit before commit {} did not reach the file whole (pages it lists do not read back), so PREV_SNAPSHOT cannot open it",
+                path.display(),
+                passed_over.txn_id
+            ),
+        }));
+    }
     let Some((meta, kept_freelist)) = newest else {
         if file_len < 2 * PAGE_SIZE_MIN as u64 && first.starts_with(&MAGIC) {
             // Shorter than any environment, and no whole meta in it: cut short, as a file

@@ -167,6 +167,9 @@ pub(crate) struct EnvInner {
     /// first write to the file discards it (0: none). Until then a writer must not adopt it
     /// as a commit whose publication was lost (`newest_meta`).
     discard_newer: AtomicU64,
+    /// Opened with `PREV_SNAPSHOT` (which its first commit clears from the flags in force):
+    /// another open in the process must ask for it too.
+    opened_previous: bool,
     /// Signals the environment's closing events when dropped. Last: fields drop in order,
     /// so it signals once the files and the map are closed.
     closed: closing::SignalOnDrop,
@@ -327,6 +330,17 @@ impl EnvInner {
         self.io.sync_data()?;
         self.discard_newer.store(0, Ordering::Release);
         Ok(())
+    }
+
+    /// The flags another open of this environment in the process must ask for: the flags in
+    /// force, `PREV_SNAPSHOT` as the first open asked (its first commit resets it in force).
+    pub(crate) fn flags_to_reopen(&self) -> EnvFlags {
+        let mut flags = self.flags();
+        flags.remove(EnvFlags::PREV_SNAPSHOT);
+        if self.opened_previous {
+            flags.insert(EnvFlags::PREV_SNAPSHOT);
+        }
+        flags
     }
 
     /// After the first commit of an environment opened on its previous commit: the flag is

@@ -67,7 +67,7 @@ impl<T> EnvOpenOptions<T> {
         let (inner, existed) =
             registry::lookup_or_open(&data_path, || self.open_new(path, &data_path, &lock_path))?;
         if existed
-            && (inner.flags() != self.flags
+            && (inner.flags_to_reopen() != self.flags
                 || inner.verify_checksums_on_read != self.verify_checksums_on_read)
         {
             return Err(Error::EnvAlreadyOpened);
@@ -168,8 +168,10 @@ impl<T> EnvOpenOptions<T> {
             choose_meta(&file, data_path, file_len, first, previous)
                 .map_err(name_io(data_path, "cannot read"))?;
         // Writable on the previous commit: the newer one is discarded before the first write
-        // to the file, and until the first commit no other process may open the environment,
-        // so that none builds on the newer commit meanwhile (as LMDB keeps its lock exclusive).
+        // to the file. Either way, until the first commit (read-only: until it closes) no
+        // other process may open the environment: it would take the previous commit as the
+        // newest, and its writer would build on the newer one (LMDB keeps its lock exclusive
+        // so too).
         let discard_newer = match skipped_meta {
             Some(skipped) if previous && !read_only => skipped.txn_id,
             _ => 0,
@@ -184,7 +186,7 @@ impl<T> EnvOpenOptions<T> {
             }
         }
         let map = self.map_for_open(&file, data_path, &meta, file_len)?;
-        let readers = reader_table(lock, lock_path, max_readers, &meta, discard_newer != 0)?;
+        let readers = reader_table(lock, lock_path, max_readers, &meta, previous)?;
         let (meta, kept_freelist) = if first {
             (meta, kept_freelist)
         } else {
@@ -226,6 +228,7 @@ impl<T> EnvOpenOptions<T> {
             key_orders: super::key_orders::KeyOrders::default(),
             skipped_meta,
             discard_newer: AtomicU64::new(discard_newer),
+            opened_previous: previous,
             closed: super::closing::SignalOnDrop(Arc::default()),
         }))
     }

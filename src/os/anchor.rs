@@ -14,16 +14,17 @@ pub(crate) struct Anchor<T>(#[allow(dead_code)] Arc<T>);
 impl<T> Anchor<T> {
     /// Keeps `arc`'s contents alive and lends them as `&'static T`.
     ///
-    /// The contract, which the one caller (`ReadTxn`'s `owner`, `src/txn/read.rs`) keeps: the
-    /// reference, and every reference derived from it, is stored only in the value that holds
-    /// the returned anchor, in fields that are dropped before it, and is never handed out for
-    /// longer than a borrow of that value.
-    pub(crate) fn new(arc: Arc<T>) -> (Anchor<T>, &'static T) {
+    /// # Safety
+    /// The reference, and every reference derived from it, must be stored only in the value
+    /// that holds the returned anchor, in fields dropped before it, and never handed out for
+    /// longer than a borrow of that value. The one caller, `RoTxn::begin_owning`
+    /// (`src/txn/read.rs`), keeps this.
+    pub(crate) unsafe fn new(arc: Arc<T>) -> (Anchor<T>, &'static T) {
         let contents: *const T = Arc::as_ptr(&arc);
         // SAFETY: `contents` points into the `Arc`'s allocation, which is not freed while a
-        // strong count remains; the anchor is one, so the allocation outlives the anchor. By
-        // the contract above, the reference is used only while the anchor lives. `T` is only
-        // read through it (shared), as through the `Arc` itself.
+        // strong count remains; the anchor is one, so the allocation outlives the anchor, and
+        // by this function's contract the reference is used only while the anchor lives. `T`
+        // is only read through it (shared), as through the `Arc` itself.
         let contents = unsafe { &*contents };
         (Anchor(arc), contents)
     }

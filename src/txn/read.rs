@@ -233,9 +233,10 @@ impl<'e> RoTxn<'e> {
     /// A read transaction that keeps the environment alive by itself
     /// ([`Env::static_read_txn`](crate::Env::static_read_txn)).
     pub(crate) fn begin_owning(env: Arc<EnvInner>) -> Result<RoTxn<'static>> {
-        // The reference lives in the transaction beside the anchor, which outlives it
-        // (`owner`); the transaction lends it out only for borrows of itself.
-        let (anchor, env) = Anchor::new(env);
+        // SAFETY: `Anchor::new`'s contract: the reference lives only in this transaction
+        // (`env`, and `map` found through it), beside the anchor in `owner`, its last field,
+        // which `Drop` outlives; the transaction lends them only for borrows of itself.
+        let (anchor, env) = unsafe { Anchor::new(env) };
         let mut txn = RoTxn::begin(env)?;
         txn.value_mut().owner = Some(anchor);
         Ok(txn)

@@ -1112,3 +1112,76 @@ fn copying_to_files_and_descriptors() -> Result<(), Box<dyn Error>> {
     }
     Ok(())
 }
+
+/// LMDB's error codes, each to heed's variant and back, and a transaction of one environment
+/// refused by another's database calls (`DatabaseFromAnotherEnv`, LMDB's `MDB_BAD_DBI`).
+#[test]
+#[allow(deprecated)] // heed's names for what arbordb never returns are part of the table
+fn error_codes_and_transactions_of_another_environment() -> Result<(), Box<dyn Error>> {
+    use heed::MdbError;
+    let table = [
+        (MdbError::KeyExist, -30799),
+        (MdbError::NotFound, -30798),
+        (MdbError::PageNotFound, -30797),
+        (MdbError::Corrupted, -30796),
+        (MdbError::Panic, -30795),
+        (MdbError::VersionMismatch, -30794),
+        (MdbError::Invalid, -30793),
+        (MdbError::MapFull, -30792),
+        (MdbError::DbsFull, -30791),
+        (MdbError::ReadersFull, -30790),
+        (MdbError::TlsFull, -30789),
+        (MdbError::TxnFull, -30788),
+        (MdbError::CursorFull, -30787),
+        (MdbError::PageFull, -30786),
+        (MdbError::MapResized, -30785),
+        (MdbError::Incompatible, -30784),
+        (MdbError::BadRslot, -30783),
+        (MdbError::BadTxn, -30782),
+        (MdbError::BadValSize, -30781),
+        (MdbError::BadDbi, -30780),
+        (MdbError::Problem, -30779),
+    ];
+    for (error, code) in table {
+        assert_eq!(error.to_err_code(), code, "{error:?}");
+        assert_eq!(MdbError::from_err_code(code), error);
+    }
+    assert_eq!(MdbError::from_err_code(5), MdbError::Other(5));
+    assert!(MdbError::NotFound.not_found() && !MdbError::KeyExist.not_found());
+    // arbordb's own variants give the code of the LMDB condition they refine.
+    let corrupted = MdbError::CorruptedPage {
+        page: 3,
+        reason: String::new(),
+    };
+    assert_eq!(corrupted.to_err_code(), -30796);
+    assert_eq!(MdbError::WriterBusy.to_err_code(), 16); // EBUSY
+    assert_eq!(
+        MdbError::InvalidOption {
+            reason: String::new()
+        }
+        .to_err_code(),
+        22
+    ); // EINVAL
+
+    let (one, other) = (tempfile::tempdir()?, tempfile::tempdir()?);
+    let env = unsafe { EnvOpenOptions::new().max_dbs(2).open(one.path())? };
+    let other_env = unsafe { EnvOpenOptions::new().max_dbs(2).open(other.path())? };
+    let mut wtxn = other_env.write_txn()?;
+    for refused in [
+        env.create_database::<Bytes, Bytes>(&mut wtxn, Some("x"))
+            .map(drop),
+        env.delete_database(&mut wtxn, "x").map(drop),
+        env.open_database::<Bytes, Bytes>(&wtxn, None).map(drop),
+        env.database_info(&wtxn, None).map(drop),
+        env.nested_read_txn(&wtxn).map(drop),
+    ] {
+        assert!(
+            matches!(
+                refused,
+                Err(heed::Error::Mdb(MdbError::DatabaseFromAnotherEnv))
+            ),
+            "{refused:?}"
+        );
+    }
+    Ok(())
+}

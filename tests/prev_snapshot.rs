@@ -149,9 +149,18 @@ fn a_previous_snapshot_needs_the_other_meta() {
 /// the previous one.
 #[test]
 fn a_spill_discards_the_newest_commit_before_writing_over_it() {
+    // The newest commit in either meta slot.
+    for commits_before in [1, 2] {
+        spill_discards_the_newest_commit(commits_before);
+    }
+}
+
+fn spill_discards_the_newest_commit(commits_before: usize) {
     let dir = tempfile::tempdir().unwrap();
     let env = open(dir.path(), EnvFlags::empty()).unwrap();
-    put(&env, "a");
+    for _ in 0..commits_before {
+        put(&env, "a");
+    }
     let mut wtxn = env.write_txn().unwrap();
     let db: Database<Str, Str> = env.create_database(&mut wtxn, None).unwrap();
     for n in 0..20_000 {

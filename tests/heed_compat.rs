@@ -914,6 +914,18 @@ fn errors_in_heeds_shape() -> Result<(), Box<dyn Error>> {
     );
     assert_eq!(AppError::from(damaged), AppError::Store(-30796)); // MDB_CORRUPTED
 
+    // An I/O error names the file in its message and keeps the OS error as its source.
+    let missing = unsafe {
+        EnvOpenOptions::new()
+            .flags(heed::EnvFlags::READ_ONLY)
+            .open(dir.path().join("missing"))
+    };
+    let Err(io @ heed::Error::Io(_)) = missing else {
+        panic!("expected an I/O error, got {:?}", missing.map(|_| ()));
+    };
+    assert!(io.to_string().contains("missing"), "{io}");
+    assert!(std::error::Error::source(&io).is_some());
+
     // heed's codes convert both ways; MdbError converts into Error.
     for code in -30799..=-30779 {
         assert_eq!(MdbError::from_err_code(code).to_err_code(), code);

@@ -490,3 +490,43 @@ fn put_current_in_a_duplicate_sorted_database_keeps_the_value_s_place() {
         .collect();
     assert_eq!(values, ["a1", "b2", "c1"]);
 }
+
+/// `put_current` in a duplicate-sorted database takes a value its comparator calls equal to
+/// the visited one, of another length too (sizes bind only with `DUP_FIXED`); with
+/// `DUP_FIXED`, one of the same size.
+#[test]
+fn put_current_of_an_equal_value_of_another_length() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = open(dir.path());
+    let mut wtxn = env.write_txn().unwrap();
+    let mut databases = Vec::new();
+    for (name, flags) in [
+        ("plain", DatabaseFlags::DUP_SORT),
+        ("fixed", DatabaseFlags::DUP_SORT | DatabaseFlags::DUP_FIXED),
+    ] {
+        let mut options = env
+            .database_options()
+            .types::<Str, Str>()
+            .dup_sort_comparator::<FirstByte>();
+        options.name(name).flags(flags);
+        databases.push(options.create(&mut wtxn).unwrap());
+    }
+    for db in &databases {
+        for value in ["b1", "d1", "f1"] {
+            db.put(&mut wtxn, "k", value).unwrap();
+        }
+    }
+    for (db, new) in databases.into_iter().zip(["d-longer", "d2"]) {
+        let mut iter = db.iter_mut(&mut wtxn).unwrap();
+        assert_eq!(iter.next().unwrap().unwrap(), ("k", "b1"));
+        assert_eq!(iter.next().unwrap().unwrap(), ("k", "d1"));
+        assert!(iter.put_current("k", new).unwrap());
+        assert_eq!(iter.next().unwrap().unwrap(), ("k", "f1"));
+        drop(iter);
+        let mut values = Vec::new();
+        for entry in db.get_duplicates(&wtxn, "k").unwrap().unwrap() {
+            values.push(entry.unwrap().1.to_string());
+        }
+        assert_eq!(values, ["b1", new, "f1"]);
+    }
+}

@@ -482,6 +482,17 @@ fn opening_an_open_path_again_returns_the_same_environment() {
             .open(dir.path())
     };
     assert!(matches!(different, Err(Error::EnvAlreadyOpened)));
+    // A second open asking for a larger map is refused rather than given less room; a
+    // smaller or equal one is satisfied by the map there is.
+    match unsafe { EnvOpenOptions::new().map_size(2 << 30).open(dir.path()) } {
+        Err(Error::Mdb(arbordb::MdbError::InvalidOption { reason })) => {
+            assert!(reason.contains("Env::resize"), "{reason}")
+        }
+        other => panic!("expected InvalidOption, got {:?}", other.map(|_| ())),
+    }
+    for size in [1 << 20, 1 << 30] {
+        assert!(unsafe { EnvOpenOptions::new().map_size(size).open(dir.path()) }.is_ok());
+    }
     // Once every handle is closed the path can be opened with other flags.
     drop((first, second));
     assert!(unsafe {

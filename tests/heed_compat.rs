@@ -1084,6 +1084,17 @@ fn copying_to_files_and_descriptors() -> Result<(), Box<dyn Error>> {
             "{option:?}"
         );
 
+        // Written over a longer file from its start: cut where the copy ends.
+        let mut longer = tempfile::tempfile()?;
+        longer.write_all(&vec![0xAB; expected.len() + 65536])?;
+        longer.seek(SeekFrom::Start(0))?;
+        env.copy_to_file(&mut longer, option)?;
+        assert_eq!(
+            longer.metadata()?.len(),
+            expected.len() as u64,
+            "{option:?}"
+        );
+
         // A file opened to append gets the copy at its end.
         let path = dir.path().join(format!("appended {option:?}"));
         std::fs::write(&path, b"header")?;

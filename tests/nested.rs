@@ -137,3 +137,25 @@ fn a_failed_child_leaves_the_parent_usable() {
     drop(rtxn);
     assert_sound(&env);
 }
+
+/// A nested transaction's count of pages read goes on from its parent's (`RoTxn::pages_read`).
+#[test]
+fn a_child_counts_pages_read_on_from_its_parent() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = open(dir.path());
+    let mut wtxn = env.write_txn().unwrap();
+    let db = env.create_database::<Str, Str>(&mut wtxn, None).unwrap();
+    for n in 0..2_000 {
+        db.put(&mut wtxn, &format!("key {n:05}"), "value").unwrap();
+    }
+    wtxn.commit().unwrap();
+    let mut parent = env.write_txn().unwrap();
+    db.put(&mut parent, "key 00001", "changed").unwrap();
+    for n in 0..2_000 {
+        db.get(&parent, &format!("key {n:05}")).unwrap();
+    }
+    let read_by_parent = parent.pages_read();
+    assert!(read_by_parent > 100, "{read_by_parent}");
+    let child = env.nested_write_txn(&mut parent).unwrap();
+    assert!(child.pages_read() >= read_by_parent);
+}

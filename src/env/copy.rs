@@ -352,7 +352,14 @@ impl<T> Env<T> {
     ) -> Result<()> {
         // SAFETY: this function's own contract: `fd` is open for the call.
         let mut file = unsafe { crate::os::descriptor::duplicate(fd) }?;
-        self.copy_to_writer(&mut file, option)?;
+        self.stream_copy_to(&mut file, option)
+    }
+
+    /// The copy streamed to `file` in order, as [`copy_to_writer`](Self::copy_to_writer)
+    /// writes it, then synced if `file` is a regular file (a pipe or socket has nothing to
+    /// sync).
+    fn stream_copy_to(&self, file: &mut File, option: CompactionOption) -> Result<()> {
+        self.copy_to_writer(file, option)?;
         if file.metadata()?.is_file() {
             file.sync_all()?;
         }
@@ -371,9 +378,7 @@ impl<T> Env<T> {
     pub fn copy_to_file(&self, file: &mut File, option: CompactionOption) -> Result<()> {
         if crate::os::descriptor::appends(file)? {
             // Every write goes to the end: the copy must come in order.
-            self.copy_to_writer(file, option)?;
-            file.sync_all()?;
-            return Ok(());
+            return self.stream_copy_to(file, option);
         }
         let rtxn = self.plain_read_txn()?;
         let snapshot = *rtxn.meta();
